@@ -1,0 +1,124 @@
+# umbra -- build with pkg-config (see INSTALL for clusters).
+# Every package name can be overridden: make PETSC_PC=$PETSC_DIR/$PETSC_ARCH/lib/pkgconfig/petsc.pc
+
+PETSC_PC  ?= petsc
+SLEPC_PC  ?= slepc
+HDF5_PC   ?= hdf5-openmpi
+GSL_PC    ?= gsl
+BLAS_PC   ?= openblas
+# Random123 is header-only; give its parent directory if it is not in a default path
+RANDOM123_INCLUDE ?=
+
+PREFIX    ?= /usr/local
+BUILD     ?= build
+MPIEXEC   ?= mpiexec
+NP        ?= 2
+PYTHON    ?= /usr/bin/python3
+INPUT     ?= inputs/fastslow.opts
+
+PACKAGES  := $(SLEPC_PC) $(PETSC_PC) $(HDF5_PC) $(GSL_PC) $(BLAS_PC)
+PKG_OK    := $(shell pkg-config --exists $(PACKAGES) && echo yes)
+ifneq ($(PKG_OK),yes)
+$(error pkg-config cannot find all of: $(PACKAGES). Install the packages listed in INSTALL or set PKG_CONFIG_PATH)
+endif
+
+CC        := $(shell pkg-config --variable=ccompiler $(PETSC_PC))
+CPPFLAGS  += -Iinclude -I$(BUILD)/include $(shell pkg-config --cflags-only-I $(PACKAGES)) \
+             $(if $(RANDOM123_INCLUDE),-I$(RANDOM123_INCLUDE))
+CFLAGS    ?= -O3 -g
+CFLAGS    += -std=c11 -D_POSIX_C_SOURCE=200809L -fPIC -Wall -Wextra -Wno-unused-parameter -MMD -MP
+# GSL's own CBLAS is dropped: OpenBLAS serves PETSc, GSL and umbra alike
+LDLIBS    := $(filter-out -lgslcblas,$(shell pkg-config --libs $(PACKAGES))) -ldl -lm
+LDFLAGS   += $(shell pkg-config --libs-only-L $(PACKAGES) | sed 's/-L/-Wl,-rpath,/g')
+
+LIB_SRC   := $(sort $(wildcard src/*/*.c))
+LIB_SRC   := $(filter-out src/app/%,$(LIB_SRC))
+APP_SRC   := $(sort $(wildcard src/app/*.c))
+TEST_SRC  := $(sort $(wildcard tests/t*.c))
+PLUGIN_SRC:= $(sort $(wildcard inputs/plugins/*.c))
+
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+APP_OBJ   := $(APP_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+PLUGINS   := $(PLUGIN_SRC:inputs/plugins/%.c=$(BUILD)/plugins/lib%.so)
+LIB       := $(BUILD)/lib/libumbra.a
+APP       := $(BUILD)/umbra
+VERSION_H := $(BUILD)/include/umbra_version.h
+
+# mpirun refuses to start as root unless told; one BLAS thread per rank
+ifeq ($(shell id -u),0)
+export OMPI_ALLOW_RUN_AS_ROOT := 1
+export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
+endif
+export OPENBLAS_NUM_THREADS := 1
+export OMP_NUM_THREADS := 1
+
+# make V=1 shows the full command lines
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+
+.PHONY: all check bench run install clean print
+.DEFAULT_GOAL := all
+
+all: $(APP) $(TEST_BIN) $(PLUGINS)
+
+$(VERSION_H): FORCE
+	@mkdir -p $(dir $@)
+	@v=$$(git describe --always --dirty --tags 2>/dev/null || echo unknown); \
+	 printf '#define UMBRA_VERSION_STRING "%s"\n' "$$v" > $@.tmp; \
+	 cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+FORCE:
+
+$(BUILD)/obj/%.o: %.c | $(VERSION_H)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)$(AR) rcs $@ $^
+
+$(APP): $(APP_OBJ) $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -rdynamic $(APP_OBJ) $(LIB) $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+# plugins use only the plain-C ABI header: no PETSc, no MPI
+$(BUILD)/plugins/lib%.so: inputs/plugins/%.c include/umbra/plugin.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  PLUGIN  $@")
+	$(Q)$(CC) -std=c11 -O2 -fPIC -shared -Wall -Wextra -Iinclude $< -o $@ -lm
+
+check: all
+	@BUILD=$(BUILD) tests/run.sh
+
+bench: all
+	@tests/bench/run.sh
+
+run: all
+	$(MPIEXEC) -n $(NP) --oversubscribe $(APP) run -options_file $(INPUT) </dev/null
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/umbra $(DESTDIR)$(PREFIX)/share/umbra
+	install -m 755 $(APP) $(DESTDIR)$(PREFIX)/bin/umbra
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/umbra.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/umbra/*.h $(DESTDIR)$(PREFIX)/include/umbra/
+	cp -r inputs $(DESTDIR)$(PREFIX)/share/umbra/
+
+print:
+	@echo CC=$(CC)
+	@echo CPPFLAGS=$(CPPFLAGS)
+	@echo CFLAGS=$(CFLAGS)
+	@echo LDLIBS=$(LDLIBS)
+
+clean:
+	rm -rf $(BUILD)
+
+.SECONDARY: $(TEST_SRC:tests/%.c=$(BUILD)/obj/tests/%.o)
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

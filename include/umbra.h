@@ -1,0 +1,14 @@
+/* umbra: umbrella sampling, free energies, conditional GANs and closures on MPI. */
+#ifndef UMBRA_H
+#define UMBRA_H
+
+#include <umbra/sys.h>
+#include <umbra/rng.h>
+#include <umbra/io.h>
+#include <umbra/model.h>
+#include <umbra/cv.h>
+#include <umbra/exact.h>
+#include <umbra/stats.h>
+#include <umbra/sampler.h>
+
+#endif

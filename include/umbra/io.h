@@ -1,0 +1,65 @@
+/* Output and input files: umbra HDF5 files (parallel, versioned, written atomically) and
+   CSV tables (rank 0, written atomically). */
+#ifndef UMBRA_IO_H
+#define UMBRA_IO_H
+
+#include <umbra/sys.h>
+#include <hdf5.h>
+
+/* Version of the umbra HDF5 layout, stored in the root attribute umbra_format.
+   A reader accepts files of the same major version.
+   Version log:
+   1.0  first layout (samples.h5, exact references) */
+#define UMB_H5_FORMAT_MAJOR 1
+#define UMB_H5_FORMAT_MINOR 0
+
+typedef struct _p_UmbH5 *UmbH5;
+
+/* Collective. Creates <path>.tmp (renamed to path by UmbH5Close with commit) with the root
+   attributes umbra_format and umbra_kind and the /provenance group. */
+PETSC_EXTERN PetscErrorCode UmbH5Create(MPI_Comm, const char[], const char[], UmbH5 *);
+/* Collective. Opens an existing file for reading; checks that it is an umbra file of the
+   given kind with a compatible format version. */
+PETSC_EXTERN PetscErrorCode UmbH5Open(MPI_Comm, const char[], const char[], UmbH5 *);
+/* Collective. Closes the file; a created file is renamed into place when commit is true
+   and removed otherwise. */
+PETSC_EXTERN PetscErrorCode UmbH5Close(UmbH5 *, PetscBool);
+PETSC_EXTERN PetscErrorCode UmbH5GetId(UmbH5, hid_t *);
+PETSC_EXTERN PetscErrorCode UmbH5GetPath(UmbH5, const char **);
+
+/* Datasets. Names are absolute paths ("/samples/x"); missing groups are created.
+   Collective: every rank calls each function with the same name and shape. */
+PETSC_EXTERN PetscErrorCode UmbH5CreateDataset(UmbH5, const char[], hid_t, int, const hsize_t[]);
+/* Each rank writes (or reads) its own block of rows [row0, row0+nrows), nrows may be 0 */
+PETSC_EXTERN PetscErrorCode UmbH5WriteRows(UmbH5, const char[], hid_t, hsize_t, hsize_t, const void *);
+PETSC_EXTERN PetscErrorCode UmbH5ReadRows(UmbH5, const char[], hid_t, hsize_t, hsize_t, void *);
+/* Small datasets: created and written from rank 0's buffer; read in full by every rank */
+PETSC_EXTERN PetscErrorCode UmbH5WriteSmall(UmbH5, const char[], hid_t, int, const hsize_t[], const void *);
+PETSC_EXTERN PetscErrorCode UmbH5ReadSmall(UmbH5, const char[], hid_t, size_t, void *);
+PETSC_EXTERN PetscErrorCode UmbH5GetShape(UmbH5, const char[], int *, hsize_t[]);
+PETSC_EXTERN PetscErrorCode UmbH5HasObject(UmbH5, const char[], PetscBool *);
+
+/* Attributes on an object ("/" for the root). Collective; every rank passes the same value. */
+PETSC_EXTERN PetscErrorCode UmbH5WriteAttrString(UmbH5, const char[], const char[], const char[]);
+PETSC_EXTERN PetscErrorCode UmbH5WriteAttrReals(UmbH5, const char[], const char[], PetscInt, const PetscReal[]);
+PETSC_EXTERN PetscErrorCode UmbH5WriteAttrInt(UmbH5, const char[], const char[], PetscInt64);
+PETSC_EXTERN PetscErrorCode UmbH5ReadAttrString(UmbH5, const char[], const char[], char[], size_t);
+PETSC_EXTERN PetscErrorCode UmbH5ReadAttrReals(UmbH5, const char[], const char[], PetscInt, PetscReal[]);
+PETSC_EXTERN PetscErrorCode UmbH5ReadAttrInt(UmbH5, const char[], const char[], PetscInt64 *);
+
+/* CSV tables, written by rank 0 to <path>.tmp and renamed on commit. The first line is a
+   '#' comment with the provenance, the second the column header. */
+typedef struct _p_UmbCsv *UmbCsv;
+PETSC_EXTERN PetscErrorCode UmbCsvCreate(MPI_Comm, const char[], const char[], UmbCsv *);
+PETSC_EXTERN PetscErrorCode UmbCsvRow(UmbCsv, const char[], ...) PETSC_ATTRIBUTE_FORMAT(2, 3);
+PETSC_EXTERN PetscErrorCode UmbCsvClose(UmbCsv *, PetscBool);
+
+/* Files being written: removed at shutdown if the run fails, so no partial output survives */
+PETSC_EXTERN PetscErrorCode UmbTempFileRegister(const char[]);
+PETSC_EXTERN PetscErrorCode UmbTempFileRelease(const char[]);
+PETSC_EXTERN void           UmbTempFilesRemoveAll(void);
+
+/* Atomic publish: fsync then rename (rank-local; callers synchronise) */
+PETSC_EXTERN PetscErrorCode UmbFileCommit(const char[], const char[]);
+
+#endif

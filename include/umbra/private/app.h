@@ -1,0 +1,28 @@
+/* The umbra executable: one function per command, and the objects every command builds
+   from the options database. */
+#ifndef UMBRA_APP_H
+#define UMBRA_APP_H
+
+#include <umbra.h>
+
+/* Everything a command may need, created from the options; unused members stay NULL */
+typedef struct {
+  MPI_Comm   comm;
+  UmbModel   model;
+  UmbCV      cv;
+  UmbSampler sampler;
+  UmbExact   exact;
+  char       outdir[PETSC_MAX_PATH_LEN];
+} UmbApp;
+
+/* Creates the model and CV and reads the options of every stage, so that a misspelled or
+   invalid option stops any command before work starts; then sets up the run directory. */
+PETSC_INTERN PetscErrorCode UmbAppSetUp(MPI_Comm, UmbApp *);
+PETSC_INTERN PetscErrorCode UmbAppDestroy(UmbApp *);
+
+PETSC_INTERN PetscErrorCode UmbCommandSample(UmbApp *);
+PETSC_INTERN PetscErrorCode UmbCommandExact(UmbApp *);
+PETSC_INTERN PetscErrorCode UmbCommandRun(UmbApp *);
+PETSC_INTERN PetscErrorCode UmbCommandInfo(MPI_Comm, const char[]);
+
+#endif

@@ -1,0 +1,50 @@
+/* Private layout of UmbSampler. */
+#ifndef UMBRA_SAMPLERIMPL_H
+#define UMBRA_SAMPLERIMPL_H
+
+#include <umbra/sampler.h>
+
+struct _p_UmbSampler {
+  MPI_Comm      comm;
+  PetscMPIInt   rank, size;
+  UmbModel      model;
+  UmbCV         cv;
+  PetscInt      n, d;            /* state and CV dimensions */
+  /* window grid */
+  PetscInt      nwin[2];         /* windows per CV component */
+  PetscReal     range[4];        /* lo, hi per component */
+  PetscReal     kappa_opt[2];    /* spring constant per component */
+  PetscInt      K;               /* number of windows */
+  PetscReal    *center, *kappa;  /* K x d */
+  /* sampling */
+  PetscInt      walkers;
+  PetscInt64    steps, burnin;
+  PetscInt      stride;
+  PetscReal     dt;
+  UmbIntegrator integrator;
+  PetscInt64    seed;
+  PetscInt      minimize_its;    /* restrained minimisation iterations */
+  /* layout */
+  PetscInt      klo, khi;        /* windows owned by this rank */
+  PetscBool     setup;
+};
+
+/* One window during a run: walkers' states, the next noise (LM) and work arrays */
+typedef struct {
+  PetscInt   k;                  /* global window index */
+  PetscReal *x;                  /* walkers x n */
+  PetscReal *g, *noise, *noise_next, *zw, *Jw;
+  PetscInt   bad_walker;         /* first walker that left the domain, -1 if none */
+  PetscInt64 bad_step;
+} UmbWindowState;
+
+PETSC_INTERN PetscErrorCode UmbSamplerBuildGrid(UmbSampler);
+PETSC_INTERN PetscErrorCode UmbSamplerPrepareWindow(UmbSampler, PetscInt, PetscReal[]);
+PETSC_INTERN PetscErrorCode UmbWindowStateCreate(UmbSampler, PetscInt, UmbWindowState *);
+PETSC_INTERN PetscErrorCode UmbWindowStateDestroy(UmbWindowState *);
+/* Advances a window by steps [s0, s1) (global step counter, burn-in included); calls save for
+   every production step that is a multiple of the stride. */
+typedef PetscErrorCode (*UmbSaveFn)(void *, UmbWindowState *, PetscInt64);
+PETSC_INTERN PetscErrorCode UmbWindowAdvance(UmbSampler, UmbWindowState *, PetscInt64, PetscInt64, UmbSaveFn, void *);
+
+#endif

@@ -1,0 +1,102 @@
+/* System layer: start-up and shutdown, error macros for foreign libraries, option checks,
+   rank-0 logging, progress lines, log stages and events, provenance. */
+#ifndef UMBRA_SYS_H
+#define UMBRA_SYS_H
+
+#include <petscsys.h>
+#include <petscviewer.h>
+#include <stdint.h>
+
+#if PETSC_VERSION_LT(3, 19, 0)
+  #define PETSC_SUCCESS 0
+#endif
+
+/* Exit codes of the umbra executable */
+typedef enum {
+  UMB_EXIT_OK           = 0,
+  UMB_EXIT_FAILURE      = 1, /* numerical or internal failure */
+  UMB_EXIT_INPUT        = 2, /* bad input: option, value, file */
+  UMB_EXIT_CHECKPOINTED = 3  /* stopped after a checkpoint, not finished */
+} UmbExitCode;
+
+/* GSL: the default GSL handler aborts the process; UmbInitialize switches it off and every
+   GSL status is turned into a PETSc error here. */
+#define UmbCallGSL(...) \
+  do { \
+    int umb_gsl_status_ = (__VA_ARGS__); \
+    PetscCheck(umb_gsl_status_ == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "GSL error %d (%s) in %s", umb_gsl_status_, UmbGSLErrorString(umb_gsl_status_), #__VA_ARGS__); \
+  } while (0)
+
+/* HDF5: calls returning a negative herr_t or hid_t fail; the message includes the innermost
+   HDF5 error description (its automatic stack printing is switched off in UmbInitialize). */
+#define UmbCallHDF5(...) \
+  do { \
+    long long umb_h5_status_ = (long long)(__VA_ARGS__); \
+    if (PetscUnlikely(umb_h5_status_ < 0)) return UmbHDF5Error(__LINE__, PETSC_FUNCTION_NAME, __FILE__, #__VA_ARGS__); \
+  } while (0)
+
+/* Same as UmbCallHDF5 but assigns the returned id: UmbCallHDF5Id(file, H5Fopen(...)) */
+#define UmbCallHDF5Id(id, ...) \
+  do { \
+    (id) = (__VA_ARGS__); \
+    if (PetscUnlikely((long long)(id) < 0)) return UmbHDF5Error(__LINE__, PETSC_FUNCTION_NAME, __FILE__, #__VA_ARGS__); \
+  } while (0)
+
+PETSC_EXTERN const char    *UmbGSLErrorString(int);
+PETSC_EXTERN PetscErrorCode UmbHDF5Error(int, const char *, const char *, const char *);
+
+/* Start-up and shutdown. UmbInitialize wraps PetscInitialize and registers log stages and events;
+   UmbFinalize maps an error code to an exit code, prints the single error message and shuts down
+   without hanging when only some ranks failed. */
+PETSC_EXTERN PetscErrorCode UmbInitialize(int *, char ***, const char *);
+PETSC_EXTERN int            UmbFinalize(PetscErrorCode);
+PETSC_EXTERN const char    *UmbVersion(void);
+PETSC_EXTERN void           UmbSetExitStatus(UmbExitCode); /* exit status of a run without error */
+
+/* Options: fail before any work when an option was given that nothing reads. */
+PETSC_EXTERN PetscErrorCode UmbOptionsCheckUnused(MPI_Comm);
+/* A 64-bit integer option inside PetscOptionsBegin/End (accepts 100000 or 1e5) */
+PETSC_EXTERN PetscErrorCode UmbOptionsInt64(PetscOptionItems *, const char[], const char[], PetscInt64, PetscInt64 *, PetscBool *);
+
+/* Logging: rank-0 lines prefixed with the elapsed wall time. */
+PETSC_EXTERN PetscErrorCode UmbLog(MPI_Comm, const char[], ...) PETSC_ATTRIBUTE_FORMAT(2, 3);
+PETSC_EXTERN PetscErrorCode UmbLogWarning(MPI_Comm, const char[], ...) PETSC_ATTRIBUTE_FORMAT(2, 3);
+PETSC_EXTERN PetscLogDouble UmbElapsed(void);
+
+/* Progress line for long loops: printed by rank 0 at a steady pace (-progress_interval seconds)
+   with rate and ETA. Update is not collective; pass globally reduced counts. */
+typedef struct _p_UmbProgress *UmbProgress;
+PETSC_EXTERN PetscErrorCode UmbProgressCreate(MPI_Comm, const char[], const char[], double, UmbProgress *);
+PETSC_EXTERN PetscErrorCode UmbProgressUpdate(UmbProgress, double);
+PETSC_EXTERN PetscErrorCode UmbProgressFinish(UmbProgress);
+PETSC_EXTERN PetscErrorCode UmbProgressDestroy(UmbProgress *);
+
+/* Log stages and events (registered in UmbInitialize, visible in -log_view). */
+typedef struct {
+  PetscLogStage sample, fes, train, lift, closure, dmap, exact;
+} UmbLogStages;
+typedef struct {
+  PetscLogEvent smp_setup, smp_minimize, smp_step, smp_write, smp_iact, exact_quad, h5_write, h5_read, csv_write;
+} UmbLogEvents;
+PETSC_EXTERN UmbLogStages UMB_STAGE;
+PETSC_EXTERN UmbLogEvents UMB_EVENT;
+PETSC_EXTERN PetscClassId UMB_CLASSID;
+
+/* Provenance: one string describing the build and the run, stored in every output file. */
+typedef struct {
+  char version[128];
+  char command[64];
+  char date[64];
+  char host[128];
+  char libraries[256];
+  int  nranks;
+  char *options; /* the whole options database, as given */
+} UmbProvenance;
+PETSC_EXTERN PetscErrorCode UmbProvenanceGet(MPI_Comm, const UmbProvenance **);
+PETSC_EXTERN PetscErrorCode UmbSetCommand(const char[]);
+
+/* Run directory given by -out (default runs/<model>): created and checked on rank 0. */
+PETSC_EXTERN PetscErrorCode UmbRunDirSetUp(MPI_Comm, const char[], char[], size_t);
+PETSC_EXTERN PetscErrorCode UmbPathJoin(const char[], const char[], char[], size_t);
+
+#endif

@@ -1,0 +1,16 @@
+/* umbra sample: umbrella windows across ranks -> samples.h5, windows.csv */
+#include <umbra/private/app.h>
+
+PetscErrorCode UmbCommandSample(UmbApp *app)
+{
+  PetscViewer v = PETSC_VIEWER_STDOUT_(app->comm);
+
+  PetscFunctionBegin;
+  PetscCall(UmbSamplerSetUp(app->sampler));
+  PetscCall(UmbModelView(app->model, v));
+  PetscCall(UmbCVView(app->cv, v));
+  PetscCall(UmbSamplerView(app->sampler, v));
+  PetscCall(UmbSamplerRun(app->sampler, app->outdir));
+  PetscCall(UmbLog(app->comm, "wrote %s/samples.h5 and %s/windows.csv", app->outdir, app->outdir));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -1,0 +1,431 @@
+/* umbra HDF5 files: parallel (MPI-IO) access, atomic creation through a temporary file,
+   format identification and provenance. */
+#include <umbra/io.h>
+#include <unistd.h>
+
+struct _p_UmbH5 {
+  MPI_Comm  comm;
+  hid_t     file;
+  PetscBool writing;
+  char      path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN + 8];
+};
+
+static PetscErrorCode FileAccessList(MPI_Comm comm, hid_t *fapl)
+{
+  PetscFunctionBegin;
+  UmbCallHDF5Id(*fapl, H5Pcreate(H5P_FILE_ACCESS));
+  UmbCallHDF5(H5Pset_fapl_mpio(*fapl, comm, MPI_INFO_NULL));
+  /* attributes and groups are created collectively and kept in sync on all ranks */
+  UmbCallHDF5(H5Pset_all_coll_metadata_ops(*fapl, 1));
+  UmbCallHDF5(H5Pset_coll_metadata_write(*fapl, 1));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode WriteProvenance(UmbH5 h)
+{
+  const UmbProvenance *p;
+  char                 ranks[32];
+
+  PetscFunctionBegin;
+  PetscCall(UmbProvenanceGet(h->comm, &p));
+  snprintf(ranks, sizeof(ranks), "%d", p->nranks);
+  PetscCall(UmbH5WriteAttrString(h, "/provenance", "version", p->version));
+  PetscCall(UmbH5WriteAttrString(h, "/provenance", "command", p->command));
+  PetscCall(UmbH5WriteAttrString(h, "/provenance", "options", p->options ? p->options : ""));
+  PetscCall(UmbH5WriteAttrString(h, "/provenance", "ranks", ranks));
+  PetscCall(UmbH5WriteAttrString(h, "/provenance", "host", p->host));
+  PetscCall(UmbH5WriteAttrString(h, "/provenance", "date", p->date));
+  PetscCall(UmbH5WriteAttrString(h, "/provenance", "libraries", p->libraries));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbH5Create(MPI_Comm comm, const char path[], const char kind[], UmbH5 *out)
+{
+  UmbH5 h;
+  hid_t fapl;
+  char  version[32];
+
+  PetscFunctionBegin;
+  PetscCall(PetscNew(&h));
+  h->comm    = comm;
+  h->writing = PETSC_TRUE;
+  PetscCall(PetscStrncpy(h->path, path, sizeof(h->path)));
+  snprintf(h->tmp, sizeof(h->tmp), "%s.tmp", path);
+  PetscCall(UmbTempFileRegister(h->tmp));
+  PetscCall(FileAccessList(comm, &fapl));
+  h->file = H5Fcreate(h->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  UmbCallHDF5(H5Pclose(fapl));
+  PetscCheck(h->file >= 0, comm, PETSC_ERR_FILE_WRITE, "cannot create %s", h->tmp);
+  snprintf(version, sizeof(version), "%d.%d", UMB_H5_FORMAT_MAJOR, UMB_H5_FORMAT_MINOR);
+  PetscCall(UmbH5WriteAttrString(h, "/", "umbra_format", version));
+  PetscCall(UmbH5WriteAttrString(h, "/", "umbra_kind", kind));
+  PetscCall(WriteProvenance(h));
+  *out = h;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbH5Open(MPI_Comm comm, const char path[], const char kind[], UmbH5 *out)
+{
+  UmbH5     h;
+  hid_t     fapl;
+  char      version[32] = "", filekind[64] = "";
+  int       major       = -1;
+  PetscBool exists;
+  htri_t    ish5;
+
+  PetscFunctionBegin;
+  PetscCall(PetscTestFile(path, 'r', &exists));
+  PetscCheck(exists, comm, PETSC_ERR_FILE_OPEN, "cannot read %s: no such file", path);
+  ish5 = H5Fis_hdf5(path);
+  PetscCheck(ish5 > 0, comm, PETSC_ERR_FILE_UNEXPECTED, "%s is not an HDF5 file (truncated or corrupt?)", path);
+  PetscCall(PetscNew(&h));
+  h->comm = comm;
+  PetscCall(PetscStrncpy(h->path, path, sizeof(h->path)));
+  PetscCall(FileAccessList(comm, &fapl));
+  h->file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+  UmbCallHDF5(H5Pclose(fapl));
+  PetscCheck(h->file >= 0, comm, PETSC_ERR_FILE_OPEN, "cannot open %s (corrupt HDF5 file?)", path);
+  if (H5Aexists(h->file, "umbra_format") > 0) PetscCall(UmbH5ReadAttrString(h, "/", "umbra_format", version, sizeof(version)));
+  PetscCheck(version[0] && sscanf(version, "%d", &major) == 1, comm, PETSC_ERR_FILE_UNEXPECTED, "%s is not an umbra file (no umbra_format attribute)", path);
+  PetscCheck(major == UMB_H5_FORMAT_MAJOR, comm, PETSC_ERR_FILE_UNEXPECTED, "%s has umbra format %s; this umbra (%s) reads format %d.x", path, version, UmbVersion(), UMB_H5_FORMAT_MAJOR);
+  if (kind) {
+    if (H5Aexists(h->file, "umbra_kind") > 0) PetscCall(UmbH5ReadAttrString(h, "/", "umbra_kind", filekind, sizeof(filekind)));
+    PetscCheck(!strcmp(filekind, kind), comm, PETSC_ERR_FILE_UNEXPECTED, "%s holds '%s', expected '%s'", path, filekind, kind);
+  }
+  *out = h;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbH5Close(UmbH5 *hp, PetscBool commit)
+{
+  UmbH5       h = *hp;
+  PetscMPIInt rank;
+
+  PetscFunctionBegin;
+  if (!h) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCallMPI(MPI_Comm_rank(h->comm, &rank));
+  if (h->file >= 0) UmbCallHDF5(H5Fclose(h->file));
+  if (h->writing) {
+    PetscCallMPI(MPI_Barrier(h->comm)); /* every rank's data is on disk before the rename */
+    if (!rank) {
+      if (commit) PetscCall(UmbFileCommit(h->tmp, h->path));
+      else unlink(h->tmp);
+    }
+    PetscCall(UmbTempFileRelease(h->tmp));
+    PetscCallMPI(MPI_Barrier(h->comm));
+  }
+  PetscCall(PetscFree(*hp));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbH5GetId(UmbH5 h, hid_t *id)
+{
+  PetscFunctionBegin;
+  *id = h->file;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbH5GetPath(UmbH5 h, const char **path)
+{
+  PetscFunctionBegin;
+  *path = h->path;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbH5HasObject(UmbH5 h, const char name[], PetscBool *has)
+{
+  char   part[PETSC_MAX_PATH_LEN];
+  htri_t e = 1;
+
+  PetscFunctionBegin;
+  /* H5Lexists fails on a missing intermediate group: walk the path */
+  for (size_t i = 1; e > 0 && i <= strlen(name); i++) {
+    if (name[i] != '/' && name[i] != 0) continue;
+    PetscCall(PetscStrncpy(part, name, PetscMin(i + 1, sizeof(part))));
+    e = H5Lexists(h->file, part, H5P_DEFAULT);
+  }
+  *has = e > 0 ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Opens an object, creating missing groups when asked */
+static PetscErrorCode EnsureParentGroups(UmbH5 h, const char name[])
+{
+  char part[PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBegin;
+  for (size_t i = 1; i < strlen(name); i++) {
+    if (name[i] != '/') continue;
+    PetscCall(PetscStrncpy(part, name, PetscMin(i + 1, sizeof(part))));
+    if (H5Lexists(h->file, part, H5P_DEFAULT) <= 0) {
+      hid_t g;
+      UmbCallHDF5Id(g, H5Gcreate2(h->file, part, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+      UmbCallHDF5(H5Gclose(g));
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbH5CreateDataset(UmbH5 h, const char name[], hid_t type, int rank, const hsize_t dims[])
+{
+  hid_t space, dset;
+
+  PetscFunctionBegin;
+  PetscCall(EnsureParentGroups(h, name));
+  UmbCallHDF5Id(space, H5Screate_simple(rank, dims, NULL));
+  UmbCallHDF5Id(dset, H5Dcreate2(h->file, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  UmbCallHDF5(H5Dclose(dset));
+  UmbCallHDF5(H5Sclose(space));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode OpenDataset(UmbH5 h, const char name[], hid_t *dset)
+{
+  PetscBool has;
+
+  PetscFunctionBegin;
+  PetscCall(UmbH5HasObject(h, name, &has));
+  PetscCheck(has, h->comm, PETSC_ERR_FILE_UNEXPECTED, "%s has no dataset %s", h->path, name);
+  UmbCallHDF5Id(*dset, H5Dopen2(h->file, name, H5P_DEFAULT));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbH5GetShape(UmbH5 h, const char name[], int *rank, hsize_t dims[])
+{
+  hid_t dset, space;
+  int   r;
+
+  PetscFunctionBegin;
+  PetscCall(OpenDataset(h, name, &dset));
+  UmbCallHDF5Id(space, H5Dget_space(dset));
+  UmbCallHDF5Id(r, H5Sget_simple_extent_ndims(space));
+  PetscCheck(r <= 3, h->comm, PETSC_ERR_FILE_UNEXPECTED, "dataset %s in %s has rank %d", name, h->path, r);
+  UmbCallHDF5(H5Sget_simple_extent_dims(space, dims, NULL));
+  *rank = r;
+  UmbCallHDF5(H5Sclose(space));
+  UmbCallHDF5(H5Dclose(dset));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Selects rows [row0, row0+nrows) of the file space and a matching memory space */
+static PetscErrorCode SelectRows(hid_t dset, hsize_t row0, hsize_t nrows, hid_t *fspace, hid_t *mspace)
+{
+  hsize_t dims[3], start[3] = {0, 0, 0}, count[3];
+  int     r;
+
+  PetscFunctionBegin;
+  UmbCallHDF5Id(*fspace, H5Dget_space(dset));
+  UmbCallHDF5Id(r, H5Sget_simple_extent_ndims(*fspace));
+  UmbCallHDF5(H5Sget_simple_extent_dims(*fspace, dims, NULL));
+  PetscCheck(row0 + nrows <= dims[0], PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "rows %llu..%llu outside dataset of %llu rows", (unsigned long long)row0, (unsigned long long)(row0 + nrows), (unsigned long long)dims[0]);
+  for (int i = 0; i < r; i++) count[i] = dims[i];
+  start[0] = row0;
+  count[0] = nrows;
+  if (nrows) UmbCallHDF5(H5Sselect_hyperslab(*fspace, H5S_SELECT_SET, start, NULL, count, NULL));
+  else UmbCallHDF5(H5Sselect_none(*fspace));
+  UmbCallHDF5Id(*mspace, H5Screate_simple(r, count, NULL));
+  if (!nrows) UmbCallHDF5(H5Sselect_none(*mspace));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode RowsIO(UmbH5 h, const char name[], hid_t memtype, hsize_t row0, hsize_t nrows, void *buf, PetscBool write)
+{
+  hid_t dset, fspace, mspace = -1, dxpl;
+
+  PetscFunctionBegin;
+  PetscCall(PetscLogEventBegin(write ? UMB_EVENT.h5_write : UMB_EVENT.h5_read, 0, 0, 0, 0));
+  PetscCall(OpenDataset(h, name, &dset));
+  PetscCall(SelectRows(dset, row0, nrows, &fspace, &mspace));
+  UmbCallHDF5Id(dxpl, H5Pcreate(H5P_DATASET_XFER));
+  UmbCallHDF5(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
+  if (write) UmbCallHDF5(H5Dwrite(dset, memtype, mspace, fspace, dxpl, buf));
+  else UmbCallHDF5(H5Dread(dset, memtype, mspace, fspace, dxpl, buf));
+  UmbCallHDF5(H5Pclose(dxpl));
+  UmbCallHDF5(H5Sclose(mspace));
+  UmbCallHDF5(H5Sclose(fspace));
+  UmbCallHDF5(H5Dclose(dset));
+  PetscCall(PetscLogEventEnd(write ? UMB_EVENT.h5_write : UMB_EVENT.h5_read, 0, 0, 0, 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbH5WriteRows(UmbH5 h, const char name[], hid_t memtype, hsize_t row0, hsize_t nrows, const void *buf)
+{
+  PetscFunctionBegin;
+  PetscCall(RowsIO(h, name, memtype, row0, nrows, (void *)buf, PETSC_TRUE));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbH5ReadRows(UmbH5 h, const char name[], hid_t memtype, hsize_t row0, hsize_t nrows, void *buf)
+{
+  PetscFunctionBegin;
+  PetscCall(RowsIO(h, name, memtype, row0, nrows, buf, PETSC_FALSE));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbH5WriteSmall(UmbH5 h, const char name[], hid_t memtype, int rank, const hsize_t dims[], const void *buf)
+{
+  PetscMPIInt r;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(h->comm, &r));
+  PetscCall(UmbH5CreateDataset(h, name, memtype, rank, dims));
+  PetscCall(RowsIO(h, name, memtype, 0, r ? 0 : dims[0], (void *)buf, PETSC_TRUE));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Reads a whole (small) dataset on every rank; size is the buffer size in elements */
+PetscErrorCode UmbH5ReadSmall(UmbH5 h, const char name[], hid_t memtype, size_t size, void *buf)
+{
+  int     rank;
+  hsize_t dims[3];
+  size_t  n = 1;
+
+  PetscFunctionBegin;
+  PetscCall(UmbH5GetShape(h, name, &rank, dims));
+  for (int i = 0; i < rank; i++) n *= dims[i];
+  PetscCheck(n <= size, h->comm, PETSC_ERR_FILE_UNEXPECTED, "dataset %s in %s has %zu elements, expected at most %zu", name, h->path, n, size);
+  PetscCall(RowsIO(h, name, memtype, 0, dims[0], buf, PETSC_FALSE));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Attributes ------------------------------------------------------------------------- */
+
+static PetscErrorCode OpenObject(UmbH5 h, const char obj[], PetscBool create, hid_t *id)
+{
+  PetscBool has;
+
+  PetscFunctionBegin;
+  if (!strcmp(obj, "/")) {
+    UmbCallHDF5Id(*id, H5Oopen(h->file, "/", H5P_DEFAULT));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  PetscCall(UmbH5HasObject(h, obj, &has));
+  if (!has) {
+    char name[PETSC_MAX_PATH_LEN];
+    hid_t g;
+    PetscCheck(create, h->comm, PETSC_ERR_FILE_UNEXPECTED, "%s has no object %s", h->path, obj);
+    snprintf(name, sizeof(name), "%s/", obj); /* creates obj itself as a group */
+    PetscCall(EnsureParentGroups(h, name));
+    UmbCallHDF5Id(g, H5Oopen(h->file, obj, H5P_DEFAULT));
+    *id = g;
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  UmbCallHDF5Id(*id, H5Oopen(h->file, obj, H5P_DEFAULT));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode WriteAttr(UmbH5 h, const char obj[], const char name[], hid_t type, hid_t memtype, hsize_t n, const void *buf)
+{
+  hid_t o, space, attr;
+
+  PetscFunctionBegin;
+  PetscCall(OpenObject(h, obj, PETSC_TRUE, &o));
+  if (H5Aexists(o, name) > 0) UmbCallHDF5(H5Adelete(o, name));
+  if (n == 0) UmbCallHDF5Id(space, H5Screate(H5S_SCALAR));
+  else UmbCallHDF5Id(space, H5Screate_simple(1, &n, NULL));
+  UmbCallHDF5Id(attr, H5Acreate2(o, name, type, space, H5P_DEFAULT, H5P_DEFAULT));
+  UmbCallHDF5(H5Awrite(attr, memtype, buf));
+  UmbCallHDF5(H5Aclose(attr));
+  UmbCallHDF5(H5Sclose(space));
+  UmbCallHDF5(H5Oclose(o));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbH5WriteAttrString(UmbH5 h, const char obj[], const char name[], const char value[])
+{
+  hid_t type;
+
+  PetscFunctionBegin;
+  UmbCallHDF5Id(type, H5Tcopy(H5T_C_S1));
+  UmbCallHDF5(H5Tset_size(type, strlen(value) + 1));
+  UmbCallHDF5(H5Tset_strpad(type, H5T_STR_NULLTERM));
+  PetscCall(WriteAttr(h, obj, name, type, type, 0, value));
+  UmbCallHDF5(H5Tclose(type));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbH5WriteAttrReals(UmbH5 h, const char obj[], const char name[], PetscInt n, const PetscReal v[])
+{
+  PetscFunctionBegin;
+  PetscCheck(n > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "attribute %s needs at least one value", name);
+  PetscCall(WriteAttr(h, obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, (hsize_t)n, v));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbH5WriteAttrInt(UmbH5 h, const char obj[], const char name[], PetscInt64 v)
+{
+  long long buf = (long long)v;
+
+  PetscFunctionBegin;
+  PetscCall(WriteAttr(h, obj, name, H5T_STD_I64LE, H5T_NATIVE_LLONG, 1, &buf));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode OpenAttr(UmbH5 h, const char obj[], const char name[], hid_t *o, hid_t *attr, hssize_t *npoints)
+{
+  hid_t space;
+
+  PetscFunctionBegin;
+  PetscCall(OpenObject(h, obj, PETSC_FALSE, o));
+  PetscCheck(H5Aexists(*o, name) > 0, h->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: object %s has no attribute %s", h->path, obj, name);
+  UmbCallHDF5Id(*attr, H5Aopen(*o, name, H5P_DEFAULT));
+  UmbCallHDF5Id(space, H5Aget_space(*attr));
+  *npoints = H5Sget_simple_extent_npoints(space);
+  UmbCallHDF5(H5Sclose(space));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbH5ReadAttrString(UmbH5 h, const char obj[], const char name[], char value[], size_t len)
+{
+  hid_t    o, attr, ftype, type;
+  hssize_t np;
+  size_t   size;
+  char    *buf;
+
+  PetscFunctionBegin;
+  PetscCall(OpenAttr(h, obj, name, &o, &attr, &np));
+  UmbCallHDF5Id(ftype, H5Aget_type(attr));
+  PetscCheck(H5Tget_class(ftype) == H5T_STRING && !H5Tis_variable_str(ftype), h->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute %s of %s is not a string", h->path, name, obj);
+  size = H5Tget_size(ftype);
+  PetscCall(PetscCalloc1(size + 1, &buf));
+  UmbCallHDF5Id(type, H5Tcopy(H5T_C_S1));
+  UmbCallHDF5(H5Tset_size(type, size));
+  UmbCallHDF5(H5Aread(attr, type, buf));
+  snprintf(value, len, "%s", buf);
+  PetscCall(PetscFree(buf));
+  UmbCallHDF5(H5Tclose(type));
+  UmbCallHDF5(H5Tclose(ftype));
+  UmbCallHDF5(H5Aclose(attr));
+  UmbCallHDF5(H5Oclose(o));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbH5ReadAttrReals(UmbH5 h, const char obj[], const char name[], PetscInt n, PetscReal v[])
+{
+  hid_t    o, attr;
+  hssize_t np;
+
+  PetscFunctionBegin;
+  PetscCall(OpenAttr(h, obj, name, &o, &attr, &np));
+  PetscCheck(np == n, h->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute %s of %s has %lld values, expected %" PetscInt_FMT, h->path, name, obj, (long long)np, n);
+  UmbCallHDF5(H5Aread(attr, H5T_NATIVE_DOUBLE, v));
+  UmbCallHDF5(H5Aclose(attr));
+  UmbCallHDF5(H5Oclose(o));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbH5ReadAttrInt(UmbH5 h, const char obj[], const char name[], PetscInt64 *v)
+{
+  hid_t     o, attr;
+  hssize_t  np;
+  long long buf;
+
+  PetscFunctionBegin;
+  PetscCall(OpenAttr(h, obj, name, &o, &attr, &np));
+  PetscCheck(np == 1, h->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute %s of %s has %lld values, expected 1", h->path, name, obj, (long long)np);
+  UmbCallHDF5(H5Aread(attr, H5T_NATIVE_LLONG, &buf));
+  *v = (PetscInt64)buf;
+  UmbCallHDF5(H5Aclose(attr));
+  UmbCallHDF5(H5Oclose(o));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

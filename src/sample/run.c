@@ -1,0 +1,204 @@
+/* UmbSamplerRun: all ranks advance their windows in lock-step chunks. Between chunks they
+   agree on blow-ups, write the chunk's frames collectively and report progress. Chunking
+   changes nothing in the numbers: the noise is addressed by (window, walker, step). */
+#include <umbra/private/samplerimpl.h>
+#include <umbra/private/sampleoutimpl.h>
+#include <umbra/stats.h>
+
+typedef struct {
+  UmbSampler  s;
+  PetscInt64  nsave;  /* frames per walker */
+  PetscInt64  f0, F;  /* first frame of the chunk, frames per chunk */
+  PetscReal  *xbuf;   /* [local window][walker][F][n] */
+  PetscReal  *zbuf;   /* [local window][walker][F][d] */
+  PetscReal  *zall;   /* [local window][walker][nsave][d] for the IACT */
+  PetscReal  *zwork;
+} Frames;
+
+/* Frames saved before global step c: production step p = c - burnin, one frame per stride */
+static PetscInt64 FramesBefore(UmbSampler s, PetscInt64 nsave, PetscInt64 c)
+{
+  PetscInt64 p = c - s->burnin;
+  return p <= 0 ? 0 : PetscMin(nsave, p / s->stride);
+}
+
+static PetscErrorCode SaveFrame(void *ctx, UmbWindowState *ws, PetscInt64 step)
+{
+  Frames        *fr = (Frames *)ctx;
+  UmbSampler     s  = fr->s;
+  const PetscInt n = s->n, d = s->d, nw = s->walkers, lw = ws->k - s->klo;
+  PetscInt64     t  = (step - s->burnin + 1) / s->stride - 1, tc = t - fr->f0;
+
+  PetscFunctionBegin;
+  if (t >= fr->nsave) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(UmbCVEvaluate(s->cv, nw, ws->x, fr->zwork, NULL));
+  for (PetscInt w = 0; w < nw; w++) {
+    PetscCall(PetscArraycpy(fr->xbuf + ((lw * nw + w) * fr->F + tc) * n, ws->x + w * n, n));
+    PetscCall(PetscArraycpy(fr->zbuf + ((lw * nw + w) * fr->F + tc) * d, fr->zwork + w * d, d));
+    PetscCall(PetscArraycpy(fr->zall + ((lw * nw + w) * fr->nsave + t) * d, fr->zwork + w * d, d));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Steps per chunk: a multiple of the stride, about a second of work per rank, buffers of at
+   most ~64 MB. Depends on global quantities only, so every rank agrees. */
+static PetscInt64 ChunkSteps(UmbSampler s, PetscInt64 nsave)
+{
+  const PetscInt64 nloc_max = (s->K + s->size - 1) / s->size, per_step = nloc_max * s->walkers * (s->n + 8);
+  PetscInt64       frames   = PetscMax(1, (PetscInt64)(8e6 / (double)(nloc_max * s->walkers * (s->n + s->d))));
+  PetscInt64       work     = PetscMax(1, (PetscInt64)(5e7 / (double)per_step));
+  frames                    = PetscMin(frames, PetscMax(1, work / s->stride));
+  return PetscMin(frames, nsave) * s->stride;
+}
+
+static PetscErrorCode CheckBlowUp(UmbSampler s, UmbWindowState *ws, PetscInt nloc)
+{
+  PetscInt   bad = s->K, all;
+  PetscInt64 info[2] = {0, 0};
+
+  PetscFunctionBegin;
+  for (PetscInt lw = 0; lw < nloc; lw++)
+    if (ws[lw].bad_walker >= 0) {
+      bad = ws[lw].k;
+      break;
+    }
+  PetscCallMPI(MPI_Allreduce(&bad, &all, 1, MPIU_INT, MPI_MIN, s->comm));
+  if (all == s->K) PetscFunctionReturn(PETSC_SUCCESS);
+  if (all >= s->klo && all < s->khi) {
+    info[0] = ws[all - s->klo].bad_step;
+    info[1] = ws[all - s->klo].bad_walker;
+  }
+  PetscCallMPI(MPI_Bcast(info, 2, MPIU_INT64, UmbLayoutOwner(s->K, s->size, all), s->comm));
+  SETERRQ(s->comm, PETSC_ERR_NOT_CONVERGED, "window %" PetscInt_FMT " (centre %g%s) blew up at step %" PetscInt64_FMT ", walker %" PetscInt64_FMT ": a coordinate became non-finite or left the domain; reduce the time step (-us_dt %g)", all, (double)s->center[all * s->d], s->d > 1 ? ", ..." : "", info[0], info[1], (double)s->dt);
+}
+
+static PetscErrorCode ComputeIACT(UmbSampler s, const Frames *fr, PetscReal iact[])
+{
+  const PetscInt nw = s->walkers, d = s->d;
+  PetscReal     *local, *series;
+
+  PetscFunctionBegin;
+  PetscCall(PetscLogEventBegin(UMB_EVENT.smp_iact, 0, 0, 0, 0));
+  PetscCall(PetscCalloc1(s->K, &local));
+  PetscCall(PetscMalloc1(nw * fr->nsave, &series));
+  for (PetscInt k = s->klo; k < s->khi; k++) {
+    const PetscInt lw = k - s->klo;
+    for (PetscInt a = 0; a < d; a++) {
+      PetscReal tau;
+      for (PetscInt w = 0; w < nw; w++)
+        for (PetscInt64 t = 0; t < fr->nsave; t++) series[w * fr->nsave + t] = fr->zall[((lw * nw + w) * fr->nsave + t) * d + a];
+      PetscCall(UmbIACT(nw, (PetscInt)fr->nsave, series, &tau));
+      local[k] = PetscMax(local[k], tau);
+    }
+  }
+  /* one non-zero contribution per entry: the sum is exact and rank-count independent */
+  PetscCallMPI(MPI_Allreduce(local, iact, s->K, MPIU_REAL, MPI_SUM, s->comm));
+  PetscCall(PetscFree(series));
+  PetscCall(PetscFree(local));
+  PetscCall(PetscLogEventEnd(UMB_EVENT.smp_iact, 0, 0, 0, 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode WriteWindowsCsv(UmbSampler s, const char path[], const PetscReal iact[], PetscInt64 per_window)
+{
+  UmbCsv csv;
+  char   header[256];
+
+  PetscFunctionBegin;
+  snprintf(header, sizeof(header), "window,center%s,kappa%s,n_samples,iact,f,df", s->d > 1 ? ",center2" : "", s->d > 1 ? ",kappa2" : "");
+  PetscCall(UmbCsvCreate(s->comm, path, header, &csv));
+  for (PetscInt k = 0; k < s->K; k++) {
+    if (s->d == 1) PetscCall(UmbCsvRow(csv, "%" PetscInt_FMT ",%.17g,%.17g,%" PetscInt64_FMT ",%.6g,nan,nan", k, (double)s->center[k], (double)s->kappa[k], per_window, (double)iact[k]));
+    else PetscCall(UmbCsvRow(csv, "%" PetscInt_FMT ",%.17g,%.17g,%.17g,%.17g,%" PetscInt64_FMT ",%.6g,nan,nan", k, (double)s->center[2 * k], (double)s->center[2 * k + 1], (double)s->kappa[2 * k], (double)s->kappa[2 * k + 1], per_window, (double)iact[k]));
+  }
+  PetscCall(UmbCsvClose(&csv, PETSC_TRUE));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode Summarise(UmbSampler s, const PetscReal iact[], PetscInt64 per_window, PetscLogDouble seconds)
+{
+  PetscReal  lo = PETSC_MAX_REAL, hi = 0, neff_min = PETSC_MAX_REAL;
+  PetscInt   kmin = 0;
+  PetscReal  total = (PetscReal)s->K * s->walkers * (PetscReal)(s->steps + s->burnin);
+
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k < s->K; k++) {
+    lo = PetscMin(lo, iact[k]);
+    hi = PetscMax(hi, iact[k]);
+    if (per_window / iact[k] < neff_min) {
+      neff_min = per_window / iact[k];
+      kmin     = k;
+    }
+  }
+  PetscCall(UmbLog(s->comm, "sample: %" PetscInt_FMT " windows x %" PetscInt_FMT " walkers, %.4g walker-steps in %.3g s (%.3g walker-steps/s on %d ranks); %" PetscInt64_FMT " samples per window, IACT %.3g .. %.3g frames", s->K, s->walkers, (double)total, (double)seconds, (double)(total / PetscMax(seconds, 1e-9)), s->size, per_window, (double)lo, (double)hi));
+  if (neff_min < 50) PetscCall(UmbLogWarning(s->comm, "window %" PetscInt_FMT " has only %.1f effective samples (IACT %.3g frames): sample longer or increase -us_stride", kmin, (double)neff_min, (double)iact[kmin]));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbSamplerRun(UmbSampler s, const char dir[])
+{
+  const PetscInt   nloc = s->khi - s->klo, nw = s->walkers;
+  const PetscInt64 nsave = s->steps / s->stride, total = s->burnin + s->steps, per_window = nw * nsave;
+  char             path[PETSC_MAX_PATH_LEN];
+  UmbH5            h5;
+  UmbWindowState  *ws;
+  Frames           fr;
+  UmbProgress      progress;
+  PetscReal       *iact;
+  PetscInt64       C = ChunkSteps(s, nsave);
+  PetscLogDouble   t0, t1;
+
+  PetscFunctionBegin;
+  PetscCheck(s->setup, s->comm, PETSC_ERR_ORDER, "call UmbSamplerSetUp() first");
+  PetscCall(PetscLogStagePush(UMB_STAGE.sample));
+  PetscCall(PetscTime(&t0));
+  PetscCall(UmbPathJoin(dir, "samples.h5", path, sizeof(path)));
+  PetscCall(UmbSamplesFileCreate(s, path, nsave, &h5));
+
+  PetscCall(PetscLogEventBegin(UMB_EVENT.smp_setup, 0, 0, 0, 0));
+  PetscCall(PetscCalloc1(nloc, &ws));
+  for (PetscInt lw = 0; lw < nloc; lw++) {
+    PetscCall(UmbWindowStateCreate(s, s->klo + lw, &ws[lw]));
+    PetscCall(UmbSamplerPrepareWindow(s, s->klo + lw, ws[lw].x));
+    for (PetscInt w = 1; w < nw; w++) PetscCall(PetscArraycpy(ws[lw].x + w * s->n, ws[lw].x, s->n));
+  }
+  fr.s     = s;
+  fr.nsave = nsave;
+  fr.F     = C / s->stride;
+  fr.f0    = 0;
+  PetscCall(PetscMalloc4(nloc * nw * fr.F * s->n + 1, &fr.xbuf, nloc * nw * fr.F * s->d + 1, &fr.zbuf, nloc * nw * nsave * s->d + 1, &fr.zall, nw * s->d, &fr.zwork));
+  PetscCall(PetscLogEventEnd(UMB_EVENT.smp_setup, 0, 0, 0, 0));
+
+  PetscCall(UmbProgressCreate(s->comm, "sample", "walker-steps", (double)s->K * nw * total, &progress));
+  for (PetscInt64 c0 = 0; c0 < total; c0 += C) {
+    const PetscInt64 c1 = PetscMin(total, c0 + C), f1 = FramesBefore(s, nsave, c1);
+    fr.f0 = FramesBefore(s, nsave, c0);
+    PetscCall(PetscLogEventBegin(UMB_EVENT.smp_step, 0, 0, 0, 0));
+    for (PetscInt lw = 0; lw < nloc; lw++) PetscCall(UmbWindowAdvance(s, &ws[lw], c0, c1, SaveFrame, &fr));
+    PetscCall(PetscLogEventEnd(UMB_EVENT.smp_step, 0, 0, 0, 0));
+    PetscCall(CheckBlowUp(s, ws, nloc));
+    if (f1 > fr.f0) {
+      PetscCall(UmbSamplesWriteFrames(s, h5, "/samples/x", s->n, nsave, fr.F, fr.f0, f1, fr.xbuf));
+      PetscCall(UmbSamplesWriteFrames(s, h5, "/samples/z", s->d, nsave, fr.F, fr.f0, f1, fr.zbuf));
+    }
+    PetscCall(UmbProgressUpdate(progress, (double)s->K * nw * c1));
+  }
+  PetscCall(UmbProgressFinish(progress));
+  PetscCall(UmbProgressDestroy(&progress));
+
+  PetscCall(PetscMalloc1(s->K, &iact));
+  PetscCall(ComputeIACT(s, &fr, iact));
+  PetscCall(UmbSamplesWriteWindowStats(s, h5, iact, per_window));
+  PetscCall(UmbH5Close(&h5, PETSC_TRUE));
+  PetscCall(UmbPathJoin(dir, "windows.csv", path, sizeof(path)));
+  PetscCall(WriteWindowsCsv(s, path, iact, per_window));
+  PetscCall(PetscTime(&t1));
+  PetscCall(Summarise(s, iact, per_window, t1 - t0));
+
+  PetscCall(PetscFree(iact));
+  PetscCall(PetscFree4(fr.xbuf, fr.zbuf, fr.zall, fr.zwork));
+  for (PetscInt lw = 0; lw < nloc; lw++) PetscCall(UmbWindowStateDestroy(&ws[lw]));
+  PetscCall(PetscFree(ws));
+  PetscCall(PetscLogStagePop());
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -1,0 +1,157 @@
+/* UmbSampler life cycle: options, window grid, layout. Running is in run.c. */
+#include <umbra/private/samplerimpl.h>
+
+const char *const UmbIntegrators[] = {"em", "lm", "UmbIntegrator", "UMB_INTEGRATOR_", NULL};
+
+PetscErrorCode UmbSamplerCreate(UmbCV cv, UmbSampler *sp)
+{
+  UmbSampler s;
+
+  PetscFunctionBegin;
+  PetscCall(PetscNew(&s));
+  s->cv = cv;
+  PetscCall(UmbCVGetModel(cv, &s->model));
+  PetscCall(UmbModelGetComm(s->model, &s->comm));
+  PetscCallMPI(MPI_Comm_rank(s->comm, &s->rank));
+  PetscCallMPI(MPI_Comm_size(s->comm, &s->size));
+  s->nwin[0] = s->nwin[1] = 24;
+  s->range[0] = s->range[2] = -1.5;
+  s->range[1] = s->range[3] = 1.5;
+  s->kappa_opt[0] = s->kappa_opt[1] = 40.0;
+  s->walkers      = 4;
+  s->steps        = 50000;
+  s->burnin       = 5000;
+  s->stride       = 10;
+  s->dt           = 1e-3;
+  s->integrator   = UMB_INTEGRATOR_LM;
+  s->seed         = 42;
+  s->minimize_its = 500;
+  *sp             = s;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbSamplerSetFromOptions(UmbSampler s)
+{
+  PetscInt  n, d;
+  PetscBool set;
+  PetscReal period[2] = {0, 0};
+
+  PetscFunctionBegin;
+  PetscCall(UmbCVSetUp(s->cv));
+  PetscCall(UmbCVGetDimension(s->cv, &d));
+  PetscCall(UmbCVGetPeriod(s->cv, period));
+  s->d = d;
+  PetscOptionsBegin(s->comm, NULL, "Umbrella sampling options", "UmbSampler");
+  n = 2;
+  PetscCall(PetscOptionsIntArray("-us_windows", "Number of windows per CV component", "UmbSamplerSetFromOptions", s->nwin, &n, &set));
+  PetscCheck(!set || n == d, s->comm, PETSC_ERR_USER_INPUT, "-us_windows needs %" PetscInt_FMT " value%s for this %" PetscInt_FMT "-D CV, got %" PetscInt_FMT, d, d > 1 ? "s" : "", d, n);
+  n = 4;
+  PetscCall(PetscOptionsRealArray("-us_range", "Range of the window centres: lo,hi per CV component", "UmbSamplerSetFromOptions", s->range, &n, &set));
+  PetscCheck(!set || n == 2 * d, s->comm, PETSC_ERR_USER_INPUT, "-us_range needs %" PetscInt_FMT " values (lo,hi%s) for this %" PetscInt_FMT "-D CV, got %" PetscInt_FMT, 2 * d, d > 1 ? ",lo2,hi2" : "", d, n);
+  if (!set && period[0] > 0) { /* periodic default: one full period */
+    s->range[0] = -period[0] / 2;
+    s->range[1] = period[0] / 2;
+  }
+  n = 2;
+  PetscCall(PetscOptionsRealArray("-us_kappa", "Spring constant per CV component (0: unbiased)", "UmbSamplerSetFromOptions", s->kappa_opt, &n, &set));
+  PetscCheck(!set || n == 1 || n == d, s->comm, PETSC_ERR_USER_INPUT, "-us_kappa needs 1 or %" PetscInt_FMT " values, got %" PetscInt_FMT, d, n);
+  if (set && n == 1) s->kappa_opt[1] = s->kappa_opt[0];
+  PetscCall(PetscOptionsInt("-us_walkers", "Walkers per window", "UmbSamplerSetFromOptions", s->walkers, &s->walkers, NULL));
+  PetscCall(UmbOptionsInt64(PetscOptionsObject, "-us_steps", "Production steps per walker", s->steps, &s->steps, NULL));
+  PetscCall(UmbOptionsInt64(PetscOptionsObject, "-us_burnin", "Steps per walker discarded before production", s->burnin, &s->burnin, NULL));
+  PetscCall(PetscOptionsInt("-us_stride", "Save every this many production steps", "UmbSamplerSetFromOptions", s->stride, &s->stride, NULL));
+  PetscCall(PetscOptionsReal("-us_dt", "Time step", "UmbSamplerSetFromOptions", s->dt, &s->dt, NULL));
+  PetscCall(PetscOptionsEnum("-us_integrator", "Integrator: em (Euler-Maruyama) or lm (Leimkuhler-Matthews)", "UmbSamplerSetFromOptions", UmbIntegrators, (PetscEnum)s->integrator, (PetscEnum *)&s->integrator, NULL));
+  PetscCall(PetscOptionsInt("-us_minimize_its", "Iterations of the restrained minimisation that prepares each window", "UmbSamplerSetFromOptions", s->minimize_its, &s->minimize_its, NULL));
+  PetscCall(UmbOptionsInt64(PetscOptionsObject, "-seed", "Seed of all random streams", s->seed, &s->seed, NULL));
+  PetscOptionsEnd();
+
+  for (PetscInt a = 0; a < d; a++) {
+    PetscCheck(s->nwin[a] >= 1, s->comm, PETSC_ERR_USER_INPUT, "-us_windows must be at least 1, got %" PetscInt_FMT, s->nwin[a]);
+    PetscCheck(s->range[2 * a] < s->range[2 * a + 1], s->comm, PETSC_ERR_USER_INPUT, "-us_range: lo must be below hi, got lo = %g, hi = %g", (double)s->range[2 * a], (double)s->range[2 * a + 1]);
+    PetscCheck(s->kappa_opt[a] >= 0 && !PetscIsInfOrNanReal(s->kappa_opt[a]), s->comm, PETSC_ERR_USER_INPUT, "-us_kappa must be non-negative (0 = unbiased), got %g", (double)s->kappa_opt[a]);
+  }
+  PetscCheck(s->walkers >= 1, s->comm, PETSC_ERR_USER_INPUT, "-us_walkers must be positive, got %" PetscInt_FMT, s->walkers);
+  PetscCheck(s->steps >= 1, s->comm, PETSC_ERR_USER_INPUT, "-us_steps must be positive, got %" PetscInt64_FMT, s->steps);
+  PetscCheck(s->burnin >= 0, s->comm, PETSC_ERR_USER_INPUT, "-us_burnin must be non-negative, got %" PetscInt64_FMT, s->burnin);
+  PetscCheck(s->stride >= 1, s->comm, PETSC_ERR_USER_INPUT, "-us_stride must be positive, got %" PetscInt_FMT, s->stride);
+  PetscCheck(s->stride <= s->steps, s->comm, PETSC_ERR_USER_INPUT, "-us_stride %" PetscInt_FMT " exceeds -us_steps %" PetscInt64_FMT ": no sample would be saved", s->stride, s->steps);
+  PetscCheck(s->dt > 0 && PetscIsNormalReal(s->dt), s->comm, PETSC_ERR_USER_INPUT, "-us_dt must be positive, got %g", (double)s->dt);
+  PetscCheck(s->minimize_its >= 0, s->comm, PETSC_ERR_USER_INPUT, "-us_minimize_its must be non-negative, got %" PetscInt_FMT, s->minimize_its);
+  PetscCheck(s->seed >= 0, s->comm, PETSC_ERR_USER_INPUT, "-seed must be non-negative, got %" PetscInt64_FMT, s->seed);
+  PetscCall(UmbModelGetDimension(s->model, &s->n));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+void UmbLayoutRange(PetscInt K, PetscMPIInt size, PetscMPIInt rank, PetscInt *lo, PetscInt *hi)
+{
+  PetscInt q = K / size, r = K % size;
+  *lo = rank * q + PetscMin(rank, r);
+  *hi = *lo + q + (rank < r ? 1 : 0);
+}
+
+PetscMPIInt UmbLayoutOwner(PetscInt K, PetscMPIInt size, PetscInt k)
+{
+  for (PetscMPIInt r = 0; r < size; r++) {
+    PetscInt lo, hi;
+    UmbLayoutRange(K, size, r, &lo, &hi);
+    if (k >= lo && k < hi) return r;
+  }
+  return -1;
+}
+
+PetscErrorCode UmbSamplerSetUp(UmbSampler s)
+{
+  PetscFunctionBegin;
+  if (s->setup) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(UmbSamplerBuildGrid(s));
+  UmbLayoutRange(s->K, s->size, s->rank, &s->klo, &s->khi);
+  s->setup = PETSC_TRUE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbSamplerView(UmbSampler s, PetscViewer v)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscViewerASCIIPrintf(v, "umbrella sampling: %" PetscInt_FMT " windows", s->K));
+  if (s->d == 2) PetscCall(PetscViewerASCIIPrintf(v, " (%" PetscInt_FMT " x %" PetscInt_FMT ")", s->nwin[0], s->nwin[1]));
+  PetscCall(PetscViewerASCIIPrintf(v, " x %" PetscInt_FMT " walkers on %d ranks, %s dt = %g, steps %" PetscInt64_FMT " + burn-in %" PetscInt64_FMT ", stride %" PetscInt_FMT ", seed %" PetscInt64_FMT "\n", s->walkers, s->size, UmbIntegrators[s->integrator], (double)s->dt, s->steps, s->burnin, s->stride, s->seed));
+  for (PetscInt a = 0; a < s->d; a++) PetscCall(PetscViewerASCIIPrintf(v, "  component %" PetscInt_FMT ": centres %g .. %g, kappa %g\n", a + 1, (double)s->range[2 * a], (double)s->range[2 * a + 1], (double)s->kappa_opt[a]));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbSamplerDestroy(UmbSampler *sp)
+{
+  PetscFunctionBegin;
+  if (!*sp) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscFree((*sp)->center));
+  PetscCall(PetscFree((*sp)->kappa));
+  PetscCall(PetscFree(*sp));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbSamplerGetWindows(UmbSampler s, PetscInt *K, const PetscReal **center, const PetscReal **kappa)
+{
+  PetscFunctionBegin;
+  PetscCheck(s->setup, s->comm, PETSC_ERR_ORDER, "call UmbSamplerSetUp() first");
+  if (K) *K = s->K;
+  if (center) *center = s->center;
+  if (kappa) *kappa = s->kappa;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbSamplerGetOwnership(UmbSampler s, PetscInt *lo, PetscInt *hi)
+{
+  PetscFunctionBegin;
+  PetscCheck(s->setup, s->comm, PETSC_ERR_ORDER, "call UmbSamplerSetUp() first");
+  *lo = s->klo;
+  *hi = s->khi;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbSamplerGetRange(UmbSampler s, PetscReal range[])
+{
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < 2 * s->d; i++) range[i] = s->range[i];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -1,0 +1,77 @@
+/* Errors: one record of the first failure on each rank, wrappers that turn GSL and HDF5
+   failures into PETSc errors, and the mapping of error codes to exit codes. */
+#include <umbra/sys.h>
+#include <umbra/private/sysimpl.h>
+#include <gsl/gsl_errno.h>
+#include <hdf5.h>
+
+UmbFirstError umb_first_error;
+PetscBool     umb_error_traceback = PETSC_FALSE;
+
+const char *UmbGSLErrorString(int status) { return gsl_strerror(status); }
+
+/* Records the first error of this rank; the message is printed once, by UmbFinalize. */
+PetscErrorCode UmbErrorHandler(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
+{
+  if (p == PETSC_ERROR_INITIAL && !umb_first_error.set) {
+    umb_first_error.set  = PETSC_TRUE;
+    umb_first_error.code = n;
+    umb_first_error.comm = comm;
+    if (mess && mess[0] && strcmp(mess, " ")) snprintf(umb_first_error.message, sizeof(umb_first_error.message), "%s", mess);
+    else {
+      const char *text = NULL;
+      PetscErrorMessage(n, &text, NULL);
+      snprintf(umb_first_error.message, sizeof(umb_first_error.message), "%s", text ? text : "unknown error");
+    }
+    snprintf(umb_first_error.where, sizeof(umb_first_error.where), "%s() at %s:%d", fun ? fun : "?", file ? file : "?", line);
+  }
+  if (umb_error_traceback) return PetscTraceBackErrorHandler(comm, line, fun, file, n, p, mess, ctx);
+  return n;
+}
+
+typedef struct {
+  char  *buf;
+  size_t len;
+} H5Detail;
+
+static herr_t KeepInnermost(unsigned n, const H5E_error2_t *err, void *data)
+{
+  H5Detail *d = (H5Detail *)data;
+  if (err && err->desc && err->desc[0]) snprintf(d->buf, d->len, "%s", err->desc);
+  return 0;
+}
+
+PetscErrorCode UmbHDF5Error(int line, const char *func, const char *file, const char *call)
+{
+  char     detail[512] = "";
+  H5Detail d           = {detail, sizeof(detail)};
+  hid_t    stack       = H5Eget_current_stack();
+
+  if (stack >= 0) {
+    H5Ewalk2(stack, H5E_WALK_UPWARD, KeepInnermost, &d);
+    H5Eclose_stack(stack);
+  }
+  return PetscError(PETSC_COMM_SELF, line, func, file, PETSC_ERR_LIB, PETSC_ERROR_INITIAL, "HDF5 call failed: %s%s%s", call, detail[0] ? ": " : "", detail);
+}
+
+int UmbExitCodeFromError(PetscErrorCode code)
+{
+  switch (code) {
+  case 0:
+    return UMB_EXIT_OK;
+  case PETSC_ERR_USER_INPUT:
+  case PETSC_ERR_ARG_WRONG:
+  case PETSC_ERR_ARG_OUTOFRANGE:
+  case PETSC_ERR_ARG_INCOMP:
+  case PETSC_ERR_ARG_UNKNOWN_TYPE:
+  case PETSC_ERR_ARG_SIZ:
+  case PETSC_ERR_FILE_OPEN:
+  case PETSC_ERR_FILE_READ:
+  case PETSC_ERR_FILE_WRITE:
+  case PETSC_ERR_FILE_UNEXPECTED:
+  case PETSC_ERR_WRONG_MPI_SIZE:
+    return UMB_EXIT_INPUT;
+  default:
+    return UMB_EXIT_FAILURE;
+  }
+}

@@ -1,0 +1,57 @@
+/* Options hygiene: PETSc silently ignores options that nothing reads, so a misspelled option
+   would cost a whole allocation. Every command calls UmbOptionsCheckUnused after all of its
+   objects have read their options, before any work starts. */
+#include <umbra/sys.h>
+#include <math.h>
+
+/* Options PETSc reads only at shutdown: mark them as read so they are not reported */
+static const char *const read_at_finalize[] = {"-log_view", "-log_view_memory", "-log_view_gpu_time", "-log_all", "-log_trace", "-malloc_dump", "-malloc_view", "-malloc_view_threshold", "-memory_view", "-options_left", "-objects_dump", "-options_view", "-log_summary", "-log_perfstubs", NULL};
+
+PetscErrorCode UmbOptionsCheckUnused(MPI_Comm comm)
+{
+  PetscInt  n;
+  char    **names, **values;
+  PetscBool allow = PETSC_FALSE;
+  char      list[2048] = "";
+
+  PetscFunctionBegin;
+  for (const char *const *o = read_at_finalize; *o; o++) {
+    PetscBool set;
+    PetscCall(PetscOptionsHasName(NULL, NULL, *o, &set));
+  }
+  PetscCall(PetscOptionsGetBool(NULL, NULL, "-options_allow_unused", &allow, NULL));
+  PetscCall(PetscOptionsLeftGet(NULL, &n, &names, &values));
+  for (PetscInt i = 0; i < n; i++) {
+    size_t len = strlen(list);
+    snprintf(list + len, sizeof(list) - len, "%s-%s", i ? ", " : "", names[i]);
+  }
+  PetscCall(PetscOptionsLeftRestore(NULL, &n, &names, &values));
+  if (n && allow) {
+    PetscCall(UmbLogWarning(comm, "option%s not used by this command: %s", n > 1 ? "s" : "", list));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  PetscCheck(!n, comm, PETSC_ERR_USER_INPUT, "unknown or unused option%s: %s (misspelled, or not used with these settings; see docs/options.md or -help)", n > 1 ? "s" : "", list);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbOptionsInt64(PetscOptionItems *PetscOptionsObject, const char opt[], const char text[], PetscInt64 defval, PetscInt64 *value, PetscBool *set)
+{
+  char      buf[64];
+  PetscBool flg;
+
+  PetscFunctionBegin;
+  snprintf(buf, sizeof(buf), "%" PetscInt64_FMT, defval);
+  PetscCall(PetscOptionsString(opt, text, "", buf, buf, sizeof(buf), &flg));
+  if (set) *set = flg;
+  if (flg) {
+    char     *end;
+    long long v = strtoll(buf, &end, 10);
+    if (*end) { /* scientific notation such as 1e6 */
+      double r = strtod(buf, &end);
+      PetscCheck(!*end && r == floor(r) && fabs(r) < 9.2e18, PetscOptionsObject->comm, PETSC_ERR_USER_INPUT, "option %s needs an integer, got '%s'", opt, buf);
+      v = (long long)r;
+    }
+    *value = (PetscInt64)v;
+  } else *value = defval;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

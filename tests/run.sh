@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Test runner behind `make check`.
+#   C tests (build/tests/t*) carry spec lines in their source:
+#     // TEST: nsize=1,2,3 args="-opt value"
+#   one case per spec line and rank count. Shell tests (tests/t*.sh) are one case each:
+#   exit 0 = pass, 77 = skip, anything else = fail.
+# Prints one TAP line per case and ends with "N passed, N failed, N skipped".
+# Environment: MPIEXEC (mpiexec), MPIEXEC_FLAGS (--oversubscribe), MAXNP (3),
+#   TIMEOUT (hang guard per case, seconds; 900), FILTER (run only names matching this regex).
+set -u
+cd "$(dirname "$0")/.."
+export MPIEXEC=${MPIEXEC:-mpiexec}
+export MPIEXEC_FLAGS=${MPIEXEC_FLAGS:---oversubscribe}
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
+BUILD=$(realpath -m "${BUILD:-build}")
+export UMBRA="$BUILD/umbra" BUILD SRCDIR="$PWD"
+MAXNP=${MAXNP:-3}
+TIMEOUT=${TIMEOUT:-900}
+FILTER=${FILTER:-.}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/umbra-tests.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+num=0 pass=0 fail=0 skip=0
+
+report() { # status name detail logfile
+  num=$((num + 1))
+  case $1 in
+  pass) pass=$((pass + 1)); echo "ok $num - $2" ;;
+  skip) skip=$((skip + 1)); echo "ok $num - $2 # SKIP $3" ;;
+  *) fail=$((fail + 1)); echo "not ok $num - $2: $3"
+     [ -f "$4" ] && tail -n 25 "$4" | sed 's/^/#   /' ;;
+  esac
+}
+
+run_case() { # name workdir logfile command...
+  local name=$1 dir=$2 log=$3 rc
+  shift 3
+  mkdir -p "$dir"
+  timeout --kill-after=10 "$TIMEOUT" env -C "$dir" "$@" </dev/null >"$log" 2>&1
+  rc=$?
+  if [ $rc = 0 ]; then report pass "$name" "" "$log"
+  elif [ $rc = 77 ]; then report skip "$name" "$(tail -n 1 "$log")" "$log"
+  elif [ $rc = 124 ] || [ $rc = 137 ]; then report fail "$name" "no result after ${TIMEOUT}s (hang?)" "$log"
+  else report fail "$name" "exit code $rc" "$log"
+  fi
+}
+
+for src in tests/t*.c tests/t*.sh; do
+  [ -e "$src" ] || continue
+  base=$(basename "$src"); base=${base%.*}
+  [[ $base =~ $FILTER ]] || continue
+  if [[ $src == *.sh ]]; then
+    run_case "$base" "$WORK/$base" "$WORK/$base.log" bash "$SRCDIR/$src"
+    continue
+  fi
+  specs=$(grep -E '^// TEST:' "$src" || echo '// TEST: nsize=1')
+  while IFS= read -r spec; do
+    nsizes=$(sed -nE 's/.*nsize=([0-9,]+).*/\1/p' <<<"$spec"); nsizes=${nsizes:-1}
+    args=$(sed -nE 's/.*args="([^"]*)".*/\1/p' <<<"$spec")
+    label=$(sed -nE 's/.*name=([A-Za-z0-9_-]+).*/\1/p' <<<"$spec")
+    for np in ${nsizes//,/ }; do
+      name="$base${label:+:$label} (np=$np)"
+      if [ "$np" -gt "$MAXNP" ]; then report skip "$name" "np > MAXNP=$MAXNP" ""; continue; fi
+      dir="$WORK/$base.$label.$np"
+      # shellcheck disable=SC2086
+      run_case "$name" "$dir" "$dir.log" $MPIEXEC -n "$np" $MPIEXEC_FLAGS "$BUILD/tests/$base" $args
+    done
+  done <<<"$specs"
+done
+echo "1..$num"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]
