@@ -62,6 +62,8 @@ PETSC_EXTERN PetscErrorCode UmbOptionsInt64(PetscOptionItems *, const char[], co
 PETSC_EXTERN PetscErrorCode UmbLog(MPI_Comm, const char[], ...) PETSC_ATTRIBUTE_FORMAT(2, 3);
 PETSC_EXTERN PetscErrorCode UmbLogWarning(MPI_Comm, const char[], ...) PETSC_ATTRIBUTE_FORMAT(2, 3);
 PETSC_EXTERN PetscLogDouble UmbElapsed(void);
+/* PetscViewerASCIIPrintf with C formatting (PETSc's own rewrites %g as "1.") */
+PETSC_EXTERN PetscErrorCode UmbViewerPrintf(PetscViewer, const char[], ...) PETSC_ATTRIBUTE_FORMAT(2, 3);
 
 /* Progress line for long loops: printed by rank 0 at a steady pace (-progress_interval seconds)
    with rate and ETA. Update is not collective; pass globally reduced counts. */

@@ -84,7 +84,7 @@ PetscErrorCode UmbCVSetUp(UmbCV cv)
 PetscErrorCode UmbCVView(UmbCV cv, PetscViewer v)
 {
   PetscFunctionBegin;
-  PetscCall(PetscViewerASCIIPrintf(v, "CV %s: d = %" PetscInt_FMT " (%s%s%s)\n", cv->type, cv->d, cv->names[0], cv->d > 1 ? ", " : "", cv->d > 1 ? cv->names[1] : ""));
+  PetscCall(UmbViewerPrintf(v, "CV %s: d = %" PetscInt_FMT " (%s%s%s)\n", cv->type, cv->d, cv->names[0], cv->d > 1 ? ", " : "", cv->d > 1 ? cv->names[1] : ""));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

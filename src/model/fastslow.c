@@ -123,9 +123,8 @@ static PetscErrorCode View_FastSlow(UmbModel m, PetscViewer v)
   UmbFastSlow *fs = (UmbFastSlow *)m->data;
 
   PetscFunctionBegin;
-  PetscCall(PetscViewerASCIIPrintf(v, "fastslow: m = %" PetscInt_FMT ", eps = %g, h = %g, coupling %s", fs->m, (double)fs->eps, (double)fs->h, couplings[fs->coupling]));
-  if (fs->coupling == UMB_FASTSLOW_GAUSSIAN) PetscCall(PetscViewerASCIIPrintf(v, " (A = %g, s = %g, gamma = %g)\n", (double)fs->a, (double)fs->s, (double)fs->gamma));
-  else PetscCall(PetscViewerASCIIPrintf(v, " (c_w = %g, t = %g)\n", (double)fs->cw, (double)fs->t));
+  if (fs->coupling == UMB_FASTSLOW_GAUSSIAN) PetscCall(UmbViewerPrintf(v, "fastslow: m = %" PetscInt_FMT ", eps = %g, h = %g, coupling gaussian (A = %g, s = %g, gamma = %g)\n", fs->m, (double)fs->eps, (double)fs->h, (double)fs->a, (double)fs->s, (double)fs->gamma));
+  else PetscCall(UmbViewerPrintf(v, "fastslow: m = %" PetscInt_FMT ", eps = %g, h = %g, coupling tilted (c_w = %g, t = %g)\n", fs->m, (double)fs->eps, (double)fs->h, (double)fs->cw, (double)fs->t));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -88,7 +88,7 @@ PetscErrorCode UmbModelSetUp(UmbModel m)
 PetscErrorCode UmbModelView(UmbModel m, PetscViewer v)
 {
   PetscFunctionBegin;
-  PetscCall(PetscViewerASCIIPrintf(v, "model %s: n = %" PetscInt_FMT ", beta = %g\n", m->type, m->n, (double)m->beta));
+  PetscCall(UmbViewerPrintf(v, "model %s: n = %" PetscInt_FMT ", beta = %g\n", m->type, m->n, (double)m->beta));
   if (m->ops.view) {
     PetscCall(PetscViewerASCIIPushTab(v));
     PetscCall((*m->ops.view)(m, v));

@@ -130,7 +130,7 @@ static PetscErrorCode Summarise(UmbSampler s, const PetscReal iact[], PetscInt64
       kmin     = k;
     }
   }
-  PetscCall(UmbLog(s->comm, "sample: %" PetscInt_FMT " windows x %" PetscInt_FMT " walkers, %.4g walker-steps in %.3g s (%.3g walker-steps/s on %d ranks); %" PetscInt64_FMT " samples per window, IACT %.3g .. %.3g frames", s->K, s->walkers, (double)total, (double)seconds, (double)(total / PetscMax(seconds, 1e-9)), s->size, per_window, (double)lo, (double)hi));
+  PetscCall(UmbLog(s->comm, "sample: %" PetscInt_FMT " windows x %" PetscInt_FMT " walkers, %.4g walker-steps in %.3g s (%.3g walker-steps/s on %d rank%s); %" PetscInt64_FMT " samples per window, IACT %.3g .. %.3g frames", s->K, s->walkers, (double)total, (double)seconds, (double)(total / PetscMax(seconds, 1e-9)), s->size, s->size > 1 ? "s" : "", per_window, (double)lo, (double)hi));
   if (neff_min < 50) PetscCall(UmbLogWarning(s->comm, "window %" PetscInt_FMT " has only %.1f effective samples (IACT %.3g frames): sample longer or increase -us_stride", kmin, (double)neff_min, (double)iact[kmin]));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

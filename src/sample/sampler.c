@@ -112,11 +112,12 @@ PetscErrorCode UmbSamplerSetUp(UmbSampler s)
 
 PetscErrorCode UmbSamplerView(UmbSampler s, PetscViewer v)
 {
+  char grid[64] = "";
+
   PetscFunctionBegin;
-  PetscCall(PetscViewerASCIIPrintf(v, "umbrella sampling: %" PetscInt_FMT " windows", s->K));
-  if (s->d == 2) PetscCall(PetscViewerASCIIPrintf(v, " (%" PetscInt_FMT " x %" PetscInt_FMT ")", s->nwin[0], s->nwin[1]));
-  PetscCall(PetscViewerASCIIPrintf(v, " x %" PetscInt_FMT " walkers on %d ranks, %s dt = %g, steps %" PetscInt64_FMT " + burn-in %" PetscInt64_FMT ", stride %" PetscInt_FMT ", seed %" PetscInt64_FMT "\n", s->walkers, s->size, UmbIntegrators[s->integrator], (double)s->dt, s->steps, s->burnin, s->stride, s->seed));
-  for (PetscInt a = 0; a < s->d; a++) PetscCall(PetscViewerASCIIPrintf(v, "  component %" PetscInt_FMT ": centres %g .. %g, kappa %g\n", a + 1, (double)s->range[2 * a], (double)s->range[2 * a + 1], (double)s->kappa_opt[a]));
+  if (s->d == 2) snprintf(grid, sizeof(grid), " (%d x %d)", (int)s->nwin[0], (int)s->nwin[1]);
+  PetscCall(UmbViewerPrintf(v, "umbrella sampling: %" PetscInt_FMT " windows%s x %" PetscInt_FMT " walkers on %d rank%s, %s dt = %g, steps %" PetscInt64_FMT " + burn-in %" PetscInt64_FMT ", stride %" PetscInt_FMT ", seed %" PetscInt64_FMT "\n", s->K, grid, s->walkers, s->size, s->size > 1 ? "s" : "", UmbIntegrators[s->integrator], (double)s->dt, s->steps, s->burnin, s->stride, s->seed));
+  for (PetscInt a = 0; a < s->d; a++) PetscCall(UmbViewerPrintf(v, "  component %" PetscInt_FMT ": centres %g .. %g, kappa %g\n", a + 1, (double)s->range[2 * a], (double)s->range[2 * a + 1], (double)s->kappa_opt[a]));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -5,6 +5,7 @@
 #include <umbra_version.h>
 #include <gsl/gsl_errno.h>
 #include <hdf5.h>
+#include <signal.h>
 #include <time.h>
 
 static MPI_Comm  agree_comm    = MPI_COMM_NULL; /* private duplicate: never matches a pending user collective */
@@ -27,6 +28,7 @@ PetscErrorCode UmbInitialize(int *argc, char ***argv, const char *help)
   PetscCall(PetscOptionsGetBool(NULL, NULL, "-error_traceback", &umb_error_traceback, NULL));
   PetscCall(PetscOptionsGetReal(NULL, NULL, "-error_timeout", &error_timeout, NULL));
   PetscCall(PetscPushErrorHandler(UmbErrorHandler, NULL));
+  signal(SIGPIPE, SIG_DFL); /* `umbra ... | head` ends quietly, as Unix tools do */
   PetscCallMPI(MPI_Comm_dup(PETSC_COMM_WORLD, &agree_comm));
   PetscCall(UmbLogSetStart());
   PetscCall(UmbLogRegisterAll());

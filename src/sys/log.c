@@ -55,6 +55,19 @@ PetscErrorCode UmbLogWarning(MPI_Comm comm, const char fmt[], ...)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode UmbViewerPrintf(PetscViewer v, const char fmt[], ...)
+{
+  char    line[4096];
+  va_list ap;
+
+  PetscFunctionBegin;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof(line), fmt, ap);
+  va_end(ap);
+  PetscCall(PetscViewerASCIIPrintf(v, "%s", line));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 struct _p_UmbProgress {
   MPI_Comm       comm;
   char           label[64], unit[64];
