@@ -12,44 +12,51 @@ static const char help[] = "umbra: umbrella sampling, free energies, conditional
 
 static const char *const commands[] = {"run", "sample", "exact", "info", "version", "help"};
 
+/* PETSc aborts errors raised in a function named main: dispatch from here instead */
+static PetscErrorCode RunCommand(const char *command, const char *file)
+{
+  PetscBool known = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) known = (PetscBool)(known || !strcmp(command, commands[i]));
+  PetscCheck(known, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "unknown command '%s'; commands are run, sample, exact, info, version (umbra help lists them)", command);
+  PetscCall(UmbSetCommand(command));
+  if (!strcmp(command, "help")) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%s", help));
+  else if (!strcmp(command, "version")) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "umbra %s\n", UmbVersion()));
+  else if (!strcmp(command, "info")) PetscCall(UmbCommandInfo(PETSC_COMM_WORLD, file));
+  else {
+    UmbApp    app;
+    PetscBool help_asked;
+    PetscCall(UmbAppSetUp(PETSC_COMM_WORLD, &app));
+    PetscCall(PetscOptionsHasHelp(NULL, &help_asked));
+    if (!help_asked) { /* -help lists the options of every stage and stops */
+      if (!strcmp(command, "sample")) PetscCall(UmbCommandSample(&app));
+      else if (!strcmp(command, "exact")) PetscCall(UmbCommandExact(&app));
+      else if (!strcmp(command, "run")) PetscCall(UmbCommandRun(&app));
+    }
+    PetscCall(UmbAppDestroy(&app));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 int main(int argc, char **argv)
 {
   PetscErrorCode ierr;
-  const char    *command = argc > 1 ? argv[1] : "help";
+  const char    *command = "help";
   char           file[PETSC_MAX_PATH_LEN] = "";
-  int            known = 0;
 
-  /* the command (and a file argument of info) are not PETSc options: take them out of argv */
+  /* the command (and the file argument of info) are not PETSc options: take them out of argv */
   if (argc > 1 && argv[1][0] != '-') {
+    command = argv[1];
     for (int i = 1; i < argc - 1; i++) argv[i] = argv[i + 1];
     argc--;
-  } else command = "help";
+  }
   if (!strcmp(command, "info") && argc > 1 && argv[1][0] != '-') {
     snprintf(file, sizeof(file), "%s", argv[1]);
     for (int i = 1; i < argc - 1; i++) argv[i] = argv[i + 1];
     argc--;
   }
-  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) known |= !strcmp(command, commands[i]);
-
   ierr = UmbInitialize(&argc, &argv, help);
-  if (ierr) return UmbFinalize(ierr);
-  ierr = UmbSetCommand(command);
-  if (!ierr && !known) {
-    ierr = PetscError(PETSC_COMM_WORLD, __LINE__, PETSC_FUNCTION_NAME, __FILE__, PETSC_ERR_USER_INPUT, PETSC_ERROR_INITIAL, "unknown command '%s'; commands are run, sample, exact, info, version (umbra help lists them)", command);
-  } else if (!ierr && (!strcmp(command, "help") || !strcmp(command, "version"))) {
-    if (!strcmp(command, "help")) ierr = PetscPrintf(PETSC_COMM_WORLD, "%s", help);
-    else ierr = PetscPrintf(PETSC_COMM_WORLD, "umbra %s\n", UmbVersion());
-  } else if (!ierr && !strcmp(command, "info")) {
-    ierr = UmbCommandInfo(PETSC_COMM_WORLD, file);
-  } else if (!ierr) {
-    UmbApp app;
-    ierr = UmbAppSetUp(PETSC_COMM_WORLD, &app);
-    if (!ierr) {
-      if (!strcmp(command, "sample")) ierr = UmbCommandSample(&app);
-      else if (!strcmp(command, "exact")) ierr = UmbCommandExact(&app);
-      else if (!strcmp(command, "run")) ierr = UmbCommandRun(&app);
-    }
-    if (!ierr) ierr = UmbAppDestroy(&app);
-  }
+  if (!ierr) ierr = RunCommand(command, file);
   return UmbFinalize(ierr);
 }

@@ -60,6 +60,7 @@ int UmbExitCodeFromError(PetscErrorCode code)
   case 0:
     return UMB_EXIT_OK;
   case PETSC_ERR_USER_INPUT:
+  case PETSC_ERR_USER: /* PETSc's options parser: unknown value of a list option */
   case PETSC_ERR_ARG_WRONG:
   case PETSC_ERR_ARG_OUTOFRANGE:
   case PETSC_ERR_ARG_INCOMP:
@@ -74,4 +75,29 @@ int UmbExitCodeFromError(PetscErrorCode code)
   default:
     return UMB_EXIT_FAILURE;
   }
+}
+
+/* PETSc's parser says "Input string abc has no numeric value" without naming the option:
+   find the option(s) holding that value so the message names the cause. */
+void UmbErrorExplainOptionValue(char *msg, size_t len)
+{
+  char  value[256], *all = NULL, found[512] = "", *save = NULL, *tok, *prev = NULL;
+  char *copy;
+
+  if (sscanf(msg, "Input string %255s has no", value) != 1 && sscanf(msg, "Unknown logical value: %255s", value) != 1) return;
+  if (PetscOptionsGetAll(NULL, &all) || !all) return;
+  copy = strdup(all);
+  for (tok = strtok_r(copy, " ", &save); tok; prev = tok, tok = strtok_r(NULL, " ", &save)) {
+    if (prev && prev[0] == '-' && !strcmp(tok, value)) {
+      size_t l = strlen(found);
+      snprintf(found + l, sizeof(found) - l, "%s%s", l ? ", " : "", prev);
+    }
+  }
+  if (found[0]) {
+    char old[1024];
+    snprintf(old, sizeof(old), "%s", msg);
+    snprintf(msg, len, "invalid value '%s' for %s (%s)", value, found, old);
+  }
+  free(copy);
+  PetscFree(all);
 }

@@ -5,6 +5,8 @@
 #include <umbra_version.h>
 #include <gsl/gsl_errno.h>
 #include <hdf5.h>
+#include <umbra/io.h>
+#include <errno.h>
 #include <signal.h>
 #include <time.h>
 
@@ -16,10 +18,42 @@ void UmbSetExitStatus(UmbExitCode status) { umb_exit_status = (int)status; }
 
 const char *UmbVersion(void) { return UMBRA_VERSION_STRING; }
 
+static int mpi_started_here = 0;
+
+/* PETSc reports a missing options file with a multi-line block from every rank: check the
+   files named by -options_file first, so the run ends with one line instead. */
+static int CheckOptionsFiles(int argc, char **argv)
+{
+  int  rank, bad = 0;
+  char why[PETSC_MAX_PATH_LEN + 128] = "";
+
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (!rank) {
+    for (int i = 1; i < argc - 1 && !bad; i++) {
+      FILE *f;
+      if (strcmp(argv[i], "-options_file") && strcmp(argv[i], "-options_file_yaml")) continue;
+      if (!(f = fopen(argv[i + 1], "r"))) {
+        snprintf(why, sizeof(why), "cannot read options file %s: %s", argv[i + 1], strerror(errno));
+        bad = 1;
+      } else fclose(f);
+    }
+  }
+  (void)MPI_Bcast(&bad, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (bad && !rank) fprintf(stderr, "umbra: error: %s\n", why);
+  return bad;
+}
+
 PetscErrorCode UmbInitialize(int *argc, char ***argv, const char *help)
 {
   PetscErrorCode ierr;
+  int            started;
 
+  MPI_Initialized(&started);
+  if (!started) {
+    if (MPI_Init(argc, argv)) return PETSC_ERR_MPI;
+    mpi_started_here = 1;
+  }
+  if (CheckOptionsFiles(*argc, *argv)) return PETSC_ERR_FILE_OPEN;
   ierr = PetscInitialize(argc, argv, NULL, help);
   if (ierr) return ierr;
   PetscFunctionBeginUser;
@@ -37,6 +71,7 @@ PetscErrorCode UmbInitialize(int *argc, char ***argv, const char *help)
 
 static void PrintError(int rank, int size, PetscBool all_failed)
 {
+  UmbErrorExplainOptionValue(umb_first_error.message, sizeof(umb_first_error.message));
   if (size > 1 && !all_failed) fprintf(stderr, "umbra: error (rank %d): %s\n", rank, umb_first_error.message);
   else fprintf(stderr, "umbra: error: %s\n", umb_first_error.message);
   if (umb_error_traceback) fprintf(stderr, "umbra: raised in %s\n", umb_first_error.where);
@@ -50,9 +85,9 @@ int UmbFinalize(PetscErrorCode ierr)
 {
   int rank = 0, size = 1, code, mine[2], all[2], done = 0;
 
-  if (agree_comm == MPI_COMM_NULL) { /* PetscInitialize itself failed */
-    fprintf(stderr, "umbra: error: initialisation failed (code %d)\n", (int)ierr);
-    return UMB_EXIT_FAILURE;
+  if (agree_comm == MPI_COMM_NULL) { /* start-up failed; the cause is already printed */
+    if (mpi_started_here) MPI_Finalize();
+    return ierr == PETSC_ERR_FILE_OPEN ? UMB_EXIT_INPUT : UMB_EXIT_FAILURE;
   }
   MPI_Comm_rank(agree_comm, &rank);
   MPI_Comm_size(agree_comm, &size);
@@ -64,7 +99,7 @@ int UmbFinalize(PetscErrorCode ierr)
   {
     MPI_Request req;
     double      t0 = MPI_Wtime();
-    MPI_Iallreduce(mine, all, 2, MPI_INT, MPI_MAX, agree_comm, &req);
+    (void)MPI_Iallreduce(mine, all, 2, MPI_INT, MPI_MAX, agree_comm, &req);
     if (!ierr) {
       (void)MPI_Wait(&req, MPI_STATUS_IGNORE);
       done = 1;
@@ -78,13 +113,18 @@ int UmbFinalize(PetscErrorCode ierr)
   }
   if (!done) { /* some rank is stuck in a collective: take the job down */
     PrintError(rank, size, PETSC_FALSE);
+    UmbTempFilesRemoveAll();
     MPI_Abort(MPI_COMM_WORLD, code);
     return code;
   }
   if (all[0] && size - all[0] == rank) PrintError(rank, size, PETSC_TRUE);
   code = all[1];
   MPI_Comm_free(&agree_comm);
-  if (ierr) PetscPopErrorHandler();
+  if (ierr) {
+    PetscPopErrorHandler();
+    UmbTempFilesRemoveAll();
+  }
   PetscFinalize();
+  if (mpi_started_here) MPI_Finalize();
   return code;
 }

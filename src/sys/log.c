@@ -4,11 +4,15 @@
 #include <stdarg.h>
 
 static PetscLogDouble start_time;
+static PetscReal      progress_interval = 10.0;
 
+/* Called once at start-up: the clock of the log prefix and the progress pace */
 PetscErrorCode UmbLogSetStart(void)
 {
   PetscFunctionBegin;
   PetscCall(PetscTime(&start_time));
+  PetscCall(PetscOptionsGetReal(NULL, NULL, "-progress_interval", &progress_interval, NULL));
+  PetscCheck(progress_interval > 0, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-progress_interval must be positive, got %g", (double)progress_interval);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -85,11 +89,9 @@ PetscErrorCode UmbProgressCreate(MPI_Comm comm, const char label[], const char u
   PetscCall(PetscNew(&p));
   p->comm     = comm;
   p->total    = total;
-  p->interval = 10.0;
+  p->interval = progress_interval;
   PetscCall(PetscStrncpy(p->label, label, sizeof(p->label)));
   PetscCall(PetscStrncpy(p->unit, unit, sizeof(p->unit)));
-  PetscCall(PetscOptionsGetReal(NULL, NULL, "-progress_interval", &p->interval, NULL));
-  PetscCheck(p->interval > 0, comm, PETSC_ERR_USER_INPUT, "-progress_interval must be positive, got %g", (double)p->interval);
   PetscCall(PetscTime(&p->t0));
   p->last  = p->t0;
   *progress = p;

@@ -9,7 +9,7 @@ static const char *const read_at_finalize[] = {"-log_view", "-log_view_memory", 
 
 PetscErrorCode UmbOptionsCheckUnused(MPI_Comm comm)
 {
-  PetscInt  n;
+  PetscInt  n, nleft;
   char    **names, **values;
   PetscBool allow = PETSC_FALSE;
   char      list[2048] = "";
@@ -20,12 +20,13 @@ PetscErrorCode UmbOptionsCheckUnused(MPI_Comm comm)
     PetscCall(PetscOptionsHasName(NULL, NULL, *o, &set));
   }
   PetscCall(PetscOptionsGetBool(NULL, NULL, "-options_allow_unused", &allow, NULL));
-  PetscCall(PetscOptionsLeftGet(NULL, &n, &names, &values));
+  PetscCall(PetscOptionsLeftGet(NULL, &nleft, &names, &values));
+  n = nleft;
   for (PetscInt i = 0; i < n; i++) {
     size_t len = strlen(list);
     snprintf(list + len, sizeof(list) - len, "%s-%s", i ? ", " : "", names[i]);
   }
-  PetscCall(PetscOptionsLeftRestore(NULL, &n, &names, &values));
+  PetscCall(PetscOptionsLeftRestore(NULL, &nleft, &names, &values)); /* zeroes nleft */
   if (n && allow) {
     PetscCall(UmbLogWarning(comm, "option%s not used by this command: %s", n > 1 ? "s" : "", list));
     PetscFunctionReturn(PETSC_SUCCESS);
