@@ -57,7 +57,7 @@ export OMP_NUM_THREADS := 1
 V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
 
-.PHONY: all check bench run install clean print
+.PHONY: all check check-mutants bench run install clean print
 .DEFAULT_GOAL := all
 
 all: $(APP) $(TEST_BIN) $(PLUGINS)
@@ -96,6 +96,10 @@ $(BUILD)/plugins/lib%.so: inputs/plugins/%.c include/umbra/plugin.h
 
 check: all
 	@BUILD=$(BUILD) tests/run.sh
+
+# plants known bugs in copies of the committed tree; the statistical tests must catch each one
+check-mutants:
+	@tests/mutants.sh
 
 bench: all
 	@tests/bench/run.sh

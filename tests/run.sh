@@ -46,7 +46,7 @@ run_case() { # name workdir logfile command...
   fi
 }
 
-for src in tests/t*.c tests/t*.sh; do
+for src in $(printf "%s\n" tests/t*.c tests/t*.sh | sort); do
   [ -e "$src" ] || continue
   base=$(basename "$src"); base=${base%.*}
   [[ $base =~ $FILTER ]] || continue

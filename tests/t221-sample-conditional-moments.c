@@ -5,7 +5,7 @@
    so E[u | bin] = 0 and E[u^2 | bin] = 1 exactly. Catches a wrong drift in y (the mean or the
    spread shifts), a missing or wrong noise factor (variance off by a factor), and a wrong
    mobility/temperature scaling. */
-// TEST: nsize=1,3
+// TEST: nsize=1,2,3
 #include "sampling.h"
 
 int main(int argc, char **argv)

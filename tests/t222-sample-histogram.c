@@ -6,7 +6,7 @@
    (c = 0) is held there only by the bias, the others sit on the wells' walls. Catches a bias
    applied with the wrong sign or strength, a wrong slow drift (double well, or the coupling's
    -(m/2) ln(1 + gamma x^2) entropic term), and a wrong temperature. */
-// TEST: nsize=1,2
+// TEST: nsize=1,3
 #include "sampling.h"
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_integration.h>

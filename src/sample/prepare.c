@@ -1,12 +1,14 @@
-/* Each window starts from its own configuration: a restrained energy minimisation of
-   U + W_k from the model's reference state. It depends on the window alone, never on
-   another window's state, so results do not depend on the rank layout. */
+/* Each window starts from its own configuration: the model's reference state is pulled to the
+   window along a path of restraint centres (steps of half a window width), with a restrained
+   energy minimisation of U + W at each centre. It depends on the window alone, never on another
+   window's state, so results do not depend on the rank layout; pulling in small steps keeps the
+   state on a continuous path instead of letting one minimisation jump into a distant basin. */
 #include <umbra/private/samplerimpl.h>
 #include <gsl/gsl_multimin.h>
 
 typedef struct {
   UmbSampler       s;
-  const PetscReal *center, *kappa;
+  const PetscReal *center, *kappa; /* current restraint */
   PetscReal       *x, *g, *z, *J;
   PetscErrorCode   ierr;
 } Restrained;
@@ -36,48 +38,66 @@ static void EnergyGradient(const gsl_vector *v, void *ctx, double *f, gsl_vector
   Gradient(v, ctx, df);
 }
 
-/* Writes the prepared state of window k into x0 (length n) */
-PetscErrorCode UmbSamplerPrepareWindow(UmbSampler s, PetscInt k, PetscReal x0[])
+/* Restrained minimisation from x (overwritten by the minimum when it is finite) */
+static PetscErrorCode Minimise(Restrained *r, PetscReal x[])
 {
-  const PetscInt               n = s->n;
-  Restrained                   r = {s, s->center + k * s->d, s->kappa + k * s->d, NULL, NULL, NULL, NULL, 0};
-  gsl_multimin_function_fdf    fdf;
-  gsl_multimin_fdfminimizer   *min;
-  gsl_vector                  *start;
+  const PetscInt             n = r->s->n;
+  gsl_multimin_function_fdf  fdf;
+  gsl_multimin_fdfminimizer *min;
+  gsl_vector                *start;
+  PetscBool                  finite = PETSC_TRUE;
 
   PetscFunctionBegin;
-  PetscCall(PetscLogEventBegin(UMB_EVENT.smp_minimize, 0, 0, 0, 0));
-  PetscCall(UmbModelGetReferenceState(s->model, x0));
-  if (s->minimize_its == 0) {
-    PetscCall(PetscLogEventEnd(UMB_EVENT.smp_minimize, 0, 0, 0, 0));
-    PetscFunctionReturn(PETSC_SUCCESS);
-  }
-  PetscCall(PetscMalloc4(n, &r.x, n, &r.g, s->d, &r.z, s->d * n, &r.J));
   fdf.n      = (size_t)n;
   fdf.f      = Energy;
   fdf.df     = Gradient;
   fdf.fdf    = EnergyGradient;
-  fdf.params = &r;
+  fdf.params = r;
   start      = gsl_vector_alloc((size_t)n);
   min        = gsl_multimin_fdfminimizer_alloc(gsl_multimin_fdfminimizer_vector_bfgs2, (size_t)n);
   PetscCheck(start && min, PETSC_COMM_SELF, PETSC_ERR_MEM, "cannot allocate the minimiser");
-  for (PetscInt i = 0; i < n; i++) gsl_vector_set(start, i, x0[i]);
+  for (PetscInt i = 0; i < n; i++) gsl_vector_set(start, i, x[i]);
   UmbCallGSL(gsl_multimin_fdfminimizer_set(min, &fdf, start, 1e-2, 0.1));
-  for (PetscInt it = 0; it < s->minimize_its; it++) {
-    int status = gsl_multimin_fdfminimizer_iterate(min);
-    if (status) break; /* no further progress: keep the best point */
+  for (PetscInt it = 0; it < r->s->minimize_its; it++) {
+    if (gsl_multimin_fdfminimizer_iterate(min)) break; /* no further progress: keep the best point */
     if (gsl_multimin_test_gradient(min->gradient, 1e-8) == GSL_SUCCESS) break;
   }
-  PetscCall(r.ierr);
-  {
-    PetscBool finite = PETSC_TRUE;
-    for (PetscInt i = 0; i < n; i++) finite = (PetscBool)(finite && !PetscIsInfOrNanReal(gsl_vector_get(min->x, i)));
-    if (finite)
-      for (PetscInt i = 0; i < n; i++) x0[i] = gsl_vector_get(min->x, i);
-  }
+  PetscCall(r->ierr);
+  for (PetscInt i = 0; i < n; i++) finite = (PetscBool)(finite && !PetscIsInfOrNanReal(gsl_vector_get(min->x, i)));
+  if (finite)
+    for (PetscInt i = 0; i < n; i++) x[i] = gsl_vector_get(min->x, i);
   gsl_multimin_fdfminimizer_free(min);
   gsl_vector_free(start);
-  PetscCall(PetscFree4(r.x, r.g, r.z, r.J));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Writes the prepared state of window k into x0 (length n) */
+PetscErrorCode UmbSamplerPrepareWindow(UmbSampler s, PetscInt k, PetscReal x0[])
+{
+  const PetscInt   n = s->n, d = s->d;
+  const PetscReal *target = s->center + k * d, *kappa = s->kappa + k * d;
+  PetscReal        z0[2], center[2], beta, steps = 1;
+  Restrained       r = {s, center, kappa, NULL, NULL, NULL, NULL, 0};
+
+  PetscFunctionBegin;
+  PetscCall(PetscLogEventBegin(UMB_EVENT.smp_minimize, 0, 0, 0, 0));
+  PetscCall(UmbModelGetReferenceState(s->model, x0));
+  if (s->minimize_its > 0) {
+    PetscCall(PetscMalloc4(n, &r.x, n, &r.g, d, &r.z, d * n, &r.J));
+    PetscCall(UmbModelGetBeta(s->model, &beta));
+    PetscCall(UmbCVEvaluate(s->cv, 1, x0, z0, NULL));
+    /* number of pulling steps: half a window width (1 / sqrt(beta kappa)) each, at most 100 */
+    for (PetscInt a = 0; a < d; a++) {
+      const PetscReal dist = PetscAbsReal(UmbCVDifference(s->cv, a, target[a], z0[a]));
+      if (kappa[a] > 0) steps = PetscMax(steps, PetscCeilReal(2 * dist * PetscSqrtReal(beta * kappa[a])));
+    }
+    steps = PetscMin(steps, 100);
+    for (PetscInt j = 1; j <= (PetscInt)steps; j++) {
+      for (PetscInt a = 0; a < d; a++) center[a] = z0[a] + UmbCVDifference(s->cv, a, target[a], z0[a]) * (PetscReal)j / steps;
+      PetscCall(Minimise(&r, x0));
+    }
+    PetscCall(PetscFree4(r.x, r.g, r.z, r.J));
+  }
   PetscCall(PetscLogEventEnd(UMB_EVENT.smp_minimize, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -34,12 +34,10 @@ PetscErrorCode UmbSamplerSetFromOptions(UmbSampler s)
 {
   PetscInt  n, d;
   PetscBool set;
-  PetscReal period[2] = {0, 0};
 
   PetscFunctionBegin;
   PetscCall(UmbCVSetUp(s->cv));
   PetscCall(UmbCVGetDimension(s->cv, &d));
-  PetscCall(UmbCVGetPeriod(s->cv, period));
   s->d = d;
   PetscOptionsBegin(s->comm, NULL, "Umbrella sampling options", "UmbSampler");
   n = 2;
@@ -48,10 +46,6 @@ PetscErrorCode UmbSamplerSetFromOptions(UmbSampler s)
   n = 4;
   PetscCall(PetscOptionsRealArray("-us_range", "Range of the window centres: lo,hi per CV component", "UmbSamplerSetFromOptions", s->range, &n, &set));
   PetscCheck(!set || n == 2 * d, s->comm, PETSC_ERR_USER_INPUT, "-us_range needs %" PetscInt_FMT " values (lo,hi%s) for this %" PetscInt_FMT "-D CV, got %" PetscInt_FMT, 2 * d, d > 1 ? ",lo2,hi2" : "", d, n);
-  if (!set && period[0] > 0) { /* periodic default: one full period */
-    s->range[0] = -period[0] / 2;
-    s->range[1] = period[0] / 2;
-  }
   n = 2;
   PetscCall(PetscOptionsRealArray("-us_kappa", "Spring constant per CV component (0: unbiased)", "UmbSamplerSetFromOptions", s->kappa_opt, &n, &set));
   PetscCheck(!set || n == 1 || n == d, s->comm, PETSC_ERR_USER_INPUT, "-us_kappa needs 1 or %" PetscInt_FMT " values, got %" PetscInt_FMT, d, n);
