@@ -72,7 +72,7 @@ static PetscErrorCode TiltedMoments(UmbExact e, PetscReal cw, PetscReal tau, Pet
   nr       = gsl_poly_solve_cubic(0.0, -1.0, -c.tau / (4 * c.cw), &roots[0], &roots[1], &roots[2]);
   c.phimax = -HUGE_VAL;
   for (int r = 0; r < nr; r++) c.phimax = PetscMax(c.phimax, TiltedPhi(&c, roots[r]));
-  PetscCheck(isfinite(c.phimax), PETSC_COMM_SELF, PETSC_ERR_FP, "tilted coupling: no finite maximum of the conditional density (beta = %g, c_w = %g, t x = %g)", c.beta, c.cw, c.tau);
+  PetscCheck(isfinite(c.phimax), PETSC_COMM_SELF, PETSC_ERR_FP, "tilted coupling: no finite maximum of the conditional density (beta = %.6g, c_w = %.6g, t x = %.6g)", c.beta, c.cw, c.tau);
   /* beyond the outermost stationary points phi decreases monotonically: step out until the
      integrand is below exp(-UMB_EXACT_CUTOFF) of its maximum */
   yr = PetscMax(roots[nr - 1], 0.0);
@@ -104,7 +104,7 @@ static PetscErrorCode TiltedMoments(UmbExact e, PetscReal cw, PetscReal tau, Pet
   PetscCall(Pieces(e, &F, pts, 0, izero, 0.0, &Zn));
   PetscCall(Pieces(e, &F, pts, izero, np - 1, 0.0, &Zp));
   Z = Zn + Zp;
-  PetscCheck(Z > 0 && isfinite(Z), PETSC_COMM_SELF, PETSC_ERR_FP, "tilted coupling: normalisation %g is not positive and finite", Z);
+  PetscCheck(Z > 0 && isfinite(Z), PETSC_COMM_SELF, PETSC_ERR_FP, "tilted coupling: normalisation %.6g is not positive and finite", Z);
   scale   = PetscMax(1.0, PetscMax(-yl, yr));
   c.power = 1;
   PetscCall(Pieces(e, &F, pts, 0, np - 1, 1e-13 * Z * scale, &m1));

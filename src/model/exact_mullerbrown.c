@@ -114,7 +114,7 @@ static PetscErrorCode Evaluate_Line(UmbExact e, const PetscReal *z, PetscReal *F
   PetscCall(UmbModelEnergyGradient(e->model, MB_NSCAN, mb->scanq, mb->scanV, NULL));
   c.Vstar = PETSC_MAX_REAL;
   for (PetscInt k = 0; k < MB_NSCAN; k++) {
-    PetscCheck(!PetscIsInfOrNanReal(mb->scanV[k]), PETSC_COMM_SELF, PETSC_ERR_FP, "mullerbrown: V is not finite at (%g, %g)", (double)mb->scanq[2 * k], (double)mb->scanq[2 * k + 1]);
+    PetscCheck(!PetscIsInfOrNanReal(mb->scanV[k]), PETSC_COMM_SELF, PETSC_ERR_FP, "mullerbrown: V is not finite at (%.6g, %.6g)", (double)mb->scanq[2 * k], (double)mb->scanq[2 * k + 1]);
     if (mb->scanV[k] < c.Vstar) {
       c.Vstar = mb->scanV[k];
       tstar   = t4 - MB_SCAN + 2 * MB_SCAN * (PetscReal)k / (MB_NSCAN - 1);
@@ -131,7 +131,7 @@ static PetscErrorCode Evaluate_Line(UmbExact e, const PetscReal *z, PetscReal *F
 
   c.power = 0;
   PetscCall(LineQuad(e, &c, pts, 1e-13 * scanZ, &Z));
-  PetscCheck(Z > 0 && isfinite(Z), PETSC_COMM_SELF, PETSC_ERR_FP, "mullerbrown: line integral %g is not positive and finite", Z);
+  PetscCheck(Z > 0 && isfinite(Z), PETSC_COMM_SELF, PETSC_ERR_FP, "mullerbrown: line integral %.6g is not positive and finite", Z);
   scale   = PetscMax(1.0, PetscMax(PetscAbsReal(lo), PetscAbsReal(hi)));
   c.power = 1;
   PetscCall(LineQuad(e, &c, pts, 1e-13 * Z * scale, &m1));

@@ -29,11 +29,11 @@ static PetscErrorCode SetFromOptions_FastSlow(UmbModel m, PetscOptionItems *Pets
   }
   PetscOptionsHeadEnd();
   PetscCheck(fs->m >= 1, m->comm, PETSC_ERR_USER_INPUT, "-fastslow_m must be at least 1, got %" PetscInt_FMT, fs->m);
-  PetscCheck(fs->eps > 0, m->comm, PETSC_ERR_USER_INPUT, "-fastslow_eps must be positive, got %g", (double)fs->eps);
-  PetscCheck(fs->h >= 0, m->comm, PETSC_ERR_USER_INPUT, "-fastslow_h must be non-negative, got %g", (double)fs->h);
-  PetscCheck(fs->s > 0, m->comm, PETSC_ERR_USER_INPUT, "-fastslow_s must be positive, got %g", (double)fs->s);
-  PetscCheck(fs->gamma >= 0, m->comm, PETSC_ERR_USER_INPUT, "-fastslow_gamma must be non-negative, got %g", (double)fs->gamma);
-  PetscCheck(fs->cw > 0, m->comm, PETSC_ERR_USER_INPUT, "-fastslow_cw must be positive, got %g", (double)fs->cw);
+  PetscCheck(fs->eps > 0, m->comm, PETSC_ERR_USER_INPUT, "-fastslow_eps must be positive, got %.6g", (double)fs->eps);
+  PetscCheck(fs->h >= 0, m->comm, PETSC_ERR_USER_INPUT, "-fastslow_h must be non-negative, got %.6g", (double)fs->h);
+  PetscCheck(fs->s > 0, m->comm, PETSC_ERR_USER_INPUT, "-fastslow_s must be positive, got %.6g", (double)fs->s);
+  PetscCheck(fs->gamma >= 0, m->comm, PETSC_ERR_USER_INPUT, "-fastslow_gamma must be non-negative, got %.6g", (double)fs->gamma);
+  PetscCheck(fs->cw > 0, m->comm, PETSC_ERR_USER_INPUT, "-fastslow_cw must be positive, got %.6g", (double)fs->cw);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -50,7 +50,7 @@ PetscErrorCode UmbModelSetFromOptions(UmbModel m)
   PetscCall(PetscOptionsEList("-model", "Model", "UmbModelSetType", model_types, 4, model_types[which], &which, &set));
   PetscCall(UmbModelSetType(m, model_types[which]));
   PetscCall(PetscOptionsReal("-beta", "Inverse temperature", "UmbModelSetFromOptions", m->beta, &m->beta, NULL));
-  PetscCheck(m->beta > 0 && PetscIsNormalReal(m->beta), m->comm, PETSC_ERR_USER_INPUT, "-beta must be positive and finite, got %g", (double)m->beta);
+  PetscCheck(m->beta > 0 && PetscIsNormalReal(m->beta), m->comm, PETSC_ERR_USER_INPUT, "-beta must be positive and finite, got %.6g", (double)m->beta);
   if (m->ops.setfromoptions) PetscCall((*m->ops.setfromoptions)(m, PetscOptionsObject));
   PetscOptionsEnd();
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -80,7 +80,7 @@ PetscErrorCode UmbModelSetUp(UmbModel m)
   if (!m->type[0]) PetscCall(UmbModelSetType(m, UMBMODELFASTSLOW));
   PetscCall((*m->ops.setup)(m));
   PetscCheck(m->n >= 1 && m->mobility, m->comm, PETSC_ERR_PLIB, "model %s did not set its dimension", m->type);
-  for (PetscInt i = 0; i < m->n; i++) PetscCheck(m->mobility[i] > 0 && PetscIsNormalReal(m->mobility[i]), m->comm, PETSC_ERR_USER_INPUT, "mobility of coordinate %" PetscInt_FMT " must be positive, got %g", i, (double)m->mobility[i]);
+  for (PetscInt i = 0; i < m->n; i++) PetscCheck(m->mobility[i] > 0 && PetscIsNormalReal(m->mobility[i]), m->comm, PETSC_ERR_USER_INPUT, "mobility of coordinate %" PetscInt_FMT " must be positive, got %.6g", i, (double)m->mobility[i]);
   m->setup = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

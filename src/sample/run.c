@@ -69,7 +69,7 @@ static PetscErrorCode CheckBlowUp(UmbSampler s, UmbWindowState *ws, PetscInt nlo
     info[1] = ws[all - s->klo].bad_walker;
   }
   PetscCallMPI(MPI_Bcast(info, 2, MPIU_INT64, UmbLayoutOwner(s->K, s->size, all), s->comm));
-  SETERRQ(s->comm, PETSC_ERR_NOT_CONVERGED, "window %" PetscInt_FMT " (centre %g%s) blew up at step %" PetscInt64_FMT ", walker %" PetscInt64_FMT ": a coordinate became non-finite or left the domain; reduce the time step (-us_dt %g)", all, (double)s->center[all * s->d], s->d > 1 ? ", ..." : "", info[0], info[1], (double)s->dt);
+  SETERRQ(s->comm, PETSC_ERR_NOT_CONVERGED, "window %" PetscInt_FMT " (centre %.6g%s) blew up at step %" PetscInt64_FMT ", walker %" PetscInt64_FMT ": a coordinate became non-finite or left the domain; reduce the time step (-us_dt %.6g)", all, (double)s->center[all * s->d], s->d > 1 ? ", ..." : "", info[0], info[1], (double)s->dt);
 }
 
 static PetscErrorCode ComputeIACT(UmbSampler s, const Frames *fr, PetscReal iact[])

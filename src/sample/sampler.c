@@ -62,15 +62,15 @@ PetscErrorCode UmbSamplerSetFromOptions(UmbSampler s)
 
   for (PetscInt a = 0; a < d; a++) {
     PetscCheck(s->nwin[a] >= 1, s->comm, PETSC_ERR_USER_INPUT, "-us_windows must be at least 1, got %" PetscInt_FMT, s->nwin[a]);
-    PetscCheck(s->range[2 * a] < s->range[2 * a + 1], s->comm, PETSC_ERR_USER_INPUT, "-us_range: lo must be below hi, got lo = %g, hi = %g", (double)s->range[2 * a], (double)s->range[2 * a + 1]);
-    PetscCheck(s->kappa_opt[a] >= 0 && !PetscIsInfOrNanReal(s->kappa_opt[a]), s->comm, PETSC_ERR_USER_INPUT, "-us_kappa must be non-negative (0 = unbiased), got %g", (double)s->kappa_opt[a]);
+    PetscCheck(s->range[2 * a] < s->range[2 * a + 1], s->comm, PETSC_ERR_USER_INPUT, "-us_range: lo must be below hi, got lo = %.6g, hi = %.6g", (double)s->range[2 * a], (double)s->range[2 * a + 1]);
+    PetscCheck(s->kappa_opt[a] >= 0 && !PetscIsInfOrNanReal(s->kappa_opt[a]), s->comm, PETSC_ERR_USER_INPUT, "-us_kappa must be non-negative (0 = unbiased), got %.6g", (double)s->kappa_opt[a]);
   }
   PetscCheck(s->walkers >= 1, s->comm, PETSC_ERR_USER_INPUT, "-us_walkers must be positive, got %" PetscInt_FMT, s->walkers);
   PetscCheck(s->steps >= 1, s->comm, PETSC_ERR_USER_INPUT, "-us_steps must be positive, got %" PetscInt64_FMT, s->steps);
   PetscCheck(s->burnin >= 0, s->comm, PETSC_ERR_USER_INPUT, "-us_burnin must be non-negative, got %" PetscInt64_FMT, s->burnin);
   PetscCheck(s->stride >= 1, s->comm, PETSC_ERR_USER_INPUT, "-us_stride must be positive, got %" PetscInt_FMT, s->stride);
   PetscCheck(s->stride <= s->steps, s->comm, PETSC_ERR_USER_INPUT, "-us_stride %" PetscInt_FMT " exceeds -us_steps %" PetscInt64_FMT ": no sample would be saved", s->stride, s->steps);
-  PetscCheck(s->dt > 0 && PetscIsNormalReal(s->dt), s->comm, PETSC_ERR_USER_INPUT, "-us_dt must be positive, got %g", (double)s->dt);
+  PetscCheck(s->dt > 0 && PetscIsNormalReal(s->dt), s->comm, PETSC_ERR_USER_INPUT, "-us_dt must be positive, got %.6g", (double)s->dt);
   PetscCheck(s->minimize_its >= 0, s->comm, PETSC_ERR_USER_INPUT, "-us_minimize_its must be non-negative, got %" PetscInt_FMT, s->minimize_its);
   PetscCheck(s->seed >= 0, s->comm, PETSC_ERR_USER_INPUT, "-seed must be non-negative, got %" PetscInt64_FMT, s->seed);
   PetscCall(UmbModelGetDimension(s->model, &s->n));

@@ -12,7 +12,7 @@ PetscErrorCode UmbLogSetStart(void)
   PetscFunctionBegin;
   PetscCall(PetscTime(&start_time));
   PetscCall(PetscOptionsGetReal(NULL, NULL, "-progress_interval", &progress_interval, NULL));
-  PetscCheck(progress_interval > 0, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-progress_interval must be positive, got %g", (double)progress_interval);
+  PetscCheck(progress_interval > 0, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-progress_interval must be positive, got %.6g", (double)progress_interval);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
