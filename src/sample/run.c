@@ -72,6 +72,38 @@ static PetscErrorCode CheckBlowUp(UmbSampler s, UmbWindowState *ws, PetscInt nlo
   SETERRQ(s->comm, PETSC_ERR_NOT_CONVERGED, "window %" PetscInt_FMT " (centre %.6g%s) blew up at step %" PetscInt64_FMT ", walker %" PetscInt64_FMT ": a coordinate became non-finite or left the domain; reduce the time step (-us_dt %.6g)", all, (double)s->center[all * s->d], s->d > 1 ? ", ..." : "", info[0], info[1], (double)s->dt);
 }
 
+/* Collective: refuses a time step beyond the stability limit (dt * rate >= 2) of any window's
+   prepared state and warns close to it (dt * rate >= 1, where the invariant measure is poor) */
+static PetscErrorCode CheckTimeStep(UmbSampler s, const UmbWindowState *ws, PetscInt nloc)
+{
+  struct {
+    double v;
+    int    k;
+  } mine = {0, -1}, worst;
+  PetscInt    coord = 0, c;
+  PetscReal   rate, worst_rate;
+  const char *name;
+
+  PetscFunctionBegin;
+  if (!s->stability_check) PetscFunctionReturn(PETSC_SUCCESS);
+  for (PetscInt lw = 0; lw < nloc; lw++) {
+    PetscCall(UmbSamplerStiffness(s, ws[lw].k, ws[lw].x, &rate, &c));
+    if (s->dt * rate > mine.v) {
+      mine.v = s->dt * rate;
+      mine.k = (int)ws[lw].k;
+      coord  = c;
+    }
+  }
+  PetscCallMPI(MPI_Allreduce(&mine, &worst, 1, MPI_DOUBLE_INT, MPI_MAXLOC, s->comm));
+  if (worst.k < 0 || worst.v < 1) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCallMPI(MPI_Bcast(&coord, 1, MPIU_INT, UmbLayoutOwner(s->K, s->size, worst.k), s->comm));
+  PetscCall(UmbModelGetCoordinateName(s->model, coord, &name));
+  worst_rate = worst.v / s->dt;
+  PetscCheck(worst.v < 2, s->comm, PETSC_ERR_USER_INPUT, "-us_dt %.6g is unstable: window %d (centre %.6g%s) has a mode relaxing at rate %.4g, mostly along coordinate %s; the largest stable time step is 2/rate = %.4g (take about a tenth of it), or -us_stability_check 0 to run anyway", (double)s->dt, worst.k, (double)s->center[worst.k * s->d], s->d > 1 ? ", ..." : "", (double)worst_rate, name, (double)(2 / worst_rate));
+  PetscCall(UmbLogWarning(s->comm, "-us_dt %.6g is close to the stability limit %.4g (window %d, coordinate %s): the sampled distribution will be distorted; a tenth of the limit is safe", (double)s->dt, (double)(2 / worst_rate), worst.k, name));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode ComputeIACT(UmbSampler s, const Frames *fr, PetscReal iact[])
 {
   const PetscInt nw = s->walkers, d = s->d;
@@ -162,6 +194,7 @@ PetscErrorCode UmbSamplerRun(UmbSampler s, const char dir[])
     PetscCall(UmbSamplerPrepareWindow(s, s->klo + lw, ws[lw].x));
     for (PetscInt w = 1; w < nw; w++) PetscCall(PetscArraycpy(ws[lw].x + w * s->n, ws[lw].x, s->n));
   }
+  PetscCall(CheckTimeStep(s, ws, nloc));
   fr.s     = s;
   fr.nsave = nsave;
   fr.F     = C / s->stride;

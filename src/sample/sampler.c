@@ -26,6 +26,7 @@ PetscErrorCode UmbSamplerCreate(UmbCV cv, UmbSampler *sp)
   s->integrator   = UMB_INTEGRATOR_LM;
   s->seed         = 42;
   s->minimize_its = 500;
+  s->stability_check = PETSC_TRUE;
   *sp             = s;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -57,6 +58,7 @@ PetscErrorCode UmbSamplerSetFromOptions(UmbSampler s)
   PetscCall(PetscOptionsReal("-us_dt", "Time step", "UmbSamplerSetFromOptions", s->dt, &s->dt, NULL));
   PetscCall(PetscOptionsEnum("-us_integrator", "Integrator: em (Euler-Maruyama) or lm (Leimkuhler-Matthews)", "UmbSamplerSetFromOptions", UmbIntegrators, (PetscEnum)s->integrator, (PetscEnum *)&s->integrator, NULL));
   PetscCall(PetscOptionsInt("-us_minimize_its", "Iterations of the restrained minimisation that prepares each window", "UmbSamplerSetFromOptions", s->minimize_its, &s->minimize_its, NULL));
+  PetscCall(PetscOptionsBool("-us_stability_check", "Refuse a time step beyond the stability limit of the prepared windows", "UmbSamplerSetFromOptions", s->stability_check, &s->stability_check, NULL));
   PetscCall(UmbOptionsInt64(PetscOptionsObject, "-seed", "Seed of all random streams", s->seed, &s->seed, NULL));
   PetscOptionsEnd();
 

@@ -24,6 +24,7 @@ struct _p_UmbSampler {
   UmbIntegrator integrator;
   PetscInt64    seed;
   PetscInt      minimize_its;    /* restrained minimisation iterations */
+  PetscBool     stability_check; /* refuse a time step beyond the stability limit */
   /* layout */
   PetscInt      klo, khi;        /* windows owned by this rank */
   PetscBool     setup;
@@ -40,6 +41,7 @@ typedef struct {
 
 PETSC_INTERN PetscErrorCode UmbSamplerBuildGrid(UmbSampler);
 PETSC_INTERN PetscErrorCode UmbSamplerPrepareWindow(UmbSampler, PetscInt, PetscReal[]);
+PETSC_INTERN PetscErrorCode UmbSamplerStiffness(UmbSampler, PetscInt, const PetscReal[], PetscReal *, PetscInt *);
 PETSC_INTERN PetscErrorCode UmbWindowStateCreate(UmbSampler, PetscInt, UmbWindowState *);
 PETSC_INTERN PetscErrorCode UmbWindowStateDestroy(UmbWindowState *);
 /* Advances a window by steps [s0, s1) (global step counter, burn-in included); calls save for
