@@ -389,7 +389,7 @@ PetscErrorCode UmbH5ReadAttrString(UmbH5 h, const char obj[], const char name[],
   size = H5Tget_size(ftype);
   PetscCall(PetscCalloc1(size + 1, &buf));
   UmbCallHDF5Id(type, H5Tcopy(H5T_C_S1));
-  UmbCallHDF5(H5Tset_size(type, size));
+  UmbCallHDF5(H5Tset_size(type, size + 1)); /* room for a terminator h5py may not have written */
   UmbCallHDF5(H5Aread(attr, type, buf));
   snprintf(value, len, "%s", buf);
   PetscCall(PetscFree(buf));
