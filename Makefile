@@ -105,7 +105,7 @@ bench: all
 	@tests/bench/run.sh
 
 run: all
-	$(MPIEXEC) -n $(NP) --oversubscribe $(APP) run -options_file $(INPUT) </dev/null
+	$(MPIEXEC) -n $(NP) --oversubscribe --bind-to none $(APP) run -options_file $(INPUT) </dev/null
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/umbra $(DESTDIR)$(PREFIX)/share/umbra

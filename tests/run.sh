@@ -5,12 +5,13 @@
 #   one case per spec line and rank count. Shell tests (tests/t*.sh) are one case each:
 #   exit 0 = pass, 77 = skip, anything else = fail.
 # Prints one TAP line per case and ends with "N passed, N failed, N skipped".
-# Environment: MPIEXEC (mpiexec), MPIEXEC_FLAGS (--oversubscribe), MAXNP (3),
+# Environment: MPIEXEC (mpiexec), MPIEXEC_FLAGS (--oversubscribe --bind-to none), MAXNP (3),
 #   TIMEOUT (hang guard per case, seconds; 900), FILTER (run only names matching this regex).
 set -u
 cd "$(dirname "$0")/.."
 export MPIEXEC=${MPIEXEC:-mpiexec}
-export MPIEXEC_FLAGS=${MPIEXEC_FLAGS:---oversubscribe}
+# --bind-to none: Open MPI pins small jobs to the first cores, which piles concurrent jobs onto core 0
+export MPIEXEC_FLAGS=${MPIEXEC_FLAGS:---oversubscribe --bind-to none}
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 BUILD=$(realpath -m "${BUILD:-build}")
