@@ -10,5 +10,8 @@
 #include <umbra/exact.h>
 #include <umbra/stats.h>
 #include <umbra/sampler.h>
+#include <umbra/fes.h>
+#include <umbra/nn.h>
+#include <umbra/gan.h>
 
 #endif

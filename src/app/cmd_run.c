@@ -1,20 +1,33 @@
-/* umbra run: the campaign on one options file. Stages so far: sample, then the exact
-   reference when the model has one. */
+/* umbra run: the campaign on one options file: sample, fes, the exact reference when the
+   model has one, then train and lift when the CV leaves coordinates for the GAN. */
 #include <umbra/private/app.h>
 
 PetscErrorCode UmbCommandRun(UmbApp *app)
 {
   PetscBool has_exact;
+  PetscInt  ngenerated;
   char      why[256];
 
   PetscFunctionBegin;
   PetscCall(UmbLog(app->comm, "run: stage sample"));
   PetscCall(UmbCommandSample(app));
+  PetscCall(UmbLog(app->comm, "run: stage fes"));
+  PetscCall(UmbCommandFes(app));
   PetscCall(UmbExactAvailable(app->cv, &has_exact, why, sizeof(why)));
   if (has_exact) {
     PetscCall(UmbLog(app->comm, "run: stage exact"));
     PetscCall(UmbCommandExact(app));
   } else PetscCall(UmbLog(app->comm, "run: no exact reference (%s)", why));
+  PetscCall(UmbGanGetGenerated(app->gan, &ngenerated));
+  if (!ngenerated) PetscCall(UmbLog(app->comm, "run: no GAN stages (the CV is every coordinate of the model)"));
+  else {
+    PetscBool trained;
+    PetscCall(UmbLog(app->comm, "run: stage train"));
+    PetscCall(UmbCommandTrain(app, &trained));
+    if (!trained) PetscFunctionReturn(PETSC_SUCCESS); /* checkpointed: exit code 3, -restart continues */
+    PetscCall(UmbLog(app->comm, "run: stage lift"));
+    PetscCall(UmbCommandLift(app));
+  }
   PetscCall(UmbLog(app->comm, "run: done; results in %s", app->outdir));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

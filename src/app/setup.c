@@ -28,6 +28,12 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
     PetscCall(UmbExactSetGrid(app->exact, range, npts));
     PetscCall(UmbExactSetFromOptions(app->exact));
   }
+  PetscCall(UmbGanCreate(app->cv, &app->gan));
+  PetscCall(UmbGanSetFromOptions(app->gan));
+  PetscCall(UmbFesCreate(comm, &app->fes));
+  PetscCall(UmbFesSetFromOptions(app->fes));
+  PetscCall(UmbExportCreate(comm, &app->exporter));
+  PetscCall(UmbExportSetFromOptions(app->exporter));
   PetscCall(UmbModelGetType(app->model, &type));
   PetscCall(UmbRunDirSetUp(comm, type, app->outdir, sizeof(app->outdir)));
   PetscCall(PetscOptionsHasHelp(NULL, &help));
@@ -38,6 +44,9 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
 PetscErrorCode UmbAppDestroy(UmbApp *app)
 {
   PetscFunctionBegin;
+  PetscCall(UmbGanDestroy(&app->gan));
+  PetscCall(UmbExportDestroy(&app->exporter));
+  PetscCall(UmbFesDestroy(&app->fes));
   PetscCall(UmbExactDestroy(&app->exact));
   PetscCall(UmbSamplerDestroy(&app->sampler));
   PetscCall(UmbCVDestroy(&app->cv));

@@ -26,5 +26,24 @@ PetscErrorCode UmbLogRegisterAll(void)
   PetscCall(PetscLogEventRegister("UmbH5Write", UMB_CLASSID, &UMB_EVENT.h5_write));
   PetscCall(PetscLogEventRegister("UmbH5Read", UMB_CLASSID, &UMB_EVENT.h5_read));
   PetscCall(PetscLogEventRegister("UmbCsvWrite", UMB_CLASSID, &UMB_EVENT.csv_write));
+  PetscCall(PetscLogEventRegister("UmbFesRead", UMB_CLASSID, &UMB_EVENT.fes_read));
+  PetscCall(PetscLogEventRegister("UmbFesSweep", UMB_CLASSID, &UMB_EVENT.fes_sweep));
+  PetscCall(PetscLogEventRegister("UmbFesObjGrad", UMB_CLASSID, &UMB_EVENT.fes_objgrad));
+  PetscCall(PetscLogEventRegister("UmbFesHess", UMB_CLASSID, &UMB_EVENT.fes_hess));
+  PetscCall(PetscLogEventRegister("UmbFesCov", UMB_CLASSID, &UMB_EVENT.fes_cov));
+  PetscCall(PetscLogEventRegister("UmbFesBoot", UMB_CLASSID, &UMB_EVENT.fes_boot));
+  PetscCall(PetscLogEventRegister("UmbFesPMF", UMB_CLASSID, &UMB_EVENT.fes_pmf));
+  PetscCall(PetscLogEventRegister("UmbFesDiag", UMB_CLASSID, &UMB_EVENT.fes_diag));
+  PetscCall(PetscLogEventRegister("UmbFesExport", UMB_CLASSID, &UMB_EVENT.fes_export));
+  PetscCall(PetscLogEventRegister("UmbNNForward", UMB_CLASSID, &UMB_EVENT.nn_forward));
+  PetscCall(PetscLogEventRegister("UmbNNBackward", UMB_CLASSID, &UMB_EVENT.nn_backward));
+  PetscCall(PetscLogEventRegister("UmbNNDblBack", UMB_CLASSID, &UMB_EVENT.nn_dblback));
+  PetscCall(PetscLogEventRegister("UmbNNAdam", UMB_CLASSID, &UMB_EVENT.nn_adam));
+  PetscCall(PetscLogEventRegister("UmbGanStep", UMB_CLASSID, &UMB_EVENT.gan_step));
+  PetscCall(PetscLogEventRegister("UmbGanAllred", UMB_CLASSID, &UMB_EVENT.gan_allreduce));
+  PetscCall(PetscLogEventRegister("UmbGanData", UMB_CLASSID, &UMB_EVENT.gan_data));
+  PetscCall(PetscLogEventRegister("UmbGanValid", UMB_CLASSID, &UMB_EVENT.gan_valid));
+  PetscCall(PetscLogEventRegister("UmbGanCkpt", UMB_CLASSID, &UMB_EVENT.gan_ckpt));
+  PetscCall(PetscLogEventRegister("UmbGanLift", UMB_CLASSID, &UMB_EVENT.gan_lift));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -12,6 +12,9 @@ typedef struct {
   UmbCV      cv;
   UmbSampler sampler;
   UmbExact   exact;
+  UmbFes     fes;
+  UmbExport  exporter;
+  UmbGan     gan;
   char       outdir[PETSC_MAX_PATH_LEN];
 } UmbApp;
 
@@ -22,7 +25,11 @@ PETSC_INTERN PetscErrorCode UmbAppDestroy(UmbApp *);
 
 PETSC_INTERN PetscErrorCode UmbCommandSample(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandExact(UmbApp *);
+PETSC_INTERN PetscErrorCode UmbCommandFes(UmbApp *);
+PETSC_INTERN PetscErrorCode UmbCommandExport(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandRun(UmbApp *);
+PETSC_INTERN PetscErrorCode UmbCommandTrain(UmbApp *, PetscBool *);
+PETSC_INTERN PetscErrorCode UmbCommandLift(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandInfo(MPI_Comm, const char[]);
 
 #endif

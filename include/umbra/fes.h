@@ -1,0 +1,74 @@
+/* Free energies from umbrella windows: binless MBAR (default) or binned WHAM, solved as the
+   minimisation of one convex objective with PETSc TAO, distributed over the ranks that hold the
+   samples; asymptotic and block-bootstrap uncertainties; F(z) on a grid; overlap, convergence
+   and neighbour-consistency diagnostics. Reads <dir>/samples.h5, writes <dir>/fes.h5, fes.csv
+   and fills the f,df columns of <dir>/windows.csv. docs/fes.md describes the method.
+   Exporters write the windows in the input formats of pymbar, Grossfield's WHAM and gmx wham. */
+#ifndef UMBRA_FES_H
+#define UMBRA_FES_H
+
+#include <umbra/sys.h>
+
+typedef struct _p_UmbFes *UmbFes;
+
+typedef enum {
+  UMB_FES_MBAR = 0,
+  UMB_FES_WHAM = 1
+} UmbFesType;
+PETSC_EXTERN const char *const UmbFesTypes[];
+
+typedef enum {
+  UMB_FES_NEWTON = 0, /* TAONLS with the exact Hessian, dense Cholesky */
+  UMB_FES_LMVM   = 1  /* TAOLMVM (gradient only) */
+} UmbFesSolver;
+PETSC_EXTERN const char *const UmbFesSolvers[];
+
+typedef enum {
+  UMB_FES_ERROR_BOOTSTRAP  = 0,
+  UMB_FES_ERROR_ASYMPTOTIC = 1
+} UmbFesErrorType;
+PETSC_EXTERN const char *const UmbFesErrorTypes[];
+
+/* Collective on comm. */
+PETSC_EXTERN PetscErrorCode UmbFesCreate(MPI_Comm, UmbFes *);
+/* Reads -fes_* (and -seed for the bootstrap) */
+PETSC_EXTERN PetscErrorCode UmbFesSetFromOptions(UmbFes);
+/* Run directory: samples.h5 is read from it and the outputs are written to it */
+PETSC_EXTERN PetscErrorCode UmbFesSetDirectory(UmbFes, const char[]);
+/* Opens samples.h5 and reads the windows this rank owns (UmbLayoutRange over the windows,
+   whatever the rank count of the sampling run); checks the file and the options against it */
+PETSC_EXTERN PetscErrorCode UmbFesSetUp(UmbFes);
+/* Window free energies, their covariance and bootstrap, F(z) on the grid, diagnostics.
+   A solve that does not converge is an error. */
+PETSC_EXTERN PetscErrorCode UmbFesSolve(UmbFes);
+/* fes.h5, fes.csv, and windows.csv with f,df filled */
+PETSC_EXTERN PetscErrorCode UmbFesWrite(UmbFes);
+/* The console summary: solver, convergence, overlap, IACT and effective samples, consistency */
+PETSC_EXTERN PetscErrorCode UmbFesView(UmbFes, PetscViewer);
+PETSC_EXTERN PetscErrorCode UmbFesDestroy(UmbFes *);
+
+/* Results, identical on every rank after UmbFesSolve */
+/* K windows: f (f_0 = 0), and the standard errors of f_k - f_0 (bootstrap: NULL when no replicas) */
+PETSC_EXTERN PetscErrorCode UmbFesGetWindowFreeEnergies(UmbFes, PetscInt *, const PetscReal **, const PetscReal **, const PetscReal **);
+/* Grid: number of bins, centres (nbins x d), F (min 0, nan where empty), dF as chosen by -fes_error */
+PETSC_EXTERN PetscErrorCode UmbFesGetProfile(UmbFes, PetscInt *, PetscInt *, const PetscReal **, const PetscReal **, const PetscReal **);
+/* Solver outcome: iterations (after the self-consistent sweeps), max_k |sum_n W_nk - 1| */
+PETSC_EXTERN PetscErrorCode UmbFesGetConvergence(UmbFes, PetscBool *, PetscInt *, PetscReal *);
+
+/* Exporters: <dir>/export/<format>/ from <dir>/samples.h5 (1-D CVs). */
+typedef struct _p_UmbExport *UmbExport;
+typedef enum {
+  UMB_EXPORT_PYMBAR     = 0,
+  UMB_EXPORT_GROSSFIELD = 1,
+  UMB_EXPORT_GMX        = 2
+} UmbExportFormat;
+PETSC_EXTERN const char *const UmbExportFormats[];
+
+PETSC_EXTERN PetscErrorCode UmbExportCreate(MPI_Comm, UmbExport *);
+/* Reads -export_format */
+PETSC_EXTERN PetscErrorCode UmbExportSetFromOptions(UmbExport);
+/* Collective: reads <dir>/samples.h5 and writes <dir>/export/<format>/ */
+PETSC_EXTERN PetscErrorCode UmbExportWrite(UmbExport, const char[]);
+PETSC_EXTERN PetscErrorCode UmbExportDestroy(UmbExport *);
+
+#endif

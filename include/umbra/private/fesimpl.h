@@ -1,0 +1,179 @@
+/* Private layout of UmbFes and UmbExport, and the MBAR kernel shared by MBAR and WHAM
+   (src/fes/). */
+#ifndef UMBRA_FESIMPL_H
+#define UMBRA_FESIMPL_H
+
+#include <umbra/fes.h>
+#include <umbra/io.h>
+#include <umbra/rng.h>
+#include <petsctao.h>
+
+/* ---- samples.h5 as the free-energy stage reads it --------------------------------------- */
+typedef struct {
+  MPI_Comm    comm;
+  char        path[PETSC_MAX_PATH_LEN];
+  PetscInt    K, d;
+  PetscReal   beta, period[2];
+  PetscReal  *center, *kappa;   /* K x d */
+  PetscInt64 *offset;           /* K + 1: window k is rows offset[k] .. offset[k+1]-1 */
+  PetscInt64 *walkers, *frames; /* per window: walker series and frames per walker */
+  PetscReal  *iact;             /* K: IACT of the CV in frames (from the file, or computed) */
+  PetscBool   iact_from_file;
+  PetscInt64  stride, burnin;   /* frame t of a walker is the state after step burnin + (t+1) stride - 1 */
+  PetscReal   dt;
+  char        cv_names[256];
+  PetscInt    klo, khi;         /* windows held by this rank */
+  PetscInt64  nloc;             /* rows held: offset[khi] - offset[klo] */
+  PetscReal  *z;                /* nloc x d CV values, in file order */
+} UmbWindowData;
+
+/* Collective: opens <dir>/samples.h5, checks it and reads the windows UmbLayoutRange assigns to
+   this rank. Clear errors for a missing file (run `umbra sample` first), another kind or an
+   incompatible version, windows without samples, CVs of dimension other than 1 or 2. */
+PETSC_INTERN PetscErrorCode UmbWindowDataRead(MPI_Comm, const char[], UmbWindowData *);
+PETSC_INTERN PetscErrorCode UmbWindowDataFree(UmbWindowData *);
+
+/* ---- the MBAR kernel -------------------------------------------------------------------------
+   Points z_n (local to each rank) with multiplicities m_n (NULL: all 1), drawn from K harmonic
+   windows u_k(z) = sum_a h_ka (z_a - c_ka)^2 (h = beta kappa / 2, minimum image for periodic
+   components), N_k = sum of the multiplicities of window k's points. MBAR minimises
+     L(f) = sum_n m_n ln sum_k N_k exp(f_k - u_k(z_n)) - sum_k N_k f_k
+   with the gauge f_0 = 0. A pass over the local points computes L, S_k = sum_n m_n p_nk and
+   optionally PP_kl = sum_n m_n p_nk p_nl with p_nk = N_k exp(f_k - u_kn) / sum_l (...)
+   (so grad = S - N and Hessian = diag(S) - PP), then reduces them over comm (the only
+   communication). Used by MBAR on the samples (comm = the world) and by WHAM on the pooled
+   histogram (points = bin centres, comm = PETSC_COMM_SELF). */
+typedef struct {
+  MPI_Comm          comm;
+  PetscMPIInt       rank;
+  PetscInt          K, d;
+  const PetscReal  *center, *h; /* K x d */
+  PetscReal         period[2];
+  PetscReal        *Nk, *lnNk;  /* K */
+  PetscReal         Ntot;       /* sum over all ranks */
+  PetscInt          ngroups;    /* local groups of consecutive points (windows): sums are formed per group first */
+  const PetscInt64 *gptr;       /* ngroups + 1 */
+  const PetscReal  *z;          /* local points, gptr[ngroups] x d */
+  const PetscReal  *m;          /* multiplicities or NULL */
+  PetscBool         banded;     /* 1-D, not periodic, centres increasing, all h > 0: scan only nearby windows */
+  PetscReal         hmin, cut;  /* exp() is skipped for terms below the per-point maximum exponent by more than cut */
+  PetscReal         pair_eps;   /* PP sums only pairs with both p_nk, p_nl above this */
+  PetscReal        *lse;        /* if set, every pass stores ln sum_k N_k exp(f_k - u_kn) per local point */
+  /* work */
+  PetscReal        *g, *a, *S, *Sg, *PP, *PPcheck, *pv, *buf, *flast; /* flast: f of the last pass */
+  PetscInt         *idx;
+  PetscInt64        npass;
+} UmbMbar;
+
+typedef struct {
+  UmbFesSolver solver;
+  PetscReal    tol;    /* on max_k |S_k / N_k - 1| = max_k |sum_n W_nk - 1| */
+  PetscInt     max_it; /* solver iterations */
+  PetscInt     sweeps; /* self-consistent sweeps before the solver */
+} UmbMbarOptions;
+
+typedef struct {
+  PetscBool          converged;
+  PetscInt           sweeps, its, passes;
+  PetscReal          gnorm;
+  TaoConvergedReason reason;
+} UmbMbarInfo;
+
+PETSC_INTERN PetscErrorCode UmbMbarCreate(MPI_Comm, PetscInt, PetscInt, const PetscReal[], const PetscReal[], const PetscReal[], UmbMbar **);
+/* Local points: ngroups groups (gptr), coordinates z, multiplicities m (may be NULL) */
+PETSC_INTERN PetscErrorCode UmbMbarSetPoints(UmbMbar *, PetscInt, const PetscInt64[], const PetscReal[], const PetscReal[]);
+/* Global per-window counts N_k (sum of multiplicities), identical on every rank; all must be > 0 */
+PETSC_INTERN PetscErrorCode UmbMbarSetCounts(UmbMbar *, const PetscReal[]);
+/* Collective pass: L, S (K) and, if PP is not NULL, PP (K x K, full) at f */
+PETSC_INTERN PetscErrorCode UmbMbarPass(UmbMbar *, const PetscReal[], PetscReal *, PetscReal[], PetscReal[]);
+/* Collective: sweeps, then TAO; f (K) is the start on input and the solution on output. If check
+   is given, it is called with the pair sums PP after the sweeps, before the solver (the overlap
+   check: a disconnected problem has a singular Hessian) */
+PETSC_INTERN PetscErrorCode UmbMbarSolve(UmbMbar *, const UmbMbarOptions *, PetscReal[], UmbMbarInfo *, PetscErrorCode (*)(void *, const PetscReal[]), void *);
+/* Collective pass for the asymptotic errors of a binned profile: with the normalised weights
+   w_n = exp(-lse_n) of the unbiased state (lse from the last pass), per bin b (bin[n] < 0:
+   none): wsum_b = sum m w_n exp(-shift), G_bk = sum m w_n exp(-shift) p_nk, w2_b = sum m (w_n exp(-shift))^2 */
+PETSC_INTERN PetscErrorCode UmbMbarBinSums(UmbMbar *, const PetscReal[], const PetscInt[], PetscInt, PetscReal, PetscReal[], PetscReal[], PetscReal[]);
+PETSC_INTERN PetscErrorCode UmbMbarDestroy(UmbMbar **);
+/* Developers and tests: the exp() cutoff (default 64 ln 2 + ln K, see docs/fes.md) */
+PETSC_INTERN PetscErrorCode UmbMbarSetCutoff(UmbMbar *, PetscReal);
+
+/* Asymptotic covariance as pymbar 3.1 computes it by default ('svd-ew'): from A = W^T W (K x K)
+   and N, Theta = V S pinv(I - S V^T N V S) S V^T with A = V S^2 V^T (outputs: Theta, K x K).
+   Optionally T = V S^+ (pinv(I - S V^T N V S) - I) S^+ V^T (K x K, for the profile errors: the
+   covariance of unsampled extra states is Wb^T Wb + G T G^T, G = Wb^T W) and the singular values
+   of W (K); either may be NULL. */
+PETSC_INTERN PetscErrorCode UmbFesCovariance(PetscInt, const PetscReal[], const PetscReal[], PetscReal[], PetscReal[], PetscReal[]);
+
+/* ---- the free-energy stage ---------------------------------------------------------------- */
+struct _p_UmbFes {
+  MPI_Comm        comm;
+  PetscMPIInt     rank, size;
+  /* options */
+  UmbFesType      type;
+  UmbFesSolver    solver;
+  UmbFesErrorType errtype;
+  PetscBool       errtype_set;
+  PetscReal       tol;
+  PetscInt        max_it, sweeps, nboot;
+  PetscBool       tol_set, max_it_set;
+  /* cut > 0 replaces the exp() cutoff of the kernels (tests) */
+  PetscInt64      seed;
+  PetscInt        nbins_opt[2], nbins_n, range_n;
+  PetscReal       range_opt[4];
+  PetscReal       overlap_warn, alpha;
+  PetscReal       cut;
+  char            dir[PETSC_MAX_PATH_LEN];
+  /* data */
+  UmbWindowData   data;
+  PetscInt        K, d;
+  PetscReal      *h;  /* K x d: beta kappa / 2 */
+  PetscReal      *Nk; /* K: samples per window */
+  PetscInt64     *gptr;
+  PetscReal      *neff;
+  /* grid */
+  PetscInt        nb[2], B;
+  PetscReal       lo[2], hi[2], width[2];
+  PetscInt       *bin; /* nloc: bin of each local sample, -1 outside */
+  /* results */
+  PetscReal      *f, *df_asym, *df_boot, *theta, *fboot;
+  PetscReal      *F, *dF_asym, *dF_boot, *Fboot, *zc;
+  PetscInt64     *counts;
+  PetscInt        jmin, nfilled;
+  PetscReal      *lse; /* nloc: ln sum_k N_k exp(f_k - u_kn) */
+  PetscReal      *overlap;
+  UmbMbarInfo     info;
+  PetscInt64      boot_passes;
+  PetscLogDouble  t_read, t_solve, t_boot, t_total;
+  /* WHAM */
+  PetscReal      *wham_M, *wham_N; /* pooled bin counts (B), in-range window counts (K) */
+  PetscInt64      wham_dropped;
+  /* diagnostics */
+  PetscInt        npairs, nflagged;
+  PetscInt       *pairs, *pair_axis; /* 2 x npairs, npairs */
+  PetscReal      *pair_overlap;      /* 2 x npairs: O_kl, O_lk */
+  PetscReal      *chi2, *pval;
+  PetscInt       *dof;
+  PetscReal       min_overlap;
+  PetscInt        min_pair;
+  PetscBool       setup, solved;
+};
+
+/* pieces of the stage, in src/fes/ */
+PETSC_INTERN PetscErrorCode UmbFesBuildGrid(UmbFes);
+PETSC_INTERN PetscInt       UmbFesBinOf(UmbFes, const PetscReal[]);
+PETSC_INTERN PetscErrorCode UmbFesSolveMBAR(UmbFes);
+PETSC_INTERN PetscErrorCode UmbFesSolveWHAM(UmbFes);
+PETSC_INTERN PetscErrorCode UmbFesProfileFromLse(UmbFes, MPI_Comm, const PetscReal[], const PetscReal[], PetscInt64, const PetscInt[], PetscReal[], PetscInt64[], PetscReal *);
+PETSC_INTERN PetscErrorCode UmbFesBootstrapWeights(UmbFes, PetscInt, PetscReal[]);
+PETSC_INTERN PetscErrorCode UmbFesProfileErrors(UmbFes, UmbMbar *, const PetscReal[], const PetscReal[], PetscReal, const PetscInt[]);
+PETSC_INTERN PetscErrorCode UmbFesNeighbours(UmbFes);
+PETSC_INTERN PetscErrorCode UmbFesOverlapCheck(UmbFes, const PetscReal[], const PetscReal[]);
+PETSC_INTERN PetscErrorCode UmbFesConsistency(UmbFes);
+
+struct _p_UmbExport {
+  MPI_Comm        comm;
+  UmbExportFormat format;
+};
+
+#endif

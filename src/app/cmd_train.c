@@ -1,0 +1,16 @@
+/* umbra train: data-parallel conditional GAN training -> gan.h5, train.csv */
+#include <umbra/private/app.h>
+
+PetscErrorCode UmbCommandTrain(UmbApp *app, PetscBool *finished)
+{
+  PetscBool done;
+
+  PetscFunctionBegin;
+  PetscCall(PetscLogStagePush(UMB_STAGE.train));
+  PetscCall(UmbGanView(app->gan, PETSC_VIEWER_STDOUT_(app->comm)));
+  PetscCall(UmbGanTrain(app->gan, app->outdir, &done));
+  if (!done) UmbSetExitStatus(UMB_EXIT_CHECKPOINTED);
+  if (finished) *finished = done;
+  PetscCall(PetscLogStagePop());
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

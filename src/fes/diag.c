@@ -1,0 +1,303 @@
+/* Diagnostics: neighbour windows on the grid of centres, the overlap matrix (pymbar's
+   O = W^T W N) with its smallest neighbour overlap and the connectivity check, and a neighbour
+   consistency test in the spirit of Zhu and Hummer (J Comput Chem 33, 453, 2012). */
+#include <umbra/private/fesimpl.h>
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
+
+#define UMB_NO_OVERLAP 1e-12 /* overlap-matrix entries below this count as no overlap */
+
+static PetscReal Diff(const UmbWindowData *w, PetscInt a, PetscReal x, PetscReal y)
+{
+  PetscReal dz = x - y, p = w->period[a];
+  if (p > 0) dz -= p * round(dz / p);
+  return dz;
+}
+
+/* Pairs (k, l): l is the nearest window with a larger centre along one CV component and the same
+   centre in the other (minimum image for periodic components). */
+PetscErrorCode UmbFesNeighbours(UmbFes fes)
+{
+  const UmbWindowData *w = &fes->data;
+  const PetscInt       K = fes->K, d = fes->d;
+  PetscInt             np = 0, *pk, *pl, *pa;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc3(K * d, &pk, K * d, &pl, K * d, &pa));
+  for (PetscInt k = 0; k < K; k++)
+    for (PetscInt a = 0; a < d; a++) {
+      PetscInt  best = -1, dup = 0;
+      PetscReal bd   = PETSC_MAX_REAL;
+      for (PetscInt l = 0; l < K; l++) {
+        PetscBool same = PETSC_TRUE;
+        PetscReal dc;
+        if (l == k) continue;
+        for (PetscInt b = 0; b < d; b++)
+          if (b != a && PetscAbsReal(Diff(w, b, w->center[l * d + b], w->center[k * d + b])) > 1e-9 * (1 + PetscAbsReal(w->center[k * d + b]))) same = PETSC_FALSE;
+        dc = Diff(w, a, w->center[l * d + a], w->center[k * d + a]);
+        if (same && dc > 1e-12 * (1 + PetscAbsReal(w->center[k * d + a])) && dc < bd) {
+          bd   = dc;
+          best = l;
+        }
+      }
+      if (best < 0) continue;
+      for (PetscInt q = 0; q < np; q++)
+        if ((pk[q] == best && pl[q] == k) || (pk[q] == k && pl[q] == best)) dup = 1;
+      if (dup) continue;
+      pk[np]   = k;
+      pl[np]   = best;
+      pa[np++] = a;
+    }
+  fes->npairs = np;
+  PetscCall(PetscMalloc3(2 * np + 1, &fes->pairs, np + 1, &fes->pair_axis, 2 * np + 1, &fes->pair_overlap));
+  PetscCall(PetscMalloc3(np + 1, &fes->chi2, np + 1, &fes->pval, np + 1, &fes->dof));
+  for (PetscInt q = 0; q < np; q++) {
+    fes->pairs[2 * q]     = pk[q];
+    fes->pairs[2 * q + 1] = pl[q];
+    fes->pair_axis[q]     = pa[q];
+    fes->chi2[q] = fes->pval[q] = ((PetscReal)NAN);
+    fes->dof[q]                 = 0;
+  }
+  PetscCall(PetscFree3(pk, pl, pa));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscInt Find(PetscInt *parent, PetscInt i)
+{
+  while (parent[i] != i) i = parent[i] = parent[parent[i]];
+  return i;
+}
+
+/* Overlap matrix O_kl = sum_n W_nk W_nl N_l = PP_kl / N_k; neighbour overlaps; windows that do
+   not overlap with the rest are an error naming them. */
+PetscErrorCode UmbFesOverlapCheck(UmbFes fes, const PetscReal PP[], const PetscReal Nk[])
+{
+  const PetscInt K = fes->K;
+  PetscInt      *parent, *size, big = 0, nout = 0;
+  char           list[512] = "";
+
+  PetscFunctionBegin;
+  PetscCall(PetscLogEventBegin(UMB_EVENT.fes_diag, 0, 0, 0, 0));
+  for (PetscInt k = 0; k < K; k++)
+    for (PetscInt l = 0; l < K; l++) fes->overlap[(size_t)k * K + l] = PP[(size_t)k * K + l] / Nk[k];
+  fes->min_overlap = PETSC_MAX_REAL;
+  fes->min_pair    = 0;
+  for (PetscInt q = 0; q < fes->npairs; q++) {
+    const PetscInt  k = fes->pairs[2 * q], l = fes->pairs[2 * q + 1];
+    const PetscReal o1 = fes->overlap[(size_t)k * K + l], o2 = fes->overlap[(size_t)l * K + k];
+    fes->pair_overlap[2 * q]     = o1;
+    fes->pair_overlap[2 * q + 1] = o2;
+    if (PetscMin(o1, o2) < fes->min_overlap) {
+      fes->min_overlap = PetscMin(o1, o2);
+      fes->min_pair    = q;
+    }
+  }
+  PetscCall(PetscMalloc2(K, &parent, K, &size));
+  for (PetscInt k = 0; k < K; k++) {
+    parent[k] = k;
+    size[k]   = 0;
+  }
+  for (PetscInt k = 0; k < K; k++)
+    for (PetscInt l = k + 1; l < K; l++)
+      if (fes->overlap[(size_t)k * K + l] > UMB_NO_OVERLAP || fes->overlap[(size_t)l * K + k] > UMB_NO_OVERLAP) parent[Find(parent, k)] = Find(parent, l);
+  for (PetscInt k = 0; k < K; k++) size[Find(parent, k)]++;
+  for (PetscInt k = 0; k < K; k++)
+    if (size[k] > size[big]) big = k;
+  for (PetscInt k = 0; k < K; k++)
+    if (Find(parent, k) != big) {
+      size_t len = strlen(list);
+      if (nout < 20) snprintf(list + len, sizeof(list) - len, "%s%" PetscInt_FMT " (centre %g%s)", nout ? ", " : "", k, (double)fes->data.center[k * fes->d], fes->d > 1 ? ", ..." : "");
+      else if (nout == 20) snprintf(list + len, sizeof(list) - len, ", ...");
+      nout++;
+    }
+  {
+    const PetscInt bigsize = size[big];
+    PetscCall(PetscFree2(parent, size));
+    PetscCall(PetscLogEventEnd(UMB_EVENT.fes_diag, 0, 0, 0, 0));
+    PetscCheck(bigsize > 1 || K == 1, fes->comm, PETSC_ERR_USER_INPUT, "no two of the %" PetscInt_FMT " windows overlap (overlap matrix entries below %.6g): their free energies are undetermined; add windows in between, use weaker springs or sample longer", K, UMB_NO_OVERLAP);
+  }
+  PetscCheck(!nout, fes->comm, PETSC_ERR_USER_INPUT, "window%s %s ha%s no overlap with the other %" PetscInt_FMT " windows (overlap matrix entries below %.6g): %s free energ%s undetermined; add windows in between, use weaker springs or sample longer", nout > 1 ? "s" : "", list, nout > 1 ? "ve" : "s", K - nout, UMB_NO_OVERLAP, nout > 1 ? "their" : "its", nout > 1 ? "ies are" : "y is");
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Neighbour consistency test (in the spirit of Zhu and Hummer 2012): do two neighbouring windows
+   sample the same unbiased distribution? Pool their samples. If they do, a pooled sample at z
+   came from window l with probability
+     rho(z) = 1 / (1 + (N_k / N_l) exp(u_l(z) - u_k(z) - (f_l - f_k)))
+   whatever the unbiased density (the two-state MBAR/BAR weights). f_l - f_k is fitted to the
+   pair alone (the BAR condition sum_n rho_n = N_l, Newton iterations), so the test involves these
+   two windows only. Along the pair's CV component, the count O_b of window-l samples in bin b is
+   then compared with E_b = sum_{n in b} rho_n, whose variance for independent samples is
+   V_b = sum rho (1 - rho) (exact, conditional on the positions). Correlated samples change
+   this covariance, within a bin and between bins: it is estimated by batch means over blocks of
+   L = ceil(20 IACT) frames of each walker series (nearly independent; shorter blocks
+   under-estimate the variance by about IACT / L): with s_jb the sum of
+   r_n = [n from l] - rho_n over block j in bin b, Sigma_bc = sum_windows m/(m-1) sum_j
+   (s_jb - mean_b)(s_jc - mean_c), and
+     chi^2 = (O - E)^T Sigma^-1 (O - E)  over bins with E_b and n_b - E_b >= 10 IACT,
+   on p = bins - 1 degrees of freedom (the fitted f_l - f_k makes the residuals sum to zero);
+   with Sigma estimated from m blocks this is Hotelling's T^2, and T^2 (m - p) / (p (m - 1))
+   follows an F(p, m - p) distribution, which gives the p-value.
+   Per-bin variances alone would ignore that neighbouring bins are correlated through the slow
+   motion along the CV, and a single inflation factor pooled over the bins under-corrects the
+   bins where the dynamics is slowest: both made the test flag correct sampling. A small
+   p-value means the windows' histograms disagree beyond statistics: not equilibrated, a slow
+   orthogonal degree of freedom, or a wrong bias. */
+static PetscReal PairDu(const UmbWindowData *w, const PetscReal h[], PetscInt k, PetscInt l, const PetscReal *z)
+{
+  PetscReal du = 0;
+  for (PetscInt b = 0; b < w->d; b++) {
+    const PetscReal dl = Diff(w, b, z[b], w->center[l * w->d + b]), dk = Diff(w, b, z[b], w->center[k * w->d + b]);
+    du += h[l * w->d + b] * dl * dl - h[k * w->d + b] * dk * dk;
+  }
+  return du;
+}
+
+static inline PetscReal Logistic(PetscReal x) { return x >= 0 ? 1 / (1 + PetscExpReal(-x)) : PetscExpReal(x) / (1 + PetscExpReal(x)); }
+
+PetscErrorCode UmbFesConsistency(UmbFes fes)
+{
+  const UmbWindowData *w = &fes->data;
+  const PetscInt       np = fes->npairs, d = fes->d;
+  PetscInt             nbmax = 0;
+  PetscReal           *acc, *delta, *sums;
+
+  PetscFunctionBegin;
+  fes->nflagged = 0;
+  if (!np) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscLogEventBegin(UMB_EVENT.fes_diag, 0, 0, 0, 0));
+  for (PetscInt a = 0; a < d; a++) nbmax = PetscMax(nbmax, fes->nb[a]);
+  PetscCall(PetscMalloc2(np, &delta, 2 * np, &sums));
+  /* f_l - f_k fitted to the pair: Newton on sum_n rho_n = N_l, started from the solution */
+  for (PetscInt q = 0; q < np; q++) delta[q] = fes->f[fes->pairs[2 * q + 1]] - fes->f[fes->pairs[2 * q]];
+  for (PetscInt it = 0; it < 50; it++) {
+    PetscReal worst = 0;
+    PetscCall(PetscArrayzero(sums, 2 * np));
+    for (PetscInt q = 0; q < np; q++) {
+      const PetscInt  k = fes->pairs[2 * q], l = fes->pairs[2 * q + 1];
+      const PetscReal c = PetscLogReal(fes->Nk[l] / fes->Nk[k]) + delta[q];
+      for (PetscInt win = 0; win < 2; win++) {
+        const PetscInt kk = win ? l : k;
+        if (kk < w->klo || kk >= w->khi) continue;
+        for (PetscInt64 n = w->offset[kk] - w->offset[w->klo]; n < w->offset[kk + 1] - w->offset[w->klo]; n++) {
+          const PetscReal r = Logistic(c - PairDu(w, fes->h, k, l, w->z + n * d));
+          sums[2 * q] += r;
+          sums[2 * q + 1] += r * (1 - r);
+        }
+      }
+    }
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, sums, (PetscMPIInt)(2 * np), MPIU_REAL, MPI_SUM, fes->comm));
+    for (PetscInt q = 0; q < np; q++) {
+      const PetscReal Nl = fes->Nk[fes->pairs[2 * q + 1]], hq = sums[2 * q] - Nl;
+      worst = PetscMax(worst, PetscAbsReal(hq) / Nl);
+      if (sums[2 * q + 1] > 0) delta[q] -= PetscMax(-5, PetscMin(5, hq / sums[2 * q + 1]));
+    }
+    /* the same decision on every rank, even if the reduced sums differed in the last bit */
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &worst, 1, MPIU_REAL, MPI_MAX, fes->comm));
+    if (worst < 1e-10) break; /* the fitted constant to ~1e-10 kT: far below what the test resolves */
+  }
+  /* per pair: O_b (window-l samples), E_b = sum rho, C_b (all samples), and per window the
+     block sums' first moments S1_b, second moments S2_bc and the number of blocks m */
+  {
+    const size_t per = 3 * (size_t)nbmax + 2 * ((size_t)nbmax + (size_t)nbmax * nbmax + 1);
+    PetscReal   *cur;
+    PetscInt    *touched;
+    PetscCall(PetscCalloc1((size_t)np * per, &acc));
+    PetscCall(PetscCalloc1(nbmax, &cur));
+    PetscCall(PetscMalloc1(nbmax, &touched));
+    for (PetscInt q = 0; q < np; q++) {
+      const PetscInt  k = fes->pairs[2 * q], l = fes->pairs[2 * q + 1], a = fes->pair_axis[q];
+      const PetscReal c = PetscLogReal(fes->Nk[l] / fes->Nk[k]) + delta[q];
+      PetscReal      *O = acc + (size_t)q * per, *E = O + nbmax, *C = E + nbmax;
+      for (PetscInt win = 0; win < 2; win++) {
+        const PetscInt   kk = win ? l : k;
+        PetscReal       *S1 = C + nbmax + (size_t)win * (nbmax + (size_t)nbmax * nbmax + 1), *S2 = S1 + nbmax, *m = S2 + (size_t)nbmax * nbmax;
+        const PetscInt64 F = w->frames[kk], L = PetscMax(1, (PetscInt64)PetscCeilReal(60 * w->iact[kk]));
+        if (kk < w->klo || kk >= w->khi) continue;
+        for (PetscInt64 wk = 0; wk < w->walkers[kk]; wk++)
+          for (PetscInt64 t0 = 0; t0 < F; t0 += L) {
+            PetscInt ntouched = 0;
+            for (PetscInt64 t = t0; t < PetscMin(F, t0 + L); t++) {
+              const PetscInt64 n = w->offset[kk] - w->offset[w->klo] + wk * F + t;
+              const PetscReal *z = w->z + n * d;
+              PetscReal        v = z[a], p = w->period[a], r;
+              PetscInt         ib;
+              if (p > 0) v = fes->lo[a] + (v - fes->lo[a]) - p * PetscFloorReal((v - fes->lo[a]) / p);
+              if (!(v >= fes->lo[a] && v < fes->hi[a])) continue;
+              ib = PetscMin((PetscInt)((v - fes->lo[a]) / fes->width[a]), fes->nb[a] - 1);
+              r  = Logistic(c - PairDu(w, fes->h, k, l, z));
+              O[ib] += win;
+              E[ib] += r;
+              C[ib] += 1;
+              if (cur[ib] == 0) touched[ntouched++] = ib;
+              cur[ib] += win - r;
+              if (cur[ib] == 0) cur[ib] = 1e-300; /* keep it marked as touched */
+            }
+            for (PetscInt i = 0; i < ntouched; i++) {
+              S1[touched[i]] += cur[touched[i]];
+              for (PetscInt j = 0; j < ntouched; j++) S2[(size_t)touched[i] * nbmax + touched[j]] += cur[touched[i]] * cur[touched[j]];
+            }
+            for (PetscInt i = 0; i < ntouched; i++) cur[touched[i]] = 0;
+            *m += 1;
+          }
+      }
+    }
+    PetscCall(PetscFree(cur));
+    PetscCall(PetscFree(touched));
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, acc, (PetscMPIInt)((size_t)np * per), MPIU_REAL, MPI_SUM, fes->comm));
+    for (PetscInt q = 0; q < np; q++) {
+      const PetscInt   nb = fes->nb[fes->pair_axis[q]];
+      const PetscReal *O = acc + (size_t)q * per, *E = O + nbmax, *C = E + nbmax;
+      PetscInt        *sel, nsel = 0;
+      PetscReal        chi2 = 0, mtot = 0;
+      gsl_matrix      *Sigma;
+      gsl_vector      *r;
+      PetscCall(PetscMalloc1(nb, &sel));
+      /* bins with at least 10 effective samples from each window: the normal approximation of
+         the counts of correlated samples needs effective, not raw, counts */
+      const PetscReal tau = PetscMax(w->iact[fes->pairs[2 * q]], w->iact[fes->pairs[2 * q + 1]]);
+      for (PetscInt b = 0; b < nb; b++)
+        if (E[b] >= 10 * tau && C[b] - E[b] >= 10 * tau) sel[nsel++] = b;
+      fes->dof[q]  = 0;
+      fes->chi2[q] = fes->pval[q] = ((PetscReal)NAN);
+      if (nsel >= 2) {
+        int status;
+        Sigma = gsl_matrix_calloc((size_t)nsel, (size_t)nsel);
+        r     = gsl_vector_alloc((size_t)nsel);
+        PetscCheck(Sigma && r, PETSC_COMM_SELF, PETSC_ERR_MEM, "cannot allocate the consistency test");
+        for (PetscInt win = 0; win < 2; win++) {
+          const PetscReal *S1 = C + nbmax + (size_t)win * (nbmax + (size_t)nbmax * nbmax + 1), *S2 = S1 + nbmax, m = S2[(size_t)nbmax * nbmax];
+          if (m < 2) continue;
+          mtot += m - 1; /* each window's block mean is estimated */
+          for (PetscInt i = 0; i < nsel; i++)
+            for (PetscInt j = 0; j < nsel; j++) {
+              const PetscInt bi = sel[i], bj = sel[j];
+              *gsl_matrix_ptr(Sigma, (size_t)i, (size_t)j) += (S2[(size_t)bi * nbmax + bj] - S1[bi] * S1[bj] / m) * m / (m - 1);
+            }
+        }
+        for (PetscInt i = 0; i < nsel; i++) gsl_vector_set(r, (size_t)i, O[sel[i]] - E[sel[i]]);
+        /* chi^2 = r^T Sigma^-1 r by Cholesky; a singular estimate leaves the pair untested */
+        status = gsl_linalg_cholesky_decomp1(Sigma);
+        if (!status && mtot > nsel) {
+          gsl_vector *y = gsl_vector_alloc((size_t)nsel);
+          PetscCheck(y, PETSC_COMM_SELF, PETSC_ERR_MEM, "cannot allocate the consistency test");
+          UmbCallGSL(gsl_linalg_cholesky_solve(Sigma, r, y));
+          for (PetscInt i = 0; i < nsel; i++) chi2 += gsl_vector_get(r, (size_t)i) * gsl_vector_get(y, (size_t)i);
+          gsl_vector_free(y);
+          fes->dof[q]  = nsel - 1;
+          fes->chi2[q] = chi2;
+          fes->pval[q] = gsl_cdf_fdist_Q(chi2 * (mtot + 1 - fes->dof[q]) / (fes->dof[q] * mtot), (double)fes->dof[q], mtot + 1 - fes->dof[q]);
+          if (fes->pval[q] < fes->alpha) fes->nflagged++;
+        }
+        gsl_matrix_free(Sigma);
+        gsl_vector_free(r);
+      }
+      PetscCall(PetscFree(sel));
+    }
+  }
+  PetscCall(PetscFree2(delta, sums));
+  PetscCall(PetscFree(acc));
+  PetscCall(PetscLogEventEnd(UMB_EVENT.fes_diag, 0, 0, 0, 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -1,0 +1,371 @@
+/* umbra export: the windows of samples.h5 in the input formats of the peers, so that any run can
+   be cross-checked number for number (docs/export.md):
+     pymbar      windows.txt, timeseries/winNNN.dat (time z), pymbar_mbar.py (builds u_kn as umbra
+                 does and calls pymbar.MBAR)
+     grossfield  metadata.dat (path center kappa correl_time), winNNN.dat (time z), run_wham.sh
+     gmx         pullx files (time z, one per walker), a two-bead system (conf.gro, topol.top,
+                 index.ndx) and one .mdp per window, make_tpr.sh (gmx grompp), run_gmx_wham.sh
+   1-D CVs only. Every rank writes the files of its own windows; rank 0 writes the rest. The files
+   go to <dir>/export/.<format>.tmp, which replaces <dir>/export/<format> when complete. */
+#define _XOPEN_SOURCE 700
+#include <umbra/private/fesimpl.h>
+#include <errno.h>
+#include <ftw.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char *const UmbExportFormats[] = {"pymbar", "grossfield", "gmx", "UmbExportFormat", "UMB_EXPORT_", NULL};
+
+PetscErrorCode UmbExportCreate(MPI_Comm comm, UmbExport *out)
+{
+  UmbExport ex;
+
+  PetscFunctionBegin;
+  PetscCall(PetscNew(&ex));
+  ex->comm   = comm;
+  ex->format = UMB_EXPORT_PYMBAR;
+  *out       = ex;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbExportSetFromOptions(UmbExport ex)
+{
+  PetscFunctionBegin;
+  PetscOptionsBegin(ex->comm, NULL, "Export options (umbra export)", "UmbExport");
+  PetscCall(PetscOptionsEnum("-export_format", "Format: pymbar, grossfield or gmx", "UmbExportSetFromOptions", UmbExportFormats, (PetscEnum)ex->format, (PetscEnum *)&ex->format, NULL));
+  PetscOptionsEnd();
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbExportDestroy(UmbExport *ex)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFree(*ex));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static int RemoveEntry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) { return remove(path); }
+
+static int RemoveTree(const char *path)
+{
+  struct stat st;
+  if (stat(path, &st)) return 0;
+  return nftw(path, RemoveEntry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+typedef struct {
+  int  err;
+  char what[2 * PETSC_MAX_PATH_LEN + 64];
+} IOStatus;
+
+static void Fail(IOStatus *st, const char *path)
+{
+  if (st->err) return;
+  st->err = errno ? errno : EIO;
+  snprintf(st->what, sizeof(st->what), "cannot write %s", path);
+}
+
+static FILE *Open(IOStatus *st, const char *dir, const char *name)
+{
+  char  path[2 * PETSC_MAX_PATH_LEN];
+  FILE *fd;
+  snprintf(path, sizeof(path), "%s/%s", dir, name);
+  fd = st->err ? NULL : fopen(path, "w");
+  if (!fd) Fail(st, path);
+  return fd;
+}
+
+static void Close(IOStatus *st, FILE *fd, const char *dir, const char *name)
+{
+  char path[2 * PETSC_MAX_PATH_LEN];
+  if (!fd) return;
+  snprintf(path, sizeof(path), "%s/%s", dir, name);
+  if (ferror(fd) | fclose(fd)) Fail(st, path);
+}
+
+/* every rank learns the first failure */
+static PetscErrorCode Agree(MPI_Comm comm, IOStatus *st)
+{
+  struct {
+    int err, rank;
+  } in, out;
+  PetscMPIInt rank;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  in.err  = st->err ? 1 : 0;
+  in.rank = rank;
+  PetscCallMPI(MPI_Allreduce(&in, &out, 1, MPI_2INT, MPI_MAXLOC, comm));
+  if (out.err) {
+    char msg[sizeof(st->what) + 64] = "";
+    if (st->err) snprintf(msg, sizeof(msg), "%s: %s", st->what, strerror(st->err));
+    PetscCallMPI(MPI_Bcast(msg, sizeof(msg), MPI_CHAR, out.rank, comm));
+    SETERRQ(comm, PETSC_ERR_FILE_WRITE, "%s", msg);
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* time of frame t of a walker: the state after step burnin + (t + 1) stride - 1 */
+static double FrameTime(const UmbWindowData *w, PetscInt64 t) { return (double)(w->burnin + (t + 1) * w->stride) * (double)w->dt; }
+
+/* one file per window: walkers one after another, time continuing (walker j's frames follow
+   walker j-1's) */
+static void WriteWindowSeries(IOStatus *st, const UmbWindowData *w, PetscInt k, const char *dir, const char *name)
+{
+  FILE            *fd = Open(st, dir, name);
+  const PetscInt64 r0 = w->offset[k] - w->offset[w->klo], nk = w->offset[k + 1] - w->offset[k];
+  if (!fd) return;
+  fprintf(fd, "# umbra window %" PetscInt_FMT ": center %.17g kappa %.17g; %" PetscInt64_FMT " walkers x %" PetscInt64_FMT " frames, concatenated; columns: time z\n", k, (double)w->center[k], (double)w->kappa[k], w->walkers[k], w->frames[k]);
+  for (PetscInt64 i = 0; i < nk; i++) fprintf(fd, "%.10g %.17g\n", FrameTime(w, i), (double)w->z[r0 + i]);
+  Close(st, fd, dir, name);
+}
+
+static PetscErrorCode ExportPymbar(MPI_Comm comm, const UmbWindowData *w, const char *dir, IOStatus *st)
+{
+  PetscMPIInt rank;
+  char        sub[2 * PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  snprintf(sub, sizeof(sub), "%s/timeseries", dir);
+  if (!rank && mkdir(sub, 0777) && errno != EEXIST) Fail(st, sub);
+  PetscCall(Agree(comm, st));
+  for (PetscInt k = w->klo; k < w->khi; k++) {
+    char name[64];
+    snprintf(name, sizeof(name), "win%03d.dat", (int)k);
+    WriteWindowSeries(st, w, k, sub, name);
+  }
+  if (!rank) {
+    FILE *fd = Open(st, dir, "windows.txt");
+    if (fd) {
+      fprintf(fd, "# umbra windows for pymbar; beta = %.17g; period = %.17g (0: not periodic)\n", (double)w->beta, (double)w->period[0]);
+      fprintf(fd, "# reduced bias of window k at z: u_k(z) = beta * kappa_k / 2 * (z - center_k)^2 (minimum image when periodic)\n");
+      fprintf(fd, "# samples: timeseries/winNNN.dat, columns time z, N_k rows each\n");
+      fprintf(fd, "# window center kappa N_k iact\n");
+      for (PetscInt k = 0; k < w->K; k++) fprintf(fd, "%" PetscInt_FMT " %.17g %.17g %" PetscInt64_FMT " %.10g\n", k, (double)w->center[k], (double)w->kappa[k], w->offset[k + 1] - w->offset[k], (double)w->iact[k]);
+      Close(st, fd, dir, "windows.txt");
+    }
+    fd = Open(st, dir, "pymbar_mbar.py");
+    if (fd) {
+      fprintf(fd, "#!/usr/bin/env python3\n"
+                  "\"\"\"MBAR with pymbar on windows exported by `umbra export -export_format pymbar`.\n\n"
+                  "Builds the reduced potentials exactly as umbra does, u_kn[k, n] = beta*kappa_k/2*(z_n - center_k)^2\n"
+                  "(minimum image for a periodic CV), calls pymbar.MBAR (3.x or 4.x API) and prints f_k - f_0 with the\n"
+                  "asymptotic error. u_kn is K x N doubles: mind the memory for large runs.\n"
+                  "Usage: python3 pymbar_mbar.py [--compare FES_H5]   (--compare: max |f_pymbar - f_umbra| against fes.h5)\n"
+                  "\"\"\"\n"
+                  "import os, re, sys\n"
+                  "import numpy as np\n"
+                  "import pymbar\n\n"
+                  "here = os.path.dirname(os.path.abspath(__file__))\n"
+                  "head = open(os.path.join(here, 'windows.txt')).readline()\n"
+                  "beta = float(re.search(r'beta = ([^;]+);', head).group(1))\n"
+                  "period = float(re.search(r'period = (\\S+)', head).group(1))\n"
+                  "tab = np.loadtxt(os.path.join(here, 'windows.txt'), ndmin=2)\n"
+                  "K = tab.shape[0]\n"
+                  "center, kappa, N_k = tab[:, 1], tab[:, 2], tab[:, 3].astype(np.int64)\n"
+                  "z = np.concatenate([np.loadtxt(os.path.join(here, 'timeseries', 'win%%03d.dat' %% k), ndmin=2)[:, 1] for k in range(K)])\n"
+                  "assert z.size == N_k.sum(), 'time series do not match windows.txt'\n"
+                  "dz = z[None, :] - center[:, None]\n"
+                  "if period > 0:\n"
+                  "    dz -= period * np.round(dz / period)\n"
+                  "u_kn = 0.5 * beta * kappa[:, None] * dz**2\n"
+                  "mbar = pymbar.MBAR(u_kn, N_k)\n"
+                  "if hasattr(mbar, 'getFreeEnergyDifferences'):  # pymbar 3\n"
+                  "    r = mbar.getFreeEnergyDifferences(return_dict=True)\n"
+                  "    f, df = r['Delta_f'][0], r['dDelta_f'][0]\n"
+                  "else:  # pymbar 4\n"
+                  "    r = mbar.compute_free_energy_differences()\n"
+                  "    f, df = r['Delta_f'][0], r['dDelta_f'][0]\n"
+                  "print('window f df')\n"
+                  "for k in range(K):\n"
+                  "    print(k, repr(float(f[k])), repr(float(df[k])))\n"
+                  "if len(sys.argv) > 2 and sys.argv[1] == '--compare':\n"
+                  "    import h5py\n"
+                  "    fu = h5py.File(sys.argv[2], 'r')['windows/f'][:]\n"
+                  "    print('max |f_pymbar - f_umbra| =', float(np.max(np.abs(f - fu))))\n");
+      Close(st, fd, dir, "pymbar_mbar.py");
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode ExportGrossfield(MPI_Comm comm, const UmbWindowData *w, const char *dir, IOStatus *st)
+{
+  PetscMPIInt rank;
+  PetscReal   zmin = PETSC_MAX_REAL, zmax = PETSC_MIN_REAL;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  for (PetscInt k = w->klo; k < w->khi; k++) {
+    char name[64];
+    snprintf(name, sizeof(name), "win%03d.dat", (int)k);
+    WriteWindowSeries(st, w, k, dir, name);
+  }
+  for (PetscInt k = 0; k < w->K; k++) {
+    zmin = PetscMin(zmin, w->center[k]);
+    zmax = PetscMax(zmax, w->center[k]);
+  }
+  if (!rank) {
+    FILE     *fd = Open(st, dir, "metadata.dat");
+    const double T_lj = 1.0 / (double)w->beta, T_kcal = 1.0 / ((double)w->beta * 0.0019872041);
+    if (fd) {
+      for (PetscInt k = 0; k < w->K; k++) fprintf(fd, "win%03d.dat %.17g %.17g %.10g\n", (int)k, (double)w->center[k], (double)w->kappa[k], (double)w->iact[k]);
+      Close(st, fd, dir, "metadata.dat");
+    }
+    fd = Open(st, dir, "run_wham.sh");
+    if (fd) {
+      fprintf(fd, "#!/bin/sh\n"
+                  "# Grossfield's WHAM (http://membrane.urmc.rochester.edu/content/wham) on the exported windows.\n"
+                  "# metadata.dat: path center kappa correl_time (correl_time = umbra's IACT in frames, used by\n"
+                  "# its Monte Carlo bootstrap). Bias 0.5*kappa*(z - center)^2 as in umbra. Energies: umbra works in\n"
+                  "# units where kT = 1/beta = %.10g. With the GitHub version, 'units lj' sets k_B = 1, so T = 1/beta:\n"
+                  "#   wham units lj LO HI BINS TOL %.10g 0 metadata.dat free.dat [MC_TRIALS SEED]\n"
+                  "# With the classic 2.0.x release (k_B in kcal/mol/K compiled in) use T = 1/(beta k_B) = %.10g K so\n"
+                  "# that kT = 1/beta kcal/mol:\n"
+                  "#   wham LO HI BINS TOL %.10g 0 metadata.dat free.dat\n"
+                  "# free.dat columns: coor F +-F P +-P in the same units; its window table (#window F_k) has F_0 = 0.\n"
+                  "# %s"
+                  "# umbra's equivalent: umbra fes -fes_type wham -fes_range LO,HI -fes_bins BINS\n"
+                  "# (Grossfield keeps samples in the open interval (LO, HI); umbra in [LO, HI).)\n"
+                  "LO=${LO:-%.6g}\nHI=${HI:-%.6g}\nBINS=${BINS:-100}\nTOL=${TOL:-1e-8}\n"
+                  "cd \"$(dirname \"$0\")\" && exec ${WHAM:-wham} units lj \"$LO\" \"$HI\" \"$BINS\" \"$TOL\" %.10g 0 metadata.dat free.dat \"$@\"\n",
+              (double)(1.0 / w->beta), T_lj, T_kcal, T_kcal, w->period[0] > 0 ? "Periodic CV: add Grossfield's periodicity flag (P, Ppi or Pval); not done here.\n" : "\n", (double)zmin, (double)zmax, T_lj);
+      Close(st, fd, dir, "run_wham.sh");
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode ExportGmx(MPI_Comm comm, const UmbWindowData *w, const char *dir, IOStatus *st)
+{
+  PetscMPIInt  rank;
+  const double kB = 0.0083144626, T = 1.0 / ((double)w->beta * kB);
+  double       zabs = 0;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  /* pullx: one file per walker, 2 columns (time in ps, coordinate in nm) */
+  for (PetscInt k = w->klo; k < w->khi; k++) {
+    const PetscInt64 r0 = w->offset[k] - w->offset[w->klo];
+    for (PetscInt64 wk = 0; wk < w->walkers[k]; wk++) {
+      char  name[64];
+      FILE *fd;
+      snprintf(name, sizeof(name), "pullx_%03d_%03d.xvg", (int)k, (int)wk);
+      fd = Open(st, dir, name);
+      if (!fd) break;
+      fprintf(fd, "# umbra window %" PetscInt_FMT " walker %" PetscInt64_FMT " (center %.17g, kappa %.17g)\n@    title \"Pull COM\"\n@    xaxis  label \"Time (ps)\"\n@    yaxis  label \"Position (nm)\"\n@TYPE xy\n@ s0 legend \"1\"\n", k, wk, (double)w->center[k], (double)w->kappa[k]);
+      for (PetscInt64 t = 0; t < w->frames[k]; t++) fprintf(fd, "%.10g\t%.17g\n", FrameTime(w, t), (double)w->z[r0 + wk * w->frames[k] + t]);
+      Close(st, fd, dir, name);
+    }
+  }
+  for (PetscInt k = 0; k < w->K; k++) zabs = PetscMax(zabs, PetscAbsReal(w->center[k]));
+  if (!rank) {
+    const double box = PetscMax(100.0, 4 * zabs + 10);
+    FILE        *fd  = Open(st, dir, "conf.gro");
+    if (fd) {
+      fprintf(fd, "umbra export: two beads at the origin\n    2\n    1REF     R1    1   0.000   0.000   0.000\n    2MOV     M1    2   0.000   0.000   0.000\n %10.5f %10.5f %10.5f\n", box, box, box);
+      Close(st, fd, dir, "conf.gro");
+    }
+    fd = Open(st, dir, "topol.top");
+    if (fd) {
+      fprintf(fd, "; umbra export: a dummy system whose only purpose is to carry the pull settings to gmx wham\n"
+                  "[ defaults ]\n1 1 no 1.0 1.0\n\n[ atomtypes ]\nB 1.0 0.0 A 0.0 0.0\n\n"
+                  "[ moleculetype ]\nREF 1\n[ atoms ]\n1 B 1 REF R1 1 0.0 1.0\n\n"
+                  "[ moleculetype ]\nMOV 1\n[ atoms ]\n1 B 1 MOV M1 1 0.0 1.0\n\n"
+                  "[ system ]\numbra windows\n\n[ molecules ]\nREF 1\nMOV 1\n");
+      Close(st, fd, dir, "topol.top");
+    }
+    fd = Open(st, dir, "index.ndx");
+    if (fd) {
+      fprintf(fd, "[ System ]\n1 2\n[ REF ]\n1\n[ MOV ]\n2\n"); /* grompp -n needs System for tc-grps */
+      Close(st, fd, dir, "index.ndx");
+    }
+    for (PetscInt k = 0; k < w->K && !st->err; k++) {
+      char name[64];
+      snprintf(name, sizeof(name), "win%03d.mdp", (int)k);
+      fd = Open(st, dir, name);
+      if (!fd) break;
+      fprintf(fd, "; umbra window %" PetscInt_FMT "; ref-t makes kT = 1/beta kJ/mol\n"
+                  "integrator = sd\nnsteps = 0\ncutoff-scheme = Verlet\ncoulombtype = cut-off\nvdwtype = cut-off\nrcoulomb = 1.0\nrvdw = 1.0\n"
+                  "tc-grps = System\ntau-t = 1\nref-t = %.10g\n"
+                  "pull = yes\npull-ncoords = 1\npull-ngroups = 2\npull-group1-name = REF\npull-group2-name = MOV\n"
+                  "pull-coord1-type = umbrella\npull-coord1-geometry = direction\npull-coord1-vec = 1 0 0\npull-coord1-groups = 1 2\n"
+                  "pull-coord1-start = no\npull-coord1-init = %.17g\npull-coord1-k = %.17g\n",
+              k, T, (double)w->center[k], (double)w->kappa[k]);
+      Close(st, fd, dir, name);
+    }
+    fd = Open(st, dir, "tpr-files.dat");
+    if (fd) {
+      for (PetscInt k = 0; k < w->K; k++)
+        for (PetscInt64 wk = 0; wk < w->walkers[k]; wk++) fprintf(fd, "win%03d.tpr\n", (int)k);
+      Close(st, fd, dir, "tpr-files.dat");
+    }
+    fd = Open(st, dir, "pullx-files.dat");
+    if (fd) {
+      for (PetscInt k = 0; k < w->K; k++)
+        for (PetscInt64 wk = 0; wk < w->walkers[k]; wk++) fprintf(fd, "pullx_%03d_%03d.xvg\n", (int)k, (int)wk);
+      Close(st, fd, dir, "pullx-files.dat");
+    }
+    fd = Open(st, dir, "make_tpr.sh");
+    if (fd) {
+      fprintf(fd, "#!/bin/sh\n# One .tpr per window for gmx wham (GROMACS >= 2022 reads no .pdo files). Checked with GROMACS 2022.5\n# (tests/t306 runs it when gmx is installed).\nset -e\ncd \"$(dirname \"$0\")\"\nfor k in $(seq 0 %d); do\n  n=$(printf %%03d \"$k\")\n  ${GMX:-gmx} grompp -f win$n.mdp -c conf.gro -p topol.top -n index.ndx -o win$n.tpr -po mdout_$n.mdp -maxwarn 5 >grompp_$n.log 2>&1\ndone\n", (int)w->K - 1);
+      Close(st, fd, dir, "make_tpr.sh");
+    }
+    fd = Open(st, dir, "run_gmx_wham.sh");
+    if (fd) {
+      fprintf(fd, "#!/bin/sh\n# gmx wham on the exported windows (after make_tpr.sh). -b 0 is essential: the default -b 50 drops\n"
+                  "# the first 50 time units. -temp %.10g makes kT = 1/beta kJ/mol; -unit kT prints the profile in kT\n"
+                  "# (gmx sets its first bin to 0; -zprof0 moves the reference). Bias at bin centres, as umbra fes -fes_type wham.\n"
+                  "cd \"$(dirname \"$0\")\" && exec ${GMX:-gmx} wham -it tpr-files.dat -ix pullx-files.dat -o profile.xvg -hist histo.xvg \\\n"
+                  "  -min ${LO:-%.6g} -max ${HI:-%.6g} -bins ${BINS:-100} -temp %.10g -unit kT -b 0 -tol 1e-8 \"$@\"\n",
+              T, -zabs, zabs, T);
+      Close(st, fd, dir, "run_gmx_wham.sh");
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbExportWrite(UmbExport ex, const char dir[])
+{
+  UmbWindowData w;
+  IOStatus      st;
+  PetscMPIInt   rank;
+  char          top[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN + 64], final[PETSC_MAX_PATH_LEN + 64];
+
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(&st, sizeof(st)));
+  PetscCallMPI(MPI_Comm_rank(ex->comm, &rank));
+  PetscCall(UmbWindowDataRead(ex->comm, dir, &w));
+  PetscCheck(w.d == 1, ex->comm, PETSC_ERR_USER_INPUT, "umbra export supports 1-D CVs only; %s holds a %" PetscInt_FMT "-D CV", w.path, w.d);
+  PetscCall(PetscLogEventBegin(UMB_EVENT.fes_export, 0, 0, 0, 0));
+  PetscCall(UmbPathJoin(dir, "export", top, sizeof(top)));
+  snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", top, UmbExportFormats[ex->format]);
+  snprintf(final, sizeof(final), "%s/%s", top, UmbExportFormats[ex->format]);
+  if (!rank) {
+    if (mkdir(top, 0777) && errno != EEXIST) Fail(&st, top);
+    else if (RemoveTree(tmp) || (mkdir(tmp, 0777) && errno != EEXIST)) Fail(&st, tmp);
+  }
+  PetscCall(Agree(ex->comm, &st));
+  switch (ex->format) {
+  case UMB_EXPORT_PYMBAR:
+    PetscCall(ExportPymbar(ex->comm, &w, tmp, &st));
+    break;
+  case UMB_EXPORT_GROSSFIELD:
+    PetscCall(ExportGrossfield(ex->comm, &w, tmp, &st));
+    break;
+  case UMB_EXPORT_GMX:
+    PetscCall(ExportGmx(ex->comm, &w, tmp, &st));
+    break;
+  }
+  PetscCall(Agree(ex->comm, &st));
+  PetscCallMPI(MPI_Barrier(ex->comm));
+  if (!rank) {
+    if (RemoveTree(final) || rename(tmp, final)) Fail(&st, final);
+  }
+  PetscCall(Agree(ex->comm, &st));
+  PetscCall(PetscLogEventEnd(UMB_EVENT.fes_export, 0, 0, 0, 0));
+  PetscCall(UmbLog(ex->comm, "export: %" PetscInt_FMT " windows, %" PetscInt64_FMT " samples in %s format -> %s", w.K, w.offset[w.K], UmbExportFormats[ex->format], final));
+  PetscCall(UmbWindowDataFree(&w));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -1,0 +1,578 @@
+/* The MBAR kernel: passes over the local points with log-sum-exp (max shift per point), the
+   reductions of the K-vector S and the K x K matrix PP (the only communication), and the solver:
+   self-consistent sweeps, then PETSc TAO (Newton with the exact Hessian, or LMVM) on
+   PETSC_COMM_SELF on every rank, with callbacks whose sums are reduced over the kernel's
+   communicator. The reduced sums are formed on rank 0 and broadcast, so every rank sees the same
+   numbers and takes the same iterations.
+
+   exp() cutoff: in sum_k exp(a_k - a_max) the terms with a_k < a_max - cut, cut = 64 ln 2 + ln K,
+   are skipped. Together they are below 2^-64 of the largest term (which is 1), i.e. below 1/2048
+   of the rounding unit of the sum, so the skipped terms cannot change the double-precision sum
+   beyond its own last-bit rounding (see docs/fes.md; tests/t302 compares with cut = 745, where
+   exp() underflows to zero). */
+#include <umbra/private/fesimpl.h>
+#include <petscblaslapack.h>
+
+#define UMB_PAIR_EPS 8.673617379884035e-19 /* 2^-60: p_nk p_nl pairs below this in either factor are not accumulated */
+#define UMB_CHECK_EPS 1e-8  /* for the connectivity check before the solver: overlap entries > 1e-12 need pairs above 1e-8 */
+#define UMB_HESS_EPS 1e-10                 /* the same for the Newton Hessian of the solver: an O(K 1e-10) relative
+                                              error in the Hessian only changes the step, not the solution */
+
+PetscErrorCode UmbMbarCreate(MPI_Comm comm, PetscInt K, PetscInt d, const PetscReal center[], const PetscReal h[], const PetscReal period[], UmbMbar **out)
+{
+  UmbMbar *mb;
+
+  PetscFunctionBegin;
+  PetscCall(PetscNew(&mb));
+  mb->comm   = comm;
+  mb->K      = K;
+  mb->d      = d;
+  mb->center = center;
+  mb->h      = h;
+  for (PetscInt a = 0; a < d; a++) mb->period[a] = period ? period[a] : 0;
+  PetscCallMPI(MPI_Comm_rank(comm, &mb->rank));
+  mb->cut    = 64 * 0.69314718055994530942 + PetscLogReal((PetscReal)K);
+  mb->banded   = (PetscBool)(d == 1 && mb->period[0] <= 0);
+  mb->pair_eps = UMB_PAIR_EPS;
+  mb->hmin   = PETSC_MAX_REAL;
+  for (PetscInt k = 0; k < K && mb->banded; k++) {
+    if (h[k] <= 0 || (k > 0 && !(center[k] > center[k - 1]))) mb->banded = PETSC_FALSE;
+    mb->hmin = PetscMin(mb->hmin, h[k]);
+  }
+  PetscCall(PetscMalloc7(K, &mb->g, K, &mb->a, K, &mb->S, K, &mb->Sg, K, &mb->pv, K, &mb->idx, K, &mb->flast));
+  PetscCall(PetscMalloc2(K, &mb->Nk, K, &mb->lnNk));
+  PetscCall(PetscMalloc2((size_t)K * K, &mb->PP, (size_t)K * K, &mb->PPcheck));
+  PetscCall(PetscMalloc1(2 * (1 + K + (size_t)K * (K + 1) / 2), &mb->buf));
+  *out = mb;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbMbarSetCutoff(UmbMbar *mb, PetscReal cut)
+{
+  PetscFunctionBegin;
+  mb->cut = cut;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbMbarSetPoints(UmbMbar *mb, PetscInt ngroups, const PetscInt64 gptr[], const PetscReal z[], const PetscReal m[])
+{
+  PetscFunctionBegin;
+  mb->ngroups = ngroups;
+  mb->gptr    = gptr;
+  mb->z       = z;
+  mb->m       = m;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbMbarSetCounts(UmbMbar *mb, const PetscReal Nk[])
+{
+  PetscFunctionBegin;
+  mb->Ntot = 0;
+  for (PetscInt k = 0; k < mb->K; k++) {
+    PetscCheck(Nk[k] > 0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "window %" PetscInt_FMT " has no samples", k);
+    mb->Nk[k]   = Nk[k];
+    mb->lnNk[k] = PetscLogReal(Nk[k]);
+    mb->Ntot += Nk[k];
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbMbarDestroy(UmbMbar **mbp)
+{
+  UmbMbar *mb = *mbp;
+
+  PetscFunctionBegin;
+  if (!mb) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscFree7(mb->g, mb->a, mb->S, mb->Sg, mb->pv, mb->idx, mb->flast));
+  PetscCall(PetscFree2(mb->Nk, mb->lnNk));
+  PetscCall(PetscFree2(mb->PP, mb->PPcheck));
+  PetscCall(PetscFree(mb->buf));
+  PetscCall(PetscFree(*mbp));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Reduced bias of window k at z */
+static inline PetscReal Bias(const UmbMbar *mb, PetscInt k, const PetscReal *z)
+{
+  PetscReal u = 0;
+  for (PetscInt a = 0; a < mb->d; a++) {
+    PetscReal dz = z[a] - mb->center[k * mb->d + a];
+    if (mb->period[a] > 0) dz -= mb->period[a] * round(dz / mb->period[a]);
+    u += mb->h[k * mb->d + a] * dz * dz;
+  }
+  return u;
+}
+
+/* One point: fills a[lo..hi] with exp(a_k - a_max) (0 for skipped terms), returns their sum s and
+   ln sum_k N_k exp(f_k - u_k(z)) = a_max + ln s. g holds f_k + ln N_k, gmax its maximum. */
+static inline PetscReal PointTerms(const UmbMbar *mb, const PetscReal *zn, PetscReal gmax, PetscInt *hint, PetscInt *plo, PetscInt *phi, PetscReal *ps)
+{
+  const PetscReal *g = mb->g, cut = mb->cut;
+  PetscReal       *a = mb->a, amax = PETSC_MIN_REAL, s = 0;
+  PetscInt         lo = 0, hi = mb->K - 1;
+
+  if (mb->banded) {
+    /* windows farther than R from z cannot reach a_max - cut: a_k <= gmax - hmin (z - c_k)^2.
+       The nearest centre is found by walking from the previous point's (points come window by
+       window, so the walk is short). */
+    const PetscReal *c = mb->center, *h = mb->h, z = zn[0];
+    PetscInt         k0 = *hint;
+    PetscReal        a0, R2;
+    while (k0 > 0 && z < 0.5 * (c[k0 - 1] + c[k0])) k0--;
+    while (k0 < mb->K - 1 && z > 0.5 * (c[k0] + c[k0 + 1])) k0++;
+    *hint = k0;
+    a0    = g[k0] - h[k0] * (z - c[k0]) * (z - c[k0]);
+    R2    = (gmax - a0 + cut) / mb->hmin;
+    lo = hi = k0;
+    while (lo > 0 && (z - c[lo - 1]) * (z - c[lo - 1]) <= R2) lo--;
+    while (hi < mb->K - 1 && (z - c[hi + 1]) * (z - c[hi + 1]) <= R2) hi++;
+    for (PetscInt k = lo; k <= hi; k++) {
+      a[k] = g[k] - h[k] * (z - c[k]) * (z - c[k]);
+      amax = PetscMax(amax, a[k]);
+    }
+  } else {
+    for (PetscInt k = 0; k < mb->K; k++) {
+      a[k] = g[k] - Bias(mb, k, zn);
+      amax = PetscMax(amax, a[k]);
+    }
+  }
+  for (PetscInt k = lo; k <= hi; k++) {
+    const PetscReal e = a[k] - amax, v = e >= -cut ? PetscExpReal(e) : 0;
+    a[k] = v;
+    s += v;
+  }
+  *plo = lo;
+  *phi = hi;
+  *ps  = s;
+  return amax + PetscLogReal(s);
+}
+
+static PetscReal SetG(UmbMbar *mb, const PetscReal f[])
+{
+  PetscReal gmax = PETSC_MIN_REAL;
+  for (PetscInt k = 0; k < mb->K; k++) {
+    mb->g[k] = f[k] + mb->lnNk[k];
+    gmax     = PetscMax(gmax, mb->g[k]);
+  }
+  return gmax;
+}
+
+/* Sum over ranks, formed on rank 0 and broadcast so that every rank holds the same bits */
+static PetscErrorCode ReduceSame(MPI_Comm comm, PetscReal *in, PetscReal *out, PetscMPIInt n)
+{
+  PetscMPIInt size;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  if (size == 1) {
+    PetscCall(PetscArraycpy(out, in, n));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  PetscCallMPI(MPI_Reduce(in, out, n, MPIU_REAL, MPI_SUM, 0, comm));
+  PetscCallMPI(MPI_Bcast(out, n, MPIU_REAL, 0, comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbMbarPass(UmbMbar *mb, const PetscReal f[], PetscReal *obj, PetscReal S[], PetscReal PP[])
+{
+  const PetscInt   K = mb->K, d = mb->d;
+  const PetscReal  gmax = SetG(mb, f);
+  const size_t     npp  = PP ? (size_t)K * (K + 1) / 2 : 0;
+  PetscReal        osum = 0, ocomp = 0, *in = mb->buf, *out = mb->buf + 1 + K + npp;
+  PetscReal       *a = mb->a, *Sg = mb->Sg, *pv = mb->pv, *P = mb->PP;
+  PetscInt        *idx = mb->idx;
+
+  PetscFunctionBegin;
+  PetscCall(PetscArrayzero(mb->S, K));
+  if (PP) PetscCall(PetscArrayzero(P, (size_t)K * K));
+  for (PetscInt grp = 0; grp < mb->ngroups; grp++) {
+    PetscInt hint = 0;
+    PetscCall(PetscArrayzero(Sg, K));
+    for (PetscInt64 n = mb->gptr[grp]; n < mb->gptr[grp + 1]; n++) {
+      const PetscReal wm = mb->m ? mb->m[n] : 1.0;
+      PetscReal       s, l, c, t;
+      PetscInt        lo, hi;
+      if (wm == 0) continue;
+      l = PointTerms(mb, mb->z + n * d, gmax, &hint, &lo, &hi, &s);
+      if (mb->lse) mb->lse[n] = l;
+      /* Neumaier summation of the objective: it is compared at round-off level by the line search */
+      t = osum + wm * l;
+      ocomp += PetscAbsReal(osum) >= PetscAbsReal(wm * l) ? (osum - t) + wm * l : (wm * l - t) + osum;
+      osum = t;
+      c    = wm / s;
+      for (PetscInt k = lo; k <= hi; k++) Sg[k] += c * a[k];
+      if (PP && mb->banded) { /* contiguous windows: the pair loop runs over contiguous memory */
+        const PetscReal thr = s * mb->pair_eps, inv = 1 / s;
+        PetscInt        k0 = lo, k1 = hi;
+        while (k0 < k1 && !(a[k0] > thr)) k0++;
+        while (k1 > k0 && !(a[k1] > thr)) k1--;
+        for (PetscInt k = k0; k <= k1; k++) pv[k] = a[k] * inv;
+        for (PetscInt k = k0; k <= k1; k++) {
+          const PetscReal ci  = wm * pv[k];
+          PetscReal      *row = P + (size_t)k * K;
+          for (PetscInt l2 = k; l2 <= k1; l2++) row[l2] += ci * pv[l2];
+        }
+      } else if (PP) {
+        const PetscReal thr = s * mb->pair_eps, inv = 1 / s;
+        PetscInt        ni  = 0;
+        for (PetscInt k = lo; k <= hi; k++)
+          if (a[k] > thr) {
+            idx[ni]  = k;
+            pv[ni++] = a[k] * inv;
+          }
+        for (PetscInt i = 0; i < ni; i++) {
+          const PetscReal ci  = wm * pv[i];
+          PetscReal      *row = P + (size_t)idx[i] * K;
+          for (PetscInt j = i; j < ni; j++) row[idx[j]] += ci * pv[j];
+        }
+      }
+    }
+    for (PetscInt k = 0; k < K; k++) mb->S[k] += Sg[k];
+  }
+  in[0] = osum + ocomp;
+  PetscCall(PetscArraycpy(in + 1, mb->S, K));
+  if (PP) {
+    size_t q = 1 + K;
+    for (PetscInt i = 0; i < K; i++)
+      for (PetscInt j = i; j < K; j++) in[q++] = P[(size_t)i * K + j];
+  }
+  PetscCall(ReduceSame(mb->comm, in, out, (PetscMPIInt)(1 + K + npp)));
+  *obj = out[0];
+  for (PetscInt k = 0; k < K; k++) *obj -= mb->Nk[k] * f[k];
+  PetscCall(PetscArraycpy(S, out + 1, K));
+  if (PP) {
+    size_t q = 1 + K;
+    for (PetscInt i = 0; i < K; i++)
+      for (PetscInt j = i; j < K; j++, q++) PP[(size_t)i * K + j] = PP[(size_t)j * K + i] = out[q];
+  }
+  PetscCall(PetscArraycpy(mb->flast, f, K));
+  mb->npass++;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbMbarBinSums(UmbMbar *mb, const PetscReal f[], const PetscInt bin[], PetscInt B, PetscReal shift, PetscReal wsum[], PetscReal G[], PetscReal w2[])
+{
+  const PetscInt  K = mb->K, d = mb->d;
+  const PetscReal gmax = SetG(mb, f);
+  PetscReal      *loc;
+
+  PetscFunctionBegin;
+  PetscCall(PetscCalloc1((size_t)B * (K + 2), &loc));
+  PetscInt        hint = 0;
+
+  for (PetscInt64 n = 0; n < mb->gptr[mb->ngroups]; n++) {
+    const PetscReal wm = mb->m ? mb->m[n] : 1.0;
+    PetscReal       s, l, w, c;
+    PetscInt        lo, hi, b = bin[n];
+    if (wm == 0 || b < 0) continue;
+    l = PointTerms(mb, mb->z + n * d, gmax, &hint, &lo, &hi, &s);
+    w = PetscExpReal(-l - shift);
+    loc[b] += wm * w;
+    loc[B + b] += wm * w * w;
+    c = wm * w / s;
+    for (PetscInt k = lo; k <= hi; k++) loc[2 * B + (size_t)b * K + k] += c * mb->a[k];
+  }
+  {
+    PetscReal *out;
+    PetscCall(PetscMalloc1((size_t)B * (K + 2), &out));
+    PetscCallMPI(MPI_Allreduce(loc, out, (PetscMPIInt)((size_t)B * (K + 2)), MPIU_REAL, MPI_SUM, mb->comm));
+    PetscCall(PetscArraycpy(wsum, out, B));
+    PetscCall(PetscArraycpy(w2, out + B, B));
+    PetscCall(PetscArraycpy(G, out + 2 * B, (size_t)B * K));
+    PetscCall(PetscFree(out));
+  }
+  PetscCall(PetscFree(loc));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* ---- solver ----------------------------------------------------------------------------- */
+
+typedef struct {
+  UmbMbar              *mb;
+  const UmbMbarOptions *opt;
+  PetscReal            *f, *S, *PP, *ycache;
+  PetscBool             cached, hess_cached;
+  PetscReal             gnorm;
+} SolveCtx;
+
+static void ToF(SolveCtx *c, const PetscReal *y)
+{
+  c->f[0] = 0;
+  for (PetscInt k = 1; k < c->mb->K; k++) c->f[k] = y[k - 1];
+}
+
+/* max_k |S_k / N_k - 1|, i.e. max_k |sum_n W_nk - 1| */
+static PetscReal GradMeasure(const UmbMbar *mb, const PetscReal S[])
+{
+  PetscReal r = 0;
+  for (PetscInt k = 0; k < mb->K; k++) r = PetscMax(r, PetscAbsReal(S[k] / mb->Nk[k] - 1));
+  return r;
+}
+
+static PetscErrorCode FormObjGrad(Tao tao, Vec Y, PetscReal *obj, Vec G, void *ctx)
+{
+  SolveCtx          *c  = (SolveCtx *)ctx;
+  UmbMbar           *mb = c->mb;
+  const PetscReal   *y;
+  PetscReal         *g, L;
+  const PetscBool    newton = (PetscBool)(c->opt->solver == UMB_FES_NEWTON);
+
+  PetscFunctionBegin;
+  PetscCall(VecGetArrayRead(Y, &y));
+  ToF(c, y);
+  PetscCall(PetscArraycpy(c->ycache, y, mb->K - 1));
+  PetscCall(VecRestoreArrayRead(Y, &y));
+  PetscCall(PetscLogEventBegin(UMB_EVENT.fes_objgrad, 0, 0, 0, 0));
+  PetscCall(UmbMbarPass(mb, c->f, &L, c->S, newton ? c->PP : NULL));
+  PetscCall(PetscLogEventEnd(UMB_EVENT.fes_objgrad, 0, 0, 0, 0));
+  c->cached      = PETSC_TRUE;
+  c->hess_cached = newton;
+  *obj           = L / mb->Ntot;
+  PetscCall(VecGetArray(G, &g));
+  for (PetscInt k = 1; k < mb->K; k++) g[k - 1] = (c->S[k] - mb->Nk[k]) / mb->Ntot;
+  PetscCall(VecRestoreArray(G, &g));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode FormHessian(Tao tao, Vec Y, Mat H, Mat Hpre, void *ctx)
+{
+  SolveCtx        *c  = (SolveCtx *)ctx;
+  UmbMbar         *mb = c->mb;
+  const PetscInt   n  = mb->K - 1;
+  const PetscReal *y;
+  PetscScalar     *h;
+  PetscBool        same;
+
+  PetscFunctionBegin;
+  PetscCall(VecGetArrayRead(Y, &y));
+  PetscCall(PetscArraycmp(y, c->ycache, n, &same));
+  if (!same || !c->hess_cached) { /* not the point of the last objective: one more pass */
+    PetscReal L;
+    ToF(c, y);
+    PetscCall(PetscArraycpy(c->ycache, y, n));
+    PetscCall(PetscLogEventBegin(UMB_EVENT.fes_objgrad, 0, 0, 0, 0));
+    PetscCall(UmbMbarPass(mb, c->f, &L, c->S, c->PP));
+    PetscCall(PetscLogEventEnd(UMB_EVENT.fes_objgrad, 0, 0, 0, 0));
+    c->hess_cached = PETSC_TRUE;
+  }
+  PetscCall(VecRestoreArrayRead(Y, &y));
+  PetscCall(PetscLogEventBegin(UMB_EVENT.fes_hess, 0, 0, 0, 0));
+  PetscCall(MatDenseGetArray(H, &h));
+  for (PetscInt j = 0; j < n; j++)
+    for (PetscInt i = 0; i < n; i++) h[i + (size_t)j * n] = ((i == j ? c->S[i + 1] * (1 + 1e-12) : 0) - c->PP[(size_t)(i + 1) * mb->K + j + 1]) / mb->Ntot; /* 1e-12: keeps the Cholesky factorisation of a nearly singular Hessian alive */
+  PetscCall(MatDenseRestoreArray(H, &h));
+  PetscCall(MatAssemblyBegin(H, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(H, MAT_FINAL_ASSEMBLY));
+  PetscCall(PetscLogEventEnd(UMB_EVENT.fes_hess, 0, 0, 0, 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode ConvergenceTest(Tao tao, void *ctx)
+{
+  SolveCtx        *c  = (SolveCtx *)ctx;
+  UmbMbar         *mb = c->mb;
+  Vec              G;
+  const PetscReal *g;
+  PetscReal        r = 0, g0 = 0;
+  PetscInt         its;
+
+  PetscFunctionBegin;
+  PetscCall(TaoGetGradient(tao, &G, NULL, NULL));
+  PetscCall(VecGetArrayRead(G, &g));
+  for (PetscInt k = 1; k < mb->K; k++) {
+    const PetscReal gk = g[k - 1] * mb->Ntot;
+    g0 -= gk; /* sum_k (S_k - N_k) = 0: the gauge window's gradient */
+    r = PetscMax(r, PetscAbsReal(gk) / mb->Nk[k]);
+  }
+  r = PetscMax(r, PetscAbsReal(g0) / mb->Nk[0]);
+  PetscCall(VecRestoreArrayRead(G, &g));
+  PetscCall(TaoGetIterationNumber(tao, &its));
+  c->gnorm = r;
+  if (PetscIsInfOrNanReal(r)) PetscCall(TaoSetConvergedReason(tao, TAO_DIVERGED_NAN));
+  else if (r <= c->opt->tol) PetscCall(TaoSetConvergedReason(tao, TAO_CONVERGED_USER));
+  else if (its >= c->opt->max_it) PetscCall(TaoSetConvergedReason(tao, TAO_DIVERGED_MAXITS));
+  else PetscCall(TaoSetConvergedReason(tao, TAO_CONTINUE_ITERATING));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbMbarSolve(UmbMbar *mb, const UmbMbarOptions *opt, PetscReal f[], UmbMbarInfo *info, PetscErrorCode (*check)(void *, const PetscReal[]), void *checkctx)
+{
+  const PetscInt K = mb->K;
+  PetscInt64     pass0 = mb->npass;
+  PetscReal     *S, L;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(info, sizeof(*info)));
+  PetscCall(PetscMalloc1(K, &S));
+  for (PetscInt k = 1; k < K; k++) f[k] -= f[0];
+  f[0] = 0;
+  /* self-consistent sweeps: f_k <- f_k - ln(S_k / N_k), which is the WHAM/MBAR fixed point */
+  PetscCall(PetscLogEventBegin(UMB_EVENT.fes_sweep, 0, 0, 0, 0));
+  if (K == 1) { /* nothing to solve: f_0 = 0 */
+    PetscCall(UmbMbarPass(mb, f, &L, S, NULL));
+    info->gnorm     = GradMeasure(mb, S);
+    info->converged = PETSC_TRUE;
+    info->reason    = TAO_CONVERGED_USER;
+  }
+  for (PetscInt s = 0; s < opt->sweeps && !info->converged; s++) {
+    const PetscBool last = (PetscBool)(check && s == opt->sweeps - 1);
+    if (last) mb->pair_eps = UMB_CHECK_EPS; /* the last sweep also gives the pair sums for the check */
+    PetscCall(UmbMbarPass(mb, f, &L, S, last ? mb->PPcheck : NULL));
+    mb->pair_eps = UMB_PAIR_EPS;
+    if (last) PetscCall(check(checkctx, mb->PPcheck));
+    info->gnorm = GradMeasure(mb, S);
+    if (info->gnorm <= opt->tol) {
+      info->converged = PETSC_TRUE;
+      info->reason    = TAO_CONVERGED_USER;
+      break;
+    }
+    for (PetscInt k = 0; k < K; k++) f[k] -= S[k] > 0 ? PetscLogReal(S[k] / mb->Nk[k]) : -700;
+    for (PetscInt k = K - 1; k >= 0; k--) f[k] -= f[0];
+    info->sweeps++;
+  }
+  if (check && !info->converged && opt->sweeps == 0) { /* no sweep to piggy-back on */
+    mb->pair_eps = UMB_CHECK_EPS;
+    PetscCall(UmbMbarPass(mb, f, &L, S, mb->PPcheck));
+    mb->pair_eps = UMB_PAIR_EPS;
+    PetscCall(check(checkctx, mb->PPcheck));
+  }
+  PetscCall(PetscLogEventEnd(UMB_EVENT.fes_sweep, 0, 0, 0, 0));
+  if (!info->converged) {
+    Tao       tao;
+    Vec       Y;
+    Mat       H = NULL;
+    SolveCtx  c;
+    PetscReal *y;
+
+    PetscCall(PetscMemzero(&c, sizeof(c)));
+    c.mb  = mb;
+    c.opt = opt;
+    PetscCall(PetscMalloc4(K, &c.f, K, &c.S, (size_t)K * K, &c.PP, K, &c.ycache));
+    PetscCall(VecCreateSeq(PETSC_COMM_SELF, K - 1, &Y));
+    PetscCall(VecGetArray(Y, &y));
+    for (PetscInt k = 1; k < K; k++) y[k - 1] = f[k];
+    PetscCall(VecRestoreArray(Y, &y));
+    PetscCall(TaoCreate(PETSC_COMM_SELF, &tao));
+    PetscCall(TaoSetType(tao, opt->solver == UMB_FES_NEWTON ? TAONLS : TAOLMVM));
+    PetscCall(TaoSetSolution(tao, Y));
+    PetscCall(TaoSetObjectiveAndGradient(tao, NULL, FormObjGrad, &c));
+    if (opt->solver == UMB_FES_NEWTON) {
+      KSP ksp;
+      PC  pc;
+      PetscCall(MatCreateSeqDense(PETSC_COMM_SELF, K - 1, K - 1, NULL, &H));
+      PetscCall(MatSetOption(H, MAT_SPD, PETSC_TRUE));
+      PetscCall(TaoSetHessian(tao, H, H, FormHessian, &c));
+      PetscCall(TaoGetKSP(tao, &ksp));
+      PetscCall(KSPSetType(ksp, KSPPREONLY));
+      PetscCall(KSPGetPC(ksp, &pc));
+      PetscCall(PCSetType(pc, PCCHOLESKY));
+    }
+    PetscCall(TaoSetMaximumIterations(tao, opt->max_it));
+    PetscCall(TaoSetMaximumFunctionEvaluations(tao, PETSC_MAX_INT));
+    PetscCall(TaoSetConvergenceTest(tao, ConvergenceTest, &c));
+    mb->pair_eps = UMB_HESS_EPS;
+    PetscCall(TaoSolve(tao));
+    mb->pair_eps = UMB_PAIR_EPS;
+    PetscCall(TaoGetConvergedReason(tao, &info->reason));
+    PetscCall(TaoGetIterationNumber(tao, &info->its));
+    PetscCall(VecGetArray(Y, &y));
+    for (PetscInt k = 1; k < K; k++) f[k] = y[k - 1];
+    PetscCall(VecRestoreArray(Y, &y));
+    info->gnorm     = c.gnorm;
+    info->converged = (PetscBool)(info->reason == TAO_CONVERGED_USER && c.gnorm <= opt->tol);
+    PetscCall(TaoDestroy(&tao));
+    PetscCall(MatDestroy(&H));
+    PetscCall(VecDestroy(&Y));
+    PetscCall(PetscFree4(c.f, c.S, c.PP, c.ycache));
+  }
+  info->passes = (PetscInt)(mb->npass - pass0);
+  PetscCall(PetscFree(S));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* ---- asymptotic covariance ---------------------------------------------------------------- */
+
+/* Eigen-decomposition of a symmetric K x K matrix in place (columns of A become eigenvectors,
+   eigenvalues ascending in w) */
+static PetscErrorCode SymEig(PetscInt K, PetscReal A[], PetscReal w[])
+{
+  PetscBLASInt n, lwork, info;
+  PetscReal   *work, wq;
+
+  PetscFunctionBegin;
+  PetscCall(PetscBLASIntCast(K, &n));
+  lwork = -1;
+  PetscCallBLAS("LAPACKsyev", LAPACKsyev_("V", "U", &n, A, &n, w, &wq, &lwork, &info));
+  lwork = (PetscBLASInt)wq;
+  PetscCall(PetscMalloc1(lwork, &work));
+  PetscCallBLAS("LAPACKsyev", LAPACKsyev_("V", "U", &n, A, &n, w, work, &lwork, &info));
+  PetscCall(PetscFree(work));
+  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "LAPACK dsyev failed (info %d)", (int)info);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* pymbar 3.1 _computeAsymptoticCovarianceMatrix, method 'svd-ew' (its default), and pinv with
+   rcond 1e-10 as numpy.linalg.pinv. A = W^T W (K x K), N (K). Outputs Theta (K x K) and, if T is
+   not NULL, T = V S^+ (pinv(M) - I) S^+ V^T with M = I - S V^T N V S, so that the covariance of
+   extra (unsampled, N = 0) states with weight columns Wb is Wb^T Wb + G T G^T, G = Wb^T W. */
+PetscErrorCode UmbFesCovariance(PetscInt K, const PetscReal A[], const PetscReal N[], PetscReal Theta[], PetscReal T[], PetscReal sv[])
+{
+  PetscReal *V, *s2, *M, *lam, *Mp, *X, smax = 0, lmax = 0;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc6((size_t)K * K, &V, K, &s2, (size_t)K * K, &M, K, &lam, (size_t)K * K, &Mp, (size_t)K * K, &X));
+  PetscCall(PetscArraycpy(V, A, (size_t)K * K));
+  PetscCall(SymEig(K, V, s2)); /* V column-major: V[i + j K] = component i of eigenvector j */
+  for (PetscInt j = 0; j < K; j++) {
+    s2[j] = PetscSqrtReal(PetscMax(s2[j], 0)); /* singular values of W */
+    smax  = PetscMax(smax, s2[j]);
+  }
+  if (sv) PetscCall(PetscArraycpy(sv, s2, K));
+  /* M = I - S V^T N V S */
+  for (PetscInt i = 0; i < K; i++)
+    for (PetscInt j = 0; j < K; j++) {
+      PetscReal t = 0;
+      for (PetscInt k = 0; k < K; k++) t += V[k + i * K] * N[k] * V[k + j * K];
+      M[i + j * K] = (i == j ? 1 : 0) - s2[i] * t * s2[j];
+    }
+  PetscCall(SymEig(K, M, lam));
+  for (PetscInt j = 0; j < K; j++) lmax = PetscMax(lmax, PetscAbsReal(lam[j]));
+  /* Mp = pinv(M) */
+  PetscCall(PetscArrayzero(Mp, (size_t)K * K));
+  for (PetscInt q = 0; q < K; q++) {
+    if (PetscAbsReal(lam[q]) <= 1e-10 * lmax) continue;
+    for (PetscInt j = 0; j < K; j++)
+      for (PetscInt i = 0; i < K; i++) Mp[i + j * K] += M[i + q * K] * M[j + q * K] / lam[q];
+  }
+  /* Theta = V S Mp S V^T: X = V S Mp S, then X V^T */
+  for (PetscInt j = 0; j < K; j++)
+    for (PetscInt i = 0; i < K; i++) {
+      PetscReal t = 0;
+      for (PetscInt q = 0; q < K; q++) t += V[i + q * K] * s2[q] * Mp[q + j * K];
+      X[i + j * K] = t * s2[j];
+    }
+  for (PetscInt j = 0; j < K; j++)
+    for (PetscInt i = 0; i < K; i++) {
+      PetscReal t = 0;
+      for (PetscInt q = 0; q < K; q++) t += X[i + q * K] * V[j + q * K];
+      Theta[i * K + j] = t;
+    }
+  if (T) {
+    for (PetscInt q = 0; q < K; q++) s2[q] = s2[q] > 1e-10 * smax ? 1 / s2[q] : 0; /* S^+ */
+    for (PetscInt q = 0; q < K; q++) Mp[q + q * K] -= 1;
+    for (PetscInt j = 0; j < K; j++)
+      for (PetscInt i = 0; i < K; i++) {
+        PetscReal t = 0;
+        for (PetscInt q = 0; q < K; q++) t += V[i + q * K] * s2[q] * Mp[q + j * K];
+        X[i + j * K] = t * s2[j];
+      }
+    for (PetscInt j = 0; j < K; j++)
+      for (PetscInt i = 0; i < K; i++) {
+        PetscReal t = 0;
+        for (PetscInt q = 0; q < K; q++) t += X[i + q * K] * V[j + q * K];
+        T[i * K + j] = t;
+      }
+  }
+  PetscCall(PetscFree6(V, s2, M, lam, Mp, X));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -1,0 +1,592 @@
+/* UmbGan: options, networks, standardisation, generation, and the gan.h5 file. */
+#include <umbra/private/ganimpl.h>
+
+const char *const UmbGanLosses[] = {"wgan-gp", "ns", "UmbGanLoss", "UMB_GAN_", NULL};
+
+PetscErrorCode UmbGanCreate(UmbCV cv, UmbGan *ganp)
+{
+  UmbGan    gan;
+  UmbCVType type;
+  PetscBool is;
+
+  PetscFunctionBegin;
+  PetscCall(PetscNew(&gan));
+  PetscCall(UmbCVSetUp(cv));
+  gan->cv = cv;
+  PetscCall(UmbCVGetModel(cv, &gan->model));
+  PetscCall(UmbModelGetComm(gan->model, &gan->comm));
+  PetscCallMPI(MPI_Comm_rank(gan->comm, &gan->rank));
+  PetscCallMPI(MPI_Comm_size(gan->comm, &gan->size));
+  PetscCall(UmbModelGetDimension(gan->model, &gan->n));
+  PetscCall(UmbCVGetDimension(cv, &gan->d));
+  PetscCall(UmbCVGetPeriod(cv, gan->period));
+  PetscCall(UmbCVGetCoordinates(cv, &is, gan->cvidx));
+  gan->coord = is;
+  {
+    UmbModelType mt;
+    PetscCall(UmbModelGetType(gan->model, &mt));
+    PetscCall(PetscStrncpy(gan->modeltype, mt, sizeof(gan->modeltype)));
+    PetscCall(UmbCVGetType(cv, &type));
+    PetscCall(PetscStrncpy(gan->cvtype, type, sizeof(gan->cvtype)));
+  }
+  PetscCall(PetscMalloc1(gan->n, &gan->gidx));
+  gan->ng = 0;
+  for (PetscInt i = 0; i < gan->n; i++) {
+    PetscBool incv = PETSC_FALSE;
+    for (PetscInt a = 0; a < gan->d && gan->coord; a++) incv = (PetscBool)(incv || gan->cvidx[a] == i);
+    if (!incv) gan->gidx[gan->ng++] = i;
+  }
+  gan->fourier = 3;
+  UmbGanSetFeatureDim(gan);
+  /* defaults */
+  gan->nhidden      = 2;
+  gan->hidden[0]    = 128;
+  gan->hidden[1]    = 128;
+  gan->act          = UMB_ACT_LEAKYRELU;
+  gan->slope        = 0.2;
+  gan->loss         = UMB_GAN_WGANGP;
+  gan->latent       = PetscMax(gan->ng, 1);
+  gan->lr_g         = 2e-4;
+  gan->lr_d         = 2e-4;
+  gan->beta1        = 0.5;
+  gan->beta2        = 0.9;
+  gan->gp_lambda    = 10;
+  gan->cons_lambda  = 0;
+  gan->val_frac     = 0.1;
+  gan->ema          = 0.999;
+  gan->lr_final     = 0.1;
+  gan->batch        = 256;
+  gan->critic_steps = 5;
+  gan->epochs       = 20;
+  gan->microbatch   = 32;
+  gan->val_bins     = 10;
+  gan->ckpt_interval  = 1000;
+  gan->stop_step      = 0;
+  gan->drift_interval = 100;
+  gan->seed           = 42;
+  gan->reduce         = UMB_REDUCE_MPI;
+  gan->lift_n         = 1000;
+  for (PetscInt a = 0; a < 2; a++) {
+    gan->zmean[a] = 0;
+    gan->zsd[a]   = 1;
+    gan->zlo[a]   = -1;
+    gan->zhi[a]   = 1;
+  }
+  *ganp = gan;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbGanSetFromOptions(UmbGan gan)
+{
+  const MPI_Comm comm = gan->comm;
+  PetscInt       nh = UMB_GAN_MAX_LAYERS, nb = 2, act = (PetscInt)gan->act, loss = (PetscInt)gan->loss, red = (PetscInt)gan->reduce;
+  PetscReal      lr = 0, betas[2] = {gan->beta1, gan->beta2};
+  PetscBool      set, set_g, set_d, set_lr, set_gp, set_z, set_grid;
+  PetscInt       nz = 4096, ngrid = 6;
+  PetscReal     *zbuf;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc1(nz, &zbuf));
+  PetscOptionsBegin(comm, NULL, "Conditional GAN options (umbra train, umbra lift)", "UmbGan");
+  PetscCall(PetscOptionsIntArray("-gan_layers", "Hidden layer widths of generator and critic", "UmbGanSetFromOptions", gan->hidden, &nh, &set));
+  if (set) {
+    PetscCheck(nh >= 1, comm, PETSC_ERR_USER_INPUT, "-gan_layers needs at least one width (e.g. 128,128)");
+    gan->nhidden = nh;
+    for (PetscInt l = 0; l < nh; l++) PetscCheck(gan->hidden[l] >= 1, comm, PETSC_ERR_USER_INPUT, "-gan_layers: width %" PetscInt_FMT " of hidden layer %" PetscInt_FMT " must be positive", gan->hidden[l], l + 1);
+  }
+  PetscCall(PetscOptionsEList("-gan_activation", "Activation of the hidden layers", "UmbGanSetFromOptions", UmbActivations, 4, UmbActivations[act], &act, NULL));
+  gan->act = (UmbActivation)act;
+  PetscCall(PetscOptionsReal("-gan_leaky_slope", "Negative slope of leaky ReLU", "UmbGanSetFromOptions", gan->slope, &gan->slope, NULL));
+  PetscCheck(gan->slope >= 0 && gan->slope < 1, comm, PETSC_ERR_USER_INPUT, "-gan_leaky_slope must be in [0, 1), got %.6g", (double)gan->slope);
+  PetscCall(PetscOptionsInt("-gan_latent", "Latent dimension of the generator", "UmbGanSetFromOptions", gan->latent, &gan->latent, &gan->latent_set));
+  PetscCheck(gan->latent >= 1, comm, PETSC_ERR_USER_INPUT, "-gan_latent must be positive, got %" PetscInt_FMT, gan->latent);
+  PetscCall(PetscOptionsInt("-gan_fourier", "Sine/cosine features of each non-periodic CV component at K doubling frequencies over the trained range", "UmbGanSetFromOptions", gan->fourier, &gan->fourier, NULL));
+  PetscCheck(gan->fourier >= 0 && gan->fourier <= 16, comm, PETSC_ERR_USER_INPUT, "-gan_fourier must be in 0..16, got %" PetscInt_FMT, gan->fourier);
+  UmbGanSetFeatureDim(gan);
+  PetscCall(PetscOptionsEList("-gan_loss", "Loss: wgan-gp or ns (non-saturating)", "UmbGanSetFromOptions", UmbGanLosses, 2, UmbGanLosses[loss], &loss, NULL));
+  gan->loss = (UmbGanLoss)loss;
+  PetscCall(PetscOptionsReal("-gan_lr", "Learning rate of both networks (Adam)", "UmbGanSetFromOptions", gan->lr_g, &lr, &set_lr));
+  if (set_lr) {
+    PetscCheck(lr > 0 && PetscIsNormalReal(lr), comm, PETSC_ERR_USER_INPUT, "-gan_lr must be positive, got %.6g", (double)lr);
+    gan->lr_g = gan->lr_d = lr;
+  }
+  PetscCall(PetscOptionsReal("-gan_lr_g", "Learning rate of the generator", "UmbGanSetFromOptions", gan->lr_g, &gan->lr_g, &set_g));
+  PetscCheck(gan->lr_g > 0 && PetscIsNormalReal(gan->lr_g), comm, PETSC_ERR_USER_INPUT, "-gan_lr_g must be positive, got %.6g", (double)gan->lr_g);
+  PetscCall(PetscOptionsReal("-gan_lr_d", "Learning rate of the critic", "UmbGanSetFromOptions", gan->lr_d, &gan->lr_d, &set_d));
+  PetscCheck(gan->lr_d > 0 && PetscIsNormalReal(gan->lr_d), comm, PETSC_ERR_USER_INPUT, "-gan_lr_d must be positive, got %.6g", (double)gan->lr_d);
+  PetscCall(PetscOptionsReal("-gan_lr_final", "The generator's learning rate is constant for the first half of the training, then decays linearly to this fraction", "UmbGanSetFromOptions", gan->lr_final, &gan->lr_final, NULL));
+  PetscCheck(gan->lr_final > 0 && gan->lr_final <= 1, comm, PETSC_ERR_USER_INPUT, "-gan_lr_final must be in (0, 1], got %.6g", (double)gan->lr_final);
+  PetscCall(PetscOptionsRealArray("-gan_adam_betas", "Adam's beta1,beta2", "UmbGanSetFromOptions", betas, &nb, &set));
+  PetscCheck(!set || nb == 2, comm, PETSC_ERR_USER_INPUT, "-gan_adam_betas needs two values beta1,beta2, got %" PetscInt_FMT, nb);
+  PetscCheck(betas[0] >= 0 && betas[0] < 1 && betas[1] >= 0 && betas[1] < 1, comm, PETSC_ERR_USER_INPUT, "-gan_adam_betas must be in [0, 1), got %.6g,%.6g", (double)betas[0], (double)betas[1]);
+  gan->beta1 = betas[0];
+  gan->beta2 = betas[1];
+  PetscCall(PetscOptionsInt("-gan_batch", "Global mini-batch size (samples per critic step, over all ranks)", "UmbGanSetFromOptions", gan->batch, &gan->batch, NULL));
+  PetscCheck(gan->batch >= 1, comm, PETSC_ERR_USER_INPUT, "-gan_batch must be positive, got %" PetscInt_FMT, gan->batch);
+  PetscCall(PetscOptionsInt("-gan_critic_steps", "Critic steps per generator step", "UmbGanSetFromOptions", gan->critic_steps, &gan->critic_steps, NULL));
+  PetscCheck(gan->critic_steps >= 1, comm, PETSC_ERR_USER_INPUT, "-gan_critic_steps must be positive, got %" PetscInt_FMT, gan->critic_steps);
+  PetscCall(PetscOptionsInt("-gan_epochs", "Training epochs (passes over the training samples)", "UmbGanSetFromOptions", gan->epochs, &gan->epochs, NULL));
+  PetscCheck(gan->epochs >= 1, comm, PETSC_ERR_USER_INPUT, "-gan_epochs must be positive, got %" PetscInt_FMT, gan->epochs);
+  if (gan->loss == UMB_GAN_NS) gan->gp_lambda = 0;
+  PetscCall(PetscOptionsReal("-gan_gp_lambda", "Weight of the gradient penalty", "UmbGanSetFromOptions", gan->gp_lambda, &gan->gp_lambda, &set_gp));
+  PetscCheck(gan->gp_lambda >= 0 && !PetscIsInfOrNanReal(gan->gp_lambda), comm, PETSC_ERR_USER_INPUT, "-gan_gp_lambda must be non-negative, got %.6g", (double)gan->gp_lambda);
+  if (!gan->coord) { /* restriction is exact for coordinate CVs: the option does not apply */
+    PetscCall(PetscOptionsReal("-gan_consistency_lambda", "Weight of the consistency penalty |xi(G) - z|^2 (0: off)", "UmbGanSetFromOptions", gan->cons_lambda, &gan->cons_lambda, NULL));
+    PetscCheck(gan->cons_lambda >= 0 && !PetscIsInfOrNanReal(gan->cons_lambda), comm, PETSC_ERR_USER_INPUT, "-gan_consistency_lambda must be non-negative, got %.6g", (double)gan->cons_lambda);
+  }
+  PetscCall(PetscOptionsReal("-gan_ema", "Decay of the running average of the generator's parameters used for lifting (0: the last parameters)", "UmbGanSetFromOptions", gan->ema, &gan->ema, NULL));
+  PetscCheck(gan->ema >= 0 && gan->ema < 1, comm, PETSC_ERR_USER_INPUT, "-gan_ema must be in [0, 1), got %.6g", (double)gan->ema);
+  PetscCall(PetscOptionsReal("-gan_validation", "Fraction of the samples held out for validation", "UmbGanSetFromOptions", gan->val_frac, &gan->val_frac, NULL));
+  PetscCheck(gan->val_frac >= 0 && gan->val_frac <= 0.5, comm, PETSC_ERR_USER_INPUT, "-gan_validation must be in [0, 0.5], got %.6g", (double)gan->val_frac);
+  PetscCall(PetscOptionsInt("-gan_validation_bins", "CV bins of the held-out quality measure (per component)", "UmbGanSetFromOptions", gan->val_bins, &gan->val_bins, NULL));
+  PetscCheck(gan->val_bins >= 1, comm, PETSC_ERR_USER_INPUT, "-gan_validation_bins must be positive, got %" PetscInt_FMT, gan->val_bins);
+  PetscCall(PetscOptionsEList("-gan_reduce_mode", "Gradient reduction: mpi or exact (bitwise independent of the rank count)", "UmbGanSetFromOptions", UmbReduceModes, 2, UmbReduceModes[red], &red, NULL));
+  gan->reduce = (UmbReduceMode)red;
+  if (gan->reduce == UMB_REDUCE_EXACT) {
+    PetscCall(PetscOptionsInt("-gan_microbatch", "exact mode: rows per micro-batch", "UmbGanSetFromOptions", gan->microbatch, &gan->microbatch, NULL));
+    PetscCheck(gan->microbatch >= 1, comm, PETSC_ERR_USER_INPUT, "-gan_microbatch must be positive, got %" PetscInt_FMT, gan->microbatch);
+  }
+  PetscCall(UmbOptionsInt64(PetscOptionsObject, "-gan_checkpoint_interval", "Generator steps between training checkpoints (0: none)", gan->ckpt_interval, &gan->ckpt_interval, NULL));
+  PetscCheck(gan->ckpt_interval >= 0, comm, PETSC_ERR_USER_INPUT, "-gan_checkpoint_interval must be non-negative (0 = no checkpoints), got %" PetscInt64_FMT, gan->ckpt_interval);
+  PetscCall(UmbOptionsInt64(PetscOptionsObject, "-gan_stop_step", "Checkpoint and stop (exit code 3) after this generator step (0: run to the end)", gan->stop_step, &gan->stop_step, NULL));
+  PetscCheck(gan->stop_step >= 0, comm, PETSC_ERR_USER_INPUT, "-gan_stop_step must be non-negative, got %" PetscInt64_FMT, gan->stop_step);
+  PetscCall(UmbOptionsInt64(PetscOptionsObject, "-gan_drift_interval", "Generator steps between checks that all ranks hold the same parameters", gan->drift_interval, &gan->drift_interval, NULL));
+  PetscCheck(gan->drift_interval >= 1, comm, PETSC_ERR_USER_INPUT, "-gan_drift_interval must be positive, got %" PetscInt64_FMT, gan->drift_interval);
+  PetscCall(UmbOptionsInt64(PetscOptionsObject, "-seed", "Seed of every random stream", gan->seed, &gan->seed, NULL));
+  PetscCheck(gan->seed >= 0, comm, PETSC_ERR_USER_INPUT, "-seed must be non-negative, got %" PetscInt64_FMT, gan->seed);
+  PetscCall(PetscOptionsBool("-restart", "Continue from the checkpoint in the run directory", "UmbGanSetFromOptions", gan->restart, &gan->restart, NULL));
+
+  PetscCall(PetscOptionsRealArray("-lift_z", "CV values to lift (d values each)", "UmbGanSetFromOptions", zbuf, &nz, &set_z));
+  PetscCall(PetscOptionsRealArray("-lift_grid", "Grid of CV values to lift: lo,hi,n per component", "UmbGanSetFromOptions", gan->lift_grid, &ngrid, &set_grid));
+  PetscCall(PetscOptionsInt("-lift_n", "Lifted states per CV value", "UmbGanSetFromOptions", gan->lift_n, &gan->lift_n, NULL));
+  PetscOptionsEnd();
+  PetscCheck(gan->lift_n >= 1, comm, PETSC_ERR_USER_INPUT, "-lift_n must be positive, got %" PetscInt_FMT, gan->lift_n);
+  PetscCheck(!(set_z && set_grid), comm, PETSC_ERR_USER_INPUT, "give either -lift_z or -lift_grid, not both");
+  if (set_z) {
+    PetscCheck(nz >= 1 && nz % gan->d == 0, comm, PETSC_ERR_USER_INPUT, "-lift_z needs %" PetscInt_FMT " value%s per point for this %" PetscInt_FMT "-D CV, got %" PetscInt_FMT, gan->d, gan->d > 1 ? "s" : "", gan->d, nz);
+    for (PetscInt i = 0; i < nz; i++) PetscCheck(!PetscIsInfOrNanReal(zbuf[i]), comm, PETSC_ERR_USER_INPUT, "-lift_z: value %" PetscInt_FMT " is not a finite number", i + 1);
+    PetscCall(PetscFree(gan->lift_z));
+    PetscCall(PetscMalloc1(nz, &gan->lift_z));
+    PetscCall(PetscArraycpy(gan->lift_z, zbuf, nz));
+    gan->nlift_z = nz / gan->d;
+  }
+  if (set_grid) {
+    PetscCheck(ngrid == 3 * gan->d, comm, PETSC_ERR_USER_INPUT, "-lift_grid needs %" PetscInt_FMT " values (lo,hi,n%s) for this %" PetscInt_FMT "-D CV, got %" PetscInt_FMT, 3 * gan->d, gan->d > 1 ? ",lo2,hi2,n2" : "", gan->d, ngrid);
+    for (PetscInt a = 0; a < gan->d; a++) {
+      const PetscReal lo = gan->lift_grid[3 * a], hi = gan->lift_grid[3 * a + 1], np = gan->lift_grid[3 * a + 2];
+      PetscCheck(!PetscIsInfOrNanReal(lo) && !PetscIsInfOrNanReal(hi), comm, PETSC_ERR_USER_INPUT, "-lift_grid: lo and hi must be finite numbers");
+      PetscCheck(np >= 1 && np == PetscFloorReal(np) && np <= 1e6, comm, PETSC_ERR_USER_INPUT, "-lift_grid: the number of points must be a positive integer, got %.6g", (double)np);
+      PetscCheck(lo <= hi, comm, PETSC_ERR_USER_INPUT, "-lift_grid: lo must not exceed hi, got lo = %.6g, hi = %.6g", (double)lo, (double)hi);
+      PetscCheck(np == 1 || lo < hi, comm, PETSC_ERR_USER_INPUT, "-lift_grid: %.6g points need lo < hi", (double)np);
+    }
+    gan->nlift_grid = ngrid;
+  }
+  PetscCall(PetscFree(zbuf));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbGanGetGenerated(UmbGan gan, PetscInt *ng)
+{
+  PetscFunctionBegin;
+  *ng = gan->ng;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Checked by train and lift, not by SetFromOptions: other commands on such a CV are fine */
+PetscErrorCode UmbGanCheckGenerates(UmbGan gan)
+{
+  PetscFunctionBegin;
+  PetscCheck(gan->ng > 0, gan->comm, PETSC_ERR_USER_INPUT, "the CV is all %" PetscInt_FMT " coordinates of model %s: a conditional GAN has nothing left to generate", gan->n, gan->modeltype);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbGanView(UmbGan gan, PetscViewer v)
+{
+  char layers[256] = "";
+
+  PetscFunctionBegin;
+  for (PetscInt l = 0; l < gan->nhidden; l++) {
+    size_t len = strlen(layers);
+    snprintf(layers + len, sizeof(layers) - len, "%s%d", l ? "," : "", (int)gan->hidden[l]);
+  }
+  PetscCall(UmbViewerPrintf(v, "conditional GAN: %s loss, hidden layers %s (%s), latent %d, %d conditioning features; generates %d of %d coordinates%s\n", UmbGanLosses[gan->loss], layers, UmbActivations[gan->act], (int)gan->latent, (int)gan->dz, (int)gan->ng, (int)gan->n, gan->coord ? " (coordinate CV: exact restriction)" : ""));
+  PetscCall(UmbViewerPrintf(v, "  batch %d, %d critic steps per generator step, %d epochs, lr %g (G, decaying to %g of it) %g (D), Adam betas %g,%g, gp lambda %g%s, average decay %g, reduction %s on %d rank%s\n", (int)gan->batch, (int)gan->critic_steps, (int)gan->epochs, (double)gan->lr_g, (double)gan->lr_final, (double)gan->lr_d, (double)gan->beta1, (double)gan->beta2, (double)gan->gp_lambda, gan->cons_lambda > 0 ? ", consistency penalty" : "", (double)gan->ema, UmbReduceModes[gan->reduce], (int)gan->size, gan->size > 1 ? "s" : ""));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbGanDestroy(UmbGan *ganp)
+{
+  UmbGan gan = *ganp;
+
+  PetscFunctionBegin;
+  if (!gan) PetscFunctionReturn(PETSC_SUCCESS);
+  if (gan->Gl != gan->G) PetscCall(UmbMLPDestroy(&gan->Gl));
+  PetscCall(UmbMLPDestroy(&gan->G));
+  PetscCall(UmbMLPDestroy(&gan->D));
+  PetscCall(UmbAdamDestroy(&gan->adam_g));
+  PetscCall(UmbAdamDestroy(&gan->adam_d));
+  PetscCall(PetscFree(gan->Xg));
+  PetscCall(PetscFree(gan->xf));
+  PetscCall(PetscFree(gan->Xd));
+  PetscCall(PetscFree(gan->dY));
+  PetscCall(PetscFree(gan->Gin));
+  PetscCall(PetscFree(gan->Gbar));
+  PetscCall(PetscFree(gan->dXd));
+  PetscCall(PetscFree(gan->dxf));
+  PetscCall(PetscFree(gan->eta));
+  PetscCall(PetscFree(gan->eps));
+  PetscCall(PetscFree(gan->zc));
+  PetscCall(PetscFree(gan->Jc));
+  PetscCall(PetscFree(gan->xmean));
+  PetscCall(PetscFree(gan->xsd));
+  PetscCall(PetscFree(gan->gidx));
+  PetscCall(PetscFree(gan->lift_z));
+  PetscCall(PetscFree(*ganp));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+void UmbGanSetFeatureDim(UmbGan gan)
+{
+  gan->dz = 0;
+  for (PetscInt a = 0; a < gan->d; a++) gan->dz += gan->period[a] > 0 ? 2 : 1 + 2 * gan->fourier;
+}
+
+/* periodic: cos, sin of 2 pi z / period; otherwise (z - mean) / sd, then with -gan_fourier K the
+   pairs sin, cos of pi 2^k u (k < K), u = the position in the trained range mapped to [-1, 1] */
+void UmbGanFeatures(UmbGan gan, PetscInt m, const PetscReal z[], PetscReal zf[])
+{
+  for (PetscInt i = 0; i < m; i++) {
+    PetscReal *f = zf + i * gan->dz;
+    PetscInt   k = 0;
+    for (PetscInt a = 0; a < gan->d; a++) {
+      const PetscReal za = z[i * gan->d + a];
+      if (gan->period[a] > 0) {
+        const PetscReal t = 2 * PETSC_PI * za / gan->period[a];
+        f[k++]            = PetscCosReal(t);
+        f[k++]            = PetscSinReal(t);
+      } else {
+        const PetscReal w = gan->zhi[a] - gan->zlo[a], u = w > 0 ? 2 * (za - gan->zlo[a]) / w - 1 : 0;
+        f[k++]            = (za - gan->zmean[a]) / gan->zsd[a];
+        for (PetscInt j = 0; j < gan->fourier; j++) {
+          const PetscReal t = PETSC_PI * (PetscReal)(1 << j) * u;
+          f[k++]            = PetscSinReal(t);
+          f[k++]            = PetscCosReal(t);
+        }
+      }
+    }
+  }
+}
+
+PetscErrorCode UmbGanBuildNetworks(UmbGan gan)
+{
+  PetscInt w[UMB_GAN_MAX_LAYERS + 2], np;
+
+  PetscFunctionBegin;
+  if (gan->Gl != gan->G) PetscCall(UmbMLPDestroy(&gan->Gl));
+  gan->Gl = NULL;
+  PetscCall(UmbMLPDestroy(&gan->G));
+  PetscCall(UmbMLPDestroy(&gan->D));
+  PetscCall(UmbAdamDestroy(&gan->adam_g));
+  PetscCall(UmbAdamDestroy(&gan->adam_d));
+  w[0] = gan->latent + gan->dz;
+  for (PetscInt l = 0; l < gan->nhidden; l++) w[l + 1] = gan->hidden[l];
+  w[gan->nhidden + 1] = gan->ng;
+  PetscCall(UmbMLPCreate(gan->nhidden + 1, w, gan->act, gan->slope, &gan->G));
+  w[0]                = gan->ng + gan->dz;
+  w[gan->nhidden + 1] = 1;
+  PetscCall(UmbMLPCreate(gan->nhidden + 1, w, gan->act, gan->slope, &gan->D));
+  PetscCall(UmbMLPInitialize(gan->G, (uint64_t)gan->seed, UMB_GAN_INIT_G));
+  PetscCall(UmbMLPInitialize(gan->D, (uint64_t)gan->seed, UMB_GAN_INIT_D));
+  w[0]                = gan->latent + gan->dz;
+  w[gan->nhidden + 1] = gan->ng;
+  if (gan->ema > 0) { /* the lifting generator: running average of G's parameters, starting at G's */
+    PetscReal *a, *t;
+    PetscCall(UmbMLPCreate(gan->nhidden + 1, w, gan->act, gan->slope, &gan->Gl));
+    PetscCall(UmbMLPSetTraining(gan->Gl, PETSC_FALSE));
+    PetscCall(UmbMLPGetParameters(gan->Gl, &a, NULL));
+    PetscCall(UmbMLPGetParameters(gan->G, &t, NULL));
+    PetscCall(UmbMLPGetSizes(gan->G, NULL, NULL, &np));
+    PetscCall(PetscArraycpy(a, t, np));
+  } else gan->Gl = gan->G;
+  PetscCall(UmbMLPGetSizes(gan->G, NULL, NULL, &np));
+  PetscCall(UmbAdamCreate(np, gan->lr_g, gan->beta1, gan->beta2, 1e-8, &gan->adam_g));
+  PetscCall(UmbMLPGetSizes(gan->D, NULL, NULL, &np));
+  PetscCall(UmbAdamCreate(np, gan->lr_d, gan->beta1, gan->beta2, 1e-8, &gan->adam_d));
+  gan->have_networks = PETSC_TRUE;
+  gan->cap           = 0;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbGanReserve(UmbGan gan, PetscInt rows)
+{
+  const PetscInt nind = gan->ng + gan->dz, ning = gan->latent + gan->dz;
+
+  PetscFunctionBegin;
+  if (rows <= gan->cap) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscFree(gan->Xg));
+  PetscCall(PetscFree(gan->xf));
+  PetscCall(PetscFree(gan->Xd));
+  PetscCall(PetscFree(gan->dY));
+  PetscCall(PetscFree(gan->Gin));
+  PetscCall(PetscFree(gan->Gbar));
+  PetscCall(PetscFree(gan->dXd));
+  PetscCall(PetscFree(gan->dxf));
+  PetscCall(PetscFree(gan->eta));
+  PetscCall(PetscFree(gan->eps));
+  PetscCall(PetscFree(gan->zc));
+  PetscCall(PetscFree(gan->Jc));
+  PetscCall(PetscMalloc1(rows * ning, &gan->Xg));
+  PetscCall(PetscMalloc1(rows * gan->ng, &gan->xf));
+  PetscCall(PetscMalloc1(3 * rows * nind, &gan->Xd));
+  PetscCall(PetscMalloc1(3 * rows, &gan->dY));
+  PetscCall(PetscMalloc1(rows * nind, &gan->Gin));
+  PetscCall(PetscMalloc1(rows * nind, &gan->Gbar));
+  PetscCall(PetscMalloc1(rows * nind, &gan->dXd));
+  PetscCall(PetscMalloc1(rows * gan->ng, &gan->dxf));
+  PetscCall(PetscMalloc1(rows * gan->latent, &gan->eta));
+  PetscCall(PetscMalloc1(rows, &gan->eps));
+  PetscCall(PetscMalloc1(rows * gan->n, &gan->zc)); /* full states for the CV, then z */
+  PetscCall(PetscMalloc1(rows * gan->d * (gan->n + 1), &gan->Jc));
+  gan->cap = rows;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+void UmbGanLatent(UmbGan gan, uint64_t id, uint64_t c0, PetscInt b, const PetscInt64 rows[], PetscReal eta[])
+{
+  UmbStream s;
+
+  UmbStreamInit(&s, (uint64_t)gan->seed, UMB_STREAM_LATENT, id);
+  for (PetscInt i = 0; i < b; i++) UmbStreamGaussian(&s, c0, (uint64_t)rows[i], (int)gan->latent, eta + i * gan->latent);
+}
+
+void UmbGanAssemble(UmbGan gan, PetscInt b, const PetscReal xf[], const PetscReal z[], PetscReal x[])
+{
+  for (PetscInt i = 0; i < b; i++) {
+    PetscReal *xi = x + i * gan->n;
+    for (PetscInt j = 0; j < gan->ng; j++) xi[gan->gidx[j]] = gan->xmean[j] + gan->xsd[j] * xf[i * gan->ng + j];
+    if (gan->coord)
+      for (PetscInt a = 0; a < gan->d; a++) xi[gan->cvidx[a]] = z[i * gan->d + a];
+  }
+}
+
+PetscErrorCode UmbGanGeneratorForward(UmbGan gan, UmbMLP net, PetscInt b, const PetscReal zf[], PetscInt ldz, const PetscReal eta[], PetscReal xf[])
+{
+  const PetscInt ning = gan->latent + gan->dz;
+
+  PetscFunctionBegin;
+  PetscCall(UmbGanReserve(gan, b));
+  for (PetscInt i = 0; i < b; i++) {
+    PetscCall(PetscArraycpy(gan->Xg + i * ning, eta + i * gan->latent, gan->latent));
+    PetscCall(PetscArraycpy(gan->Xg + i * ning + gan->latent, zf + i * ldz, gan->dz));
+  }
+  PetscCall(UmbMLPForward(net, b, gan->Xg, xf));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbGanGenerate(UmbGan gan, PetscInt m, const PetscReal z[], const PetscInt64 index[], PetscReal x[])
+{
+  PetscReal *zf, *eta, *xf;
+  PetscInt   i0 = 0;
+
+  PetscFunctionBegin;
+  PetscCheck(gan->have_networks && gan->xmean, PETSC_COMM_SELF, PETSC_ERR_ORDER, "UmbGanGenerate needs trained or loaded networks (UmbGanTrain or UmbGanLoad)");
+  PetscCall(PetscMalloc3(UMB_GAN_BLOCK * gan->dz, &zf, UMB_GAN_BLOCK * gan->latent, &eta, UMB_GAN_BLOCK * gan->ng, &xf));
+  while (i0 < m) { /* blocks end where index crosses a multiple of UMB_GAN_BLOCK */
+    PetscInt b = 1;
+    while (i0 + b < m && b < UMB_GAN_BLOCK && index[i0 + b] == index[i0 + b - 1] + 1 && index[i0 + b] % UMB_GAN_BLOCK) b++;
+    UmbGanFeatures(gan, b, z + i0 * gan->d, zf);
+    UmbGanLatent(gan, UMB_GAN_RNG_LIFT, 0, b, index + i0, eta);
+    PetscCall(UmbGanGeneratorForward(gan, gan->Gl, b, zf, gan->dz, eta, xf));
+    UmbGanAssemble(gan, b, xf, z + i0 * gan->d, x + i0 * gan->n);
+    i0 += b;
+  }
+  PetscCall(PetscFree3(zf, eta, xf));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbGanGetRange(UmbGan gan, PetscReal range[])
+{
+  PetscFunctionBegin;
+  PetscCheck(gan->have_networks && gan->xmean, gan->comm, PETSC_ERR_ORDER, "the GAN has no trained networks yet");
+  for (PetscInt a = 0; a < gan->d; a++) {
+    range[2 * a]     = gan->zlo[a];
+    range[2 * a + 1] = gan->zhi[a];
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* gan.h5 ------------------------------------------------------------------------------ */
+
+static void FormatLayers(UmbGan gan, char *buf, size_t len)
+{
+  buf[0] = 0;
+  for (PetscInt l = 0; l < gan->nhidden; l++) {
+    size_t k = strlen(buf);
+    snprintf(buf + k, len - k, "%s%d", l ? "," : "", (int)gan->hidden[l]);
+  }
+}
+
+PetscErrorCode UmbGanWriteAttributes(UmbGan gan, UmbH5 h5, const char g[])
+{
+  char      layers[256], coords[256] = "";
+  PetscReal v[2];
+
+  PetscFunctionBegin;
+  FormatLayers(gan, layers, sizeof(layers));
+  for (PetscInt j = 0; j < gan->ng; j++) {
+    size_t k = strlen(coords);
+    snprintf(coords + k, sizeof(coords) - k, "%s%d", j ? "," : "", (int)gan->gidx[j]);
+  }
+  PetscCall(UmbH5WriteAttrString(h5, g, "model", gan->modeltype));
+  PetscCall(UmbH5WriteAttrString(h5, g, "cv", gan->cvtype));
+  PetscCall(UmbH5WriteAttrInt(h5, g, "n", gan->n));
+  PetscCall(UmbH5WriteAttrInt(h5, g, "d", gan->d));
+  PetscCall(UmbH5WriteAttrInt(h5, g, "coordinate_cv", gan->coord));
+  PetscCall(UmbH5WriteAttrString(h5, g, "generated_coordinates", coords));
+  PetscCall(UmbH5WriteAttrReals(h5, g, "cv_period", gan->d, gan->period));
+  PetscCall(UmbH5WriteAttrString(h5, g, "layers", layers));
+  PetscCall(UmbH5WriteAttrString(h5, g, "activation", UmbActivations[gan->act]));
+  PetscCall(UmbH5WriteAttrReals(h5, g, "leaky_slope", 1, &gan->slope));
+  PetscCall(UmbH5WriteAttrInt(h5, g, "latent", gan->latent));
+  PetscCall(UmbH5WriteAttrInt(h5, g, "fourier", gan->fourier));
+  PetscCall(UmbH5WriteAttrString(h5, g, "loss", UmbGanLosses[gan->loss]));
+  PetscCall(UmbH5WriteAttrInt(h5, g, "batch", gan->batch));
+  PetscCall(UmbH5WriteAttrInt(h5, g, "critic_steps", gan->critic_steps));
+  PetscCall(UmbH5WriteAttrInt(h5, g, "seed", gan->seed));
+  v[0] = gan->lr_g;
+  v[1] = gan->lr_d;
+  PetscCall(UmbH5WriteAttrReals(h5, g, "lr", 2, v));
+  v[0] = gan->beta1;
+  v[1] = gan->beta2;
+  PetscCall(UmbH5WriteAttrReals(h5, g, "adam_betas", 2, v));
+  PetscCall(UmbH5WriteAttrReals(h5, g, "gp_lambda", 1, &gan->gp_lambda));
+  PetscCall(UmbH5WriteAttrReals(h5, g, "consistency_lambda", 1, &gan->cons_lambda));
+  PetscCall(UmbH5WriteAttrReals(h5, g, "validation", 1, &gan->val_frac));
+  PetscCall(UmbH5WriteAttrReals(h5, g, "ema", 1, &gan->ema));
+  PetscCall(UmbH5WriteAttrReals(h5, g, "lr_final", 1, &gan->lr_final));
+  PetscCall(UmbH5WriteAttrString(h5, g, "reduce_mode", UmbReduceModes[gan->reduce]));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbGanWrite(UmbGan gan, const char path[])
+{
+  UmbH5     h5;
+  hsize_t   dims[1];
+  PetscInt  np;
+  PetscReal *theta;
+
+  PetscFunctionBegin;
+  PetscCall(UmbH5Create(gan->comm, path, "gan", &h5));
+  PetscCall(UmbGanWriteAttributes(gan, h5, "/gan"));
+  PetscCall(UmbH5WriteAttrInt(h5, "/gan", "epochs", gan->trained_epochs));
+  PetscCall(UmbH5WriteAttrInt(h5, "/gan", "steps", gan->trained_steps));
+  PetscCall(UmbH5WriteAttrReals(h5, "/gan", "z_min", gan->d, gan->zlo));
+  PetscCall(UmbH5WriteAttrReals(h5, "/gan", "z_max", gan->d, gan->zhi));
+  PetscCall(UmbMLPGetParameters(gan->Gl, &theta, NULL));
+  PetscCall(UmbMLPGetSizes(gan->Gl, NULL, NULL, &np));
+  dims[0] = (hsize_t)np;
+  PetscCall(UmbH5WriteSmall(h5, "/gan/generator/theta", H5T_NATIVE_DOUBLE, 1, dims, theta));
+  PetscCall(UmbMLPGetParameters(gan->D, &theta, NULL));
+  PetscCall(UmbMLPGetSizes(gan->D, NULL, NULL, &np));
+  dims[0] = (hsize_t)np;
+  PetscCall(UmbH5WriteSmall(h5, "/gan/critic/theta", H5T_NATIVE_DOUBLE, 1, dims, theta));
+  dims[0] = (hsize_t)gan->ng;
+  PetscCall(UmbH5WriteSmall(h5, "/gan/standardization/x_mean", H5T_NATIVE_DOUBLE, 1, dims, gan->xmean));
+  PetscCall(UmbH5WriteSmall(h5, "/gan/standardization/x_sd", H5T_NATIVE_DOUBLE, 1, dims, gan->xsd));
+  dims[0] = (hsize_t)gan->d;
+  PetscCall(UmbH5WriteSmall(h5, "/gan/standardization/z_mean", H5T_NATIVE_DOUBLE, 1, dims, gan->zmean));
+  PetscCall(UmbH5WriteSmall(h5, "/gan/standardization/z_sd", H5T_NATIVE_DOUBLE, 1, dims, gan->zsd));
+  PetscCall(UmbH5Close(&h5, PETSC_TRUE));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Architecture from the attributes of group g, checked against the current model and CV */
+static PetscErrorCode ReadArchitecture(UmbGan gan, UmbH5 h5, const char path[], const char g[])
+{
+  const MPI_Comm comm = gan->comm;
+  char           buf[256], coords[256] = "", *save = NULL, *tok;
+  PetscInt64     v;
+  PetscReal      r[2];
+
+  PetscFunctionBegin;
+  PetscCall(UmbH5ReadAttrString(h5, g, "model", buf, sizeof(buf)));
+  PetscCheck(!strcmp(buf, gan->modeltype), comm, PETSC_ERR_USER_INPUT, "%s was trained on model %s, not %s: use the model options of the training run (stored in %s, /provenance options)", path, buf, gan->modeltype, path);
+  PetscCall(UmbH5ReadAttrInt(h5, g, "n", &v));
+  PetscCheck(v == gan->n, comm, PETSC_ERR_USER_INPUT, "%s was trained on states with n = %lld coordinates, but model %s now has n = %" PetscInt_FMT ": use the model options of the training run (stored in %s, /provenance options)", path, (long long)v, gan->modeltype, gan->n, path);
+  PetscCall(UmbH5ReadAttrString(h5, g, "cv", buf, sizeof(buf)));
+  PetscCall(UmbH5ReadAttrInt(h5, g, "d", &v));
+  PetscCheck(v == gan->d && !strcmp(buf, gan->cvtype), comm, PETSC_ERR_USER_INPUT, "%s was trained for a %lld-D CV of type %s, but the current CV is %" PetscInt_FMT "-D of type %s: use the CV options of the training run", path, (long long)v, buf, gan->d, gan->cvtype);
+  PetscCall(UmbH5ReadAttrString(h5, g, "generated_coordinates", buf, sizeof(buf)));
+  for (PetscInt j = 0; j < gan->ng; j++) {
+    size_t k = strlen(coords);
+    snprintf(coords + k, sizeof(coords) - k, "%s%d", j ? "," : "", (int)gan->gidx[j]);
+  }
+  PetscCheck(!strcmp(buf, coords), comm, PETSC_ERR_USER_INPUT, "%s generates coordinates %s, but with the current CV (-cv_index) the generated coordinates are %s", path, buf, coords);
+  PetscCall(UmbH5ReadAttrString(h5, g, "layers", buf, sizeof(buf)));
+  gan->nhidden = 0;
+  for (tok = strtok_r(buf, ",", &save); tok && gan->nhidden < UMB_GAN_MAX_LAYERS; tok = strtok_r(NULL, ",", &save)) gan->hidden[gan->nhidden++] = (PetscInt)atoi(tok);
+  PetscCheck(gan->nhidden >= 1, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: bad layers attribute", path);
+  PetscCall(UmbH5ReadAttrString(h5, g, "activation", buf, sizeof(buf)));
+  gan->act = UMB_ACT_IDENTITY;
+  for (int a = 0; a < 4; a++)
+    if (!strcmp(buf, UmbActivations[a])) gan->act = (UmbActivation)a;
+  PetscCall(UmbH5ReadAttrReals(h5, g, "leaky_slope", 1, &gan->slope));
+  PetscCall(UmbH5ReadAttrInt(h5, g, "latent", &v));
+  gan->latent = (PetscInt)v;
+  PetscCall(UmbH5ReadAttrInt(h5, g, "fourier", &v));
+  gan->fourier = (PetscInt)v;
+  UmbGanSetFeatureDim(gan);
+  PetscCall(UmbH5ReadAttrString(h5, g, "loss", buf, sizeof(buf)));
+  gan->loss = strcmp(buf, "ns") ? UMB_GAN_WGANGP : UMB_GAN_NS;
+  PetscCall(UmbH5ReadAttrInt(h5, g, "seed", &v));
+  gan->seed = v;
+  PetscCall(UmbH5ReadAttrReals(h5, g, "lr", 2, r));
+  gan->lr_g = r[0];
+  gan->lr_d = r[1];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbGanLoad(UmbGan gan, const char path[])
+{
+  UmbH5      h5;
+  PetscBool  exists;
+  PetscInt   np;
+  PetscReal *theta;
+  int        r;
+  hsize_t    dims[3];
+  PetscInt64 lift_seed = gan->seed;
+
+  PetscFunctionBegin;
+  PetscCall(PetscTestFile(path, 'r', &exists));
+  PetscCheck(exists, gan->comm, PETSC_ERR_USER_INPUT, "cannot read %s: no such file; `umbra train` (or `umbra run`) writes it", path);
+  PetscCall(UmbH5Open(gan->comm, path, "gan", &h5));
+  PetscCall(ReadArchitecture(gan, h5, path, "/gan"));
+  gan->seed = lift_seed; /* latent noise of lifting: this run's -seed */
+  gan->ema  = 0;         /* the file's generator is already the averaged one */
+  PetscCall(UmbGanBuildNetworks(gan));
+  PetscCall(UmbH5ReadAttrInt(h5, "/gan", "epochs", &gan->trained_epochs));
+  PetscCall(UmbH5ReadAttrInt(h5, "/gan", "steps", &gan->trained_steps));
+  PetscCall(UmbH5ReadAttrReals(h5, "/gan", "z_min", gan->d, gan->zlo));
+  PetscCall(UmbH5ReadAttrReals(h5, "/gan", "z_max", gan->d, gan->zhi));
+  PetscCall(UmbMLPGetParameters(gan->G, &theta, NULL));
+  PetscCall(UmbMLPGetSizes(gan->G, NULL, NULL, &np));
+  PetscCall(UmbH5GetShape(h5, "/gan/generator/theta", &r, dims));
+  PetscCheck(r == 1 && dims[0] == (hsize_t)np, gan->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: the generator has %llu parameters, its architecture needs %" PetscInt_FMT " (corrupt file?)", path, (unsigned long long)dims[0], np);
+  PetscCall(UmbH5ReadSmall(h5, "/gan/generator/theta", H5T_NATIVE_DOUBLE, (size_t)np, theta));
+  PetscCall(UmbMLPGetParameters(gan->D, &theta, NULL));
+  PetscCall(UmbMLPGetSizes(gan->D, NULL, NULL, &np));
+  PetscCall(UmbH5GetShape(h5, "/gan/critic/theta", &r, dims));
+  PetscCheck(r == 1 && dims[0] == (hsize_t)np, gan->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: the critic has %llu parameters, its architecture needs %" PetscInt_FMT " (corrupt file?)", path, (unsigned long long)dims[0], np);
+  PetscCall(UmbH5ReadSmall(h5, "/gan/critic/theta", H5T_NATIVE_DOUBLE, (size_t)np, theta));
+  PetscCall(PetscFree(gan->xmean));
+  PetscCall(PetscFree(gan->xsd));
+  PetscCall(PetscMalloc1(gan->ng, &gan->xmean));
+  PetscCall(PetscMalloc1(gan->ng, &gan->xsd));
+  PetscCall(UmbH5ReadSmall(h5, "/gan/standardization/x_mean", H5T_NATIVE_DOUBLE, (size_t)gan->ng, gan->xmean));
+  PetscCall(UmbH5ReadSmall(h5, "/gan/standardization/x_sd", H5T_NATIVE_DOUBLE, (size_t)gan->ng, gan->xsd));
+  PetscCall(UmbH5ReadSmall(h5, "/gan/standardization/z_mean", H5T_NATIVE_DOUBLE, (size_t)gan->d, gan->zmean));
+  PetscCall(UmbH5ReadSmall(h5, "/gan/standardization/z_sd", H5T_NATIVE_DOUBLE, (size_t)gan->d, gan->zsd));
+  PetscCall(UmbH5Close(&h5, PETSC_FALSE));
+  PetscCall(UmbMLPSetTraining(gan->G, PETSC_FALSE));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

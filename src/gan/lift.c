@@ -1,0 +1,199 @@
+/* umbra lift: L lifted states at each of M CV values, generated in parallel and written to
+   lift.h5 as /lift/z (M x d) and /lift/x (M x L x n). Row g = m L + l of the flattened output
+   uses the latent noise keyed by (seed, g), and rows are generated in blocks of UMB_GAN_BLOCK
+   aligned to g, so the file does not depend on the rank count. */
+#include <umbra/private/ganimpl.h>
+
+/* Collective: rows [g0, g1) of the flattened first two dimensions of a dataset (M x L x ncol,
+   or M x L when ncol is 0) from buf */
+static PetscErrorCode WriteFlat(UmbH5 h5, const char name[], PetscInt64 L, PetscInt ncol, PetscInt64 g0, PetscInt64 g1, const PetscReal *buf)
+{
+  hid_t   file, dset, fspace, mspace, dxpl;
+  hsize_t nel = (hsize_t)((g1 - g0) * PetscMax(ncol, 1));
+
+  PetscFunctionBegin;
+  PetscCall(PetscLogEventBegin(UMB_EVENT.h5_write, 0, 0, 0, 0));
+  PetscCall(UmbH5GetId(h5, &file));
+  UmbCallHDF5Id(dset, H5Dopen2(file, name, H5P_DEFAULT));
+  UmbCallHDF5Id(fspace, H5Dget_space(dset));
+  UmbCallHDF5(H5Sselect_none(fspace));
+  for (PetscInt64 g = g0; g < g1;) { /* pieces: the rest of a point's states, whole points, the start of a point */
+    const PetscInt64 m = g / L, l = g % L;
+    hsize_t          start[3] = {(hsize_t)m, (hsize_t)l, 0}, count[3] = {1, 0, (hsize_t)ncol};
+    PetscInt64       adv;
+    if (l == 0 && g + L <= g1) {
+      count[0] = (hsize_t)((g1 - g) / L);
+      count[1] = (hsize_t)L;
+      adv      = (PetscInt64)count[0] * L;
+    } else {
+      count[1] = (hsize_t)PetscMin(L - l, g1 - g);
+      adv      = (PetscInt64)count[1];
+    }
+    UmbCallHDF5(H5Sselect_hyperslab(fspace, H5S_SELECT_OR, start, NULL, count, NULL));
+    g += adv;
+  }
+  UmbCallHDF5Id(mspace, H5Screate_simple(1, &nel, NULL));
+  if (g1 <= g0) {
+    hsize_t one = 1;
+    UmbCallHDF5(H5Sclose(mspace));
+    UmbCallHDF5Id(mspace, H5Screate_simple(1, &one, NULL));
+    UmbCallHDF5(H5Sselect_none(mspace));
+  }
+  UmbCallHDF5Id(dxpl, H5Pcreate(H5P_DATASET_XFER));
+  UmbCallHDF5(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
+  UmbCallHDF5(H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, buf));
+  UmbCallHDF5(H5Pclose(dxpl));
+  UmbCallHDF5(H5Sclose(mspace));
+  UmbCallHDF5(H5Sclose(fspace));
+  UmbCallHDF5(H5Dclose(dset));
+  PetscCall(PetscLogEventEnd(UMB_EVENT.h5_write, 0, 0, 0, 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The CV values to lift: -lift_z, -lift_grid, or 11 points per component over the trained range */
+static PetscErrorCode LiftPoints(UmbGan gan, PetscInt *M, PetscReal **zp)
+{
+  const PetscInt d = gan->d;
+  PetscReal      grid[6];
+  PetscInt       np[2] = {1, 1};
+  PetscReal     *z;
+
+  PetscFunctionBegin;
+  if (gan->nlift_z) {
+    *M = gan->nlift_z;
+    PetscCall(PetscMalloc1(*M * d, zp));
+    PetscCall(PetscArraycpy(*zp, gan->lift_z, *M * d));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if (gan->nlift_grid) PetscCall(PetscArraycpy(grid, gan->lift_grid, 3 * d));
+  else
+    for (PetscInt a = 0; a < d; a++) {
+      grid[3 * a]     = gan->zlo[a];
+      grid[3 * a + 1] = gan->zhi[a];
+      grid[3 * a + 2] = 11;
+    }
+  for (PetscInt a = 0; a < d; a++) np[a] = (PetscInt)grid[3 * a + 2];
+  *M = np[0] * np[1];
+  PetscCall(PetscMalloc1(*M * d, &z));
+  for (PetscInt i = 0; i < np[0]; i++)
+    for (PetscInt j = 0; j < np[1]; j++) {
+      const PetscInt k = i * np[1] + j, idx[2] = {i, j};
+      for (PetscInt a = 0; a < d; a++) {
+        const PetscReal lo = grid[3 * a], hi = grid[3 * a + 1];
+        z[k * d + a] = np[a] > 1 ? lo + (hi - lo) * idx[a] / (np[a] - 1) : lo;
+      }
+    }
+  *zp = z;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbGanLift(UmbGan gan, const char dir[])
+{
+  const PetscInt d = gan->d, n = gan->n;
+  char           path[PETSC_MAX_PATH_LEN], names[256] = "";
+  PetscInt       M, nwarn = 0;
+  PetscInt64     L = gan->lift_n, total, nblk, b0, b1, g0, g1;
+  PetscReal     *z, *zrows, *x, *restr = NULL, rstat[2] = {0, 0};
+  PetscInt64    *idx;
+  UmbH5          h5;
+  hsize_t        dims[3];
+  PetscLogDouble t0, t1;
+
+  PetscFunctionBegin;
+  PetscCall(UmbGanCheckGenerates(gan));
+  PetscCall(PetscLogStagePush(UMB_STAGE.lift));
+  PetscCall(PetscLogEventBegin(UMB_EVENT.gan_lift, 0, 0, 0, 0));
+  PetscCall(PetscTime(&t0));
+  if (!gan->have_networks || !gan->xmean) {
+    PetscCall(UmbPathJoin(dir, "gan.h5", path, sizeof(path)));
+    PetscCall(UmbGanLoad(gan, path));
+  }
+  PetscCall(UmbMLPSetTraining(gan->Gl, PETSC_FALSE));
+  PetscCall(LiftPoints(gan, &M, &z));
+  /* outside the trained range: the generator extrapolates; say by how much */
+  for (PetscInt k = 0; k < M; k++)
+    for (PetscInt a = 0; a < d; a++) {
+      const PetscReal za = z[k * d + a], out = za < gan->zlo[a] ? gan->zlo[a] - za : za > gan->zhi[a] ? za - gan->zhi[a] : 0;
+      const char     *nm;
+      if (gan->period[a] > 0 || out <= 0) continue;
+      PetscCall(UmbCVGetName(gan->cv, a, &nm));
+      if (nwarn++ < 5) PetscCall(UmbLogWarning(gan->comm, "lift: %s = %g is outside the trained range [%g, %g] by %g (%.0f%% of its width): the generator extrapolates there", nm, (double)za, (double)gan->zlo[a], (double)gan->zhi[a], (double)out, (double)(100 * out / PetscMax(gan->zhi[a] - gan->zlo[a], PETSC_SMALL))));
+    }
+  if (nwarn > 5) PetscCall(UmbLogWarning(gan->comm, "lift: %" PetscInt_FMT " values outside the trained range in all", nwarn));
+
+  /* blocks of UMB_GAN_BLOCK rows of the flattened output, in contiguous runs per rank */
+  total = (PetscInt64)M * L;
+  nblk  = (total + UMB_GAN_BLOCK - 1) / UMB_GAN_BLOCK;
+  b0    = (PetscInt64)(((long double)nblk * gan->rank) / gan->size);
+  b1    = (PetscInt64)(((long double)nblk * (gan->rank + 1)) / gan->size);
+  g0    = PetscMin(total, b0 * UMB_GAN_BLOCK);
+  g1    = PetscMin(total, b1 * UMB_GAN_BLOCK);
+  PetscCall(PetscMalloc4((g1 - g0) * d + 1, &zrows, (g1 - g0) + 1, &idx, (g1 - g0) * n + 1, &x, (g1 - g0) + 1, &restr));
+  for (PetscInt64 g = g0; g < g1; g++) {
+    idx[g - g0] = g;
+    for (PetscInt a = 0; a < d; a++) zrows[(g - g0) * d + a] = z[(g / L) * d + a];
+  }
+  PetscCall(UmbGanGenerate(gan, (PetscInt)(g1 - g0), zrows, idx, x));
+  if (!gan->coord) { /* restriction error |xi(x) - z| of every lifted state */
+    PetscReal *zc;
+    PetscCall(PetscMalloc1((g1 - g0) * d + 1, &zc));
+    PetscCall(UmbCVEvaluate(gan->cv, (PetscInt)(g1 - g0), x, zc, NULL));
+    for (PetscInt64 i = 0; i < g1 - g0; i++) {
+      PetscReal s = 0;
+      for (PetscInt a = 0; a < d; a++) {
+        const PetscReal df = UmbCVDifference(gan->cv, a, zc[i * d + a], zrows[i * d + a]);
+        s += df * df;
+      }
+      restr[i] = PetscSqrtReal(s);
+      rstat[0] += restr[i];
+      rstat[1] = PetscMax(rstat[1], restr[i]);
+    }
+    PetscCall(PetscFree(zc));
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &rstat[0], 1, MPIU_REAL, MPI_SUM, gan->comm));
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &rstat[1], 1, MPIU_REAL, MPI_MAX, gan->comm));
+  }
+
+  PetscCall(UmbPathJoin(dir, "lift.h5", path, sizeof(path)));
+  PetscCall(UmbH5Create(gan->comm, path, "lift", &h5));
+  dims[0] = (hsize_t)M;
+  dims[1] = (hsize_t)d;
+  PetscCall(UmbH5WriteSmall(h5, "/lift/z", H5T_NATIVE_DOUBLE, 2, dims, z));
+  dims[1] = (hsize_t)L;
+  dims[2] = (hsize_t)n;
+  PetscCall(UmbH5CreateDataset(h5, "/lift/x", H5T_IEEE_F64LE, 3, dims));
+  PetscCall(WriteFlat(h5, "/lift/x", L, n, g0, g1, x));
+  if (!gan->coord) {
+    PetscCall(UmbH5CreateDataset(h5, "/lift/restriction", H5T_IEEE_F64LE, 2, dims));
+    PetscCall(WriteFlat(h5, "/lift/restriction", L, 0, g0, g1, restr));
+  }
+  for (PetscInt i = 0; i < n; i++) {
+    const char *nm;
+    PetscCall(UmbModelGetCoordinateName(gan->model, i, &nm));
+    PetscCall(PetscStrlcat(names, i ? "," : "", sizeof(names)));
+    PetscCall(PetscStrlcat(names, nm, sizeof(names)));
+  }
+  PetscCall(UmbH5WriteAttrString(h5, "/lift", "coordinates", names));
+  names[0] = 0;
+  for (PetscInt a = 0; a < d; a++) {
+    const char *nm;
+    PetscCall(UmbCVGetName(gan->cv, a, &nm));
+    PetscCall(PetscStrlcat(names, a ? "," : "", sizeof(names)));
+    PetscCall(PetscStrlcat(names, nm, sizeof(names)));
+  }
+  PetscCall(UmbH5WriteAttrString(h5, "/lift", "cv_names", names));
+  PetscCall(UmbH5WriteAttrString(h5, "/lift", "model", gan->modeltype));
+  PetscCall(UmbH5WriteAttrString(h5, "/lift", "cv", gan->cvtype));
+  PetscCall(UmbH5WriteAttrInt(h5, "/lift", "seed", gan->seed));
+  PetscCall(UmbH5WriteAttrInt(h5, "/lift", "coordinate_cv", gan->coord));
+  PetscCall(UmbH5WriteAttrReals(h5, "/lift", "z_min", d, gan->zlo));
+  PetscCall(UmbH5WriteAttrReals(h5, "/lift", "z_max", d, gan->zhi));
+  PetscCall(UmbH5Close(&h5, PETSC_TRUE));
+  PetscCall(PetscTime(&t1));
+  PetscCall(UmbLog(gan->comm, "lift: %" PetscInt_FMT " CV value%s x %lld states in %.2f s; wrote %s", M, M > 1 ? "s" : "", (long long)L, (double)(t1 - t0), path));
+  if (!gan->coord) PetscCall(UmbLog(gan->comm, "lift: restriction error |xi(x) - z|: mean %.3g, max %.3g (-gan_consistency_lambda reduces it)", (double)(rstat[0] / (PetscReal)PetscMax(total, 1)), (double)rstat[1]));
+  PetscCall(PetscFree4(zrows, idx, x, restr));
+  PetscCall(PetscFree(z));
+  PetscCall(PetscLogEventEnd(UMB_EVENT.gan_lift, 0, 0, 0, 0));
+  PetscCall(PetscLogStagePop());
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
