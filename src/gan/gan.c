@@ -214,17 +214,10 @@ PetscErrorCode UmbGanView(UmbGan gan, PetscViewer v)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode UmbGanDestroy(UmbGan *ganp)
+/* The row buffers of UmbGanReserve */
+static PetscErrorCode FreeWorkBuffers(UmbGan gan)
 {
-  UmbGan gan = *ganp;
-
   PetscFunctionBegin;
-  if (!gan) PetscFunctionReturn(PETSC_SUCCESS);
-  if (gan->Gl != gan->G) PetscCall(UmbMLPDestroy(&gan->Gl));
-  PetscCall(UmbMLPDestroy(&gan->G));
-  PetscCall(UmbMLPDestroy(&gan->D));
-  PetscCall(UmbAdamDestroy(&gan->adam_g));
-  PetscCall(UmbAdamDestroy(&gan->adam_d));
   PetscCall(PetscFree(gan->Xg));
   PetscCall(PetscFree(gan->xf));
   PetscCall(PetscFree(gan->Xd));
@@ -237,6 +230,22 @@ PetscErrorCode UmbGanDestroy(UmbGan *ganp)
   PetscCall(PetscFree(gan->eps));
   PetscCall(PetscFree(gan->zc));
   PetscCall(PetscFree(gan->Jc));
+  gan->cap = 0;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbGanDestroy(UmbGan *ganp)
+{
+  UmbGan gan = *ganp;
+
+  PetscFunctionBegin;
+  if (!gan) PetscFunctionReturn(PETSC_SUCCESS);
+  if (gan->Gl != gan->G) PetscCall(UmbMLPDestroy(&gan->Gl));
+  PetscCall(UmbMLPDestroy(&gan->G));
+  PetscCall(UmbMLPDestroy(&gan->D));
+  PetscCall(UmbAdamDestroy(&gan->adam_g));
+  PetscCall(UmbAdamDestroy(&gan->adam_d));
+  PetscCall(FreeWorkBuffers(gan));
   PetscCall(PetscFree(gan->xmean));
   PetscCall(PetscFree(gan->xsd));
   PetscCall(PetscFree(gan->gidx));
@@ -323,18 +332,7 @@ PetscErrorCode UmbGanReserve(UmbGan gan, PetscInt rows)
 
   PetscFunctionBegin;
   if (rows <= gan->cap) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(PetscFree(gan->Xg));
-  PetscCall(PetscFree(gan->xf));
-  PetscCall(PetscFree(gan->Xd));
-  PetscCall(PetscFree(gan->dY));
-  PetscCall(PetscFree(gan->Gin));
-  PetscCall(PetscFree(gan->Gbar));
-  PetscCall(PetscFree(gan->dXd));
-  PetscCall(PetscFree(gan->dxf));
-  PetscCall(PetscFree(gan->eta));
-  PetscCall(PetscFree(gan->eps));
-  PetscCall(PetscFree(gan->zc));
-  PetscCall(PetscFree(gan->Jc));
+  PetscCall(FreeWorkBuffers(gan));
   PetscCall(PetscMalloc1(rows * ning, &gan->Xg));
   PetscCall(PetscMalloc1(rows * gan->ng, &gan->xf));
   PetscCall(PetscMalloc1(3 * rows * nind, &gan->Xd));

@@ -72,7 +72,7 @@ umbra_run() { # ranks mode -> "steps_per_s cpu"
   printf '%s' "$lines" | best
 }
 
-echo "gan: WGAN-GP, batch 256, 5 critic steps, hidden 128,128, fastslow m = 4; best of $REPEAT; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "gan: WGAN-GP, batch 256, 5 critic steps, hidden 128,128, fastslow m = 4; best of $REPEAT; $(getconf _NPROCESSORS_ONLN) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 t64=$(torch_run float64 "$TORCH_STEPS")
 t32=$(torch_run float32 $((5 * TORCH_STEPS)))
 u1=$(umbra_run 1 mpi)
