@@ -13,5 +13,6 @@
 #include <umbra/fes.h>
 #include <umbra/nn.h>
 #include <umbra/gan.h>
+#include <umbra/dmap.h>
 
 #endif

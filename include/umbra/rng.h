@@ -18,6 +18,7 @@ typedef enum {
   UMB_STREAM_LATENT    = 5, /* generator latent noise */
   UMB_STREAM_SHUFFLE   = 6, /* mini-batch shuffles */
   UMB_STREAM_BOOTSTRAP = 7, /* bootstrap resampling */
+  UMB_STREAM_DMAP      = 8, /* diffusion maps: subsample keys (id 0), eigensolver start (id 1), sign projection (id 2) */
   UMB_STREAM_TEST      = 15 /* tests only */
 } UmbStreamDomain;
 

@@ -9,6 +9,7 @@ PetscErrorCode UmbCommandRun(UmbApp *app)
   char      why[256];
 
   PetscFunctionBegin;
+  PetscCall(UmbCommandDmapStage(app)); /* -cv dmap: exploration and the map, when there is no map yet */
   PetscCall(UmbLog(app->comm, "run: stage sample"));
   PetscCall(UmbCommandSample(app));
   PetscCall(UmbLog(app->comm, "run: stage fes"));

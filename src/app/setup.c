@@ -34,6 +34,9 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
   PetscCall(UmbFesSetFromOptions(app->fes));
   PetscCall(UmbExportCreate(comm, &app->exporter));
   PetscCall(UmbExportSetFromOptions(app->exporter));
+  PetscCall(UmbDmapCreate(comm, &app->dmap));
+  PetscCall(UmbDmapSetModel(app->dmap, app->model));
+  PetscCall(UmbDmapSetFromOptions(app->dmap));
   PetscCall(UmbModelGetType(app->model, &type));
   PetscCall(UmbRunDirSetUp(comm, type, app->outdir, sizeof(app->outdir)));
   PetscCall(PetscOptionsHasHelp(NULL, &help));
@@ -44,6 +47,7 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
 PetscErrorCode UmbAppDestroy(UmbApp *app)
 {
   PetscFunctionBegin;
+  PetscCall(UmbDmapDestroy(&app->dmap));
   PetscCall(UmbGanDestroy(&app->gan));
   PetscCall(UmbExportDestroy(&app->exporter));
   PetscCall(UmbFesDestroy(&app->fes));

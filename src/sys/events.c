@@ -45,5 +45,14 @@ PetscErrorCode UmbLogRegisterAll(void)
   PetscCall(PetscLogEventRegister("UmbGanValid", UMB_CLASSID, &UMB_EVENT.gan_valid));
   PetscCall(PetscLogEventRegister("UmbGanCkpt", UMB_CLASSID, &UMB_EVENT.gan_ckpt));
   PetscCall(PetscLogEventRegister("UmbGanLift", UMB_CLASSID, &UMB_EVENT.gan_lift));
+  PetscCall(PetscLogEventRegister("UmbDmapRead", UMB_CLASSID, &UMB_EVENT.dmap_read));
+  PetscCall(PetscLogEventRegister("UmbDmapBGH", UMB_CLASSID, &UMB_EVENT.dmap_bgh));
+  PetscCall(PetscLogEventRegister("UmbDmapKNN", UMB_CLASSID, &UMB_EVENT.dmap_knn));
+  PetscCall(PetscLogEventRegister("UmbDmapComp", UMB_CLASSID, &UMB_EVENT.dmap_comp));
+  PetscCall(PetscLogEventRegister("UmbDmapKernel", UMB_CLASSID, &UMB_EVENT.dmap_kernel));
+  PetscCall(PetscLogEventRegister("UmbDmapEigen", UMB_CLASSID, &UMB_EVENT.dmap_eigen));
+  PetscCall(PetscLogEventRegister("UmbDmapScore", UMB_CLASSID, &UMB_EVENT.dmap_score));
+  PetscCall(PetscLogEventRegister("UmbDmapWrite", UMB_CLASSID, &UMB_EVENT.dmap_write));
+  PetscCall(PetscLogEventRegister("UmbDmapExt", UMB_CLASSID, &UMB_EVENT.dmap_ext));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -15,6 +15,7 @@ typedef struct {
   UmbFes     fes;
   UmbExport  exporter;
   UmbGan     gan;
+  UmbDmap    dmap;
   char       outdir[PETSC_MAX_PATH_LEN];
 } UmbApp;
 
@@ -30,6 +31,8 @@ PETSC_INTERN PetscErrorCode UmbCommandExport(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandRun(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandTrain(UmbApp *, PetscBool *);
 PETSC_INTERN PetscErrorCode UmbCommandLift(UmbApp *);
+PETSC_INTERN PetscErrorCode UmbCommandDmap(UmbApp *);
+PETSC_INTERN PetscErrorCode UmbCommandDmapStage(UmbApp *); /* umbra run with -cv dmap: explore + map first */
 PETSC_INTERN PetscErrorCode UmbCommandInfo(MPI_Comm, const char[]);
 
 #endif

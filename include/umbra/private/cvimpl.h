@@ -13,6 +13,8 @@ struct _p_UmbCV {
   PetscReal *weights;    /* linear: d x n */
   PetscReal  period[2];
   char       names[2][80];
+  char       dmap_file[PETSC_MAX_PATH_LEN]; /* dmap: the map */
+  UmbDmapExt dmap;                          /* dmap: its extension, NULL until loaded */
   PetscBool  setup;
 };
 

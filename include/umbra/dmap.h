@@ -1,0 +1,84 @@
+/* Diffusion maps: learned collective variables from sampled states (docs/dmap.md).
+   UmbDmap computes the map of the rows of samples.h5 /samples/x, distributed over the ranks
+   of a communicator in contiguous blocks: a sparse Gaussian kernel (k nearest neighbours or
+   a cut-off) as a distributed PETSc matrix, alpha-normalisation, the leading eigenpairs of the
+   symmetric conjugate of the Markov matrix by SLEPc, the Berry-Giannakis-Harlim bandwidth,
+   local-linear-regression scores (Dsilva et al. 2018) and the choice of coordinates. It writes
+   dmap.h5 and dmap.csv. UmbDmapExt is the out-of-sample (Nystrom) extension read from dmap.h5,
+   with its gradient: the learned CV (-cv dmap). */
+#ifndef UMBRA_DMAP_H
+#define UMBRA_DMAP_H
+
+#include <umbra/model.h>
+
+typedef struct _p_UmbDmap *UmbDmap;
+
+typedef enum {
+  UMB_DMAP_WEIGHTS_NONE = 0, /* every sample counts the same */
+  UMB_DMAP_WEIGHTS_MBAR = 1  /* target measure: unbiased MBAR weights from fes.h5 */
+} UmbDmapWeights;
+PETSC_EXTERN const char *const UmbDmapWeightsTypes[];
+
+/* Collective on comm. */
+PETSC_EXTERN PetscErrorCode UmbDmapCreate(MPI_Comm, UmbDmap *);
+/* The model whose states are mapped: its dimension is checked against the input (optional) */
+PETSC_EXTERN PetscErrorCode UmbDmapSetModel(UmbDmap, UmbModel);
+/* Reads -dmap_* and the SLEPc options with the prefix -dmap_slepc_ (e.g. -dmap_slepc_eps_type) */
+PETSC_EXTERN PetscErrorCode UmbDmapSetFromOptions(UmbDmap);
+/* Run directory: dmap.h5 and dmap.csv are written there; the input defaults to its samples.h5 */
+PETSC_EXTERN PetscErrorCode UmbDmapSetDirectory(UmbDmap, const char[]);
+/* Input samples file (overrides -dmap_input and the directory's samples.h5) */
+PETSC_EXTERN PetscErrorCode UmbDmapSetInput(UmbDmap, const char[]);
+/* In-memory input instead of a file (tests): nlocal states of dimension n on this rank, the
+   ranks' blocks in global order; index (may be NULL: global positions) labels each state */
+PETSC_EXTERN PetscErrorCode UmbDmapSetPoints(UmbDmap, PetscInt, PetscInt, const PetscReal[], const PetscInt64[]);
+/* Reads the input points (and the MBAR weights with -dmap_weights mbar) */
+PETSC_EXTERN PetscErrorCode UmbDmapSetUp(UmbDmap);
+/* Neighbours, bandwidth, kernel, eigenpairs, scores and the chosen coordinates */
+PETSC_EXTERN PetscErrorCode UmbDmapCompute(UmbDmap);
+PETSC_EXTERN PetscErrorCode UmbDmapView(UmbDmap, PetscViewer);
+/* Writes <dir>/dmap.h5 and <dir>/dmap.csv */
+PETSC_EXTERN PetscErrorCode UmbDmapWrite(UmbDmap);
+PETSC_EXTERN PetscErrorCode UmbDmapDestroy(UmbDmap *);
+
+/* Results (after UmbDmapCompute). Eigenvalues lambda_1..lambda_m of the non-trivial
+   eigenvectors (lambda_0 = 1 dropped), in decreasing order. */
+PETSC_EXTERN PetscErrorCode UmbDmapGetEigenvalues(UmbDmap, PetscInt *, const PetscReal **);
+/* Local rows of psi_1..psi_m (nlocal x m, row-major), in eigenvalue order */
+PETSC_EXTERN PetscErrorCode UmbDmapGetEigenvectors(UmbDmap, PetscInt *, PetscInt *, const PetscReal **);
+/* Local states (nlocal x n) and their labels (rows of samples.h5) */
+PETSC_EXTERN PetscErrorCode UmbDmapGetPoints(UmbDmap, PetscInt *, PetscInt *, const PetscReal **, const PetscInt64 **);
+/* Bandwidth eps and, when it was chosen automatically, the estimated intrinsic dimension (else 0) */
+PETSC_EXTERN PetscErrorCode UmbDmapGetEpsilon(UmbDmap, PetscReal *, PetscReal *);
+/* Local-linear-regression score of each psi_j (1 for psi_1; near 0 = a harmonic of earlier ones) */
+PETSC_EXTERN PetscErrorCode UmbDmapGetScores(UmbDmap, PetscInt *, const PetscReal **);
+/* Chosen coordinates: d and their indices j (1-based: psi_j) */
+PETSC_EXTERN PetscErrorCode UmbDmapGetCoordinates(UmbDmap, PetscInt *, const PetscInt **);
+/* Global number of points */
+PETSC_EXTERN PetscErrorCode UmbDmapGetSize(UmbDmap, PetscInt64 *);
+/* Options of the exploratory sampling that `umbra run` does before a dmap stage */
+PETSC_EXTERN PetscErrorCode UmbDmapGetExploration(UmbDmap, PetscInt64 *, PetscInt *, PetscInt *);
+/* Collective: the exploratory sampling itself (unbiased walkers of the model, -dmap_explore_*),
+   written to path as a samples-kind file holding /samples/x; needs UmbDmapSetModel */
+PETSC_EXTERN PetscErrorCode UmbDmapExplore(UmbDmap, const char[]);
+/* Dimension the chosen coordinates will have (from -dmap_coords or -dmap_dim), before computing */
+PETSC_EXTERN PetscErrorCode UmbDmapGetDimension(UmbDmap, PetscInt *);
+
+/* Out-of-sample extension of a map stored in dmap.h5. Load is collective (every rank reads the
+   whole map: M x n training states and M values per stored vector); Evaluate is not. */
+typedef struct _p_UmbDmapExt *UmbDmapExt;
+PETSC_EXTERN PetscErrorCode UmbDmapExtLoad(MPI_Comm, const char[], UmbDmapExt *);
+PETSC_EXTERN PetscErrorCode UmbDmapExtDestroy(UmbDmapExt *);
+/* State dimension n, number of coordinates d, training points M */
+PETSC_EXTERN PetscErrorCode UmbDmapExtGetSizes(UmbDmapExt, PetscInt *, PetscInt *, PetscInt *);
+/* Range of coordinate a over the training points: the q and 1-q quantiles */
+PETSC_EXTERN PetscErrorCode UmbDmapExtGetRange(UmbDmapExt, PetscInt, PetscReal, PetscReal *, PetscReal *);
+/* z (nw x d) of nw states x (nw x n), the chosen coordinates; J (nw x d x n, may be NULL) the
+   exact gradient dz/dx. EvaluateAll gives every stored eigenvector (nw x m, file order:
+   chosen coordinates first, as the columns of dmap.csv). */
+PETSC_EXTERN PetscErrorCode UmbDmapExtEvaluate(UmbDmapExt, PetscInt, const PetscReal[], PetscReal[], PetscReal[]);
+PETSC_EXTERN PetscErrorCode UmbDmapExtEvaluateAll(UmbDmapExt, PetscInt, const PetscReal[], PetscReal[], PetscReal[]);
+/* Number m of stored eigenvectors (columns of EvaluateAll) */
+PETSC_EXTERN PetscErrorCode UmbDmapExtGetNumberOfEigenvectors(UmbDmapExt, PetscInt *);
+
+#endif

@@ -1,0 +1,159 @@
+/* Input of a diffusion map: the rows of samples.h5 /samples/x (all of them, or a random
+   subsample whose rows are chosen by a Philox key per row, so the choice does not depend on the
+   rank count), each rank holding a contiguous block of the chosen rows in file order; and, with
+   -dmap_weights mbar, the unbiased weights of those rows from fes.h5. */
+#include <umbra/private/dmapimpl.h>
+#include <umbra/rng.h>
+#include <umbra/sampler.h>
+
+#define UMB_DMAP_READ_CHUNK 65536
+
+static uint64_t RowKey(const UmbStream *s, PetscInt64 row)
+{
+  uint64_t b[4];
+  UmbStreamBits(s, (uint64_t)row, 0, 0, b);
+  return b[0];
+}
+
+static PetscErrorCode FileExists(MPI_Comm comm, const char path[], PetscBool *exists)
+{
+  PetscMPIInt rank;
+  int         e = 0;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (!rank) {
+    FILE *f = fopen(path, "r");
+    if (f) {
+      e = 1;
+      fclose(f);
+    }
+  }
+  PetscCallMPI(MPI_Bcast(&e, 1, MPI_INT, 0, comm));
+  *exists = e ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Reads rows [lo, hi) of a dataset with ncol columns in chunks (collective: every rank loops the
+   same number of times) and keeps the rows listed in sel (ascending, within [lo, hi)), or every
+   row when sel is NULL */
+static PetscErrorCode ReadSelectedRows(UmbDmap dm, UmbH5 h5, const char name[], PetscInt ncol, PetscInt64 lo, PetscInt64 hi, const PetscInt64 *sel, PetscInt nsel, PetscReal *out)
+{
+  PetscInt64 nchunk = (hi - lo + UMB_DMAP_READ_CHUNK - 1) / UMB_DMAP_READ_CHUNK, nmax, s = 0;
+  PetscReal *buf;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Allreduce(&nchunk, &nmax, 1, MPIU_INT64, MPI_MAX, dm->comm));
+  PetscCall(PetscMalloc1((size_t)PetscMin(hi - lo, UMB_DMAP_READ_CHUNK) * ncol + 1, &buf));
+  for (PetscInt64 c = 0; c < nmax; c++) {
+    PetscInt64 r0 = PetscMin(lo + c * UMB_DMAP_READ_CHUNK, hi), nr = PetscMin((PetscInt64)UMB_DMAP_READ_CHUNK, hi - r0);
+    PetscCall(UmbH5ReadRows(h5, name, H5T_NATIVE_DOUBLE, (hsize_t)r0, (hsize_t)nr, buf));
+    if (!sel) PetscCall(PetscArraycpy(out + (r0 - lo) * ncol, buf, nr * ncol));
+    else
+      for (; s < nsel && sel[s] < r0 + nr; s++) PetscCall(PetscArraycpy(out + s * ncol, buf + (sel[s] - r0) * ncol, ncol));
+  }
+  PetscCall(PetscFree(buf));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbDmapReadPoints(UmbDmap dm)
+{
+  char       path[PETSC_MAX_PATH_LEN];
+  UmbH5      h5;
+  int        r;
+  hsize_t    dims[3];
+  PetscInt64 lo, hi, *sel = NULL;
+  PetscInt   nsel;
+  PetscBool  exists;
+
+  PetscFunctionBegin;
+  PetscCall(PetscLogEventBegin(UMB_EVENT.dmap_read, 0, 0, 0, 0));
+  if (dm->input[0]) PetscCall(PetscStrncpy(path, dm->input, sizeof(path)));
+  else PetscCall(UmbPathJoin(dm->dir, "samples.h5", path, sizeof(path)));
+  PetscCall(PetscStrncpy(dm->input, path, sizeof(dm->input)));
+  PetscCall(FileExists(dm->comm, path, &exists));
+  PetscCheck(exists, dm->comm, PETSC_ERR_USER_INPUT, "%s not found: run `umbra sample` (or `umbra run`) with the same -out first, or name the samples with -dmap_input", path);
+  PetscCall(UmbH5Open(dm->comm, path, "samples", &h5));
+  PetscCall(UmbH5GetShape(h5, "/samples/x", &r, dims));
+  PetscCheck(r == 2 && dims[0] > 0 && dims[1] > 0, dm->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /samples/x must be a non-empty N x n array", path);
+  dm->nfile = (PetscInt64)dims[0];
+  dm->n     = (PetscInt)dims[1];
+  /* this rank's block of file rows; the chosen rows inside it stay here, in file order */
+  {
+    PetscInt64 q = dm->nfile / dm->size, rem = dm->nfile % dm->size;
+    lo = dm->rank * q + PetscMin((PetscInt64)dm->rank, rem);
+    hi = lo + q + (dm->rank < rem ? 1 : 0);
+  }
+  if (dm->npoints_opt > 0 && dm->npoints_opt < dm->nfile) {
+    UmbStream  s;
+    uint64_t   tlo = 0, thi = UINT64_MAX;
+    PetscInt64 cnt;
+
+    /* the rows with the npoints smallest keys: bisection on the key threshold */
+    UmbStreamInit(&s, (uint64_t)dm->seed, UMB_STREAM_DMAP, 0);
+    while (tlo < thi) {
+      uint64_t   mid = tlo + (thi - tlo) / 2;
+      PetscInt64 c   = 0;
+      for (PetscInt64 row = lo; row < hi; row++) c += RowKey(&s, row) <= mid;
+      PetscCallMPI(MPI_Allreduce(&c, &cnt, 1, MPIU_INT64, MPI_SUM, dm->comm));
+      if (cnt >= dm->npoints_opt) thi = mid;
+      else tlo = mid + 1;
+    }
+    nsel = 0;
+    for (PetscInt64 row = lo; row < hi; row++) nsel += RowKey(&s, row) <= tlo;
+    PetscCall(PetscMalloc1(nsel + 1, &sel));
+    nsel = 0;
+    for (PetscInt64 row = lo; row < hi; row++)
+      if (RowKey(&s, row) <= tlo) sel[nsel++] = row;
+  } else {
+    PetscCall(PetscIntCast(hi - lo, &nsel));
+  }
+  dm->nloc = nsel;
+  PetscCall(PetscFree(dm->x));
+  PetscCall(PetscFree(dm->index));
+  PetscCall(PetscFree(dm->w));
+  PetscCall(PetscMalloc1((size_t)nsel * dm->n + 1, &dm->x));
+  PetscCall(PetscMalloc1(nsel + 1, &dm->index));
+  PetscCall(PetscMalloc1(nsel + 1, &dm->w));
+  for (PetscInt i = 0; i < nsel; i++) {
+    dm->index[i] = sel ? sel[i] : lo + i;
+    dm->w[i]     = 1;
+  }
+  PetscCall(ReadSelectedRows(dm, h5, "/samples/x", dm->n, lo, hi, sel, nsel, dm->x));
+  PetscCall(UmbH5Close(&h5, PETSC_FALSE));
+  {
+    PetscInt64 bad = -1, gbad;
+    for (PetscInt i = 0; i < nsel * dm->n && bad < 0; i++)
+      if (PetscIsInfOrNanReal(dm->x[i])) bad = dm->index[i / dm->n];
+    PetscCallMPI(MPI_Allreduce(&bad, &gbad, 1, MPIU_INT64, MPI_MAX, dm->comm));
+    PetscCheck(gbad < 0, dm->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: row %" PetscInt64_FMT " of /samples/x is not finite", path, gbad);
+  }
+
+  if (dm->weights == UMB_DMAP_WEIGHTS_MBAR) {
+    char       fes[PETSC_MAX_PATH_LEN], dir[PETSC_MAX_PATH_LEN];
+    char      *slash;
+    PetscReal *ln, lmin = PETSC_MAX_REAL, gmin;
+
+    PetscCall(PetscStrncpy(dir, path, sizeof(dir)));
+    slash = strrchr(dir, '/');
+    if (slash) *slash = 0;
+    else snprintf(dir, sizeof(dir), ".");
+    PetscCall(UmbPathJoin(dir, "fes.h5", fes, sizeof(fes)));
+    PetscCall(FileExists(dm->comm, fes, &exists));
+    PetscCheck(exists, dm->comm, PETSC_ERR_USER_INPUT, "-dmap_weights mbar needs %s: run `umbra fes` on %s first", fes, path);
+    PetscCall(UmbH5Open(dm->comm, fes, "fes", &h5));
+    PetscCall(UmbH5GetShape(h5, "/samples/log_normaliser", &r, dims));
+    PetscCheck(r == 1 && (PetscInt64)dims[0] == dm->nfile, dm->comm, PETSC_ERR_USER_INPUT, "%s has %llu per-sample weights but %s has %" PetscInt64_FMT " samples: rerun `umbra fes` on these samples", fes, (unsigned long long)dims[0], path, dm->nfile);
+    PetscCall(PetscMalloc1(nsel + 1, &ln));
+    PetscCall(ReadSelectedRows(dm, h5, "/samples/log_normaliser", 1, lo, hi, sel, nsel, ln));
+    PetscCall(UmbH5Close(&h5, PETSC_FALSE));
+    for (PetscInt i = 0; i < nsel; i++) lmin = PetscMin(lmin, ln[i]);
+    PetscCallMPI(MPI_Allreduce(&lmin, &gmin, 1, MPIU_REAL, MPI_MIN, dm->comm));
+    /* w_n = exp(-log_normaliser_n), scaled so that the largest weight is 1 */
+    for (PetscInt i = 0; i < nsel; i++) dm->w[i] = PetscExpReal(gmin - ln[i]);
+    PetscCall(PetscFree(ln));
+  }
+  PetscCall(PetscFree(sel));
+  PetscCall(PetscLogEventEnd(UMB_EVENT.dmap_read, 0, 0, 0, 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

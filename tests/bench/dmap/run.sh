@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Benchmark tests/bench/dmap: the same kNN kernel and eigenproblem in `umbra dmap` and in SciPy.
+#   data    N points of a noisy unit circle in R^10 (radial and 8 transverse sd 0.05), randomly
+#           rotated (peer.py gen, seed 42), written as a samples.h5 both sides read.
+#   problem 32 nearest neighbours (the point included), union graph, K = exp(-d^2/eps) with
+#           eps = 0.01, alpha = 1, the 9 leading eigenpairs (the trivial one included) of the
+#           symmetric conjugate S, tolerance 1e-12.
+#   umbra   `umbra dmap -dmap_cutoff 0 -dmap_neighbors 32 -dmap_eps 0.01 -dmap_nev 8`; time =
+#           neighbours + kernel + eigensolve from its console timing line (max over ranks is
+#           what rank 0 reports after the collective steps); "process" = the whole command
+#           (MPI start-up, reading, the eigenvector scores and the outputs included).
+#   SciPy   peer.py: cKDTree build + query, sparse kernel and normalisation (CSR), eigsh
+#           (ARPACK, which='LA', tol 1e-12); time = those steps; "process" = the whole script.
+#   agreement  the same number of non-zeros, and max_j |lambda_j(umbra) - lambda_j(scipy)|
+#           <= 1e-9 (else the benchmark fails).
+#   cases   N = 10,000 and 50,000; umbra on 1 and 2 ranks.
+# Prints a table and writes $BUILD/bench/dmap.csv. Reports, never fails on speed.
+# Environment: BUILD, PYTHON (/usr/bin/python3), MPIEXEC (mpiexec), MPIEXEC_FLAGS, REPEAT (3: the
+#   fastest of REPEAT runs is reported, for both sides), SIZES ("10000 50000").
+set -u
+cd "$(dirname "$0")/../../.." || exit 1
+BUILD=$(realpath -m "${BUILD:-build}")
+UMBRA=$BUILD/umbra
+PYTHON=${PYTHON:-/usr/bin/python3}
+MPIEXEC=${MPIEXEC:-mpiexec}
+MPIEXEC_FLAGS=${MPIEXEC_FLAGS:---oversubscribe --bind-to none}
+REPEAT=${REPEAT:-3}
+SIZES=${SIZES:-10000 50000}
+HERE=$PWD/tests/bench/dmap
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
+OUT=$BUILD/bench/dmap
+CSV=$BUILD/bench/dmap.csv
+mkdir -p "$OUT"
+[ -x "$UMBRA" ] || { echo "dmap: $UMBRA not found: build first (make BUILD=$BUILD)"; exit 1; }
+"$PYTHON" -c 'import numpy, h5py, scipy' 2>/dev/null || { echo "dmap: $PYTHON lacks numpy, h5py or scipy"; exit 1; }
+OPTS="-model ring -dmap_cutoff 0 -dmap_neighbors 32 -dmap_eps 0.01 -dmap_nev 8"
+status=0
+best() { sort -g | head -n 1; }
+echo "N,ranks,umbra_knn_s,umbra_kernel_s,umbra_eigen_s,umbra_s,umbra_process_s,scipy_knn_s,scipy_kernel_s,scipy_eigen_s,scipy_s,scipy_process_s,speedup,max_abs_dlambda,nnz,loadavg" >"$CSV.tmp"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other jobs on this machine slow the runs down)"
+fmt='%7s %5s %9s %9s %9s %9s %10s | %9s %9s %9s %9s %10s | %8s %9s\n'
+# shellcheck disable=SC2059
+printf "$fmt" N ranks "knn s" "kernel s" "eigen s" "umbra s" "process s" "knn s" "kernel s" "eigen s" "scipy s" "process s" speedup "max|dl|"
+for N in $SIZES; do
+  dir=$OUT/n$N
+  mkdir -p "$dir"
+  [ -e "$dir/data.h5" ] || "$PYTHON" "$HERE/peer.py" gen "$N" "$dir/data.h5" || { echo "dmap: data generation failed"; status=1; continue; }
+  # SciPy: the fastest of REPEAT runs
+  prow=$(for ((i = 0; i < REPEAT; i++)); do
+    s=$(date +%s.%N)
+    "$PYTHON" "$HERE/peer.py" "$dir/data.h5" 32 0.01 8 >"$dir/peer.json" 2>"$dir/peer.err" || { echo FAIL; continue; }
+    e=$(date +%s.%N)
+    "$PYTHON" -c 'import json,sys; r=json.load(open(sys.argv[1])); print("%.4f %.4f %.4f %.4f %.3f" % (r["total_seconds"], r["knn_seconds"], r["kernel_seconds"], r["eigen_seconds"], float(sys.argv[2])))' "$dir/peer.json" "$(echo "$e - $s" | bc)"
+    cp "$dir/peer.json" "$dir/peer.best.json.$i"
+  done | best)
+  [[ -z "$prow" || "$prow" == *FAIL* ]] && { echo "dmap: SciPy failed at N = $N (see $dir/peer.err)"; status=1; continue; }
+  read -r pt pk pkr pe pp <<<"$prow"
+  for np in 1 2; do
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    urow=$(for ((i = 0; i < REPEAT; i++)); do
+      s=$(date +%s.%N)
+      # shellcheck disable=SC2086
+      "$MPIEXEC" -n "$np" $MPIEXEC_FLAGS "$UMBRA" dmap $OPTS -out "$dir" -dmap_input "$dir/data.h5" </dev/null >"$dir/umbra.$np.txt" 2>&1 || { echo FAIL; continue; }
+      e=$(date +%s.%N)
+      awk -v proc="$(echo "$e - $s" | bc)" '/^  time: read/ { for (i = 1; i <= NF; i++) { if ($i == "neighbours") k = $(i + 1); if ($i == "kernel") kr = $(i + 1); if ($i == "eigensolve") ev = $(i + 1) } }
+        END { if (k == "") exit 1; printf "%.4f %.4f %.4f %.4f %.3f\n", k + kr + ev, k, kr, ev, proc }' "$dir/umbra.$np.txt" || echo FAIL
+    done | best)
+    [[ -z "$urow" || "$urow" == *FAIL* ]] && { echo "dmap: umbra failed at N = $N on $np ranks (see $dir/umbra.$np.txt)"; status=1; continue; }
+    read -r ut uk ukr ue up <<<"$urow"
+    cmp=$("$PYTHON" - "$dir/dmap.h5" "$dir/peer.json" <<'PY'
+import json, sys
+import h5py, numpy as np
+f = h5py.File(sys.argv[1], 'r')
+p = json.load(open(sys.argv[2]))
+lam = np.concatenate(([f['dmap'].attrs['lambda0'][0]], f['dmap/eigenvalues'][()]))
+print('%.3g %d %d' % (np.max(np.abs(lam - np.array(p['eigenvalues']))), f['dmap'].attrs['nnz'][0], p['nnz']))
+PY
+)
+    read -r dl unnz pnnz <<<"$cmp"
+    if [ "$unnz" != "$pnnz" ] || ! awk -v d="$dl" 'BEGIN { exit !(d <= 1e-9) }'; then
+      echo "dmap: umbra and SciPy disagree at N = $N: nnz $unnz vs $pnnz, max |dlambda| = $dl"; status=1
+    fi
+    sp=$(awk -v a="$pt" -v b="$ut" 'BEGIN { printf "%.2f", a / b }')
+    # shellcheck disable=SC2059
+    printf "$fmt" "$N" "$np" "$uk" "$ukr" "$ue" "$ut" "$up" "$pk" "$pkr" "$pe" "$pt" "$pp" "${sp}x" "$dl"
+    echo "$N,$np,$uk,$ukr,$ue,$ut,$up,$pk,$pkr,$pe,$pt,$pp,$sp,$dl,$unnz,$load" >>"$CSV.tmp"
+  done
+done
+mv "$CSV.tmp" "$CSV"
+echo "speedup = SciPy time / umbra time (neighbours + kernel + eigensolve on both sides); CSV: $CSV"
+exit $status

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Bad input to `umbra dmap` and to -cv dmap ends the run on every rank with one clear message
+# naming the cause, exit code 2, no hang and no dmap.h5 / dmap.csv left behind. Each data case
+# runs at 1 and 3 ranks under a hang guard; option-value cases run once without mpiexec.
+# The issue's list: fewer points than neighbours; eps zero, negative, or so small that the graph
+# falls apart into components (the count is in the message: kNN kernel and cut-off kernel);
+# more eigenvectors than points; a dmap.h5 whose input dimension does not match the model (for
+# -cv dmap, and samples.h5 vs the model for umbra dmap). Also: no samples.h5, -cv dmap without a
+# map, -dmap_coords beyond -dmap_nev, -dmap_weights mbar without fes.h5, a cut-off radius holding
+# more than -dmap_max_neighbors points.
+# Catches: a check that is missing (a crash, a hang, SLEPc's own error, a garbage map), a check
+# on one rank only (a hang or several error lines), a message that does not say what to change.
+set -u
+fail=0
+run() { timeout 300 $MPIEXEC -n "$1" $MPIEXEC_FLAGS "$UMBRA" "${@:2}" </dev/null >>setup.log 2>&1 || { echo "setup failed: umbra ${*:2}"; tail setup.log; exit 1; }; }
+
+# 8 windows x 1 walker x 250 frames = 2000 states of the ring (n = 10); 'small' has 100
+run 2 sample -model ring -cv native -us_windows 8 -us_range -1.2,1.2 -us_kappa 20 -us_walkers 1 -us_steps 5000 -us_stride 20 -out good
+run 2 sample -model ring -cv native -us_windows 2 -us_range -1,1 -us_kappa 20 -us_walkers 1 -us_steps 1000 -us_stride 20 -out small
+run 2 dmap -model ring -out good -dmap_cutoff 4 -dmap_eps 0.05
+for d in nev zero neg tinyk tinyc crowd mbar; do mkdir -p $d && cp good/samples.h5 $d/; done
+mkdir -p nosamples
+cases=(
+  "n|-dmap_neighbors 200 needs at least that many points, but there are 100|dmap -model ring -out small -dmap_cutoff 0 -dmap_neighbors 200"
+  "n|-dmap_nev 60 asks for more eigenvectors than 50 points have \(at most 49|dmap -model ring -out nev -dmap_points 50 -dmap_cutoff 0 -dmap_neighbors 10 -dmap_nev 60"
+  "s|-dmap_eps must be positive .*got 0|dmap -model ring -out zero -dmap_eps 0"
+  "s|-dmap_eps must be positive .*got -0.1|dmap -model ring -out neg -dmap_eps -0.1"
+  "n|eps = 1e-05 \(-dmap_eps\) is too small: the kernel graph falls apart into [0-9]+ connected components|dmap -model ring -out tinyk -dmap_cutoff 0 -dmap_eps 1e-5"
+  "n|the kernel graph \(pairs closer than -dmap_cutoff 3 times sqrt\(eps\), eps = 1e-05\) falls apart into [0-9]+ connected components|dmap -model ring -out tinyc -dmap_eps 1e-5 -dmap_cutoff 3"
+  "n|-cv dmap: good/dmap.h5 maps states of dimension 10, but model ring has n = 6|sample -model ring -ring_n 6 -cv dmap -cv_dmap_file good/dmap.h5 -out nosamples"
+  "n|good/samples.h5 holds states of dimension 10, but model ring has n = 6|dmap -model ring -ring_n 6 -out good"
+  "n|nosamples/samples.h5 not found|dmap -model ring -out nosamples"
+  "n|-cv dmap needs nosamples/dmap.h5: run .umbra dmap.|sample -model ring -cv dmap -out nosamples"
+  "s|-dmap_coords 9 is not an eigenvector computed with -dmap_nev 8|dmap -model ring -out good -dmap_coords 9"
+  "n|-dmap_weights mbar needs mbar/fes.h5|dmap -model ring -out mbar -dmap_weights mbar"
+  "n|holds [0-9]+ neighbours of sample [0-9]+, more than -dmap_max_neighbors 50|dmap -model ring -out crowd -dmap_cutoff 10 -dmap_eps 0.05 -dmap_max_neighbors 50"
+  "s|-dmap_neighbors must be at least 2|dmap -model ring -out good -dmap_neighbors 1"
+  "s|-dmap_alpha must be in \[0, 1\]|dmap -model ring -out good -dmap_alpha 2"
+  "s|-dmap_dim must be 1 or 2|dmap -model ring -out good -dmap_dim 3"
+)
+for c in "${cases[@]}"; do
+  IFS='|' read -r where pattern args <<<"$c"
+  for np in $([ "$where" = s ] && echo s || echo 1 3); do
+    # shellcheck disable=SC2086
+    if [ "$np" = s ]; then timeout 120 "$UMBRA" $args </dev/null >out.log 2>&1
+    else timeout 120 $MPIEXEC -n $np $MPIEXEC_FLAGS "$UMBRA" $args </dev/null >out.log 2>&1; fi
+    rc=$?
+    nerr=$(grep -c '^umbra: error' out.log)
+    if [ $rc = 124 ]; then echo "HANG ($np ranks): umbra $args"; fail=1; continue; fi
+    if [ $rc != 2 ] || [ "$nerr" != 1 ] || ! grep -Eq "^umbra: error: .*$pattern" out.log; then
+      echo "FAIL ($np ranks): umbra $args -> exit $rc (want 2), $nerr error lines, pattern '$pattern'"
+      sed 's/^/    /' out.log | head -n 8
+      fail=1
+    fi
+  done
+done
+for d in small nev zero neg tinyk tinyc crowd mbar nosamples; do
+  for f in dmap.h5 dmap.h5.tmp dmap.csv dmap.csv.tmp; do
+    [ -e $d/$f ] && { echo "a failed run left $d/$f"; fail=1; }
+  done
+done
+exit $fail
