@@ -14,5 +14,6 @@
 #include <umbra/nn.h>
 #include <umbra/gan.h>
 #include <umbra/dmap.h>
+#include <umbra/closure.h>
 
 #endif

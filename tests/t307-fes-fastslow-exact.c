@@ -5,7 +5,7 @@
    averaged over each bin by quadrature (what a histogram estimates). The unknown constant is
    aligned by the weighted least-squares fit c = sum (F - E) / dF^2 / sum 1 / dF^2 over the bins in
    the windowed range |x| <= 1.5 (the reference bin, whose dF is 0 by construction, is left out).
-   Checks (the acceptance of issue 3): RMS of F - E - c <= 0.1 kT; |F - E - c| <= 2 dF in at least
+   Checks (the acceptance criteria of the FES stage): RMS of F - E - c <= 0.1 kT; |F - E - c| <= 2 dF in at least
    90% of the bins (calibrated error bars: a bootstrap that ignored the correlation of the samples
    gives ~65%); the RMS of (F - E - c) / dF is at least 0.5 (error bars not inflated by 2x or more);
    the solver converged and no neighbour pair fails the consistency test (correct sampling).

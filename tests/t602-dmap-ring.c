@@ -4,7 +4,7 @@
    4 sqrt(eps), automatic bandwidth, alpha = 1, 8 eigenvectors, automatic choice), and with the
    kNN kernel (-dmap_cutoff 0, 64 neighbours) for the extension checks.
    Checks:
-   1. The chosen coordinate is psi_1 and |Spearman(psi_1, theta)| >= 0.99 (the issue's
+   1. The chosen coordinate is psi_1 and |Spearman(psi_1, theta)| >= 0.99 (the required
       criterion). The slow direction is the arc; the radial and stiff coordinates have standard
       deviations 0.1, small against the arc length of about 2.5 covered by the samples, so the
       first non-trivial eigenfunction is a monotone function of theta (cos(pi s / L) of the arc

@@ -2,7 +2,7 @@
 # Bad input to `umbra dmap` and to -cv dmap ends the run on every rank with one clear message
 # naming the cause, exit code 2, no hang and no dmap.h5 / dmap.csv left behind. Each data case
 # runs at 1 and 3 ranks under a hang guard; option-value cases run once without mpiexec.
-# The list: fewer points than neighbours; eps zero, negative, or so small that the graph
+# The cases: fewer points than neighbours; eps zero, negative, or so small that the graph
 # falls apart into components (the count is in the message: kNN kernel and cut-off kernel);
 # more eigenvectors than points; a dmap.h5 whose input dimension does not match the model (for
 # -cv dmap, and samples.h5 vs the model for umbra dmap). Also: no samples.h5, -cv dmap without a

@@ -29,6 +29,14 @@ PetscErrorCode UmbCommandRun(UmbApp *app)
     PetscCall(UmbLog(app->comm, "run: stage lift"));
     PetscCall(UmbCommandLift(app));
   }
+  { /* closure: 1-D CVs */
+    PetscInt d;
+    PetscCall(UmbCVGetDimension(app->cv, &d));
+    if (d == 1) {
+      PetscCall(UmbLog(app->comm, "run: stage closure"));
+      PetscCall(UmbCommandClosure(app));
+    } else PetscCall(UmbLog(app->comm, "run: no closure stage (closures need a 1-D CV)"));
+  }
   PetscCall(UmbLog(app->comm, "run: done; results in %s", app->outdir));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

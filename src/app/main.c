@@ -11,11 +11,12 @@ static const char help[] = "umbra: umbrella sampling, free energies, conditional
                            "  export   windows for pymbar, Grossfield WHAM or gmx wham -> export/\n"
                            "  train    data-parallel conditional GAN on samples.h5 -> gan.h5, train.csv\n"
                            "  lift     configurations at given CV values from gan.h5 -> lift.h5\n"
+                           "  closure  closures from physics and the GAN, consistency checks -> closures.csv, consistency.csv\n"
                            "  dmap     diffusion map of samples.h5: a learned CV (-cv dmap) -> dmap.h5, dmap.csv\n"
                            "  info F   what an umbra HDF5 file holds\n"
                            "  version  print the version\n";
 
-static const char *const commands[] = {"run", "sample", "exact", "fes", "export", "train", "lift", "dmap", "info", "version", "help"};
+static const char *const commands[] = {"run", "sample", "exact", "fes", "export", "train", "lift", "closure", "dmap", "info", "version", "help"};
 
 /* PETSc aborts errors raised in a function named main: dispatch from here instead */
 static PetscErrorCode RunCommand(const char *command, const char *file)
@@ -24,7 +25,7 @@ static PetscErrorCode RunCommand(const char *command, const char *file)
 
   PetscFunctionBegin;
   for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) known = (PetscBool)(known || !strcmp(command, commands[i]));
-  PetscCheck(known, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "unknown command '%s'; commands are run, sample, exact, fes, export, train, lift, dmap, info, version (umbra help lists them)", command);
+  PetscCheck(known, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "unknown command '%s'; commands are run, sample, exact, fes, export, train, lift, closure, dmap, info, version (umbra help lists them)", command);
   PetscCall(UmbSetCommand(command));
   if (!strcmp(command, "help")) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%s", help));
   else if (!strcmp(command, "version")) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "umbra %s\n", UmbVersion()));
@@ -43,6 +44,7 @@ static PetscErrorCode RunCommand(const char *command, const char *file)
       else if (!strcmp(command, "export")) PetscCall(UmbCommandExport(&app));
       else if (!strcmp(command, "train")) PetscCall(UmbCommandTrain(&app, NULL));
       else if (!strcmp(command, "lift")) PetscCall(UmbCommandLift(&app));
+      else if (!strcmp(command, "closure")) PetscCall(UmbCommandClosure(&app));
       else if (!strcmp(command, "dmap")) PetscCall(UmbCommandDmap(&app));
       else if (!strcmp(command, "run")) PetscCall(UmbCommandRun(&app));
     }

@@ -37,6 +37,8 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
   PetscCall(UmbDmapCreate(comm, &app->dmap));
   PetscCall(UmbDmapSetModel(app->dmap, app->model));
   PetscCall(UmbDmapSetFromOptions(app->dmap));
+  PetscCall(UmbClosureCreate(app->cv, app->gan, &app->closure));
+  PetscCall(UmbClosureSetFromOptions(app->closure));
   PetscCall(UmbModelGetType(app->model, &type));
   PetscCall(UmbRunDirSetUp(comm, type, app->outdir, sizeof(app->outdir)));
   PetscCall(PetscOptionsHasHelp(NULL, &help));
@@ -47,6 +49,7 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
 PetscErrorCode UmbAppDestroy(UmbApp *app)
 {
   PetscFunctionBegin;
+  PetscCall(UmbClosureDestroy(&app->closure));
   PetscCall(UmbDmapDestroy(&app->dmap));
   PetscCall(UmbGanDestroy(&app->gan));
   PetscCall(UmbExportDestroy(&app->exporter));

@@ -54,5 +54,11 @@ PetscErrorCode UmbLogRegisterAll(void)
   PetscCall(PetscLogEventRegister("UmbDmapScore", UMB_CLASSID, &UMB_EVENT.dmap_score));
   PetscCall(PetscLogEventRegister("UmbDmapWrite", UMB_CLASSID, &UMB_EVENT.dmap_write));
   PetscCall(PetscLogEventRegister("UmbDmapExt", UMB_CLASSID, &UMB_EVENT.dmap_ext));
+  /* closures */
+  PetscCall(PetscLogEventRegister("UmbCloRead", UMB_CLASSID, &UMB_EVENT.clo_read));
+  PetscCall(PetscLogEventRegister("UmbCloPhysics", UMB_CLASSID, &UMB_EVENT.clo_phys));
+  PetscCall(PetscLogEventRegister("UmbCloGenerator", UMB_CLASSID, &UMB_EVENT.clo_gan));
+  PetscCall(PetscLogEventRegister("UmbCloTest", UMB_CLASSID, &UMB_EVENT.clo_test));
+  PetscCall(PetscLogEventRegister("UmbCloSDE", UMB_CLASSID, &UMB_EVENT.clo_sde));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

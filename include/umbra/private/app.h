@@ -16,6 +16,7 @@ typedef struct {
   UmbExport  exporter;
   UmbGan     gan;
   UmbDmap    dmap;
+  UmbClosure closure;
   char       outdir[PETSC_MAX_PATH_LEN];
 } UmbApp;
 
@@ -33,6 +34,7 @@ PETSC_INTERN PetscErrorCode UmbCommandTrain(UmbApp *, PetscBool *);
 PETSC_INTERN PetscErrorCode UmbCommandLift(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandDmap(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandDmapStage(UmbApp *); /* umbra run with -cv dmap: explore + map first */
+PETSC_INTERN PetscErrorCode UmbCommandClosure(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandInfo(MPI_Comm, const char[]);
 
 #endif

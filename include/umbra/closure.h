@@ -1,0 +1,42 @@
+/* Closures and micro-macro consistency: conditional averages E[A(x) | xi(x) = z] on a grid of z
+   from the physics samples (MBAR weights of the unbiased state, binned in z, batch-means errors)
+   and from the generator's lifted samples, exact values where the model has them, and the
+   consistency checks between the two pictures (conditional distributions, free energy from the
+   integrated mean force, a reduced SDE driven by the closures). 1-D CVs. Reads <dir>/samples.h5,
+   <dir>/fes.h5 and <dir>/gan.h5; writes <dir>/closures.csv and <dir>/consistency.csv.
+   docs/closures.md gives the formulas. */
+#ifndef UMBRA_CLOSURE_H
+#define UMBRA_CLOSURE_H
+
+#include <umbra/gan.h>
+#include <umbra/exact.h>
+
+typedef struct _p_UmbClosure *UmbClosure;
+
+/* Collective on the CV's communicator. The generator object (may be NULL: no GAN route) is
+   loaded from <dir>/gan.h5 in SetUp unless it already holds networks. */
+PETSC_EXTERN PetscErrorCode UmbClosureCreate(UmbCV, UmbGan, UmbClosure *);
+/* Reads -closure_* (and -seed) and checks their values */
+PETSC_EXTERN PetscErrorCode UmbClosureSetFromOptions(UmbClosure);
+PETSC_EXTERN PetscErrorCode UmbClosureSetDirectory(UmbClosure, const char[]);
+/* Collective: reads samples.h5 (the windows this rank owns), fes.h5 and gan.h5 */
+PETSC_EXTERN PetscErrorCode UmbClosureSetUp(UmbClosure);
+/* Collective: physics, generator and exact closures, then the consistency checks */
+PETSC_EXTERN PetscErrorCode UmbClosureCompute(UmbClosure);
+/* closures.csv and consistency.csv */
+PETSC_EXTERN PetscErrorCode UmbClosureWrite(UmbClosure);
+/* The console summary in plain words */
+PETSC_EXTERN PetscErrorCode UmbClosureView(UmbClosure, PetscViewer);
+PETSC_EXTERN PetscErrorCode UmbClosureDestroy(UmbClosure *);
+
+/* Results (identical on every rank after Compute). Observable names in closures.csv order;
+   values are ng x nobs row-major (grid point slowest); NaN where a route has no value. */
+PETSC_EXTERN PetscErrorCode UmbClosureGetGrid(UmbClosure, PetscInt *, const PetscReal **);
+PETSC_EXTERN PetscErrorCode UmbClosureGetObservables(UmbClosure, PetscInt *, const char *const **);
+PETSC_EXTERN PetscErrorCode UmbClosureGetValues(UmbClosure, const PetscReal **phys, const PetscReal **phys_err, const PetscReal **gan, const PetscReal **gan_err, const PetscReal **exact);
+/* Consistency checks: count, names, values, tolerances, verdicts */
+PETSC_EXTERN PetscErrorCode UmbClosureGetChecks(UmbClosure, PetscInt *, const char *const **, const PetscReal **, const PetscReal **, const PetscBool **);
+/* Mean first-passage times A -> B and B -> A: reduced SDE (with standard errors) and exact */
+PETSC_EXTERN PetscErrorCode UmbClosureGetMFPT(UmbClosure, PetscReal sde[2], PetscReal sde_err[2], PetscReal exact[2]);
+
+#endif

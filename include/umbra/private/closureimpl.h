@@ -1,0 +1,95 @@
+/* Private layout of UmbClosure and the functions its source files share. */
+#ifndef UMBRA_CLOSUREIMPL_H
+#define UMBRA_CLOSUREIMPL_H
+
+#include <umbra/closure.h>
+#include <umbra/io.h>
+#include <umbra/rng.h>
+
+/* Latent-noise indices of lifted samples used here start at this offset (umbra lift uses 0..) */
+#define UMB_CLOSURE_LIFT_BASE ((PetscInt64)1 << 40)
+
+typedef enum {
+  UMB_OBS_MEAN = 0, /* E[x_i | z]  */
+  UMB_OBS_VAR,      /* Var[x_i | z] */
+  UMB_OBS_MFORCE,   /* F'(z) */
+  UMB_OBS_DRIFT,    /* b(z) */
+  UMB_OBS_DIFF      /* sigma^2(z) */
+} UmbObsKind;
+
+#define UMB_CLOSURE_MAX_CHECKS 256
+
+struct _p_UmbClosure {
+  MPI_Comm    comm;
+  PetscMPIInt rank, size;
+  UmbCV       cv;
+  UmbModel    model;
+  UmbGan      gan;
+  UmbExact    exact;
+  PetscBool   has_exact, const_grad, coord;
+  PetscInt    n, d, cvidx, nfine, *fine; /* fine coordinates: all but the CV's for coordinate CVs */
+  PetscReal   beta;
+  const PetscReal *mob;
+  char        dir[PETSC_MAX_PATH_LEN];
+
+  /* options */
+  PetscReal  grid[3];
+  PetscBool  grid_set, use_gan;
+  char       obs_option[1024];
+  PetscInt   lift_n, batches, nperm, test_n, ntest;
+  PetscReal  alpha, test_z[16], bandwidth;
+  PetscBool  test_z_set;
+  PetscReal  sde_dt, sde_time, sde_burn, mfpt_rtol, wells[2];
+  PetscInt   sde_walkers;
+  PetscBool  wells_set;
+  PetscInt64 seed;
+
+  /* every observable (all are computed; 'sel' marks those written to closures.csv) */
+  PetscInt    nobs;
+  char      **names;
+  UmbObsKind *kind;
+  PetscInt   *coordof; /* coordinate of mean/var observables */
+  PetscBool  *sel;
+  PetscInt    imforce, idrift, idiff;
+
+  /* grid and results, ng x nobs */
+  PetscInt   ng;
+  PetscReal  h, bw, *z; /* spacing, half-width of the local regression window */
+  PetscReal *phys, *phys_err, *gval, *gerr, *exval;
+  PetscInt64 *counts; /* physics samples per grid bin (all ranks) */
+  PetscReal  zmin_data, zmax_data;
+
+  /* physics data of this rank: windows klo..khi */
+  PetscInt    K, klo, khi;
+  PetscInt64 *offset, *walkers, *frames, nloc;
+  PetscReal  *iact, *x, *zs, *lw; /* nloc x n states, nloc x d CV values, log weights */
+  /* F_MBAR from fes.h5 interpolated to the grid (kT), and its error */
+  PetscReal *Fm, *dFm;
+
+  /* checks */
+  PetscInt  nchecks;
+  char     *cname[UMB_CLOSURE_MAX_CHECKS];
+  PetscReal cvalue[UMB_CLOSURE_MAX_CHECKS], ctol[UMB_CLOSURE_MAX_CHECKS];
+  PetscBool cpass[UMB_CLOSURE_MAX_CHECKS];
+  char     *cwhat[UMB_CLOSURE_MAX_CHECKS]; /* plain words for the summary */
+  /* summaries */
+  PetscReal mfpt_sde[2], mfpt_err[2], mfpt_exact[2], zA, zB;
+  PetscReal ks_worst, ks_tol_worst, F_rms, F_sdev;
+  PetscBool setup, computed;
+};
+
+/* Per-state raw observable values (m x nobs): x_i for mean and var, the mean-force, drift and
+   diffusion integrands; works on lifted and physics states alike */
+PETSC_INTERN PetscErrorCode UmbClosureObsRaw(UmbClosure, PetscInt m, const PetscReal x[], PetscReal raw[]);
+PETSC_INTERN PetscErrorCode UmbClosurePhysics(UmbClosure);
+PETSC_INTERN PetscErrorCode UmbClosureGenerator(UmbClosure);
+PETSC_INTERN PetscErrorCode UmbClosureExactValues(UmbClosure);
+PETSC_INTERN PetscErrorCode UmbClosureCheckDistributions(UmbClosure);
+PETSC_INTERN PetscErrorCode UmbClosureCheckFreeEnergy(UmbClosure);
+PETSC_INTERN PetscErrorCode UmbClosureCheckSDE(UmbClosure);
+PETSC_INTERN PetscErrorCode UmbClosureCheckRestriction(UmbClosure);
+PETSC_INTERN PetscErrorCode UmbClosureAddCheck(UmbClosure, const char name[], PetscReal value, PetscReal tol, const char what[]);
+/* RMS and max-|z| comparison of two profiles d_j with standard errors s_j, rows <name>_rms and <name>_max_z */
+PETSC_INTERN PetscErrorCode UmbClosureCompareProfiles(UmbClosure, const char name[], PetscInt m, const PetscReal d[], const PetscReal s[], const char what[]);
+
+#endif

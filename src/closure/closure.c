@@ -1,0 +1,499 @@
+/* UmbClosure: life cycle, options, reading the inputs, the per-state observables, results. */
+#include <umbra/private/closureimpl.h>
+#include <umbra/private/fesimpl.h>
+#include <umbra/private/ganimpl.h>
+#include <umbra/sampler.h>
+#include <gsl/gsl_cdf.h>
+
+PetscErrorCode UmbClosureCreate(UmbCV cv, UmbGan gan, UmbClosure *cp)
+{
+  UmbClosure c;
+  PetscBool  coord;
+  PetscInt   idx[2] = {-1, -1};
+
+  PetscFunctionBegin;
+  PetscCall(PetscNew(&c));
+  c->cv  = cv;
+  c->gan = gan;
+  PetscCall(UmbCVGetModel(cv, &c->model));
+  PetscCall(UmbModelGetComm(c->model, &c->comm));
+  PetscCallMPI(MPI_Comm_rank(c->comm, &c->rank));
+  PetscCallMPI(MPI_Comm_size(c->comm, &c->size));
+  PetscCall(UmbModelGetDimension(c->model, &c->n));
+  PetscCall(UmbCVGetDimension(cv, &c->d));
+  PetscCall(UmbModelGetBeta(c->model, &c->beta));
+  PetscCall(UmbModelGetMobility(c->model, &c->mob));
+  PetscCall(UmbCVGetCoordinates(cv, &coord, idx));
+  c->coord = coord;
+  c->cvidx = coord ? idx[0] : -1;
+  {
+    UmbCVType type;
+    PetscCall(UmbCVGetType(cv, &type));
+    /* CVs whose gradient does not depend on x: the Hessian terms vanish */
+    c->const_grad = (PetscBool)(coord || !strcmp(type, UMBCVLINEAR));
+  }
+  PetscCall(PetscMalloc1(c->n, &c->fine));
+  for (PetscInt i = 0; i < c->n; i++)
+    if (!(coord && (i == idx[0] || (c->d > 1 && i == idx[1])))) c->fine[c->nfine++] = i;
+  /* observables: mean_y<j>, var_y<j> per fine coordinate, mean_force, drift, diffusion */
+  c->nobs = 2 * c->nfine + 3;
+  PetscCall(PetscCalloc4(c->nobs, &c->names, c->nobs, &c->kind, c->nobs, &c->coordof, c->nobs, &c->sel));
+  for (PetscInt j = 0; j < c->nfine; j++) {
+    char buf[64];
+    snprintf(buf, sizeof(buf), "mean_y%" PetscInt_FMT, j + 1);
+    PetscCall(PetscStrallocpy(buf, &c->names[2 * j]));
+    snprintf(buf, sizeof(buf), "var_y%" PetscInt_FMT, j + 1);
+    PetscCall(PetscStrallocpy(buf, &c->names[2 * j + 1]));
+    c->kind[2 * j]        = UMB_OBS_MEAN;
+    c->kind[2 * j + 1]    = UMB_OBS_VAR;
+    c->coordof[2 * j]     = c->fine[j];
+    c->coordof[2 * j + 1] = c->fine[j];
+  }
+  c->imforce = 2 * c->nfine;
+  c->idrift  = c->imforce + 1;
+  c->idiff   = c->imforce + 2;
+  PetscCall(PetscStrallocpy("mean_force", &c->names[c->imforce]));
+  PetscCall(PetscStrallocpy("drift", &c->names[c->idrift]));
+  PetscCall(PetscStrallocpy("diffusion", &c->names[c->idiff]));
+  c->kind[c->imforce] = UMB_OBS_MFORCE;
+  c->kind[c->idrift]  = UMB_OBS_DRIFT;
+  c->kind[c->idiff]   = UMB_OBS_DIFF;
+  for (PetscInt k = 0; k < c->nobs; k++) c->sel[k] = PETSC_TRUE;
+  /* defaults */
+  c->grid[0] = c->grid[1] = 0;
+  c->grid[2]     = 31;
+  c->use_gan     = PETSC_TRUE;
+  c->lift_n      = 10000;
+  c->batches     = 10;
+  c->alpha       = 0.01;
+  c->nperm       = 1000;
+  c->test_n      = 2000;
+  c->ntest       = 5;
+  c->sde_dt      = 2e-4;
+  c->sde_time    = 200;
+  c->sde_burn    = 0.05;
+  c->sde_walkers = 128;
+  c->mfpt_rtol   = 0.15;
+  c->seed        = 42;
+  *cp            = c;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbClosureSetFromOptions(UmbClosure c)
+{
+  PetscInt  nmax = 3, nt = 16;
+  PetscBool set;
+  char      obs[1024] = "all";
+
+  PetscFunctionBegin;
+  PetscOptionsBegin(c->comm, NULL, "Closures and micro-macro consistency (umbra closure)", NULL);
+  PetscCall(PetscOptionsRealArray("-closure_grid", "grid lo,hi,n of CV values (default: the window centres, 31 points)", NULL, c->grid, &nmax, &c->grid_set));
+  if (c->grid_set) {
+    PetscCheck(nmax == 3, c->comm, PETSC_ERR_USER_INPUT, "-closure_grid takes lo,hi,n (3 values), got %" PetscInt_FMT, nmax);
+    PetscCheck(c->grid[1] > c->grid[0], c->comm, PETSC_ERR_USER_INPUT, "-closure_grid: hi = %.6g must exceed lo = %.6g", (double)c->grid[1], (double)c->grid[0]);
+    PetscCheck(c->grid[2] >= 5 && c->grid[2] == PetscFloorReal(c->grid[2]) && c->grid[2] <= 100000, c->comm, PETSC_ERR_USER_INPUT, "-closure_grid: n = %.6g must be an integer >= 5", (double)c->grid[2]);
+  }
+  PetscCall(PetscOptionsReal("-closure_bandwidth", "half-width of the local quadratic regression window in z (default: the grid spacing)", NULL, c->bandwidth, &c->bandwidth, NULL));
+  PetscCheck(c->bandwidth >= 0, c->comm, PETSC_ERR_USER_INPUT, "-closure_bandwidth must be positive");
+  PetscCall(PetscOptionsString("-closure_observables", "comma-separated observables for closures.csv (all: every one)", NULL, obs, obs, sizeof(obs), NULL));
+  PetscCall(PetscOptionsBool("-closure_gan", "compute the generator route (needs gan.h5) and the checks that use it", NULL, c->use_gan, &c->use_gan, NULL));
+  PetscCall(PetscOptionsInt("-closure_lift_n", "lifted states per grid point", NULL, c->lift_n, &c->lift_n, NULL));
+  PetscCall(PetscOptionsInt("-closure_batches", "batches per walker series for the batch-means errors", NULL, c->batches, &c->batches, NULL));
+  PetscCall(PetscOptionsReal("-closure_alpha", "false-alarm probability of each family of checks", NULL, c->alpha, &c->alpha, NULL));
+  PetscCall(PetscOptionsInt("-closure_permutations", "permutations for the two-sample threshold", NULL, c->nperm, &c->nperm, NULL));
+  PetscCall(PetscOptionsInt("-closure_test_n", "at most this many physics samples per test point", NULL, c->test_n, &c->test_n, NULL));
+  PetscCall(PetscOptionsRealArray("-closure_test_z", "CV values of the distribution tests (default 5 spread over the grid)", NULL, c->test_z, &nt, &c->test_z_set));
+  if (c->test_z_set) c->ntest = nt;
+  PetscCall(PetscOptionsReal("-closure_sde_dt", "time step of the reduced SDE", NULL, c->sde_dt, &c->sde_dt, NULL));
+  PetscCall(PetscOptionsReal("-closure_sde_time", "simulated time per walker of the reduced SDE", NULL, c->sde_time, &c->sde_time, NULL));
+  PetscCall(PetscOptionsInt("-closure_sde_walkers", "independent walkers of the reduced SDE", NULL, c->sde_walkers, &c->sde_walkers, NULL));
+  PetscCall(PetscOptionsReal("-closure_mfpt_rtol", "relative tolerance of the mean first-passage times", NULL, c->mfpt_rtol, &c->mfpt_rtol, NULL));
+  nmax = 2;
+  PetscCall(PetscOptionsRealArray("-closure_wells", "states A,B of the first-passage times (default: the free-energy minima left and right of the grid centre)", NULL, c->wells, &nmax, &c->wells_set));
+  if (c->wells_set) PetscCheck(nmax == 2 && c->wells[0] < c->wells[1], c->comm, PETSC_ERR_USER_INPUT, "-closure_wells takes A,B with A < B");
+  PetscCall(UmbOptionsInt64(PetscOptionsObject, "-seed", "seed of the random streams", c->seed, &c->seed, &set));
+  PetscOptionsEnd();
+  PetscCheck(c->lift_n >= 10, c->comm, PETSC_ERR_USER_INPUT, "-closure_lift_n must be >= 10, got %" PetscInt_FMT, c->lift_n);
+  PetscCheck(c->batches >= 2, c->comm, PETSC_ERR_USER_INPUT, "-closure_batches must be >= 2, got %" PetscInt_FMT, c->batches);
+  PetscCheck(c->alpha > 0 && c->alpha < 0.5, c->comm, PETSC_ERR_USER_INPUT, "-closure_alpha must be in (0, 0.5), got %.6g", (double)c->alpha);
+  PetscCheck(c->nperm >= 99, c->comm, PETSC_ERR_USER_INPUT, "-closure_permutations must be >= 99, got %" PetscInt_FMT, c->nperm);
+  PetscCheck(c->test_n >= 20, c->comm, PETSC_ERR_USER_INPUT, "-closure_test_n must be >= 20");
+  PetscCheck(c->ntest >= 1, c->comm, PETSC_ERR_USER_INPUT, "-closure_test_z needs at least one value");
+  PetscCheck(c->sde_dt > 0 && c->sde_time > 0 && c->sde_walkers >= 2, c->comm, PETSC_ERR_USER_INPUT, "-closure_sde_dt and -closure_sde_time must be positive, -closure_sde_walkers >= 2");
+  PetscCheck(c->mfpt_rtol > 0, c->comm, PETSC_ERR_USER_INPUT, "-closure_mfpt_rtol must be positive");
+  /* observables */
+  PetscCall(PetscStrncpy(c->obs_option, obs, sizeof(c->obs_option)));
+  if (strcmp(obs, "all")) {
+    char *save = NULL, *tok, valid[1024] = "";
+    for (PetscInt k = 0; k < c->nobs; k++) {
+      c->sel[k] = PETSC_FALSE;
+      PetscCall(PetscStrlcat(valid, k ? ", " : "", sizeof(valid)));
+      PetscCall(PetscStrlcat(valid, c->names[k], sizeof(valid)));
+    }
+    for (tok = strtok_r(obs, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+      PetscBool found = PETSC_FALSE;
+      for (PetscInt k = 0; k < c->nobs; k++)
+        if (!strcmp(tok, c->names[k])) c->sel[k] = found = PETSC_TRUE;
+      PetscCheck(found, c->comm, PETSC_ERR_USER_INPUT, "-closure_observables: unknown observable '%s'; this model and CV have: %s (or all)", tok, valid);
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbClosureSetDirectory(UmbClosure c, const char dir[])
+{
+  PetscFunctionBegin;
+  PetscCall(PetscStrncpy(c->dir, dir, sizeof(c->dir)));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* fes.h5: the log normalisers of the local rows and the profile, interpolated to the grid */
+static PetscErrorCode ReadFes(UmbClosure c, PetscInt64 row0, PetscInt64 N)
+{
+  char       path[PETSC_MAX_PATH_LEN];
+  PetscBool  exists;
+  UmbH5      h5;
+  int        r;
+  hsize_t    dims[3];
+  PetscInt   nb;
+  PetscReal *pz, *pF, *pdF;
+
+  PetscFunctionBegin;
+  PetscCall(UmbPathJoin(c->dir, "fes.h5", path, sizeof(path)));
+  PetscCall(PetscTestFile(path, 'r', &exists));
+  PetscCheck(exists, c->comm, PETSC_ERR_USER_INPUT, "%s not found: the closures need the MBAR weights; run `umbra fes` first (with the same -out)", path);
+  PetscCall(UmbH5Open(c->comm, path, "fes", &h5));
+  PetscCall(UmbH5GetShape(h5, "/samples/log_normaliser", &r, dims));
+  PetscCheck(r == 1 && (PetscInt64)dims[0] == N, c->comm, PETSC_ERR_USER_INPUT, "%s holds %llu log normalisers but samples.h5 has %" PetscInt64_FMT " samples: rerun `umbra fes` after `umbra sample`", path, (unsigned long long)dims[0], N);
+  PetscCall(PetscMalloc1(c->nloc + 1, &c->lw));
+  PetscCall(UmbH5ReadRows(h5, "/samples/log_normaliser", H5T_NATIVE_DOUBLE, (hsize_t)row0, (hsize_t)c->nloc, c->lw));
+  PetscCall(UmbH5GetShape(h5, "/profile/F", &r, dims));
+  nb = (PetscInt)dims[0];
+  PetscCall(PetscMalloc3(nb * c->d, &pz, nb, &pF, nb, &pdF));
+  PetscCall(UmbH5ReadSmall(h5, "/profile/z", H5T_NATIVE_DOUBLE, nb * c->d, pz));
+  PetscCall(UmbH5ReadSmall(h5, "/profile/F", H5T_NATIVE_DOUBLE, nb, pF));
+  PetscCall(UmbH5ReadSmall(h5, "/profile/dF", H5T_NATIVE_DOUBLE, nb, pdF));
+  PetscCall(UmbH5Close(&h5, PETSC_FALSE));
+  /* linear interpolation between neighbouring bins with samples (bin centres increase) */
+  PetscCall(PetscMalloc2(c->ng, &c->Fm, c->ng, &c->dFm));
+  for (PetscInt g = 0; g < c->ng; g++) {
+    PetscReal zg = c->z[g];
+    c->Fm[g] = c->dFm[g] = NAN;
+    for (PetscInt b = 0; b + 1 < nb; b++) {
+      if (zg < pz[b] || zg > pz[b + 1]) continue;
+      if (PetscIsInfOrNanReal(pF[b]) || PetscIsInfOrNanReal(pF[b + 1])) break;
+      PetscReal t = (zg - pz[b]) / (pz[b + 1] - pz[b]);
+      c->Fm[g]    = (1 - t) * pF[b] + t * pF[b + 1];
+      c->dFm[g]   = (1 - t) * pdF[b] + t * pdF[b + 1];
+      break;
+    }
+  }
+  PetscCall(PetscFree3(pz, pF, pdF));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbClosureSetUp(UmbClosure c)
+{
+  UmbWindowData w;
+  UmbH5         h5;
+  int           r;
+  hsize_t       dims[3];
+  PetscInt64    row0, N;
+  char          why[256];
+
+  PetscFunctionBegin;
+  if (c->setup) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCheck(c->d == 1, c->comm, PETSC_ERR_USER_INPUT, "umbra closure supports 1-D CVs only (this CV has %" PetscInt_FMT " components)", c->d);
+  PetscCall(PetscLogEventBegin(UMB_EVENT.clo_read, 0, 0, 0, 0));
+  /* samples.h5: the window table, the CV values and then the states of this rank's windows */
+  PetscCall(UmbWindowDataRead(c->comm, c->dir, &w));
+  PetscCheck(w.d == c->d, c->comm, PETSC_ERR_USER_INPUT, "%s has a %" PetscInt_FMT "-D CV but the current CV is %" PetscInt_FMT "-D: use the options of the sampling run", w.path, w.d, c->d);
+  c->K    = w.K;
+  c->klo  = w.klo;
+  c->khi  = w.khi;
+  c->nloc = w.nloc;
+  N       = w.offset[w.K];
+  row0    = w.offset[w.klo];
+  PetscCall(PetscMalloc4(c->K + 1, &c->offset, c->K, &c->walkers, c->K, &c->frames, c->K, &c->iact));
+  for (PetscInt k = 0; k <= c->K; k++) c->offset[k] = w.offset[k];
+  for (PetscInt k = 0; k < c->K; k++) {
+    c->walkers[k] = w.walkers[k];
+    c->frames[k]  = w.frames[k];
+    c->iact[k]    = w.iact[k];
+  }
+  PetscCall(PetscMalloc2(c->nloc * c->n + 1, &c->x, c->nloc * c->d + 1, &c->zs));
+  PetscCall(PetscArraycpy(c->zs, w.z, c->nloc * c->d));
+  if (!c->grid_set) {
+    c->grid[0] = PETSC_MAX_REAL;
+    c->grid[1] = PETSC_MIN_REAL;
+    for (PetscInt k = 0; k < c->K; k++) {
+      c->grid[0] = PetscMin(c->grid[0], w.center[k]);
+      c->grid[1] = PetscMax(c->grid[1], w.center[k]);
+    }
+    if (c->grid[1] <= c->grid[0]) c->grid[1] = c->grid[0] + 1; /* one window */
+  }
+  PetscCall(UmbWindowDataFree(&w));
+  PetscCall(UmbH5Open(c->comm, w.path, "samples", &h5));
+  PetscCall(UmbH5GetShape(h5, "/samples/x", &r, dims));
+  PetscCheck(r == 2 && (PetscInt)dims[1] == c->n && (PetscInt64)dims[0] == N, c->comm, PETSC_ERR_USER_INPUT, "%s: /samples/x is not %" PetscInt64_FMT " x %" PetscInt_FMT ": the samples come from another model (use the options of the sampling run)", w.path, N, c->n);
+  PetscCall(UmbH5ReadRows(h5, "/samples/x", H5T_NATIVE_DOUBLE, (hsize_t)row0, (hsize_t)c->nloc, c->x));
+  PetscCall(UmbH5Close(&h5, PETSC_FALSE));
+
+  /* the grid */
+  c->ng = (PetscInt)c->grid[2];
+  c->h  = (c->grid[1] - c->grid[0]) / (c->ng - 1);
+  c->bw = c->bandwidth > 0 ? c->bandwidth : c->h;
+  PetscCall(PetscMalloc1(c->ng, &c->z));
+  for (PetscInt g = 0; g < c->ng; g++) c->z[g] = c->grid[0] + g * c->h;
+  {
+    PetscReal lo = PETSC_MAX_REAL, hi = PETSC_MIN_REAL, ext[2];
+    for (PetscInt64 i = 0; i < c->nloc; i++) {
+      lo = PetscMin(lo, c->zs[i]);
+      hi = PetscMax(hi, c->zs[i]);
+    }
+    ext[0] = -lo;
+    ext[1] = hi;
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, ext, 2, MPIU_REAL, MPIU_MAX, c->comm));
+    c->zmin_data = -ext[0];
+    c->zmax_data = ext[1];
+    if (c->grid[0] < c->zmin_data || c->grid[1] > c->zmax_data)
+      PetscCall(UmbLogWarning(c->comm, "closure: -closure_grid [%g, %g] reaches outside the sampled range [%g, %g]: grid points without samples get no physics estimate", (double)c->grid[0], (double)c->grid[1], (double)c->zmin_data, (double)c->zmax_data));
+    PetscCheck(c->grid[1] + 0.5 * c->h >= c->zmin_data && c->grid[0] - 0.5 * c->h <= c->zmax_data, c->comm, PETSC_ERR_USER_INPUT, "-closure_grid [%.6g, %.6g] holds no sampled CV value: the samples span [%.6g, %.6g]", (double)c->grid[0], (double)c->grid[1], (double)c->zmin_data, (double)c->zmax_data);
+  }
+  PetscCall(ReadFes(c, row0, N));
+
+  /* the generator */
+  if (c->use_gan && c->gan) {
+    PetscInt ngen;
+    PetscCall(UmbGanGetGenerated(c->gan, &ngen));
+    if (!ngen) {
+      c->use_gan = PETSC_FALSE;
+      PetscCall(UmbLog(c->comm, "closure: the CV is every coordinate of the model: no generator route"));
+    } else if (!c->gan->have_networks || !c->gan->xmean) {
+      char      path[PETSC_MAX_PATH_LEN];
+      PetscBool exists;
+      PetscCall(UmbPathJoin(c->dir, "gan.h5", path, sizeof(path)));
+      PetscCall(PetscTestFile(path, 'r', &exists));
+      PetscCheck(exists, c->comm, PETSC_ERR_USER_INPUT, "%s not found: the generator route needs a trained GAN; run `umbra train` first (or -closure_gan false for the physics route only)", path);
+      PetscCall(UmbGanLoad(c->gan, path));
+    }
+    if (c->use_gan) {
+      PetscReal zr[2];
+      PetscCall(UmbMLPSetTraining(c->gan->Gl, PETSC_FALSE));
+      PetscCall(UmbGanGetRange(c->gan, zr));
+      if (c->grid[0] < zr[0] || c->grid[1] > zr[1]) PetscCall(UmbLogWarning(c->comm, "closure: -closure_grid [%g, %g] reaches outside the generator's trained range [%g, %g]: it extrapolates there", (double)c->grid[0], (double)c->grid[1], (double)zr[0], (double)zr[1]));
+    }
+  } else c->use_gan = PETSC_FALSE;
+
+  /* the exact reference */
+  PetscCall(UmbExactAvailable(c->cv, &c->has_exact, why, sizeof(why)));
+  if (c->has_exact) {
+    PetscReal range[2] = {c->grid[0], c->grid[1]};
+    PetscInt  npts[2]  = {c->ng, c->ng};
+    PetscCall(UmbExactCreate(c->cv, &c->exact));
+    PetscCall(UmbExactSetGrid(c->exact, range, npts));
+    PetscCall(UmbExactSetUp(c->exact));
+  }
+  PetscCall(PetscLogEventEnd(UMB_EVENT.clo_read, 0, 0, 0, 0));
+  c->setup = PETSC_TRUE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbClosureObsRaw(UmbClosure c, PetscInt m, const PetscReal x[], PetscReal raw[])
+{
+  const PetscInt n = c->n, nobs = c->nobs;
+  PetscReal     *z, *J, *g, *xp = NULL, *zp = NULL, *Jp = NULL;
+  const PetscReal binv = 1 / c->beta, eps = 1e-4;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc3(m, &z, m * n, &J, m * n, &g));
+  PetscCall(UmbCVEvaluate(c->cv, m, x, z, J));
+  PetscCall(UmbModelEnergyGradient(c->model, m, x, NULL, g));
+  if (!c->const_grad) PetscCall(PetscMalloc3((2 * n + 2) * n, &xp, 2 * n + 2, &zp, (2 * n + 2) * n, &Jp));
+  for (PetscInt r = 0; r < m; r++) {
+    const PetscReal *xr = x + r * n, *Jr = J + r * n, *gr = g + r * n;
+    PetscReal        g2 = 0, gU = 0, MgU = 0, Mg2 = 0, lap = 0, Mlap = 0, gHg = 0;
+    for (PetscInt j = 0; j < n; j++) {
+      g2 += Jr[j] * Jr[j];
+      gU += Jr[j] * gr[j];
+      MgU += c->mob[j] * Jr[j] * gr[j];
+      Mg2 += c->mob[j] * Jr[j] * Jr[j];
+    }
+    if (!c->const_grad) { /* Hessian terms by central differences of the CV gradient */
+      const PetscReal gn = PetscSqrtReal(g2);
+      for (PetscInt p = 0; p < 2 * n + 2; p++) PetscCall(PetscArraycpy(xp + p * n, xr, n));
+      for (PetscInt j = 0; j < n; j++) {
+        xp[(2 * j) * n + j] += eps;
+        xp[(2 * j + 1) * n + j] -= eps;
+        xp[(2 * n) * n + j] += eps * Jr[j] / gn;
+        xp[(2 * n + 1) * n + j] -= eps * Jr[j] / gn;
+      }
+      PetscCall(UmbCVEvaluate(c->cv, 2 * n + 2, xp, zp, Jp));
+      for (PetscInt j = 0; j < n; j++) {
+        PetscReal Hjj = (Jp[(2 * j) * n + j] - Jp[(2 * j + 1) * n + j]) / (2 * eps);
+        lap += Hjj;
+        Mlap += c->mob[j] * Hjj;
+        gHg += Jr[j] * gn * (Jp[(2 * n) * n + j] - Jp[(2 * n + 1) * n + j]) / (2 * eps);
+      }
+    }
+    for (PetscInt k = 0; k < nobs; k++) {
+      PetscReal v = 0;
+      switch (c->kind[k]) {
+      case UMB_OBS_MEAN:
+      case UMB_OBS_VAR:
+        v = xr[c->coordof[k]];
+        break;
+      case UMB_OBS_MFORCE: /* grad U . grad xi / |grad xi|^2 - (1/beta) div(grad xi / |grad xi|^2) */
+        v = gU / g2 - binv * (lap / g2 - 2 * gHg / (g2 * g2));
+        break;
+      case UMB_OBS_DRIFT:
+        v = -MgU + binv * Mlap;
+        break;
+      case UMB_OBS_DIFF:
+        v = Mg2;
+        break;
+      }
+      raw[r * nobs + k] = v;
+    }
+  }
+  if (!c->const_grad) PetscCall(PetscFree3(xp, zp, Jp));
+  PetscCall(PetscFree3(z, J, g));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbClosureAddCheck(UmbClosure c, const char name[], PetscReal value, PetscReal tol, const char what[])
+{
+  PetscFunctionBegin;
+  PetscCheck(c->nchecks < UMB_CLOSURE_MAX_CHECKS, c->comm, PETSC_ERR_USER_INPUT, "too many consistency checks (at most %d): fewer -closure_test_z values", UMB_CLOSURE_MAX_CHECKS);
+  PetscCall(PetscStrallocpy(name, &c->cname[c->nchecks]));
+  PetscCall(PetscStrallocpy(what, &c->cwhat[c->nchecks]));
+  c->cvalue[c->nchecks] = value;
+  c->ctol[c->nchecks]   = tol;
+  c->cpass[c->nchecks]  = (PetscBool)(PetscIsNormalReal(value) || value == 0 ? value <= tol : PETSC_FALSE);
+  c->nchecks++;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Differences d_j with independent standard errors s_j (zero mean under agreement):
+   RMS (kT) against sqrt(mean s^2 * chi2_{1-alpha}(m) / m), and max_j |d_j| / s_j against the
+   two-sided Bonferroni normal quantile z_{1 - alpha / (2m)} */
+PetscErrorCode UmbClosureCompareProfiles(UmbClosure c, const char name[], PetscInt m, const PetscReal d[], const PetscReal s[], const char what[])
+{
+  PetscReal ms = 0, md = 0, mz = 0;
+  char      nm[128], w[256];
+
+  PetscFunctionBegin;
+  for (PetscInt j = 0; j < m; j++) {
+    md += d[j] * d[j] / m;
+    ms += s[j] * s[j] / m;
+    mz = PetscMax(mz, PetscAbsReal(d[j]) / s[j]);
+  }
+  if (m < 1) md = ms = mz = NAN;
+  snprintf(nm, sizeof(nm), "%s_rms", name);
+  snprintf(w, sizeof(w), "%s: RMS difference in kT", what);
+  PetscCall(UmbClosureAddCheck(c, nm, PetscSqrtReal(md), m < 1 ? NAN : PetscSqrtReal(ms * gsl_cdf_chisq_Pinv(1 - c->alpha, (double)m) / m), w));
+  snprintf(nm, sizeof(nm), "%s_max_z", name);
+  snprintf(w, sizeof(w), "%s: largest difference in standard errors", what);
+  PetscCall(UmbClosureAddCheck(c, nm, mz, m < 1 ? NAN : gsl_cdf_ugaussian_Qinv(c->alpha / (2 * m)), w));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbClosureCompute(UmbClosure c)
+{
+  PetscFunctionBegin;
+  PetscCheck(c->setup, c->comm, PETSC_ERR_ORDER, "call UmbClosureSetUp() first");
+  PetscCall(PetscLogStagePush(UMB_STAGE.closure));
+  PetscCall(UmbClosurePhysics(c));
+  PetscCall(UmbClosureExactValues(c));
+  if (c->use_gan) {
+    PetscCall(UmbClosureGenerator(c));
+    if (!c->coord) PetscCall(UmbClosureCheckRestriction(c));
+    PetscCall(UmbClosureCheckDistributions(c));
+    PetscCall(UmbClosureCheckFreeEnergy(c));
+    PetscCall(UmbClosureCheckSDE(c));
+  } else {
+    const PetscInt N = c->ng * c->nobs;
+    PetscCall(PetscMalloc2(N, &c->gval, N, &c->gerr));
+    for (PetscInt i = 0; i < N; i++) c->gval[i] = c->gerr[i] = NAN;
+    PetscCall(UmbLog(c->comm, "closure: no generator route: physics closures only, no consistency checks"));
+  }
+  PetscCall(PetscLogStagePop());
+  c->computed = PETSC_TRUE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbClosureDestroy(UmbClosure *cp)
+{
+  UmbClosure c = *cp;
+
+  PetscFunctionBegin;
+  if (!c) PetscFunctionReturn(PETSC_SUCCESS);
+  for (PetscInt k = 0; k < c->nobs; k++) PetscCall(PetscFree(c->names[k]));
+  PetscCall(PetscFree4(c->names, c->kind, c->coordof, c->sel));
+  PetscCall(PetscFree(c->fine));
+  PetscCall(PetscFree4(c->offset, c->walkers, c->frames, c->iact));
+  PetscCall(PetscFree2(c->x, c->zs));
+  PetscCall(PetscFree(c->lw));
+  PetscCall(PetscFree(c->z));
+  PetscCall(PetscFree2(c->Fm, c->dFm));
+  PetscCall(PetscFree4(c->phys, c->phys_err, c->exval, c->counts));
+  PetscCall(PetscFree2(c->gval, c->gerr));
+  for (PetscInt i = 0; i < c->nchecks; i++) {
+    PetscCall(PetscFree(c->cname[i]));
+    PetscCall(PetscFree(c->cwhat[i]));
+  }
+  PetscCall(UmbExactDestroy(&c->exact));
+  PetscCall(PetscFree(c));
+  *cp = NULL;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbClosureGetGrid(UmbClosure c, PetscInt *ng, const PetscReal **z)
+{
+  PetscFunctionBegin;
+  if (ng) *ng = c->ng;
+  if (z) *z = c->z;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbClosureGetObservables(UmbClosure c, PetscInt *nobs, const char *const **names)
+{
+  PetscFunctionBegin;
+  if (nobs) *nobs = c->nobs;
+  if (names) *names = (const char *const *)c->names;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbClosureGetValues(UmbClosure c, const PetscReal **phys, const PetscReal **phys_err, const PetscReal **gan, const PetscReal **gan_err, const PetscReal **exact)
+{
+  PetscFunctionBegin;
+  PetscCheck(c->computed, c->comm, PETSC_ERR_ORDER, "call UmbClosureCompute() first");
+  if (phys) *phys = c->phys;
+  if (phys_err) *phys_err = c->phys_err;
+  if (gan) *gan = c->gval;
+  if (gan_err) *gan_err = c->gerr;
+  if (exact) *exact = c->has_exact ? c->exval : NULL;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbClosureGetChecks(UmbClosure c, PetscInt *n, const char *const **names, const PetscReal **value, const PetscReal **tol, const PetscBool **pass)
+{
+  PetscFunctionBegin;
+  if (n) *n = c->nchecks;
+  if (names) *names = (const char *const *)c->cname;
+  if (value) *value = c->cvalue;
+  if (tol) *tol = c->ctol;
+  if (pass) *pass = c->cpass;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbClosureGetMFPT(UmbClosure c, PetscReal sde[2], PetscReal sde_err[2], PetscReal exact[2])
+{
+  PetscFunctionBegin;
+  for (int i = 0; i < 2; i++) {
+    if (sde) sde[i] = c->mfpt_sde[i];
+    if (sde_err) sde_err[i] = c->mfpt_err[i];
+    if (exact) exact[i] = c->mfpt_exact[i];
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -1,0 +1,83 @@
+/* closures.csv, consistency.csv and the console summary. */
+#include <umbra/private/closureimpl.h>
+
+PetscErrorCode UmbClosureWrite(UmbClosure c)
+{
+  char   path[PETSC_MAX_PATH_LEN];
+  UmbCsv csv;
+
+  PetscFunctionBegin;
+  PetscCheck(c->computed, c->comm, PETSC_ERR_ORDER, "call UmbClosureCompute() first");
+  PetscCall(PetscLogEventBegin(UMB_EVENT.csv_write, 0, 0, 0, 0));
+  PetscCall(UmbPathJoin(c->dir, "closures.csv", path, sizeof(path)));
+  PetscCall(UmbCsvCreate(c->comm, path, c->has_exact ? "z,observable,physics,physics_err,gan,gan_err,exact" : "z,observable,physics,physics_err,gan,gan_err", &csv));
+  for (PetscInt g = 0; g < c->ng; g++)
+    for (PetscInt k = 0; k < c->nobs; k++) {
+      const PetscInt i = g * c->nobs + k;
+      if (!c->sel[k]) continue;
+      if (c->has_exact) PetscCall(UmbCsvRow(csv, "%.10g,%s,%.10g,%.6g,%.10g,%.6g,%.10g", (double)c->z[g], c->names[k], (double)c->phys[i], (double)c->phys_err[i], (double)c->gval[i], (double)c->gerr[i], (double)c->exval[i]));
+      else PetscCall(UmbCsvRow(csv, "%.10g,%s,%.10g,%.6g,%.10g,%.6g", (double)c->z[g], c->names[k], (double)c->phys[i], (double)c->phys_err[i], (double)c->gval[i], (double)c->gerr[i]));
+    }
+  PetscCall(UmbCsvClose(&csv, PETSC_TRUE));
+  PetscCall(UmbPathJoin(c->dir, "consistency.csv", path, sizeof(path)));
+  PetscCall(UmbCsvCreate(c->comm, path, "check,value,tolerance,pass", &csv));
+  for (PetscInt i = 0; i < c->nchecks; i++) PetscCall(UmbCsvRow(csv, "%s,%.6g,%.6g,%s", c->cname[i], (double)c->cvalue[i], (double)c->ctol[i], c->cpass[i] ? "true" : "false"));
+  PetscCall(UmbCsvClose(&csv, PETSC_TRUE));
+  PetscCall(PetscLogEventEnd(UMB_EVENT.csv_write, 0, 0, 0, 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Largest |a - b| / sqrt(ea^2 + eb^2) of observable k over the grid (eb may be NULL: exact) */
+static PetscReal MaxZ(UmbClosure c, PetscInt k, const PetscReal a[], const PetscReal ea[], const PetscReal b[], const PetscReal eb[], PetscInt *cnt)
+{
+  PetscReal mz = 0;
+  *cnt         = 0;
+  for (PetscInt g = 0; g < c->ng; g++) {
+    const PetscInt  i = g * c->nobs + k;
+    const PetscReal s = PetscSqrtReal(PetscSqr(ea[i]) + (eb ? PetscSqr(eb[i]) : 0));
+    if (PetscIsInfOrNanReal(a[i]) || PetscIsInfOrNanReal(b[i])) continue;
+    (*cnt)++;
+    if (PetscAbsReal(a[i] - b[i]) <= 1e-12 * (PetscAbsReal(a[i]) + PetscAbsReal(b[i]))) continue; /* equal up to round-off (constant observables) */
+    mz = PetscMax(mz, PetscAbsReal(a[i] - b[i]) / s);
+  }
+  return mz;
+}
+
+PetscErrorCode UmbClosureView(UmbClosure c, PetscViewer v)
+{
+  PetscInt npass = 0;
+
+  PetscFunctionBegin;
+  PetscCheck(c->computed, c->comm, PETSC_ERR_ORDER, "call UmbClosureCompute() first");
+  PetscCall(UmbViewerPrintf(v, "closures on %" PetscInt_FMT " points z in [%g, %g] (bins of width %g; samples span [%g, %g])\n", c->ng, (double)c->grid[0], (double)c->grid[1], (double)c->h, (double)c->zmin_data, (double)c->zmax_data));
+  PetscCall(UmbViewerPrintf(v, "  observable     gan vs physics    physics vs exact    gan vs exact   (largest difference over the grid, in combined standard errors)\n"));
+  for (PetscInt k = 0; k < c->nobs; k++) {
+    PetscInt  n1, n2, n3;
+    PetscReal z1 = MaxZ(c, k, c->gval, c->gerr, c->phys, c->phys_err, &n1);
+    PetscReal z2 = c->has_exact ? MaxZ(c, k, c->phys, c->phys_err, c->exval, NULL, &n2) : 0;
+    PetscReal z3 = c->has_exact ? MaxZ(c, k, c->gval, c->gerr, c->exval, NULL, &n3) : 0;
+    if (!c->sel[k]) continue;
+    if (!c->has_exact) n2 = n3 = 0;
+    {
+      char b1[32] = "-", b2[32] = "-", b3[32] = "-";
+      if (n1) snprintf(b1, sizeof(b1), "%.2f", (double)z1);
+      if (n2) snprintf(b2, sizeof(b2), "%.2f", (double)z2);
+      if (n3) snprintf(b3, sizeof(b3), "%.2f", (double)z3);
+      PetscCall(UmbViewerPrintf(v, "  %-13s  %8s          %8s            %8s\n", c->names[k], b1, b2, b3));
+    }
+  }
+  if (!c->use_gan) {
+    PetscCall(UmbViewerPrintf(v, "no generator route: no consistency checks\n"));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if (!PetscIsInfOrNanReal(c->mfpt_sde[0]))
+    PetscCall(UmbViewerPrintf(v, "reduced SDE mean first-passage times: %.4g -> %.4g: %.4g +- %.2g (exact %.4g);  %.4g -> %.4g: %.4g +- %.2g (exact %.4g)\n", (double)c->zA, (double)c->zB, (double)c->mfpt_sde[0], (double)c->mfpt_err[0], (double)c->mfpt_exact[0], (double)c->zB, (double)c->zA, (double)c->mfpt_sde[1], (double)c->mfpt_err[1], (double)c->mfpt_exact[1]));
+  for (PetscInt i = 0; i < c->nchecks; i++) npass += c->cpass[i] ? 1 : 0;
+  PetscCall(UmbViewerPrintf(v, "consistency: %" PetscInt_FMT " of %" PetscInt_FMT " checks pass (false-alarm probability %g per family of checks)\n", npass, c->nchecks, (double)c->alpha));
+  for (PetscInt i = 0; i < c->nchecks; i++) {
+    if (c->cpass[i]) PetscCall(UmbViewerPrintf(v, "  pass  %s = %.4g, within the tolerance %.4g (%s)\n", c->cname[i], (double)c->cvalue[i], (double)c->ctol[i], c->cwhat[i]));
+    else PetscCall(UmbViewerPrintf(v, "  FAIL  %s = %.4g exceeds the tolerance %.4g by %.0f%% (%s)\n", c->cname[i], (double)c->cvalue[i], (double)c->ctol[i], (double)(100 * (c->cvalue[i] / c->ctol[i] - 1)), c->cwhat[i]));
+  }
+  PetscCall(UmbViewerPrintf(v, "verdict: %s\n", npass == c->nchecks ? "the micro (samples) and macro (free energy, closures, reduced dynamics) pictures agree" : "the generator's picture disagrees with the physics in the checks marked FAIL"));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
