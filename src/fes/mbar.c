@@ -511,6 +511,23 @@ static PetscErrorCode SymEig(PetscInt K, PetscReal A[], PetscReal w[])
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* out = V diag(s) Mid diag(s) V^T (K x K; V, Mid column-major, out row-major), X scratch */
+static void Congruence(PetscInt K, const PetscReal V[], const PetscReal s[], const PetscReal Mid[], PetscReal X[], PetscReal out[])
+{
+  for (PetscInt j = 0; j < K; j++)
+    for (PetscInt i = 0; i < K; i++) {
+      PetscReal t = 0;
+      for (PetscInt q = 0; q < K; q++) t += V[i + q * K] * s[q] * Mid[q + j * K];
+      X[i + j * K] = t * s[j];
+    }
+  for (PetscInt j = 0; j < K; j++)
+    for (PetscInt i = 0; i < K; i++) {
+      PetscReal t = 0;
+      for (PetscInt q = 0; q < K; q++) t += X[i + q * K] * V[j + q * K];
+      out[i * K + j] = t;
+    }
+}
+
 /* pymbar 3.1 _computeAsymptoticCovarianceMatrix, method 'svd-ew' (its default), and pinv with
    rcond 1e-10 as numpy.linalg.pinv. A = W^T W (K x K), N (K). Outputs Theta (K x K) and, if T is
    not NULL, T = V S^+ (pinv(M) - I) S^+ V^T with M = I - S V^T N V S, so that the covariance of
@@ -544,34 +561,12 @@ PetscErrorCode UmbFesCovariance(PetscInt K, const PetscReal A[], const PetscReal
     for (PetscInt j = 0; j < K; j++)
       for (PetscInt i = 0; i < K; i++) Mp[i + j * K] += M[i + q * K] * M[j + q * K] / lam[q];
   }
-  /* Theta = V S Mp S V^T: X = V S Mp S, then X V^T */
-  for (PetscInt j = 0; j < K; j++)
-    for (PetscInt i = 0; i < K; i++) {
-      PetscReal t = 0;
-      for (PetscInt q = 0; q < K; q++) t += V[i + q * K] * s2[q] * Mp[q + j * K];
-      X[i + j * K] = t * s2[j];
-    }
-  for (PetscInt j = 0; j < K; j++)
-    for (PetscInt i = 0; i < K; i++) {
-      PetscReal t = 0;
-      for (PetscInt q = 0; q < K; q++) t += X[i + q * K] * V[j + q * K];
-      Theta[i * K + j] = t;
-    }
+  /* Theta = V S Mp S V^T */
+  Congruence(K, V, s2, Mp, X, Theta);
   if (T) {
     for (PetscInt q = 0; q < K; q++) s2[q] = s2[q] > 1e-10 * smax ? 1 / s2[q] : 0; /* S^+ */
     for (PetscInt q = 0; q < K; q++) Mp[q + q * K] -= 1;
-    for (PetscInt j = 0; j < K; j++)
-      for (PetscInt i = 0; i < K; i++) {
-        PetscReal t = 0;
-        for (PetscInt q = 0; q < K; q++) t += V[i + q * K] * s2[q] * Mp[q + j * K];
-        X[i + j * K] = t * s2[j];
-      }
-    for (PetscInt j = 0; j < K; j++)
-      for (PetscInt i = 0; i < K; i++) {
-        PetscReal t = 0;
-        for (PetscInt q = 0; q < K; q++) t += X[i + q * K] * V[j + q * K];
-        T[i * K + j] = t;
-      }
+    Congruence(K, V, s2, Mp, X, T);
   }
   PetscCall(PetscFree6(V, s2, M, lam, Mp, X));
   PetscFunctionReturn(PETSC_SUCCESS);
