@@ -13,40 +13,12 @@
    rank count), and every rank applies the same Adam step. A hash of the parameters is compared
    across ranks every -gan_drift_interval steps. Checkpoints hold the parameters, Adam's state,
    the step and the epoch's running sums; everything else is recomputed from counters. */
-#include <umbra/private/ganimpl.h>
+#include <umbra/private/gantrain.h>
 #include <umbra/private/nnimpl.h>
 #include <cblas.h> /* openblas_set_num_threads */
 #include <signal.h>
-#include <errno.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-/* train.csv columns (also the rows of the checkpoint's history) */
-#define NCOL 12
 static const char csv_header[] = "epoch,step,loss_d,loss_g,wdist,penalty,consistency,swd,swd_floor,restriction,samples_per_s,time";
-/* running sums of an epoch: critic loss, wdist, penalty, critic steps, generator loss, consistency, generator steps, seconds */
-#define NACC 8
-
-typedef struct {
-  /* rows: payload [x_std (ng) | zf (dz) | z (d) | global row index] */
-  PetscInt   W, ox, oz, or, oid;
-  PetscInt64 N, row0, nloc, T, V, tloc, vloc, *Toff;
-  PetscReal *train, *valid;
-  /* batches */
-  PetscInt64 S, epoch_loaded, *perm;
-  PetscInt   B, qlo, qhi, bloc, nchunk, *chunk, U;
-  PetscMPIInt *qowner;
-  PetscReal  *ebuf;
-  /* reductions */
-  PetscInt   npG, npD, nsegG, nsegD, segG[2 * UMB_GAN_MAX_LAYERS + 8], segD[2 * UMB_GAN_MAX_LAYERS + 8];
-  PetscReal *vec, *red;
-  PetscInt64 *ids;
-  /* bookkeeping */
-  PetscReal  acc[NACC], *hist, floor, time0;
-  PetscInt   nhist, maxhist;
-  PetscInt   nproj;
-  PetscReal *proj, *vzf;
-} TrainData;
 
 static volatile sig_atomic_t stop_signal = 0;
 static void OnSignal(int sig) { stop_signal = sig; }
@@ -660,205 +632,6 @@ static PetscErrorCode SetUpProjections(UmbGan gan, TrainData *td)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Checkpoints --------------------------------------------------------------------------- */
-
-static PetscErrorCode CheckpointPaths(const char dir[], char ckdir[], char cur[], char prev[])
-{
-  PetscFunctionBegin;
-  PetscCall(UmbPathJoin(dir, "ckpt", ckdir, PETSC_MAX_PATH_LEN));
-  PetscCall(UmbPathJoin(ckdir, "train.h5", cur, PETSC_MAX_PATH_LEN));
-  PetscCall(UmbPathJoin(ckdir, "train.prev.h5", prev, PETSC_MAX_PATH_LEN));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static PetscErrorCode WriteNetState(UmbH5 h5, const char g[], UmbMLP net, UmbAdam adam)
-{
-  char       name[128];
-  PetscReal *theta, *m, *v;
-  PetscInt   np;
-  PetscInt64 t;
-  hsize_t    dims[1];
-
-  PetscFunctionBegin;
-  PetscCall(UmbMLPGetParameters(net, &theta, NULL));
-  PetscCall(UmbAdamGetState(adam, &np, &t, &m, &v));
-  dims[0] = (hsize_t)np;
-  snprintf(name, sizeof(name), "%s/theta", g);
-  PetscCall(UmbH5WriteSmall(h5, name, H5T_NATIVE_DOUBLE, 1, dims, theta));
-  snprintf(name, sizeof(name), "%s/adam_m", g);
-  PetscCall(UmbH5WriteSmall(h5, name, H5T_NATIVE_DOUBLE, 1, dims, m));
-  snprintf(name, sizeof(name), "%s/adam_v", g);
-  PetscCall(UmbH5WriteSmall(h5, name, H5T_NATIVE_DOUBLE, 1, dims, v));
-  PetscCall(UmbH5WriteAttrInt(h5, g, "adam_t", t));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static PetscErrorCode ReadNetState(UmbH5 h5, const char path[], const char g[], UmbMLP net, UmbAdam adam)
-{
-  char       name[128];
-  PetscReal *theta, *m, *v;
-  PetscInt   np;
-  PetscInt64 t;
-  int        r;
-  hsize_t    dims[3];
-
-  PetscFunctionBegin;
-  PetscCall(UmbMLPGetParameters(net, &theta, NULL));
-  PetscCall(UmbAdamGetState(adam, &np, NULL, &m, &v));
-  snprintf(name, sizeof(name), "%s/theta", g);
-  PetscCall(UmbH5GetShape(h5, name, &r, dims));
-  PetscCheck(r == 1 && dims[0] == (hsize_t)np, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: %s has %llu parameters, expected %" PetscInt_FMT, path, name, (unsigned long long)dims[0], np);
-  PetscCall(UmbH5ReadSmall(h5, name, H5T_NATIVE_DOUBLE, (size_t)np, theta));
-  snprintf(name, sizeof(name), "%s/adam_m", g);
-  PetscCall(UmbH5ReadSmall(h5, name, H5T_NATIVE_DOUBLE, (size_t)np, m));
-  snprintf(name, sizeof(name), "%s/adam_v", g);
-  PetscCall(UmbH5ReadSmall(h5, name, H5T_NATIVE_DOUBLE, (size_t)np, v));
-  PetscCall(UmbH5ReadAttrInt(h5, g, "adam_t", &t));
-  PetscCall(UmbAdamSetStep(adam, t));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* Collective: <dir>/ckpt/train.h5 (the previous one becomes train.prev.h5) */
-static PetscErrorCode WriteCheckpoint(UmbGan gan, TrainData *td, const char dir[], PetscInt64 step, PetscReal elapsed)
-{
-  char    ckdir[PETSC_MAX_PATH_LEN], cur[PETSC_MAX_PATH_LEN], prev[PETSC_MAX_PATH_LEN];
-  UmbH5   h5;
-  hsize_t dims[1];
-  int     err = 0;
-
-  PetscFunctionBegin;
-  PetscCall(PetscLogEventBegin(UMB_EVENT.gan_ckpt, 0, 0, 0, 0));
-  PetscCall(CheckpointPaths(dir, ckdir, cur, prev));
-  if (!gan->rank && mkdir(ckdir, 0777) && errno != EEXIST) err = errno;
-  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, gan->comm));
-  PetscCheck(!err, gan->comm, PETSC_ERR_FILE_WRITE, "cannot create directory %s: %s", ckdir, strerror(err));
-  PetscCall(UmbH5Create(gan->comm, cur, "gan-checkpoint", &h5));
-  PetscCall(UmbGanWriteAttributes(gan, h5, "/gan"));
-  PetscCall(UmbH5WriteAttrInt(h5, "/state", "step", step));
-  PetscCall(UmbH5WriteAttrInt(h5, "/state", "samples", td->N));
-  PetscCall(UmbH5WriteAttrInt(h5, "/state", "training_samples", td->T));
-  PetscCall(UmbH5WriteAttrInt(h5, "/state", "epochs_done", td->nhist));
-  PetscCall(UmbH5WriteAttrReals(h5, "/state", "elapsed", 1, &elapsed));
-  PetscCall(UmbH5WriteAttrReals(h5, "/state", "swd_floor", 1, &td->floor));
-  PetscCall(WriteNetState(h5, "/generator", gan->G, gan->adam_g));
-  if (gan->Gl != gan->G) {
-    PetscReal *avg;
-    dims[0] = (hsize_t)td->npG;
-    PetscCall(UmbMLPGetParameters(gan->Gl, &avg, NULL));
-    PetscCall(UmbH5WriteSmall(h5, "/generator/average", H5T_NATIVE_DOUBLE, 1, dims, avg));
-  }
-  PetscCall(WriteNetState(h5, "/critic", gan->D, gan->adam_d));
-  dims[0] = (hsize_t)gan->ng;
-  PetscCall(UmbH5WriteSmall(h5, "/standardization/x_mean", H5T_NATIVE_DOUBLE, 1, dims, gan->xmean));
-  PetscCall(UmbH5WriteSmall(h5, "/standardization/x_sd", H5T_NATIVE_DOUBLE, 1, dims, gan->xsd));
-  dims[0] = NACC;
-  PetscCall(UmbH5WriteSmall(h5, "/state/epoch_sums", H5T_NATIVE_DOUBLE, 1, dims, td->acc));
-  dims[0] = (hsize_t)PetscMax(1, td->nhist * NCOL);
-  PetscCall(UmbH5WriteSmall(h5, "/state/history", H5T_NATIVE_DOUBLE, 1, dims, td->hist));
-  if (!gan->rank) { /* keep the previous checkpoint until the new one is in place */
-    if (access(cur, F_OK) == 0 && rename(cur, prev)) err = errno;
-  }
-  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, gan->comm));
-  PetscCheck(!err, gan->comm, PETSC_ERR_FILE_WRITE, "cannot rename %s to %s: %s", cur, prev, strerror(err));
-  PetscCall(UmbH5Close(&h5, PETSC_TRUE));
-  PetscCall(PetscLogEventEnd(UMB_EVENT.gan_ckpt, 0, 0, 0, 0));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* Compares an attribute of the checkpoint with the current value: the options that define
-   the networks and the batches must not change across a restart */
-static PetscErrorCode CheckSame(UmbGan gan, UmbH5 h5, const char path[], const char attr[], const char option[], const char now[])
-{
-  char was[256];
-
-  PetscFunctionBegin;
-  PetscCall(UmbH5ReadAttrString(h5, "/gan", attr, was, sizeof(was)));
-  PetscCheck(!strcmp(was, now), gan->comm, PETSC_ERR_USER_INPUT, "cannot restart from %s: it was written with %s %s, this run has %s %s; restart with the options of the interrupted run", path, option, was, option, now);
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static PetscErrorCode CheckSameInt(UmbGan gan, UmbH5 h5, const char path[], const char obj[], const char attr[], const char option[], PetscInt64 now)
-{
-  PetscInt64 was;
-
-  PetscFunctionBegin;
-  PetscCall(UmbH5ReadAttrInt(h5, obj, attr, &was));
-  PetscCheck(was == now, gan->comm, PETSC_ERR_USER_INPUT, "cannot restart from %s: it was written with %s %lld, this run has %lld; restart with the options (and samples) of the interrupted run", path, option, (long long)was, (long long)now);
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* Collective: reads the checkpoint if there is one; *step is 0 otherwise */
-static PetscErrorCode ReadCheckpoint(UmbGan gan, TrainData *td, const char dir[], PetscInt64 *step, PetscReal *elapsed)
-{
-  char      ckdir[PETSC_MAX_PATH_LEN], cur[PETSC_MAX_PATH_LEN], prev[PETSC_MAX_PATH_LEN], layers[256] = "";
-  PetscBool has_cur, has_prev;
-  UmbH5     h5;
-  PetscReal *xm, *xs;
-  const char *path;
-  PetscInt64 ne;
-
-  PetscFunctionBegin;
-  *step    = 0;
-  *elapsed = 0;
-  PetscCall(CheckpointPaths(dir, ckdir, cur, prev));
-  PetscCall(PetscTestFile(cur, 'r', &has_cur));
-  PetscCall(PetscTestFile(prev, 'r', &has_prev));
-  if (!has_cur && !has_prev) {
-    PetscCall(UmbLogWarning(gan->comm, "-restart: no checkpoint %s; training from the start", cur));
-    PetscFunctionReturn(PETSC_SUCCESS);
-  }
-  if (!has_cur) PetscCall(UmbLogWarning(gan->comm, "-restart: %s is missing (interrupted while writing?); using %s", cur, prev));
-  path = has_cur ? cur : prev;
-  PetscCall(UmbH5Open(gan->comm, path, "gan-checkpoint", &h5));
-  for (PetscInt l = 0; l < gan->nhidden; l++) {
-    size_t k = strlen(layers);
-    snprintf(layers + k, sizeof(layers) - k, "%s%d", l ? "," : "", (int)gan->hidden[l]);
-  }
-  PetscCall(CheckSame(gan, h5, path, "layers", "-gan_layers", layers));
-  PetscCall(CheckSame(gan, h5, path, "activation", "-gan_activation", UmbActivations[gan->act]));
-  PetscCall(CheckSame(gan, h5, path, "loss", "-gan_loss", UmbGanLosses[gan->loss]));
-  PetscCall(CheckSameInt(gan, h5, path, "/gan", "latent", "-gan_latent", gan->latent));
-  PetscCall(CheckSameInt(gan, h5, path, "/gan", "fourier", "-gan_fourier", gan->fourier));
-  PetscCall(CheckSameInt(gan, h5, path, "/gan", "batch", "-gan_batch", gan->batch));
-  PetscCall(CheckSameInt(gan, h5, path, "/gan", "critic_steps", "-gan_critic_steps", gan->critic_steps));
-  PetscCall(CheckSameInt(gan, h5, path, "/gan", "seed", "-seed", gan->seed));
-  PetscCall(CheckSameInt(gan, h5, path, "/gan", "n", "model dimension n", gan->n));
-  PetscCall(CheckSameInt(gan, h5, path, "/state", "samples", "samples in samples.h5", td->N));
-  PetscCall(CheckSameInt(gan, h5, path, "/state", "training_samples", "training samples (-gan_validation)", td->T));
-  PetscCall(UmbH5ReadAttrInt(h5, "/state", "step", step));
-  PetscCall(UmbH5ReadAttrInt(h5, "/state", "epochs_done", &ne));
-  PetscCall(UmbH5ReadAttrReals(h5, "/state", "elapsed", 1, elapsed));
-  PetscCall(UmbH5ReadAttrReals(h5, "/state", "swd_floor", 1, &td->floor));
-  PetscCall(ReadNetState(h5, path, "/generator", gan->G, gan->adam_g));
-  {
-    PetscBool has;
-    PetscCall(UmbH5HasObject(h5, "/generator/average", &has));
-    PetscCheck(has == (PetscBool)(gan->Gl != gan->G), gan->comm, PETSC_ERR_USER_INPUT, "cannot restart from %s: it was written %s -gan_ema, this run has -gan_ema %.6g", path, has ? "with" : "without", (double)gan->ema);
-    if (has) {
-      PetscReal *avg;
-      PetscCall(UmbMLPGetParameters(gan->Gl, &avg, NULL));
-      PetscCall(UmbH5ReadSmall(h5, "/generator/average", H5T_NATIVE_DOUBLE, (size_t)td->npG, avg));
-    }
-  }
-  PetscCall(ReadNetState(h5, path, "/critic", gan->D, gan->adam_d));
-  PetscCall(PetscMalloc2(gan->ng, &xm, gan->ng, &xs));
-  PetscCall(UmbH5ReadSmall(h5, "/standardization/x_mean", H5T_NATIVE_DOUBLE, (size_t)gan->ng, xm));
-  PetscCall(UmbH5ReadSmall(h5, "/standardization/x_sd", H5T_NATIVE_DOUBLE, (size_t)gan->ng, xs));
-  for (PetscInt j = 0; j < gan->ng; j++) PetscCheck(xm[j] == gan->xmean[j] && xs[j] == gan->xsd[j], gan->comm, PETSC_ERR_USER_INPUT, "cannot restart from %s: samples.h5 changed since the checkpoint was written", path);
-  PetscCall(PetscFree2(xm, xs));
-  PetscCall(UmbH5ReadSmall(h5, "/state/epoch_sums", H5T_NATIVE_DOUBLE, NACC, td->acc));
-  if (ne > td->maxhist) {
-    PetscCall(PetscFree(td->hist));
-    td->maxhist = (PetscInt)ne;
-    PetscCall(PetscMalloc1(td->maxhist * NCOL + 1, &td->hist));
-  }
-  PetscCall(UmbH5ReadSmall(h5, "/state/history", H5T_NATIVE_DOUBLE, (size_t)PetscMax(1, ne * NCOL), td->hist));
-  td->nhist = (PetscInt)ne;
-  PetscCall(UmbH5Close(&h5, PETSC_FALSE));
-  PetscCall(UmbLog(gan->comm, "train: restarting from %s at generator step %lld (epoch %lld)", path, (long long)*step, (long long)(ne + 1)));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 static PetscErrorCode WriteCsv(UmbGan gan, TrainData *td, const char dir[])
 {
   char   path[PETSC_MAX_PATH_LEN];
@@ -868,7 +641,7 @@ static PetscErrorCode WriteCsv(UmbGan gan, TrainData *td, const char dir[])
   PetscCall(UmbPathJoin(dir, "train.csv", path, sizeof(path)));
   PetscCall(UmbCsvCreate(gan->comm, path, csv_header, &csv));
   for (PetscInt k = 0; k < td->nhist; k++) {
-    const PetscReal *h = td->hist + k * NCOL;
+    const PetscReal *h = td->hist + k * UMB_GAN_NCOL;
     PetscCall(UmbCsvRow(csv, "%lld,%lld,%.10g,%.10g,%.10g,%.10g,%.10g,%.6g,%.6g,%.6g,%.4g,%.4g", (long long)h[0], (long long)h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11]));
   }
   PetscCall(UmbCsvClose(&csv, PETSC_TRUE));
@@ -924,8 +697,8 @@ PetscErrorCode UmbGanTrain(UmbGan gan, const char dir[], PetscBool *finished)
   PetscCall(SetUpProjections(gan, &td));
   total       = td.S * gan->epochs;
   td.maxhist  = (PetscInt)gan->epochs;
-  PetscCall(PetscMalloc1(td.maxhist * NCOL + 1, &td.hist));
-  if (gan->restart) PetscCall(ReadCheckpoint(gan, &td, dir, &step, &elapsed));
+  PetscCall(PetscMalloc1(td.maxhist * UMB_GAN_NCOL + 1, &td.hist));
+  if (gan->restart) PetscCall(UmbGanReadCheckpoint(gan, &td, dir, &step, &elapsed));
   if (td.nhist > gan->epochs) td.nhist = (PetscInt)gan->epochs;
   PetscCall(UmbLog(gan->comm, "train: %lld samples (%lld for training, %lld held out), %lld generator steps per epoch (%" PetscInt_FMT " x %" PetscInt_FMT " samples per step), %lld steps in all", (long long)td.N, (long long)td.T, (long long)td.V, (long long)td.S, gan->critic_steps, gan->batch, (long long)total));
   {
@@ -964,7 +737,7 @@ PetscErrorCode UmbGanTrain(UmbGan gan, const char dir[], PetscBool *finished)
     PetscCall(UmbProgressUpdate(progress, (double)step));
     if (step % gan->drift_interval == 0 || step == total) PetscCall(DriftCheck(gan, step, &stop));
     if (step % td.S == 0) { /* end of an epoch: throughput of its steps, then the held-out measure */
-      PetscReal *h = td.hist + td.nhist * NCOL, swd, restr;
+      PetscReal *h = td.hist + td.nhist * UMB_GAN_NCOL, swd, restr;
       PetscCall(PetscTime(&tnow));
       td.acc[7] += tnow - tlast;
       elapsed += tnow - tlast;
@@ -991,13 +764,13 @@ PetscErrorCode UmbGanTrain(UmbGan gan, const char dir[], PetscBool *finished)
         PetscCall(UmbLog(gan->comm, "train: epoch %lld/%" PetscInt_FMT ": loss_d %.4g loss_g %.4g%s penalty %.3g  swd %.4g (floor %.3g)%s  %.3g samples/s", (long long)(e + 1), gan->epochs, h[2], h[3], wd, h[5], h[7], h[8], rs, h[10]));
       }
       PetscCall(WriteCsv(gan, &td, dir));
-      PetscCall(PetscArrayzero(td.acc, NACC));
+      PetscCall(PetscArrayzero(td.acc, UMB_GAN_NACC));
     }
     if (step < total && (stop || (gan->ckpt_interval > 0 && step % gan->ckpt_interval == 0) || step == gan->stop_step)) {
       PetscCall(PetscTime(&tnow));
       td.acc[7] += tnow - tlast; /* seconds of this epoch so far: its throughput survives a restart */
       elapsed += tnow - tlast;
-      PetscCall(WriteCheckpoint(gan, &td, dir, step, elapsed));
+      PetscCall(UmbGanWriteCheckpoint(gan, &td, dir, step, elapsed));
       PetscCall(PetscTime(&tlast));
       if (stop) PetscCall(UmbLog(gan->comm, "train: signal received: checkpointed after generator step %lld; continue with -restart", (long long)step));
       else if (step == gan->stop_step) {
