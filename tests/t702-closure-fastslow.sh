@@ -5,11 +5,11 @@
 #    frames), closures on 31 points of [-1.5, 1.5]. Every physics closure (mean_y<i>, var_y<i>,
 #    mean_force, drift, diffusion) agrees with the exact value within z * its batch-means
 #    standard error, z = the two-sided Bonferroni quantile for alpha = 0.01 over all rows
-#    (about 4.2 for ~340 rows): a correct estimator fails with probability <= 1%, whatever the
-#    budget, because the tolerance scales with the error bars. Catches a wrong MBAR weighting,
-#    a wrong mean-force or drift formula, binning bias (the plain bin average was off by up to
-#    8 standard errors at the grid ends before the local quadratic fit), and errors that ignore
-#    the correlation of the samples.
+#    (about 4.2 for ~340 rows, tests/closure-vs-exact.py): a correct estimator fails with
+#    probability <= 1%, whatever the budget, because the tolerance scales with the error bars.
+#    Catches a wrong MBAR weighting, a wrong mean-force or drift formula, binning bias (the plain
+#    bin average was off by up to 8 standard errors at the grid ends before the local quadratic
+#    fit), and errors that ignore the correlation of the samples.
 # 2. A generator trained with a learning rate of 1e-7 for one epoch (the untrained network):
 #    the conditional-distribution, free-energy and reduced-SDE checks must all report false.
 #    Catches checks whose tolerances are so loose that they cannot fail.
@@ -24,28 +24,7 @@ run() { timeout 600 $MPIEXEC -n 2 $MPIEXEC_FLAGS "$UMBRA" "$@" -options_file in.
 run sample >sample.log 2>&1 || { echo "sample failed"; cat sample.log; exit 1; }
 run fes >fes.log 2>&1 || { echo "fes failed"; cat fes.log; exit 1; }
 run closure -closure_gan false >phys.log 2>&1 || { echo "closure (physics) failed"; cat phys.log; exit 1; }
-python3 - data/closures.csv <<'PY' || fail=1
-import csv, sys
-from statistics import NormalDist
-rows = list(csv.DictReader(open(sys.argv[1]).readlines()[1:]))
-ok = [r for r in rows if r["physics"] != "nan" and r["exact"] != "nan"]
-zq = NormalDist().inv_cdf(1 - 0.01 / (2 * len(ok)))
-bad, worst = 0, 0
-for r in ok:
-    p, e, x = float(r["physics"]), float(r["physics_err"]), float(r["exact"])
-    if abs(p - x) <= 1e-12 * (abs(p) + abs(x)):
-        continue
-    z = abs(p - x) / e
-    worst = max(worst, z)
-    if z > zq:
-        bad += 1
-        print(f"  {r['observable']} at z = {r['z']}: physics {p:.5g} +- {e:.2g}, exact {x:.5g} ({z:.1f} standard errors)")
-print(f"# {len(ok)} physics closures vs exact: worst {worst:.2f} standard errors, tolerance {zq:.2f}")
-need = {"mean_y1", "var_y4", "mean_force", "drift", "diffusion"}
-if not need <= {r["observable"] for r in ok}:
-    print("observables missing from closures.csv"); sys.exit(1)
-sys.exit(1 if bad else 0)
-PY
+python3 "$SRCDIR/tests/closure-vs-exact.py" data/closures.csv mean_y1 var_y4 mean_force drift diffusion || fail=1
 # the broken generator
 timeout 600 $MPIEXEC -n 2 $MPIEXEC_FLAGS "$UMBRA" train -options_file in.opts -out data -gan_epochs 1 -gan_lr 1e-7 -gan_layers 32,32 -gan_validation 0 </dev/null >train.log 2>&1 ||
   { echo "training failed"; cat train.log; exit 1; }
