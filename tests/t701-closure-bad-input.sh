@@ -26,6 +26,8 @@ cases=(
   "2|-closure_lift_n must be >= 10, got 0|closure -out nogan -closure_lift_n 0"
   "2|-closure_alpha must be in \(0, 0.5\), got 0.7|closure -out nogan -closure_alpha 0.7"
   "2|-closure_wells takes A,B with A < B|closure -out nogan -closure_wells 1,-1"
+  "2|-closure_direct_walkers must be >= 0, -closure_direct_time and -closure_direct_dt positive|closure -out nogan -closure_direct_walkers -1"
+  "2|-closure_direct_walkers must be >= 0, -closure_direct_time and -closure_direct_dt positive|closure -out nogan -closure_direct_dt 0"
   "2|umbra closure supports 1-D CVs only|closure -out nogan -model mullerbrown -cv coord -cv_index 0,1"
 )
 for np in 1 3; do

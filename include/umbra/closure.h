@@ -16,6 +16,8 @@ typedef struct _p_UmbClosure *UmbClosure;
 /* Collective on the CV's communicator. The generator object (may be NULL: no GAN route) is
    loaded from <dir>/gan.h5 in SetUp unless it already holds networks. */
 PETSC_EXTERN PetscErrorCode UmbClosureCreate(UmbCV, UmbGan, UmbClosure *);
+/* Default time step of the direct runs of the full model (before SetFromOptions; umbra uses -us_dt) */
+PETSC_EXTERN PetscErrorCode UmbClosureSetDirectTimeStep(UmbClosure, PetscReal);
 /* Reads -closure_* (and -seed) and checks their values */
 PETSC_EXTERN PetscErrorCode UmbClosureSetFromOptions(UmbClosure);
 PETSC_EXTERN PetscErrorCode UmbClosureSetDirectory(UmbClosure, const char[]);

@@ -29,6 +29,8 @@ PETSC_EXTERN PetscErrorCode UmbSamplerDestroy(UmbSampler *);
 PETSC_EXTERN PetscErrorCode UmbSamplerGetWindows(UmbSampler, PetscInt *, const PetscReal **, const PetscReal **);
 /* Range of the centres: lo,hi per CV component (2d values) */
 PETSC_EXTERN PetscErrorCode UmbSamplerGetRange(UmbSampler, PetscReal[]);
+/* Time step -us_dt */
+PETSC_EXTERN PetscErrorCode UmbSamplerGetTimeStep(UmbSampler, PetscReal *);
 /* Windows [lo, hi) owned by this rank */
 PETSC_EXTERN PetscErrorCode UmbSamplerGetOwnership(UmbSampler, PetscInt *, PetscInt *);
 

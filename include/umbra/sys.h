@@ -82,7 +82,7 @@ typedef struct {
   PetscLogEvent fes_read, fes_sweep, fes_objgrad, fes_hess, fes_cov, fes_boot, fes_pmf, fes_diag, fes_export;
   PetscLogEvent nn_forward, nn_backward, nn_dblback, nn_adam, gan_step, gan_allreduce, gan_data, gan_valid, gan_ckpt, gan_lift;
   PetscLogEvent dmap_read, dmap_bgh, dmap_knn, dmap_comp, dmap_kernel, dmap_eigen, dmap_score, dmap_write, dmap_ext;
-  PetscLogEvent clo_read, clo_phys, clo_gan, clo_test, clo_sde;
+  PetscLogEvent clo_read, clo_phys, clo_gan, clo_test, clo_sde, clo_direct;
 } UmbLogEvents;
 PETSC_EXTERN UmbLogStages UMB_STAGE;
 PETSC_EXTERN UmbLogEvents UMB_EVENT;

@@ -38,6 +38,11 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
   PetscCall(UmbDmapSetModel(app->dmap, app->model));
   PetscCall(UmbDmapSetFromOptions(app->dmap));
   PetscCall(UmbClosureCreate(app->cv, app->gan, &app->closure));
+  {
+    PetscReal dt;
+    PetscCall(UmbSamplerGetTimeStep(app->sampler, &dt));
+    PetscCall(UmbClosureSetDirectTimeStep(app->closure, dt));
+  }
   PetscCall(UmbClosureSetFromOptions(app->closure));
   PetscCall(UmbModelGetType(app->model, &type));
   PetscCall(UmbRunDirSetUp(comm, type, app->outdir, sizeof(app->outdir)));

@@ -74,8 +74,19 @@ PetscErrorCode UmbClosureCreate(UmbCV cv, UmbGan gan, UmbClosure *cp)
   c->sde_burn    = 0.05;
   c->sde_walkers = 128;
   c->mfpt_rtol   = 0.15;
+  c->direct_walkers = 64;
+  c->direct_time    = 200;
+  c->direct_dt      = 1e-3;
+  for (int i = 0; i < 2; i++) c->mfpt_dir[i] = c->mfpt_dir_err[i] = NAN;
   c->seed        = 42;
   *cp            = c;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbClosureSetDirectTimeStep(UmbClosure c, PetscReal dt)
+{
+  PetscFunctionBegin;
+  c->direct_dt = dt;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -107,6 +118,9 @@ PetscErrorCode UmbClosureSetFromOptions(UmbClosure c)
   PetscCall(PetscOptionsReal("-closure_sde_dt", "time step of the reduced SDE", NULL, c->sde_dt, &c->sde_dt, NULL));
   PetscCall(PetscOptionsReal("-closure_sde_time", "simulated time per walker of the reduced SDE", NULL, c->sde_time, &c->sde_time, NULL));
   PetscCall(PetscOptionsInt("-closure_sde_walkers", "independent walkers of the reduced SDE", NULL, c->sde_walkers, &c->sde_walkers, NULL));
+  PetscCall(PetscOptionsInt("-closure_direct_walkers", "unbiased walkers of the full model for the direct first-passage times (0: none)", NULL, c->direct_walkers, &c->direct_walkers, NULL));
+  PetscCall(PetscOptionsReal("-closure_direct_time", "simulated time per walker of the direct runs", NULL, c->direct_time, &c->direct_time, NULL));
+  PetscCall(PetscOptionsReal("-closure_direct_dt", "time step of the direct runs (default: the sampler's -us_dt)", NULL, c->direct_dt, &c->direct_dt, NULL));
   PetscCall(PetscOptionsReal("-closure_mfpt_rtol", "relative tolerance of the mean first-passage times", NULL, c->mfpt_rtol, &c->mfpt_rtol, NULL));
   nmax = 2;
   PetscCall(PetscOptionsRealArray("-closure_wells", "states A,B of the first-passage times (default: the free-energy minima left and right of the grid centre)", NULL, c->wells, &nmax, &c->wells_set));
@@ -120,6 +134,7 @@ PetscErrorCode UmbClosureSetFromOptions(UmbClosure c)
   PetscCheck(c->test_n >= 20, c->comm, PETSC_ERR_USER_INPUT, "-closure_test_n must be >= 20");
   PetscCheck(c->ntest >= 1, c->comm, PETSC_ERR_USER_INPUT, "-closure_test_z needs at least one value");
   PetscCheck(c->sde_dt > 0 && c->sde_time > 0 && c->sde_walkers >= 2, c->comm, PETSC_ERR_USER_INPUT, "-closure_sde_dt and -closure_sde_time must be positive, -closure_sde_walkers >= 2");
+  PetscCheck(c->direct_walkers >= 0 && c->direct_time > 0 && c->direct_dt > 0, c->comm, PETSC_ERR_USER_INPUT, "-closure_direct_walkers must be >= 0, -closure_direct_time and -closure_direct_dt positive");
   PetscCheck(c->mfpt_rtol > 0, c->comm, PETSC_ERR_USER_INPUT, "-closure_mfpt_rtol must be positive");
   /* observables */
   PetscCall(PetscStrncpy(c->obs_option, obs, sizeof(c->obs_option)));
@@ -411,6 +426,7 @@ PetscErrorCode UmbClosureCompute(UmbClosure c)
     PetscCall(UmbClosureCheckDistributions(c));
     PetscCall(UmbClosureCheckFreeEnergy(c));
     PetscCall(UmbClosureCheckSDE(c));
+    PetscCall(UmbClosureCheckDirect(c));
   } else {
     const PetscInt N = c->ng * c->nobs;
     PetscCall(PetscMalloc2(N, &c->gval, N, &c->gerr));

@@ -72,6 +72,8 @@ PetscErrorCode UmbClosureView(UmbClosure c, PetscViewer v)
   }
   if (!PetscIsInfOrNanReal(c->mfpt_sde[0]))
     PetscCall(UmbViewerPrintf(v, "reduced SDE mean first-passage times: %.4g -> %.4g: %.4g +- %.2g (exact %.4g);  %.4g -> %.4g: %.4g +- %.2g (exact %.4g)\n", (double)c->zA, (double)c->zB, (double)c->mfpt_sde[0], (double)c->mfpt_err[0], (double)c->mfpt_exact[0], (double)c->zB, (double)c->zA, (double)c->mfpt_sde[1], (double)c->mfpt_err[1], (double)c->mfpt_exact[1]));
+  if (!PetscIsInfOrNanReal(c->mfpt_dir[0]) || !PetscIsInfOrNanReal(c->mfpt_dir[1]))
+    PetscCall(UmbViewerPrintf(v, "full model mean first-passage times (direct unbiased runs): %.4g -> %.4g: %.4g +- %.2g (%g transitions);  %.4g -> %.4g: %.4g +- %.2g (%g transitions)\n", (double)c->zA, (double)c->zB, (double)c->mfpt_dir[0], (double)c->mfpt_dir_err[0], (double)c->direct_n[0], (double)c->zB, (double)c->zA, (double)c->mfpt_dir[1], (double)c->mfpt_dir_err[1], (double)c->direct_n[1]));
   for (PetscInt i = 0; i < c->nchecks; i++) npass += c->cpass[i] ? 1 : 0;
   PetscCall(UmbViewerPrintf(v, "consistency: %" PetscInt_FMT " of %" PetscInt_FMT " checks pass (false-alarm probability %g per family of checks)\n", npass, c->nchecks, (double)c->alpha));
   for (PetscInt i = 0; i < c->nchecks; i++) {

@@ -146,6 +146,13 @@ PetscErrorCode UmbSamplerGetOwnership(UmbSampler s, PetscInt *lo, PetscInt *hi)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode UmbSamplerGetTimeStep(UmbSampler s, PetscReal *dt)
+{
+  PetscFunctionBegin;
+  *dt = s->dt;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbSamplerGetRange(UmbSampler s, PetscReal range[])
 {
   PetscFunctionBegin;

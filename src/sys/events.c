@@ -60,5 +60,6 @@ PetscErrorCode UmbLogRegisterAll(void)
   PetscCall(PetscLogEventRegister("UmbCloGenerator", UMB_CLASSID, &UMB_EVENT.clo_gan));
   PetscCall(PetscLogEventRegister("UmbCloTest", UMB_CLASSID, &UMB_EVENT.clo_test));
   PetscCall(PetscLogEventRegister("UmbCloSDE", UMB_CLASSID, &UMB_EVENT.clo_sde));
+  PetscCall(PetscLogEventRegister("UmbCloDirect", UMB_CLASSID, &UMB_EVENT.clo_direct));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

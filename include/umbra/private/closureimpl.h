@@ -18,6 +18,8 @@ typedef enum {
 } UmbObsKind;
 
 #define UMB_CLOSURE_MAX_CHECKS 256
+/* stream id of the direct runs of the full model (the reduced-SDE walkers use 1000 + walker) */
+#define UMB_CLOSURE_DIRECT_ID ((uint64_t)1 << 32)
 
 struct _p_UmbClosure {
   MPI_Comm    comm;
@@ -40,7 +42,8 @@ struct _p_UmbClosure {
   PetscReal  alpha, test_z[16], bandwidth;
   PetscBool  test_z_set;
   PetscReal  sde_dt, sde_time, sde_burn, mfpt_rtol, wells[2];
-  PetscInt   sde_walkers;
+  PetscInt   sde_walkers, direct_walkers;
+  PetscReal  direct_dt, direct_time;
   PetscBool  wells_set;
   PetscInt64 seed;
 
@@ -74,6 +77,7 @@ struct _p_UmbClosure {
   char     *cwhat[UMB_CLOSURE_MAX_CHECKS]; /* plain words for the summary */
   /* summaries */
   PetscReal mfpt_sde[2], mfpt_err[2], mfpt_exact[2], zA, zB;
+  PetscReal mfpt_dir[2], mfpt_dir_err[2], direct_n[2]; /* direct runs of the full model */
   PetscReal ks_worst, ks_tol_worst, F_rms, F_sdev;
   PetscBool setup, computed;
 };
@@ -87,6 +91,7 @@ PETSC_INTERN PetscErrorCode UmbClosureExactValues(UmbClosure);
 PETSC_INTERN PetscErrorCode UmbClosureCheckDistributions(UmbClosure);
 PETSC_INTERN PetscErrorCode UmbClosureCheckFreeEnergy(UmbClosure);
 PETSC_INTERN PetscErrorCode UmbClosureCheckSDE(UmbClosure);
+PETSC_INTERN PetscErrorCode UmbClosureCheckDirect(UmbClosure);
 PETSC_INTERN PetscErrorCode UmbClosureCheckRestriction(UmbClosure);
 PETSC_INTERN PetscErrorCode UmbClosureAddCheck(UmbClosure, const char name[], PetscReal value, PetscReal tol, const char what[]);
 /* RMS and max-|z| comparison of two profiles d_j with standard errors s_j, rows <name>_rms and <name>_max_z */
