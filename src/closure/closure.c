@@ -74,7 +74,7 @@ PetscErrorCode UmbClosureCreate(UmbCV cv, UmbGan gan, UmbClosure *cp)
   c->sde_burn    = 0.05;
   c->sde_walkers = 128;
   c->mfpt_rtol   = 0.15;
-  c->direct_walkers = 64;
+  c->direct_walkers = 128;
   c->direct_time    = 200;
   c->direct_dt      = 1e-3;
   for (int i = 0; i < 2; i++) c->mfpt_dir[i] = c->mfpt_dir_err[i] = NAN;
