@@ -13,8 +13,7 @@
 # 2. A generator trained with a learning rate of 1e-7 for one epoch (the untrained network):
 #    the conditional-distribution, free-energy and reduced-SDE checks must all report false.
 #    Catches checks whose tolerances are so loose that they cannot fail.
-# Default-campaign verdicts (all 26 checks pass with the 20-epoch generator) are recorded in
-# docs/closures.md; they need the full 3-minute training, too long for this suite.
+# The default-campaign verdicts with the fully trained generator are tests/t704.
 set -u
 fail=0
 export OMPI_MCA_rmaps_base_oversubscribe=1
