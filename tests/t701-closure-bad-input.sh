@@ -2,9 +2,11 @@
 # Bad input to `umbra closure` ends the run on every rank with one clear message naming the
 # option or file and exit code 2, without a hang or partial output: an observable that does not
 # exist, missing samples.h5 / fes.h5 / gan.h5 (each naming the command that writes it), a grid
-# with no sampled value, invalid option values. A grid that reaches beyond the sampled range only
-# warns with the sampled extent; -closure_gan false runs the physics route alone. Catches a
-# check that is missing, raised on one rank only (hang), or a message that does not say what to do.
+# with no sampled value, invalid option values, an observable plugin (-closure_plugin) that is
+# missing, defines no observables or rejects its options string. A grid that reaches beyond the
+# sampled range only warns with the sampled extent; -closure_gan false runs the physics route
+# alone. Catches a check that is missing, raised on one rank only (hang), or a message that does
+# not say what to do.
 set -u
 fail=0
 export OMPI_MCA_rmaps_base_oversubscribe=1
@@ -28,6 +30,10 @@ cases=(
   "2|-closure_wells takes A,B with A < B|closure -out nogan -closure_wells 1,-1"
   "2|-closure_direct_walkers must be >= 0, -closure_direct_time and -closure_direct_dt positive|closure -out nogan -closure_direct_walkers -1"
   "2|-closure_direct_walkers must be >= 0, -closure_direct_time and -closure_direct_dt positive|closure -out nogan -closure_direct_dt 0"
+  "2|-closure_plugin: 'nothere.so' is not a readable file|closure -out nogan -closure_plugin nothere.so"
+  "2|-closure_plugin '.*libdoublewell.so' defines no observables: it lacks umbra_observables_create|closure -out nogan -closure_plugin $BUILD/plugins/libdoublewell.so"
+  "2|-closure_plugin '.*libproducts.so' failed to start with -closure_plugin_options \"sq9\"|closure -out nogan -closure_plugin $BUILD/plugins/libproducts.so -closure_plugin_options sq9"
+  "2|-closure_observables: unknown observable 'sq3'; this model and CV have: .*diffusion, sq2 \(or all\)|closure -out nogan -closure_plugin $BUILD/plugins/libproducts.so -closure_observables sq3"
   "2|umbra closure supports 1-D CVs only|closure -out nogan -model mullerbrown -cv coord -cv_index 0,1"
 )
 for np in 1 3; do

@@ -27,6 +27,18 @@
          (J may be NULL); used with -cv plugin.
      int  umbra_plugin_cv_period(void *ctx, double *period);  period per component, 0 = none
      const char *umbra_plugin_error(void *ctx);           text of the last failure
+
+   Observable plugins (`umbra closure -closure_plugin path/to/libobs.so
+   [-closure_plugin_options "text"]`): user observables A(x) whose closures E[A | xi = z] are
+   estimated like the built-in mean_y<i> (physics and generator routes, closures.csv). Works with
+   any model, built-in or plugin; the same library may also be a model plugin.
+     int umbra_observables_create(const char *options, int n, void **ctx, int *nobs);
+         n the model's dimension; sets the number of observables 1 <= nobs <= 64. 0 on success.
+     const char *umbra_observables_name(void *ctx, int k);
+         name of observable k (1 to 60 characters, no comma or space, not a built-in name).
+     int umbra_observables_evaluate(void *ctx, int nw, const double *x, double *A);
+         A[w*nobs + k] = A_k(x[w*n ...]) for nw states; finite values. 0 on success.
+     void umbra_observables_destroy(void *ctx);           optional
 */
 #ifndef UMBRA_PLUGIN_H
 #define UMBRA_PLUGIN_H
@@ -47,6 +59,10 @@ typedef int (*umbra_plugin_cv_dimension_fn)(void *);
 typedef int (*umbra_plugin_cv_fn)(void *, int, const double *, double *, double *);
 typedef int (*umbra_plugin_cv_period_fn)(void *, double *);
 typedef const char *(*umbra_plugin_error_fn)(void *);
+typedef int (*umbra_observables_create_fn)(const char *, int, void **, int *);
+typedef const char *(*umbra_observables_name_fn)(void *, int);
+typedef int (*umbra_observables_evaluate_fn)(void *, int, const double *, double *);
+typedef void (*umbra_observables_destroy_fn)(void *);
 
 #ifdef __cplusplus
 }

@@ -107,6 +107,8 @@ PetscErrorCode UmbClosureSetFromOptions(UmbClosure c)
   PetscCall(PetscOptionsReal("-closure_bandwidth", "half-width of the local quadratic regression window in z (default: the grid spacing)", NULL, c->bandwidth, &c->bandwidth, NULL));
   PetscCheck(c->bandwidth >= 0, c->comm, PETSC_ERR_USER_INPUT, "-closure_bandwidth must be positive");
   PetscCall(PetscOptionsString("-closure_observables", "comma-separated observables for closures.csv (all: every one)", NULL, obs, obs, sizeof(obs), NULL));
+  PetscCall(PetscOptionsString("-closure_plugin", "shared library with user observables (include/umbra/plugin.h)", NULL, c->uplugin, c->uplugin, sizeof(c->uplugin), NULL));
+  PetscCall(PetscOptionsString("-closure_plugin_options", "options string passed to umbra_observables_create", NULL, c->uoptions, c->uoptions, sizeof(c->uoptions), NULL));
   PetscCall(PetscOptionsBool("-closure_gan", "compute the generator route (needs gan.h5) and the checks that use it", NULL, c->use_gan, &c->use_gan, NULL));
   PetscCall(PetscOptionsInt("-closure_lift_n", "lifted states per grid point", NULL, c->lift_n, &c->lift_n, NULL));
   PetscCall(PetscOptionsInt("-closure_batches", "batches per walker series for the batch-means errors", NULL, c->batches, &c->batches, NULL));
@@ -137,6 +139,7 @@ PetscErrorCode UmbClosureSetFromOptions(UmbClosure c)
   PetscCheck(c->direct_walkers >= 0 && c->direct_time > 0 && c->direct_dt > 0, c->comm, PETSC_ERR_USER_INPUT, "-closure_direct_walkers must be >= 0, -closure_direct_time and -closure_direct_dt positive");
   PetscCheck(c->mfpt_rtol > 0, c->comm, PETSC_ERR_USER_INPUT, "-closure_mfpt_rtol must be positive");
   /* observables */
+  if (c->uplugin[0] && !c->uhandle) PetscCall(UmbClosureLoadUserObservables(c));
   PetscCall(PetscStrncpy(c->obs_option, obs, sizeof(c->obs_option)));
   if (strcmp(obs, "all")) {
     char *save = NULL, *tok, valid[1024] = "";
@@ -317,13 +320,17 @@ PetscErrorCode UmbClosureSetUp(UmbClosure c)
 PetscErrorCode UmbClosureObsRaw(UmbClosure c, PetscInt m, const PetscReal x[], PetscReal raw[])
 {
   const PetscInt n = c->n, nobs = c->nobs;
-  PetscReal     *z, *J, *g, *xp = NULL, *zp = NULL, *Jp = NULL;
+  PetscReal     *z, *J, *g, *xp = NULL, *zp = NULL, *Jp = NULL, *uA = NULL;
   const PetscReal binv = 1 / c->beta, eps = 1e-4;
 
   PetscFunctionBegin;
   PetscCall(PetscMalloc3(m, &z, m * n, &J, m * n, &g));
   PetscCall(UmbCVEvaluate(c->cv, m, x, z, J));
   PetscCall(UmbModelEnergyGradient(c->model, m, x, NULL, g));
+  if (c->nuser) {
+    PetscCall(PetscMalloc1(m * c->nuser, &uA));
+    PetscCall(UmbClosureEvaluateUser(c, m, x, uA));
+  }
   if (!c->const_grad) PetscCall(PetscMalloc3((2 * n + 2) * n, &xp, 2 * n + 2, &zp, (2 * n + 2) * n, &Jp));
   for (PetscInt r = 0; r < m; r++) {
     const PetscReal *xr = x + r * n, *Jr = J + r * n, *gr = g + r * n;
@@ -367,11 +374,15 @@ PetscErrorCode UmbClosureObsRaw(UmbClosure c, PetscInt m, const PetscReal x[], P
       case UMB_OBS_DIFF:
         v = Mg2;
         break;
+      case UMB_OBS_USER:
+        v = uA[r * c->nuser + c->coordof[k]];
+        break;
       }
       raw[r * nobs + k] = v;
     }
   }
   if (!c->const_grad) PetscCall(PetscFree3(xp, zp, Jp));
+  PetscCall(PetscFree(uA));
   PetscCall(PetscFree3(z, J, g));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -444,6 +455,7 @@ PetscErrorCode UmbClosureDestroy(UmbClosure *cp)
 
   PetscFunctionBegin;
   if (!c) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(UmbClosureUnloadUserObservables(c));
   for (PetscInt k = 0; k < c->nobs; k++) PetscCall(PetscFree(c->names[k]));
   PetscCall(PetscFree4(c->names, c->kind, c->coordof, c->sel));
   PetscCall(PetscFree(c->fine));

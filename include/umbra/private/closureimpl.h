@@ -5,6 +5,7 @@
 #include <umbra/closure.h>
 #include <umbra/io.h>
 #include <umbra/rng.h>
+#include <umbra/plugin.h>
 
 /* Latent-noise indices of lifted samples used here start at this offset (umbra lift uses 0..) */
 #define UMB_CLOSURE_LIFT_BASE ((PetscInt64)1 << 40)
@@ -14,7 +15,8 @@ typedef enum {
   UMB_OBS_VAR,      /* Var[x_i | z] */
   UMB_OBS_MFORCE,   /* F'(z) */
   UMB_OBS_DRIFT,    /* b(z) */
-  UMB_OBS_DIFF      /* sigma^2(z) */
+  UMB_OBS_DIFF,     /* sigma^2(z) */
+  UMB_OBS_USER      /* A_j(x) of the observable plugin (coordof: j) */
 } UmbObsKind;
 
 #define UMB_CLOSURE_MAX_CHECKS 256
@@ -46,6 +48,15 @@ struct _p_UmbClosure {
   PetscReal  direct_dt, direct_time;
   PetscBool  wells_set;
   PetscInt64 seed;
+
+  /* user observables (-closure_plugin) */
+  char                          uplugin[PETSC_MAX_PATH_LEN], uoptions[1024];
+  void                         *uhandle, *uctx;
+  PetscInt                      nuser;
+  umbra_observables_create_fn   ucreate;
+  umbra_observables_name_fn     uname;
+  umbra_observables_evaluate_fn ueval;
+  umbra_observables_destroy_fn  udestroy;
 
   /* every observable (all are computed; 'sel' marks those written to closures.csv) */
   PetscInt    nobs;
@@ -92,6 +103,9 @@ PETSC_INTERN PetscErrorCode UmbClosureCheckDistributions(UmbClosure);
 PETSC_INTERN PetscErrorCode UmbClosureCheckFreeEnergy(UmbClosure);
 PETSC_INTERN PetscErrorCode UmbClosureCheckSDE(UmbClosure);
 PETSC_INTERN PetscErrorCode UmbClosureCheckDirect(UmbClosure);
+PETSC_INTERN PetscErrorCode UmbClosureLoadUserObservables(UmbClosure);
+PETSC_INTERN PetscErrorCode UmbClosureEvaluateUser(UmbClosure, PetscInt m, const PetscReal x[], PetscReal A[]);
+PETSC_INTERN PetscErrorCode UmbClosureUnloadUserObservables(UmbClosure);
 PETSC_INTERN PetscErrorCode UmbClosureCheckRestriction(UmbClosure);
 PETSC_INTERN PetscErrorCode UmbClosureAddCheck(UmbClosure, const char name[], PetscReal value, PetscReal tol, const char what[]);
 /* RMS and max-|z| comparison of two profiles d_j with standard errors s_j, rows <name>_rms and <name>_max_z */
