@@ -9,7 +9,7 @@
 #    exact 1-D formula and against direct unbiased runs of the full model. Each family's
 #    tolerance comes from the error bars with a family-wise false-alarm probability
 #    alpha = 0.01 (Bonferroni within the family), so a correct pipeline fails one of these
-#    statistical families with probability <= 4%; the MFPT tolerance is the fixed 15%
+#    statistical families with probability <= 4%; the MFPT tolerance is the fixed 15%
 #    accuracy target (plus the sampling noise of both estimates for the direct runs; measured:
 #    3% and 8% against the formula, 11% and 9% against the direct runs with tolerances 25%).
 #    Seeds are fixed, so the outcome is deterministic. Catches a regression anywhere along the
