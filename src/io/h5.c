@@ -64,34 +64,48 @@ PetscErrorCode UmbH5Create(MPI_Comm comm, const char path[], const char kind[], 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* the format checks of UmbH5Open on an open file */
+static PetscErrorCode CheckFormat(UmbH5 h, const char kind[])
+{
+  char version[32] = "", filekind[64] = "";
+  int  major       = -1;
+
+  PetscFunctionBegin;
+  if (H5Aexists(h->file, "umbra_format") > 0) PetscCall(UmbH5ReadAttrString(h, "/", "umbra_format", version, sizeof(version)));
+  PetscCheck(version[0] && sscanf(version, "%d", &major) == 1, h->comm, PETSC_ERR_FILE_UNEXPECTED, "%s is not an umbra file (no umbra_format attribute)", h->path);
+  PetscCheck(major == UMB_H5_FORMAT_MAJOR, h->comm, PETSC_ERR_FILE_UNEXPECTED, "%s has umbra format %s; this umbra (%s) reads format %d.x", h->path, version, UmbVersion(), UMB_H5_FORMAT_MAJOR);
+  if (kind) {
+    if (H5Aexists(h->file, "umbra_kind") > 0) PetscCall(UmbH5ReadAttrString(h, "/", "umbra_kind", filekind, sizeof(filekind)));
+    PetscCheck(!strcmp(filekind, kind), h->comm, PETSC_ERR_FILE_UNEXPECTED, "%s holds '%s', expected '%s'", h->path, filekind, kind);
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbH5Open(MPI_Comm comm, const char path[], const char kind[], UmbH5 *out)
 {
-  UmbH5     h;
-  hid_t     fapl;
-  char      version[32] = "", filekind[64] = "";
-  int       major       = -1;
-  PetscBool exists;
-  htri_t    ish5;
+  UmbH5          h;
+  hid_t          fapl, file;
+  PetscBool      exists;
+  htri_t         ish5;
+  PetscErrorCode ierr;
 
   PetscFunctionBegin;
   PetscCall(PetscTestFile(path, 'r', &exists));
   PetscCheck(exists, comm, PETSC_ERR_FILE_OPEN, "cannot read %s: no such file", path);
   ish5 = H5Fis_hdf5(path);
   PetscCheck(ish5 > 0, comm, PETSC_ERR_FILE_UNEXPECTED, "%s is not an HDF5 file (truncated or corrupt?)", path);
+  PetscCall(FileAccessList(comm, &fapl));
+  file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+  UmbCallHDF5(H5Pclose(fapl));
+  PetscCheck(file >= 0, comm, PETSC_ERR_FILE_OPEN, "cannot open %s (corrupt HDF5 file?)", path);
   PetscCall(PetscNew(&h));
   h->comm = comm;
+  h->file = file;
   PetscCall(PetscStrncpy(h->path, path, sizeof(h->path)));
-  PetscCall(FileAccessList(comm, &fapl));
-  h->file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-  UmbCallHDF5(H5Pclose(fapl));
-  PetscCheck(h->file >= 0, comm, PETSC_ERR_FILE_OPEN, "cannot open %s (corrupt HDF5 file?)", path);
-  if (H5Aexists(h->file, "umbra_format") > 0) PetscCall(UmbH5ReadAttrString(h, "/", "umbra_format", version, sizeof(version)));
-  PetscCheck(version[0] && sscanf(version, "%d", &major) == 1, comm, PETSC_ERR_FILE_UNEXPECTED, "%s is not an umbra file (no umbra_format attribute)", path);
-  PetscCheck(major == UMB_H5_FORMAT_MAJOR, comm, PETSC_ERR_FILE_UNEXPECTED, "%s has umbra format %s; this umbra (%s) reads format %d.x", path, version, UmbVersion(), UMB_H5_FORMAT_MAJOR);
-  if (kind) {
-    if (H5Aexists(h->file, "umbra_kind") > 0) PetscCall(UmbH5ReadAttrString(h, "/", "umbra_kind", filekind, sizeof(filekind)));
-    PetscCheck(!strcmp(filekind, kind), comm, PETSC_ERR_FILE_UNEXPECTED, "%s holds '%s', expected '%s'", path, filekind, kind);
-  }
+  /* a file that fails the checks is closed again (every rank fails them together) */
+  ierr = CheckFormat(h, kind);
+  if (ierr) PetscCall(UmbH5Close(&h, PETSC_FALSE));
+  PetscCall(ierr);
   *out = h;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
