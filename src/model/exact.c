@@ -288,8 +288,8 @@ PetscErrorCode UmbExactWriteCsv(UmbExact e, const char path[])
     if (ierr || caught.code) {
       char msg[sizeof(caught.message)];
       if (!caught.code) caught.code = ierr;
-      if (e->d > 1) snprintf(msg, sizeof(msg), "exact reference of %s failed at z = (%g, %g): %s", e->what, (double)z[0], (double)z[1], caught.message);
-      else snprintf(msg, sizeof(msg), "exact reference of %s failed at z = %g: %s", e->what, (double)z[0], caught.message);
+      if (e->d > 1) snprintf(msg, sizeof(msg), "exact reference of %s failed at z = (%g, %g): %.500s", e->what, (double)z[0], (double)z[1], caught.message);
+      else snprintf(msg, sizeof(msg), "exact reference of %s failed at z = %g: %.500s", e->what, (double)z[0], caught.message);
       memcpy(caught.message, msg, sizeof(msg));
     }
   }
