@@ -30,7 +30,11 @@ report() { # status name detail logfile
   pass) pass=$((pass + 1)); echo "ok $num - $2" ;;
   skip) skip=$((skip + 1)); echo "ok $num - $2 # SKIP $3" ;;
   *) fail=$((fail + 1)); echo "not ok $num - $2: $3"
-     [ -f "$4" ] && tail -n 25 "$4" | sed 's/^/#   /' ;;
+     if [ -f "$4" ] && grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$4"; then
+       # a sanitizer report (make check-asan): its head names the bug, its tail is shadow bytes
+       grep -m 1 -A 30 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$4" | sed 's/^/#   /'
+     elif [ -f "$4" ]; then tail -n 25 "$4" | sed 's/^/#   /'
+     fi ;;
   esac
 }
 
