@@ -101,9 +101,11 @@ check: all
 	@BUILD=$(BUILD) tests/run.sh
 
 # The test suite built with AddressSanitizer + UndefinedBehaviorSanitizer in its own directory.
-# Any report fails the case: ASan stops at the first error, UBSan is told to (halt_on_error);
-# LeakSanitizer runs at exit (detect_leaks=1) so that umbra leaks nothing. Suppressions cover
-# third-party libraries only and say why (tests/lsan.supp, tests/ubsan.supp).
+# Any report fails the case: ASan stops at the first error, UBSan is told to (halt_on_error).
+# Leaks: UmbFinalize runs LeakSanitizer's check when the rank finished without error
+# (leak_check_at_exit=0: a failed command exits without destroying its objects, by design);
+# fast_unwind_on_malloc=0 gives full stacks through Open MPI for the suppressions. These cover
+# third-party libraries only and say why (tests/asan.supp, tests/lsan.supp, tests/ubsan.supp).
 # -malloc_coalesce 0: PETSc's PetscMalloc2..7 would otherwise share one block, hiding overflows
 # from one array into the next.
 ASAN_BUILD   ?= build-asan
