@@ -4,6 +4,7 @@
 # 1 and 3 ranks under a hang guard.
 set -u
 fail=0
+. "$SRCDIR/tests/bad-input.sh"
 touch not-a-dir
 printf 'not an hdf5 file\n' > fake.h5
 cases=(
@@ -44,16 +45,7 @@ cases=(
 for np in 1 3; do
   for c in "${cases[@]}"; do
     IFS='|' read -r want pattern args <<<"$c"
-    # shellcheck disable=SC2086
-    timeout 120 $MPIEXEC -n $np $MPIEXEC_FLAGS "$UMBRA" $args </dev/null >out.log 2>&1
-    rc=$?
-    nerr=$(grep -c '^umbra: error' out.log)
-    if [ $rc = 124 ]; then echo "HANG ($np ranks): umbra $args"; fail=1; continue; fi
-    if [ $rc != "$want" ] || [ "$nerr" != 1 ] || ! grep -Eq "^umbra: error: .*$pattern" out.log; then
-      echo "FAIL ($np ranks): umbra $args -> exit $rc (want $want), $nerr error lines, pattern '$pattern'"
-      sed 's/^/    /' out.log | head -n 8
-      fail=1
-    fi
+    expect_error "$np" "$want" "$pattern" "$args"
   done
 done
 for d in blowup unstable; do

@@ -9,6 +9,7 @@
 # samples, invalid -fes_* / -export_* values, export of a 2-D CV.
 set -u
 fail=0
+. "$SRCDIR/tests/bad-input.sh"
 PY=${PYTHON:-/usr/bin/python3}
 run() { timeout 300 $MPIEXEC -n "$1" $MPIEXEC_FLAGS "$UMBRA" "${@:2}" </dev/null >>setup.log 2>&1 || { echo "setup failed: umbra ${*:2}"; tail setup.log; exit 1; }; }
 
@@ -87,17 +88,7 @@ fi
 for c in "${cases[@]}"; do
   IFS='|' read -r want where pattern args <<<"$c"
   for np in $([ "$where" = s ] && echo s || echo 1 3); do
-    # shellcheck disable=SC2086
-    if [ "$np" = s ]; then timeout 120 "$UMBRA" $args </dev/null >out.log 2>&1
-    else timeout 120 $MPIEXEC -n $np $MPIEXEC_FLAGS "$UMBRA" $args </dev/null >out.log 2>&1; fi
-    rc=$?
-    nerr=$(grep -c '^umbra: error' out.log)
-    if [ $rc = 124 ]; then echo "HANG ($np ranks): umbra $args"; fail=1; continue; fi
-    if [ $rc != "$want" ] || [ "$nerr" != 1 ] || ! grep -Eq "^umbra: error: .*$pattern" out.log; then
-      echo "FAIL ($np ranks): umbra $args -> exit $rc (want $want), $nerr error lines, pattern '$pattern'"
-      sed 's/^/    /' out.log | head -n 8
-      fail=1
-    fi
+    expect_error "$np" "$want" "$pattern" "$args"
   done
 done
 for d in allgap gap nosamp v2 kind; do

@@ -5,6 +5,7 @@
 # at 1 and 3 ranks under a hang guard.
 set -u
 fail=0
+. "$SRCDIR/tests/bad-input.sh"
 export OMPI_MCA_rmaps_base_oversubscribe=1
 mkdir -p empty
 timeout 300 $MPIEXEC -n 2 $MPIEXEC_FLAGS "$UMBRA" sample -us_windows 4 -us_walkers 2 -us_steps 3000 -us_stride 10 -out data </dev/null >sample.log 2>&1 ||
@@ -51,16 +52,7 @@ cases=(
 for np in 1 3; do
   for c in "${cases[@]}"; do
     IFS='|' read -r want pattern args <<<"$c"
-    # shellcheck disable=SC2086
-    timeout 120 $MPIEXEC -n $np $MPIEXEC_FLAGS "$UMBRA" $args -progress_interval 1000 </dev/null >out.log 2>&1
-    rc=$?
-    nerr=$(grep -c '^umbra: error' out.log)
-    if [ $rc = 124 ]; then echo "HANG ($np ranks): umbra $args"; fail=1; continue; fi
-    if [ $rc != "$want" ] || [ "$nerr" != 1 ] || ! grep -Eq "^umbra: error: .*$pattern" out.log; then
-      echo "FAIL ($np ranks): umbra $args -> exit $rc (want $want), $nerr error lines, pattern '$pattern'"
-      sed 's/^/    /' out.log | grep -v '^    *$' | tail -n 6
-      fail=1
-    fi
+    expect_error "$np" "$want" "$pattern" "$args -progress_interval 1000"
   done
 done
 for f in empty/gan.h5 empty/train.csv nan/gan.h5 nan/gan.h5.tmp nan/train.csv.tmp; do

@@ -12,6 +12,7 @@
 # on one rank only (a hang or several error lines), a message that does not say what to change.
 set -u
 fail=0
+. "$SRCDIR/tests/bad-input.sh"
 run() { timeout 300 $MPIEXEC -n "$1" $MPIEXEC_FLAGS "$UMBRA" "${@:2}" </dev/null >>setup.log 2>&1 || { echo "setup failed: umbra ${*:2}"; tail setup.log; exit 1; }; }
 
 # 8 windows x 1 walker x 250 frames = 2000 states of the ring (n = 10); 'small' has 100
@@ -41,17 +42,7 @@ cases=(
 for c in "${cases[@]}"; do
   IFS='|' read -r where pattern args <<<"$c"
   for np in $([ "$where" = s ] && echo s || echo 1 3); do
-    # shellcheck disable=SC2086
-    if [ "$np" = s ]; then timeout 120 "$UMBRA" $args </dev/null >out.log 2>&1
-    else timeout 120 $MPIEXEC -n $np $MPIEXEC_FLAGS "$UMBRA" $args </dev/null >out.log 2>&1; fi
-    rc=$?
-    nerr=$(grep -c '^umbra: error' out.log)
-    if [ $rc = 124 ]; then echo "HANG ($np ranks): umbra $args"; fail=1; continue; fi
-    if [ $rc != 2 ] || [ "$nerr" != 1 ] || ! grep -Eq "^umbra: error: .*$pattern" out.log; then
-      echo "FAIL ($np ranks): umbra $args -> exit $rc (want 2), $nerr error lines, pattern '$pattern'"
-      sed 's/^/    /' out.log | head -n 8
-      fail=1
-    fi
+    expect_error "$np" 2 "$pattern" "$args"
   done
 done
 for d in small nev zero neg tinyk tinyc crowd mbar nosamples; do
