@@ -117,6 +117,8 @@ static PetscErrorCode PlotFes2(UmbReport r)
   const UmbTable *t = &r->fes;
   PetscInt       cF = UmbTableColumn(t, "F");
   char           names[2][64] = {"z", "z2"};
+  const PetscBool exact = (PetscBool)(r->has_exact && UmbTableColumn(&r->exact, "F") == 2);
+  PetscReal       Fmax  = 0;
 
   PetscFunctionBegin;
   {
@@ -126,18 +128,32 @@ static PetscErrorCode PlotFes2(UmbReport r)
       snprintf(names[1], sizeof(names[1]), "%s", comma + 1);
     }
   }
+  for (PetscInt i = 0; i < t->nrows; i++) {
+    PetscReal F = UmbTableReal(t, i, cF);
+    if (!PetscIsInfOrNanReal(F)) Fmax = PetscMax(Fmax, F);
+  }
   PetscCall(UmbReportOpen(r, "fes.dat", "w", &f));
   fprintf(f, "# F(z, z2) from MBAR (fes.csv): z z2 F dF, kT; a blank line between values of z\n");
   for (PetscInt i = 0; i < t->nrows; i++) {
     if (i && strcmp(UmbTableString(t, i, 0), UmbTableString(t, i - 1, 0))) fprintf(f, "\n");
     fprintf(f, "%s %s %s %s\n", UmbTableString(t, i, 0), UmbTableString(t, i, 1), UmbTableString(t, i, cF), UmbTableString(t, i, cF + 1));
   }
+  if (exact) {
+    const UmbTable *e = &r->exact;
+    fprintf(f, "\n\n# exact F (exact.csv): z z2 F, kT\n");
+    for (PetscInt i = 0; i < e->nrows; i++) {
+      if (i && strcmp(UmbTableString(e, i, 0), UmbTableString(e, i - 1, 0))) fprintf(f, "\n");
+      fprintf(f, "%s %s %s\n", UmbTableString(e, i, 0), UmbTableString(e, i, 1), UmbTableString(e, i, 2));
+    }
+  }
   PetscCall(UmbReportClose(r, f, "fes.dat"));
   PetscCall(UmbReportScriptBegin(r, "fes", 900, 750, &f));
-  fprintf(f, "set title 'Free energy F(%s, %s) from MBAR (white: no samples)'\nset xlabel '%s'\nset ylabel '%s'\nset cblabel 'F (kT)'\n", names[0], names[1], names[0], names[1]);
-  fprintf(f, "set view map\nset size ratio -1\nset palette rgb 33,13,10\nset autoscale fix\nset key off\n");
-  fprintf(f, "set contour base\nset cntrparam levels incremental 0,2,40\nunset clabel\n");
-  fprintf(f, "splot 'fes.dat' using 1:2:3 with pm3d, '' using 1:2:3 with lines nosurface lc rgb 'black' lw 0.5\n");
+  fprintf(f, "set title 'Free energy F(%s, %s): MBAR in colour (white: no samples)%s'\nset xlabel '%s'\nset ylabel '%s'\nset cblabel 'F (kT)'\n", names[0], names[1], exact ? ", exact contours every 2 kT" : "", names[0], names[1]);
+  fprintf(f, "set view map\nset size ratio -1\nset palette rgb 33,13,10\nset autoscale fix\nset key off\nset cbrange [0:%g]\n", (double)(Fmax > 0 ? Fmax : 1));
+  if (exact) {
+    fprintf(f, "set contour base\nset cntrparam levels incremental 0,2,%g\nunset clabel\n", (double)Fmax);
+    fprintf(f, "splot 'fes.dat' index 0 using 1:2:3 with pm3d nocontour, '' index 1 using 1:2:3 with lines nosurface lc rgb 'black' lw 1\n");
+  } else fprintf(f, "splot 'fes.dat' index 0 using 1:2:3 with pm3d\n");
   PetscCall(UmbReportScriptEnd(r, f, "fes"));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
