@@ -229,11 +229,14 @@ static PetscErrorCode WriteJson(UmbReport r, FILE *f)
   JKey(f, 4, "rms_error_vs_exact"), JNumber(f, r->rms_exact), fputs(",\n", f);
   JKey(f, 4, "max_error_vs_exact"), JNumber(f, r->max_exact), fputs(",\n", f);
   JKey(f, 4, "z_of_max_error"), JNumber(f, r->zmax_exact), fputs("\n  },\n", f);
-  JKey(f, 2, "generator"), fputs("{", f);
-  JKey(f, 0, "epochs"), fprintf(f, "%" PetscInt_FMT ", ", r->epochs);
-  JKey(f, 0, "final_swd"), JNumber(f, r->swd), fputs(", ", f);
-  JKey(f, 0, "swd_floor"), JNumber(f, r->swd_floor), fputs(", ", f);
-  JKey(f, 0, "swd_over_floor"), JNumber(f, r->swd_floor > 0 ? r->swd / r->swd_floor : (PetscReal)NAN), fputs("},\n", f);
+  JKey(f, 2, "generator");
+  if (r->has_train) {
+    fputs("{", f);
+    JKey(f, 0, "epochs"), fprintf(f, "%" PetscInt_FMT ", ", r->epochs);
+    JKey(f, 0, "final_swd"), JNumber(f, r->swd), fputs(", ", f);
+    JKey(f, 0, "swd_floor"), JNumber(f, r->swd_floor), fputs(", ", f);
+    JKey(f, 0, "swd_over_floor"), JNumber(f, r->swd_floor > 0 ? r->swd / r->swd_floor : (PetscReal)NAN), fputs("},\n", f);
+  } else fputs("null,\n", f);
   JKey(f, 2, "consistency"), fputs("[", f);
   if (r->has_consistency) {
     const UmbTable *c = &r->consistency;
