@@ -100,7 +100,7 @@ static PetscErrorCode PlotFes1(UmbReport r)
   if (!integrated) PetscCall(UmbLog(PETSC_COMM_SELF, "report: fes.png without the integrated mean force (%s)", r->has_closures ? "closures.csv has no generator mean_force" : "no closures.csv"));
 
   PetscCall(UmbReportScriptBegin(r, "fes", 1000, 650, &f));
-  fprintf(f, "set title 'Free energy along %s'\nset xlabel '%s'\nset ylabel 'F (kT)'\nset key below\n", r->cvnames, r->cvnames);
+  fprintf(f, "set title 'Free energy along the CV %s'\nset xlabel '%s (CV)'\nset ylabel 'F (kT)'\nset key top center box opaque\n", r->cvnames, r->cvnames);
   fprintf(f, "plot 'fes.dat' index 0 using 1:($2-$3):($2+$3) with filledcurves lc rgb '#b8cff0' title 'MBAR ± 1 s.e.', \\\n");
   fprintf(f, "     '' index 0 using 1:2 with lines lw 2 lc rgb '#1f4e9c' title 'MBAR (fes.csv)'");
   if (iexact >= 0) fprintf(f, ", \\\n     '' index %" PetscInt_FMT " using 1:2 with lines lw 2 dt 2 lc rgb 'black' title 'exact (exact.csv)'", iexact);

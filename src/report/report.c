@@ -21,15 +21,17 @@ PetscErrorCode UmbReportCreate(MPI_Comm comm, UmbReport *out)
 
 PetscErrorCode UmbReportSetFromOptions(UmbReport r)
 {
-  PetscInt  nz = 3;
+  PetscInt  nz = 4;
+  PetscReal z[4];
   PetscBool set;
 
   PetscFunctionBegin;
   PetscOptionsBegin(r->comm, NULL, "Report (umbra report)", NULL);
   PetscCall(PetscOptionsBool("-report_plots", "Run gnuplot to make the PNGs (0: write only their data and scripts)", NULL, r->run_gnuplot, &r->run_gnuplot, NULL));
-  PetscCall(PetscOptionsRealArray("-report_z", "CV values of the conditional histograms (up to 3; default: the two deepest wells of fes.csv and the barrier between them)", NULL, r->zsel, &nz, &set));
+  PetscCall(PetscOptionsRealArray("-report_z", "CV values of the conditional histograms (up to 3; default: the two deepest wells of fes.csv and the barrier between them)", NULL, z, &nz, &set));
+  PetscCheck(!set || (nz >= 1 && nz <= 3), r->comm, PETSC_ERR_USER_INPUT, "-report_z needs 1 to 3 CV values");
   r->nz = set ? nz : 0;
-  PetscCheck(!set || nz >= 1, r->comm, PETSC_ERR_USER_INPUT, "-report_z needs 1 to 3 CV values");
+  for (PetscInt k = 0; k < r->nz; k++) r->zsel[k] = z[k];
   PetscCall(PetscOptionsReal("-report_z_halfwidth", "Half-width of the CV slice |z - z0| < h of the physics histograms (0: 1% of the sampled CV range)", NULL, r->halfwidth, &r->halfwidth, NULL));
   PetscCheck(r->halfwidth >= 0, r->comm, PETSC_ERR_USER_INPUT, "-report_z_halfwidth must be >= 0, got %g", (double)r->halfwidth);
   PetscCall(PetscOptionsString("-report_gnuplot", "The gnuplot executable (a name in PATH or a path)", NULL, r->gnuplot, r->gnuplot, sizeof(r->gnuplot), NULL));
