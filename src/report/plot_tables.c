@@ -72,11 +72,11 @@ PetscErrorCode UmbReportPlotTraining(UmbReport r)
     for (int k = 0; k < 6; k++) fprintf(f, "%s%s", UmbTableString(t, i, c[k]), k < 5 ? " " : "\n");
   PetscCall(UmbReportClose(r, f, "training.dat"));
   PetscCall(UmbReportScriptBegin(r, "training", 1300, 550, &f));
-  fprintf(f, "set multiplot layout 1,2 title 'Generator training (train.csv)'\nset xlabel 'epoch'\nset key below font ',10'\n");
-  fprintf(f, "set title 'losses and the critic''s Wasserstein estimate'\nset ylabel 'loss (critic output units)'\n");
+  fprintf(f, "set multiplot layout 1,2\nset xlabel 'epoch'\nset xrange [0:*]\nset key outside top center horizontal font ',10'\n");
+  fprintf(f, "set ylabel 'train.csv: losses (critic output units)'\n");
   fprintf(f, "plot 'training.dat' using 1:2 with linespoints pt 7 ps 0.5 lw 2 title 'critic loss', '' using 1:3 with linespoints pt 5 ps 0.5 lw 2 title 'generator loss', '' using 1:4 with linespoints pt 9 ps 0.6 lw 2 title 'Wasserstein estimate'\n");
-  fprintf(f, "set title 'held-out sliced Wasserstein distance'\nset ylabel 'swd (standard deviations)'\nset logscale y\n");
-  fprintf(f, "plot 'training.dat' using 1:5 with linespoints pt 7 ps 0.6 lw 2 lc rgb '#d62728' title 'swd (generator vs held-out)', '' using 1:6 with lines lw 2 dt 2 lc rgb 'black' title 'floor (perfect generator)'\n");
+  fprintf(f, "set ylabel 'held-out sliced Wasserstein distance (standard deviations)'\nset logscale y\n");
+  fprintf(f, "plot 'training.dat' using 1:5 with linespoints pt 7 ps 0.6 lw 2 lc rgb '#d62728' title 'swd (generator vs held-out)', '' using 1:6 with linespoints pt 6 ps 0.5 lw 2 dt 2 lc rgb 'black' title 'floor (perfect generator)'\n");
   fprintf(f, "unset multiplot\n");
   PetscCall(UmbReportScriptEnd(r, f, "training"));
   PetscFunctionReturn(PETSC_SUCCESS);
