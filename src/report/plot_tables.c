@@ -7,11 +7,12 @@ PetscErrorCode UmbReportPlotClosures(UmbReport r)
   static const char *ylabel[] = {"E[y1 | z] (units of y1)", "Var[y1 | z] (units of y1 squared)", "mean force E[dU/dz | z] (kT per unit z)", "drift b(z) (unit z per unit time)", "diffusion σ²(z) (unit z² per unit time)"};
   const UmbTable    *t = &r->closures;
   PetscInt           cz = UmbTableColumn(t, "z"), co = UmbTableColumn(t, "observable"), cols[5], ce, nobs = 0, idx[5];
+  PetscReal          lo[5], hi[5];
   FILE              *f;
 
   PetscFunctionBegin;
   if (!r->has_closures) {
-    PetscCall(UmbReportSkip(r, "closures.png", "no closures.csv (made by umbra closure)"));
+    PetscCall(UmbReportSkip(r, "closures.png", "%s", r->d > 1 ? "closures need a 1-D CV (fes.csv has z,z2)" : "no closures.csv (made by umbra closure)"));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
   cols[0] = UmbTableColumn(t, "physics");
@@ -26,8 +27,16 @@ PetscErrorCode UmbReportPlotClosures(UmbReport r)
     for (PetscInt i = 0; i < t->nrows; i++) rows += !strcmp(UmbTableString(t, i, co), obs[k]);
     if (!rows) continue;
     fprintf(f, "%s# %s: z physics physics_err gan gan_err exact\n", nobs ? "\n\n" : "", obs[k]);
+    lo[nobs] = PETSC_MAX_REAL;
+    hi[nobs] = -PETSC_MAX_REAL;
     for (PetscInt i = 0; i < t->nrows; i++) {
       if (strcmp(UmbTableString(t, i, co), obs[k])) continue;
+      for (int c = 0; c < 3; c++) {
+        PetscReal v = UmbTableReal(t, i, c == 0 ? cols[0] : c == 1 ? cols[2] : ce);
+        if (PetscIsInfOrNanReal(v)) continue;
+        lo[nobs] = PetscMin(lo[nobs], v);
+        hi[nobs] = PetscMax(hi[nobs], v);
+      }
       fprintf(f, "%s %s %s %s %s %s\n", UmbTableString(t, i, cz), UmbTableString(t, i, cols[0]), UmbTableString(t, i, cols[1]), UmbTableString(t, i, cols[2]), UmbTableString(t, i, cols[3]), ce >= 0 ? UmbTableString(t, i, ce) : "nan");
     }
     idx[nobs++] = k;
@@ -41,6 +50,9 @@ PetscErrorCode UmbReportPlotClosures(UmbReport r)
   fprintf(f, "set multiplot layout 2,3 title 'Closures: conditional averages given %s (error bars: 1 s.e.)'\nset xlabel '%s'\nset key top left font ',9' opaque\n", r->cvnames, r->cvnames);
   for (PetscInt j = 0; j < nobs; j++) {
     fprintf(f, "set title '%s'\nset ylabel '%s'\n", obs[idx[j]], ylabel[idx[j]]);
+    /* a constant closure (the diffusion of a coordinate CV) gets a range around its value */
+    if (hi[j] >= lo[j] && hi[j] - lo[j] <= 1e-9 * PetscMax(1, PetscAbsReal(hi[j]))) fprintf(f, "set yrange [%.10g:%.10g]\n", (double)(lo[j] - 0.05 * PetscMax(1, PetscAbsReal(lo[j]))), (double)(hi[j] + 0.05 * PetscMax(1, PetscAbsReal(hi[j]))));
+    else fprintf(f, "set autoscale y\n");
     fprintf(f, "plot 'closures.dat' index %d using 1:2:3 with yerrorbars pt 7 ps 0.6 lc rgb '#1f4e9c' title 'physics', \\\n", (int)j);
     fprintf(f, "     '' index %d using 1:4 with lines lw 2 lc rgb '#d62728' title 'generator', \\\n", (int)j);
     fprintf(f, "     '' index %d using 1:6 with lines lw 2 dt 2 lc rgb 'black' title 'exact'\n", (int)j);
