@@ -108,3 +108,20 @@ PetscErrorCode UmbReportScriptEnd(UmbReport r, FILE *f, const char name[])
   PetscCall(UmbReportMade(r, png));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+/* One plot command with the curves that have data (gnuplot stops on a curve without a valid
+   point when it sets the range); a placeholder saying so when none has */
+PetscErrorCode UmbReportPlotCurves(FILE *f, PetscInt n, const char *const curves[], const PetscBool has[])
+{
+  PetscBool first = PETSC_TRUE;
+
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < n; i++) {
+    if (!has[i]) continue;
+    fprintf(f, "%s%s", first ? "plot " : ", \\\n     ", curves[i]);
+    first = PETSC_FALSE;
+  }
+  if (first) fprintf(f, "set label 1 'no data' at graph 0.5, graph 0.5 center\nplot [0:1] [0:1] NaN notitle\nunset label 1\n");
+  else fprintf(f, "\n");
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -22,7 +22,11 @@ static PetscErrorCode DefaultZ(UmbReport r, PetscReal zs[3], PetscInt *nz)
     z[m] = UmbTableReal(t, i, 0);
     if (!PetscIsInfOrNanReal(F[m])) m++;
   }
-  PetscCheck(m >= 3, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s/fes.csv has fewer than 3 finite values of F", r->dir);
+  *nz = 0;
+  if (m < 3) { /* no profile to choose from */
+    PetscCall(PetscFree2(z, F));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   for (PetscInt i = 0; i < m; i++)
     if (a < 0 || F[i] < F[a]) a = i;
   for (PetscInt j = 0; j < m; j++) { /* depth of j below the highest point between it and a */
@@ -206,7 +210,9 @@ static PetscErrorCode SnapToLifted(UmbReport r, PetscInt nz, PetscReal zs[])
 PetscErrorCode UmbReportPlotConditional(UmbReport r)
 {
   char      yname[64] = "", lifted[3][96];
-  PetscInt  ic, nz, nsel[3] = {0, 0, 0};
+  PetscInt  ic, nz = 0, nsel[3] = {0, 0, 0}, nlift[3] = {0, 0, 0};
+  PetscBool has_exact[3] = {PETSC_FALSE, PETSC_FALSE, PETSC_FALSE};
+  PetscReal range[3][2];
   PetscReal zs[3], *sel[3] = {NULL, NULL, NULL}, hw = r->halfwidth;
   FILE     *f;
 
@@ -229,6 +235,10 @@ PetscErrorCode UmbReportPlotConditional(UmbReport r)
     for (PetscInt k = 0; k < nz; k++) zs[k] = r->zsel[k];
   } else {
     PetscCall(DefaultZ(r, zs, &nz));
+    if (!nz) {
+      PetscCall(UmbReportSkip(r, "conditional.png", "fes.csv has fewer than 3 sampled bins to choose z from (give -report_z)"));
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
     if (r->has_lift) PetscCall(SnapToLifted(r, nz, zs));
   }
   PetscCall(ReadPhysics(r, ic, nz, zs, &hw, nsel, sel));
@@ -238,7 +248,7 @@ PetscErrorCode UmbReportPlotConditional(UmbReport r)
   for (PetscInt k = 0; k < nz; k++) {
     PetscReal lo, hi, bw, mean = 0, sd = 0, em, ev, ph[NBINS], gh[NBINS], zl = 0, *y = NULL;
     PetscInt  L = 0;
-    PetscBool exact = ExactGaussian(r, zs[k], &em, &ev);
+    PetscBool exact = has_exact[k] = ExactGaussian(r, zs[k], &em, &ev);
     if (r->has_lift) PetscCall(ReadLifted(r, ic, zs[k], &zl, &L, &y));
     /* bins: mean +- 4 sd of the physics (else of the generator, else of the exact) */
     if (nsel[k] > 1 || L > 1) {
@@ -255,6 +265,9 @@ PetscErrorCode UmbReportPlotConditional(UmbReport r)
     lo = mean - 4 * sd;
     hi = mean + 4 * sd;
     bw = (hi - lo) / NBINS;
+    range[k][0] = lo;
+    range[k][1] = hi;
+    nlift[k]    = L;
     Histogram(nsel[k], sel[k], lo, bw, ph);
     Histogram(L, y, lo, bw, gh);
     if (L) snprintf(lifted[k], sizeof(lifted[k]), "generator at z = %.4g (%" PetscInt_FMT " states)", (double)zl, L);
@@ -268,14 +281,19 @@ PetscErrorCode UmbReportPlotConditional(UmbReport r)
   }
   PetscCall(UmbReportClose(r, f, "conditional.dat"));
 
-  PetscCall(UmbReportScriptBegin(r, "conditional", 400 * (int)nz + 100, 520, &f));
-  fprintf(f, "set multiplot layout 1,%d title 'Conditional distribution of %s given %s (physics: |%s - z0| < %.3g, pooled over windows)'\n", (int)nz, yname, r->cvnames, r->cvnames, (double)hw);
+  PetscCall(UmbReportScriptBegin(r, "conditional", PetscMax(600, 400 * (int)nz + 100), 540, &f));
+  fprintf(f, "set multiplot layout 1,%d title \"Conditional distribution of %s given %s\\nphysics: |%s - z0| < %.3g, pooled over windows\"\n", (int)nz, yname, r->cvnames, r->cvnames, (double)hw);
   fprintf(f, "set xlabel '%s'\nset ylabel 'probability density (1/unit of %s)'\nset key top right font ',9'\nset style fill solid 0.35 noborder\nset yrange [0:*]\n", yname, yname);
   for (PetscInt k = 0; k < nz; k++) {
+    char        curve[3][128];
+    const char *curves[3] = {curve[0], curve[1], curve[2]};
+    PetscBool   has[3]    = {(PetscBool)(nsel[k] > 0), (PetscBool)(nlift[k] > 0), has_exact[k]};
+    snprintf(curve[0], sizeof(curve[0]), "'conditional.dat' index %d using 1:2 with boxes lc rgb '#4a7fc1' title 'physics'", (int)k);
+    snprintf(curve[1], sizeof(curve[1]), "'conditional.dat' index %d using 1:3 with histeps lw 2 lc rgb '#d62728' title 'generator'", (int)k);
+    snprintf(curve[2], sizeof(curve[2]), "'conditional.dat' index %d using 1:4 with lines lw 2 dt 2 lc rgb 'black' title 'exact'", (int)k);
     fprintf(f, "set title \"%s = %.4g: %" PetscInt_FMT " physics samples\\n%s\" font ',10'\n", r->cvnames, (double)zs[k], nsel[k], lifted[k]);
-    fprintf(f, "plot 'conditional.dat' index %d using 1:2 with boxes lc rgb '#4a7fc1' title 'physics', \\\n", (int)k);
-    fprintf(f, "     '' index %d using 1:3 with histeps lw 2 lc rgb '#d62728' title 'generator', \\\n", (int)k);
-    fprintf(f, "     '' index %d using 1:4 with lines lw 2 dt 2 lc rgb 'black' title 'exact'\n", (int)k);
+    fprintf(f, "set xrange [%.8g:%.8g]\n", (double)range[k][0], (double)range[k][1]);
+    PetscCall(UmbReportPlotCurves(f, 3, curves, has));
   }
   fprintf(f, "unset multiplot\n");
   PetscCall(UmbReportScriptEnd(r, f, "conditional"));

@@ -80,9 +80,14 @@ static PetscErrorCode PlotFes1(UmbReport r)
   FILE          *f;
   const UmbTable *t = &r->fes;
   PetscInt       cF = UmbTableColumn(t, "F"), cdF = UmbTableColumn(t, "dF"), iexact = -1, iint = -1, nblocks = 1;
-  PetscBool      integrated;
+  PetscBool      integrated, sampled = PETSC_FALSE;
 
   PetscFunctionBegin;
+  for (PetscInt i = 0; i < t->nrows; i++) sampled = (PetscBool)(sampled || !PetscIsInfOrNanReal(UmbTableReal(t, i, cF)));
+  if (!sampled) {
+    PetscCall(UmbReportSkip(r, "fes.png", "fes.csv has no bin with samples"));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   PetscCall(UmbReportOpen(r, "fes.dat", "w", &f));
   fprintf(f, "# F(z) from MBAR (fes.csv): z F dF, kT\n");
   for (PetscInt i = 0; i < t->nrows; i++) {

@@ -201,7 +201,9 @@ static PetscErrorCode WriteJson(UmbReport r, FILE *f)
   JKey(f, 4, "beta"), JNumber(f, r->beta), fputs(",\n", f);
   JKey(f, 4, "made_by"), JString(f, version), fputs(",\n", f);
   JKey(f, 4, "options"), JString(f, options), fputs("\n  },\n", f);
-  JKey(f, 2, "ranks"), fputs(ranks[0] ? ranks : "null", f), fputs(",\n", f);
+  JKey(f, 2, "ranks");
+  if (ranks[0]) fprintf(f, "%d,\n", atoi(ranks));
+  else fputs("null,\n", f);
   JKey(f, 2, "stages"), fputs("[", f);
   if (r->has_stages) {
     const UmbTable *t = &r->stages;

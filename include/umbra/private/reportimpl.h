@@ -73,6 +73,7 @@ PETSC_INTERN PetscErrorCode UmbReportOpen(UmbReport, const char[], const char[],
 PETSC_INTERN PetscErrorCode UmbReportScriptBegin(UmbReport, const char[], int, int, FILE **);
 PETSC_INTERN PetscErrorCode UmbReportClose(UmbReport, FILE *, const char[]);
 PETSC_INTERN PetscErrorCode UmbReportScriptEnd(UmbReport, FILE *, const char[]);
+PETSC_INTERN PetscErrorCode UmbReportPlotCurves(FILE *, PetscInt, const char *const[], const PetscBool[]);
 
 /* The plots */
 PETSC_INTERN PetscErrorCode UmbReportPlotFes(UmbReport);
