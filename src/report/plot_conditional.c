@@ -8,23 +8,26 @@
 #define CHUNK 65536
 
 /* The default z: the deepest well of F, the well most separated from it by a barrier, and
-   the top of that barrier; the quartiles of the range when F has one well */
+   the top of that barrier; the quartiles of the range when F has one well. A well counts when
+   the barrier exceeds 1 kT plus twice the error of the difference (noise makes small dips). */
 static PetscErrorCode DefaultZ(UmbReport r, PetscReal zs[3], PetscInt *nz)
 {
   const UmbTable *t = &r->fes;
-  PetscInt        n = t->nrows, cF = UmbTableColumn(t, "F"), a = -1, b = -1, top = -1, m = 0;
-  PetscReal      *z, *F, best = 0;
+  PetscInt        n = t->nrows, cF = UmbTableColumn(t, "F"), cdF = UmbTableColumn(t, "dF"), a = -1, b = -1, top = -1, m = 0;
+  PetscReal      *z, *F, *dF, best = 0;
 
   PetscFunctionBegin;
-  PetscCall(PetscMalloc2(n, &z, n, &F));
+  PetscCall(PetscMalloc3(n, &z, n, &F, n, &dF));
   for (PetscInt i = 0; i < n; i++) {
-    F[m] = UmbTableReal(t, i, cF);
+    F[m]  = UmbTableReal(t, i, cF);
+    dF[m] = UmbTableReal(t, i, cdF);
+    if (PetscIsInfOrNanReal(dF[m])) dF[m] = 0;
     z[m] = UmbTableReal(t, i, 0);
     if (!PetscIsInfOrNanReal(F[m])) m++;
   }
   *nz = 0;
   if (m < 3) { /* no profile to choose from */
-    PetscCall(PetscFree2(z, F));
+    PetscCall(PetscFree3(z, F, dF));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
   for (PetscInt i = 0; i < m; i++)
@@ -33,20 +36,20 @@ static PetscErrorCode DefaultZ(UmbReport r, PetscReal zs[3], PetscInt *nz)
     PetscInt  lo = PetscMin(a, j), hi = PetscMax(a, j), k = lo;
     for (PetscInt i = lo; i <= hi; i++)
       if (F[i] > F[k]) k = i;
-    if (F[k] - F[j] > best) {
+    if (F[k] - F[j] > best && F[k] - F[j] > 1 + 2 * PetscSqrtReal(PetscSqr(dF[k]) + PetscSqr(dF[j]))) {
       best = F[k] - F[j];
       b    = j;
       top  = k;
     }
   }
-  if (b >= 0 && best > 1) { /* a barrier of more than 1 kT */
+  if (b >= 0) {
     zs[0] = z[PetscMin(a, b)];
     zs[1] = z[top];
     zs[2] = z[PetscMax(a, b)];
   } else
     for (int k = 0; k < 3; k++) zs[k] = z[0] + (k + 1) * (z[m - 1] - z[0]) / 4;
   *nz = 3;
-  PetscCall(PetscFree2(z, F));
+  PetscCall(PetscFree3(z, F, dF));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -86,6 +89,16 @@ static PetscBool ExactGaussian(UmbReport r, PetscReal z, PetscReal *mean, PetscR
     return (PetscBool)(*var > 0);
   }
   return PETSC_FALSE;
+}
+
+/* Widens [lo, hi] to hold mean +- 4 sd of v[0..n) */
+static void Widen(PetscInt n, const PetscReal v[], PetscReal *lo, PetscReal *hi)
+{
+  PetscReal mean = 0, var = 0;
+  for (PetscInt i = 0; i < n; i++) mean += v[i] / n;
+  for (PetscInt i = 0; i < n; i++) var += PetscSqr(v[i] - mean) / (n - 1);
+  *lo = PetscMin(*lo, mean - 4 * PetscSqrtReal(var));
+  *hi = PetscMax(*hi, mean + 4 * PetscSqrtReal(var));
 }
 
 /* Density histogram of v[0..n) on NBINS bins from lo with width h */
@@ -182,7 +195,7 @@ static PetscErrorCode ReadLifted(UmbReport r, PetscInt ic, PetscReal z0, PetscRe
 }
 
 /* The default z moved to the nearest lifted values, so that all three curves share their z */
-static PetscErrorCode SnapToLifted(UmbReport r, PetscInt nz, PetscReal zs[])
+static PetscErrorCode SnapToLifted(UmbReport r, PetscInt *nz, PetscReal zs[])
 {
   char       path[PETSC_MAX_PATH_LEN];
   UmbH5      h;
@@ -197,12 +210,18 @@ static PetscErrorCode SnapToLifted(UmbReport r, PetscInt nz, PetscReal zs[])
   PetscCall(PetscMalloc1(dims[0] + 1, &lz));
   PetscCall(UmbH5ReadSmall(h, "/lift/z", H5T_NATIVE_DOUBLE, dims[0], lz));
   PetscCall(UmbH5Close(&h, PETSC_FALSE));
-  for (PetscInt k = 0; k < nz && dims[0]; k++) {
+  for (PetscInt k = 0; k < *nz && dims[0]; k++) {
     hsize_t m = 0;
     for (hsize_t i = 1; i < dims[0]; i++)
       if (PetscAbsReal(lz[i] - zs[k]) < PetscAbsReal(lz[m] - zs[k])) m = i;
     zs[k] = lz[m];
   }
+  for (PetscInt k = 1; k < *nz; k++) /* two default z at the same lifted value: keep one */
+    if (zs[k] == zs[k - 1]) {
+      for (PetscInt j = k; j + 1 < *nz; j++) zs[j] = zs[j + 1];
+      (*nz)--;
+      k--;
+    }
   PetscCall(PetscFree(lz));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -239,31 +258,30 @@ PetscErrorCode UmbReportPlotConditional(UmbReport r)
       PetscCall(UmbReportSkip(r, "conditional.png", "fes.csv has fewer than 3 sampled bins to choose z from (give -report_z)"));
       PetscFunctionReturn(PETSC_SUCCESS);
     }
-    if (r->has_lift) PetscCall(SnapToLifted(r, nz, zs));
+    if (r->has_lift) PetscCall(SnapToLifted(r, &nz, zs));
   }
   PetscCall(ReadPhysics(r, ic, nz, zs, &hw, nsel, sel));
   if (!r->has_lift) PetscCall(UmbLog(PETSC_COMM_SELF, "report: conditional.png without the generator (no lift.h5, made by umbra lift)"));
 
   PetscCall(UmbReportOpen(r, "conditional.dat", "w", &f));
   for (PetscInt k = 0; k < nz; k++) {
-    PetscReal lo, hi, bw, mean = 0, sd = 0, em, ev, ph[NBINS], gh[NBINS], zl = 0, *y = NULL;
+    PetscReal lo, hi, bw, em, ev, ph[NBINS], gh[NBINS], zl = 0, *y = NULL;
     PetscInt  L = 0;
     PetscBool exact = has_exact[k] = ExactGaussian(r, zs[k], &em, &ev);
     if (r->has_lift) PetscCall(ReadLifted(r, ic, zs[k], &zl, &L, &y));
-    /* bins: mean +- 4 sd of the physics (else of the generator, else of the exact) */
-    if (nsel[k] > 1 || L > 1) {
-      PetscInt   m = nsel[k] > 1 ? nsel[k] : L;
-      PetscReal *v = nsel[k] > 1 ? sel[k] : y;
-      for (PetscInt i = 0; i < m; i++) mean += v[i] / m;
-      for (PetscInt i = 0; i < m; i++) sd += PetscSqr(v[i] - mean) / (m - 1);
-      sd = PetscSqrtReal(sd);
-    } else if (exact) {
-      mean = em;
-      sd   = PetscSqrtReal(ev);
+    /* bins: the union of mean +- 4 sd of each distribution shown */
+    lo = PETSC_MAX_REAL;
+    hi = -PETSC_MAX_REAL;
+    if (nsel[k] > 1) Widen(nsel[k], sel[k], &lo, &hi);
+    if (L > 1) Widen(L, y, &lo, &hi);
+    if (exact) {
+      lo = PetscMin(lo, em - 4 * PetscSqrtReal(ev));
+      hi = PetscMax(hi, em + 4 * PetscSqrtReal(ev));
     }
-    if (!(sd > 0)) sd = 1;
-    lo = mean - 4 * sd;
-    hi = mean + 4 * sd;
+    if (!(hi > lo)) { /* nothing, or one value */
+      lo = lo < PETSC_MAX_REAL ? lo - 1 : -1;
+      hi = lo + 2;
+    }
     bw = (hi - lo) / NBINS;
     range[k][0] = lo;
     range[k][1] = hi;
