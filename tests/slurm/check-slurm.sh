@@ -57,7 +57,9 @@ trap 'exit 130' INT TERM
 cluster_start || fail "the test cluster did not start"
 say "single-node cluster up: $(sinfo --noheader --format='%P %D node %N, %c CPUs, %t')"
 
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+# the jobs and the direct run share the cores: ranks that wait yield them (busy polling made an
+# oversubscribed run 10 times slower here)
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_mpi_yield_when_idle=1
 export OPTIONS=$src/tests/slurm/campaign.opts OUT=$work/slurm LOGDIR=$work/logs
 unset ARGS STAGE
 cd "$work" || fail "no $work"
@@ -83,9 +85,22 @@ wait_jobs() { # ids...: until none is pending or running
 }
 log_of() { echo "$LOGDIR/$2-$1.out"; }
 
-# the direct run of the same campaign, alongside the jobs
-timeout "$TIMEOUT" mpiexec --bind-to none -n 2 "$UMBRA" run -options_file "$OPTIONS" -out "$work/direct" </dev/null >"$work/direct.log" 2>&1 &
-ref_pid=$!
+# Training must outlast the signal, so its length follows this machine's speed now: a short
+# training measures generator steps per second; the campaign trains TRAIN_SECONDS at that rate.
+mpi() { timeout $((TIMEOUT - (SECONDS - start))) mpiexec --bind-to none -n 2 "$UMBRA" "$@" </dev/null; }
+if ! mpi sample -options_file "$OPTIONS" -out calib >calib.log 2>&1 || ! mpi train -options_file "$OPTIONS" -out calib >>calib.log 2>&1; then
+  cat calib.log
+  fail "the speed measurement failed"
+fi
+read -r per_epoch steps secs <<<"$(sed -nE 's/.* ([0-9]+) generator steps per epoch.*/\1/p; s/.*train: ([0-9]+) generator steps in ([0-9.e+-]+) s.*/\1 \2/p' calib.log | tr '\n' ' ')"
+epochs=$(awk -v t="${TRAIN_SECONDS:-40}" -v n="$steps" -v s="$secs" -v e="$per_epoch" 'BEGIN { x = int(t * n / (s > 0.05 ? s : 0.05) / e) + 1; print (x < 10 ? 10 : x) }')
+export ARGS="-gan_epochs $epochs"
+say "training: $epochs epochs of $per_epoch steps (about ${TRAIN_SECONDS:-40} s at the measured $steps steps in $secs s)"
+
+# Slurm's timer runs every 30 to 31 s from slurmctld's start: a job that starts 8 s after a
+# tick is due its signal 15 s later, a few seconds before the next tick, and gets it about 22 s
+# in (jobs must cope with anything from 15 to 45 s; this only keeps the check short).
+while [ $(((2 * (SECONDS - CLUSTER_T0)) % 61)) -lt 16 ] || [ $(((2 * (SECONDS - CLUSTER_T0)) % 61)) -gt 17 ]; do sleep 0.5; done
 
 # 1. segment 1: signalled during training; MAX_SEGMENTS=1: it must not resubmit itself here
 seg1=$(GRACE=45 MAX_SEGMENTS=1 "$src/jobs/submit.sh" "$src/jobs/campaign.sbatch" --ntasks=2 --time=1) || fail "submit.sh"
@@ -96,13 +111,15 @@ log1=$(log_of "$seg1" umbra-campaign)
 grep -q 'received SIGUSR1' "$log1" || fail "segment 1: the batch script did not receive USR1"
 grep -q 'not resubmitting' "$log1" || fail "segment 1 did not stop at MAX_SEGMENTS=1"
 grep -q 'checkpointed, not finished (umbra exit 3)' "$log1" ||
-  fail "segment 1: umbra did not checkpoint and exit 3 on the signal (did the stage end before the signal? lengthen -gan_epochs)"
+  fail "segment 1: umbra did not checkpoint and exit 3 on the signal (did training end before it? raise TRAIN_SECONDS)"
 if [ "$(state "$seg1")" != COMPLETED ] || [ "$(exitcode "$seg1")" != 0:0 ]; then
   fail "segment 1 ended $(state "$seg1") with exit code $(exitcode "$seg1"), want COMPLETED 0:0"
 fi
 say "segment 1: $(grep -o 'received SIGUSR1.*' "$log1" | head -n 1); umbra exit 3, the job exit 0"
 
-# 2. segments 2 and 3 after it
+# 2. segments 2 and 3 after it; the direct run of the same campaign meanwhile
+mpi run -options_file "$OPTIONS" -gan_epochs "$epochs" -out "$work/direct" >"$work/direct.log" 2>&1 &
+ref_pid=$!
 if [ -e "$OUT/stages.csv" ]; then
   template=campaign.sbatch name=umbra-campaign
   say "the run directory has stages.csv: the campaign continues with umbra run -restart"

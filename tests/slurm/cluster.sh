@@ -69,6 +69,8 @@ cluster_start() {
     --log-file="$CLUSTER/munge/log" --pid-file="$CLUSTER/munge/pid" --seed-file="$CLUSTER/munge/seed" ||
     { echo "check-slurm: munged did not start"; return 1; }
   cluster_config
+  # shellcheck disable=SC2034 # read by check-slurm.sh
+  CLUSTER_T0=$SECONDS # slurmctld's 30-s timer (time limits, --signal) starts about now
   slurmctld -D -i >>"$CLUSTER/slurmctld.out" 2>&1 &
   CLUSTER_PIDS="$!"
   slurmd -D >>"$CLUSTER/slurmd.out" 2>&1 &
