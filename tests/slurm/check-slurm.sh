@@ -7,11 +7,12 @@
 #     (the signal arrives 15 to 45 s in, Slurm's timer runs every 30 s) while the training
 #     stage runs: the job must forward the signal, umbra must checkpoint and exit 3, the job
 #     must exit 0 and say so;
-#  2. segments 2 and 3, chained with afterany after segment 1: segment 2 continues and
+#  2. a job with LAUNCH=srun (no PMI plugin: no MPI world of 2 ranks) stops at the world check;
+#  3. segments 2 and 3, chained with afterany after segment 1: segment 2 continues and
 #     finishes (-restart of the campaign when the run directory has stages.csv; with an umbra
 #     that does not write stages.csv yet, the interrupted training through jobs/stage.sbatch
 #     STAGE=train), and cancels segment 3, which must never run;
-#  3. the results equal those of a direct run of the same campaign: every HDF5 file (h5diff,
+#  4. the results equal those of a direct run of the same campaign: every HDF5 file (h5diff,
 #     provenance excluded) and CSV file (comment lines and wall-time columns excluded).
 # Catches: a signal that does not reach umbra (no forwarding, launcher in the foreground), exit 3
 # not mapped to 0, a chain that does not continue after exit 3 or keeps running after the end,
@@ -117,7 +118,11 @@ if [ "$(state "$seg1")" != COMPLETED ] || [ "$(exitcode "$seg1")" != 0:0 ]; then
 fi
 say "segment 1: $(grep -o 'received SIGUSR1.*' "$log1" | head -n 1); umbra exit 3, the job exit 0"
 
-# 2. segments 2 and 3 after it; the direct run of the same campaign meanwhile
+# 2. a job whose launcher does not start one MPI world stops before any work: plain srun with
+# MpiDefault=none starts no Open MPI world here (elsewhere it starts one-rank worlds)
+bad=$(LAUNCH=srun STAGE=exact "$src/jobs/submit.sh" "$src/jobs/stage.sbatch" --ntasks=2 --time=1) || fail "submit.sh"
+
+# 3. segments 2 and 3 after segment 1; the direct run of the same campaign meanwhile
 timeout $((TIMEOUT - (SECONDS - start))) mpiexec --bind-to none -n 2 "$UMBRA" run -options_file "$OPTIONS" -gan_epochs "$epochs" \
   -out "$work/direct" </dev/null >"$work/direct.log" 2>&1 &
 ref_pid=$! # timeout's: killing it stops mpiexec
@@ -141,8 +146,13 @@ if [ "$(state "$seg3")" != CANCELLED ] || [ -e "$(log_of "$seg3" "$name")" ]; th
   fail "segment 3 is $(state "$seg3"), want CANCELLED by segment 2 without running"
 fi
 say "segment 2 restarted and finished; segment 3 cancelled unrun"
+wait_jobs "$bad"
+if [ "$(exitcode "$bad")" != 1:0 ] || ! grep -q 'did not start one MPI world of 2 ranks' "$(log_of "$bad" umbra-stage)"; then
+  fail "a job launched with plain srun ended with exit code $(exitcode "$bad"), want 1:0 and a message"
+fi
+say "a job launched with plain srun stopped at the world-size check"
 
-# 3. the same results as the direct run
+# 4. the same results as the direct run
 wait "$ref_pid"
 rc=$?
 ref_pid=
