@@ -24,7 +24,7 @@ cluster_config() { # writes $SLURM_CONF for this host
   cpus=$(getconf _NPROCESSORS_ONLN)
   cat >"$SLURM_CONF" <<CONF
 ClusterName=umbracheck
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmctldPort=$SLURM_PORT
 SlurmdPort=$((SLURM_PORT + 1))
 SlurmUser=root
@@ -52,7 +52,8 @@ ReturnToService=2
 # keep finished jobs visible to scontrol for the checks; a short grace between SIGTERM and SIGKILL
 MinJobAge=600
 KillWait=10
-NodeName=$host CPUs=$cpus State=UNKNOWN
+# addresses given: a container's host name need not resolve
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
 PartitionName=check Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
 CONF
 }
@@ -73,7 +74,7 @@ cluster_start() {
   CLUSTER_T0=$SECONDS # slurmctld's 30-s timer (time limits, --signal) starts about now
   slurmctld -D -i >>"$CLUSTER/slurmctld.out" 2>&1 &
   CLUSTER_PIDS="$!"
-  slurmd -D >>"$CLUSTER/slurmd.out" 2>&1 &
+  slurmd -D -N "$(hostname -s)" >>"$CLUSTER/slurmd.out" 2>&1 &
   CLUSTER_PIDS="$CLUSTER_PIDS $!"
   local i state
   for ((i = 0; i < 60; i++)); do
