@@ -22,6 +22,7 @@ cluster_config() { # writes $SLURM_CONF for this host
   local host cpus
   host=$(hostname -s)
   cpus=$(getconf _NPROCESSORS_ONLN)
+  [ "$cpus" -ge 2 ] || cpus=2 # the check's jobs have 2 tasks; config_overrides lets slurmd accept it
   cat >"$SLURM_CONF" <<CONF
 ClusterName=umbracheck
 SlurmctldHost=$host(127.0.0.1)
@@ -49,6 +50,7 @@ JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
 ReturnToService=2
+SlurmdParameters=config_overrides
 # keep finished jobs visible to scontrol for the checks; a short grace between SIGTERM and SIGKILL
 MinJobAge=600
 KillWait=10
