@@ -120,7 +120,7 @@ say "segment 1: $(grep -o 'received SIGUSR1.*' "$log1" | head -n 1); umbra exit 
 
 # 2. a job whose launcher does not start one MPI world stops before any work: plain srun with
 # MpiDefault=none starts no Open MPI world here (elsewhere it starts one-rank worlds)
-bad=$(LAUNCH=srun STAGE=exact "$src/jobs/submit.sh" "$src/jobs/stage.sbatch" --ntasks=2 --time=1) || fail "submit.sh"
+nompi=$(LAUNCH=srun STAGE=exact "$src/jobs/submit.sh" "$src/jobs/stage.sbatch" --ntasks=2 --time=1) || fail "submit.sh"
 
 # 3. segments 2 and 3 after segment 1; the direct run of the same campaign meanwhile
 timeout $((TIMEOUT - (SECONDS - start))) mpiexec --bind-to none -n 2 "$UMBRA" run -options_file "$OPTIONS" -gan_epochs "$epochs" \
@@ -146,9 +146,9 @@ if [ "$(state "$seg3")" != CANCELLED ] || [ -e "$(log_of "$seg3" "$name")" ]; th
   fail "segment 3 is $(state "$seg3"), want CANCELLED by segment 2 without running"
 fi
 say "segment 2 restarted and finished; segment 3 cancelled unrun"
-wait_jobs "$bad"
-if [ "$(exitcode "$bad")" != 1:0 ] || ! grep -q 'did not start one MPI world of 2 ranks' "$(log_of "$bad" umbra-stage)"; then
-  fail "a job launched with plain srun ended with exit code $(exitcode "$bad"), want 1:0 and a message"
+wait_jobs "$nompi"
+if [ "$(exitcode "$nompi")" != 1:0 ] || ! grep -q 'did not start one MPI world of 2 ranks' "$(log_of "$nompi" umbra-stage)"; then
+  fail "a job launched with plain srun ended with exit code $(exitcode "$nompi"), want 1:0 and a message"
 fi
 say "a job launched with plain srun stopped at the world-size check"
 

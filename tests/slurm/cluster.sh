@@ -62,6 +62,7 @@ CONF
 
 cluster_start() {
   CLUSTER=$(mktemp -d "${TMPDIR:-/tmp}/umbra-slurm.XXXXXX")
+  CLUSTER_PIDS=()
   export SLURM_CONF=$CLUSTER/slurm.conf
   mkdir -p "$CLUSTER/munge" "$CLUSTER/munge-run" "$CLUSTER/state" "$CLUSTER/spool"
   chmod 700 "$CLUSTER/munge"
@@ -75,9 +76,9 @@ cluster_start() {
   # shellcheck disable=SC2034 # read by check-slurm.sh
   CLUSTER_T0=$SECONDS # slurmctld's 30-s timer (time limits, --signal) starts about now
   slurmctld -D -i >>"$CLUSTER/slurmctld.out" 2>&1 &
-  CLUSTER_PIDS="$!"
+  CLUSTER_PIDS=("$!")
   slurmd -D -N "$(hostname -s)" >>"$CLUSTER/slurmd.out" 2>&1 &
-  CLUSTER_PIDS="$CLUSTER_PIDS $!"
+  CLUSTER_PIDS+=("$!")
   local i state
   for ((i = 0; i < 60; i++)); do
     state=$(sinfo --noheader --format=%t 2>/dev/null | head -n 1)
@@ -89,13 +90,35 @@ cluster_start() {
   return 1
 }
 
+# Every process running with this cluster's configuration: the daemons, job steps (slurmstepd)
+# and the programs of the jobs, which all inherit SLURM_CONF.
+cluster_pids() {
+  local p
+  for p in /proc/[0-9]*; do
+    [ "${p#/proc/}" != $$ ] && grep -qaF "SLURM_CONF=$SLURM_CONF" "$p/environ" 2>/dev/null && echo "${p#/proc/}"
+  done
+}
+
+# Bounded: slurmd waits for running steps when told to stop, so jobs are cancelled first and
+# whatever is left after a few seconds is killed.
 cluster_stop() {
-  local pid
+  local pid i alive
   [ -n "${CLUSTER:-}" ] || return 0
   scancel --user="$(id -un)" 2>/dev/null
-  for pid in ${CLUSTER_PIDS:-}; do kill "$pid" 2>/dev/null; done
+  for ((i = 0; i < 10; i++)); do
+    [ -z "$(squeue --noheader 2>/dev/null)" ] && break
+    sleep 0.5
+  done
+  kill "${CLUSTER_PIDS[@]}" 2>/dev/null
+  for ((i = 0; i < 10; i++)); do
+    alive=0
+    for pid in "${CLUSTER_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ $alive = 0 ] && break
+    sleep 0.5
+  done
+  for pid in $(cluster_pids); do kill -KILL "$pid" 2>/dev/null; done
+  wait "${CLUSTER_PIDS[@]}" 2>/dev/null
   [ -f "$CLUSTER/munge/pid" ] && kill "$(cat "$CLUSTER/munge/pid")" 2>/dev/null
-  for pid in ${CLUSTER_PIDS:-}; do wait "$pid" 2>/dev/null; done
   rm -rf "$CLUSTER"
   CLUSTER=
 }
