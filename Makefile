@@ -60,7 +60,7 @@ export OMP_NUM_THREADS := 1
 V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
 
-.PHONY: all check check-asan check-mutants reliability-table bench run install clean print
+.PHONY: all check check-asan check-mutants check-slurm reliability-table bench run install clean print
 .DEFAULT_GOAL := all
 
 all: $(APP) $(TEST_BIN) $(PLUGINS)
@@ -118,6 +118,10 @@ check-asan:
 	 LSAN_OPTIONS=leak_check_at_exit=0:suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/tests/ubsan.supp \
 	 PETSC_OPTIONS='-malloc_coalesce 0' tests/run.sh
+
+# jobs/ on a throw-away single-node Slurm (installs slurm-wlm and munge when missing; root)
+check-slurm: all
+	@BUILD=$(BUILD) tests/slurm/check-slurm.sh
 
 # plants known bugs in copies of the committed tree; the statistical tests must catch each one
 check-mutants:
