@@ -35,10 +35,12 @@ same() { # reference dir
   [ -e "$2/samples.h5.partial" ] && { echo "$2/samples.h5.partial left behind"; fail=1; }
   [ -e "$2/ckpt/sample.h5" ] && { echo "$2/ckpt/sample.h5 left behind by a finished run"; fail=1; }
 }
-started() { # log pid: waits until the run has written a checkpoint; mpid: the mpiexec process
-  mpid=$(pgrep -P "$2" | head -n 1) # $2 is the timeout guard around it
+started() { # log pid: waits until the run has written a checkpoint; sets mpid, the mpiexec process
   for _ in $(seq 1200); do
-    grep -q 'checkpoint at step' "$1" && return 0
+    if grep -q 'checkpoint at step' "$1"; then
+      mpid=$(pgrep -P "$2" | head -n 1) # $2 is the timeout guard around mpiexec
+      [ -n "$mpid" ] && return 0
+    fi
     kill -0 "$2" 2>/dev/null || return 1
     sleep 0.1
   done
