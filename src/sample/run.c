@@ -270,10 +270,10 @@ PetscErrorCode UmbSamplerRun(UmbSampler s, const char dir[], PetscBool *finished
   fr.F     = C / s->stride;
   fr.f0    = 0;
   PetscCall(PetscMalloc4(nloc * nw * fr.F * s->n + 1, &fr.xbuf, nloc * nw * fr.F * s->d + 1, &fr.zbuf, nloc * nw * nsave * s->d + 1, &fr.zall, nw * s->d, &fr.zwork));
+  PetscCall(UmbStopInstall()); /* a signal during the preparation stops at the first chunk boundary */
   PetscCall(Start(s, dir, path, ws, &fr, &h5, &c0));
   PetscCall(PetscLogEventEnd(UMB_EVENT.smp_setup, 0, 0, 0, 0));
 
-  PetscCall(UmbStopInstall());
   PetscCall(UmbProgressCreate(s->comm, "sample", "walker-steps", (double)s->K * nw * total, &progress));
   for (; c0 < total && !stop; c0 += C) {
     const PetscInt64 c1 = PetscMin(total, c0 + C), f1 = FramesBefore(s, nsave, c1);
