@@ -17,6 +17,7 @@ typedef struct {
   UmbGan     gan;
   UmbDmap    dmap;
   UmbClosure closure;
+  UmbReport  report;
   char       outdir[PETSC_MAX_PATH_LEN];
 } UmbApp;
 
@@ -35,6 +36,8 @@ PETSC_INTERN PetscErrorCode UmbCommandLift(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandDmap(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandDmapStage(UmbApp *); /* umbra run with -cv dmap: explore + map first */
 PETSC_INTERN PetscErrorCode UmbCommandClosure(UmbApp *);
+/* plots, summary.json and the one-screen summary of app->outdir; also the last stage of run */
+PETSC_INTERN PetscErrorCode UmbCommandReport(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandInfo(MPI_Comm, const char[]);
 
 #endif
