@@ -11,9 +11,17 @@ PetscErrorCode UmbCommandRun(UmbApp *app)
   PetscFunctionBegin;
   PetscCall(UmbCommandDmapStage(app)); /* -cv dmap: exploration and the map, when there is no map yet */
   PetscCall(UmbLog(app->comm, "run: stage sample"));
-  PetscCall(UmbCommandSample(app));
+  {
+    PetscBool sampled;
+    PetscCall(UmbCommandSample(app, &sampled));
+    if (!sampled) PetscFunctionReturn(PETSC_SUCCESS); /* checkpointed: exit code 3, -restart continues */
+  }
   PetscCall(UmbLog(app->comm, "run: stage fes"));
-  PetscCall(UmbCommandFes(app));
+  {
+    PetscBool solved;
+    PetscCall(UmbCommandFes(app, &solved));
+    if (!solved) PetscFunctionReturn(PETSC_SUCCESS);
+  }
   PetscCall(UmbExactAvailable(app->cv, &has_exact, why, sizeof(why)));
   if (has_exact) {
     PetscCall(UmbLog(app->comm, "run: stage exact"));
