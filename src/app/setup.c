@@ -44,6 +44,7 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
     PetscCall(UmbClosureSetDirectTimeStep(app->closure, dt));
   }
   PetscCall(UmbClosureSetFromOptions(app->closure));
+  PetscCall(UmbCouplingSetFromOptions(app));
   PetscCall(UmbModelGetType(app->model, &type));
   PetscCall(UmbRunDirSetUp(comm, type, app->outdir, sizeof(app->outdir)));
   PetscCall(PetscOptionsHasHelp(NULL, &help));
@@ -54,6 +55,7 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
 PetscErrorCode UmbAppDestroy(UmbApp *app)
 {
   PetscFunctionBegin;
+  PetscCall(UmbCouplingDestroy(app));
   PetscCall(UmbClosureDestroy(&app->closure));
   PetscCall(UmbDmapDestroy(&app->dmap));
   PetscCall(UmbGanDestroy(&app->gan));

@@ -191,8 +191,7 @@ PetscErrorCode UmbSamplerRun(UmbSampler s, const char dir[])
   PetscCall(PetscCalloc1(nloc, &ws));
   for (PetscInt lw = 0; lw < nloc; lw++) {
     PetscCall(UmbWindowStateCreate(s, s->klo + lw, &ws[lw]));
-    PetscCall(UmbSamplerPrepareWindow(s, s->klo + lw, ws[lw].x));
-    for (PetscInt w = 1; w < nw; w++) PetscCall(PetscArraycpy(ws[lw].x + w * s->n, ws[lw].x, s->n));
+    PetscCall(UmbSamplerInitialWalkers(s, s->klo + lw, ws[lw].x));
   }
   PetscCall(CheckTimeStep(s, ws, nloc));
   fr.s     = s;
