@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Tables of the coupling experiment (run.sh): errors of F(z) and of the physics closure mean_y1
+against exact.csv for each arm and seed, the walker-steps each arm spent, and the mode weight
+P(y > 0 | x) of the lifted seeds against the round-0 samples and the exact value."""
+import sys
+import h5py
+import numpy as np
+
+CW, T = 6.0, 2.0  # -fastslow_cw, -fastslow_t of run.sh (beta = 1)
+
+
+def table(path):
+    names = np.genfromtxt(path, delimiter=",", skip_header=1, max_rows=1, dtype=str)
+    cols = np.genfromtxt(path, delimiter=",", skip_header=2, dtype=str)
+    return {n: cols[:, i] for i, n in enumerate(names)}
+
+
+def errors(d):
+    ex = table(d + "/exact.csv")
+    ez, eF, ey = (ex[k].astype(float) for k in ("z", "F", "mean_y1"))
+    fe = table(d + "/fes.csv")
+    z, F = fe["z"].astype(float), fe["F"].astype(float)
+    ok = np.isfinite(F)
+    diff = F[ok] - np.interp(z[ok], ez, eF)
+    diff -= diff.mean()
+    c = table(d + "/closures.csv")
+    m = c["observable"] == "mean_y1"
+    zc = c["z"][m].astype(float)
+    out = {"F": np.sqrt(np.mean(diff ** 2)),
+           "y1": np.sqrt(np.nanmean((c["physics"][m].astype(float) - np.interp(zc, ez, ey)) ** 2))}
+    g = c["gan"][m].astype(float)
+    out["y1_gan"] = np.sqrt(np.nanmean((g - np.interp(zc, ez, ey)) ** 2)) if np.isfinite(g).any() else np.nan
+    return out
+
+
+def budget(d):
+    with h5py.File(d + "/samples.h5", "r") as f:
+        w = f["windows"]
+        K = w["center"].shape[0]
+        return K * int(w.attrs["walkers"]) * (int(w.attrs["steps"]) + int(w.attrs["burnin"]))
+
+
+def p_exact(x):
+    y = np.linspace(-3, 3, 6001)
+    u = CW * (y * y - 1) ** 2 - T * x * y
+    p = np.exp(-(u - u.min()))
+    return p[y > 0].sum() / p.sum()
+
+
+def main(out, seeds):
+    rows = []
+    print("| seed | arm | windows x walkers x steps | walker-steps | F RMS (kT) | mean_y1 RMS (physics) | mean_y1 RMS (generator) |")
+    print("|---|---|---|---|---|---|---|")
+    for s in seeds:
+        for arm, d in (("round 0 (coupled arm before the round)", f"{out}/coupled{s}/round0"),
+                       ("coupled (round 1)", f"{out}/coupled{s}"),
+                       ("physics: longer runs", f"{out}/longer{s}"),
+                       ("physics: more windows", f"{out}/more{s}")):
+            e = errors(d)
+            with h5py.File(d + "/samples.h5", "r") as f:
+                w = f["windows"]
+                shape = f"{w['center'].shape[0]} x {w.attrs['walkers']} x {w.attrs['steps'] + w.attrs['burnin']}"
+            b = budget(d)
+            rows.append((s, arm, b, e["F"], e["y1"], e["y1_gan"]))
+            print(f"| {s} | {arm} | {shape} | {b:.4g} | {e['F']:.3f} | {e['y1']:.3f} | {e['y1_gan']:.3f} |")
+    print()
+    print("mean over seeds:")
+    print("| arm | F RMS (kT) | mean_y1 RMS (physics) | mean_y1 RMS (generator) |")
+    print("|---|---|---|---|")
+    for arm in dict.fromkeys(r[1] for r in rows):
+        r = np.array([x[3:] for x in rows if x[1] == arm], dtype=float)
+        m, sd = np.nanmean(r, axis=0), np.nanstd(r, axis=0, ddof=1) if len(r) > 1 else np.zeros(3)
+        print(f"| {arm} | {m[0]:.3f} ± {sd[0]:.3f} | {m[1]:.3f} ± {sd[1]:.3f} | {m[2]:.3f} ± {sd[2]:.3f} |")
+    print()
+    print("mode weight P(y > 0 | x) at the new centres: exact, round-0 samples within 0.05, lifted seeds (8 walkers each)")
+    for s in seeds:
+        with h5py.File(f"{out}/coupled{s}/coupling1/seeds.h5", "r") as f:
+            c, x = f["seeds/center"][:, 0], f["seeds/x"][:]
+        with h5py.File(f"{out}/coupled{s}/round0/samples.h5", "r") as f:
+            z0, y0 = f["samples/z"][:, 0], f["samples/x"][:, 1]
+        line = []
+        for j in range(len(c)):
+            near = np.abs(z0 - c[j]) < 0.05
+            line.append(f"{c[j]:+.2f}: {p_exact(c[j]):.2f}/{np.mean(y0[near] > 0) if near.any() else np.nan:.2f}/{np.mean(x[j, :, 1] > 0):.2f}")
+        print(f"seed {s}: " + "  ".join(line))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2:])
