@@ -14,7 +14,8 @@
 #  3. Deterministic: the same run again gives identical samples.h5, seeds.h5 and fes.h5.
 #  4. Bad input stops before any work with exit 2 and one clear line: a negative
 #     -run_iterations, -run_iterations with a CV that is every coordinate (no generator),
-#     -run_extend on a 2-D CV, -run_overlap_min above 1.
+#     -run_extend on a 2-D CV, -run_overlap_min above 1, -us_centers with -us_windows.
+#  5. `umbra sample -us_centers 0.5,-0.5,0` samples exactly those windows, in that order.
 # Catches: a merge that reorders, rewrites or drops old frames, new windows sampled from the
 # restrained minimum instead of the lifted states (or all walkers from one draw), noise streams
 # or lift draws that depend on anything but -seed, and options accepted without a generator.
@@ -82,7 +83,14 @@ for f in samples.h5 coupling1/seeds.h5 fes.h5; do
   h5diff --exclude-path /provenance "run/$f" "again/$f" >diff.log 2>&1 || { echo "$f differs between two runs with the same seed:"; head -n 5 diff.log; fail=1; }
 done
 
+# explicit windows for the sampler alone, in the given order
+timeout 120 $MPIEXEC -n 2 $MPIEXEC_FLAGS "$UMBRA" sample -us_centers 0.5,-0.5,0 -us_walkers 2 -us_steps 200 -out explicit </dev/null >explicit.log 2>&1 ||
+  { echo "sample -us_centers failed"; tail explicit.log; fail=1; }
+$PY -c 'import h5py, sys; c = h5py.File("explicit/samples.h5", "r")["windows/center"][:, 0]; sys.exit(list(c) != [0.5, -0.5, 0.0])' ||
+  { echo "-us_centers 0.5,-0.5,0 did not give those windows in that order"; fail=1; }
+
 . "$SRCDIR/tests/bad-input.sh"
+expect_error 1 2 "-us_centers gives the windows explicitly: drop -us_windows" "sample -us_centers 0,1 -us_windows 3 -out bad"
 expect_error 2 2 "-run_iterations must be non-negative" "run -run_iterations -1 -out bad"
 expect_error 2 2 "-run_iterations 1 needs a generator" "run -model mullerbrown -cv_index 0,1 -run_iterations 1 -out bad"
 expect_error 1 2 "-run_extend needs lo,hi" "run -model mullerbrown -cv_index 0,1 -run_extend -1,1 -out bad"
