@@ -79,6 +79,16 @@ def main(out, seeds):
             cells.append("" if not len(v) else f"{v.mean():.3f} ± {v.std(ddof=1) if len(v) > 1 else 0:.3f}")
         print(f"| {arm} | " + " | ".join(cells) + " |")
     print()
+    print("paired differences, coupled minus physics (mean ± standard error over seeds; negative: coupling better):")
+    print("| against | F RMS (kT) | mean_y1 RMS | mean_y1 RMS, abs(z) <= 0.55 | mean_y1 RMS, abs(z) > 0.55 | seeds where coupling is better (F, mean_y1) |")
+    print("|---|---|---|---|---|---|")
+    cp = {x[0]: np.array(x[3:7], dtype=float) for x in rows if x[1] == "coupled (round 1)"}
+    for arm in ("physics: longer runs", "physics: more windows"):
+        d = np.array([cp[x[0]] - np.array(x[3:7], dtype=float) for x in rows if x[1] == arm])
+        se = d.std(axis=0, ddof=1) / np.sqrt(len(d)) if len(d) > 1 else np.zeros(4)
+        print(f"| {arm} | " + " | ".join(f"{d[:, j].mean():+.3f} ± {se[j]:.3f}" for j in range(4)) +
+              f" | {(d[:, 0] < 0).sum()} and {(d[:, 1] < 0).sum()} of {len(d)} |")
+    print()
     print("mode weight P(y > 0 | x) at the new centres: exact, round-0 samples within 0.05, lifted seeds (8 walkers each)")
     for s in seeds:
         with h5py.File(f"{out}/coupled{s}/coupling1/seeds.h5", "r") as f:
