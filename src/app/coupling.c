@@ -128,6 +128,15 @@ static PetscErrorCode LiftSeeds(UmbApp *app, const char ganfile[], const UmbCoup
   PetscCall(UmbGanCreate(app->cv, &gan));
   PetscCall(UmbGanSetFromOptions(gan));
   PetscCall(UmbGanLoad(gan, ganfile));
+  { /* beyond the trained range (an extension) the generator extrapolates: say so */
+    PetscReal range[4];
+    PetscInt  nout = 0;
+    PetscCall(UmbGanGetRange(gan, range));
+    for (PetscInt j = 0; j < plan->nnew; j++)
+      for (PetscInt a = 0; a < d; a++)
+        if (plan->center[j * d + a] < range[2 * a] || plan->center[j * d + a] > range[2 * a + 1]) nout++;
+    if (nout) PetscCall(UmbLogWarning(app->comm, "coupling: %" PetscInt_FMT " new window centre component%s outside the range the generator was trained on: the seeds there are extrapolated", nout, nout > 1 ? "s lie" : " lies"));
+  }
   PetscCall(PetscMalloc1(nw * d, &z));
   PetscCall(PetscMalloc1((size_t)plan->nnew * nw * n + 1, x0));
   for (PetscInt j = 0; j < plan->nnew; j++) {

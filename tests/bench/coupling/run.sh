@@ -10,7 +10,7 @@
 # Errors: RMS of F(z) - exact over the fes.csv bins (the constant removed), RMS of the physics
 # closure mean_y1 - exact over the closure grid, and the mode weight P(y > 0) of the lifted
 # seeds against exact. Environment: SEEDS (default "1 2 3"), NP (2), BUILD, OUT (scratch dir).
-# Takes about 15 minutes on 2 cores; not part of make check.
+# Takes about 5 minutes for 3 seeds on 2 idle cores (15 to 25 on loaded ones); not part of make check.
 set -u
 cd "$(dirname "$0")/../../.." || exit 1
 BUILD=$(realpath -m "${BUILD:-build}")
