@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Tables of the coupling experiment (run.sh): errors of F(z) and of the physics closure mean_y1
+"""Tables of the coupling experiment (run.sh; usage: analyse.py [--csv FILE] OUT SEED...): errors of F(z) and of the physics closure mean_y1
 against exact.csv for each arm and seed, the walker-steps each arm spent, and the mode weight
 P(y > 0 | x) of the lifted seeds against the round-0 samples and the exact value."""
 import sys
@@ -51,7 +51,7 @@ def p_exact(x):
     return p[y > 0].sum() / p.sum()
 
 
-def main(out, seeds):
+def main(out, seeds, csv=None):
     rows = []
     print("| seed | arm | windows x walkers x steps | walker-steps | F RMS (kT) | mean_y1 RMS | mean_y1 RMS, abs(z) <= 0.55 | mean_y1 RMS, abs(z) > 0.55 | mean_y1 RMS (generator) |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -67,6 +67,11 @@ def main(out, seeds):
             b = budget(d)
             rows.append((s, arm, b) + tuple(e[k] for k in KEYS))
             print(f"| {s} | {arm} | {shape} | {b:.4g} | " + " | ".join(f"{e[k]:.3f}" for k in KEYS) + " |")
+    if csv:
+        with open(csv, "w") as f:
+            f.write("seed,arm,walker_steps," + ",".join(f"rms_{k}" for k in KEYS) + "\n")
+            for r in rows:
+                f.write(f"{r[0]},{r[1]},{r[2]}," + ",".join(f"{v:.6g}" for v in r[3:]) + "\n")
     print()
     print(f"mean and standard deviation over {len(seeds)} seeds:")
     print("| arm | F RMS (kT) | mean_y1 RMS | mean_y1 RMS, abs(z) <= 0.55 | mean_y1 RMS, abs(z) > 0.55 | mean_y1 RMS (generator) |")
@@ -103,4 +108,8 @@ def main(out, seeds):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2:])
+    args = sys.argv[1:]
+    csv = None
+    if len(args) > 1 and args[0] == "--csv":
+        csv, args = args[1], args[2:]
+    main(args[0], args[1:], csv)

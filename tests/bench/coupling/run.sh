@@ -43,4 +43,4 @@ for s in $SEEDS; do
   physics "$OUT/more$s" -us_windows 23 -us_range -1.5,1.5 -us_steps 22000 -seed "$s"
   echo "seed $s: three arms in $(($(date +%s) - start)) s"
 done
-"$PY" "$HERE/analyse.py" "$OUT" $SEEDS | tee "$BUILD/bench/coupling.txt"
+"$PY" "$HERE/analyse.py" --csv "$BUILD/bench/coupling.csv" "$OUT" $SEEDS | tee "$BUILD/bench/coupling.txt"
