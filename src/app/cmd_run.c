@@ -42,6 +42,7 @@ PetscErrorCode UmbCommandRun(UmbApp *app)
      into the stage sequence. */
   for (PetscInt r = 1; r <= app->coupling.iterations; r++) {
     PetscBool trained;
+    PetscInt  d;
     PetscCall(UmbLog(app->comm, "run: coupling round %" PetscInt_FMT " of %" PetscInt_FMT, r, app->coupling.iterations));
     PetscCall(UmbCouplingRound(app, r));
     PetscCall(UmbLog(app->comm, "run: stage fes (round %" PetscInt_FMT ")", r));
@@ -51,8 +52,11 @@ PetscErrorCode UmbCommandRun(UmbApp *app)
     if (!trained) PetscFunctionReturn(PETSC_SUCCESS);
     PetscCall(UmbLog(app->comm, "run: stage lift (round %" PetscInt_FMT ")", r));
     PetscCall(UmbCommandLift(app));
-    PetscCall(UmbLog(app->comm, "run: stage closure (round %" PetscInt_FMT ")", r));
-    PetscCall(UmbCommandClosure(app));
+    PetscCall(UmbCVGetDimension(app->cv, &d));
+    if (d == 1) {
+      PetscCall(UmbLog(app->comm, "run: stage closure (round %" PetscInt_FMT ")", r));
+      PetscCall(UmbCommandClosure(app));
+    }
   }
   /* ---- end of the coupling rounds */
   PetscCall(UmbLog(app->comm, "run: done; results in %s", app->outdir));
