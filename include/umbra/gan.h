@@ -48,6 +48,10 @@ PETSC_EXTERN PetscErrorCode UmbGanLift(UmbGan, const char dir[]);
    reproducibility when callers pass consecutive indices. Needs trained or loaded networks. */
 #define UMB_GAN_BLOCK 256
 PETSC_EXTERN PetscErrorCode UmbGanGenerate(UmbGan, PetscInt m, const PetscReal z[], const PetscInt64 index[], PetscReal x[]);
+/* Not collective. Lifted states x (m x n) at z (m x d) with the latent noise of row i drawn
+   from the stream (-seed, UMB_STREAM_COUPLING, id) at counter (i, 0, 0): independent of the
+   lift.h5 draws; used to seed the walkers of new windows. Needs trained or loaded networks. */
+PETSC_EXTERN PetscErrorCode UmbGanGenerateSeeds(UmbGan, uint64_t id, PetscInt m, const PetscReal z[], PetscReal x[]);
 /* Range of the CV values the networks were trained on: lo, hi per component (2d values) */
 PETSC_EXTERN PetscErrorCode UmbGanGetRange(UmbGan, PetscReal[]);
 

@@ -20,6 +20,7 @@ typedef enum {
   UMB_STREAM_BOOTSTRAP = 7, /* bootstrap resampling */
   UMB_STREAM_DMAP      = 8, /* diffusion maps: subsample keys (id 0), eigensolver start (id 1), sign projection (id 2), exploration walkers (id 3) */
   UMB_STREAM_CLOSURE   = 9, /* closures: permutation tests (id: test point), reduced-SDE walkers (id: 1000 + walker), direct runs (id: 2^32, counter (step, walker)) */
+  UMB_STREAM_COUPLING  = 10, /* coupling rounds: latent noise of the lifted walker states, id = window in the merged campaign, counter (walker, 0, 0) */
   UMB_STREAM_TEST      = 15 /* tests only */
 } UmbStreamDomain;
 

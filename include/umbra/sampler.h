@@ -29,6 +29,19 @@ PETSC_EXTERN PetscErrorCode UmbSamplerRun(UmbSampler, const char[], PetscBool *)
 PETSC_EXTERN PetscErrorCode UmbSamplerView(UmbSampler, PetscViewer);
 PETSC_EXTERN PetscErrorCode UmbSamplerDestroy(UmbSampler *);
 
+/* Explicit windows instead of the grid of -us_windows/-us_range: K centres and spring
+   constants (K x d, row-major; kappa NULL: -us_kappa for every window). Before SetUp. */
+PETSC_EXTERN PetscErrorCode UmbSamplerSetWindows(UmbSampler, PetscInt, const PetscReal[], const PetscReal[]);
+/* Each walker's own starting state instead of the restrained minimisation: K x walkers x n,
+   row-major, the same array on every rank (copied). After SetWindows / SetUp's grid is known. */
+PETSC_EXTERN PetscErrorCode UmbSamplerSetInitialStates(UmbSampler, PetscInt, const PetscReal[]);
+/* Noise streams keyed by window id0 + k instead of k (windows added to an existing campaign
+   get streams of their own). Default 0. */
+PETSC_EXTERN PetscErrorCode UmbSamplerSetStreamOffset(UmbSampler, PetscInt64);
+/* Walkers per window -us_walkers, seed -seed */
+PETSC_EXTERN PetscErrorCode UmbSamplerGetWalkers(UmbSampler, PetscInt *);
+PETSC_EXTERN PetscErrorCode UmbSamplerGetSeed(UmbSampler, PetscInt64 *);
+
 /* Window grid: K windows, centres and spring constants K x d, row-major */
 PETSC_EXTERN PetscErrorCode UmbSamplerGetWindows(UmbSampler, PetscInt *, const PetscReal **, const PetscReal **);
 /* Range of the centres: lo,hi per CV component (2d values) */

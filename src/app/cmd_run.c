@@ -45,6 +45,30 @@ PetscErrorCode UmbCommandRun(UmbApp *app)
       PetscCall(UmbCommandClosure(app));
     } else PetscCall(UmbLog(app->comm, "run: no closure stage (closures need a 1-D CV)"));
   }
+  /* ---- coupling rounds (-run_iterations, docs/coupling.md): seed new windows with lifted
+     states, then the analysis stages again on the merged samples. One block, to be folded
+     into the stage sequence. */
+  for (PetscInt r = 1; r <= app->coupling.iterations; r++) {
+    PetscBool trained, done;
+    PetscInt  d;
+    PetscCall(UmbLog(app->comm, "run: coupling round %" PetscInt_FMT " of %" PetscInt_FMT, r, app->coupling.iterations));
+    PetscCall(UmbCouplingRound(app, r, &done));
+    if (!done) PetscFunctionReturn(PETSC_SUCCESS);
+    PetscCall(UmbLog(app->comm, "run: stage fes (round %" PetscInt_FMT ")", r));
+    PetscCall(UmbCommandFes(app, &done));
+    if (!done) PetscFunctionReturn(PETSC_SUCCESS);
+    PetscCall(UmbLog(app->comm, "run: stage train (round %" PetscInt_FMT ")", r));
+    PetscCall(UmbCommandTrain(app, &trained));
+    if (!trained) PetscFunctionReturn(PETSC_SUCCESS);
+    PetscCall(UmbLog(app->comm, "run: stage lift (round %" PetscInt_FMT ")", r));
+    PetscCall(UmbCommandLift(app));
+    PetscCall(UmbCVGetDimension(app->cv, &d));
+    if (d == 1) {
+      PetscCall(UmbLog(app->comm, "run: stage closure (round %" PetscInt_FMT ")", r));
+      PetscCall(UmbCommandClosure(app));
+    }
+  }
+  /* ---- end of the coupling rounds */
   PetscCall(UmbLog(app->comm, "run: done; results in %s", app->outdir));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -46,6 +46,7 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
   PetscCall(UmbClosureSetFromOptions(app->closure));
   PetscCall(UmbReportCreate(comm, &app->report));
   PetscCall(UmbReportSetFromOptions(app->report));
+  PetscCall(UmbCouplingSetFromOptions(app));
   PetscCall(UmbModelGetType(app->model, &type));
   PetscCall(UmbRunDirSetUp(comm, type, app->outdir, sizeof(app->outdir)));
   PetscCall(PetscOptionsHasHelp(NULL, &help));
@@ -57,6 +58,7 @@ PetscErrorCode UmbAppDestroy(UmbApp *app)
 {
   PetscFunctionBegin;
   PetscCall(UmbReportDestroy(&app->report));
+  PetscCall(UmbCouplingDestroy(app));
   PetscCall(UmbClosureDestroy(&app->closure));
   PetscCall(UmbDmapDestroy(&app->dmap));
   PetscCall(UmbGanDestroy(&app->gan));

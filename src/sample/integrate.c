@@ -49,7 +49,7 @@ PetscErrorCode UmbWindowAdvance(UmbSampler s, UmbWindowState *ws, PetscInt64 s0,
     h[i] = s->dt * M[i];                             /* drift factor */
     c[i] = PetscSqrtReal(2 * s->dt * M[i] / beta) * (lm ? 0.5 : 1.0); /* noise factor */
   }
-  UmbStreamInit(&stream, (uint64_t)s->seed, UMB_STREAM_NOISE, (uint64_t)k);
+  UmbStreamInit(&stream, (uint64_t)s->seed, UMB_STREAM_NOISE, (uint64_t)(s->stream0 + k));
   if (lm) DrawNoise(&stream, s0, nw, n, ws->noise); /* R_{s0}: regenerated, so chunks and restarts agree */
 
   for (PetscInt64 step = s0; step < s1; step++) {

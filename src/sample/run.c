@@ -208,10 +208,7 @@ static PetscErrorCode Start(UmbSampler s, const char dir[], const char path[], U
   /* a fresh start: a checkpoint left from an earlier run would not match the new partial file */
   PetscCall(UmbCheckpointRemove(s->comm, dir, "sample"));
   PetscCall(UmbSamplesFileCreate(s, path, fr->nsave, h5));
-  for (PetscInt lw = 0; lw < nloc; lw++) {
-    PetscCall(UmbSamplerPrepareWindow(s, s->klo + lw, ws[lw].x));
-    for (PetscInt w = 1; w < nw; w++) PetscCall(PetscArraycpy(ws[lw].x + w * s->n, ws[lw].x, s->n));
-  }
+  for (PetscInt lw = 0; lw < nloc; lw++) PetscCall(UmbSamplerInitialWalkers(s, s->klo + lw, ws[lw].x));
   PetscCall(CheckTimeStep(s, ws, nloc));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

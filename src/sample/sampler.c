@@ -3,6 +3,8 @@
 
 const char *const UmbIntegrators[] = {"em", "lm", "UmbIntegrator", "UMB_INTEGRATOR_", NULL};
 
+#define UMB_MAX_CENTERS 4096 /* values -us_centers accepts */
+
 PetscErrorCode UmbSamplerCreate(UmbCV cv, UmbSampler *sp)
 {
   UmbSampler s;
@@ -34,8 +36,9 @@ PetscErrorCode UmbSamplerCreate(UmbCV cv, UmbSampler *sp)
 
 PetscErrorCode UmbSamplerSetFromOptions(UmbSampler s)
 {
-  PetscInt  n, d;
-  PetscBool set;
+  PetscInt  n, d, ncent = UMB_MAX_CENTERS;
+  PetscBool set, wset, rset, cset;
+  PetscReal *centers;
 
   PetscFunctionBegin;
   PetscCall(UmbCVSetUp(s->cv));
@@ -43,15 +46,19 @@ PetscErrorCode UmbSamplerSetFromOptions(UmbSampler s)
   s->d = d;
   PetscOptionsBegin(s->comm, NULL, "Umbrella sampling options", "UmbSampler");
   n = 2;
-  PetscCall(PetscOptionsIntArray("-us_windows", "Number of windows per CV component", "UmbSamplerSetFromOptions", s->nwin, &n, &set));
+  PetscCall(PetscOptionsIntArray("-us_windows", "Number of windows per CV component", "UmbSamplerSetFromOptions", s->nwin, &n, &wset));
+  set = wset;
   PetscCheck(!set || n == d, s->comm, PETSC_ERR_USER_INPUT, "-us_windows needs %" PetscInt_FMT " value%s for this %" PetscInt_FMT "-D CV, got %" PetscInt_FMT, d, d > 1 ? "s" : "", d, n);
   n = 4;
-  PetscCall(PetscOptionsRealArray("-us_range", "Range of the window centres: lo,hi per CV component", "UmbSamplerSetFromOptions", s->range, &n, &set));
+  PetscCall(PetscOptionsRealArray("-us_range", "Range of the window centres: lo,hi per CV component", "UmbSamplerSetFromOptions", s->range, &n, &rset));
+  set = rset;
   PetscCheck(!set || n == 2 * d, s->comm, PETSC_ERR_USER_INPUT, "-us_range needs %" PetscInt_FMT " values (lo,hi%s) for this %" PetscInt_FMT "-D CV, got %" PetscInt_FMT, 2 * d, d > 1 ? ",lo2,hi2" : "", d, n);
   n = 2;
   PetscCall(PetscOptionsRealArray("-us_kappa", "Spring constant per CV component (0: unbiased)", "UmbSamplerSetFromOptions", s->kappa_opt, &n, &set));
   PetscCheck(!set || n == 1 || n == d, s->comm, PETSC_ERR_USER_INPUT, "-us_kappa needs 1 or %" PetscInt_FMT " values, got %" PetscInt_FMT, d, n);
   if (set && n == 1) s->kappa_opt[1] = s->kappa_opt[0];
+  PetscCall(PetscMalloc1(ncent, &centers));
+  PetscCall(PetscOptionsRealArray("-us_centers", "Explicit window centres (d values per window) instead of -us_windows/-us_range", "UmbSamplerSetFromOptions", centers, &ncent, &cset));
   PetscCall(PetscOptionsInt("-us_walkers", "Walkers per window", "UmbSamplerSetFromOptions", s->walkers, &s->walkers, NULL));
   PetscCall(UmbOptionsInt64(PetscOptionsObject, "-us_steps", "Production steps per walker", s->steps, &s->steps, NULL));
   PetscCall(UmbOptionsInt64(PetscOptionsObject, "-us_burnin", "Steps per walker discarded before production", s->burnin, &s->burnin, NULL));
@@ -84,6 +91,13 @@ PetscErrorCode UmbSamplerSetFromOptions(UmbSampler s)
   PetscCheck(s->chunk_steps >= 0, s->comm, PETSC_ERR_USER_INPUT, "-us_chunk_steps must be non-negative, got %" PetscInt64_FMT, s->chunk_steps);
   PetscCheck(s->seed >= 0, s->comm, PETSC_ERR_USER_INPUT, "-seed must be non-negative, got %" PetscInt64_FMT, s->seed);
   PetscCall(UmbModelGetDimension(s->model, &s->n));
+  if (cset) {
+    PetscCheck(!wset && !rset, s->comm, PETSC_ERR_USER_INPUT, "-us_centers gives the windows explicitly: drop -us_%s", wset ? "windows" : "range");
+    PetscCheck(ncent >= d && ncent % d == 0, s->comm, PETSC_ERR_USER_INPUT, "-us_centers needs %" PetscInt_FMT " value%s per window for this %" PetscInt_FMT "-D CV, got %" PetscInt_FMT, d, d > 1 ? "s" : "", d, ncent);
+    for (PetscInt i = 0; i < ncent; i++) PetscCheck(!PetscIsInfOrNanReal(centers[i]), s->comm, PETSC_ERR_USER_INPUT, "-us_centers: value %" PetscInt_FMT " is not finite", i + 1);
+    PetscCall(UmbSamplerSetWindows(s, ncent / d, centers, NULL));
+  }
+  PetscCall(PetscFree(centers));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -119,7 +133,8 @@ PetscErrorCode UmbSamplerView(UmbSampler s, PetscViewer v)
   char grid[64] = "";
 
   PetscFunctionBegin;
-  if (s->d == 2) snprintf(grid, sizeof(grid), " (%d x %d)", (int)s->nwin[0], (int)s->nwin[1]);
+  if (s->explicit_grid) snprintf(grid, sizeof(grid), " (given centres)");
+  else if (s->d == 2) snprintf(grid, sizeof(grid), " (%d x %d)", (int)s->nwin[0], (int)s->nwin[1]);
   PetscCall(UmbViewerPrintf(v, "umbrella sampling: %" PetscInt_FMT " windows%s x %" PetscInt_FMT " walkers on %d rank%s, %s dt = %g, steps %" PetscInt64_FMT " + burn-in %" PetscInt64_FMT ", stride %" PetscInt_FMT ", seed %" PetscInt64_FMT "\n", s->K, grid, s->walkers, s->size, s->size > 1 ? "s" : "", UmbIntegrators[s->integrator], (double)s->dt, s->steps, s->burnin, s->stride, s->seed));
   for (PetscInt a = 0; a < s->d; a++) PetscCall(UmbViewerPrintf(v, "  component %" PetscInt_FMT ": centres %g .. %g, kappa %g\n", a + 1, (double)s->range[2 * a], (double)s->range[2 * a + 1], (double)s->kappa_opt[a]));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -131,6 +146,7 @@ PetscErrorCode UmbSamplerDestroy(UmbSampler *sp)
   if (!*sp) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(PetscFree((*sp)->center));
   PetscCall(PetscFree((*sp)->kappa));
+  PetscCall(PetscFree((*sp)->x0));
   PetscCall(PetscFree(*sp));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

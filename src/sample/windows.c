@@ -15,6 +15,7 @@ PetscErrorCode UmbSamplerBuildGrid(UmbSampler s)
   PetscInt  n1 = s->nwin[0], n2 = s->d > 1 ? s->nwin[1] : 1;
 
   PetscFunctionBegin;
+  if (s->explicit_grid) PetscFunctionReturn(PETSC_SUCCESS); /* -us_centers or UmbSamplerSetWindows */
   PetscCall(UmbCVGetPeriod(s->cv, period));
   s->K = n1 * n2;
   PetscCall(PetscFree(s->center));

@@ -5,6 +5,19 @@
 
 #include <umbra.h>
 
+/* Coupling rounds of `umbra run` (-run_*, src/app/coupling.c, docs/coupling.md) */
+typedef struct {
+  PetscInt   iterations;   /* -run_iterations: rounds after the initial campaign */
+  PetscReal  overlap_min;  /* a neighbour pair with a smaller overlap gets a window between */
+  PetscReal  neff_min;     /* a window with fewer effective samples is re-seeded */
+  PetscBool  reseed_flagged; /* re-seed both windows of a pair that failed the consistency test */
+  PetscReal  extend[4];    /* lo,hi: windows added beyond the sampled range up to these */
+  PetscBool  have_extend;
+  PetscInt   max_windows;  /* new windows per round at most */
+  PetscReal *centers;      /* -run_centers: windows added in round 1 (d values each) */
+  PetscInt   ncenters;
+} UmbCouplingOptions;
+
 /* Everything a command may need, created from the options; unused members stay NULL */
 typedef struct {
   MPI_Comm   comm;
@@ -19,6 +32,7 @@ typedef struct {
   UmbClosure closure;
   UmbReport  report;
   char       outdir[PETSC_MAX_PATH_LEN];
+  UmbCouplingOptions coupling;
 } UmbApp;
 
 /* Creates the model and CV and reads the options of every stage, so that a misspelled or
@@ -39,5 +53,14 @@ PETSC_INTERN PetscErrorCode UmbCommandClosure(UmbApp *);
 /* plots, summary.json and the one-screen summary of app->outdir; also the last stage of run */
 PETSC_INTERN PetscErrorCode UmbCommandReport(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandInfo(MPI_Comm, const char[]);
+
+/* Coupling rounds: -run_* options (checked against the generator), and one round r >= 1:
+   archive the previous round's files in <out>/round<r-1>/, choose windows from its
+   diagnostics, seed their walkers with lifted states, sample them into <out>/coupling<r>/ and
+   write the merged <out>/samples.h5 and windows.csv. Leaves fresh fes, gan and closure
+   objects in app for the stages that follow (fes, train, lift, closure). */
+PETSC_INTERN PetscErrorCode UmbCouplingSetFromOptions(UmbApp *);
+PETSC_INTERN PetscErrorCode UmbCouplingDestroy(UmbApp *);
+PETSC_INTERN PetscErrorCode UmbCouplingRound(UmbApp *, PetscInt round, PetscBool *finished);
 
 #endif

@@ -30,6 +30,11 @@ struct _p_UmbSampler {
   PetscInt64    stop_step;       /* checkpoint and stop at the first chunk boundary at or after it (0: off) */
   PetscInt64    chunk_steps;     /* steps per chunk (0: automatic) */
   PetscBool     restart;
+  /* explicit windows and starting states (src/sample/explicit.c) */
+  PetscBool     explicit_grid;   /* centres given (-us_centers or UmbSamplerSetWindows), not a grid */
+  PetscReal    *x0;              /* nx0 x walkers x n initial states, or NULL: restrained minimisation */
+  PetscInt      nx0;             /* windows x0 was given for (must equal K) */
+  PetscInt64    stream0;         /* the noise stream of window k has id stream0 + k */
   /* layout */
   PetscInt      klo, khi;        /* windows owned by this rank */
   PetscBool     setup;
@@ -46,6 +51,9 @@ typedef struct {
 
 PETSC_INTERN PetscErrorCode UmbSamplerBuildGrid(UmbSampler);
 PETSC_INTERN PetscErrorCode UmbSamplerPrepareWindow(UmbSampler, PetscInt, PetscReal[]);
+/* Starting states of the walkers of window k (walkers x n): the given ones, or every walker
+   from the window's prepared state */
+PETSC_INTERN PetscErrorCode UmbSamplerInitialWalkers(UmbSampler, PetscInt, PetscReal[]);
 PETSC_INTERN PetscErrorCode UmbSamplerStiffness(UmbSampler, PetscInt, const PetscReal[], PetscReal *, PetscInt *);
 PETSC_INTERN PetscErrorCode UmbWindowStateCreate(UmbSampler, PetscInt, UmbWindowState *);
 PETSC_INTERN PetscErrorCode UmbWindowStateDestroy(UmbWindowState *);

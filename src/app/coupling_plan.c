@@ -1,0 +1,207 @@
+/* Which windows a coupling round adds, from the previous round's samples.h5 and fes.h5. */
+#include <umbra/private/coupling.h>
+
+typedef struct {
+  PetscInt    K, d;
+  PetscReal  *center, *kappa, *neff, *pover, *pval, period[2], alpha;
+  PetscInt64 *round, *pairs;
+  PetscInt    npairs;
+} PrevRound;
+
+static PetscErrorCode ReadPrev(MPI_Comm comm, const char prev[], PrevRound *p)
+{
+  char      path[PETSC_MAX_PATH_LEN];
+  UmbH5     h5;
+  int       r;
+  hsize_t   dims[3];
+  PetscBool has;
+  long long *buf;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(p, sizeof(*p)));
+  PetscCall(UmbPathJoin(prev, "samples.h5", path, sizeof(path)));
+  PetscCall(UmbH5Open(comm, path, "samples", &h5));
+  PetscCall(UmbH5GetShape(h5, "/windows/center", &r, dims));
+  p->K = (PetscInt)dims[0];
+  p->d = r == 1 ? 1 : (PetscInt)dims[1];
+  PetscCall(PetscMalloc4(p->K * p->d, &p->center, p->K * p->d, &p->kappa, p->K, &p->neff, p->K, &p->round));
+  PetscCall(UmbH5ReadSmall(h5, "/windows/center", H5T_NATIVE_DOUBLE, p->K * p->d, p->center));
+  PetscCall(UmbH5ReadSmall(h5, "/windows/kappa", H5T_NATIVE_DOUBLE, p->K * p->d, p->kappa));
+  PetscCall(UmbH5ReadAttrReals(h5, "/samples", "cv_period", p->d, p->period));
+  PetscCall(UmbH5HasObject(h5, "/windows/round", &has));
+  PetscCall(PetscMalloc1(p->K, &buf));
+  if (has) PetscCall(UmbH5ReadSmall(h5, "/windows/round", H5T_NATIVE_LLONG, p->K, buf));
+  for (PetscInt k = 0; k < p->K; k++) p->round[k] = has ? buf[k] : 0;
+  PetscCall(PetscFree(buf));
+  PetscCall(UmbH5Close(&h5, PETSC_FALSE));
+
+  PetscCall(UmbPathJoin(prev, "fes.h5", path, sizeof(path)));
+  PetscCall(UmbH5Open(comm, path, "fes", &h5));
+  PetscCall(UmbH5GetShape(h5, "/windows/n_eff", &r, dims));
+  PetscCheck(r == 1 && dims[0] == (hsize_t)p->K, comm, PETSC_ERR_FILE_UNEXPECTED, "%s holds %d windows, samples.h5 %" PetscInt_FMT ": run fes on these samples first", path, (int)dims[0], p->K);
+  PetscCall(UmbH5ReadSmall(h5, "/windows/n_eff", H5T_NATIVE_DOUBLE, p->K, p->neff));
+  PetscCall(UmbH5ReadAttrReals(h5, "/diagnostics", "consistency_alpha", 1, &p->alpha));
+  PetscCall(UmbH5HasObject(h5, "/diagnostics/neighbours", &has));
+  if (has) {
+    PetscCall(UmbH5GetShape(h5, "/diagnostics/neighbours", &r, dims));
+    p->npairs = (PetscInt)dims[0];
+    PetscCall(PetscMalloc3(2 * p->npairs, &p->pairs, 2 * p->npairs, &p->pover, p->npairs, &p->pval));
+    PetscCall(UmbH5ReadSmall(h5, "/diagnostics/neighbours", H5T_NATIVE_LLONG, 2 * p->npairs, p->pairs));
+    PetscCall(UmbH5ReadSmall(h5, "/diagnostics/neighbour_overlap", H5T_NATIVE_DOUBLE, 2 * p->npairs, p->pover));
+    PetscCall(UmbH5ReadSmall(h5, "/diagnostics/consistency_p", H5T_NATIVE_DOUBLE, p->npairs, p->pval));
+  }
+  PetscCall(UmbH5Close(&h5, PETSC_FALSE));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode FreePrev(PrevRound *p)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFree4(p->center, p->kappa, p->neff, p->round));
+  if (p->npairs) PetscCall(PetscFree3(p->pairs, p->pover, p->pval));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscReal Diff(const PrevRound *p, PetscInt a, PetscReal x, PetscReal y)
+{
+  PetscReal dz = x - y, per = p->period[a];
+  if (per > 0) dz -= per * round(dz / per);
+  return dz;
+}
+
+static PetscBool Same(const PrevRound *p, const PetscReal x[], const PetscReal y[])
+{
+  for (PetscInt a = 0; a < p->d; a++)
+    if (PetscAbsReal(Diff(p, a, x[a], y[a])) > 1e-9 * (1 + PetscAbsReal(x[a]))) return PETSC_FALSE;
+  return PETSC_TRUE;
+}
+
+/* Appends a window unless the plan is full or (when unique) a window sits at c already */
+static void Add(UmbCouplingPlan *plan, const PrevRound *p, PetscInt max, const PetscReal c[], const PetscReal kappa[], PetscBool unique, const char *reason, PetscInt *skipped)
+{
+  const PetscInt d = p->d;
+  size_t         len;
+
+  for (PetscInt j = 0; j < plan->nnew; j++)
+    if (Same(p, plan->center + j * d, c)) return;
+  if (unique)
+    for (PetscInt k = 0; k < p->K; k++)
+      if (Same(p, p->center + k * d, c)) return;
+  if (plan->nnew >= max) {
+    (*skipped)++;
+    return;
+  }
+  for (PetscInt a = 0; a < d; a++) {
+    plan->center[plan->nnew * d + a] = c[a];
+    plan->kappa[plan->nnew * d + a]  = kappa[a];
+  }
+  plan->nnew++;
+  len = strlen(plan->why);
+  if (d == 1) snprintf(plan->why + len, sizeof(plan->why) - len, "%s%.6g (%s)", len ? ", " : "", (double)c[0], reason);
+  else snprintf(plan->why + len, sizeof(plan->why) - len, "%s(%.6g, %.6g) (%s)", len ? ", " : "", (double)c[0], (double)c[1], reason);
+}
+
+/* Re-seeds window k unless a later round already added a window at its centre */
+static void Reseed(UmbCouplingPlan *plan, const PrevRound *p, PetscInt max, PetscInt k, const char *reason, PetscInt *skipped)
+{
+  const PetscInt d = p->d;
+  for (PetscInt l = 0; l < p->K; l++)
+    if (p->round[l] > p->round[k] && Same(p, p->center + l * d, p->center + k * d)) return;
+  Add(plan, p, max, p->center + k * d, p->kappa + k * d, PETSC_FALSE, reason, skipped);
+}
+
+PetscErrorCode UmbCouplingPlanCreate(MPI_Comm comm, const char prev[], const UmbCouplingOptions *o, PetscInt iround, UmbCouplingPlan *plan)
+{
+  PrevRound p;
+  PetscInt  d, cap, skipped = 0, max = o->max_windows;
+  char      why[96];
+
+  PetscFunctionBegin;
+  PetscCall(ReadPrev(comm, prev, &p));
+  d   = p.d;
+  cap = max + 1;
+  PetscCall(PetscMemzero(plan, sizeof(*plan)));
+  plan->d    = d;
+  plan->kold = p.K;
+  PetscCall(PetscMalloc2(cap * d, &plan->center, cap * d, &plan->kappa));
+  /* gaps: a window between neighbours that barely overlap */
+  for (PetscInt q = 0; q < p.npairs; q++) {
+    const PetscInt  k = (PetscInt)p.pairs[2 * q], l = (PetscInt)p.pairs[2 * q + 1];
+    const PetscReal ov = PetscMin(p.pover[2 * q], p.pover[2 * q + 1]);
+    PetscReal       c[2], kap[2];
+    if (!(ov < o->overlap_min)) continue;
+    for (PetscInt a = 0; a < d; a++) {
+      c[a]   = p.center[k * d + a] + 0.5 * Diff(&p, a, p.center[l * d + a], p.center[k * d + a]);
+      kap[a] = 0.5 * (p.kappa[k * d + a] + p.kappa[l * d + a]);
+      if (p.period[a] > 0 && PetscAbsReal(c[a]) > 0.5 * p.period[a]) c[a] -= p.period[a] * round(c[a] / p.period[a]);
+    }
+    snprintf(why, sizeof(why), "gap: windows %" PetscInt_FMT ",%" PetscInt_FMT " overlap %.3g", k, l, (double)ov);
+    Add(plan, &p, max, c, kap, PETSC_TRUE, why, &skipped);
+  }
+  /* failed diagnostics: too few effective samples, a failed neighbour consistency test */
+  for (PetscInt k = 0; k < p.K; k++)
+    if (p.neff[k] < o->neff_min) {
+      snprintf(why, sizeof(why), "re-seed window %" PetscInt_FMT ": n_eff %.3g", k, (double)p.neff[k]);
+      Reseed(plan, &p, max, k, why, &skipped);
+    }
+  if (o->reseed_flagged)
+    for (PetscInt q = 0; q < p.npairs; q++)
+      if (p.pval[q] < p.alpha)
+        for (PetscInt i = 0; i < 2; i++) {
+          snprintf(why, sizeof(why), "re-seed window %" PetscInt_FMT ": consistency p %.3g with window %" PetscInt_FMT, (PetscInt)p.pairs[2 * q + i], (double)p.pval[q], (PetscInt)p.pairs[2 * q + 1 - i]);
+          Reseed(plan, &p, max, (PetscInt)p.pairs[2 * q + i], why, &skipped);
+        }
+  /* extension of a 1-D range at the spacing of the end windows */
+  if (o->have_extend && d == 1) {
+    PetscInt  klo = 0, khi = 0, k2lo = -1, k2hi = -1;
+    PetscReal h;
+    for (PetscInt k = 0; k < p.K; k++) {
+      if (p.center[k] < p.center[klo]) klo = k;
+      if (p.center[k] > p.center[khi]) khi = k;
+    }
+    for (PetscInt k = 0; k < p.K; k++) { /* the next distinct centres inwards */
+      if (p.center[k] > p.center[klo] + 1e-9 && (k2lo < 0 || p.center[k] < p.center[k2lo])) k2lo = k;
+      if (p.center[k] < p.center[khi] - 1e-9 && (k2hi < 0 || p.center[k] > p.center[k2hi])) k2hi = k;
+    }
+    h = k2lo >= 0 ? p.center[k2lo] - p.center[klo] : 2 / PetscSqrtReal(PetscMax(p.kappa[klo], PETSC_SMALL));
+    for (PetscInt j = 1; p.center[klo] - j * h >= o->extend[0] - 1e-9 * h; j++) {
+      PetscReal c = p.center[klo] - j * h;
+      snprintf(why, sizeof(why), "extend below %.6g", (double)p.center[klo]);
+      Add(plan, &p, max, &c, p.kappa + klo, PETSC_TRUE, why, &skipped);
+    }
+    h = k2hi >= 0 ? p.center[khi] - p.center[k2hi] : h;
+    for (PetscInt j = 1; p.center[khi] + j * h <= o->extend[1] + 1e-9 * h; j++) {
+      PetscReal c = p.center[khi] + j * h;
+      snprintf(why, sizeof(why), "extend above %.6g", (double)p.center[khi]);
+      Add(plan, &p, max, &c, p.kappa + khi, PETSC_TRUE, why, &skipped);
+    }
+  }
+  /* explicit centres, round 1, with the spring constant of the nearest window */
+  if (iround == 1)
+    for (PetscInt i = 0; i < o->ncenters / d; i++) {
+      PetscInt  best = 0;
+      PetscReal bd   = PETSC_MAX_REAL;
+      for (PetscInt k = 0; k < p.K; k++) {
+        PetscReal s = 0;
+        for (PetscInt a = 0; a < d; a++) s += PetscSqr(Diff(&p, a, p.center[k * d + a], o->centers[i * d + a]));
+        if (s < bd) {
+          bd   = s;
+          best = k;
+        }
+      }
+      Add(plan, &p, max, o->centers + i * d, p.kappa + best * d, PETSC_TRUE, "-run_centers", &skipped);
+    }
+  if (skipped) {
+    size_t len = strlen(plan->why);
+    snprintf(plan->why + len, sizeof(plan->why) - len, "; %" PetscInt_FMT " more left for later rounds (-run_max_windows %" PetscInt_FMT ")", skipped, max);
+  }
+  PetscCall(FreePrev(&p));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbCouplingPlanDestroy(UmbCouplingPlan *plan)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFree2(plan->center, plan->kappa));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

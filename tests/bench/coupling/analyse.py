@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Tables of the coupling experiment (run.sh; usage: analyse.py [--csv FILE] OUT SEED...): errors of F(z) and of the physics closure mean_y1
+against exact.csv for each arm and seed, the walker-steps each arm spent, and the mode weight
+P(y > 0 | x) of the lifted seeds against the round-0 samples and the exact value."""
+import sys
+import h5py
+import numpy as np
+
+CW, T = 6.0, 2.0  # -fastslow_cw, -fastslow_t of run.sh (beta = 1)
+MIXED = 0.55      # |x| below which P(y > 0 | x) is in [0.1, 0.9] for these parameters
+KEYS = ("F", "y1", "y1_mixed", "y1_one", "y1_gan")
+
+
+def table(path):
+    names = np.genfromtxt(path, delimiter=",", skip_header=1, max_rows=1, dtype=str)
+    cols = np.genfromtxt(path, delimiter=",", skip_header=2, dtype=str)
+    return {n: cols[:, i] for i, n in enumerate(names)}
+
+
+def errors(d):
+    ex = table(d + "/exact.csv")
+    ez, eF, ey = (ex[k].astype(float) for k in ("z", "F", "mean_y1"))
+    fe = table(d + "/fes.csv")
+    z, F = fe["z"].astype(float), fe["F"].astype(float)
+    ok = np.isfinite(F)
+    diff = F[ok] - np.interp(z[ok], ez, eF)
+    diff -= diff.mean()
+    c = table(d + "/closures.csv")
+    m = c["observable"] == "mean_y1"
+    zc = c["z"][m].astype(float)
+    dy = c["physics"][m].astype(float) - np.interp(zc, ez, ey)
+    mixed = np.abs(zc) <= MIXED  # both modes of y carry weight: exact P(y > 0) in [0.1, 0.9]
+    out = {"F": np.sqrt(np.mean(diff ** 2)), "y1": np.sqrt(np.nanmean(dy ** 2)),
+           "y1_mixed": np.sqrt(np.nanmean(dy[mixed] ** 2)), "y1_one": np.sqrt(np.nanmean(dy[~mixed] ** 2))}
+    g = c["gan"][m].astype(float)
+    out["y1_gan"] = np.sqrt(np.nanmean((g - np.interp(zc, ez, ey)) ** 2)) if np.isfinite(g).any() else np.nan
+    return out
+
+
+def budget(d):
+    with h5py.File(d + "/samples.h5", "r") as f:
+        w = f["windows"]
+        K = w["center"].shape[0]
+        return K * int(w.attrs["walkers"]) * (int(w.attrs["steps"]) + int(w.attrs["burnin"]))
+
+
+def p_exact(x):
+    y = np.linspace(-3, 3, 6001)
+    u = CW * (y * y - 1) ** 2 - T * x * y
+    p = np.exp(-(u - u.min()))
+    return p[y > 0].sum() / p.sum()
+
+
+def main(out, seeds, csv=None):
+    rows = []
+    print("| seed | arm | windows x walkers x steps | walker-steps | F RMS (kT) | mean_y1 RMS | mean_y1 RMS, abs(z) <= 0.55 | mean_y1 RMS, abs(z) > 0.55 | mean_y1 RMS (generator) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for s in seeds:
+        for arm, d in (("round 0 (coupled arm before the round)", f"{out}/coupled{s}/round0"),
+                       ("coupled (round 1)", f"{out}/coupled{s}"),
+                       ("physics: longer runs", f"{out}/longer{s}"),
+                       ("physics: more windows", f"{out}/more{s}")):
+            e = errors(d)
+            with h5py.File(d + "/samples.h5", "r") as f:
+                w = f["windows"]
+                shape = f"{w['center'].shape[0]} x {int(w.attrs['walkers'])} x {int(w.attrs['steps']) + int(w.attrs['burnin'])}"
+            b = budget(d)
+            rows.append((s, arm, b) + tuple(e[k] for k in KEYS))
+            print(f"| {s} | {arm} | {shape} | {b:.4g} | " + " | ".join(f"{e[k]:.3f}" for k in KEYS) + " |")
+    if csv:
+        with open(csv, "w") as f:
+            f.write("seed,arm,walker_steps," + ",".join(f"rms_{k}" for k in KEYS) + "\n")
+            for r in rows:
+                f.write(f"{r[0]},{r[1]},{r[2]}," + ",".join(f"{v:.6g}" for v in r[3:]) + "\n")
+    print()
+    print(f"mean and standard deviation over {len(seeds)} seeds:")
+    print("| arm | F RMS (kT) | mean_y1 RMS | mean_y1 RMS, abs(z) <= 0.55 | mean_y1 RMS, abs(z) > 0.55 | mean_y1 RMS (generator) |")
+    print("|---|---|---|---|---|---|")
+    for arm in dict.fromkeys(r[1] for r in rows):
+        r = np.array([x[3:] for x in rows if x[1] == arm], dtype=float)
+        cells = []
+        for j in range(r.shape[1]):
+            v = r[:, j][np.isfinite(r[:, j])]
+            cells.append("" if not len(v) else f"{v.mean():.3f} ± {v.std(ddof=1) if len(v) > 1 else 0:.3f}")
+        print(f"| {arm} | " + " | ".join(cells) + " |")
+    print()
+    print("paired differences, coupled minus physics (mean ± standard error over seeds; negative: coupling better):")
+    print("| against | F RMS (kT) | mean_y1 RMS | mean_y1 RMS, abs(z) <= 0.55 | mean_y1 RMS, abs(z) > 0.55 | seeds where coupling is better (F, mean_y1) |")
+    print("|---|---|---|---|---|---|")
+    cp = {x[0]: np.array(x[3:7], dtype=float) for x in rows if x[1] == "coupled (round 1)"}
+    for arm in ("physics: longer runs", "physics: more windows"):
+        d = np.array([cp[x[0]] - np.array(x[3:7], dtype=float) for x in rows if x[1] == arm])
+        se = d.std(axis=0, ddof=1) / np.sqrt(len(d)) if len(d) > 1 else np.zeros(4)
+        print(f"| {arm} | " + " | ".join(f"{d[:, j].mean():+.3f} ± {se[j]:.3f}" for j in range(4)) +
+              f" | {(d[:, 0] < 0).sum()} and {(d[:, 1] < 0).sum()} of {len(d)} |")
+    print()
+    print("mode weight P(y > 0 | x) at the new centres: exact, round-0 samples within 0.05, lifted seeds (8 walkers each)")
+    for s in seeds:
+        with h5py.File(f"{out}/coupled{s}/coupling1/seeds.h5", "r") as f:
+            c, x = f["seeds/center"][:, 0], f["seeds/x"][:]
+        with h5py.File(f"{out}/coupled{s}/round0/samples.h5", "r") as f:
+            z0, y0 = f["samples/z"][:, 0], f["samples/x"][:, 1]
+        line = []
+        for j in range(len(c)):
+            near = np.abs(z0 - c[j]) < 0.05
+            line.append(f"{c[j]:+.2f}: {p_exact(c[j]):.2f}/{np.mean(y0[near] > 0) if near.any() else np.nan:.2f}/{np.mean(x[j, :, 1] > 0):.2f}")
+        print(f"seed {s}: " + "  ".join(line))
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    csv = None
+    if len(args) > 1 and args[0] == "--csv":
+        csv, args = args[1], args[2:]
+    main(args[0], args[1:], csv)

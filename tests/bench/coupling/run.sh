@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The coupling experiment (docs/experiments/coupling.md): at an equal budget of SDE walker-steps
+# (every window, burn-in included), physics alone against one coupling round, on fastslow with
+# the tilted coupling and a high barrier between the modes of y (c_w = 6, t = 2), where walkers
+# started from one configuration stay in one mode. Three arms per seed:
+#   coupled   umbra run, 12 windows, then -run_iterations 1 with a window at every gap
+#             (-run_overlap_min 1: 11 windows at the midpoints) seeded with lifted states
+#   longer    12 windows, each run 23/12 times as long
+#   more      the coupled arm's 23 centres, every window started from the restrained minimum
+# Errors: RMS of F(z) - exact over the fes.csv bins (the constant removed), RMS of the physics
+# closure mean_y1 - exact over the closure grid, and the mode weight P(y > 0) of the lifted
+# seeds against exact. Environment: SEEDS (default "1 2 3"), NP (2), BUILD, OUT (scratch dir).
+# Takes about 5 minutes for 3 seeds on 2 idle cores (15 to 25 on loaded ones); not part of make check.
+set -u
+cd "$(dirname "$0")/../../.." || exit 1
+BUILD=$(realpath -m "${BUILD:-build}")
+UMBRA=$BUILD/umbra
+NP=${NP:-2}
+SEEDS=${SEEDS:-1 2 3}
+OUT=$(realpath -m "${OUT:-$BUILD/bench/coupling}")
+PY=${PYTHON:-/usr/bin/python3}
+HERE=$(pwd)/tests/bench/coupling
+mkdir -p "$OUT" "$BUILD/bench"
+export OPENBLAS_NUM_THREADS=1
+if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
+MODEL="-model fastslow -fastslow_m 1 -fastslow_eps 0.1 -fastslow_coupling tilted -fastslow_cw 6 -fastslow_t 2"
+SAMPLE="-us_kappa 40 -us_walkers 8 -us_burnin 2000 -us_stride 40 -us_dt 2e-4 -progress_interval 1000"
+CLOSURE="-closure_direct_walkers 0 -closure_sde_time 20 -closure_sde_walkers 32 -closure_lift_n 2000 -closure_permutations 200"
+GAN="-gan_loss ns -gan_epochs 30" # wgan-gp oscillates on these bimodal samples (swd 0.7 .. 2.2 over 20 epochs)
+um() { mpiexec --oversubscribe --bind-to none -n "$NP" "$UMBRA" "$@" </dev/null; }
+physics() { # dir, then sampler options: sample, fes, exact, physics closures
+  local dir=$1; shift
+  for c in sample fes exact; do um $c $MODEL $SAMPLE "$@" -out "$dir" >"$dir.$c.log" 2>&1 || { echo "$c failed in $dir"; tail "$dir.$c.log"; exit 1; }; done
+  um closure $MODEL $SAMPLE "$@" $CLOSURE -closure_gan false -out "$dir" >"$dir.closure.log" 2>&1 || { echo "closure failed in $dir"; tail "$dir.closure.log"; exit 1; }
+}
+for s in $SEEDS; do
+  start=$(date +%s)
+  um run $MODEL $SAMPLE $CLOSURE $GAN -us_windows 12 -us_range -1.5,1.5 -us_steps 22000 -seed "$s" \
+    -run_iterations 1 -run_overlap_min 1 -run_max_windows 11 -out "$OUT/coupled$s" >"$OUT/coupled$s.log" 2>&1 ||
+    { echo "coupled arm failed (seed $s)"; tail "$OUT/coupled$s.log"; exit 1; }
+  cp "$OUT/coupled$s/exact.csv" "$OUT/coupled$s/round0/"
+  physics "$OUT/longer$s" -us_windows 12 -us_range -1.5,1.5 -us_steps 44000 -seed "$s"
+  physics "$OUT/more$s" -us_windows 23 -us_range -1.5,1.5 -us_steps 22000 -seed "$s"
+  echo "seed $s: three arms in $(($(date +%s) - start)) s"
+done
+"$PY" "$HERE/analyse.py" --csv "$BUILD/bench/coupling.csv" "$OUT" $SEEDS | tee "$BUILD/bench/coupling.txt"
