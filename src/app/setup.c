@@ -44,6 +44,7 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
     PetscCall(UmbClosureSetDirectTimeStep(app->closure, dt));
   }
   PetscCall(UmbClosureSetFromOptions(app->closure));
+  PetscCall(UmbRunSetFromOptions(app));
   PetscCall(UmbModelGetType(app->model, &type));
   PetscCall(UmbRunDirSetUp(comm, type, app->outdir, sizeof(app->outdir)));
   PetscCall(PetscOptionsHasHelp(NULL, &help));

@@ -18,6 +18,7 @@ typedef struct {
   UmbDmap    dmap;
   UmbClosure closure;
   char       outdir[PETSC_MAX_PATH_LEN];
+  PetscBool  restart, run_overwrite; /* umbra run: continue the campaign, or start it afresh */
 } UmbApp;
 
 /* Creates the model and CV and reads the options of every stage, so that a misspelled or
@@ -30,10 +31,15 @@ PETSC_INTERN PetscErrorCode UmbCommandExact(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandFes(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandExport(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandRun(UmbApp *);
+PETSC_INTERN PetscErrorCode UmbRunSetFromOptions(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandTrain(UmbApp *, PetscBool *);
 PETSC_INTERN PetscErrorCode UmbCommandLift(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandDmap(UmbApp *);
-PETSC_INTERN PetscErrorCode UmbCommandDmapStage(UmbApp *); /* umbra run with -cv dmap: explore + map first */
+/* umbra run with -cv dmap: whether it makes the map (why empty) or not (why says so), making it
+   (explore + map + load), and the window range from the map */
+PETSC_INTERN PetscErrorCode UmbCommandDmapMakes(UmbApp *, char why[], size_t);
+PETSC_INTERN PetscErrorCode UmbCommandDmapMake(UmbApp *);
+PETSC_INTERN PetscErrorCode UmbCommandDmapRange(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandClosure(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandInfo(MPI_Comm, const char[]);
 
