@@ -109,6 +109,7 @@ static const char *const model_options[] = {MODEL_OPTIONS, NULL};
 typedef struct {
   const char  *name;
   const char  *outputs[MAX_OUTPUTS]; /* in the run directory; all must exist for a skip */
+  PetscBool    checkpoints;          /* writes ckpt/<name>.h5 while it runs */
   StageRun     run;
   StageApplies applies; /* NULL: always */
   const char  *upstream[MAX_UPSTREAM];
@@ -117,13 +118,13 @@ typedef struct {
 
 /* The campaign, in order; a stage's upstream stages come before it */
 static const Stage stages[] = {
-  {"dmap", {"dmap.h5", "dmap.csv", "explore.h5"}, RunDmap, UmbCommandDmapMakes, {NULL}, {MODEL_OPTIONS, "-dmap_", "-seed"}},
-  {"sample", {"samples.h5", "windows.csv"}, RunSample, NULL, {"dmap"}, {MODEL_OPTIONS, "-us_", "-seed"}},
-  {"fes", {"fes.h5", "fes.csv"}, RunFes, NULL, {"sample"}, {"-fes_"}},
-  {"exact", {"exact.csv"}, RunExact, AppliesExact, {NULL}, {MODEL_OPTIONS, "-exact_", "-us_range"}},
-  {"train", {"gan.h5", "train.csv"}, RunTrain, AppliesGan, {"sample"}, {"-gan_"}},
-  {"lift", {"lift.h5"}, RunLift, AppliesGan, {"train"}, {"-lift_"}},
-  {"closure", {"closures.csv", "consistency.csv"}, RunClosure, AppliesClosure, {"fes", "train"}, {"-closure_"}},
+  {"dmap", {"dmap.h5", "dmap.csv", "explore.h5"}, PETSC_FALSE, RunDmap, UmbCommandDmapMakes, {NULL}, {MODEL_OPTIONS, "-dmap_", "-seed"}},
+  {"sample", {"samples.h5", "windows.csv"}, PETSC_TRUE, RunSample, NULL, {"dmap"}, {MODEL_OPTIONS, "-us_", "-seed"}},
+  {"fes", {"fes.h5", "fes.csv"}, PETSC_TRUE, RunFes, NULL, {"sample"}, {"-fes_"}},
+  {"exact", {"exact.csv"}, PETSC_FALSE, RunExact, AppliesExact, {NULL}, {MODEL_OPTIONS, "-exact_", "-us_range"}},
+  {"train", {"gan.h5", "train.csv"}, PETSC_TRUE, RunTrain, AppliesGan, {"sample"}, {"-gan_"}},
+  {"lift", {"lift.h5"}, PETSC_FALSE, RunLift, AppliesGan, {"train"}, {"-lift_"}},
+  {"closure", {"closures.csv", "consistency.csv"}, PETSC_FALSE, RunClosure, AppliesClosure, {"fes", "train"}, {"-closure_"}},
 };
 #define NSTAGES ((PetscInt)(sizeof(stages) / sizeof(stages[0])))
 
@@ -191,6 +192,23 @@ static PetscErrorCode MissingOutput(const Run *run, PetscInt i, PetscInt *missin
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Collective. Removes <out>/ckpt/<stage>.h5 and <stage>.prev.h5 */
+static PetscErrorCode RemoveCheckpoints(UmbApp *app, const char stage[])
+{
+  PetscMPIInt rank;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(app->comm, &rank));
+  for (int prev = 0; !rank && prev < 2; prev++) {
+    char name[64], path[PETSC_MAX_PATH_LEN];
+    snprintf(name, sizeof(name), "ckpt/%s%s.h5", stage, prev ? ".prev" : "");
+    PetscCall(UmbPathJoin(app->outdir, name, path, sizeof(path)));
+    (void)remove(path); /* absent: nothing to do */
+  }
+  PetscCallMPI(MPI_Barrier(app->comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Runs one stage of the campaign by name; a coupling round's stages carry the suffix ".r"
    ("fes.1") and are the same stages. Skips it when its record says done with the current
    fingerprint, its outputs exist and nothing upstream ran again; continues it from its
@@ -250,7 +268,7 @@ static PetscErrorCode RunStage(Run *run, const char name[])
     PetscCall(UmbLog(app->comm, "run: %s continues from its checkpoint (%.0f s so far)", name, seconds));
   } else {
     PetscBool removed, any = PETSC_FALSE;
-    if (status == UMB_STAGE_NONE) PetscCall(UmbLog(app->comm, "run: stage %s%s%s%s", name, why[0] ? " (" : "", why, why[0] ? ")" : ""));
+    if (status == UMB_STAGE_NONE) PetscCall(UmbLog(app->comm, "run: stage %s", name));
     else PetscCall(UmbLog(app->comm, "run: %s again from the start (%s)", name, why[0] ? why : "its checkpoint is not continued without -restart"));
     seconds = 0;
     /* the records of this stage and of everything downstream no longer hold */
@@ -261,6 +279,14 @@ static PetscErrorCode RunStage(Run *run, const char name[])
       snprintf(down, sizeof(down), "%s%s", stages[k].name, suffix);
       PetscCall(UmbCampaignClearStage(run->record, down, &removed));
       any = (PetscBool)(any || removed);
+    }
+    if (stages[i].checkpoints) {
+      /* recorded as checkpointed while it runs, so that -restart continues it from its latest
+         checkpoint after a hard stop (a killed rank, a node failure); an older campaign's
+         checkpoints must not be continued */
+      PetscCall(RemoveCheckpoints(app, name));
+      PetscCall(UmbCampaignSetStage(run->record, name, UMB_STAGE_CHECKPOINTED, 0, fp));
+      any = PETSC_TRUE;
     }
     if (any) PetscCall(UmbCampaignWrite(run->record));
   }
