@@ -52,7 +52,10 @@ static PetscErrorCode TestSample(MPI_Comm comm, const char opts[], const char di
   PetscCall(UmbSamplerSetUp(s));
   PetscCall(PetscOptionsSetValue(NULL, "-out", dir));
   PetscCall(UmbRunDirSetUp(comm, "test", out, sizeof(out)));
-  PetscCall(UmbSamplerRun(s, out));
+  {
+    PetscBool finished;
+    PetscCall(UmbSamplerRun(s, out, &finished));
+  }
   PetscCall(UmbSamplerDestroy(&s));
   PetscCall(UmbCVDestroy(&cv));
   PetscCall(UmbModelDestroy(&model));

@@ -122,7 +122,10 @@ static PetscErrorCode RunFes(MPI_Comm comm, const char dir[], const char opts[],
   PetscCall(UmbFesSetFromOptions(*fes));
   PetscCall(UmbFesSetDirectory(*fes, dir));
   PetscCall(UmbFesSetUp(*fes));
-  PetscCall(UmbFesSolve(*fes));
+  {
+    PetscBool finished;
+    PetscCall(UmbFesSolve(*fes, &finished));
+  }
   PetscCall(PetscOptionsClear(NULL));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -276,7 +279,10 @@ static PetscErrorCode CaseHarmonic(MPI_Comm comm)
   PetscCall(UmbFesSetDirectory(fes, "one"));
   fes->cut = 745;
   PetscCall(UmbFesSetUp(fes));
-  PetscCall(UmbFesSolve(fes));
+  {
+    PetscBool finished;
+    PetscCall(UmbFesSolve(fes, &finished));
+  }
   PetscCall(PetscOptionsClear(NULL));
   for (PetscInt k = 0; k < s.K; k++) UMB_CHECK_CLOSE(fes->f[k], f0[k], 0, 1e-12, "f_k with exp cutoff 745 vs default");
   PetscCall(UmbFesDestroy(&fes));

@@ -50,7 +50,10 @@ int main(int argc, char **argv)
   PetscCall(UmbFesSetFromOptions(fes));
   PetscCall(UmbFesSetDirectory(fes, "out"));
   PetscCall(UmbFesSetUp(fes));
-  PetscCall(UmbFesSolve(fes));
+  {
+    PetscBool finished;
+    PetscCall(UmbFesSolve(fes, &finished));
+  }
   PetscCall(UmbFesView(fes, PETSC_VIEWER_STDOUT_WORLD));
   {
     const PetscReal *dF = fes->dF_boot;

@@ -51,6 +51,6 @@ same xfull xstop
 # 3. options that define the run cannot change
 train xstop2 2 3 -gan_stop_step 20
 train xstop2 2 2 -gan_batch 32 -restart
-grep -q "umbra: error: cannot restart from .*train.h5: it was written with -gan_batch 64, this run has 32" xstop2.log ||
+grep -q "umbra: error: -gan_batch is 32 here but 64 in the checkpoint .*train.h5" xstop2.log ||
   { echo "restart with another batch size not refused as expected:"; tail -n 3 xstop2.log; fail=1; }
 exit $fail

@@ -5,15 +5,17 @@
 #  2. interrupted by a real SIGUSR1 to mpiexec during training: exit code 3, stages.csv says
 #     train,checkpointed; then `umbra run -restart`: every output equal to the reference (HDF5
 #     datasets bit for bit, CSV tables but for their provenance line and wall-time columns);
-#  3. interrupted by kill -9 of one rank during training, after checkpoints were written:
+#  3. stopped in sampling (-us_stop_step), continued and stopped in the bootstrap of fes
+#     (-fes_stop_replica), continued to the end: every output equal to the reference;
+#  4. interrupted by kill -9 of one rank during training, after checkpoints were written:
 #     -restart continues from the checkpoint (says so), every output equal to the reference;
-#  4. interrupted by SIGUSR1 on 2 ranks and restarted on 3: every output equal to the reference
+#  5. interrupted by SIGUSR1 on 2 ranks and restarted on 3: every output equal to the reference
 #     (samples.h5 was made on 2 ranks; -gan_reduce_mode exact makes training rank-independent),
 #     closures.csv to round-off (its sums over ranks);
-#  5. a second run of the finished campaign skips every stage and changes no file;
-#  6. a changed -gan_epochs reruns train, lift and closure (naming the option), not sample or fes;
-#  7. refused (exit 2, one message): -restart where there is nothing to restart, a directory of
-#     another campaign (-fastslow_m changed), a checkpointed directory without -restart (in 4).
+#  6. a second run of the finished campaign skips every stage and changes no file;
+#  7. a changed -gan_epochs reruns train, lift and closure (naming the option), not sample or fes;
+#  8. refused (exit 2, one message): -restart where there is nothing to restart, a directory of
+#     another campaign (-fastslow_m changed), a checkpointed directory without -restart (in 5).
 # Catches: stages rerun or skipped wrongly, a fingerprint that misses an option or depends on
 # one that does not change results, a restart that does not reach the interrupted stage or
 # passes -restart to a stage started afresh, stages.csv not written at a checkpoint, a kill
@@ -100,26 +102,35 @@ want "$(interrupt usr 2 USR1 mpiexec)" 3 "campaign interrupted by SIGUSR1"
 grep -q '^train,checkpointed,' usr/stages.csv || { echo "usr/stages.csv does not say train,checkpointed:"; cat usr/stages.csv; fail=1; }
 want "$(run usr 2 -restart)" 0 "restart after SIGUSR1"
 grep -q "run: sample done (samples.h5, windows.csv), skipped" usr.log || { echo "the restart did not skip the sample stage"; fail=1; }
-grep -q "train: restarting from usr/ckpt/train.h5" usr.log || { echo "the restart did not continue training from its checkpoint"; fail=1; }
+grep -q "train: restarting from .* at generator step [1-9]" usr.log || { echo "the restart did not continue training from its checkpoint"; fail=1; }
 same ref usr
-# 3. kill -9 of one rank after checkpoints
+# 3. sampling and the bootstrap stopped (-us_stop_step, -fes_stop_replica), each continued
+want "$(run long 2 -us_stop_step 2000)" 3 "campaign stopped in sampling"
+grep -q '^sample,checkpointed,' long/stages.csv || { echo "long/stages.csv does not say sample,checkpointed:"; cat long/stages.csv; fail=1; }
+want "$(run long 2 -restart -fes_stop_replica 2)" 3 "campaign continued, stopped in the bootstrap"
+grep -q "run: sample continues from its checkpoint" long.log || { echo "sampling was not continued"; fail=1; }
+grep -q '^fes,checkpointed,' long/stages.csv || { echo "long/stages.csv does not say fes,checkpointed:"; cat long/stages.csv; fail=1; }
+want "$(run long 2 -restart)" 0 "campaign continued to the end"
+grep -q "run: fes continues from its checkpoint" long.log || { echo "the bootstrap was not continued"; fail=1; }
+same ref long
+# 4. kill -9 of one rank after checkpoints
 rc=$(interrupt k9 2 9 rank -gan_checkpoint_interval 20)
 [ "$rc" != 0 ] || { echo "a campaign with a killed rank exited 0"; fail=1; }
 grep -q '^train,checkpointed,' k9/stages.csv || { echo "k9/stages.csv does not say train,checkpointed:"; cat k9/stages.csv; fail=1; }
 want "$(run k9 2 -restart -gan_checkpoint_interval 20)" 0 "restart after kill -9"
-grep -q "train: restarting from k9/ckpt/train.*h5 at generator step [1-9]" k9.log || { echo "the restart after kill -9 did not continue from a checkpoint"; fail=1; }
+grep -q "train: restarting from .* at generator step [1-9]" k9.log || { echo "the restart after kill -9 did not continue from a checkpoint"; fail=1; }
 same ref k9
-# 4. 2 ranks, then 3 (and a checkpointed directory is not run without -restart)
+# 5. 2 ranks, then 3 (and a checkpointed directory is not run without -restart)
 want "$(interrupt np3 2 USR1 mpiexec)" 3 "campaign interrupted by SIGUSR1 (2 ranks)"
 expect_error 2 2 "stage train in np3 is checkpointed, not finished: add -restart" "run -options_file c.opts -out np3"
 want "$(run np3 3 -restart)" 0 "restart on 3 ranks"
 same ref np3 roundoff
-# 5. nothing to do
+# 6. nothing to do
 md5sum ref/* 2>/dev/null >ref.md5
 want "$(run ref 2)" 0 "second run of a finished campaign"
 [ "$(grep -c 'done (.*), skipped' ref.log)" = 6 ] || { echo "the second run did not skip all 6 stages:"; grep 'run:' ref.log | tail -n 8; fail=1; }
 md5sum --quiet -c ref.md5 || { echo "the second run changed files"; fail=1; }
-# 6. a changed -gan_epochs
+# 7. a changed -gan_epochs
 cp -r ref epochs && : >epochs.log
 want "$(run epochs 2 -gan_epochs 20)" 0 "run with a changed -gan_epochs"
 grep -q "run: train again from the start (-gan_epochs is 20 here but 60 in the record)" epochs.log || { echo "train was not rerun naming -gan_epochs:"; grep 'run:' epochs.log; fail=1; }
@@ -127,7 +138,7 @@ for s in sample fes exact; do grep -q "run: $s done" epochs.log || { echo "$s wa
 for s in lift closure; do grep -q "run: stage $s" epochs.log || { echo "$s was not rerun"; fail=1; }; done
 cmp -s ref/samples.h5 epochs/samples.h5 && cmp -s ref/fes.h5 epochs/fes.h5 || { echo "samples.h5 or fes.h5 changed"; fail=1; }
 cmp -s ref/gan.h5 epochs/gan.h5 && { echo "gan.h5 did not change"; fail=1; }
-# 7. refusals
+# 8. refusals
 expect_error 2 2 "nothing to restart in fresh" "run -options_file c.opts -out fresh -restart"
 expect_error 2 2 "ref holds another campaign \(-fastslow_m is 3 here but not given in the record\): choose another -out, or add -run_overwrite" "run -options_file c.opts -out ref -fastslow_m 3"
 exit $fail

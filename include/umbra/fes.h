@@ -31,16 +31,20 @@ PETSC_EXTERN const char *const UmbFesErrorTypes[];
 
 /* Collective on comm. */
 PETSC_EXTERN PetscErrorCode UmbFesCreate(MPI_Comm, UmbFes *);
-/* Reads -fes_* (and -seed for the bootstrap) */
+/* Reads -fes_* (and -seed for the bootstrap, -restart) */
 PETSC_EXTERN PetscErrorCode UmbFesSetFromOptions(UmbFes);
+/* Whether UmbFesSolve continues the bootstrap from ckpt/fes.h5 (default: -restart); umbra run sets it per stage */
+PETSC_EXTERN PetscErrorCode UmbFesSetRestart(UmbFes, PetscBool);
 /* Run directory: samples.h5 is read from it and the outputs are written to it */
 PETSC_EXTERN PetscErrorCode UmbFesSetDirectory(UmbFes, const char[]);
 /* Opens samples.h5 and reads the windows this rank owns (UmbLayoutRange over the windows,
    whatever the rank count of the sampling run); checks the file and the options against it */
 PETSC_EXTERN PetscErrorCode UmbFesSetUp(UmbFes);
 /* Window free energies, their covariance and bootstrap, F(z) on the grid, diagnostics.
-   A solve that does not converge is an error. */
-PETSC_EXTERN PetscErrorCode UmbFesSolve(UmbFes);
+   A solve that does not converge is an error. The bootstrap checkpoints to <dir>/ckpt/fes.h5;
+   finished is false when it stopped after a checkpoint (signal, -fes_stop_replica): exit code 3,
+   -restart continues, and there are no results to write. */
+PETSC_EXTERN PetscErrorCode UmbFesSolve(UmbFes, PetscBool *);
 /* fes.h5, fes.csv, and windows.csv with f,df filled */
 PETSC_EXTERN PetscErrorCode UmbFesWrite(UmbFes);
 /* The console summary: solver, convergence, overlap, IACT and effective samples, consistency */

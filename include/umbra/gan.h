@@ -22,6 +22,8 @@ PETSC_EXTERN const char *const UmbGanLosses[]; /* "wgan-gp", "ns" */
 PETSC_EXTERN PetscErrorCode UmbGanCreate(UmbCV, UmbGan *);
 /* Reads -gan_*, -lift_*, -seed and -restart; checks their values */
 PETSC_EXTERN PetscErrorCode UmbGanSetFromOptions(UmbGan);
+/* Whether UmbGanTrain continues from ckpt/train.h5 (default: -restart); umbra run sets it per stage */
+PETSC_EXTERN PetscErrorCode UmbGanSetRestart(UmbGan, PetscBool);
 PETSC_EXTERN PetscErrorCode UmbGanView(UmbGan, PetscViewer);
 /* Number of coordinates the generator produces (0 when the CV is all coordinates: no GAN) */
 PETSC_EXTERN PetscErrorCode UmbGanGetGenerated(UmbGan, PetscInt *);

@@ -18,6 +18,16 @@ typedef struct _p_UmbH5 *UmbH5;
 /* Collective. Creates <path>.tmp (renamed to path by UmbH5Close with commit) with the root
    attributes umbra_format and umbra_kind and the /provenance group. */
 PETSC_EXTERN PetscErrorCode UmbH5Create(MPI_Comm, const char[], const char[], UmbH5 *);
+/* Collective. Like UmbH5Create, but the file is <path>.partial and survives a failed or
+   interrupted run (kept for a restart); UmbH5Close with commit renames it to path. */
+PETSC_EXTERN PetscErrorCode UmbH5CreatePartial(MPI_Comm, const char[], const char[], UmbH5 *);
+/* Collective. Reopens <path>.partial read-write (restart); checks kind and format */
+PETSC_EXTERN PetscErrorCode UmbH5ReopenPartial(MPI_Comm, const char[], const char[], UmbH5 *);
+/* Collective. Writes the metadata and the data written so far to disk: after it, a killed run
+   leaves a consistent file (datasets are allocated in full when created) */
+PETSC_EXTERN PetscErrorCode UmbH5Flush(UmbH5);
+/* A created file: when it is committed, the existing file at its path is renamed to prev */
+PETSC_EXTERN PetscErrorCode UmbH5KeepPrevious(UmbH5, const char[]);
 /* Collective. Opens an existing file for reading; checks that it is an umbra file of the
    given kind with a compatible format version. */
 PETSC_EXTERN PetscErrorCode UmbH5Open(MPI_Comm, const char[], const char[], UmbH5 *);
@@ -61,5 +71,33 @@ PETSC_EXTERN void           UmbTempFilesRemoveAll(void);
 
 /* Atomic publish: fsync then rename (rank-local; callers synchronise) */
 PETSC_EXTERN PetscErrorCode UmbFileCommit(const char[], const char[]);
+/* Same, and an existing file at path is first renamed to prev (NULL: replaced) */
+PETSC_EXTERN PetscErrorCode UmbFileCommitKeep(const char[], const char[], const char[]);
+
+/* Checkpoints of long stages (src/io/checkpoint.c): <dir>/ckpt/<stage>.h5, the one before kept
+   as <stage>.prev.h5. The options that define the stage's trajectory are recorded as
+   name=value lines and compared on restart. */
+typedef struct {
+  char text[4096];
+} UmbOptionRecord;
+/* Appends one name=value line (value formatted like printf) */
+PETSC_EXTERN PetscErrorCode UmbOptionRecordAdd(UmbOptionRecord *, const char[], const char[], ...) PETSC_ATTRIBUTE_FORMAT(3, 4);
+/* Appends reals in the shortest form that reads back exactly, comma-separated */
+PETSC_EXTERN PetscErrorCode UmbOptionRecordAddReals(UmbOptionRecord *, const char[], PetscInt, const PetscReal[]);
+/* Collective. Creates <dir>/ckpt/<stage>.h5 (through a temporary file) with the option record */
+PETSC_EXTERN PetscErrorCode UmbCheckpointCreate(MPI_Comm, const char[], const char[], const UmbOptionRecord *, UmbH5 *);
+/* Collective. Puts the new checkpoint in place: <stage>.h5 -> <stage>.prev.h5, tmp -> <stage>.h5 */
+PETSC_EXTERN PetscErrorCode UmbCheckpointCommit(UmbH5 *);
+/* Collective. Opens the newest usable checkpoint of the stage: <stage>.h5, else (with a warning
+   naming the file and the reason) <stage>.prev.h5. Usable: an HDF5 file of kind
+   <stage>-checkpoint holding every object in required (NULL-terminated). Errors (exit 2) when
+   neither is usable, naming producer (the command that writes it), or when a recorded option
+   differs from rec. */
+PETSC_EXTERN PetscErrorCode UmbCheckpointOpen(MPI_Comm, const char[], const char[], const UmbOptionRecord *, const char *const[], const char[], UmbH5 *);
+/* Collective: rank 0 checks with serial HDF5 that path is an umbra file of the kind holding every
+   object in required (NULL-terminated); why is empty if so, else the reason (every rank gets it) */
+PETSC_EXTERN PetscErrorCode UmbH5CheckUsable(MPI_Comm, const char[], const char[], const char *const[], char[], size_t);
+/* Collective. Removes the stage's checkpoints (the stage finished) */
+PETSC_EXTERN PetscErrorCode UmbCheckpointRemove(MPI_Comm, const char[], const char[]);
 
 #endif

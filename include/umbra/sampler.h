@@ -16,12 +16,16 @@ PETSC_EXTERN const char *const UmbIntegrators[];
 
 /* Collective on the CV's communicator. */
 PETSC_EXTERN PetscErrorCode UmbSamplerCreate(UmbCV, UmbSampler *);
-/* Reads -us_* and -seed */
+/* Reads -us_*, -seed and -restart */
 PETSC_EXTERN PetscErrorCode UmbSamplerSetFromOptions(UmbSampler);
+/* Whether UmbSamplerRun continues from ckpt/sample.h5 (default: -restart); umbra run sets it per stage */
+PETSC_EXTERN PetscErrorCode UmbSamplerSetRestart(UmbSampler, PetscBool);
 /* Builds the window grid and the window-to-rank layout */
 PETSC_EXTERN PetscErrorCode UmbSamplerSetUp(UmbSampler);
-/* Prepares each window, samples, and writes <dir>/samples.h5 and <dir>/windows.csv */
-PETSC_EXTERN PetscErrorCode UmbSamplerRun(UmbSampler, const char[]);
+/* Prepares each window, samples, and writes <dir>/samples.h5 and <dir>/windows.csv. Checkpoints
+   in <dir>/ckpt/sample.h5 (frames go to <dir>/samples.h5.partial until the end); finished is
+   false when it stopped after a checkpoint (signal, -us_stop_step): exit code 3, -restart continues */
+PETSC_EXTERN PetscErrorCode UmbSamplerRun(UmbSampler, const char[], PetscBool *);
 PETSC_EXTERN PetscErrorCode UmbSamplerView(UmbSampler, PetscViewer);
 PETSC_EXTERN PetscErrorCode UmbSamplerDestroy(UmbSampler *);
 

@@ -101,6 +101,16 @@ typedef struct {
 PETSC_EXTERN PetscErrorCode UmbProvenanceGet(MPI_Comm, const UmbProvenance **);
 PETSC_EXTERN PetscErrorCode UmbSetCommand(const char[]);
 
+/* Stop requests (src/sys/stop.c): SIGUSR1 and SIGTERM set a flag and nothing else. Install
+   before a long loop, remove after it (calls nest). UmbStopAgree is collective: *stop is true on
+   every rank when any rank got a signal, so all ranks checkpoint after the same step.
+   UmbStopSignal is the local flag (the signal number, 0 if none), for loops that reduce it
+   together with other values. */
+PETSC_EXTERN PetscErrorCode UmbStopInstall(void);
+PETSC_EXTERN PetscErrorCode UmbStopRemove(void);
+PETSC_EXTERN PetscErrorCode UmbStopAgree(MPI_Comm, PetscBool *);
+PETSC_EXTERN int            UmbStopSignal(void);
+
 /* Run directory given by -out (default runs/<model>): created and checked on rank 0. */
 PETSC_EXTERN PetscErrorCode UmbRunDirSetUp(MPI_Comm, const char[], char[], size_t);
 PETSC_EXTERN PetscErrorCode UmbPathJoin(const char[], const char[], char[], size_t);

@@ -30,8 +30,9 @@ static const char *const neutral[] = {"-out", "-restart", "-run_", "-options_", 
 
 static PetscBool Neutral(const char name[])
 {
-  /* the checkpoint cadence and stop step of any long stage (-gan_checkpoint_interval, ...) */
-  if (strstr(name, "_checkpoint_") || strstr(name, "_stop_step")) return PETSC_TRUE;
+  /* the checkpoint cadence and stop point of any long stage (-gan_checkpoint_interval,
+     -us_stop_step, -fes_stop_replica, ...) */
+  if (strstr(name, "_checkpoint_") || strstr(name, "_stop_")) return PETSC_TRUE;
   return UmbCampaignMatches(name, neutral);
 }
 

@@ -4,7 +4,6 @@
    checkpoint (-restart) or run again; docs/campaigns.md has the rules. */
 #include <umbra/private/app.h>
 #include <umbra/private/campaign.h>
-#include <umbra/private/ganimpl.h> /* the restart flag of training */
 
 /* A stage: runs (continuing from its checkpoint when restart) and says whether it finished */
 typedef PetscErrorCode (*StageRun)(UmbApp *, PetscBool restart, PetscBool *finished);
@@ -20,19 +19,21 @@ static PetscErrorCode RunDmap(UmbApp *app, PetscBool restart, PetscBool *finishe
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* the long stages: restart is passed to the stage being continued only, so that a checkpoint of
+   an earlier, other run of a stage started afresh is never continued */
 static PetscErrorCode RunSample(UmbApp *app, PetscBool restart, PetscBool *finished)
 {
   PetscFunctionBegin;
-  PetscCall(UmbCommandSample(app));
-  *finished = PETSC_TRUE;
+  PetscCall(UmbSamplerSetRestart(app->sampler, restart));
+  PetscCall(UmbCommandSample(app, finished));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 static PetscErrorCode RunFes(UmbApp *app, PetscBool restart, PetscBool *finished)
 {
   PetscFunctionBegin;
-  PetscCall(UmbCommandFes(app));
-  *finished = PETSC_TRUE;
+  PetscCall(UmbFesSetRestart(app->fes, restart));
+  PetscCall(UmbCommandFes(app, finished));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -47,7 +48,7 @@ static PetscErrorCode RunExact(UmbApp *app, PetscBool restart, PetscBool *finish
 static PetscErrorCode RunTrain(UmbApp *app, PetscBool restart, PetscBool *finished)
 {
   PetscFunctionBegin;
-  app->gan->restart = restart; /* a checkpoint of an earlier, other training is never continued */
+  PetscCall(UmbGanSetRestart(app->gan, restart));
   PetscCall(UmbCommandTrain(app, finished));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -172,40 +173,39 @@ static PetscBool Downstream(PetscInt i, PetscInt j)
   return PETSC_FALSE;
 }
 
-/* Collective. The first output of stage i missing in the run directory (-1: none) */
-static PetscErrorCode MissingOutput(const Run *run, PetscInt i, PetscInt *missing)
+/* Collective. The first of n files missing in the run directory (-1: none) */
+static PetscErrorCode MissingFile(UmbApp *app, const char *const files[], PetscInt n, PetscInt *missing)
 {
   PetscMPIInt rank;
   int         m = -1;
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(run->app->comm, &rank));
-  for (PetscInt k = 0; !rank && k < MAX_OUTPUTS && stages[i].outputs[k] && m < 0; k++) {
+  PetscCallMPI(MPI_Comm_rank(app->comm, &rank));
+  for (PetscInt k = 0; !rank && k < n && files[k] && m < 0; k++) {
     char  path[PETSC_MAX_PATH_LEN];
     FILE *f;
-    PetscCall(UmbPathJoin(run->app->outdir, stages[i].outputs[k], path, sizeof(path)));
+    PetscCall(UmbPathJoin(app->outdir, files[k], path, sizeof(path)));
     if ((f = fopen(path, "r"))) fclose(f);
     else m = (int)k;
   }
-  PetscCallMPI(MPI_Bcast(&m, 1, MPI_INT, 0, run->app->comm));
+  PetscCallMPI(MPI_Bcast(&m, 1, MPI_INT, 0, app->comm));
   *missing = m;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Collective. Removes <out>/ckpt/<stage>.h5 and <stage>.prev.h5 */
-static PetscErrorCode RemoveCheckpoints(UmbApp *app, const char stage[])
+/* Collective. Whether the stage left a checkpoint to continue from */
+static PetscErrorCode HasCheckpoint(UmbApp *app, const char stage[], PetscBool *has)
 {
-  PetscMPIInt rank;
+  char        cur[64], prev[64];
+  const char *one[1] = {cur}, *other[1] = {prev};
+  PetscInt    m1, m2;
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(app->comm, &rank));
-  for (int prev = 0; !rank && prev < 2; prev++) {
-    char name[64], path[PETSC_MAX_PATH_LEN];
-    snprintf(name, sizeof(name), "ckpt/%s%s.h5", stage, prev ? ".prev" : "");
-    PetscCall(UmbPathJoin(app->outdir, name, path, sizeof(path)));
-    (void)remove(path); /* absent: nothing to do */
-  }
-  PetscCallMPI(MPI_Barrier(app->comm));
+  snprintf(cur, sizeof(cur), "ckpt/%s.h5", stage);
+  snprintf(prev, sizeof(prev), "ckpt/%s.prev.h5", stage);
+  PetscCall(MissingFile(app, one, 1, &m1));
+  PetscCall(MissingFile(app, other, 1, &m2));
+  *has = (PetscBool)(m1 < 0 || m2 < 0);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -228,6 +228,12 @@ static PetscErrorCode RunStage(Run *run, const char name[])
 
   PetscFunctionBegin;
   if (run->stopped) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(UmbStopAgree(app->comm, &run->stopped)); /* a signal during a stage that does not checkpoint */
+  if (run->stopped) {
+    UmbSetExitStatus(UMB_EXIT_CHECKPOINTED);
+    PetscCall(UmbLog(app->comm, "run: signal received: stopping before stage %s; continue the campaign with -restart (exit code 3)", name));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   snprintf(base, sizeof(base), "%.*s", (int)(dot ? dot - name : (ptrdiff_t)strlen(name)), name);
   i = StageIndex(base);
   PetscCheck(i >= 0, app->comm, PETSC_ERR_PLIB, "umbra run: no stage %s", name);
@@ -242,7 +248,7 @@ static PetscErrorCode RunStage(Run *run, const char name[])
   GatherOptions(run, i, patterns, &n, (PetscInt)(sizeof(patterns) / sizeof(patterns[0])));
   PetscCall(UmbCampaignFingerprint(run->record, patterns, fp));
   PetscCall(UmbCampaignGetStage(run->record, name, &status, &seconds, &recorded));
-  PetscCall(MissingOutput(run, i, &missing));
+  PetscCall(MissingFile(app, stages[i].outputs, MAX_OUTPUTS, &missing));
   for (PetscInt u = 0; u < MAX_UPSTREAM && stages[i].upstream[u] && !why[0]; u++) {
     char up[64];
     snprintf(up, sizeof(up), "%s%s", stages[i].upstream[u], suffix);
@@ -264,7 +270,10 @@ static PetscErrorCode RunStage(Run *run, const char name[])
     snprintf(why, sizeof(why), "%s is missing", stages[i].outputs[missing]);
   }
   if (status == UMB_STAGE_CHECKPOINTED && !why[0] && run->restart) {
-    resume = PETSC_TRUE;
+    PetscCall(HasCheckpoint(app, name, &resume));
+    if (!resume) snprintf(why, sizeof(why), "it stopped before its first checkpoint");
+  }
+  if (resume) {
     PetscCall(UmbLog(app->comm, "run: %s continues from its checkpoint (%.0f s so far)", name, seconds));
   } else {
     PetscBool removed, any = PETSC_FALSE;
@@ -284,7 +293,7 @@ static PetscErrorCode RunStage(Run *run, const char name[])
       /* recorded as checkpointed while it runs, so that -restart continues it from its latest
          checkpoint after a hard stop (a killed rank, a node failure); an older campaign's
          checkpoints must not be continued */
-      PetscCall(RemoveCheckpoints(app, name));
+      PetscCall(UmbCheckpointRemove(app->comm, app->outdir, name));
       PetscCall(UmbCampaignSetStage(run->record, name, UMB_STAGE_CHECKPOINTED, 0, fp));
       any = PETSC_TRUE;
     }
@@ -352,6 +361,7 @@ PetscErrorCode UmbCommandRun(UmbApp *app)
   PetscCall(PetscMemzero(&run, sizeof(run)));
   run.app     = app;
   run.restart = app->restart;
+  PetscCall(UmbStopInstall()); /* SIGUSR1/SIGTERM between stages too: stop before the next one */
   PetscCall(UmbCampaignCreate(app->comm, app->outdir, &run.record));
   PetscCall(CheckDirectory(&run));
   PetscCall(RunStage(&run, "dmap"));
@@ -359,5 +369,6 @@ PetscErrorCode UmbCommandRun(UmbApp *app)
   for (PetscInt i = 1; i < NSTAGES; i++) PetscCall(RunStage(&run, stages[i].name));
   if (!run.stopped) PetscCall(UmbLog(app->comm, "run: done; results in %s", app->outdir));
   PetscCall(UmbCampaignDestroy(&run.record));
+  PetscCall(UmbStopRemove());
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -38,9 +38,9 @@ static PetscErrorCode RunCommand(const char *command, const char *file)
     if (!help_asked) { /* -help lists the options of every stage and stops */
       /* -cv dmap needs dmap.h5, except for the commands that make it */
       if (strcmp(command, "run") && strcmp(command, "dmap")) PetscCall(UmbCVDmapRequire(app.cv));
-      if (!strcmp(command, "sample")) PetscCall(UmbCommandSample(&app));
+      if (!strcmp(command, "sample")) PetscCall(UmbCommandSample(&app, NULL));
       else if (!strcmp(command, "exact")) PetscCall(UmbCommandExact(&app));
-      else if (!strcmp(command, "fes")) PetscCall(UmbCommandFes(&app));
+      else if (!strcmp(command, "fes")) PetscCall(UmbCommandFes(&app, NULL));
       else if (!strcmp(command, "export")) PetscCall(UmbCommandExport(&app));
       else if (!strcmp(command, "train")) PetscCall(UmbCommandTrain(&app, NULL));
       else if (!strcmp(command, "lift")) PetscCall(UmbCommandLift(&app));

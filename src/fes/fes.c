@@ -25,6 +25,7 @@ PetscErrorCode UmbFesCreate(MPI_Comm comm, UmbFes *out)
   fes->seed         = 42;
   fes->overlap_warn = 0.03;
   fes->alpha        = 1e-3;
+  fes->ckpt_interval = 600;
   PetscCall(PetscStrncpy(fes->dir, ".", sizeof(fes->dir)));
   *out = fes;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -52,6 +53,9 @@ PetscErrorCode UmbFesSetFromOptions(UmbFes fes)
   PetscCall(PetscOptionsReal("-fes_overlap_warn", "Warn when a neighbour overlap is below this", "UmbFesSetFromOptions", fes->overlap_warn, &fes->overlap_warn, NULL));
   PetscCall(PetscOptionsReal("-fes_consistency_alpha", "Flag neighbour windows whose consistency test has p below this", "UmbFesSetFromOptions", fes->alpha, &fes->alpha, NULL));
   PetscCall(UmbOptionsInt64(PetscOptionsObject, "-seed", "Seed of all random streams (bootstrap)", fes->seed, &fes->seed, NULL));
+  PetscCall(PetscOptionsReal("-fes_checkpoint_interval", "Wall-clock seconds between bootstrap checkpoints (0: only on a signal)", "UmbFesSetFromOptions", fes->ckpt_interval, &fes->ckpt_interval, NULL));
+  PetscCall(PetscOptionsInt("-fes_stop_replica", "Checkpoint and stop (exit code 3) after this many bootstrap replicas (0: run to the end)", "UmbFesSetFromOptions", fes->stop_replica, &fes->stop_replica, NULL));
+  PetscCall(PetscOptionsBool("-restart", "Continue from the checkpoint in the run directory", "UmbFesSetFromOptions", fes->restart, &fes->restart, NULL));
   PetscOptionsEnd();
   if (!fes->max_it_set) fes->max_it = fes->solver == UMB_FES_NEWTON ? 100 : 2000;
 
@@ -68,6 +72,15 @@ PetscErrorCode UmbFesSetFromOptions(UmbFes fes)
   PetscCheck(fes->overlap_warn >= 0 && fes->overlap_warn <= 1, fes->comm, PETSC_ERR_USER_INPUT, "-fes_overlap_warn must be in [0, 1], got %.6g", (double)fes->overlap_warn);
   PetscCheck(fes->alpha > 0 && fes->alpha < 1, fes->comm, PETSC_ERR_USER_INPUT, "-fes_consistency_alpha must be in (0, 1), got %.6g", (double)fes->alpha);
   PetscCheck(fes->seed >= 0, fes->comm, PETSC_ERR_USER_INPUT, "-seed must be non-negative, got %" PetscInt64_FMT, fes->seed);
+  PetscCheck(fes->ckpt_interval >= 0, fes->comm, PETSC_ERR_USER_INPUT, "-fes_checkpoint_interval must be non-negative (seconds; 0: only on a signal), got %.6g", (double)fes->ckpt_interval);
+  PetscCheck(fes->stop_replica >= 0, fes->comm, PETSC_ERR_USER_INPUT, "-fes_stop_replica must be non-negative, got %" PetscInt_FMT, fes->stop_replica);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbFesSetRestart(UmbFes fes, PetscBool restart)
+{
+  PetscFunctionBegin;
+  fes->restart = restart;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

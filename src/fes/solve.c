@@ -248,16 +248,21 @@ PetscErrorCode UmbFesSolveMBAR(UmbFes fes)
   if (fes->nboot) {
     PetscReal  *m, *lseb, *fr;
     UmbProgress progress;
-    PetscInt64  pass0 = mb->npass;
+    PetscInt64  pass0 = mb->npass, passes;
+    PetscInt    r0;
+    PetscBool   stop = PETSC_FALSE;
+    PetscLogDouble tckpt;
 
     PetscCall(PetscTime(&t0));
+    tckpt = t0;
     PetscCall(PetscLogEventBegin(UMB_EVENT.fes_boot, 0, 0, 0, 0));
+    PetscCall(UmbFesBootstrapResume(fes, &r0, &passes));
     PetscCall(PetscMalloc3(w->nloc + 1, &m, w->nloc + 1, &lseb, K, &fr));
     PetscCall(UmbMbarSetPoints(mb, w->khi - w->klo, fes->gptr, w->z, m));
     mb->lse = lseb;
     PetscCall(Options(fes, &opt, PETSC_TRUE));
     PetscCall(UmbProgressCreate(fes->comm, "fes bootstrap", "replicas", (double)fes->nboot, &progress));
-    for (PetscInt r = 0; r < fes->nboot; r++) {
+    for (PetscInt r = r0; r < fes->nboot && !stop; r++) {
       UmbMbarInfo info;
       PetscBool   same;
       PetscCall(UmbFesBootstrapWeights(fes, r, m));
@@ -274,11 +279,13 @@ PetscErrorCode UmbFesSolveMBAR(UmbFes fes)
       PetscCall(UmbFesProfileFromLse(fes, fes->comm, lseb, m, w->nloc, fes->bin, fes->Fboot + (size_t)r * fes->B, NULL, NULL));
       ShiftReplica(fes, fes->Fboot + (size_t)r * fes->B);
       PetscCall(UmbProgressUpdate(progress, (double)(r + 1)));
+      PetscCall(UmbFesBootstrapMaybeCheckpoint(fes, r + 1, passes + mb->npass - pass0, &tckpt, &stop));
     }
     PetscCall(UmbProgressFinish(progress));
     PetscCall(UmbProgressDestroy(&progress));
     PetscCall(PetscFree3(m, lseb, fr));
-    fes->boot_passes = mb->npass - pass0;
+    fes->boot_passes = passes + mb->npass - pass0;
+    fes->boot_stopped = stop;
     PetscCall(BootstrapSummary(fes));
     PetscCall(PetscLogEventEnd(UMB_EVENT.fes_boot, 0, 0, 0, 0));
     PetscCall(PetscTime(&t1));
@@ -399,14 +406,19 @@ PetscErrorCode UmbFesSolveWHAM(UmbFes fes)
   if (fes->nboot) {
     PetscReal  *m, *Mr, *fr;
     UmbProgress progress;
-    PetscInt64  pass0 = mb->npass;
+    PetscInt64  pass0 = mb->npass, passes;
+    PetscInt    r0;
+    PetscBool   stop = PETSC_FALSE;
+    PetscLogDouble tckpt;
 
     PetscCall(PetscTime(&t0));
+    tckpt = t0;
     PetscCall(PetscLogEventBegin(UMB_EVENT.fes_boot, 0, 0, 0, 0));
+    PetscCall(UmbFesBootstrapResume(fes, &r0, &passes));
     PetscCall(PetscMalloc3(w->nloc + 1, &m, B, &Mr, K, &fr));
     PetscCall(Options(fes, &opt, PETSC_TRUE));
     PetscCall(UmbProgressCreate(fes->comm, "fes bootstrap", "replicas", (double)fes->nboot, &progress));
-    for (PetscInt r = 0; r < fes->nboot; r++) {
+    for (PetscInt r = r0; r < fes->nboot && !stop; r++) {
       UmbMbarInfo info;
       PetscCall(UmbFesBootstrapWeights(fes, r, m));
       PetscCall(WhamHistogram(fes, m, Mr, Nin));
@@ -426,11 +438,13 @@ PetscErrorCode UmbFesSolveWHAM(UmbFes fes)
       PetscCall(UmbFesProfileFromLse(fes, PETSC_COMM_SELF, p.lse, p.M, p.npts, p.bin, fes->Fboot + (size_t)r * B, NULL, NULL));
       ShiftReplica(fes, fes->Fboot + (size_t)r * B);
       PetscCall(UmbProgressUpdate(progress, (double)(r + 1)));
+      PetscCall(UmbFesBootstrapMaybeCheckpoint(fes, r + 1, passes + mb->npass - pass0, &tckpt, &stop));
     }
     PetscCall(UmbProgressFinish(progress));
     PetscCall(UmbProgressDestroy(&progress));
     PetscCall(PetscFree3(m, Mr, fr));
-    fes->boot_passes = mb->npass - pass0;
+    fes->boot_passes = passes + mb->npass - pass0;
+    fes->boot_stopped = stop;
     PetscCall(BootstrapSummary(fes));
     PetscCall(PetscLogEventEnd(UMB_EVENT.fes_boot, 0, 0, 0, 0));
     PetscCall(PetscTime(&t1));
@@ -442,7 +456,7 @@ PetscErrorCode UmbFesSolveWHAM(UmbFes fes)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode UmbFesSolve(UmbFes fes)
+PetscErrorCode UmbFesSolve(UmbFes fes, PetscBool *finished)
 {
   const PetscInt K = fes->K, B = fes->B;
   PetscLogDouble t0, t1;
@@ -457,8 +471,17 @@ PetscErrorCode UmbFesSolve(UmbFes fes)
   PetscCall(PetscMalloc1((size_t)fes->nboot * B + 1, &fes->Fboot));
   for (PetscInt k = 0; k < K; k++) fes->df_boot[k] = ((PetscReal)NAN);
   for (PetscInt b = 0; b < B; b++) fes->dF_boot[b] = ((PetscReal)NAN);
+  fes->boot_stopped = PETSC_FALSE;
+  PetscCall(UmbStopInstall());
   if (fes->type == UMB_FES_MBAR) PetscCall(UmbFesSolveMBAR(fes));
   else PetscCall(UmbFesSolveWHAM(fes));
+  PetscCall(UmbStopRemove());
+  *finished = (PetscBool)!fes->boot_stopped;
+  if (fes->boot_stopped) {
+    PetscCall(PetscLogStagePop());
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  PetscCall(UmbCheckpointRemove(fes->comm, fes->dir, "fes")); /* finished: nothing to continue */
   PetscCall(UmbFesConsistency(fes));
   PetscCall(PetscTime(&t1));
   fes->t_total = t1 - t0;

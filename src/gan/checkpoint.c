@@ -3,16 +3,39 @@
    current epoch; batches and noise follow from counters. The previous checkpoint is kept as
    train.prev.h5 until the new one is in place, and a restart falls back to it. */
 #include <umbra/private/gantrain.h>
-#include <errno.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-static PetscErrorCode CheckpointPaths(const char dir[], char ckdir[], char cur[], char prev[])
+/* The options and data sizes that define the training trajectory, compared on restart */
+static PetscErrorCode Record(UmbGan gan, TrainData *td, UmbOptionRecord *rec)
 {
+  char      layers[256] = "";
+  PetscReal betas[2]    = {gan->beta1, gan->beta2};
+
   PetscFunctionBegin;
-  PetscCall(UmbPathJoin(dir, "ckpt", ckdir, PETSC_MAX_PATH_LEN));
-  PetscCall(UmbPathJoin(ckdir, "train.h5", cur, PETSC_MAX_PATH_LEN));
-  PetscCall(UmbPathJoin(ckdir, "train.prev.h5", prev, PETSC_MAX_PATH_LEN));
+  PetscCall(PetscMemzero(rec, sizeof(*rec)));
+  for (PetscInt l = 0; l < gan->nhidden; l++) {
+    size_t k = strlen(layers);
+    snprintf(layers + k, sizeof(layers) - k, "%s%d", l ? "," : "", (int)gan->hidden[l]);
+  }
+  PetscCall(UmbOptionRecordAdd(rec, "-gan_layers", "%s", layers));
+  PetscCall(UmbOptionRecordAdd(rec, "-gan_activation", "%s", UmbActivations[gan->act]));
+  PetscCall(UmbOptionRecordAddReals(rec, "-gan_leaky_slope", 1, &gan->slope));
+  PetscCall(UmbOptionRecordAdd(rec, "-gan_loss", "%s", UmbGanLosses[gan->loss]));
+  PetscCall(UmbOptionRecordAdd(rec, "-gan_latent", "%" PetscInt_FMT, gan->latent));
+  PetscCall(UmbOptionRecordAdd(rec, "-gan_fourier", "%" PetscInt_FMT, gan->fourier));
+  PetscCall(UmbOptionRecordAdd(rec, "-gan_batch", "%" PetscInt_FMT, gan->batch));
+  PetscCall(UmbOptionRecordAdd(rec, "-gan_critic_steps", "%" PetscInt_FMT, gan->critic_steps));
+  PetscCall(UmbOptionRecordAddReals(rec, "-gan_lr_g", 1, &gan->lr_g));
+  PetscCall(UmbOptionRecordAddReals(rec, "-gan_lr_d", 1, &gan->lr_d));
+  PetscCall(UmbOptionRecordAddReals(rec, "-gan_lr_final", 1, &gan->lr_final));
+  PetscCall(UmbOptionRecordAddReals(rec, "-gan_adam_betas", 2, betas));
+  PetscCall(UmbOptionRecordAddReals(rec, "-gan_gp_lambda", 1, &gan->gp_lambda));
+  PetscCall(UmbOptionRecordAddReals(rec, "-gan_consistency_lambda", 1, &gan->cons_lambda));
+  PetscCall(UmbOptionRecordAddReals(rec, "-gan_ema", 1, &gan->ema));
+  PetscCall(UmbOptionRecordAddReals(rec, "-gan_validation", 1, &gan->val_frac));
+  PetscCall(UmbOptionRecordAdd(rec, "-seed", "%" PetscInt64_FMT, gan->seed));
+  PetscCall(UmbOptionRecordAdd(rec, "model dimension n", "%" PetscInt_FMT, gan->n));
+  PetscCall(UmbOptionRecordAdd(rec, "the number of samples in samples.h5", "%lld", (long long)td->N));
+  PetscCall(UmbOptionRecordAdd(rec, "the number of training samples", "%lld", (long long)td->T));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -65,18 +88,14 @@ static PetscErrorCode ReadNetState(UmbH5 h5, const char path[], const char g[], 
 
 PetscErrorCode UmbGanWriteCheckpoint(UmbGan gan, TrainData *td, const char dir[], PetscInt64 step, PetscReal elapsed)
 {
-  char    ckdir[PETSC_MAX_PATH_LEN], cur[PETSC_MAX_PATH_LEN], prev[PETSC_MAX_PATH_LEN];
-  UmbH5   h5;
-  hsize_t dims[1];
-  int     err = 0;
+  UmbOptionRecord rec;
+  UmbH5           h5;
+  hsize_t         dims[1];
 
   PetscFunctionBegin;
   PetscCall(PetscLogEventBegin(UMB_EVENT.gan_ckpt, 0, 0, 0, 0));
-  PetscCall(CheckpointPaths(dir, ckdir, cur, prev));
-  if (!gan->rank && mkdir(ckdir, 0777) && errno != EEXIST) err = errno;
-  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, gan->comm));
-  PetscCheck(!err, gan->comm, PETSC_ERR_FILE_WRITE, "cannot create directory %s: %s", ckdir, strerror(err));
-  PetscCall(UmbH5Create(gan->comm, cur, "gan-checkpoint", &h5));
+  PetscCall(Record(gan, td, &rec));
+  PetscCall(UmbCheckpointCreate(gan->comm, dir, "train", &rec, &h5));
   PetscCall(UmbGanWriteAttributes(gan, h5, "/gan"));
   PetscCall(UmbH5WriteAttrInt(h5, "/state", "step", step));
   PetscCall(UmbH5WriteAttrInt(h5, "/state", "samples", td->N));
@@ -99,75 +118,26 @@ PetscErrorCode UmbGanWriteCheckpoint(UmbGan gan, TrainData *td, const char dir[]
   PetscCall(UmbH5WriteSmall(h5, "/state/epoch_sums", H5T_NATIVE_DOUBLE, 1, dims, td->acc));
   dims[0] = (hsize_t)PetscMax(1, td->nhist * UMB_GAN_NCOL);
   PetscCall(UmbH5WriteSmall(h5, "/state/history", H5T_NATIVE_DOUBLE, 1, dims, td->hist));
-  if (!gan->rank) { /* keep the previous checkpoint until the new one is in place */
-    if (access(cur, F_OK) == 0 && rename(cur, prev)) err = errno;
-  }
-  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, gan->comm));
-  PetscCheck(!err, gan->comm, PETSC_ERR_FILE_WRITE, "cannot rename %s to %s: %s", cur, prev, strerror(err));
-  PetscCall(UmbH5Close(&h5, PETSC_TRUE));
+  PetscCall(UmbCheckpointCommit(&h5));
   PetscCall(PetscLogEventEnd(UMB_EVENT.gan_ckpt, 0, 0, 0, 0));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* Compares an attribute of the checkpoint with the current value: the options that define
-   the networks and the batches must not change across a restart */
-static PetscErrorCode CheckSame(UmbGan gan, UmbH5 h5, const char path[], const char attr[], const char option[], const char now[])
-{
-  char was[256];
-
-  PetscFunctionBegin;
-  PetscCall(UmbH5ReadAttrString(h5, "/gan", attr, was, sizeof(was)));
-  PetscCheck(!strcmp(was, now), gan->comm, PETSC_ERR_USER_INPUT, "cannot restart from %s: it was written with %s %s, this run has %s %s; restart with the options of the interrupted run", path, option, was, option, now);
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static PetscErrorCode CheckSameInt(UmbGan gan, UmbH5 h5, const char path[], const char obj[], const char attr[], const char option[], PetscInt64 now)
-{
-  PetscInt64 was;
-
-  PetscFunctionBegin;
-  PetscCall(UmbH5ReadAttrInt(h5, obj, attr, &was));
-  PetscCheck(was == now, gan->comm, PETSC_ERR_USER_INPUT, "cannot restart from %s: it was written with %s %lld, this run has %lld; restart with the options (and samples) of the interrupted run", path, option, (long long)was, (long long)now);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode UmbGanReadCheckpoint(UmbGan gan, TrainData *td, const char dir[], PetscInt64 *step, PetscReal *elapsed)
 {
-  char      ckdir[PETSC_MAX_PATH_LEN], cur[PETSC_MAX_PATH_LEN], prev[PETSC_MAX_PATH_LEN], layers[256] = "";
-  PetscBool has_cur, has_prev;
-  UmbH5     h5;
-  PetscReal *xm, *xs;
-  const char *path;
-  PetscInt64 ne;
+  static const char *const required[] = {"/state/epoch_sums", "/state/history", "/generator/theta", "/critic/theta", "/standardization/x_mean", NULL};
+  UmbOptionRecord          rec;
+  UmbH5                    h5;
+  PetscReal               *xm, *xs;
+  const char              *path;
+  PetscInt64               ne;
 
   PetscFunctionBegin;
   *step    = 0;
   *elapsed = 0;
-  PetscCall(CheckpointPaths(dir, ckdir, cur, prev));
-  PetscCall(PetscTestFile(cur, 'r', &has_cur));
-  PetscCall(PetscTestFile(prev, 'r', &has_prev));
-  if (!has_cur && !has_prev) {
-    PetscCall(UmbLogWarning(gan->comm, "-restart: no checkpoint %s; training from the start", cur));
-    PetscFunctionReturn(PETSC_SUCCESS);
-  }
-  if (!has_cur) PetscCall(UmbLogWarning(gan->comm, "-restart: %s is missing (interrupted while writing?); using %s", cur, prev));
-  path = has_cur ? cur : prev;
-  PetscCall(UmbH5Open(gan->comm, path, "gan-checkpoint", &h5));
-  for (PetscInt l = 0; l < gan->nhidden; l++) {
-    size_t k = strlen(layers);
-    snprintf(layers + k, sizeof(layers) - k, "%s%d", l ? "," : "", (int)gan->hidden[l]);
-  }
-  PetscCall(CheckSame(gan, h5, path, "layers", "-gan_layers", layers));
-  PetscCall(CheckSame(gan, h5, path, "activation", "-gan_activation", UmbActivations[gan->act]));
-  PetscCall(CheckSame(gan, h5, path, "loss", "-gan_loss", UmbGanLosses[gan->loss]));
-  PetscCall(CheckSameInt(gan, h5, path, "/gan", "latent", "-gan_latent", gan->latent));
-  PetscCall(CheckSameInt(gan, h5, path, "/gan", "fourier", "-gan_fourier", gan->fourier));
-  PetscCall(CheckSameInt(gan, h5, path, "/gan", "batch", "-gan_batch", gan->batch));
-  PetscCall(CheckSameInt(gan, h5, path, "/gan", "critic_steps", "-gan_critic_steps", gan->critic_steps));
-  PetscCall(CheckSameInt(gan, h5, path, "/gan", "seed", "-seed", gan->seed));
-  PetscCall(CheckSameInt(gan, h5, path, "/gan", "n", "model dimension n", gan->n));
-  PetscCall(CheckSameInt(gan, h5, path, "/state", "samples", "samples in samples.h5", td->N));
-  PetscCall(CheckSameInt(gan, h5, path, "/state", "training_samples", "training samples (-gan_validation)", td->T));
+  PetscCall(Record(gan, td, &rec));
+  PetscCall(UmbCheckpointOpen(gan->comm, dir, "train", &rec, required, "umbra train with -gan_checkpoint_interval, -gan_stop_step or a signal", &h5));
+  PetscCall(UmbH5GetPath(h5, &path));
   PetscCall(UmbH5ReadAttrInt(h5, "/state", "step", step));
   PetscCall(UmbH5ReadAttrInt(h5, "/state", "epochs_done", &ne));
   PetscCall(UmbH5ReadAttrReals(h5, "/state", "elapsed", 1, elapsed));
@@ -175,8 +145,7 @@ PetscErrorCode UmbGanReadCheckpoint(UmbGan gan, TrainData *td, const char dir[],
   PetscCall(ReadNetState(h5, path, "/generator", gan->G, gan->adam_g));
   {
     PetscBool has;
-    PetscCall(UmbH5HasObject(h5, "/generator/average", &has));
-    PetscCheck(has == (PetscBool)(gan->Gl != gan->G), gan->comm, PETSC_ERR_USER_INPUT, "cannot restart from %s: it was written %s -gan_ema, this run has -gan_ema %.6g", path, has ? "with" : "without", (double)gan->ema);
+    PetscCall(UmbH5HasObject(h5, "/generator/average", &has)); /* present exactly with -gan_ema > 0, recorded */
     if (has) {
       PetscReal *avg;
       PetscCall(UmbMLPGetParameters(gan->Gl, &avg, NULL));

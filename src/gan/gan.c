@@ -588,3 +588,10 @@ PetscErrorCode UmbGanLoad(UmbGan gan, const char path[])
   PetscCall(UmbMLPSetTraining(gan->G, PETSC_FALSE));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+PetscErrorCode UmbGanSetRestart(UmbGan gan, PetscBool restart)
+{
+  PetscFunctionBegin;
+  gan->restart = restart;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

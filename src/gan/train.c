@@ -16,12 +16,9 @@
 #include <umbra/private/gantrain.h>
 #include <umbra/private/nnimpl.h>
 #include <cblas.h> /* openblas_set_num_threads */
-#include <signal.h>
 
 static const char csv_header[] = "epoch,step,loss_d,loss_g,wdist,penalty,consistency,swd,swd_floor,restriction,samples_per_s,time";
 
-static volatile sig_atomic_t stop_signal = 0;
-static void OnSignal(int sig) { stop_signal = sig; }
 
 static PetscErrorCode TrainDataDestroy(TrainData *td)
 {
@@ -663,7 +660,7 @@ static PetscErrorCode DriftCheck(UmbGan gan, PetscInt64 step, PetscBool *stop)
   h      = UmbNNHash(ng, tg) ^ (UmbNNHash(nd, tdd) * UINT64_C(0x9e3779b97f4a7c15));
   buf[0] = h;
   buf[1] = ~h;
-  buf[2] = (uint64_t)stop_signal;
+  buf[2] = (uint64_t)UmbStopSignal(); /* the stop agreement rides on this reduction */
   PetscCall(PetscLogEventBegin(UMB_EVENT.gan_allreduce, 0, 0, 0, 0));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, buf, 3, MPI_UINT64_T, MPI_MAX, gan->comm));
   PetscCall(PetscLogEventEnd(UMB_EVENT.gan_allreduce, 0, 0, 0, 0));
@@ -679,7 +676,6 @@ PetscErrorCode UmbGanTrain(UmbGan gan, const char dir[], PetscBool *finished)
   PetscReal        elapsed = 0;
   PetscLogDouble   tlast, tnow;
   UmbProgress      progress;
-  struct sigaction sa, old_usr1, old_term;
   PetscBool        stop = PETSC_FALSE;
   char             path[PETSC_MAX_PATH_LEN];
 
@@ -707,12 +703,7 @@ PetscErrorCode UmbGanTrain(UmbGan gan, const char dir[], PetscBool *finished)
     PetscCall(UmbMLPGetSizes(gan->D, NULL, NULL, &npd));
     PetscCall(UmbLog(gan->comm, "train: generator %" PetscInt_FMT " parameters, critic %" PetscInt_FMT "; reduction %s over %d rank%s (%" PetscInt_FMT " batch rows on this rank)", npg, npd, UmbReduceModes[gan->reduce], (int)gan->size, gan->size > 1 ? "s" : "", td.bloc));
   }
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = OnSignal;
-  sigemptyset(&sa.sa_mask);
-  stop_signal = 0;
-  sigaction(SIGUSR1, &sa, &old_usr1);
-  sigaction(SIGTERM, &sa, &old_term);
+  PetscCall(UmbStopInstall());
 
   PetscCall(DriftCheck(gan, step, &stop)); /* same initial parameters everywhere */
   PetscCall(UmbProgressCreate(gan->comm, "train", "steps", (double)total, &progress));
@@ -779,8 +770,7 @@ PetscErrorCode UmbGanTrain(UmbGan gan, const char dir[], PetscBool *finished)
       }
     }
   }
-  sigaction(SIGUSR1, &old_usr1, NULL);
-  sigaction(SIGTERM, &old_term, NULL);
+  PetscCall(UmbStopRemove());
   PetscCall(UmbProgressFinish(progress));
   PetscCall(UmbProgressDestroy(&progress));
   if (step >= total) {
@@ -789,6 +779,7 @@ PetscErrorCode UmbGanTrain(UmbGan gan, const char dir[], PetscBool *finished)
     PetscCall(UmbPathJoin(dir, "gan.h5", path, sizeof(path)));
     PetscCall(UmbGanWrite(gan, path));
     PetscCall(WriteCsv(gan, &td, dir));
+    PetscCall(UmbCheckpointRemove(gan->comm, dir, "train")); /* finished: nothing to continue */
     PetscCall(UmbLog(gan->comm, "train: %lld generator steps in %.1f s; wrote %s and %s/train.csv", (long long)step, (double)elapsed, path, dir));
     *finished = PETSC_TRUE;
   }

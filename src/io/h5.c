@@ -7,7 +7,9 @@ struct _p_UmbH5 {
   MPI_Comm  comm;
   hid_t     file;
   PetscBool writing;
-  char      path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN + 8];
+  char      path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN + 16];
+  char      prev[PETSC_MAX_PATH_LEN]; /* if set, the file at path becomes prev when the new one is committed */
+  PetscBool temporary;                 /* tmp is removed when the run fails */
 };
 
 static PetscErrorCode FileAccessList(MPI_Comm comm, hid_t *fapl)
@@ -39,7 +41,8 @@ static PetscErrorCode WriteProvenance(UmbH5 h)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode UmbH5Create(MPI_Comm comm, const char path[], const char kind[], UmbH5 *out)
+/* Creates path + suffix; a temporary one is removed if the run fails */
+static PetscErrorCode CreateFile(MPI_Comm comm, const char path[], const char suffix[], PetscBool temporary, const char kind[], UmbH5 *out)
 {
   UmbH5 h;
   hid_t fapl;
@@ -47,11 +50,12 @@ PetscErrorCode UmbH5Create(MPI_Comm comm, const char path[], const char kind[], 
 
   PetscFunctionBegin;
   PetscCall(PetscNew(&h));
-  h->comm    = comm;
-  h->writing = PETSC_TRUE;
+  h->comm      = comm;
+  h->writing   = PETSC_TRUE;
+  h->temporary = temporary;
   PetscCall(PetscStrncpy(h->path, path, sizeof(h->path)));
-  snprintf(h->tmp, sizeof(h->tmp), "%s.tmp", path);
-  PetscCall(UmbTempFileRegister(h->tmp));
+  snprintf(h->tmp, sizeof(h->tmp), "%s%s", path, suffix);
+  if (temporary) PetscCall(UmbTempFileRegister(h->tmp));
   PetscCall(FileAccessList(comm, &fapl));
   h->file = H5Fcreate(h->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
   UmbCallHDF5(H5Pclose(fapl));
@@ -61,6 +65,34 @@ PetscErrorCode UmbH5Create(MPI_Comm comm, const char path[], const char kind[], 
   PetscCall(UmbH5WriteAttrString(h, "/", "umbra_kind", kind));
   PetscCall(WriteProvenance(h));
   *out = h;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbH5Create(MPI_Comm comm, const char path[], const char kind[], UmbH5 *out)
+{
+  PetscFunctionBegin;
+  PetscCall(CreateFile(comm, path, ".tmp", PETSC_TRUE, kind, out));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbH5CreatePartial(MPI_Comm comm, const char path[], const char kind[], UmbH5 *out)
+{
+  PetscFunctionBegin;
+  PetscCall(CreateFile(comm, path, ".partial", PETSC_FALSE, kind, out));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbH5KeepPrevious(UmbH5 h, const char prev[])
+{
+  PetscFunctionBegin;
+  PetscCall(PetscStrncpy(h->prev, prev, sizeof(h->prev)));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbH5Flush(UmbH5 h)
+{
+  PetscFunctionBegin;
+  UmbCallHDF5(H5Fflush(h->file, H5F_SCOPE_GLOBAL));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -110,6 +142,33 @@ PetscErrorCode UmbH5Open(MPI_Comm comm, const char path[], const char kind[], Um
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode UmbH5ReopenPartial(MPI_Comm comm, const char path[], const char kind[], UmbH5 *out)
+{
+  UmbH5          h;
+  hid_t          fapl;
+  PetscErrorCode ierr;
+
+  PetscFunctionBegin;
+  PetscCall(PetscNew(&h));
+  h->comm    = comm;
+  h->writing = PETSC_TRUE;
+  PetscCall(PetscStrncpy(h->path, path, sizeof(h->path)));
+  snprintf(h->tmp, sizeof(h->tmp), "%s.partial", path);
+  PetscCall(FileAccessList(comm, &fapl));
+  h->file = H5Fopen(h->tmp, H5F_ACC_RDWR, fapl);
+  UmbCallHDF5(H5Pclose(fapl));
+  if (h->file < 0) PetscCall(PetscFree(h));
+  PetscCheck(h, comm, PETSC_ERR_FILE_OPEN, "cannot open %s.partial (missing or corrupt)", path);
+  ierr = CheckFormat(h, kind);
+  if (ierr) {
+    UmbCallHDF5(H5Fclose(h->file));
+    PetscCall(PetscFree(h));
+  }
+  PetscCall(ierr);
+  *out = h;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbH5Close(UmbH5 *hp, PetscBool commit)
 {
   UmbH5       h = *hp;
@@ -122,10 +181,11 @@ PetscErrorCode UmbH5Close(UmbH5 *hp, PetscBool commit)
   if (h->writing) {
     PetscCallMPI(MPI_Barrier(h->comm)); /* every rank's data is on disk before the rename */
     if (!rank) {
-      if (commit) PetscCall(UmbFileCommit(h->tmp, h->path));
-      else unlink(h->tmp);
+      if (commit && h->prev[0]) PetscCall(UmbFileCommitKeep(h->tmp, h->path, h->prev));
+      else if (commit) PetscCall(UmbFileCommit(h->tmp, h->path));
+      else if (h->temporary) unlink(h->tmp); /* a partial file stays for a restart */
     }
-    PetscCall(UmbTempFileRelease(h->tmp));
+    if (h->temporary) PetscCall(UmbTempFileRelease(h->tmp));
     PetscCallMPI(MPI_Barrier(h->comm));
   }
   PetscCall(PetscFree(*hp));

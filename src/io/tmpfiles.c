@@ -37,6 +37,13 @@ void UmbTempFilesRemoveAll(void)
 
 PetscErrorCode UmbFileCommit(const char tmp[], const char path[])
 {
+  PetscFunctionBegin;
+  PetscCall(UmbFileCommitKeep(tmp, path, NULL));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbFileCommitKeep(const char tmp[], const char path[], const char prev[])
+{
   int fd;
 
   PetscFunctionBegin;
@@ -44,6 +51,8 @@ PetscErrorCode UmbFileCommit(const char tmp[], const char path[])
   PetscCheck(fd >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "cannot reopen %s: %s", tmp, strerror(errno));
   PetscCheck(!fsync(fd), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "cannot flush %s to disk: %s", tmp, strerror(errno));
   close(fd);
+  /* the one before stays until the new one is in place: a crash leaves path or prev */
+  if (prev && access(path, F_OK) == 0) PetscCheck(!rename(path, prev), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "cannot rename %s to %s: %s", path, prev, strerror(errno));
   PetscCheck(!rename(tmp, path), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
   PetscCall(UmbTempFileRelease(tmp));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -16,7 +16,7 @@ PetscErrorCode UmbSamplesFileCreate(UmbSampler s, const char path[], PetscInt64 
   char             names[256] = "";
 
   PetscFunctionBegin;
-  PetscCall(UmbH5Create(s->comm, path, "samples", h5));
+  PetscCall(UmbH5CreatePartial(s->comm, path, "samples", h5)); /* samples.h5.partial until the end */
   dims[0] = (hsize_t)N;
   dims[1] = (hsize_t)s->n;
   PetscCall(UmbH5CreateDataset(*h5, "/samples/x", H5T_IEEE_F64LE, 2, dims));
@@ -64,9 +64,7 @@ PetscErrorCode UmbSamplesFileCreate(UmbSampler s, const char path[], PetscInt64 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Collective: writes frames [f0, f1) of every walker of the local windows from buf, laid out
-   [local window][walker][F frames][component] with ncol components. */
-PetscErrorCode UmbSamplesWriteFrames(UmbSampler s, UmbH5 h5, const char name[], PetscInt ncol, PetscInt64 nsave, PetscInt64 F, PetscInt64 f0, PetscInt64 f1, const PetscReal *buf)
+static PetscErrorCode FramesIO(UmbSampler s, UmbH5 h5, const char name[], PetscInt ncol, PetscInt64 nsave, PetscInt64 F, PetscInt64 f0, PetscInt64 f1, PetscReal *buf, PetscBool write)
 {
   hid_t   file, dset, fspace, mspace, dxpl;
   hsize_t nsel = 0;
@@ -96,12 +94,30 @@ PetscErrorCode UmbSamplesWriteFrames(UmbSampler s, UmbH5 h5, const char name[], 
   }
   UmbCallHDF5Id(dxpl, H5Pcreate(H5P_DATASET_XFER));
   UmbCallHDF5(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
-  UmbCallHDF5(H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, buf));
+  if (write) UmbCallHDF5(H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, buf));
+  else UmbCallHDF5(H5Dread(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, buf));
   UmbCallHDF5(H5Pclose(dxpl));
   UmbCallHDF5(H5Sclose(mspace));
   UmbCallHDF5(H5Sclose(fspace));
   UmbCallHDF5(H5Dclose(dset));
   PetscCall(PetscLogEventEnd(UMB_EVENT.smp_write, 0, 0, 0, 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Collective: writes frames [f0, f1) of every walker of the local windows from buf, laid out
+   [local window][walker][F frames][component] with ncol components. */
+PetscErrorCode UmbSamplesWriteFrames(UmbSampler s, UmbH5 h5, const char name[], PetscInt ncol, PetscInt64 nsave, PetscInt64 F, PetscInt64 f0, PetscInt64 f1, const PetscReal *buf)
+{
+  PetscFunctionBegin;
+  PetscCall(FramesIO(s, h5, name, ncol, nsave, F, f0, f1, (PetscReal *)buf, PETSC_TRUE));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Collective: the inverse, for a restart */
+PetscErrorCode UmbSamplesReadFrames(UmbSampler s, UmbH5 h5, const char name[], PetscInt ncol, PetscInt64 nsave, PetscInt64 F, PetscInt64 f0, PetscInt64 f1, PetscReal *buf)
+{
+  PetscFunctionBegin;
+  PetscCall(FramesIO(s, h5, name, ncol, nsave, F, f0, f1, buf, PETSC_FALSE));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

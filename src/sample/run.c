@@ -1,6 +1,7 @@
 /* UmbSamplerRun: all ranks advance their windows in lock-step chunks. Between chunks they
-   agree on blow-ups, write the chunk's frames collectively and report progress. Chunking
-   changes nothing in the numbers: the noise is addressed by (window, walker, step). */
+   agree on blow-ups, write the chunk's frames collectively, report progress and agree on
+   whether to checkpoint. Chunking changes nothing in the numbers: the noise is addressed by
+   (window, walker, step), so a restart may use another rank count (and so other chunks). */
 #include <umbra/private/samplerimpl.h>
 #include <umbra/private/sampleoutimpl.h>
 #include <umbra/stats.h>
@@ -44,11 +45,14 @@ static PetscErrorCode SaveFrame(void *ctx, UmbWindowState *ws, PetscInt64 step)
    most ~64 MB. Depends on global quantities only, so every rank agrees. */
 static PetscInt64 ChunkSteps(UmbSampler s, PetscInt64 nsave)
 {
+  if (s->chunk_steps > 0) return PetscMax(1, s->chunk_steps / s->stride) * s->stride;
+  {
   const PetscInt64 nloc_max = (s->K + s->size - 1) / s->size, per_step = nloc_max * s->walkers * (s->n + 8);
   PetscInt64       frames   = PetscMax(1, (PetscInt64)(8e6 / (double)(nloc_max * s->walkers * (s->n + s->d))));
   PetscInt64       work     = PetscMax(1, (PetscInt64)(5e7 / (double)per_step));
   frames                    = PetscMin(frames, PetscMax(1, work / s->stride));
   return PetscMin(frames, nsave) * s->stride;
+  }
 }
 
 static PetscErrorCode CheckBlowUp(UmbSampler s, UmbWindowState *ws, PetscInt nloc)
@@ -167,7 +171,78 @@ static PetscErrorCode Summarise(UmbSampler s, const PetscReal iact[], PetscInt64
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode UmbSamplerRun(UmbSampler s, const char dir[])
+/* Where a run starts: from the checkpoint and samples.h5.partial (-restart), else from the
+   prepared windows with a new partial file. A partial file that cannot be used (missing, damaged,
+   another shape) is reported and the stage starts over. */
+static PetscErrorCode Start(UmbSampler s, const char dir[], const char path[], UmbWindowState ws[], Frames *fr, UmbH5 *h5, PetscInt64 *c)
+{
+  static const char *const required[] = {"/samples/x", "/samples/z", NULL};
+  const PetscInt           nloc = s->khi - s->klo, nw = s->walkers;
+  char                     partial[PETSC_MAX_PATH_LEN + 16], why[256] = "";
+
+  PetscFunctionBegin;
+  *c = 0;
+  if (s->restart) {
+    PetscCall(UmbSamplerReadCheckpoint(s, dir, ws, c));
+    snprintf(partial, sizeof(partial), "%s.partial", path);
+    PetscCall(UmbH5CheckUsable(s->comm, partial, "samples", required, why, sizeof(why)));
+    if (!why[0]) {
+      int     r;
+      hsize_t dims[3];
+      PetscCall(UmbH5ReopenPartial(s->comm, path, "samples", h5));
+      PetscCall(UmbH5GetShape(*h5, "/samples/x", &r, dims));
+      if (dims[0] != (hsize_t)(s->K * nw * fr->nsave) || dims[1] != (hsize_t)s->n) {
+        snprintf(why, sizeof(why), "/samples/x has another shape than this run writes");
+        PetscCall(UmbH5Close(h5, PETSC_FALSE));
+      }
+    }
+    if (why[0]) {
+      PetscCall(UmbLogWarning(s->comm, "-restart: %s cannot be used (%s); sampling starts over", partial, why));
+      *c = 0;
+    } else {
+      /* the CV values of the frames saved so far, for the IACT at the end */
+      PetscCall(UmbSamplesReadFrames(s, *h5, "/samples/z", s->d, fr->nsave, fr->nsave, 0, FramesBefore(s, fr->nsave, *c), fr->zall));
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
+  }
+  /* a fresh start: a checkpoint left from an earlier run would not match the new partial file */
+  PetscCall(UmbCheckpointRemove(s->comm, dir, "sample"));
+  PetscCall(UmbSamplesFileCreate(s, path, fr->nsave, h5));
+  for (PetscInt lw = 0; lw < nloc; lw++) {
+    PetscCall(UmbSamplerPrepareWindow(s, s->klo + lw, ws[lw].x));
+    for (PetscInt w = 1; w < nw; w++) PetscCall(PetscArraycpy(ws[lw].x + w * s->n, ws[lw].x, s->n));
+  }
+  PetscCall(CheckTimeStep(s, ws, nloc));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Collective, at the chunk boundary c (< total): checkpoints when a signal arrived on any rank,
+   when -us_checkpoint_interval seconds passed on rank 0's clock, or at -us_stop_step; *stop
+   when the run is to end here */
+static PetscErrorCode MaybeCheckpoint(UmbSampler s, const char dir[], UmbH5 h5, const UmbWindowState ws[], PetscInt64 c, PetscLogDouble *tlast, PetscBool *stop)
+{
+  int            flags[2], all[2];
+  PetscLogDouble now, t1;
+  const PetscBool at_stop = (PetscBool)(s->stop_step > 0 && c >= s->stop_step);
+
+  PetscFunctionBegin;
+  PetscCall(PetscTime(&now));
+  flags[0] = UmbStopSignal() != 0;
+  flags[1] = !s->rank && s->ckpt_interval > 0 && now - *tlast >= s->ckpt_interval;
+  PetscCallMPI(MPI_Allreduce(flags, all, 2, MPI_INT, MPI_MAX, s->comm));
+  *stop = (PetscBool)(all[0] || at_stop);
+  if (!all[0] && !all[1] && !at_stop) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(UmbH5Flush(h5)); /* the frames the checkpoint counts on are on disk first */
+  PetscCall(UmbSamplerWriteCheckpoint(s, dir, ws, c));
+  PetscCall(PetscTime(&t1));
+  *tlast = t1;
+  PetscCall(UmbLog(s->comm, "sample: checkpoint at step %" PetscInt64_FMT " of %" PetscInt64_FMT " written in %.3g s", c, s->burnin + s->steps, (double)(t1 - now)));
+  if (all[0]) PetscCall(UmbLog(s->comm, "sample: signal received: checkpointed at step %" PetscInt64_FMT "; continue with -restart", c));
+  else if (at_stop) PetscCall(UmbLog(s->comm, "sample: stopped at step %" PetscInt64_FMT " as asked (-us_stop_step); continue with -restart", c));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbSamplerRun(UmbSampler s, const char dir[], PetscBool *finished)
 {
   const PetscInt   nloc = s->khi - s->klo, nw = s->walkers;
   const PetscInt64 nsave = s->steps / s->stride, total = s->burnin + s->steps, per_window = nw * nsave;
@@ -177,33 +252,32 @@ PetscErrorCode UmbSamplerRun(UmbSampler s, const char dir[])
   Frames           fr;
   UmbProgress      progress;
   PetscReal       *iact;
-  PetscInt64       C = ChunkSteps(s, nsave);
-  PetscLogDouble   t0, t1;
+  PetscInt64       C = ChunkSteps(s, nsave), c0;
+  PetscLogDouble   t0, t1, tckpt;
+  PetscBool        stop = PETSC_FALSE;
 
   PetscFunctionBegin;
   PetscCheck(s->setup, s->comm, PETSC_ERR_ORDER, "call UmbSamplerSetUp() first");
+  *finished = PETSC_FALSE;
   PetscCall(PetscLogStagePush(UMB_STAGE.sample));
   PetscCall(PetscTime(&t0));
+  tckpt = t0;
   PetscCall(UmbPathJoin(dir, "samples.h5", path, sizeof(path)));
-  PetscCall(UmbSamplesFileCreate(s, path, nsave, &h5));
 
   PetscCall(PetscLogEventBegin(UMB_EVENT.smp_setup, 0, 0, 0, 0));
   PetscCall(PetscCalloc1(nloc, &ws));
-  for (PetscInt lw = 0; lw < nloc; lw++) {
-    PetscCall(UmbWindowStateCreate(s, s->klo + lw, &ws[lw]));
-    PetscCall(UmbSamplerPrepareWindow(s, s->klo + lw, ws[lw].x));
-    for (PetscInt w = 1; w < nw; w++) PetscCall(PetscArraycpy(ws[lw].x + w * s->n, ws[lw].x, s->n));
-  }
-  PetscCall(CheckTimeStep(s, ws, nloc));
+  for (PetscInt lw = 0; lw < nloc; lw++) PetscCall(UmbWindowStateCreate(s, s->klo + lw, &ws[lw]));
   fr.s     = s;
   fr.nsave = nsave;
   fr.F     = C / s->stride;
   fr.f0    = 0;
   PetscCall(PetscMalloc4(nloc * nw * fr.F * s->n + 1, &fr.xbuf, nloc * nw * fr.F * s->d + 1, &fr.zbuf, nloc * nw * nsave * s->d + 1, &fr.zall, nw * s->d, &fr.zwork));
+  PetscCall(Start(s, dir, path, ws, &fr, &h5, &c0));
   PetscCall(PetscLogEventEnd(UMB_EVENT.smp_setup, 0, 0, 0, 0));
 
+  PetscCall(UmbStopInstall());
   PetscCall(UmbProgressCreate(s->comm, "sample", "walker-steps", (double)s->K * nw * total, &progress));
-  for (PetscInt64 c0 = 0; c0 < total; c0 += C) {
+  for (; c0 < total && !stop; c0 += C) {
     const PetscInt64 c1 = PetscMin(total, c0 + C), f1 = FramesBefore(s, nsave, c1);
     fr.f0 = FramesBefore(s, nsave, c0);
     PetscCall(PetscLogEventBegin(UMB_EVENT.smp_step, 0, 0, 0, 0));
@@ -215,20 +289,26 @@ PetscErrorCode UmbSamplerRun(UmbSampler s, const char dir[])
       PetscCall(UmbSamplesWriteFrames(s, h5, "/samples/z", s->d, nsave, fr.F, fr.f0, f1, fr.zbuf));
     }
     PetscCall(UmbProgressUpdate(progress, (double)s->K * nw * c1));
+    if (c1 < total) PetscCall(MaybeCheckpoint(s, dir, h5, ws, c1, &tckpt, &stop));
   }
+  PetscCall(UmbStopRemove());
   PetscCall(UmbProgressFinish(progress));
   PetscCall(UmbProgressDestroy(&progress));
 
-  PetscCall(PetscMalloc1(s->K, &iact));
-  PetscCall(ComputeIACT(s, &fr, iact));
-  PetscCall(UmbSamplesWriteWindowStats(s, h5, iact, per_window));
-  PetscCall(UmbH5Close(&h5, PETSC_TRUE));
-  PetscCall(UmbPathJoin(dir, "windows.csv", path, sizeof(path)));
-  PetscCall(WriteWindowsCsv(s, path, iact, per_window));
-  PetscCall(PetscTime(&t1));
-  PetscCall(Summarise(s, iact, per_window, t1 - t0));
+  if (!stop) {
+    PetscCall(PetscMalloc1(s->K, &iact));
+    PetscCall(ComputeIACT(s, &fr, iact));
+    PetscCall(UmbSamplesWriteWindowStats(s, h5, iact, per_window));
+    PetscCall(UmbH5Close(&h5, PETSC_TRUE)); /* samples.h5.partial becomes samples.h5 */
+    PetscCall(UmbPathJoin(dir, "windows.csv", path, sizeof(path)));
+    PetscCall(WriteWindowsCsv(s, path, iact, per_window));
+    PetscCall(UmbCheckpointRemove(s->comm, dir, "sample")); /* finished: nothing to continue */
+    PetscCall(PetscTime(&t1));
+    PetscCall(Summarise(s, iact, per_window, t1 - t0));
+    PetscCall(PetscFree(iact));
+    *finished = PETSC_TRUE;
+  } else PetscCall(UmbH5Close(&h5, PETSC_FALSE)); /* the partial file stays for -restart */
 
-  PetscCall(PetscFree(iact));
   PetscCall(PetscFree4(fr.xbuf, fr.zbuf, fr.zall, fr.zwork));
   for (PetscInt lw = 0; lw < nloc; lw++) PetscCall(UmbWindowStateDestroy(&ws[lw]));
   PetscCall(PetscFree(ws));

@@ -27,6 +27,7 @@ PetscErrorCode UmbSamplerCreate(UmbCV cv, UmbSampler *sp)
   s->seed         = 42;
   s->minimize_its = 500;
   s->stability_check = PETSC_TRUE;
+  s->ckpt_interval   = 600;
   *sp             = s;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -60,6 +61,10 @@ PetscErrorCode UmbSamplerSetFromOptions(UmbSampler s)
   PetscCall(PetscOptionsInt("-us_minimize_its", "Iterations of the restrained minimisation that prepares each window", "UmbSamplerSetFromOptions", s->minimize_its, &s->minimize_its, NULL));
   PetscCall(PetscOptionsBool("-us_stability_check", "Refuse a time step beyond the stability limit of the prepared windows", "UmbSamplerSetFromOptions", s->stability_check, &s->stability_check, NULL));
   PetscCall(UmbOptionsInt64(PetscOptionsObject, "-seed", "Seed of all random streams", s->seed, &s->seed, NULL));
+  PetscCall(PetscOptionsReal("-us_checkpoint_interval", "Wall-clock seconds between sampling checkpoints (0: only on a signal)", "UmbSamplerSetFromOptions", s->ckpt_interval, &s->ckpt_interval, NULL));
+  PetscCall(UmbOptionsInt64(PetscOptionsObject, "-us_stop_step", "Checkpoint and stop (exit code 3) at the first chunk boundary at or after this step (0: run to the end)", s->stop_step, &s->stop_step, NULL));
+  PetscCall(UmbOptionsInt64(PetscOptionsObject, "-us_chunk_steps", "Steps per chunk between collective writes and checkpoint chances (0: automatic)", s->chunk_steps, &s->chunk_steps, NULL));
+  PetscCall(PetscOptionsBool("-restart", "Continue from the checkpoint in the run directory", "UmbSamplerSetFromOptions", s->restart, &s->restart, NULL));
   PetscOptionsEnd();
 
   for (PetscInt a = 0; a < d; a++) {
@@ -74,6 +79,9 @@ PetscErrorCode UmbSamplerSetFromOptions(UmbSampler s)
   PetscCheck(s->stride <= s->steps, s->comm, PETSC_ERR_USER_INPUT, "-us_stride %" PetscInt_FMT " exceeds -us_steps %" PetscInt64_FMT ": no sample would be saved", s->stride, s->steps);
   PetscCheck(s->dt > 0 && PetscIsNormalReal(s->dt), s->comm, PETSC_ERR_USER_INPUT, "-us_dt must be positive, got %.6g", (double)s->dt);
   PetscCheck(s->minimize_its >= 0, s->comm, PETSC_ERR_USER_INPUT, "-us_minimize_its must be non-negative, got %" PetscInt_FMT, s->minimize_its);
+  PetscCheck(s->ckpt_interval >= 0, s->comm, PETSC_ERR_USER_INPUT, "-us_checkpoint_interval must be non-negative (seconds; 0: only on a signal), got %.6g", (double)s->ckpt_interval);
+  PetscCheck(s->stop_step >= 0, s->comm, PETSC_ERR_USER_INPUT, "-us_stop_step must be non-negative, got %" PetscInt64_FMT, s->stop_step);
+  PetscCheck(s->chunk_steps >= 0, s->comm, PETSC_ERR_USER_INPUT, "-us_chunk_steps must be non-negative, got %" PetscInt64_FMT, s->chunk_steps);
   PetscCheck(s->seed >= 0, s->comm, PETSC_ERR_USER_INPUT, "-seed must be non-negative, got %" PetscInt64_FMT, s->seed);
   PetscCall(UmbModelGetDimension(s->model, &s->n));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -157,5 +165,12 @@ PetscErrorCode UmbSamplerGetRange(UmbSampler s, PetscReal range[])
 {
   PetscFunctionBegin;
   for (PetscInt i = 0; i < 2 * s->d; i++) range[i] = s->range[i];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbSamplerSetRestart(UmbSampler s, PetscBool restart)
+{
+  PetscFunctionBegin;
+  s->restart = restart;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -26,9 +26,9 @@ typedef struct {
 PETSC_INTERN PetscErrorCode UmbAppSetUp(MPI_Comm, UmbApp *);
 PETSC_INTERN PetscErrorCode UmbAppDestroy(UmbApp *);
 
-PETSC_INTERN PetscErrorCode UmbCommandSample(UmbApp *);
+PETSC_INTERN PetscErrorCode UmbCommandSample(UmbApp *, PetscBool *); /* finished: false when checkpointed (exit code 3) */
 PETSC_INTERN PetscErrorCode UmbCommandExact(UmbApp *);
-PETSC_INTERN PetscErrorCode UmbCommandFes(UmbApp *);
+PETSC_INTERN PetscErrorCode UmbCommandFes(UmbApp *, PetscBool *);
 PETSC_INTERN PetscErrorCode UmbCommandExport(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandRun(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbRunSetFromOptions(UmbApp *);

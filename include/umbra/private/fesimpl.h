@@ -124,6 +124,10 @@ struct _p_UmbFes {
   PetscReal       overlap_warn, alpha;
   PetscReal       cut;
   char            dir[PETSC_MAX_PATH_LEN];
+  /* checkpoints of the bootstrap */
+  PetscReal       ckpt_interval; /* wall seconds between checkpoints (0: only on a signal or -fes_stop_replica) */
+  PetscInt        stop_replica;  /* checkpoint and stop after this many replicas (0: off) */
+  PetscBool       restart;
   /* data */
   UmbWindowData   data;
   PetscInt        K, d;
@@ -144,6 +148,7 @@ struct _p_UmbFes {
   PetscReal      *overlap;
   UmbMbarInfo     info;
   PetscInt64      boot_passes;
+  PetscBool       boot_stopped; /* the bootstrap checkpointed and stopped before its last replica */
   PetscLogDouble  t_read, t_solve, t_boot, t_total;
   /* WHAM */
   PetscReal      *wham_M, *wham_N; /* pooled bin counts (B), in-range window counts (K) */
@@ -168,6 +173,12 @@ PETSC_INTERN PetscErrorCode UmbFesProfileFromLse(UmbFes, MPI_Comm, const PetscRe
 PETSC_INTERN PetscErrorCode UmbFesBootstrapWeights(UmbFes, PetscInt, PetscReal[]);
 PETSC_INTERN PetscErrorCode UmbFesProfileErrors(UmbFes, UmbMbar *, const PetscReal[], const PetscReal[], PetscReal, const PetscInt[]);
 PETSC_INTERN PetscErrorCode UmbFesNeighbours(UmbFes);
+/* Bootstrap checkpoints, ckpt/fes.h5 (src/fes/checkpoint.c). Resume: with -restart, the replicas
+   already done (rows of fboot and Fboot), and the solver passes they took; otherwise 0 and stale
+   checkpoints are removed. MaybeCheckpoint: collective, after done replicas; *stop when the
+   stage is to end here (signal, -fes_stop_replica). */
+PETSC_INTERN PetscErrorCode UmbFesBootstrapResume(UmbFes, PetscInt *, PetscInt64 *);
+PETSC_INTERN PetscErrorCode UmbFesBootstrapMaybeCheckpoint(UmbFes, PetscInt, PetscInt64, PetscLogDouble *, PetscBool *);
 PETSC_INTERN PetscErrorCode UmbFesOverlapCheck(UmbFes, const PetscReal[], const PetscReal[]);
 PETSC_INTERN PetscErrorCode UmbFesConsistency(UmbFes);
 

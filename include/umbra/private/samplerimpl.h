@@ -25,6 +25,11 @@ struct _p_UmbSampler {
   PetscInt64    seed;
   PetscInt      minimize_its;    /* restrained minimisation iterations */
   PetscBool     stability_check; /* refuse a time step beyond the stability limit */
+  /* checkpoints */
+  PetscReal     ckpt_interval;   /* wall seconds between checkpoints (0: only on a signal or -us_stop_step) */
+  PetscInt64    stop_step;       /* checkpoint and stop at the first chunk boundary at or after it (0: off) */
+  PetscInt64    chunk_steps;     /* steps per chunk (0: automatic) */
+  PetscBool     restart;
   /* layout */
   PetscInt      klo, khi;        /* windows owned by this rank */
   PetscBool     setup;
@@ -48,5 +53,8 @@ PETSC_INTERN PetscErrorCode UmbWindowStateDestroy(UmbWindowState *);
    every production step that is a multiple of the stride. */
 typedef PetscErrorCode (*UmbSaveFn)(void *, UmbWindowState *, PetscInt64);
 PETSC_INTERN PetscErrorCode UmbWindowAdvance(UmbSampler, UmbWindowState *, PetscInt64, PetscInt64, UmbSaveFn, void *);
+/* ckpt/sample.h5 (src/sample/checkpoint.c) */
+PETSC_INTERN PetscErrorCode UmbSamplerWriteCheckpoint(UmbSampler, const char[], const UmbWindowState[], PetscInt64);
+PETSC_INTERN PetscErrorCode UmbSamplerReadCheckpoint(UmbSampler, const char[], UmbWindowState[], PetscInt64 *);
 
 #endif

@@ -1,0 +1,219 @@
+/* Checkpoints of the long stages: <dir>/ckpt/<stage>.h5 written through a temporary file and
+   renamed into place after the previous one became <stage>.prev.h5, so a crash at any moment
+   leaves at least one complete checkpoint. A restart takes the newest usable one and refuses to
+   continue a trajectory under other options. */
+#include <umbra/io.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+PetscErrorCode UmbOptionRecordAdd(UmbOptionRecord *rec, const char name[], const char fmt[], ...)
+{
+  size_t  len = strlen(rec->text);
+  va_list ap;
+  int     n;
+
+  PetscFunctionBegin;
+  n = snprintf(rec->text + len, sizeof(rec->text) - len, "%s=", name);
+  PetscCheck(n > 0 && (size_t)n < sizeof(rec->text) - len, PETSC_COMM_SELF, PETSC_ERR_PLIB, "option record full at %s", name);
+  len += (size_t)n;
+  va_start(ap, fmt);
+  n = vsnprintf(rec->text + len, sizeof(rec->text) - len, fmt, ap);
+  va_end(ap);
+  PetscCheck(n >= 0 && (size_t)n + 1 < sizeof(rec->text) - len, PETSC_COMM_SELF, PETSC_ERR_PLIB, "option record full at %s", name);
+  strcat(rec->text, "\n");
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbOptionRecordAddReals(UmbOptionRecord *rec, const char name[], PetscInt n, const PetscReal v[])
+{
+  char value[512] = "";
+
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < n; i++) {
+    char one[40];
+    for (int prec = 1; prec <= 17; prec++) { /* shortest form that reads back exactly */
+      snprintf(one, sizeof(one), "%.*g", prec, (double)v[i]);
+      if (strtod(one, NULL) == (double)v[i]) break;
+    }
+    PetscCall(PetscStrlcat(value, i ? "," : "", sizeof(value)));
+    PetscCall(PetscStrlcat(value, one, sizeof(value)));
+  }
+  PetscCall(UmbOptionRecordAdd(rec, name, "%s", value));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode Paths(const char dir[], const char stage[], char ckdir[], char cur[], char prev[])
+{
+  char name[64];
+
+  PetscFunctionBegin;
+  PetscCall(UmbPathJoin(dir, "ckpt", ckdir, PETSC_MAX_PATH_LEN));
+  snprintf(name, sizeof(name), "%s.h5", stage);
+  PetscCall(UmbPathJoin(ckdir, name, cur, PETSC_MAX_PATH_LEN));
+  snprintf(name, sizeof(name), "%s.prev.h5", stage);
+  PetscCall(UmbPathJoin(ckdir, name, prev, PETSC_MAX_PATH_LEN));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbCheckpointCreate(MPI_Comm comm, const char dir[], const char stage[], const UmbOptionRecord *rec, UmbH5 *h5)
+{
+  char        ckdir[PETSC_MAX_PATH_LEN], cur[PETSC_MAX_PATH_LEN], prev[PETSC_MAX_PATH_LEN], kind[64];
+  int         err = 0;
+  PetscMPIInt rank;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCall(Paths(dir, stage, ckdir, cur, prev));
+  if (!rank && mkdir(ckdir, 0777) && errno != EEXIST) err = errno;
+  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, comm));
+  PetscCheck(!err, comm, PETSC_ERR_FILE_WRITE, "cannot create directory %s: %s", ckdir, strerror(err));
+  snprintf(kind, sizeof(kind), "%s-checkpoint", stage);
+  PetscCall(UmbH5Create(comm, cur, kind, h5));
+  PetscCall(UmbH5KeepPrevious(*h5, prev));
+  PetscCall(UmbH5WriteAttrString(*h5, "/", "options", rec->text));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbCheckpointCommit(UmbH5 *h5)
+{
+  PetscFunctionBegin;
+  PetscCall(UmbH5Close(h5, PETSC_TRUE));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Rank-local, plain HDF5 (no collective calls, so a damaged file cannot leave ranks disagreeing):
+   why is empty when path is an umbra file of the kind with every required object */
+static void Usable(const char path[], const char kind[], const char *const required[], char why[], size_t len)
+{
+  hid_t  file, attr, type;
+  char   found[64] = "";
+  htri_t is;
+
+  why[0] = 0;
+  if (access(path, R_OK)) {
+    snprintf(why, len, "%s", strerror(errno));
+    return;
+  }
+  is = H5Fis_hdf5(path);
+  if (is <= 0) {
+    snprintf(why, len, "not an HDF5 file (truncated or corrupt)");
+    return;
+  }
+  file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (file < 0) {
+    snprintf(why, len, "HDF5 cannot open it (truncated or corrupt)");
+    return;
+  }
+  if (H5Aexists(file, "umbra_kind") > 0 && (attr = H5Aopen(file, "umbra_kind", H5P_DEFAULT)) >= 0) {
+    type = H5Aget_type(attr);
+    if (type >= 0 && H5Tget_size(type) < sizeof(found)) H5Aread(attr, type, found);
+    if (type >= 0) H5Tclose(type);
+    H5Aclose(attr);
+  }
+  if (strcmp(found, kind)) snprintf(why, len, "it holds '%s', expected '%s'", found, kind);
+  for (int i = 0; !why[0] && required && required[i]; i++) {
+    char   part[PETSC_MAX_PATH_LEN];
+    htri_t e = 1;
+    for (size_t j = 1; e > 0 && j <= strlen(required[i]); j++) { /* H5Lexists needs every parent */
+      if (required[i][j] != '/' && required[i][j] != 0) continue;
+      snprintf(part, PetscMin(j + 1, sizeof(part)), "%s", required[i]);
+      e = H5Lexists(file, part, H5P_DEFAULT);
+    }
+    if (e <= 0) snprintf(why, len, "%s is missing", required[i]);
+  }
+  if (H5Fclose(file) < 0 && !why[0]) snprintf(why, len, "HDF5 cannot close it (corrupt)");
+}
+
+PetscErrorCode UmbH5CheckUsable(MPI_Comm comm, const char path[], const char kind[], const char *const required[], char why[], size_t len)
+{
+  PetscMPIInt rank;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (!rank) Usable(path, kind, required, why, len);
+  PetscCallMPI(MPI_Bcast(why, (PetscMPIInt)len, MPI_CHAR, 0, comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The first recorded option whose value differs from now's (both "name=value\n" lines) */
+static PetscErrorCode CompareRecords(MPI_Comm comm, const char path[], const char was[], const char now[])
+{
+  const char *line = now;
+
+  PetscFunctionBegin;
+  while (*line) {
+    const char *eq = strchr(line, '='), *end = strchr(line, '\n');
+    char        name[128], value[1024], key[130], old[1024] = "";
+    const char *p;
+    if (!eq || !end) break;
+    snprintf(name, sizeof(name), "%.*s", (int)(eq - line), line);
+    snprintf(value, sizeof(value), "%.*s", (int)(end - eq - 1), eq + 1);
+    snprintf(key, sizeof(key), "%s=", name);
+    for (p = was; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+      if (!strncmp(p, key, strlen(key))) {
+        const char *e = strchr(p, '\n');
+        snprintf(old, sizeof(old), "%.*s", (int)(e ? e - p - strlen(key) : strlen(p + strlen(key))), p + strlen(key));
+        break;
+      }
+    PetscCheck(p && *p, comm, PETSC_ERR_USER_INPUT, "cannot restart from %s: it does not record %s (written by another version?); start the stage over without -restart", path, name);
+    PetscCheck(!strcmp(old, value), comm, PETSC_ERR_USER_INPUT, "%s is %s here but %s in the checkpoint %s; restart with the options of the interrupted run, or start over without -restart", name, value, old, path);
+    line = end + 1;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbCheckpointOpen(MPI_Comm comm, const char dir[], const char stage[], const UmbOptionRecord *rec, const char *const required[], const char producer[], UmbH5 *h5)
+{
+  char      ckdir[PETSC_MAX_PATH_LEN], cur[PETSC_MAX_PATH_LEN], prev[PETSC_MAX_PATH_LEN], kind[64];
+  char      why_cur[256], why_prev[256], *was;
+  PetscBool has_cur, has_prev;
+
+  PetscFunctionBegin;
+  PetscCall(Paths(dir, stage, ckdir, cur, prev));
+  snprintf(kind, sizeof(kind), "%s-checkpoint", stage);
+  PetscCall(PetscTestFile(cur, 'r', &has_cur));
+  PetscCall(PetscTestFile(prev, 'r', &has_prev));
+  PetscCheck(has_cur || has_prev, comm, PETSC_ERR_FILE_OPEN, "-restart: there is no checkpoint %s (nor %s); it is written by %s; run without -restart to start the stage", cur, prev, producer);
+  PetscCall(UmbH5CheckUsable(comm, cur, kind, required, why_cur, sizeof(why_cur)));
+  if (!why_cur[0]) PetscCall(UmbH5Open(comm, cur, kind, h5));
+  else {
+    PetscCall(UmbH5CheckUsable(comm, prev, kind, required, why_prev, sizeof(why_prev)));
+    PetscCheck(!why_prev[0], comm, PETSC_ERR_FILE_UNEXPECTED, "-restart: no usable checkpoint: %s: %s; %s: %s; run without -restart to start the stage over", cur, why_cur, prev, why_prev);
+    PetscCall(UmbLogWarning(comm, "-restart: checkpoint %s is not usable (%s); continuing from the previous one, %s", cur, why_cur, prev));
+    PetscCall(UmbH5Open(comm, prev, kind, h5));
+  }
+  PetscCall(PetscMalloc1(sizeof(rec->text), &was));
+  PetscCall(UmbH5ReadAttrString(*h5, "/", "options", was, sizeof(rec->text)));
+  {
+    const char    *path;
+    PetscErrorCode ierr;
+    PetscCall(UmbH5GetPath(*h5, &path));
+    ierr = CompareRecords(comm, path, was, rec->text);
+    if (ierr) {
+      PetscCall(PetscFree(was));
+      PetscCall(UmbH5Close(h5, PETSC_FALSE));
+    }
+    PetscCall(ierr);
+  }
+  PetscCall(PetscFree(was));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbCheckpointRemove(MPI_Comm comm, const char dir[], const char stage[])
+{
+  char        ckdir[PETSC_MAX_PATH_LEN], cur[PETSC_MAX_PATH_LEN], prev[PETSC_MAX_PATH_LEN];
+  PetscMPIInt rank;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCall(Paths(dir, stage, ckdir, cur, prev));
+  if (!rank) {
+    unlink(cur);
+    unlink(prev);
+    rmdir(ckdir); /* only when no other stage's checkpoint is left */
+  }
+  PetscCallMPI(MPI_Barrier(comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

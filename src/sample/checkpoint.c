@@ -1,0 +1,94 @@
+/* Sampling checkpoints, ckpt/sample.h5: the global step every window reached at a chunk boundary
+   and every walker's position as one array indexed by window (row = window * walkers + walker),
+   so a restart may run on another rank count. The frames saved so far stay in
+   samples.h5.partial, flushed to disk before the checkpoint is written; the LM integrator's
+   noise is regenerated from its counter, so nothing else is needed. */
+#include <umbra/private/samplerimpl.h>
+#include <umbra/io.h>
+
+/* The options that define the trajectory, and a fingerprint of the model and the CV (their
+   parameters are options of their own: energy, gradient and CV at a test point catch them) */
+static PetscErrorCode Record(UmbSampler s, UmbOptionRecord *rec)
+{
+  PetscReal   *x, *g, U, z[2];
+  UmbModelType mtype;
+  UmbCVType    cvtype;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(rec, sizeof(*rec)));
+  PetscCall(UmbModelGetType(s->model, &mtype));
+  PetscCall(UmbCVGetType(s->cv, &cvtype));
+  PetscCall(UmbOptionRecordAdd(rec, "-model", "%s", mtype));
+  PetscCall(UmbOptionRecordAdd(rec, "-cv", "%s", cvtype));
+  if (s->d > 1) PetscCall(UmbOptionRecordAdd(rec, "-us_windows", "%" PetscInt_FMT ",%" PetscInt_FMT, s->nwin[0], s->nwin[1]));
+  else PetscCall(UmbOptionRecordAdd(rec, "-us_windows", "%" PetscInt_FMT, s->nwin[0]));
+  PetscCall(UmbOptionRecordAddReals(rec, "-us_range", 2 * s->d, s->range));
+  PetscCall(UmbOptionRecordAddReals(rec, "-us_kappa", s->d, s->kappa_opt));
+  PetscCall(UmbOptionRecordAdd(rec, "-us_walkers", "%" PetscInt_FMT, s->walkers));
+  PetscCall(UmbOptionRecordAdd(rec, "-us_steps", "%" PetscInt64_FMT, s->steps));
+  PetscCall(UmbOptionRecordAdd(rec, "-us_burnin", "%" PetscInt64_FMT, s->burnin));
+  PetscCall(UmbOptionRecordAdd(rec, "-us_stride", "%" PetscInt_FMT, s->stride));
+  PetscCall(UmbOptionRecordAddReals(rec, "-us_dt", 1, &s->dt));
+  PetscCall(UmbOptionRecordAdd(rec, "-us_integrator", "%s", UmbIntegrators[s->integrator]));
+  PetscCall(UmbOptionRecordAdd(rec, "-us_minimize_its", "%" PetscInt_FMT, s->minimize_its));
+  PetscCall(UmbOptionRecordAdd(rec, "-seed", "%" PetscInt64_FMT, s->seed));
+  PetscCall(PetscMalloc2(s->n, &x, s->n, &g));
+  PetscCall(UmbModelGetReferenceState(s->model, x));
+  for (PetscInt i = 0; i < s->n; i++) x[i] += 0.1 * (PetscReal)(i + 1);
+  PetscCall(UmbModelEnergyGradient(s->model, 1, x, &U, g));
+  PetscCall(UmbCVEvaluate(s->cv, 1, x, z, NULL));
+  PetscCall(UmbOptionRecordAddReals(rec, "the model's energy at a test point (its parameters)", 1, &U));
+  PetscCall(UmbOptionRecordAddReals(rec, "the model's gradient at a test point (its parameters)", s->n, g));
+  PetscCall(UmbOptionRecordAddReals(rec, "the CV at a test point (its options)", s->d, z));
+  PetscCall(PetscFree2(x, g));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbSamplerWriteCheckpoint(UmbSampler s, const char dir[], const UmbWindowState ws[], PetscInt64 step)
+{
+  const PetscInt  nloc = s->khi - s->klo, nw = s->walkers, n = s->n;
+  UmbOptionRecord rec;
+  UmbH5           h5;
+  PetscReal      *x;
+  hsize_t         dims[2] = {(hsize_t)(s->K * nw), (hsize_t)n};
+
+  PetscFunctionBegin;
+  PetscCall(Record(s, &rec));
+  PetscCall(UmbCheckpointCreate(s->comm, dir, "sample", &rec, &h5));
+  PetscCall(UmbH5WriteAttrInt(h5, "/state", "step", step));
+  PetscCall(PetscMalloc1(nloc * nw * n + 1, &x));
+  for (PetscInt lw = 0; lw < nloc; lw++) PetscCall(PetscArraycpy(x + lw * nw * n, ws[lw].x, nw * n));
+  PetscCall(UmbH5CreateDataset(h5, "/state/x", H5T_IEEE_F64LE, 2, dims));
+  PetscCall(UmbH5WriteRows(h5, "/state/x", H5T_NATIVE_DOUBLE, (hsize_t)(s->klo * nw), (hsize_t)(nloc * nw), x));
+  PetscCall(PetscFree(x));
+  PetscCall(UmbCheckpointCommit(&h5));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbSamplerReadCheckpoint(UmbSampler s, const char dir[], UmbWindowState ws[], PetscInt64 *step)
+{
+  static const char *const required[] = {"/state/x", NULL};
+  const PetscInt           nloc = s->khi - s->klo, nw = s->walkers, n = s->n;
+  UmbOptionRecord          rec;
+  UmbH5                    h5;
+  PetscReal               *x;
+  const char              *path;
+  int                      r;
+  hsize_t                  dims[3];
+
+  PetscFunctionBegin;
+  PetscCall(Record(s, &rec));
+  PetscCall(UmbCheckpointOpen(s->comm, dir, "sample", &rec, required, "umbra sample (or umbra run) with -us_checkpoint_interval, -us_stop_step or a signal", &h5));
+  PetscCall(UmbH5GetPath(h5, &path));
+  PetscCall(UmbH5ReadAttrInt(h5, "/state", "step", step));
+  PetscCall(UmbH5GetShape(h5, "/state/x", &r, dims));
+  PetscCheck(r == 2 && dims[0] == (hsize_t)(s->K * nw) && dims[1] == (hsize_t)n, s->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /state/x has the wrong shape for %" PetscInt_FMT " windows x %" PetscInt_FMT " walkers x %" PetscInt_FMT " coordinates", path, s->K, nw, n);
+  PetscCheck(*step > 0 && *step <= s->burnin + s->steps, s->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: step %" PetscInt64_FMT " is outside the run (1 .. %" PetscInt64_FMT ")", path, *step, s->burnin + s->steps);
+  PetscCall(PetscMalloc1(nloc * nw * n + 1, &x));
+  PetscCall(UmbH5ReadRows(h5, "/state/x", H5T_NATIVE_DOUBLE, (hsize_t)(s->klo * nw), (hsize_t)(nloc * nw), x));
+  for (PetscInt lw = 0; lw < nloc; lw++) PetscCall(PetscArraycpy(ws[lw].x, x + lw * nw * n, nw * n));
+  PetscCall(PetscFree(x));
+  PetscCall(UmbLog(s->comm, "sample: restarting from %s at step %" PetscInt64_FMT " of %" PetscInt64_FMT, path, *step, s->burnin + s->steps));
+  PetscCall(UmbH5Close(&h5, PETSC_FALSE));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
