@@ -209,19 +209,70 @@ static PetscErrorCode HasCheckpoint(UmbApp *app, const char stage[], PetscBool *
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Why stage i (name, with suffix) cannot keep its record, in words; empty when it can: a stage
+   upstream ran again, its options changed, or (done) an output is missing */
+static PetscErrorCode WhyRerun(Run *run, PetscInt i, const char name[], const char suffix[], const char *const patterns[], const char fp[], char why[], size_t len)
+{
+  UmbStageStatus status;
+  const char    *recorded;
+  PetscInt       missing = -1;
+
+  PetscFunctionBegin;
+  why[0] = 0;
+  PetscCall(UmbCampaignGetStage(run->record, name, &status, NULL, &recorded));
+  for (PetscInt u = 0; u < MAX_UPSTREAM && stages[i].upstream[u] && !why[0]; u++) {
+    char up[64];
+    snprintf(up, sizeof(up), "%s%s", stages[i].upstream[u], suffix);
+    if (Ran(run, up) || Ran(run, stages[i].upstream[u])) snprintf(why, len, "%s ran again", Ran(run, up) ? up : stages[i].upstream[u]);
+  }
+  if (!why[0] && status != UMB_STAGE_NONE && strcmp(fp, recorded)) {
+    PetscCall(UmbCampaignDifference(run->record, patterns, why, len));
+    if (!why[0]) snprintf(why, len, "its options changed since the record (fingerprint %s, recorded %s)", fp, recorded);
+  }
+  PetscCall(MissingFile(run->app, stages[i].outputs, MAX_OUTPUTS, &missing));
+  if (!why[0] && status == UMB_STAGE_DONE && missing >= 0) snprintf(why, len, "%s is missing", stages[i].outputs[missing]);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Stage i (name, with suffix) starts from the beginning: the records of it and of everything
+   downstream no longer hold. A long stage is recorded as checkpointed while it runs, so that
+   -restart continues it from its latest checkpoint after a hard stop (a killed rank, a node
+   failure); the checkpoints of an earlier run of it must not be continued. */
+static PetscErrorCode StartAfresh(Run *run, PetscInt i, const char name[], const char suffix[], const char fp[])
+{
+  PetscBool removed, any;
+
+  PetscFunctionBegin;
+  PetscCall(UmbCampaignClearStage(run->record, name, &any));
+  for (PetscInt k = 0; k < NSTAGES; k++) {
+    char down[64];
+    if (!Downstream(k, i)) continue;
+    snprintf(down, sizeof(down), "%s%s", stages[k].name, suffix);
+    PetscCall(UmbCampaignClearStage(run->record, down, &removed));
+    any = (PetscBool)(any || removed);
+  }
+  if (stages[i].checkpoints) {
+    PetscCall(UmbCheckpointRemove(run->app->comm, run->app->outdir, name));
+    PetscCall(UmbCampaignSetStage(run->record, name, UMB_STAGE_CHECKPOINTED, 0, fp));
+    any = PETSC_TRUE;
+  }
+  if (any) PetscCall(UmbCampaignWrite(run->record));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Runs one stage of the campaign by name; a coupling round's stages carry the suffix ".r"
    ("fes.1") and are the same stages. Skips it when its record says done with the current
    fingerprint, its outputs exist and nothing upstream ran again; continues it from its
    checkpoint with -restart when its record says checkpointed with the current fingerprint;
-   otherwise runs it from the start and forgets the records downstream of it. Sets run->stopped
-   when the stage checkpointed without finishing (exit code 3). */
+   otherwise runs it from the start. Sets run->stopped when the stage checkpointed without
+   finishing, or a signal came between stages (exit code 3). */
 static PetscErrorCode RunStage(Run *run, const char name[])
 {
   UmbApp        *app = run->app;
-  const char    *dot = strchr(name, '.'), *suffix = dot ? dot : "", *recorded;
+  const char    *dot = strchr(name, '.'), *suffix = dot ? dot : "";
   char           base[32], why[PETSC_MAX_PATH_LEN + 128] = "", fp[UMB_FINGERPRINT_LEN], outputs[128] = "";
   const char    *patterns[64];
-  PetscInt       i, n = 0, missing = -1;
+  PetscInt       i, n = 0;
   UmbStageStatus status;
   double         seconds, t0, dt;
   PetscBool      finished, resume = PETSC_FALSE;
@@ -247,57 +298,26 @@ static PetscErrorCode RunStage(Run *run, const char name[])
   }
   GatherOptions(run, i, patterns, &n, (PetscInt)(sizeof(patterns) / sizeof(patterns[0])));
   PetscCall(UmbCampaignFingerprint(run->record, patterns, fp));
-  PetscCall(UmbCampaignGetStage(run->record, name, &status, &seconds, &recorded));
-  PetscCall(MissingFile(app, stages[i].outputs, MAX_OUTPUTS, &missing));
-  for (PetscInt u = 0; u < MAX_UPSTREAM && stages[i].upstream[u] && !why[0]; u++) {
-    char up[64];
-    snprintf(up, sizeof(up), "%s%s", stages[i].upstream[u], suffix);
-    if (Ran(run, up) || Ran(run, stages[i].upstream[u])) snprintf(why, sizeof(why), "%s ran again", Ran(run, up) ? up : stages[i].upstream[u]);
-  }
-  if (!why[0] && status != UMB_STAGE_NONE && strcmp(fp, recorded)) {
-    PetscCall(UmbCampaignDifference(run->record, patterns, why, sizeof(why)));
-    if (!why[0]) snprintf(why, sizeof(why), "its options changed since the record (fingerprint %s, recorded %s)", fp, recorded);
-  }
-  for (PetscInt k = 0; k < MAX_OUTPUTS && stages[i].outputs[k]; k++) {
-    size_t len = strlen(outputs);
-    snprintf(outputs + len, sizeof(outputs) - len, "%s%s", k ? ", " : "", stages[i].outputs[k]);
-  }
+  PetscCall(UmbCampaignGetStage(run->record, name, &status, &seconds, NULL));
+  PetscCall(WhyRerun(run, i, name, suffix, patterns, fp, why, sizeof(why)));
   if (status == UMB_STAGE_DONE && !why[0]) {
-    if (missing < 0) {
-      PetscCall(UmbLog(app->comm, "run: %s done (%s), skipped", name, outputs));
-      PetscFunctionReturn(PETSC_SUCCESS);
+    for (PetscInt k = 0; k < MAX_OUTPUTS && stages[i].outputs[k]; k++) {
+      size_t len = strlen(outputs);
+      snprintf(outputs + len, sizeof(outputs) - len, "%s%s", k ? ", " : "", stages[i].outputs[k]);
     }
-    snprintf(why, sizeof(why), "%s is missing", stages[i].outputs[missing]);
+    PetscCall(UmbLog(app->comm, "run: %s done (%s), skipped", name, outputs));
+    PetscFunctionReturn(PETSC_SUCCESS);
   }
   if (status == UMB_STAGE_CHECKPOINTED && !why[0] && run->restart) {
     PetscCall(HasCheckpoint(app, name, &resume));
     if (!resume) snprintf(why, sizeof(why), "it stopped before its first checkpoint");
   }
-  if (resume) {
-    PetscCall(UmbLog(app->comm, "run: %s continues from its checkpoint (%.0f s so far)", name, seconds));
-  } else {
-    PetscBool removed, any = PETSC_FALSE;
+  if (resume) PetscCall(UmbLog(app->comm, "run: %s continues from its checkpoint (%.0f s so far)", name, seconds));
+  else {
     if (status == UMB_STAGE_NONE) PetscCall(UmbLog(app->comm, "run: stage %s", name));
     else PetscCall(UmbLog(app->comm, "run: %s again from the start (%s)", name, why[0] ? why : "its checkpoint is not continued without -restart"));
     seconds = 0;
-    /* the records of this stage and of everything downstream no longer hold */
-    PetscCall(UmbCampaignClearStage(run->record, name, &any));
-    for (PetscInt k = 0; k < NSTAGES; k++) {
-      char down[64];
-      if (!Downstream(k, i)) continue;
-      snprintf(down, sizeof(down), "%s%s", stages[k].name, suffix);
-      PetscCall(UmbCampaignClearStage(run->record, down, &removed));
-      any = (PetscBool)(any || removed);
-    }
-    if (stages[i].checkpoints) {
-      /* recorded as checkpointed while it runs, so that -restart continues it from its latest
-         checkpoint after a hard stop (a killed rank, a node failure); an older campaign's
-         checkpoints must not be continued */
-      PetscCall(UmbCheckpointRemove(app->comm, app->outdir, name));
-      PetscCall(UmbCampaignSetStage(run->record, name, UMB_STAGE_CHECKPOINTED, 0, fp));
-      any = PETSC_TRUE;
-    }
-    if (any) PetscCall(UmbCampaignWrite(run->record));
+    PetscCall(StartAfresh(run, i, name, suffix, fp));
   }
   t0 = MPI_Wtime();
   PetscCall(stages[i].run(app, resume, &finished));
