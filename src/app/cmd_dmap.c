@@ -46,7 +46,7 @@ PetscErrorCode UmbCommandDmapMake(UmbApp *app)
 
   PetscFunctionBegin;
   PetscCall(UmbPathJoin(app->outdir, "explore.h5", explore, sizeof(explore)));
-  PetscCall(UmbLog(app->comm, "run: stage dmap (exploratory sampling, then the diffusion map)"));
+  PetscCall(UmbLog(app->comm, "dmap: exploratory sampling, then the diffusion map"));
   PetscCall(UmbDmapExplore(app->dmap, explore));
   PetscCall(UmbDmapSetInput(app->dmap, explore));
   PetscCall(UmbCommandDmap(app));

@@ -359,7 +359,8 @@ static PetscErrorCode CheckDirectory(Run *run)
     PetscCheck(!why[0], app->comm, PETSC_ERR_USER_INPUT, "%s holds another campaign (%s): choose another -out, or add -run_overwrite to run this one there from scratch", app->outdir, why);
   }
   PetscCall(UmbCampaignFindStatus(run->record, UMB_STAGE_CHECKPOINTED, &ckpt));
-  PetscCheck(!ckpt || app->restart, app->comm, PETSC_ERR_USER_INPUT, "stage %s in %s is checkpointed, not finished: add -restart to continue the campaign (or -run_overwrite to start it again from scratch)", ckpt ? ckpt : "", app->outdir);
+  if (ckpt) PetscCall(HasCheckpoint(app, ckpt, &has)); /* a stage that failed before its first checkpoint just runs again */
+  PetscCheck(!ckpt || !has || app->restart, app->comm, PETSC_ERR_USER_INPUT, "stage %s in %s is checkpointed, not finished: add -restart to continue the campaign (or -run_overwrite to start it again from scratch)", ckpt ? ckpt : "", app->outdir);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
