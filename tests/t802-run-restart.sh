@@ -15,7 +15,8 @@
 #  6. a second run of the finished campaign skips every stage and changes no file;
 #  7. a changed -gan_epochs reruns train, lift and closure (naming the option), not sample or fes;
 #  8. refused (exit 2, one message): -restart where there is nothing to restart, a directory of
-#     another campaign (-fastslow_m changed), a checkpointed directory without -restart (in 5).
+#     another campaign (-fastslow_m changed), a checkpointed directory without -restart (in 5),
+#     -restart with -run_overwrite.
 # Catches: stages rerun or skipped wrongly, a fingerprint that misses an option or depends on
 # one that does not change results, a restart that does not reach the interrupted stage or
 # passes -restart to a stage started afresh, stages.csv not written at a checkpoint, a kill
@@ -140,5 +141,6 @@ cmp -s ref/samples.h5 epochs/samples.h5 && cmp -s ref/fes.h5 epochs/fes.h5 || { 
 cmp -s ref/gan.h5 epochs/gan.h5 && { echo "gan.h5 did not change"; fail=1; }
 # 8. refusals
 expect_error 2 2 "nothing to restart in fresh" "run -options_file c.opts -out fresh -restart"
+expect_error 2 2 "-restart continues the campaign in ref and -run_overwrite starts it again from scratch" "run -options_file c.opts -out ref -restart -run_overwrite"
 expect_error 2 2 "ref holds another campaign \(-fastslow_m is 3 here but not given in the record\): choose another -out, or add -run_overwrite" "run -options_file c.opts -out ref -fastslow_m 3"
 exit $fail

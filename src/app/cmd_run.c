@@ -105,7 +105,7 @@ static PetscErrorCode AppliesClosure(UmbApp *app, char why[], size_t len)
 static const char *const model_options[] = {MODEL_OPTIONS, NULL};
 
 #define MAX_OUTPUTS  3
-#define MAX_UPSTREAM 2
+#define MAX_UPSTREAM 4
 #define MAX_OPTIONS  12
 typedef struct {
   const char  *name;
@@ -147,11 +147,11 @@ static PetscInt StageIndex(const char base[])
   return -1;
 }
 
-/* The option patterns of stage i and of the applying stages upstream of it */
+/* The option patterns of stage i and of the stages upstream of it (those of a stage that does
+   not apply are left out, not those upstream of it) */
 static void GatherOptions(const Run *run, PetscInt i, const char *patterns[], PetscInt *n, PetscInt max)
 {
-  if (run->inapplicable[i]) return;
-  for (PetscInt k = 0; k < MAX_OPTIONS && stages[i].options[k] && *n < max - 1; k++) patterns[(*n)++] = stages[i].options[k];
+  for (PetscInt k = 0; !run->inapplicable[i] && k < MAX_OPTIONS && stages[i].options[k] && *n < max - 1; k++) patterns[(*n)++] = stages[i].options[k];
   for (PetscInt u = 0; u < MAX_UPSTREAM && stages[i].upstream[u]; u++) GatherOptions(run, StageIndex(stages[i].upstream[u]), patterns, n, max);
   patterns[*n] = NULL;
 }
@@ -388,6 +388,7 @@ PetscErrorCode UmbCommandRun(UmbApp *app)
   PetscCall(RunStage(&run, "dmap"));
   if (!run.stopped) PetscCall(UmbCommandDmapRange(app)); /* -cv dmap: the windows along the map */
   for (PetscInt i = 1; i < NSTAGES; i++) PetscCall(RunStage(&run, stages[i].name));
+  /* further passes run the same stages under suffixed names: RunStage(&run, "fes.1"), ... */
   if (!run.stopped) PetscCall(UmbLog(app->comm, "run: done; results in %s", app->outdir));
   PetscCall(UmbCampaignDestroy(&run.record));
   PetscCall(UmbStopRemove());
