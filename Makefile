@@ -60,7 +60,7 @@ export OMP_NUM_THREADS := 1
 V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
 
-.PHONY: all check check-asan check-mutants bench run install clean print
+.PHONY: all check check-asan check-mutants reliability-table bench run install clean print
 .DEFAULT_GOAL := all
 
 all: $(APP) $(TEST_BIN) $(PLUGINS)
@@ -122,6 +122,10 @@ check-asan:
 # plants known bugs in copies of the committed tree; the statistical tests must catch each one
 check-mutants:
 	@tests/mutants.sh
+
+# the table of bad inputs and the messages they get, for docs/reliability.md
+reliability-table: all
+	@BUILD=$(BUILD) tests/reliability-table.sh
 
 bench: all
 	@tests/bench/run.sh

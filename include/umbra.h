@@ -15,5 +15,6 @@
 #include <umbra/gan.h>
 #include <umbra/dmap.h>
 #include <umbra/closure.h>
+#include <umbra/report.h>
 
 #endif

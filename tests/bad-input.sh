@@ -2,19 +2,31 @@
 #   expect_error NP WANT PATTERN ARGS
 # NP: rank count, or s for a run without mpiexec; WANT: exit code; PATTERN: extended regular
 # expression the one line "umbra: error: ..." must match; ARGS: the command line (word-split).
-# A case fails on a hang (120 s), another exit code, not exactly one error line on rank 0, or
-# another message; it prints why and the end of the output, and sets fail=1.
+# A case fails on a hang (120 s), another exit code, a crash (a signal, a core dump), not
+# exactly one error line on rank 0, another message, or a partial output (*.tmp) left in the
+# test's directory; it prints why and the end of the output, and sets fail=1.
+# With UMB_BAD_INPUT_TABLE set, every case appends "test<TAB>exit<TAB>args<TAB>message" to that
+# file (tests/reliability-table.sh turns it into the table of docs/reliability.md).
 expect_error() {
-  local np=$1 want=$2 pattern=$3 args=$4 rc nerr
+  local np=$1 want=$2 pattern=$3 args=$4 rc nerr left
+  touch .case-start
   # shellcheck disable=SC2086
   if [ "$np" = s ]; then timeout 120 "$UMBRA" $args </dev/null >out.log 2>&1
   else timeout 120 $MPIEXEC -n "$np" $MPIEXEC_FLAGS "$UMBRA" $args </dev/null >out.log 2>&1; fi
   rc=$?
   if [ $rc = 124 ]; then echo "HANG ($np ranks): umbra $args"; fail=1; return; fi
   nerr=$(grep -c '^umbra: error' out.log)
-  if [ $rc != "$want" ] || [ "$nerr" != 1 ] || ! grep -Eq "^umbra: error: .*$pattern" out.log; then
+  left=$(find . -newer .case-start \( -name '*.tmp' -o -name 'core' -o -name 'core.[0-9]*' \) | head -n 3)
+  if [ $rc -gt 128 ] || grep -Eq 'Segmentation fault|core dumped|exited on signal' out.log; then
+    echo "CRASH ($np ranks): umbra $args -> exit $rc"; sed 's/^/    /' out.log | head -n 8; fail=1
+  elif [ -n "$left" ]; then
+    echo "PARTIAL OUTPUT ($np ranks): umbra $args left $left"; fail=1
+  elif [ $rc != "$want" ] || [ "$nerr" != 1 ] || ! grep -Eq "^umbra: error: .*$pattern" out.log; then
     echo "FAIL ($np ranks): umbra $args -> exit $rc (want $want), $nerr error lines, pattern '$pattern'"
     sed 's/^/    /' out.log | grep -v '^ *$' | head -n 8
     fail=1
+  fi
+  if [ -n "${UMB_BAD_INPUT_TABLE:-}" ]; then
+    printf '%s\t%s\t%s\t%s\n' "$(basename "$0" .sh)" "$rc" "$args" "$(grep -m 1 '^umbra: error' out.log | sed 's/^umbra: error[^:]*: //')" >>"$UMB_BAD_INPUT_TABLE"
   fi
 }

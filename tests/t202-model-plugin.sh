@@ -89,31 +89,29 @@ for p in nosym nocv abi boom; do
 done
 echo "this is not a shared library" >notalib.so
 
-# expect_error name expected-exit-code grep-pattern umbra-args...: at 1 and 2 ranks
-expect_error() {
-  local name=$1 code=$2 pattern=$3 np rc n
-  shift 3
-  for np in 1 2; do
-    umbra $np "$@" >$name.$np.out 2>$name.$np.err
-    rc=$?
-    if [ $rc = 124 ]; then fail "$name (np=$np): timed out"; continue; fi
-    [ $rc = "$code" ] || fail "$name (np=$np): exit code $rc, expected $code"
-    grep -q -- "$pattern" $name.$np.err || { fail "$name (np=$np): stderr does not say '$pattern'"; cat $name.$np.err; }
-    n=$(grep -c '^umbra: error' $name.$np.err)
-    [ "$n" = 1 ] || { fail "$name (np=$np): $n 'umbra: error' lines, expected 1"; cat $name.$np.err; }
-    grep -q '^umbra: error: ' $name.$np.err || fail "$name (np=$np): no 'umbra: error: ' line"
+# the shared bad-input check (exit code, one error line, no hang or crash), at 1 and 2 ranks
+. "$SRCDIR/tests/bad-input.sh"
+fail=0
+S="sample ${SHORT[*]} -out bad -model plugin"
+cases=(
+  # exit | pattern (extended regex) | arguments
+  "2|libnothere.so' does not exist|$S -model_plugin ./libnothere.so"
+  "2|cannot load './notalib.so' as a shared library|$S -model_plugin ./notalib.so"
+  "2|lacks the required symbols umbra_plugin_create, umbra_plugin_energy|$S -model_plugin ./libnosym.so"
+  "2|ABI version 99|$S -model_plugin ./libabi.so"
+  "2|doublewell: h must be non-negative|$S -model_plugin $PLUGIN -model_plugin_options h=-1"
+  "2|unknown option \(use h, k, c\): q|$S -model_plugin $PLUGIN -model_plugin_options q=1"
+  "2|has no umbra_plugin_cv|$S -model_plugin ./libnocv.so -cv plugin"
+  "2|needs -model_plugin|$S"
+  "1|libboom.so': umbra_plugin_energy failed \(returned 7\): boom|$S -model_plugin ./libboom.so -cv coord"
+)
+for np in 1 2; do
+  for c in "${cases[@]}"; do
+    IFS='|' read -r want pattern args <<<"$c"
+    expect_error "$np" "$want" "$pattern" "$args"
   done
-}
-SAMPLE=(sample "${SHORT[@]}" -out bad)
-expect_error missing 2 "libnothere.so' does not exist" "${SAMPLE[@]}" -model plugin -model_plugin ./libnothere.so
-expect_error notalib 2 "cannot load './notalib.so' as a shared library" "${SAMPLE[@]}" -model plugin -model_plugin ./notalib.so
-expect_error nosym 2 "lacks the required symbols umbra_plugin_create, umbra_plugin_energy" "${SAMPLE[@]}" -model plugin -model_plugin ./libnosym.so
-expect_error abi 2 "ABI version 99" "${SAMPLE[@]}" -model plugin -model_plugin ./libabi.so
-expect_error create 2 "doublewell: h must be non-negative" "${SAMPLE[@]}" -model plugin -model_plugin "$PLUGIN" -model_plugin_options "h=-1"
-expect_error option 2 "unknown option (use h, k, c): q" "${SAMPLE[@]}" -model plugin -model_plugin "$PLUGIN" -model_plugin_options "q=1"
-expect_error nocv 2 "has no umbra_plugin_cv" "${SAMPLE[@]}" -model plugin -model_plugin ./libnocv.so -cv plugin
-expect_error noplugin 2 "needs -model_plugin" "${SAMPLE[@]}" -model plugin
-expect_error energy 1 "libboom.so': umbra_plugin_energy failed (returned 7): boom" "${SAMPLE[@]}" -model plugin -model_plugin ./libboom.so -cv coord
+done
+[ $fail = 0 ] || status=1
 # the plugin without a CV works with the built-in CVs
 umbra 1 sample -model plugin -model_plugin ./libnocv.so -cv coord -cv_index 2 "${SHORT[@]}" -out nocv >nocv.out 2>nocv.err ||
   { fail "plugin without CV and -cv coord failed"; cat nocv.err; }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `umbra run` as a restartable campaign (docs/campaigns.md). A small fastslow campaign (sample,
-# fes, exact, a 60-epoch GAN in the rank-independent reduction mode, lift, closure) is run
+# fes, exact, a 60-epoch GAN in the rank-independent reduction mode, lift, closure, report) is run
 #  1. straight through on 2 ranks (the reference);
 #  2. interrupted by a real SIGUSR1 to mpiexec during training: exit code 3, stages.csv says
 #     train,checkpointed; then `umbra run -restart`: every output equal to the reference (HDF5
@@ -13,7 +13,8 @@
 #     (samples.h5 was made on 2 ranks; -gan_reduce_mode exact makes training rank-independent),
 #     closures.csv to round-off (its sums over ranks);
 #  6. a second run of the finished campaign skips every stage and changes no file;
-#  7. a changed -gan_epochs reruns train, lift and closure (naming the option), not sample or fes;
+#  7. a changed -gan_epochs reruns train, lift, closure and report (naming the option), not sample
+#     or fes;
 #  8. refused (exit 2, one message): -restart where there is nothing to restart, a directory of
 #     another campaign (-fastslow_m changed), a checkpointed directory without -restart (in 5),
 #     -restart with -run_overwrite.
@@ -95,7 +96,7 @@ same() { # reference dir [roundoff]: every output equal (the closures to round-o
 }
 # 1. the reference
 want "$(run ref 2)" 0 "straight run"
-for s in sample fes exact train lift closure; do grep -q "^$s,done,[0-9.]*,[0-9a-f]\{16\}$" ref/stages.csv || { echo "ref/stages.csv has no done row for $s:"; cat ref/stages.csv; fail=1; }; done
+for s in sample fes exact train lift closure report; do grep -q "^$s,done,[0-9.]*,[0-9a-f]\{16\}$" ref/stages.csv || { echo "ref/stages.csv has no done row for $s:"; cat ref/stages.csv; fail=1; }; done
 grep -q '^-gan_epochs 60$' ref/campaign.opts || { echo "campaign.opts does not record -gan_epochs"; fail=1; }
 grep -q '^-progress_interval' ref/campaign.opts && { echo "campaign.opts records -progress_interval, which changes no result"; fail=1; }
 # 2. SIGUSR1 during training, restart
@@ -129,14 +130,14 @@ same ref np3 roundoff
 # 6. nothing to do
 md5sum ref/* 2>/dev/null >ref.md5
 want "$(run ref 2)" 0 "second run of a finished campaign"
-[ "$(grep -c 'done (.*), skipped' ref.log)" = 6 ] || { echo "the second run did not skip all 6 stages:"; grep 'run:' ref.log | tail -n 8; fail=1; }
+[ "$(grep -c 'done (.*), skipped' ref.log)" = 7 ] || { echo "the second run did not skip all 7 stages:"; grep 'run:' ref.log | tail -n 8; fail=1; }
 md5sum --quiet -c ref.md5 || { echo "the second run changed files"; fail=1; }
 # 7. a changed -gan_epochs
 cp -r ref epochs && : >epochs.log
 want "$(run epochs 2 -gan_epochs 20)" 0 "run with a changed -gan_epochs"
 grep -q "run: train again from the start (-gan_epochs is 20 here but 60 in the record)" epochs.log || { echo "train was not rerun naming -gan_epochs:"; grep 'run:' epochs.log; fail=1; }
 for s in sample fes exact; do grep -q "run: $s done" epochs.log || { echo "$s was not skipped"; fail=1; }; done
-for s in lift closure; do grep -q "run: stage $s" epochs.log || { echo "$s was not rerun"; fail=1; }; done
+for s in lift closure report; do grep -q "run: stage $s" epochs.log || { echo "$s was not rerun"; fail=1; }; done
 cmp -s ref/samples.h5 epochs/samples.h5 && cmp -s ref/fes.h5 epochs/fes.h5 || { echo "samples.h5 or fes.h5 changed"; fail=1; }
 cmp -s ref/gan.h5 epochs/gan.h5 && { echo "gan.h5 did not change"; fail=1; }
 # 8. refusals

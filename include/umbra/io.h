@@ -57,6 +57,11 @@ PETSC_EXTERN PetscErrorCode UmbH5ReadAttrString(UmbH5, const char[], const char[
 PETSC_EXTERN PetscErrorCode UmbH5ReadAttrReals(UmbH5, const char[], const char[], PetscInt, PetscReal[]);
 PETSC_EXTERN PetscErrorCode UmbH5ReadAttrInt(UmbH5, const char[], const char[], PetscInt64 *);
 
+/* Collective: stops with "<path>: row r of <dataset> is not a finite number: the file is damaged;
+   <remedy>" if any of the nrows x ncols values is NaN or infinite. Rows are numbered row0 + i,
+   or rowid[i] when rowid is given. */
+PETSC_EXTERN PetscErrorCode UmbCheckFiniteRows(MPI_Comm, const char[], const char[], PetscInt64, PetscInt, const PetscReal[], PetscInt64, const PetscInt64[], const char[]);
+
 /* CSV tables, written by rank 0 to <path>.tmp and renamed on commit. The first line is a
    '#' comment with the provenance, the second the column header. */
 typedef struct _p_UmbCsv *UmbCsv;

@@ -42,6 +42,8 @@ typedef enum {
     if (PetscUnlikely((long long)(id) < 0)) return UmbHDF5Error(__LINE__, PETSC_FUNCTION_NAME, __FILE__, #__VA_ARGS__); \
   } while (0)
 
+/* the innermost description on HDF5's current error stack ("" if none), for messages */
+PETSC_EXTERN void            UmbHDF5LastError(char[], size_t);
 PETSC_EXTERN const char    *UmbGSLErrorString(int);
 PETSC_EXTERN PetscErrorCode UmbHDF5Error(int, const char *, const char *, const char *);
 

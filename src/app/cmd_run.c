@@ -1,5 +1,5 @@
 /* umbra run: the campaign as a restartable sequence of stages (dmap with -cv dmap, sample, fes,
-   exact, train, lift, closure). The record in <out>/stages.csv (status, wall seconds, fingerprint
+   exact, train, lift, closure, report). The record in <out>/stages.csv (status, wall seconds, fingerprint
    of the options a stage depends on) decides whether a stage is skipped, continued from its
    checkpoint (-restart) or run again; docs/campaigns.md has the rules. */
 #include <umbra/private/app.h>
@@ -69,6 +69,14 @@ static PetscErrorCode RunClosure(UmbApp *app, PetscBool restart, PetscBool *fini
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+static PetscErrorCode RunReport(UmbApp *app, PetscBool restart, PetscBool *finished)
+{
+  PetscFunctionBegin;
+  PetscCall(UmbCommandReport(app));
+  *finished = PETSC_TRUE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode AppliesExact(UmbApp *app, char why[], size_t len)
 {
   PetscBool has;
@@ -126,6 +134,7 @@ static const Stage stages[] = {
   {"train", {"gan.h5", "train.csv"}, PETSC_TRUE, RunTrain, AppliesGan, {"sample"}, {"-gan_"}},
   {"lift", {"lift.h5"}, PETSC_FALSE, RunLift, AppliesGan, {"train"}, {"-lift_"}},
   {"closure", {"closures.csv", "consistency.csv"}, PETSC_FALSE, RunClosure, AppliesClosure, {"fes", "train"}, {"-closure_"}},
+  {"report", {"summary.json"}, PETSC_FALSE, RunReport, NULL, {"closure", "lift", "exact"}, {"-report_"}},
 };
 #define NSTAGES ((PetscInt)(sizeof(stages) / sizeof(stages[0])))
 

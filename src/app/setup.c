@@ -45,6 +45,8 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
   }
   PetscCall(UmbClosureSetFromOptions(app->closure));
   PetscCall(UmbRunSetFromOptions(app));
+  PetscCall(UmbReportCreate(comm, &app->report));
+  PetscCall(UmbReportSetFromOptions(app->report));
   PetscCall(UmbModelGetType(app->model, &type));
   PetscCall(UmbRunDirSetUp(comm, type, app->outdir, sizeof(app->outdir)));
   PetscCall(PetscOptionsHasHelp(NULL, &help));
@@ -55,6 +57,7 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
 PetscErrorCode UmbAppDestroy(UmbApp *app)
 {
   PetscFunctionBegin;
+  PetscCall(UmbReportDestroy(&app->report));
   PetscCall(UmbClosureDestroy(&app->closure));
   PetscCall(UmbDmapDestroy(&app->dmap));
   PetscCall(UmbGanDestroy(&app->gan));

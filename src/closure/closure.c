@@ -185,6 +185,7 @@ static PetscErrorCode ReadFes(UmbClosure c, PetscInt64 row0, PetscInt64 N)
   PetscCheck(r == 1 && (PetscInt64)dims[0] == N, c->comm, PETSC_ERR_USER_INPUT, "%s holds %llu log normalisers but samples.h5 has %" PetscInt64_FMT " samples: rerun `umbra fes` after `umbra sample`", path, (unsigned long long)dims[0], N);
   PetscCall(PetscMalloc1(c->nloc + 1, &c->lw));
   PetscCall(UmbH5ReadRows(h5, "/samples/log_normaliser", H5T_NATIVE_DOUBLE, (hsize_t)row0, (hsize_t)c->nloc, c->lw));
+  PetscCall(UmbCheckFiniteRows(c->comm, path, "/samples/log_normaliser", c->nloc, 1, c->lw, row0, NULL, "rerun `umbra fes`"));
   PetscCall(UmbH5GetShape(h5, "/profile/F", &r, dims));
   nb = (PetscInt)dims[0];
   PetscCall(PetscMalloc3(nb * c->d, &pz, nb, &pF, nb, &pdF));

@@ -121,13 +121,7 @@ PetscErrorCode UmbDmapReadPoints(UmbDmap dm)
   }
   PetscCall(ReadSelectedRows(dm, h5, "/samples/x", dm->n, lo, hi, sel, nsel, dm->x));
   PetscCall(UmbH5Close(&h5, PETSC_FALSE));
-  {
-    PetscInt64 bad = -1, gbad;
-    for (PetscInt i = 0; i < nsel * dm->n && bad < 0; i++)
-      if (PetscIsInfOrNanReal(dm->x[i])) bad = dm->index[i / dm->n];
-    PetscCallMPI(MPI_Allreduce(&bad, &gbad, 1, MPIU_INT64, MPI_MAX, dm->comm));
-    PetscCheck(gbad < 0, dm->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: row %" PetscInt64_FMT " of /samples/x is not finite", path, gbad);
-  }
+  PetscCall(UmbCheckFiniteRows(dm->comm, path, "/samples/x", nsel, dm->n, dm->x, 0, dm->index, "sample again (`umbra sample`)"));
 
   if (dm->weights == UMB_DMAP_WEIGHTS_MBAR) {
     char       fes[PETSC_MAX_PATH_LEN], dir[PETSC_MAX_PATH_LEN];
@@ -147,6 +141,7 @@ PetscErrorCode UmbDmapReadPoints(UmbDmap dm)
     PetscCall(PetscMalloc1(nsel + 1, &ln));
     PetscCall(ReadSelectedRows(dm, h5, "/samples/log_normaliser", 1, lo, hi, sel, nsel, ln));
     PetscCall(UmbH5Close(&h5, PETSC_FALSE));
+    PetscCall(UmbCheckFiniteRows(dm->comm, fes, "/samples/log_normaliser", nsel, 1, ln, 0, dm->index, "rerun `umbra fes`"));
     for (PetscInt i = 0; i < nsel; i++) lmin = PetscMin(lmin, ln[i]);
     PetscCallMPI(MPI_Allreduce(&lmin, &gmin, 1, MPIU_REAL, MPI_MIN, dm->comm));
     /* w_n = exp(-log_normaliser_n), scaled so that the largest weight is 1 */

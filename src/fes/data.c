@@ -146,13 +146,7 @@ PetscErrorCode UmbWindowDataRead(MPI_Comm comm, const char dir[], UmbWindowData 
   w->nloc = w->offset[w->khi] - w->offset[w->klo];
   PetscCall(PetscMalloc1(w->nloc * w->d + 1, &w->z));
   PetscCall(UmbH5ReadRows(h5, "/samples/z", H5T_NATIVE_DOUBLE, (hsize_t)w->offset[w->klo], (hsize_t)w->nloc, w->z));
-  {
-    PetscInt64 bad = -1, allbad;
-    for (PetscInt64 i = 0; i < w->nloc * w->d && bad < 0; i++)
-      if (PetscIsInfOrNanReal(w->z[i])) bad = w->offset[w->klo] + i / w->d;
-    PetscCallMPI(MPI_Allreduce(&bad, &allbad, 1, MPIU_INT64, MPI_MAX, comm));
-    PetscCheck(allbad < 0, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /samples/z row %" PetscInt64_FMT " is not finite", w->path, allbad);
-  }
+  PetscCall(UmbCheckFiniteRows(comm, w->path, "/samples/z", w->nloc, w->d, w->z, w->offset[w->klo], NULL, "sample again (`umbra sample`)"));
   PetscCall(UmbH5HasObject(h5, "/windows/iact", &has));
   if (has) {
     PetscCall(UmbH5GetShape(h5, "/windows/iact", &r, dims));

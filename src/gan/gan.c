@@ -544,6 +544,16 @@ static PetscErrorCode ReadArchitecture(UmbGan gan, UmbH5 h5, const char path[], 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Reads n reals of a gan.h5 dataset and refuses non-finite ones: a damaged file must not lift
+   NaN configurations without a word */
+static PetscErrorCode ReadFiniteReals(UmbGan gan, UmbH5 h5, const char path[], const char name[], PetscInt n, PetscReal v[])
+{
+  PetscFunctionBegin;
+  PetscCall(UmbH5ReadSmall(h5, name, H5T_NATIVE_DOUBLE, (size_t)n, v));
+  for (PetscInt i = 0; i < n; i++) PetscCheck(PetscIsNormalReal(v[i]) || v[i] == 0, gan->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: %s[%" PetscInt_FMT "] is not a finite number: the file is damaged; train again (`umbra train`)", path, name, i);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbGanLoad(UmbGan gan, const char path[])
 {
   UmbH5      h5;
@@ -570,20 +580,20 @@ PetscErrorCode UmbGanLoad(UmbGan gan, const char path[])
   PetscCall(UmbMLPGetSizes(gan->G, NULL, NULL, &np));
   PetscCall(UmbH5GetShape(h5, "/gan/generator/theta", &r, dims));
   PetscCheck(r == 1 && dims[0] == (hsize_t)np, gan->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: the generator has %llu parameters, its architecture needs %" PetscInt_FMT " (corrupt file?)", path, (unsigned long long)dims[0], np);
-  PetscCall(UmbH5ReadSmall(h5, "/gan/generator/theta", H5T_NATIVE_DOUBLE, (size_t)np, theta));
+  PetscCall(ReadFiniteReals(gan, h5, path, "/gan/generator/theta", np, theta));
   PetscCall(UmbMLPGetParameters(gan->D, &theta, NULL));
   PetscCall(UmbMLPGetSizes(gan->D, NULL, NULL, &np));
   PetscCall(UmbH5GetShape(h5, "/gan/critic/theta", &r, dims));
   PetscCheck(r == 1 && dims[0] == (hsize_t)np, gan->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: the critic has %llu parameters, its architecture needs %" PetscInt_FMT " (corrupt file?)", path, (unsigned long long)dims[0], np);
-  PetscCall(UmbH5ReadSmall(h5, "/gan/critic/theta", H5T_NATIVE_DOUBLE, (size_t)np, theta));
+  PetscCall(ReadFiniteReals(gan, h5, path, "/gan/critic/theta", np, theta));
   PetscCall(PetscFree(gan->xmean));
   PetscCall(PetscFree(gan->xsd));
   PetscCall(PetscMalloc1(gan->ng, &gan->xmean));
   PetscCall(PetscMalloc1(gan->ng, &gan->xsd));
-  PetscCall(UmbH5ReadSmall(h5, "/gan/standardization/x_mean", H5T_NATIVE_DOUBLE, (size_t)gan->ng, gan->xmean));
-  PetscCall(UmbH5ReadSmall(h5, "/gan/standardization/x_sd", H5T_NATIVE_DOUBLE, (size_t)gan->ng, gan->xsd));
-  PetscCall(UmbH5ReadSmall(h5, "/gan/standardization/z_mean", H5T_NATIVE_DOUBLE, (size_t)gan->d, gan->zmean));
-  PetscCall(UmbH5ReadSmall(h5, "/gan/standardization/z_sd", H5T_NATIVE_DOUBLE, (size_t)gan->d, gan->zsd));
+  PetscCall(ReadFiniteReals(gan, h5, path, "/gan/standardization/x_mean", gan->ng, gan->xmean));
+  PetscCall(ReadFiniteReals(gan, h5, path, "/gan/standardization/x_sd", gan->ng, gan->xsd));
+  PetscCall(ReadFiniteReals(gan, h5, path, "/gan/standardization/z_mean", gan->d, gan->zmean));
+  PetscCall(ReadFiniteReals(gan, h5, path, "/gan/standardization/z_sd", gan->d, gan->zsd));
   PetscCall(UmbH5Close(&h5, PETSC_FALSE));
   PetscCall(UmbMLPSetTraining(gan->G, PETSC_FALSE));
   PetscFunctionReturn(PETSC_SUCCESS);

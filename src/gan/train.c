@@ -97,7 +97,7 @@ static PetscErrorCode LoadSamples(UmbGan gan, const char dir[], TrainData *td)
   PetscCall(UmbH5ReadRows(h5, "/samples/x", H5T_NATIVE_DOUBLE, (hsize_t)td->row0, (hsize_t)td->nloc, x));
   PetscCall(UmbH5ReadRows(h5, "/samples/z", H5T_NATIVE_DOUBLE, (hsize_t)td->row0, (hsize_t)td->nloc, z));
   PetscCall(UmbH5Close(&h5, PETSC_FALSE));
-  for (PetscInt64 i = 0; i < td->nloc * gan->n; i++) PetscCheck(!PetscIsInfOrNanReal(x[i]), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: row %lld holds a non-finite coordinate", path, (long long)(td->row0 + i / gan->n));
+  PetscCall(UmbCheckFiniteRows(comm, path, "/samples/x", td->nloc, gan->n, x, td->row0, NULL, "sample again (`umbra sample`)"));
 
   /* split */
   td->tloc = td->vloc = 0;

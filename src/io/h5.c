@@ -120,6 +120,7 @@ PetscErrorCode UmbH5Open(MPI_Comm comm, const char path[], const char kind[], Um
   PetscBool      exists;
   htri_t         ish5;
   PetscErrorCode ierr;
+  char           why[256];
 
   PetscFunctionBegin;
   PetscCall(PetscTestFile(path, 'r', &exists));
@@ -128,8 +129,9 @@ PetscErrorCode UmbH5Open(MPI_Comm comm, const char path[], const char kind[], Um
   PetscCheck(ish5 > 0, comm, PETSC_ERR_FILE_UNEXPECTED, "%s is not an HDF5 file (truncated or corrupt?)", path);
   PetscCall(FileAccessList(comm, &fapl));
   file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+  if (file < 0) UmbHDF5LastError(why, sizeof(why)); /* e.g. "truncated file: eof = ..." */
   UmbCallHDF5(H5Pclose(fapl));
-  PetscCheck(file >= 0, comm, PETSC_ERR_FILE_OPEN, "cannot open %s (corrupt HDF5 file?)", path);
+  PetscCheck(file >= 0, comm, PETSC_ERR_FILE_OPEN, "cannot open %s (truncated or corrupt HDF5 file): %s", path, why[0] ? why : "HDF5 gives no reason");
   PetscCall(PetscNew(&h));
   h->comm = comm;
   h->file = file;

@@ -37,20 +37,28 @@ typedef struct {
 static herr_t KeepInnermost(unsigned n, const H5E_error2_t *err, void *data)
 {
   H5Detail *d = (H5Detail *)data;
-  if (err && err->desc && err->desc[0]) snprintf(d->buf, d->len, "%s", err->desc);
+  /* walked upward: the first entry is the innermost, the most specific reason */
+  if (err && err->desc && err->desc[0] && !d->buf[0]) snprintf(d->buf, d->len, "%s", err->desc);
   return 0;
 }
 
-PetscErrorCode UmbHDF5Error(int line, const char *func, const char *file, const char *call)
+void UmbHDF5LastError(char detail[], size_t len)
 {
-  char     detail[512] = "";
-  H5Detail d           = {detail, sizeof(detail)};
-  hid_t    stack       = H5Eget_current_stack();
+  H5Detail d     = {detail, len};
+  hid_t    stack = H5Eget_current_stack();
 
+  detail[0] = 0;
   if (stack >= 0) {
     H5Ewalk2(stack, H5E_WALK_UPWARD, KeepInnermost, &d);
     H5Eclose_stack(stack);
   }
+}
+
+PetscErrorCode UmbHDF5Error(int line, const char *func, const char *file, const char *call)
+{
+  char detail[512];
+
+  UmbHDF5LastError(detail, sizeof(detail));
   return PetscError(PETSC_COMM_SELF, line, func, file, PETSC_ERR_LIB, PETSC_ERROR_INITIAL, "HDF5 call failed: %s%s%s", call, detail[0] ? ": " : "", detail);
 }
 

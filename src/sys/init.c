@@ -7,6 +7,8 @@
 #include <hdf5.h>
 #include <umbra/io.h>
 #include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <signal.h>
 #include <time.h>
 #if defined(__SANITIZE_ADDRESS__)
@@ -21,10 +23,11 @@ void UmbSetExitStatus(UmbExitCode status) { umb_exit_status = (int)status; }
 
 const char *UmbVersion(void) { return UMBRA_VERSION_STRING; }
 
-static int mpi_started_here = 0;
+static int mpi_started_here = 0, petsc_start_failed = 0;
 
-/* PETSc reports a missing options file with a multi-line block from every rank: check the
-   files named by -options_file first, so the run ends with one line instead. */
+/* PETSc reports a missing options file with a multi-line block from every rank, and waits
+   forever reading a directory: check the files named by -options_file first, so the run ends
+   with one line instead. */
 static int CheckOptionsFiles(int argc, char **argv)
 {
   int  rank, bad = 0;
@@ -32,18 +35,52 @@ static int CheckOptionsFiles(int argc, char **argv)
 
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   if (!rank) {
-    for (int i = 1; i < argc - 1 && !bad; i++) {
-      FILE *f;
+    for (int i = 1; i < argc && !bad; i++) {
+      struct stat st;
       if (strcmp(argv[i], "-options_file") && strcmp(argv[i], "-options_file_yaml")) continue;
-      if (!(f = fopen(argv[i + 1], "r"))) {
-        snprintf(why, sizeof(why), "cannot read options file %s: %s", argv[i + 1], strerror(errno));
-        bad = 1;
-      } else fclose(f);
+      bad = 1;
+      if (i + 1 >= argc || argv[i + 1][0] == '-') snprintf(why, sizeof(why), "%s needs a file name", argv[i]);
+      else if (stat(argv[i + 1], &st)) snprintf(why, sizeof(why), "cannot read options file %s: %s", argv[i + 1], strerror(errno));
+      else if (!S_ISREG(st.st_mode)) snprintf(why, sizeof(why), "options file %s is not a regular file", argv[i + 1]);
+      else if (access(argv[i + 1], R_OK)) snprintf(why, sizeof(why), "cannot read options file %s: %s", argv[i + 1], strerror(errno));
+      else bad = 0;
     }
   }
   (void)MPI_Bcast(&bad, 1, MPI_INT, 0, MPI_COMM_WORLD);
   if (bad && !rank) fprintf(stderr, "umbra: error: %s\n", why);
   return bad;
+}
+
+/* PETSc prints a failure of its start-up (a YAML options file it cannot parse, say) as a
+   block of lines on every rank. Its output is caught in a temporary file: on failure rank 0
+   prints one line with PETSc's reason; on success anything PETSc printed is passed on. */
+static PetscErrorCode InitializePetscQuietly(int *argc, char ***argv, const char *help)
+{
+  PetscErrorCode ierr;
+  FILE          *cap = tmpfile();
+  int            saved = -1, rank;
+  char           line[1024], reason[1024] = "";
+
+  fflush(stderr);
+  if (cap && (saved = dup(STDERR_FILENO)) >= 0) dup2(fileno(cap), STDERR_FILENO);
+  ierr = PetscInitialize(argc, argv, NULL, help);
+  if (saved < 0) return ierr; /* nothing was caught */
+  fflush(stderr);
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  rewind(cap);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  while (fgets(line, sizeof(line), cap)) {
+    const char *msg = strstr(line, "PETSC ERROR: ");
+    if (!ierr) fputs(line, stderr);
+    else if (msg && !reason[0] && !strstr(line, "-----") && !strstr(line, "Error in external library")) snprintf(reason, sizeof(reason), "%s", msg + 13);
+  }
+  fclose(cap);
+  if (ierr && !rank) {
+    reason[strcspn(reason, "\n")] = 0;
+    fprintf(stderr, "umbra: error: cannot read the options (-options_file): %s\n", reason[0] ? reason : "PETSc failed to start");
+  }
+  return ierr;
 }
 
 PetscErrorCode UmbInitialize(int *argc, char ***argv, const char *help)
@@ -57,8 +94,11 @@ PetscErrorCode UmbInitialize(int *argc, char ***argv, const char *help)
     mpi_started_here = 1;
   }
   if (CheckOptionsFiles(*argc, *argv)) return PETSC_ERR_FILE_OPEN;
-  ierr = PetscInitialize(argc, argv, NULL, help);
-  if (ierr) return ierr;
+  ierr = InitializePetscQuietly(argc, argv, help);
+  if (ierr) { /* a bad options file: the cause is printed */
+    petsc_start_failed = 1;
+    return PETSC_ERR_FILE_OPEN;
+  }
   PetscFunctionBeginUser;
   gsl_set_error_handler_off();
   UmbCallHDF5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
@@ -89,8 +129,12 @@ int UmbFinalize(PetscErrorCode ierr)
   int rank = 0, size = 1, code, mine[2], all[2], done = 0;
 
   if (agree_comm == MPI_COMM_NULL) { /* start-up failed; the cause is already printed */
+    code = ierr == PETSC_ERR_FILE_OPEN ? UMB_EXIT_INPUT : UMB_EXIT_FAILURE;
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    /* other ranks may be waiting in PETSc's start-up for this one: take the job down */
+    if (size > 1 && petsc_start_failed) MPI_Abort(MPI_COMM_WORLD, code);
     if (mpi_started_here) MPI_Finalize();
-    return ierr == PETSC_ERR_FILE_OPEN ? UMB_EXIT_INPUT : UMB_EXIT_FAILURE;
+    return code;
   }
   MPI_Comm_rank(agree_comm, &rank);
   MPI_Comm_size(agree_comm, &size);

@@ -17,6 +17,7 @@ typedef struct {
   UmbGan     gan;
   UmbDmap    dmap;
   UmbClosure closure;
+  UmbReport  report;
   char       outdir[PETSC_MAX_PATH_LEN];
   PetscBool  restart, run_overwrite; /* umbra run: continue the campaign, or start it afresh */
 } UmbApp;
@@ -41,6 +42,8 @@ PETSC_INTERN PetscErrorCode UmbCommandDmapMakes(UmbApp *, char why[], size_t);
 PETSC_INTERN PetscErrorCode UmbCommandDmapMake(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandDmapRange(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandClosure(UmbApp *);
+/* plots, summary.json and the one-screen summary of app->outdir; also the last stage of run */
+PETSC_INTERN PetscErrorCode UmbCommandReport(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandInfo(MPI_Comm, const char[]);
 
 #endif
