@@ -49,7 +49,7 @@ for np in 1 3; do
   done
 done
 for d in blowup unstable; do
-  [ -e $d/samples.h5 ] || [ -e $d/samples.h5.tmp ] && { echo "a failed run left $d/samples.h5 behind"; fail=1; }
+  [ -e $d/samples.h5 ] || [ -e $d/samples.h5.tmp ] || [ -e $d/samples.h5.partial ] && { echo "a failed run left $d/samples.h5 behind"; fail=1; }
 done
 # allowed: kappa 0 (an unbiased run) and a misspelled option with -options_allow_unused
 timeout 120 $MPIEXEC -n 2 $MPIEXEC_FLAGS "$UMBRA" sample -us_kappa 0 -us_windows 2 -us_steps 200 -us_stride 10 -out ok </dev/null >ok.log 2>&1 || { echo "kappa 0 refused"; cat ok.log; fail=1; }

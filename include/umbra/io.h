@@ -18,8 +18,9 @@ typedef struct _p_UmbH5 *UmbH5;
 /* Collective. Creates <path>.tmp (renamed to path by UmbH5Close with commit) with the root
    attributes umbra_format and umbra_kind and the /provenance group. */
 PETSC_EXTERN PetscErrorCode UmbH5Create(MPI_Comm, const char[], const char[], UmbH5 *);
-/* Collective. Like UmbH5Create, but the file is <path>.partial and survives a failed or
-   interrupted run (kept for a restart); UmbH5Close with commit renames it to path. */
+/* Collective. Like UmbH5Create, but the file is <path>.partial: UmbH5Close with commit renames
+   it to path, without commit keeps it for a restart (a failing run removes it; one killed
+   leaves it behind). */
 PETSC_EXTERN PetscErrorCode UmbH5CreatePartial(MPI_Comm, const char[], const char[], UmbH5 *);
 /* Collective. Reopens <path>.partial read-write (restart); checks kind and format */
 PETSC_EXTERN PetscErrorCode UmbH5ReopenPartial(MPI_Comm, const char[], const char[], UmbH5 *);

@@ -111,6 +111,10 @@ PETSC_EXTERN PetscErrorCode UmbSetCommand(const char[]);
 PETSC_EXTERN PetscErrorCode UmbStopInstall(void);
 PETSC_EXTERN PetscErrorCode UmbStopRemove(void);
 PETSC_EXTERN PetscErrorCode UmbStopAgree(MPI_Comm, PetscBool *);
+/* The same for a stage that also checkpoints every interval wall seconds (0: never) since last:
+   *due when a checkpoint is to be written now (a signal, or the interval passed on rank 0's
+   clock, which every rank follows). One reduction. */
+PETSC_EXTERN PetscErrorCode UmbStopAgreeInterval(MPI_Comm, PetscReal, PetscLogDouble, PetscBool *, PetscBool *);
 PETSC_EXTERN int            UmbStopSignal(void);
 
 /* Run directory given by -out (default runs/<model>): created and checked on rank 0. */

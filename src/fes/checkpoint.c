@@ -88,24 +88,22 @@ PetscErrorCode UmbFesBootstrapResume(UmbFes fes, PetscInt *r0, PetscInt64 *passe
 
 PetscErrorCode UmbFesBootstrapMaybeCheckpoint(UmbFes fes, PetscInt done, PetscInt64 passes, PetscLogDouble *tlast, PetscBool *stop)
 {
-  int            flags[2], all[2];
-  PetscLogDouble now, t1;
+  PetscLogDouble  t0, t1;
+  PetscBool       signal, due;
   const PetscBool at_stop = (PetscBool)(fes->stop_replica > 0 && done >= fes->stop_replica);
 
   PetscFunctionBegin;
   *stop = PETSC_FALSE;
   if (done >= fes->nboot) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(PetscTime(&now));
-  flags[0] = UmbStopSignal() != 0;
-  flags[1] = !fes->rank && fes->ckpt_interval > 0 && now - *tlast >= fes->ckpt_interval;
-  PetscCallMPI(MPI_Allreduce(flags, all, 2, MPI_INT, MPI_MAX, fes->comm));
-  *stop = (PetscBool)(all[0] || at_stop);
-  if (!all[0] && !all[1] && !at_stop) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(UmbStopAgreeInterval(fes->comm, fes->ckpt_interval, *tlast, &signal, &due));
+  *stop = (PetscBool)(signal || at_stop);
+  if (!due && !at_stop) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscTime(&t0));
   PetscCall(Write(fes, done, passes));
   PetscCall(PetscTime(&t1));
   *tlast = t1;
-  PetscCall(UmbLog(fes->comm, "fes: checkpoint after bootstrap replica %" PetscInt_FMT " of %" PetscInt_FMT " written in %.3g s", done, fes->nboot, (double)(t1 - now)));
-  if (all[0]) PetscCall(UmbLog(fes->comm, "fes: signal received: checkpointed after replica %" PetscInt_FMT "; continue with -restart", done));
+  PetscCall(UmbLog(fes->comm, "fes: checkpoint after bootstrap replica %" PetscInt_FMT " of %" PetscInt_FMT " written in %.3g s", done, fes->nboot, (double)(t1 - t0)));
+  if (signal) PetscCall(UmbLog(fes->comm, "fes: signal received: checkpointed after replica %" PetscInt_FMT "; continue with -restart", done));
   else if (at_stop) PetscCall(UmbLog(fes->comm, "fes: stopped after replica %" PetscInt_FMT " as asked (-fes_stop_replica); continue with -restart", done));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -9,7 +9,7 @@ struct _p_UmbH5 {
   PetscBool writing;
   char      path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN + 16];
   char      prev[PETSC_MAX_PATH_LEN]; /* if set, the file at path becomes prev when the new one is committed */
-  PetscBool temporary;                 /* tmp is removed when the run fails */
+  PetscBool partial;                   /* tmp is a partial file: kept when closed without commit */
 };
 
 static PetscErrorCode FileAccessList(MPI_Comm comm, hid_t *fapl)
@@ -41,8 +41,8 @@ static PetscErrorCode WriteProvenance(UmbH5 h)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Creates path + suffix; a temporary one is removed if the run fails */
-static PetscErrorCode CreateFile(MPI_Comm comm, const char path[], const char suffix[], PetscBool temporary, const char kind[], UmbH5 *out)
+/* Creates path + suffix, removed if the run fails (a partial file survives a stop for a restart) */
+static PetscErrorCode CreateFile(MPI_Comm comm, const char path[], const char suffix[], PetscBool partial, const char kind[], UmbH5 *out)
 {
   UmbH5 h;
   hid_t fapl;
@@ -52,10 +52,10 @@ static PetscErrorCode CreateFile(MPI_Comm comm, const char path[], const char su
   PetscCall(PetscNew(&h));
   h->comm      = comm;
   h->writing   = PETSC_TRUE;
-  h->temporary = temporary;
+  h->partial   = partial;
   PetscCall(PetscStrncpy(h->path, path, sizeof(h->path)));
   snprintf(h->tmp, sizeof(h->tmp), "%s%s", path, suffix);
-  if (temporary) PetscCall(UmbTempFileRegister(h->tmp));
+  PetscCall(UmbTempFileRegister(h->tmp));
   PetscCall(FileAccessList(comm, &fapl));
   h->file = H5Fcreate(h->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
   UmbCallHDF5(H5Pclose(fapl));
@@ -71,14 +71,14 @@ static PetscErrorCode CreateFile(MPI_Comm comm, const char path[], const char su
 PetscErrorCode UmbH5Create(MPI_Comm comm, const char path[], const char kind[], UmbH5 *out)
 {
   PetscFunctionBegin;
-  PetscCall(CreateFile(comm, path, ".tmp", PETSC_TRUE, kind, out));
+  PetscCall(CreateFile(comm, path, ".tmp", PETSC_FALSE, kind, out));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode UmbH5CreatePartial(MPI_Comm comm, const char path[], const char kind[], UmbH5 *out)
 {
   PetscFunctionBegin;
-  PetscCall(CreateFile(comm, path, ".partial", PETSC_FALSE, kind, out));
+  PetscCall(CreateFile(comm, path, ".partial", PETSC_TRUE, kind, out));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -154,6 +154,7 @@ PetscErrorCode UmbH5ReopenPartial(MPI_Comm comm, const char path[], const char k
   PetscCall(PetscNew(&h));
   h->comm    = comm;
   h->writing = PETSC_TRUE;
+  h->partial = PETSC_TRUE;
   PetscCall(PetscStrncpy(h->path, path, sizeof(h->path)));
   snprintf(h->tmp, sizeof(h->tmp), "%s.partial", path);
   PetscCall(FileAccessList(comm, &fapl));
@@ -167,6 +168,7 @@ PetscErrorCode UmbH5ReopenPartial(MPI_Comm comm, const char path[], const char k
     PetscCall(PetscFree(h));
   }
   PetscCall(ierr);
+  PetscCall(UmbTempFileRegister(h->tmp)); /* a failing run removes it; a stopped one keeps it */
   *out = h;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -185,9 +187,9 @@ PetscErrorCode UmbH5Close(UmbH5 *hp, PetscBool commit)
     if (!rank) {
       if (commit && h->prev[0]) PetscCall(UmbFileCommitKeep(h->tmp, h->path, h->prev));
       else if (commit) PetscCall(UmbFileCommit(h->tmp, h->path));
-      else if (h->temporary) unlink(h->tmp); /* a partial file stays for a restart */
+      else if (!h->partial) unlink(h->tmp); /* a partial file stays for a restart */
     }
-    if (h->temporary) PetscCall(UmbTempFileRelease(h->tmp));
+    PetscCall(UmbTempFileRelease(h->tmp));
     PetscCallMPI(MPI_Barrier(h->comm));
   }
   PetscCall(PetscFree(*hp));

@@ -7,12 +7,14 @@
 #include <umbra/io.h>
 
 /* The options that define the trajectory, and a fingerprint of the model and the CV (their
-   parameters are options of their own: energy, gradient and CV at a test point catch them) */
+   parameters are options of their own: energy, gradient, mobility and CV at a test point catch
+   them) */
 static PetscErrorCode Record(UmbSampler s, UmbOptionRecord *rec)
 {
-  PetscReal   *x, *g, U, z[2];
-  UmbModelType mtype;
-  UmbCVType    cvtype;
+  PetscReal       *x, *g, fp[3], z[2], beta;
+  const PetscReal *M;
+  UmbModelType     mtype;
+  UmbCVType        cvtype;
 
   PetscFunctionBegin;
   PetscCall(PetscMemzero(rec, sizeof(*rec)));
@@ -35,11 +37,18 @@ static PetscErrorCode Record(UmbSampler s, UmbOptionRecord *rec)
   PetscCall(PetscMalloc2(s->n, &x, s->n, &g));
   PetscCall(UmbModelGetReferenceState(s->model, x));
   for (PetscInt i = 0; i < s->n; i++) x[i] += 0.1 * (PetscReal)(i + 1);
-  PetscCall(UmbModelEnergyGradient(s->model, 1, x, &U, g));
+  PetscCall(UmbModelEnergyGradient(s->model, 1, x, &fp[0], g));
+  PetscCall(UmbModelGetMobility(s->model, &M));
+  PetscCall(UmbModelGetBeta(s->model, &beta));
+  fp[1] = fp[2] = 0;
+  for (PetscInt i = 0; i < s->n; i++) { /* one number each, whatever n */
+    fp[1] += (PetscReal)(i + 1) * g[i];
+    fp[2] += (PetscReal)(i + 1) * M[i];
+  }
   PetscCall(UmbCVEvaluate(s->cv, 1, x, z, NULL));
-  PetscCall(UmbOptionRecordAddReals(rec, "the model's energy at a test point (its parameters)", 1, &U));
-  PetscCall(UmbOptionRecordAddReals(rec, "the model's gradient at a test point (its parameters)", s->n, g));
-  PetscCall(UmbOptionRecordAddReals(rec, "the CV at a test point (its options)", s->d, z));
+  PetscCall(UmbOptionRecordAddReals(rec, "-beta", 1, &beta));
+  PetscCall(UmbOptionRecordAddReals(rec, "the model fingerprint (energy, weighted gradient and mobility at a test point: its parameters)", 3, fp));
+  PetscCall(UmbOptionRecordAddReals(rec, "the CV fingerprint (its value at a test point: its options)", s->d, z));
   PetscCall(PetscFree2(x, g));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -221,23 +221,21 @@ static PetscErrorCode Start(UmbSampler s, const char dir[], const char path[], U
    when the run is to end here */
 static PetscErrorCode MaybeCheckpoint(UmbSampler s, const char dir[], UmbH5 h5, const UmbWindowState ws[], PetscInt64 c, PetscLogDouble *tlast, PetscBool *stop)
 {
-  int            flags[2], all[2];
-  PetscLogDouble now, t1;
+  PetscLogDouble  t0, t1;
+  PetscBool       signal, due;
   const PetscBool at_stop = (PetscBool)(s->stop_step > 0 && c >= s->stop_step);
 
   PetscFunctionBegin;
-  PetscCall(PetscTime(&now));
-  flags[0] = UmbStopSignal() != 0;
-  flags[1] = !s->rank && s->ckpt_interval > 0 && now - *tlast >= s->ckpt_interval;
-  PetscCallMPI(MPI_Allreduce(flags, all, 2, MPI_INT, MPI_MAX, s->comm));
-  *stop = (PetscBool)(all[0] || at_stop);
-  if (!all[0] && !all[1] && !at_stop) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(UmbStopAgreeInterval(s->comm, s->ckpt_interval, *tlast, &signal, &due));
+  *stop = (PetscBool)(signal || at_stop);
+  if (!due && !at_stop) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscTime(&t0));
   PetscCall(UmbH5Flush(h5)); /* the frames the checkpoint counts on are on disk first */
   PetscCall(UmbSamplerWriteCheckpoint(s, dir, ws, c));
   PetscCall(PetscTime(&t1));
   *tlast = t1;
-  PetscCall(UmbLog(s->comm, "sample: checkpoint at step %" PetscInt64_FMT " of %" PetscInt64_FMT " written in %.3g s", c, s->burnin + s->steps, (double)(t1 - now)));
-  if (all[0]) PetscCall(UmbLog(s->comm, "sample: signal received: checkpointed at step %" PetscInt64_FMT "; continue with -restart", c));
+  PetscCall(UmbLog(s->comm, "sample: checkpoint at step %" PetscInt64_FMT " of %" PetscInt64_FMT " written in %.3g s", c, s->burnin + s->steps, (double)(t1 - t0)));
+  if (signal) PetscCall(UmbLog(s->comm, "sample: signal received: checkpointed at step %" PetscInt64_FMT "; continue with -restart", c));
   else if (at_stop) PetscCall(UmbLog(s->comm, "sample: stopped at step %" PetscInt64_FMT " as asked (-us_stop_step); continue with -restart", c));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -272,10 +270,10 @@ PetscErrorCode UmbSamplerRun(UmbSampler s, const char dir[], PetscBool *finished
   fr.F     = C / s->stride;
   fr.f0    = 0;
   PetscCall(PetscMalloc4(nloc * nw * fr.F * s->n + 1, &fr.xbuf, nloc * nw * fr.F * s->d + 1, &fr.zbuf, nloc * nw * nsave * s->d + 1, &fr.zall, nw * s->d, &fr.zwork));
+  PetscCall(UmbStopInstall()); /* a signal during the preparation stops at the first chunk boundary */
   PetscCall(Start(s, dir, path, ws, &fr, &h5, &c0));
   PetscCall(PetscLogEventEnd(UMB_EVENT.smp_setup, 0, 0, 0, 0));
 
-  PetscCall(UmbStopInstall());
   PetscCall(UmbProgressCreate(s->comm, "sample", "walker-steps", (double)s->K * nw * total, &progress));
   for (; c0 < total && !stop; c0 += C) {
     const PetscInt64 c1 = PetscMin(total, c0 + C), f1 = FramesBefore(s, nsave, c1);

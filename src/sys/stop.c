@@ -36,10 +36,24 @@ int UmbStopSignal(void) { return (int)stop_signal; }
 
 PetscErrorCode UmbStopAgree(MPI_Comm comm, PetscBool *stop)
 {
-  int mine = stop_signal != 0, any;
+  PetscFunctionBegin;
+  PetscCall(UmbStopAgreeInterval(comm, 0, 0, stop, NULL));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbStopAgreeInterval(MPI_Comm comm, PetscReal interval, PetscLogDouble last, PetscBool *stop, PetscBool *due)
+{
+  int            mine[2], all[2];
+  PetscMPIInt    rank;
+  PetscLogDouble now;
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, comm));
-  *stop = any ? PETSC_TRUE : PETSC_FALSE;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCall(PetscTime(&now));
+  mine[0] = stop_signal != 0;
+  mine[1] = !rank && interval > 0 && now - last >= interval; /* rank 0's clock decides for all */
+  PetscCallMPI(MPI_Allreduce(mine, all, 2, MPI_INT, MPI_MAX, comm));
+  *stop = all[0] ? PETSC_TRUE : PETSC_FALSE;
+  if (due) *due = (all[0] || all[1]) ? PETSC_TRUE : PETSC_FALSE;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
