@@ -7,6 +7,7 @@ fail=0
 . "$SRCDIR/tests/bad-input.sh"
 touch not-a-dir
 printf 'not an hdf5 file\n' > fake.h5
+printf -- '-fes_bootstrap 0\n-fes_tol\n' > novalue.opts
 cases=(
   # exit | pattern (extended regex) | arguments
   "2|unknown command 'frobnicate'|frobnicate"
@@ -15,6 +16,8 @@ cases=(
   "2|invalid value 'abc' for -us_dt|sample -us_dt abc"
   "2|-us_dt must be positive|sample -us_dt -0.1"
   "2|-us_dt must be positive|sample -us_dt 0"
+  "2|option -us_dt needs a value \(given without one, it would keep its default\)|sample -us_dt -us_steps 100"
+  "2|option -fes_tol needs a value|fes -options_file novalue.opts"
   "2|-us_steps must be positive|sample -us_steps 0"
   "2|-us_steps must be positive|sample -us_steps -5"
   "2|-us_walkers must be positive|sample -us_walkers 0"

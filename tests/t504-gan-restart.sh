@@ -8,12 +8,14 @@
 #     equals the uninterrupted run's bit for bit, train.csv too (except wall time and rate);
 #  2. exact mode: stop after step 55 on 2 ranks (second epoch), restart on 3 ranks: equal bit for
 #     bit to an uninterrupted run on 1 rank;
-#  3. a restart with a different -gan_batch is refused, naming the option.
+#  3. a restart with a different -gan_batch is refused, naming the option; -restart after a
+#     finished run (its checkpoints are removed) is refused, naming the missing file.
 # Catches: a state variable missing from the checkpoint (Adam moments or step count, the
 # average, the position inside the epoch, the epoch's running sums), a stream that depends on
 # where the run started, a checkpoint that is not written atomically.
 set -u
 fail=0
+. "$SRCDIR/tests/bad-input.sh"
 export OMPI_MCA_rmaps_base_oversubscribe=1
 timeout 300 $MPIEXEC -n 2 $MPIEXEC_FLAGS "$UMBRA" sample -us_windows 6 -us_walkers 2 -us_steps 5000 -us_stride 10 -out data </dev/null >sample.log 2>&1 ||
   { echo "sampling failed:"; cat sample.log; exit 1; }
@@ -53,4 +55,5 @@ train xstop2 2 3 -gan_stop_step 20
 train xstop2 2 2 -gan_batch 32 -restart
 grep -q "umbra: error: -gan_batch is 32 here but 64 in the checkpoint .*train.h5" xstop2.log ||
   { echo "restart with another batch size not refused as expected:"; tail -n 3 xstop2.log; fail=1; }
+expect_error 2 2 "-restart: there is no checkpoint full/ckpt/train.h5 .*written by umbra train" "train -out full $GAN -restart"
 exit $fail

@@ -103,7 +103,9 @@ static void Usable(const char path[], const char kind[], const char *const requi
   }
   file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   if (file < 0) {
-    snprintf(why, len, "HDF5 cannot open it (truncated or corrupt)");
+    char detail[200];
+    UmbHDF5LastError(detail, sizeof(detail)); /* e.g. "truncated file: eof = ..." */
+    snprintf(why, len, "HDF5 cannot open it: %s", detail[0] ? detail : "truncated or corrupt");
     return;
   }
   if (H5Aexists(file, "umbra_kind") > 0 && (attr = H5Aopen(file, "umbra_kind", H5P_DEFAULT)) >= 0) {

@@ -7,6 +7,45 @@
 /* Options PETSc reads only at shutdown: mark them as read so they are not reported */
 static const char *const read_at_finalize[] = {"-log_view", "-log_view_memory", "-log_view_gpu_time", "-log_all", "-log_trace", "-malloc_dump", "-malloc_view", "-malloc_view_threshold", "-memory_view", "-options_left", "-objects_dump", "-options_view", "-log_summary", "-log_perfstubs", NULL};
 
+/* umbra's boolean options: the only ones of its own that may stand without a value. Any other
+   (-us_dt alone, or at the end of a line of an options file) would silently keep its default,
+   because PETSc stores it as a flag. t005 checks that every boolean umbra reads is listed. */
+static const char *const flag_options[] = {"-restart", "-closure_gan", "-us_stability_check", "-report_plots", "-options_allow_unused", "-error_traceback", NULL};
+static const char *const own_prefixes[] = {"-us_", "-fes_", "-gan_", "-lift_", "-closure_", "-dmap_", "-cv_", "-model_", "-fastslow_", "-mb_", "-ring_", "-exact_", "-export_", "-run_", "-report_", NULL};
+static const char *const own_names[]    = {"-seed", "-beta", "-out", "-model", "-cv", "-progress_interval", "-error_timeout", NULL};
+
+static PetscBool InList(const char *const list[], const char name[], PetscBool prefix)
+{
+  for (const char *const *o = list; *o; o++)
+    if (prefix ? !strncmp(name, *o, strlen(*o)) : !strcmp(name, *o)) return PETSC_TRUE;
+  return PETSC_FALSE;
+}
+
+/* Collective (the database is the same on every rank): an option of umbra's that is not a
+   boolean and was given without a value stops the run */
+static PetscErrorCode CheckValuesGiven(MPI_Comm comm)
+{
+  char *all, *tok, *save = NULL;
+
+  PetscFunctionBegin;
+  PetscCall(PetscOptionsGetAll(NULL, &all));
+  for (tok = strtok_r(all, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+    const char *value;
+    PetscBool   set;
+    if (tok[0] != '-' || !((tok[1] >= 'a' && tok[1] <= 'z') || (tok[1] >= 'A' && tok[1] <= 'Z'))) continue; /* a value such as -1,1 */
+    if (!(InList(own_prefixes, tok, PETSC_TRUE) || InList(own_names, tok, PETSC_FALSE)) || InList(flag_options, tok, PETSC_FALSE)) continue;
+    PetscCall(PetscOptionsFindPair(NULL, NULL, tok, &value, &set));
+    if (set && !value) {
+      char name[256];
+      PetscCall(PetscStrncpy(name, tok, sizeof(name)));
+      PetscCall(PetscFree(all));
+      SETERRQ(comm, PETSC_ERR_USER_INPUT, "option %s needs a value (given without one, it would keep its default)", name);
+    }
+  }
+  PetscCall(PetscFree(all));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbOptionsCheckUnused(MPI_Comm comm)
 {
   PetscInt  n, nleft;
@@ -27,6 +66,7 @@ PetscErrorCode UmbOptionsCheckUnused(MPI_Comm comm)
     snprintf(list + len, sizeof(list) - len, "%s-%s", i ? ", " : "", names[i]);
   }
   PetscCall(PetscOptionsLeftRestore(NULL, &nleft, &names, &values)); /* zeroes nleft */
+  PetscCall(CheckValuesGiven(comm));
   if (n && allow) {
     PetscCall(UmbLogWarning(comm, "option%s not used by this command: %s", n > 1 ? "s" : "", list));
     PetscFunctionReturn(PETSC_SUCCESS);
