@@ -1,5 +1,5 @@
 /* umbra dmap: diffusion map of the states in samples.h5 -> dmap.h5, dmap.csv.
-   UmbCommandDmapStage: the first stage of `umbra run` with -cv dmap. */
+   UmbCommandDmapMakes/Make/Range: the first stage of `umbra run` with -cv dmap. */
 #include <umbra/private/app.h>
 
 PetscErrorCode UmbCommandDmap(UmbApp *app)
@@ -16,33 +16,57 @@ PetscErrorCode UmbCommandDmap(UmbApp *app)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* With -cv dmap and no map yet: exploratory sampling (<out>/explore.h5), the map of those
-   states (<out>/dmap.h5, dmap.csv), and the CV loads it. Then, unless -us_range was given, the
-   window centres span the learned coordinates' 1% .. 99% quantiles over the mapped states. */
-PetscErrorCode UmbCommandDmapStage(UmbApp *app)
+/* umbra run with -cv dmap: whether the campaign makes the map (<out>/dmap.h5) itself; a map
+   named by -cv_dmap_file elsewhere must exist. why says why not. */
+PetscErrorCode UmbCommandDmapMakes(UmbApp *app, char why[], size_t len)
 {
   UmbCVType   type;
   UmbDmapExt  ext;
   const char *file;
-  PetscBool   set;
+  char        mine[PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBegin;
+  PetscCall(UmbCVGetType(app->cv, &type));
+  snprintf(why, len, "-"); /* no map to make, nothing to say */
+  if (strcmp(type, UMBCVDMAP)) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(UmbCVDmapGetExtension(app->cv, &ext));
+  PetscCall(UmbCVDmapGetFile(app->cv, &file));
+  PetscCall(UmbPathJoin(app->outdir, "dmap.h5", mine, sizeof(mine)));
+  PetscCheck(ext || !strcmp(mine, file), app->comm, PETSC_ERR_USER_INPUT, "-cv_dmap_file %s does not exist (umbra run makes a map only as %s: drop -cv_dmap_file or run `umbra dmap` first)", file, mine);
+  if (strcmp(mine, file)) snprintf(why, len, "using the diffusion map %s", file);
+  else why[0] = 0;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Exploratory sampling (<out>/explore.h5), the map of those states (<out>/dmap.h5, dmap.csv),
+   and the CV loads it (again, when an older map was there). */
+PetscErrorCode UmbCommandDmapMake(UmbApp *app)
+{
+  char explore[PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBegin;
+  PetscCall(UmbPathJoin(app->outdir, "explore.h5", explore, sizeof(explore)));
+  PetscCall(UmbLog(app->comm, "dmap: exploratory sampling, then the diffusion map"));
+  PetscCall(UmbDmapExplore(app->dmap, explore));
+  PetscCall(UmbDmapSetInput(app->dmap, explore));
+  PetscCall(UmbCommandDmap(app));
+  PetscCall(UmbCVDmapLoad(app->cv));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* With -cv dmap, unless -us_range was given: the window centres span the learned coordinates'
+   1% .. 99% quantiles over the mapped states. */
+PetscErrorCode UmbCommandDmapRange(UmbApp *app)
+{
+  UmbCVType  type;
+  UmbDmapExt ext;
+  PetscBool  set;
 
   PetscFunctionBegin;
   PetscCall(UmbCVGetType(app->cv, &type));
   if (strcmp(type, UMBCVDMAP)) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(UmbCVDmapRequire(app->cv));
   PetscCall(UmbCVDmapGetExtension(app->cv, &ext));
-  PetscCall(UmbCVDmapGetFile(app->cv, &file));
-  if (!ext) {
-    char explore[PETSC_MAX_PATH_LEN], mine[PETSC_MAX_PATH_LEN];
-    PetscCall(UmbPathJoin(app->outdir, "dmap.h5", mine, sizeof(mine)));
-    PetscCheck(!strcmp(mine, file), app->comm, PETSC_ERR_USER_INPUT, "-cv_dmap_file %s does not exist (umbra run makes a map only as %s: drop -cv_dmap_file or run `umbra dmap` first)", file, mine);
-    PetscCall(UmbPathJoin(app->outdir, "explore.h5", explore, sizeof(explore)));
-    PetscCall(UmbLog(app->comm, "run: stage dmap (no %s yet: exploratory sampling, then the diffusion map)", file));
-    PetscCall(UmbDmapExplore(app->dmap, explore));
-    PetscCall(UmbDmapSetInput(app->dmap, explore));
-    PetscCall(UmbCommandDmap(app));
-    PetscCall(UmbCVDmapLoad(app->cv));
-    PetscCall(UmbCVDmapGetExtension(app->cv, &ext));
-  } else PetscCall(UmbLog(app->comm, "run: using the diffusion map %s", file));
   PetscCall(PetscOptionsHasName(NULL, NULL, "-us_range", &set));
   if (!set) {
     PetscInt  d;

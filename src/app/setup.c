@@ -44,6 +44,7 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
     PetscCall(UmbClosureSetDirectTimeStep(app->closure, dt));
   }
   PetscCall(UmbClosureSetFromOptions(app->closure));
+  PetscCall(UmbRunSetFromOptions(app));
   PetscCall(UmbReportCreate(comm, &app->report));
   PetscCall(UmbReportSetFromOptions(app->report));
   PetscCall(UmbCouplingSetFromOptions(app));

@@ -33,6 +33,7 @@ typedef struct {
   UmbReport  report;
   char       outdir[PETSC_MAX_PATH_LEN];
   UmbCouplingOptions coupling;
+  PetscBool  restart, run_overwrite; /* umbra run: continue the campaign, or start it afresh */
 } UmbApp;
 
 /* Creates the model and CV and reads the options of every stage, so that a misspelled or
@@ -45,10 +46,15 @@ PETSC_INTERN PetscErrorCode UmbCommandExact(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandFes(UmbApp *, PetscBool *);
 PETSC_INTERN PetscErrorCode UmbCommandExport(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandRun(UmbApp *);
+PETSC_INTERN PetscErrorCode UmbRunSetFromOptions(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandTrain(UmbApp *, PetscBool *);
 PETSC_INTERN PetscErrorCode UmbCommandLift(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandDmap(UmbApp *);
-PETSC_INTERN PetscErrorCode UmbCommandDmapStage(UmbApp *); /* umbra run with -cv dmap: explore + map first */
+/* umbra run with -cv dmap: whether it makes the map (why empty) or not (why says so), making it
+   (explore + map + load), and the window range from the map */
+PETSC_INTERN PetscErrorCode UmbCommandDmapMakes(UmbApp *, char why[], size_t);
+PETSC_INTERN PetscErrorCode UmbCommandDmapMake(UmbApp *);
+PETSC_INTERN PetscErrorCode UmbCommandDmapRange(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandClosure(UmbApp *);
 /* plots, summary.json and the one-screen summary of app->outdir; also the last stage of run */
 PETSC_INTERN PetscErrorCode UmbCommandReport(UmbApp *);
