@@ -15,6 +15,7 @@ MPIEXEC   ?= mpiexec
 NP        ?= 2
 PYTHON    ?= /usr/bin/python3
 INPUT     ?= inputs/fastslow.opts
+ARGS      ?=
 
 PACKAGES  := $(SLEPC_PC) $(PETSC_PC) $(HDF5_PC) $(GSL_PC) $(BLAS_PC)
 PKG_OK    := $(shell pkg-config --exists $(PACKAGES) && echo yes)
@@ -135,7 +136,7 @@ bench: all
 	@tests/bench/run.sh
 
 run: all
-	$(MPIEXEC) -n $(NP) --oversubscribe --bind-to none $(APP) run -options_file $(INPUT) </dev/null
+	$(MPIEXEC) -n $(NP) --oversubscribe --bind-to none $(APP) run -options_file $(INPUT) $(ARGS) </dev/null
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/umbra $(DESTDIR)$(PREFIX)/share/umbra

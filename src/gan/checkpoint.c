@@ -166,7 +166,7 @@ PetscErrorCode UmbGanReadCheckpoint(UmbGan gan, TrainData *td, const char dir[],
   }
   PetscCall(UmbH5ReadSmall(h5, "/state/history", H5T_NATIVE_DOUBLE, (size_t)PetscMax(1, ne * UMB_GAN_NCOL), td->hist));
   td->nhist = (PetscInt)ne;
-  PetscCall(UmbH5Close(&h5, PETSC_FALSE));
   PetscCall(UmbLog(gan->comm, "train: restarting from %s at generator step %lld (epoch %lld)", path, (long long)*step, (long long)(ne + 1)));
+  PetscCall(UmbH5Close(&h5, PETSC_FALSE)); /* frees path */
   PetscFunctionReturn(PETSC_SUCCESS);
 }
