@@ -30,3 +30,16 @@ expect_error() {
     printf '%s\t%s\t%s\t%s\n' "$(basename "$0" .sh)" "$rc" "$args" "$(grep -m 1 '^umbra: error' out.log | sed 's/^umbra: error[^:]*: //')" >>"$UMB_BAD_INPUT_TABLE"
   fi
 }
+
+#   expect_errors "NP1 NP2 ..." [EXTRA]
+# Runs expect_error for every entry "want|pattern|args" of the array `cases` at each rank
+# count, with EXTRA appended to the arguments.
+expect_errors() {
+  local nps=$1 extra=${2:-} c want pattern args np
+  for np in $nps; do
+    for c in "${cases[@]}"; do
+      IFS='|' read -r want pattern args <<<"$c"
+      expect_error "$np" "$want" "$pattern" "$args${extra:+ $extra}"
+    done
+  done
+}

@@ -70,12 +70,7 @@ PYEOF
 else
   echo "note: $PY lacks h5py: the cases of non-finite values inside files are not run"
 fi
-for np in 1 3; do
-  for c in "${cases[@]}"; do
-    IFS='|' read -r want pattern args <<<"$c"
-    expect_error "$np" "$want" "$pattern" "$args -progress_interval 1000"
-  done
-done
+expect_errors "1 3" "-progress_interval 1000"
 for f in gnan/lift.h5 lnan/closures.csv nanz/fes.csv infx/train.csv dhalf/windows.csv; do
   [ -e "$f" ] && { echo "a refused run left $f behind"; fail=1; }
 done

@@ -105,12 +105,7 @@ cases=(
   "2|needs -model_plugin|$S"
   "1|libboom.so': umbra_plugin_energy failed \(returned 7\): boom|$S -model_plugin ./libboom.so -cv coord"
 )
-for np in 1 2; do
-  for c in "${cases[@]}"; do
-    IFS='|' read -r want pattern args <<<"$c"
-    expect_error "$np" "$want" "$pattern" "$args"
-  done
-done
+expect_errors "1 2"
 [ $fail = 0 ] || status=1
 # the plugin without a CV works with the built-in CVs
 umbra 1 sample -model plugin -model_plugin ./libnocv.so -cv coord -cv_index 2 "${SHORT[@]}" -out nocv >nocv.out 2>nocv.err ||
