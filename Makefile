@@ -61,7 +61,7 @@ export OMP_NUM_THREADS := 1
 V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
 
-.PHONY: all check check-asan check-mutants check-slurm reliability-table bench run install clean print
+.PHONY: all check check-asan check-mutants check-slurm check-valgrind reliability-table bench run install clean print
 .DEFAULT_GOAL := all
 
 all: $(APP) $(TEST_BIN) $(PLUGINS)
@@ -127,6 +127,10 @@ check-slurm: all
 # plants known bugs in copies of the committed tree; the statistical tests must catch each one
 check-mutants:
 	@tests/mutants.sh
+
+# a small campaign on 2 ranks under valgrind memcheck, stage by stage (not part of check)
+check-valgrind: all
+	@BUILD=$(BUILD) tests/valgrind-campaign.sh
 
 # the table of bad inputs and the messages they get, for docs/reliability.md
 reliability-table: all
