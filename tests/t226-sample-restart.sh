@@ -19,7 +19,7 @@ fail=0
 export OMPI_MCA_rmaps_base_oversubscribe=1
 O="-us_windows 7 -us_steps 3000 -us_burnin 500 -us_stride 7 -us_walkers 3 -us_chunk_steps 350 -progress_interval 1000"
 # long enough to be interrupted by hand: some seconds, a checkpoint every 0.2 s
-L="-us_windows 5 -us_steps 1500000 -us_burnin 500 -us_stride 500 -us_walkers 2 -us_chunk_steps 5000 -us_checkpoint_interval 0.2 -progress_interval 1000"
+L="-us_windows 5 -us_steps 15000000 -us_burnin 500 -us_stride 5000 -us_walkers 2 -us_chunk_steps 50000 -us_checkpoint_interval 0.2 -progress_interval 1000"
 run() { # dir np expected-exit options...
   local dir=$1 np=$2 want=$3 rc
   shift 3
