@@ -77,15 +77,6 @@ static PetscErrorCode RunReport(UmbApp *app, PetscBool restart, PetscBool *finis
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* "sample.r": coupling round r seeds new windows with lifted states and merges them into
-   samples.h5 (docs/coupling.md); an interrupted round is repeated from its start */
-static PetscErrorCode RunCouplingRound(UmbApp *app, PetscInt round, PetscBool *finished)
-{
-  PetscFunctionBegin;
-  PetscCall(UmbCouplingRound(app, round, finished));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 static PetscErrorCode AppliesExact(UmbApp *app, char why[], size_t len)
 {
   PetscBool has;
@@ -344,7 +335,9 @@ static PetscErrorCode RunStage(Run *run, const char name[])
     PetscCall(StartAfresh(run, i, name, suffix, fp));
   }
   t0 = MPI_Wtime();
-  if (suffix[0] && !strcmp(base, "sample")) PetscCall(RunCouplingRound(app, (PetscInt)atoi(suffix + 1), &finished));
+  /* "sample.r": coupling round r seeds new windows with lifted states and merges them into
+     samples.h5 (docs/coupling.md); an interrupted round is repeated from its start */
+  if (suffix[0] && !strcmp(base, "sample")) PetscCall(UmbCouplingRound(app, (PetscInt)atoi(suffix + 1), &finished));
   else PetscCall(stages[i].run(app, resume, &finished));
   dt = MPI_Wtime() - t0;
   PetscCallMPI(MPI_Bcast(&dt, 1, MPI_DOUBLE, 0, app->comm)); /* one record on every rank */
