@@ -40,11 +40,15 @@ LIB_SRC   := $(filter-out src/app/%,$(LIB_SRC))
 APP_SRC   := $(sort $(wildcard src/app/*.c))
 TEST_SRC  := $(sort $(wildcard tests/t*.c))
 PLUGIN_SRC:= $(sort $(wildcard inputs/plugins/*.c))
+FUZZ_SRC  := $(filter-out tests/fuzz/replay.c,$(sort $(wildcard tests/fuzz/*.c)))
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 APP_OBJ   := $(APP_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 PLUGINS   := $(PLUGIN_SRC:inputs/plugins/%.c=$(BUILD)/plugins/lib%.so)
+FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+# the commands' code without main(): fuzz targets call src/app's readers too
+APP_LIB_OBJ := $(filter-out $(BUILD)/obj/src/app/main.o,$(APP_OBJ))
 LIB       := $(BUILD)/lib/libumbra.a
 APP       := $(BUILD)/umbra
 VERSION_H := $(BUILD)/include/umbra_version.h
@@ -61,10 +65,10 @@ export OMP_NUM_THREADS := 1
 V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
 
-.PHONY: all check check-asan check-mutants check-slurm check-valgrind reliability-table bench run install clean print
+.PHONY: all fuzz fuzz-targets check check-asan check-mutants check-slurm check-valgrind reliability-table bench run install clean print
 .DEFAULT_GOAL := all
 
-all: $(APP) $(TEST_BIN) $(PLUGINS)
+all: $(APP) $(TEST_BIN) $(PLUGINS) $(FUZZ_BIN)
 
 $(VERSION_H): FORCE
 	@mkdir -p $(dir $@)
@@ -91,6 +95,17 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+# Fuzz targets (tests/fuzz): with FUZZ_ENGINE unset they are linked to replay.c, which runs them
+# on the files named on the command line (test t110 replays the committed crash inputs); make fuzz
+# links them to libFuzzer instead (FUZZ_ENGINE=-fsanitize=fuzzer).
+FUZZ_ENGINE ?= $(BUILD)/obj/tests/fuzz/replay.o
+$(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(APP_LIB_OBJ) $(LIB) $(filter %.o,$(FUZZ_ENGINE))
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(FUZZ_ENGINE) $(APP_LIB_OBJ) $(LIB) $(LDLIBS) -o $@
+
+fuzz-targets: $(FUZZ_BIN)
 
 # plugins use only the plain-C ABI header: no PETSc, no MPI
 $(BUILD)/plugins/lib%.so: inputs/plugins/%.c include/umbra/plugin.h
@@ -119,6 +134,15 @@ check-asan:
 	 LSAN_OPTIONS=leak_check_at_exit=0:suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/tests/ubsan.supp \
 	 PETSC_OPTIONS='-malloc_coalesce 0' tests/run.sh
+
+# Every fuzz target for FUZZ_TIME seconds on its corpus tests/fuzz/corpus/<target>, built with
+# clang, libFuzzer, ASan and UBSan in FUZZ_BUILD (installs clang when missing; root). Bounded:
+# about (number of targets) x FUZZ_TIME seconds plus the build. New inputs and crashes stay in
+# FUZZ_BUILD; tests/fuzz/README.md says how to keep them. Not part of check.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_TIME  ?= 60
+fuzz:
+	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/fuzz.sh
 
 # jobs/ on a throw-away single-node Slurm (installs slurm-wlm and munge when missing; root)
 check-slurm: all
@@ -159,5 +183,5 @@ print:
 clean:
 	rm -rf $(BUILD)
 
-.SECONDARY: $(TEST_SRC:tests/%.c=$(BUILD)/obj/tests/%.o)
+.SECONDARY: $(TEST_SRC:tests/%.c=$(BUILD)/obj/tests/%.o) $(FUZZ_SRC:tests/%.c=$(BUILD)/obj/tests/%.o) $(BUILD)/obj/tests/fuzz/replay.o
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

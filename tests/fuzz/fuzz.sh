@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# make fuzz: builds every target in tests/fuzz with clang + libFuzzer + ASan + UBSan and runs
+# each for FUZZ_TIME seconds on its committed corpus. Exit 1 if any target crashed.
+#   FUZZ_BUILD   build directory (build-fuzz); new corpus entries go to FUZZ_BUILD/corpus/<target>,
+#                crash inputs to FUZZ_BUILD/crashes/<target>
+#   FUZZ_TIME    seconds per target (60)
+#   FUZZ_TARGETS targets to run (default: all)
+#   FUZZ_ARGS    extra libFuzzer options
+set -u
+cd "$(dirname "$0")/../.."
+FUZZ_BUILD=${FUZZ_BUILD:-build-fuzz}
+FUZZ_TIME=${FUZZ_TIME:-60}
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
+
+# clang with libFuzzer (a fresh machine may have only gcc)
+if ! command -v clang >/dev/null; then
+  command -v apt-get >/dev/null && [ "$(id -u)" = 0 ] || { echo "fuzz: needs clang (with libFuzzer); install it"; exit 1; }
+  echo "fuzz: installing clang"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q clang >/dev/null || { echo "fuzz: cannot install clang"; exit 1; }
+fi
+
+# umbra compiled by clang through the MPI wrapper (OMPI_CC for Open MPI, MPICH_CC for MPICH);
+# -fsanitize=fuzzer-no-link instruments every object for coverage
+SAN='-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer'
+OMPI_CC=clang MPICH_CC=clang CFLAGS='-O1 -g' \
+  make --no-print-directory -j2 BUILD="$FUZZ_BUILD" SANITIZE="$SAN -fsanitize=fuzzer-no-link" \
+  FUZZ_ENGINE=-fsanitize=fuzzer fuzz-targets || exit 1
+
+# ASan: a huge allocation requested by a file is a refused input (PETSc's out-of-memory error),
+# not a crash; leaks are not checked (a refused input leaves the reader's objects behind: a
+# failing command exits); the suppressions cover third-party libraries (tests/asan.supp)
+export ASAN_OPTIONS=allocator_may_return_null=1:max_allocation_size_mb=1024:detect_leaks=0:suppressions=$PWD/tests/asan.supp
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$PWD/tests/ubsan.supp
+targets=${FUZZ_TARGETS:-$(ls tests/fuzz/*.c | xargs -n 1 basename | sed 's/\.c$//' | grep -v '^replay$')}
+failed=
+for t in $targets; do
+  work=$FUZZ_BUILD/corpus/$t crashes=$FUZZ_BUILD/crashes/$t
+  mkdir -p "$work" "$crashes" tests/fuzz/corpus/$t
+  log=$FUZZ_BUILD/fuzz-$t.log
+  echo "fuzz: $t for ${FUZZ_TIME}s"
+  "$FUZZ_BUILD/fuzz/$t" -max_total_time="$FUZZ_TIME" -timeout=20 -rss_limit_mb=3072 -malloc_limit_mb=2048 \
+    -close_fd_mask=1 -print_final_stats=1 -artifact_prefix="$crashes/" ${FUZZ_ARGS:-} \
+    "$work" "tests/fuzz/corpus/$t" >"$log" 2>&1
+  rc=$?
+  # the last status line: executions, coverage (cov: edges, ft: features), corpus size
+  grep -E '^#[0-9]+' "$log" | tail -n 1 | sed 's/^/  /'
+  grep -E 'stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$log" | sed 's/^/  /'
+  if [ $rc != 0 ]; then
+    failed="$failed $t"
+    grep -m 1 -A 25 -E 'ERROR: |runtime error:|fuzz: ' "$log" | sed 's/^/  | /'
+    echo "  crash input in $crashes; log $log"
+  fi
+done
+if [ -n "$failed" ]; then echo "fuzz: crashes in:$failed"; exit 1; fi
+echo "fuzz: no crash"
