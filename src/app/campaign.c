@@ -82,7 +82,7 @@ static PetscErrorCode CurrentOptions(UmbCampaign c)
     PetscCall(AddOption(&c->cur, &c->ncur, w, value));
   }
   PetscCall(PetscFree(all));
-  qsort(c->cur, (size_t)c->ncur, sizeof(Option), CompareOptions);
+  if (c->ncur) qsort(c->cur, (size_t)c->ncur, sizeof(Option), CompareOptions); /* qsort(NULL, 0) is undefined */
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -148,7 +148,7 @@ static PetscErrorCode ParseOptions(UmbCampaign c, char *text)
     if (value) *value++ = 0;
     PetscCall(AddOption(&c->rec, &c->nrec, line, value ? value : ""));
   }
-  qsort(c->rec, (size_t)c->nrec, sizeof(Option), CompareOptions);
+  if (c->nrec) qsort(c->rec, (size_t)c->nrec, sizeof(Option), CompareOptions);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
