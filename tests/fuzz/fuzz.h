@@ -44,12 +44,13 @@ static void FuzzStart(void)
     exit(1);
   }
   atexit(FuzzRemoveDir);
-  /* silent: a refused input is the expected outcome, not a report */
-  if (PetscPushErrorHandler(PetscReturnErrorHandler, NULL)) exit(1);
+  /* silent: a refused input is the expected outcome, not a report (UMBRA_FUZZ_VERBOSE=1 shows
+     why each input was refused, to check that seeds reach the reader's end) */
+  if (PetscPushErrorHandler(getenv("UMBRA_FUZZ_VERBOSE") ? PetscTraceBackErrorHandler : PetscReturnErrorHandler, NULL)) exit(1);
 }
 
 /* Writes size bytes to <fuzz_dir>/<name>; path receives the full name */
-static void FuzzWriteFile(const char name[], const uint8_t *data, size_t size, char path[], size_t len)
+static inline void FuzzWriteFile(const char name[], const uint8_t *data, size_t size, char path[], size_t len)
 {
   FILE *f;
   snprintf(path, len, "%s/%s", fuzz_dir, name);
@@ -62,7 +63,7 @@ static void FuzzWriteFile(const char name[], const uint8_t *data, size_t size, c
 
 /* Closes every HDF5 object left open and returns how many there were: after a successful read
    none may be open (a leaked handle), after a refused one the reader may have returned early */
-static ssize_t FuzzCloseHDF5(void)
+static inline ssize_t FuzzCloseHDF5(void)
 {
   ssize_t n = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL);
   if (n > 0) {
@@ -86,9 +87,10 @@ static ssize_t FuzzCloseHDF5(void)
 }
 
 /* The end of every input: on success nothing may stay open */
-static void FuzzFinish(PetscErrorCode ierr, const char what[])
+static inline void FuzzFinish(PetscErrorCode ierr, const char what[])
 {
   ssize_t open = FuzzCloseHDF5();
+  if (getenv("UMBRA_FUZZ_VERBOSE")) fprintf(stderr, "fuzz: %s %s the input\n", what, ierr ? "refused" : "accepted");
   if (!ierr && open > 0) {
     fprintf(stderr, "fuzz: %s succeeded but left %zd HDF5 objects open\n", what, open);
     abort();
