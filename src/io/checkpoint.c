@@ -109,9 +109,12 @@ static void Usable(const char path[], const char kind[], const char *const requi
     return;
   }
   if (H5Aexists(file, "umbra_kind") > 0 && (attr = H5Aopen(file, "umbra_kind", H5P_DEFAULT)) >= 0) {
-    type = H5Aget_type(attr);
-    if (type >= 0 && H5Tget_size(type) < sizeof(found)) H5Aread(attr, type, found);
+    hid_t space = H5Aget_space(attr);
+    type        = H5Aget_type(attr);
+    /* one fixed-length string only: an array of them, or numbers, would not fit in found */
+    if (type >= 0 && space >= 0 && H5Tget_class(type) == H5T_STRING && H5Tis_variable_str(type) == 0 && H5Sget_simple_extent_npoints(space) == 1 && H5Tget_size(type) < sizeof(found)) H5Aread(attr, type, found);
     if (type >= 0) H5Tclose(type);
+    if (space >= 0) H5Sclose(space);
     H5Aclose(attr);
   }
   if (strcmp(found, kind)) snprintf(why, len, "it holds '%s', expected '%s'", found, kind);
