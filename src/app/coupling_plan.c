@@ -8,6 +8,18 @@ typedef struct {
   PetscInt    npairs;
 } PrevRound;
 
+/* dataset name of the file at path holds n x m values (m = 1: a vector) */
+static PetscErrorCode CheckShape(MPI_Comm comm, UmbH5 h5, const char path[], const char name[], PetscInt n, PetscInt m)
+{
+  int     r;
+  hsize_t dims[3];
+
+  PetscFunctionBegin;
+  PetscCall(UmbH5GetShape(h5, name, &r, dims));
+  PetscCheck(r >= 1 && dims[0] == (hsize_t)n && (r == 1 ? 1 : r == 2 ? (PetscInt)dims[1] : -1) == m, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: %s must hold %" PetscInt_FMT " x %" PetscInt_FMT " values", path, name, n, m);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode ReadPrev(MPI_Comm comm, const char prev[], PrevRound *p)
 {
   char      path[PETSC_MAX_PATH_LEN];
@@ -22,18 +34,24 @@ static PetscErrorCode ReadPrev(MPI_Comm comm, const char prev[], PrevRound *p)
   PetscCall(UmbPathJoin(prev, "samples.h5", path, sizeof(path)));
   PetscCall(UmbH5Open(comm, path, "samples", &h5));
   PetscCall(UmbH5GetShape(h5, "/windows/center", &r, dims));
+  PetscCheck((r == 1 || r == 2) && dims[0] >= 1 && dims[0] < PETSC_MAX_INT / 2 && (r == 1 || dims[1] == 1 || dims[1] == 2), comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /windows/center must be K x d with K >= 1 windows and d = 1 or 2", path);
   p->K = (PetscInt)dims[0];
   p->d = r == 1 ? 1 : (PetscInt)dims[1];
+  PetscCall(CheckShape(comm, h5, path, "/windows/kappa", p->K, p->d));
   PetscCall(PetscMalloc4(p->K * p->d, &p->center, p->K * p->d, &p->kappa, p->K, &p->neff, p->K, &p->round));
   PetscCall(UmbH5ReadSmall(h5, "/windows/center", H5T_NATIVE_DOUBLE, p->K * p->d, p->center));
   PetscCall(UmbH5ReadSmall(h5, "/windows/kappa", H5T_NATIVE_DOUBLE, p->K * p->d, p->kappa));
   PetscCall(UmbH5ReadAttrReals(h5, "/samples", "cv_period", p->d, p->period));
   PetscCall(UmbH5HasObject(h5, "/windows/round", &has));
   PetscCall(PetscMalloc1(p->K, &buf));
+  if (has) PetscCall(CheckShape(comm, h5, path, "/windows/round", p->K, 1));
   if (has) PetscCall(UmbH5ReadSmall(h5, "/windows/round", H5T_NATIVE_LLONG, p->K, buf));
   for (PetscInt k = 0; k < p->K; k++) p->round[k] = has ? buf[k] : 0;
   PetscCall(PetscFree(buf));
   PetscCall(UmbH5Close(&h5, PETSC_FALSE));
+  for (PetscInt i = 0; i < p->K * p->d; i++) PetscCheck(!PetscIsInfOrNanReal(p->center[i]), comm, PETSC_ERR_FILE_UNEXPECTED, "%s: window %" PetscInt_FMT " has a centre that is not a finite number", path, i / p->d);
+  for (PetscInt i = 0; i < p->K * p->d; i++) PetscCheck(p->kappa[i] >= 0 && !PetscIsInfOrNanReal(p->kappa[i]), comm, PETSC_ERR_FILE_UNEXPECTED, "%s: window %" PetscInt_FMT " has an invalid spring constant", path, i / p->d);
+  for (PetscInt a = 0; a < p->d; a++) PetscCheck(p->period[a] >= 0 && !PetscIsInfOrNanReal(p->period[a]), comm, PETSC_ERR_FILE_UNEXPECTED, "%s: invalid cv_period", path);
 
   PetscCall(UmbPathJoin(prev, "fes.h5", path, sizeof(path)));
   PetscCall(UmbH5Open(comm, path, "fes", &h5));
@@ -44,11 +62,18 @@ static PetscErrorCode ReadPrev(MPI_Comm comm, const char prev[], PrevRound *p)
   PetscCall(UmbH5HasObject(h5, "/diagnostics/neighbours", &has));
   if (has) {
     PetscCall(UmbH5GetShape(h5, "/diagnostics/neighbours", &r, dims));
+    PetscCheck(r == 2 && dims[1] == 2 && dims[0] < PETSC_MAX_INT / 2, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /diagnostics/neighbours must be a list of pairs of windows", path);
+    has = (PetscBool)(dims[0] > 0);
+  }
+  if (has) {
     p->npairs = (PetscInt)dims[0];
+    PetscCall(CheckShape(comm, h5, path, "/diagnostics/neighbour_overlap", p->npairs, 2));
+    PetscCall(CheckShape(comm, h5, path, "/diagnostics/consistency_p", p->npairs, 1));
     PetscCall(PetscMalloc3(2 * p->npairs, &p->pairs, 2 * p->npairs, &p->pover, p->npairs, &p->pval));
     PetscCall(UmbH5ReadSmall(h5, "/diagnostics/neighbours", H5T_NATIVE_LLONG, 2 * p->npairs, p->pairs));
     PetscCall(UmbH5ReadSmall(h5, "/diagnostics/neighbour_overlap", H5T_NATIVE_DOUBLE, 2 * p->npairs, p->pover));
     PetscCall(UmbH5ReadSmall(h5, "/diagnostics/consistency_p", H5T_NATIVE_DOUBLE, p->npairs, p->pval));
+    for (PetscInt q = 0; q < 2 * p->npairs; q++) PetscCheck(p->pairs[q] >= 0 && p->pairs[q] < p->K, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /diagnostics/neighbours names window %" PetscInt64_FMT ", but there are %" PetscInt_FMT, path, p->pairs[q], p->K);
   }
   PetscCall(UmbH5Close(&h5, PETSC_FALSE));
   PetscFunctionReturn(PETSC_SUCCESS);
