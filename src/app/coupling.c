@@ -42,7 +42,7 @@ PetscErrorCode UmbCouplingSetFromOptions(UmbApp *app)
   PetscCheck(o->overlap_min >= 0 && o->overlap_min <= 1, app->comm, PETSC_ERR_USER_INPUT, "-run_overlap_min must be in [0, 1], got %.6g", (double)o->overlap_min);
   PetscCheck(o->neff_min >= 0 && !PetscIsInfOrNanReal(o->neff_min), app->comm, PETSC_ERR_USER_INPUT, "-run_neff_min must be non-negative, got %.6g", (double)o->neff_min);
   PetscCheck(o->max_windows >= 1, app->comm, PETSC_ERR_USER_INPUT, "-run_max_windows must be positive, got %" PetscInt_FMT, o->max_windows);
-  PetscCheck(!o->have_extend || (d == 1 && n == 2 && o->extend[0] < o->extend[1]), app->comm, PETSC_ERR_USER_INPUT, "-run_extend needs lo,hi with lo < hi for a 1-D CV");
+  PetscCheck(!o->have_extend || (d == 1 && n == 2 && o->extend[0] < o->extend[1] && !PetscIsInfOrNanReal(o->extend[0]) && !PetscIsInfOrNanReal(o->extend[1])), app->comm, PETSC_ERR_USER_INPUT, "-run_extend needs lo,hi: finite, with lo < hi, for a 1-D CV");
   PetscCheck(o->ncenters % d == 0, app->comm, PETSC_ERR_USER_INPUT, "-run_centers needs %" PetscInt_FMT " values per window, got %" PetscInt_FMT, d, o->ncenters);
   for (PetscInt i = 0; i < o->ncenters; i++) PetscCheck(!PetscIsInfOrNanReal(o->centers[i]), app->comm, PETSC_ERR_USER_INPUT, "-run_centers: value %" PetscInt_FMT " is not finite", i + 1);
   PetscCall(UmbGanGetGenerated(app->gan, &ng));

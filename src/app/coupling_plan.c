@@ -135,6 +135,23 @@ static void Reseed(UmbCouplingPlan *plan, const PrevRound *p, PetscInt max, Pets
   Add(plan, p, max, p->center + k * d, p->kappa + k * d, PETSC_FALSE, reason, skipped);
 }
 
+/* Windows at the end window's centre + sign j h, j = 1, 2, ... up to limit (1-D). Once the plan
+   is full the rest are only counted: the limit may be any distance away. */
+static void Extend(UmbCouplingPlan *plan, const PrevRound *p, PetscInt max, PetscInt kend, PetscReal h, PetscReal sign, PetscReal limit, PetscInt *skipped)
+{
+  const PetscReal end = p->center[kend], n = PetscFloorReal(sign * (limit - end) / h + 1e-9);
+  char            why[96];
+  PetscInt        j;
+
+  if (!(n >= 1)) return; /* also h infinite (centres near the largest double) */
+  snprintf(why, sizeof(why), "extend %s %.6g", sign < 0 ? "below" : "above", (double)end);
+  for (j = 1; j <= n && plan->nnew < max; j++) {
+    PetscReal c = end + sign * j * h;
+    Add(plan, p, max, &c, p->kappa + kend, PETSC_TRUE, why, skipped);
+  }
+  if (j <= n) *skipped += (PetscInt)PetscMin(n - j + 1, 1e8);
+}
+
 PetscErrorCode UmbCouplingPlanCreate(MPI_Comm comm, const char prev[], const UmbCouplingOptions *o, PetscInt iround, UmbCouplingPlan *plan)
 {
   PrevRound p;
@@ -189,17 +206,9 @@ PetscErrorCode UmbCouplingPlanCreate(MPI_Comm comm, const char prev[], const Umb
       if (p.center[k] < p.center[khi] - 1e-9 && (k2hi < 0 || p.center[k] > p.center[k2hi])) k2hi = k;
     }
     h = k2lo >= 0 ? p.center[k2lo] - p.center[klo] : 2 / PetscSqrtReal(PetscMax(p.kappa[klo], PETSC_SMALL));
-    for (PetscInt j = 1; p.center[klo] - j * h >= o->extend[0] - 1e-9 * h; j++) {
-      PetscReal c = p.center[klo] - j * h;
-      snprintf(why, sizeof(why), "extend below %.6g", (double)p.center[klo]);
-      Add(plan, &p, max, &c, p.kappa + klo, PETSC_TRUE, why, &skipped);
-    }
+    Extend(plan, &p, max, klo, h, -1, o->extend[0], &skipped);
     h = k2hi >= 0 ? p.center[khi] - p.center[k2hi] : h;
-    for (PetscInt j = 1; p.center[khi] + j * h <= o->extend[1] + 1e-9 * h; j++) {
-      PetscReal c = p.center[khi] + j * h;
-      snprintf(why, sizeof(why), "extend above %.6g", (double)p.center[khi]);
-      Add(plan, &p, max, &c, p.kappa + khi, PETSC_TRUE, why, &skipped);
-    }
+    Extend(plan, &p, max, khi, h, 1, o->extend[1], &skipped);
   }
   /* explicit centres, round 1, with the spring constant of the nearest window */
   if (iround == 1)

@@ -122,6 +122,12 @@ static PetscErrorCode ReadPreviousRound(FuzzBytes *b, PetscBool umbra)
   for (PetscInt i = 0; i < o.ncenters; i++) centers[i] = FuzzNumber(FuzzByte(b));
   o.centers = centers;
   round     = (PetscInt)(FuzzByte(b) % 3);
+  /* what UmbCouplingSetFromOptions lets through */
+  if (!(o.overlap_min >= 0 && o.overlap_min <= 1)) o.overlap_min = 0.05;
+  if (!(o.neff_min >= 0) || PetscIsInfOrNanReal(o.neff_min)) o.neff_min = 50;
+  if (!(o.extend[0] < o.extend[1]) || PetscIsInfOrNanReal(o.extend[0]) || PetscIsInfOrNanReal(o.extend[1])) o.have_extend = PETSC_FALSE;
+  for (PetscInt i = 0; i < o.ncenters; i++)
+    if (PetscIsInfOrNanReal(centers[i])) o.ncenters = 0;
   Path(s, sizeof(s), "samples.h5");
   Path(f, sizeof(f), "fes.h5");
   if (FuzzWriteH5(b, paths, kinds, plan_names, plan_objs, plan_attrs)) return PETSC_ERR_FILE_WRITE;
