@@ -83,11 +83,12 @@ PetscErrorCode UmbWindowDataRead(MPI_Comm comm, const char dir[], UmbWindowData 
 
   PetscCall(UmbH5GetShape(h5, "/samples/z", &r, dims));
   PetscCheck(r == 2, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /samples/z has rank %d, expected 2", w->path, r);
+  /* sizes are checked before they become PetscInt: 2^32 + 1 columns must not pass as 1 */
+  PetscCheck(dims[1] == 1 || dims[1] == 2, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: CVs of dimension %llu are not supported (1 or 2)", w->path, (unsigned long long)dims[1]);
   N    = (PetscInt64)dims[0];
   w->d = (PetscInt)dims[1];
-  PetscCheck(w->d == 1 || w->d == 2, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: CVs of dimension %" PetscInt_FMT " are not supported (1 or 2)", w->path, w->d);
   PetscCall(UmbH5GetShape(h5, "/windows/offset", &r, dims));
-  PetscCheck(r == 1 && dims[0] >= 2, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /windows/offset must hold K + 1 >= 2 entries", w->path);
+  PetscCheck(r == 1 && dims[0] >= 2 && dims[0] <= (hsize_t)PETSC_MAX_INT / 4, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /windows/offset must hold K + 1 >= 2 entries", w->path);
   w->K = (PetscInt)dims[0] - 1;
   PetscCall(PetscMalloc1(w->K + 1, &off));
   PetscCall(PetscMalloc6(w->K * w->d, &w->center, w->K * w->d, &w->kappa, w->K + 1, &w->offset, w->K, &w->walkers, w->K, &w->frames, w->K, &w->iact));
