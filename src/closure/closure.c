@@ -254,7 +254,7 @@ PetscErrorCode UmbClosureSetUp(UmbClosure c)
   PetscCall(UmbWindowDataFree(&w));
   PetscCall(UmbH5Open(c->comm, w.path, "samples", &h5));
   PetscCall(UmbH5GetShape(h5, "/samples/x", &r, dims));
-  PetscCheck(r == 2 && (PetscInt)dims[1] == c->n && (PetscInt64)dims[0] == N, c->comm, PETSC_ERR_USER_INPUT, "%s: /samples/x is not %" PetscInt64_FMT " x %" PetscInt_FMT ": the samples come from another model (use the options of the sampling run)", w.path, N, c->n);
+  PetscCheck(r == 2 && dims[1] == (hsize_t)c->n && dims[0] == (hsize_t)N, c->comm, PETSC_ERR_USER_INPUT, "%s: /samples/x is not %" PetscInt64_FMT " x %" PetscInt_FMT ": the samples come from another model (use the options of the sampling run)", w.path, N, c->n);
   PetscCall(UmbH5ReadRows(h5, "/samples/x", H5T_NATIVE_DOUBLE, (hsize_t)row0, (hsize_t)c->nloc, c->x));
   PetscCall(UmbH5Close(&h5, PETSC_FALSE));
 

@@ -72,10 +72,10 @@ static PetscErrorCode LoadSamples(UmbGan gan, const char dir[], TrainData *td)
   PetscCheck(exists, comm, PETSC_ERR_USER_INPUT, "training needs %s: run `umbra sample` (or `umbra run`) with the same -out first", path);
   PetscCall(UmbH5Open(comm, path, "samples", &h5));
   PetscCall(UmbH5GetShape(h5, "/samples/x", &r, dims));
-  PetscCheck(r == 2 && (PetscInt)dims[1] == gan->n, comm, PETSC_ERR_USER_INPUT, "%s holds states with %llu coordinates, but model %s has n = %" PetscInt_FMT ": use the model options of the sampling run", path, (unsigned long long)dims[1], gan->modeltype, gan->n);
+  PetscCheck(r == 2 && dims[1] == (hsize_t)gan->n, comm, PETSC_ERR_USER_INPUT, "%s holds states with %llu coordinates, but model %s has n = %" PetscInt_FMT ": use the model options of the sampling run", path, (unsigned long long)dims[1], gan->modeltype, gan->n);
   td->N = (PetscInt64)dims[0];
   PetscCall(UmbH5GetShape(h5, "/samples/z", &r, dims));
-  PetscCheck(r == 2 && (PetscInt)dims[1] == gan->d && (PetscInt64)dims[0] == td->N, comm, PETSC_ERR_USER_INPUT, "%s holds %llu-D CV values, but the current CV is %" PetscInt_FMT "-D: use the CV options of the sampling run", path, (unsigned long long)dims[1], gan->d);
+  PetscCheck(r == 2 && dims[1] == (hsize_t)gan->d && dims[0] == (hsize_t)td->N, comm, PETSC_ERR_USER_INPUT, "%s holds %llu-D CV values, but the current CV is %" PetscInt_FMT "-D: use the CV options of the sampling run", path, (unsigned long long)dims[1], gan->d);
   PetscCall(UmbH5ReadAttrString(h5, "/samples", "model", buf, sizeof(buf)));
   PetscCheck(!strcmp(buf, gan->modeltype), comm, PETSC_ERR_USER_INPUT, "%s was sampled with model %s, but the current model is %s", path, buf, gan->modeltype);
   PetscCall(UmbH5ReadAttrString(h5, "/samples", "cv", buf, sizeof(buf)));

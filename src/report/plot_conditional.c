@@ -126,10 +126,11 @@ static PetscErrorCode ReadPhysics(UmbReport r, PetscInt ic, PetscInt nz, const P
   PetscCall(UmbReportPath(r, "samples.h5", path, sizeof(path), NULL));
   PetscCall(UmbH5Open(PETSC_COMM_SELF, path, "samples", &h));
   PetscCall(UmbH5GetShape(h, "/samples/x", &rank, dims));
+  PetscCheck(rank == 2, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /samples/x is not rows x coordinates", path);
   N = dims[0];
   n = dims[1];
   PetscCall(UmbH5GetShape(h, "/samples/z", &rank, dims));
-  PetscCheck(dims[0] == N && (rank == 1 || dims[1] == 1), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /samples/z does not match /samples/x", path);
+  PetscCheck(dims[0] == N && (rank == 1 || (rank == 2 && dims[1] == 1)), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /samples/z does not match /samples/x", path);
   PetscCall(PetscMalloc2(CHUNK, &z, CHUNK * n, &x));
   if (*hw <= 0) { /* 1% of the sampled range */
     for (hsize_t r0 = 0; r0 < N; r0 += CHUNK) {
