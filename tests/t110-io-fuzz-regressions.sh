@@ -10,12 +10,18 @@ set -u
 fail=0 n=0
 for dir in "$SRCDIR"/tests/fuzz/regressions/* "$SRCDIR"/tests/fuzz/corpus/*; do
   [ -d "$dir" ] || continue
-  t=$(basename "$dir") bin="$BUILD/fuzz/$(basename "$dir")"
+  t=$(basename "$dir") bin="$BUILD/fuzz/$(basename "$dir")" log=replay-$(basename "$(dirname "$dir")")-$(basename "$dir").log
   [ -x "$bin" ] || { echo "no fuzz target $bin for $dir"; fail=1; continue; }
-  if "$bin" "$dir" >replay-$t.log 2>&1; then
+  if "$bin" "$dir" >"$log" 2>&1; then
     n=$((n + $(ls "$dir" | wc -l)))
   else
-    echo "FAIL: $t on $dir:"; tail -n 30 replay-$t.log; fail=1
+    echo "FAIL: $t on $dir:"
+    # the input, then the head of a sanitizer report (its tail is shadow bytes) or the log's tail
+    grep '^replay: ' "$log" | tail -n 1
+    if grep -qE 'ERROR: |runtime error:' "$log"; then grep -m 1 -A 20 -E 'ERROR: |runtime error:' "$log"
+    else tail -n 30 "$log"
+    fi
+    fail=1
   fi
 done
 echo "$n inputs replayed"

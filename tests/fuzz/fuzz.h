@@ -33,9 +33,12 @@ static void FuzzRemoveDir(void)
 /* Starts MPI, PETSc and umbra's error settings; makes the temporary directory */
 static void FuzzStart(void)
 {
-  static char  arg0[] = "umbra-fuzz", arg1[] = "-no_signal_handler", *args[] = {arg0, arg1, NULL};
+  /* PETSc's signal handler would hide crashes from the sanitizers; -malloc_coalesce 0 gives
+     each array of PetscMalloc2..7 its own block, so an overflow into the next one is seen */
+  static char  arg0[] = "umbra-fuzz", arg1[] = "-no_signal_handler", arg2[] = "-malloc_coalesce", arg3[] = "0";
+  static char *args[] = {arg0, arg1, arg2, arg3, NULL};
   static char **argv  = args;
-  static int    argc  = 2;
+  static int    argc  = 4;
   const char   *tmp   = getenv("TMPDIR");
 
   snprintf(fuzz_dir, sizeof(fuzz_dir), "%s/umbra-fuzz-XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : tmp ? tmp : "/tmp");
