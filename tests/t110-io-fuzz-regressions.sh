@@ -3,7 +3,8 @@
 # committed corpus (tests/fuzz/corpus/<target>/) through the target built with the project's
 # compiler against tests/fuzz/replay.c, one process per target.
 # Catches: a reader bug found by `make fuzz` and fixed coming back (a crash, an abort of the
-# harness's own checks such as an HDF5 object left open after a successful read; under
+# harness's own checks such as an HDF5 object left open after a successful read or a block
+# the campaign reader did not free when it refused a damaged stages.csv; under
 # `make check-asan` also every ASan/UBSan report, e.g. the undefined qsort(NULL, 0) of an empty
 # campaign.opts).
 set -u

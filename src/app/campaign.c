@@ -110,6 +110,7 @@ static PetscErrorCode ReadText(MPI_Comm comm, const char path[], char **text)
     if (!ok) len = -2;
   }
   PetscCallMPI(MPI_Bcast(&len, 1, MPI_LONG, 0, comm));
+  if (len == -2) PetscCall(PetscFree(*text));
   PetscCheck(len != -2, comm, PETSC_ERR_FILE_READ, "cannot read %s", path);
   PetscCallMPI(MPI_Bcast(*text, (PetscMPIInt)len, MPI_CHAR, 0, comm));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -152,24 +153,36 @@ static PetscErrorCode ParseOptions(UmbCampaign c, char *text)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Collective. Reads a file of the record with parse (nothing if it does not exist) */
+static PetscErrorCode ReadFile(UmbCampaign c, const char path[], PetscErrorCode (*parse)(UmbCampaign, char *), PetscBool *exists)
+{
+  char          *text;
+  PetscErrorCode ierr = PETSC_SUCCESS;
+
+  PetscFunctionBegin;
+  PetscCall(ReadText(c->comm, path, &text));
+  if (exists) *exists = text ? PETSC_TRUE : PETSC_FALSE;
+  if (text) ierr = parse(c, text);
+  PetscCall(PetscFree(text));
+  PetscCall(ierr);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbCampaignCreate(MPI_Comm comm, const char dir[], UmbCampaign *out)
 {
-  UmbCampaign c;
-  char       *text;
+  UmbCampaign    c;
+  PetscErrorCode ierr;
 
   PetscFunctionBegin;
   PetscCall(PetscNew(&c));
   c->comm = comm;
   PetscCall(UmbPathJoin(dir, "stages.csv", c->stages_path, sizeof(c->stages_path)));
   PetscCall(UmbPathJoin(dir, "campaign.opts", c->opts_path, sizeof(c->opts_path)));
-  PetscCall(CurrentOptions(c));
-  PetscCall(ReadText(comm, c->stages_path, &text));
-  c->had_record = text ? PETSC_TRUE : PETSC_FALSE;
-  if (text) PetscCall(ParseStages(c, text));
-  PetscCall(PetscFree(text));
-  PetscCall(ReadText(comm, c->opts_path, &text));
-  if (text) PetscCall(ParseOptions(c, text));
-  PetscCall(PetscFree(text));
+  ierr = CurrentOptions(c);
+  if (!ierr) ierr = ReadFile(c, c->stages_path, ParseStages, &c->had_record);
+  if (!ierr) ierr = ReadFile(c, c->opts_path, ParseOptions, NULL);
+  if (ierr) PetscCall(UmbCampaignDestroy(&c)); /* a damaged record: nothing stays allocated */
+  PetscCall(ierr);
   *out = c;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
