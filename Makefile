@@ -136,7 +136,7 @@ check-asan:
 	 PETSC_OPTIONS='-malloc_coalesce 0' tests/run.sh
 
 # Every fuzz target for FUZZ_TIME seconds on its corpus tests/fuzz/corpus/<target>, built with
-# clang, libFuzzer, ASan and UBSan in FUZZ_BUILD (installs clang when missing; root). Bounded:
+# clang, libFuzzer, ASan and UBSan in FUZZ_BUILD (stops with a message without clang). Bounded:
 # about (number of targets) x FUZZ_TIME seconds plus the build. New inputs and crashes stay in
 # FUZZ_BUILD; tests/fuzz/README.md says how to keep them. Not part of check.
 FUZZ_BUILD ?= build-fuzz
