@@ -522,7 +522,11 @@ static PetscErrorCode ReadArchitecture(UmbGan gan, UmbH5 h5, const char path[], 
   PetscCheck(!strcmp(buf, coords), comm, PETSC_ERR_USER_INPUT, "%s generates coordinates %s, but with the current CV (-cv_index) the generated coordinates are %s", path, buf, coords);
   PetscCall(UmbH5ReadAttrString(h5, g, "layers", buf, sizeof(buf)));
   gan->nhidden = 0;
-  for (tok = strtok_r(buf, ",", &save); tok && gan->nhidden < UMB_GAN_MAX_LAYERS; tok = strtok_r(NULL, ",", &save)) gan->hidden[gan->nhidden++] = (PetscInt)atoi(tok);
+  for (tok = strtok_r(buf, ",", &save); tok && gan->nhidden < UMB_GAN_MAX_LAYERS; tok = strtok_r(NULL, ",", &save)) {
+    long w = strtol(tok, NULL, 10);
+    PetscCheck(w >= 1 && w <= PETSC_MAX_INT, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: bad layers attribute (width %s)", path, tok);
+    gan->hidden[gan->nhidden++] = (PetscInt)w;
+  }
   PetscCheck(gan->nhidden >= 1, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: bad layers attribute", path);
   PetscCall(UmbH5ReadAttrString(h5, g, "activation", buf, sizeof(buf)));
   gan->act = UMB_ACT_IDENTITY;
@@ -530,8 +534,10 @@ static PetscErrorCode ReadArchitecture(UmbGan gan, UmbH5 h5, const char path[], 
     if (!strcmp(buf, UmbActivations[a])) gan->act = (UmbActivation)a;
   PetscCall(UmbH5ReadAttrReals(h5, g, "leaky_slope", 1, &gan->slope));
   PetscCall(UmbH5ReadAttrInt(h5, g, "latent", &v));
+  PetscCheck(v >= 1 && v <= PETSC_MAX_INT, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: bad latent attribute %lld", path, (long long)v);
   gan->latent = (PetscInt)v;
   PetscCall(UmbH5ReadAttrInt(h5, g, "fourier", &v));
+  PetscCheck(v >= 0 && v <= 16, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: bad fourier attribute %lld (0..16)", path, (long long)v);
   gan->fourier = (PetscInt)v;
   UmbGanSetFeatureDim(gan);
   PetscCall(UmbH5ReadAttrString(h5, g, "loss", buf, sizeof(buf)));
@@ -541,6 +547,26 @@ static PetscErrorCode ReadArchitecture(UmbGan gan, UmbH5 h5, const char path[], 
   PetscCall(UmbH5ReadAttrReals(h5, g, "lr", 2, r));
   gan->lr_g = r[0];
   gan->lr_d = r[1];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Refuses a gan.h5 whose network's parameter vector (dataset name) is not as long as the layers
+   from nin to nout inputs need, before a network is built: damaged widths may ask for any size.
+   Counted in double, exact below 2^53, where int arithmetic would overflow. */
+static PetscErrorCode CheckParameterCount(UmbGan gan, UmbH5 h5, const char path[], const char name[], PetscReal nin, PetscReal nout)
+{
+  PetscReal need = 0, prev = nin;
+  int       r;
+  hsize_t   dims[3];
+
+  PetscFunctionBegin;
+  for (PetscInt l = 0; l <= gan->nhidden; l++) {
+    const PetscReal w = l < gan->nhidden ? gan->hidden[l] : nout;
+    need += w * prev + w;
+    prev = w;
+  }
+  PetscCall(UmbH5GetShape(h5, name, &r, dims));
+  PetscCheck(r == 1 && (PetscReal)dims[0] == need && need <= PETSC_MAX_INT, gan->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: %s has %llu parameters, its architecture needs %.0f (corrupt file?)", path, name, (unsigned long long)dims[0], (double)need);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -560,8 +586,6 @@ PetscErrorCode UmbGanLoad(UmbGan gan, const char path[])
   PetscBool  exists;
   PetscInt   np;
   PetscReal *theta;
-  int        r;
-  hsize_t    dims[3];
   PetscInt64 lift_seed = gan->seed;
 
   PetscFunctionBegin;
@@ -571,6 +595,8 @@ PetscErrorCode UmbGanLoad(UmbGan gan, const char path[])
   PetscCall(ReadArchitecture(gan, h5, path, "/gan"));
   gan->seed = lift_seed; /* latent noise of lifting: this run's -seed */
   gan->ema  = 0;         /* the file's generator is already the averaged one */
+  PetscCall(CheckParameterCount(gan, h5, path, "/gan/generator/theta", (PetscReal)gan->latent + gan->dz, gan->ng));
+  PetscCall(CheckParameterCount(gan, h5, path, "/gan/critic/theta", (PetscReal)gan->ng + gan->dz, 1));
   PetscCall(UmbGanBuildNetworks(gan));
   PetscCall(UmbH5ReadAttrInt(h5, "/gan", "epochs", &gan->trained_epochs));
   PetscCall(UmbH5ReadAttrInt(h5, "/gan", "steps", &gan->trained_steps));
@@ -578,13 +604,9 @@ PetscErrorCode UmbGanLoad(UmbGan gan, const char path[])
   PetscCall(UmbH5ReadAttrReals(h5, "/gan", "z_max", gan->d, gan->zhi));
   PetscCall(UmbMLPGetParameters(gan->G, &theta, NULL));
   PetscCall(UmbMLPGetSizes(gan->G, NULL, NULL, &np));
-  PetscCall(UmbH5GetShape(h5, "/gan/generator/theta", &r, dims));
-  PetscCheck(r == 1 && dims[0] == (hsize_t)np, gan->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: the generator has %llu parameters, its architecture needs %" PetscInt_FMT " (corrupt file?)", path, (unsigned long long)dims[0], np);
   PetscCall(ReadFiniteReals(gan, h5, path, "/gan/generator/theta", np, theta));
   PetscCall(UmbMLPGetParameters(gan->D, &theta, NULL));
   PetscCall(UmbMLPGetSizes(gan->D, NULL, NULL, &np));
-  PetscCall(UmbH5GetShape(h5, "/gan/critic/theta", &r, dims));
-  PetscCheck(r == 1 && dims[0] == (hsize_t)np, gan->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: the critic has %llu parameters, its architecture needs %" PetscInt_FMT " (corrupt file?)", path, (unsigned long long)dims[0], np);
   PetscCall(ReadFiniteReals(gan, h5, path, "/gan/critic/theta", np, theta));
   PetscCall(PetscFree(gan->xmean));
   PetscCall(PetscFree(gan->xsd));
