@@ -78,7 +78,7 @@ for t in $targets; do
       [ -f "$c" ] || continue
       case $(classify "$FUZZ_BUILD/fuzz/$t" "$c") in
       hdf5) mkdir -p "$crashes/hdf5" && mv "$c" "$crashes/hdf5/" ;;
-      none) echo "  crashed in the run, not alone (state from earlier inputs?): $c" ;;
+      none) echo "  no crash when run alone (fixed since, or state from earlier inputs): $c" ;;
       *) rc=1; echo "  crash in umbra's code: $c" ;;
       esac
     done
