@@ -37,11 +37,11 @@ struct _p_UmbClosure {
   char        dir[PETSC_MAX_PATH_LEN];
 
   /* options */
-  PetscReal  grid[3];
+  PetscReal  grid[6]; /* lo,hi,n per CV component */
   PetscBool  grid_set, use_gan;
   char       obs_option[1024];
   PetscInt   lift_n, batches, nperm, test_n, ntest;
-  PetscReal  alpha, test_z[16], bandwidth;
+  PetscReal  alpha, test_z[16], test_z2[8], bandwidth[2]; /* test points (z1 in test_z, z2 in test_z2) */
   PetscBool  test_z_set;
   PetscReal  sde_dt, sde_time, sde_burn, mfpt_rtol, wells[2];
   PetscInt   sde_walkers, direct_walkers;
@@ -66,9 +66,10 @@ struct _p_UmbClosure {
   PetscBool  *sel;
   PetscInt    imforce, idrift, idiff;
 
-  /* grid and results, ng x nobs */
-  PetscInt   ng;
-  PetscReal  h, bw, *z; /* spacing, half-width of the local regression window */
+  /* grid and results, ng x nobs; in 2-D grid point g = i ngd[1] + j is (z1_i, z2_j) */
+  PetscInt   ng, ngd[2];
+  PetscReal  h, bw, *z;  /* spacing, half-width of the local regression window (component 1); z: ng x d */
+  PetscReal  hd[2], bwd[2]; /* the same per CV component */
   PetscReal *phys, *phys_err, *gval, *gerr, *exval;
   PetscInt64 *counts; /* physics samples per grid bin (all ranks) */
   PetscReal  zmin_data, zmax_data;
@@ -107,6 +108,10 @@ PETSC_INTERN PetscErrorCode UmbClosureLoadUserObservables(UmbClosure);
 PETSC_INTERN PetscErrorCode UmbClosureEvaluateUser(UmbClosure, PetscInt m, const PetscReal x[], PetscReal A[]);
 PETSC_INTERN PetscErrorCode UmbClosureUnloadUserObservables(UmbClosure);
 PETSC_INTERN PetscErrorCode UmbClosureCheckRestriction(UmbClosure);
+PETSC_INTERN PetscErrorCode UmbClosureCheckClosures(UmbClosure);
+/* Largest |a - b| / sqrt(ea^2 + eb^2) of observable k over the grid (eb NULL: b exact), and the
+   number of grid points compared (points where a and b agree to round-off are not counted) */
+PETSC_INTERN PetscReal UmbClosureMaxZ(UmbClosure, PetscInt k, const PetscReal a[], const PetscReal ea[], const PetscReal b[], const PetscReal eb[], PetscInt *cnt);
 PETSC_INTERN PetscErrorCode UmbClosureAddCheck(UmbClosure, const char name[], PetscReal value, PetscReal tol, const char what[]);
 /* RMS and max-|z| comparison of two profiles d_j with standard errors s_j, rows <name>_rms and <name>_max_z */
 PETSC_INTERN PetscErrorCode UmbClosureCompareProfiles(UmbClosure, const char name[], PetscInt m, const PetscReal d[], const PetscReal s[], const char what[]);
