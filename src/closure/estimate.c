@@ -15,6 +15,37 @@ static inline PetscInt Neighbours(UmbClosure c, PetscReal z, PetscInt gs[], Pets
   return k;
 }
 
+/* Collective (the counts are reduced): one warning listing the grid points without a physics
+   estimate (fewer than 10 samples within the bandwidth, too little spread, or beyond the
+   samples), as runs of
+   consecutive points, each marked as a gap inside the sampled range or as beyond it. */
+static PetscErrorCode WarnEmptyPoints(UmbClosure c, PetscInt nempty)
+{
+  char      list[768] = "";
+  PetscInt  nruns = 0;
+  PetscBool gap = PETSC_FALSE, beyond = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  for (PetscInt g = 0; g < c->ng; g++) {
+    PetscInt  e = g;
+    PetscBool inside;
+    size_t    len = strlen(list);
+    if (c->counts[g]) continue;
+    while (e + 1 < c->ng && !c->counts[e + 1]) e++;
+    inside = (PetscBool)(c->z[g] > c->zmin_data && c->z[e] < c->zmax_data);
+    gap    = (PetscBool)(gap || inside);
+    beyond = (PetscBool)(beyond || !inside);
+    if (nruns < 8) {
+      if (e > g) snprintf(list + len, sizeof(list) - len, "%sz = %g .. %g (%d points, %s)", nruns ? "; " : "", (double)c->z[g], (double)c->z[e], (int)(e - g + 1), inside ? "a gap in the samples" : "beyond the samples");
+      else snprintf(list + len, sizeof(list) - len, "%sz = %g (%s)", nruns ? "; " : "", (double)c->z[g], inside ? "a gap in the samples" : "beyond the samples");
+    } else if (nruns == 8) snprintf(list + len, sizeof(list) - len, "; ...");
+    nruns++;
+    g = e;
+  }
+  PetscCall(UmbLogWarning(c->comm, "closure: %" PetscInt_FMT " of %" PetscInt_FMT " grid points have no physics estimate (fewer than 10 samples within -closure_bandwidth %g, too little spread, or beyond the samples): %s. closures.csv has nan in their physics columns.%s%s", nempty, c->ng, (double)c->bw, list, gap ? " To fill a gap, sample windows there (-us_centers, more -us_windows, or umbra run -run_iterations, whose coupling rounds add windows where neighbours overlap little) or widen -closure_bandwidth." : "", beyond ? " To reach points beyond the samples, extend the windows (-us_range, or umbra run -run_extend) or narrow -closure_grid." : ""));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Local quadratic regression at each grid point: with delta = z - z_g, |delta| < bw, and the MBAR
    weights w, fit A ~ a0 + a1 delta + a2 delta^2 by weighted least squares; the estimate is a0
    (the bias of a plain bin average, F'' times the mean offset of z in the bin, is removed).
@@ -64,7 +95,8 @@ PetscErrorCode UmbClosurePhysics(UmbClosure c)
     /* scale-free determinant check: the samples must spread on both sides of z_g */
     det = M[0] * (M[4] * M[8] - M[5] * M[7]) - M[1] * (M[3] * M[8] - M[5] * M[6]) + M[2] * (M[3] * M[7] - M[4] * M[6]);
     c->counts[g] = cnt[g];
-    if (cnt[g] < 10 || !(det > 1e-10 * s[0] * s[0] * s[0] * PetscPowReal(c->bw, 6) * 1e-3)) {
+    /* no estimate beyond the samples either: the fit would extrapolate */
+    if (cnt[g] < 10 || c->z[g] < c->zmin_data || c->z[g] > c->zmax_data || !(det > 1e-10 * s[0] * s[0] * s[0] * PetscPowReal(c->bw, 6) * 1e-3)) {
       c->counts[g] = 0;
       for (PetscInt k = 0; k < nobs; k++) c->phys[g * nobs + k] = NAN;
       continue;
@@ -136,8 +168,8 @@ PetscErrorCode UmbClosurePhysics(UmbClosure c)
   {
     PetscInt nempty = 0;
     for (PetscInt g = 0; g < ng; g++) nempty += c->counts[g] ? 0 : 1;
-    PetscCheck(nempty < ng, c->comm, PETSC_ERR_USER_INPUT, "-closure_grid [%.6g, %.6g]: no grid point has samples on both sides within %.6g; the samples span [%.6g, %.6g]", (double)c->grid[0], (double)c->grid[1], (double)c->bw, (double)c->zmin_data, (double)c->zmax_data);
-    if (nempty) PetscCall(UmbLogWarning(c->comm, "closure: %" PetscInt_FMT " of %" PetscInt_FMT " grid points have too few samples within %g (the samples span [%g, %g]): nan there", nempty, ng, (double)c->bw, (double)c->zmin_data, (double)c->zmax_data));
+    PetscCheck(nempty < ng, c->comm, PETSC_ERR_USER_INPUT, "-closure_grid [%.6g, %.6g]: no grid point has samples on both sides within %.6g; the samples span [%.6g, %.6g]: move -closure_grid into that range, extend the windows (-us_range) or widen -closure_bandwidth", (double)c->grid[0], (double)c->grid[1], (double)c->bw, (double)c->zmin_data, (double)c->zmax_data);
+    if (nempty) PetscCall(WarnEmptyPoints(c, nempty));
   }
   PetscCall(PetscFree3(cnt, Minv, coef));
   PetscCall(PetscFree3(S, Q, B));
