@@ -4,7 +4,7 @@
 # converge), no hang and no fes.h5 left behind. Each case runs at 1 and 3 ranks under a hang
 # guard. Also checks that a good run prints the diagnostics summary on the console.
 # Cases: no samples.h5, another umbra format version, another kind of file, a window without
-# samples, a window without overlap (named), no two windows overlapping, a grid without samples,
+# samples, windows falling into groups without overlap (the gaps named), a grid without samples,
 # non-convergence within -fes_max_it (with the gradient norm), WHAM windows without in-range
 # samples, invalid -fes_* / -export_* values, export of a 2-D CV.
 set -u
@@ -24,7 +24,7 @@ mkdir -p empty kind && cp good/fes.h5 kind/samples.h5
 cases=(
   "2|n|empty/samples.h5 not found: run \`umbra sample\` first|fes -out empty"
   "2|n|holds 'fes', expected 'samples'|fes -out kind"
-  "2|n|no two of the 4 windows overlap|fes -out allgap"
+  "2|n|the 4 windows fall into 4 groups that do not overlap.*neighbour windows 0 and 1 \(centres -1.5 and -0.5\); 1 and 2 .* add windows in the gaps \(more -us_windows, now 4|fes -out allgap"
   "2|n|the F\(z\) grid \[10, 11\] \(-fes_range\) contains no samples|fes -out good -fes_range 10,11"
   "1|n|MBAR did not converge.*gradient norm max_k .sum_n W_nk - 1. is [0-9.e+-]+ > -fes_tol|fes -out good -fes_max_it 1 -fes_sc_sweeps 0"
   "2|n|window 0 \(centre -1.5\) has no samples inside the WHAM grid|fes -out good -fes_type wham -fes_range -0.3,0.3"
@@ -80,7 +80,7 @@ EOF
   cases+=(
     "2|n|v2/samples.h5 has umbra format 2.0; this umbra .* reads format 1.x|fes -out v2"
     "2|n|nosamp/samples.h5: 1 window without samples \(3\)|fes -out nosamp"
-    "2|n|window 3 \(centre 1.5\) has no overlap with the other 3 windows|fes -out gap"
+    "2|n|the 4 windows fall into 2 groups that do not overlap.*neighbour windows 2 and 3 \(centres -1.3 and 1.5\): add windows in the gap .*lower -us_kappa \(now 300 there\)|fes -out gap"
   )
 else
   echo "note: $PY lacks h5py: the cases of hand-made files (format version, empty window, one isolated window) are not run"

@@ -300,31 +300,20 @@ PetscErrorCode UmbClosureSetUp(UmbClosure c)
     c->z[g * c->d] = c->grid[0] + (g / c->ngd[1]) * c->h;
     if (c->d > 1) c->z[g * c->d + 1] = c->grid[3] + (g % c->ngd[1]) * c->hd[1];
   }
-  {
-    PetscReal lo = PETSC_MAX_REAL, hi = PETSC_MIN_REAL, ext[2];
+  for (PetscInt a = 0; a < c->d; a++) { /* the sampled range of each CV component */
+    const char *which = c->d > 1 ? (a ? " of the second CV component" : " of the first CV component") : "";
+    const PetscReal *gr = c->grid + 3 * a;
+    PetscReal        ext[2] = {PETSC_MIN_REAL, PETSC_MIN_REAL};
     for (PetscInt64 i = 0; i < c->nloc; i++) {
-      lo = PetscMin(lo, c->zs[i * c->d]);
-      hi = PetscMax(hi, c->zs[i * c->d]);
-    }
-    ext[0] = -lo;
-    ext[1] = hi;
-    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, ext, 2, MPIU_REAL, MPIU_MAX, c->comm));
-    c->zmin_data = -ext[0];
-    c->zmax_data = ext[1];
-    if (c->grid[0] < c->zmin_data || c->grid[1] > c->zmax_data)
-      PetscCall(UmbLogWarning(c->comm, "closure: -closure_grid [%g, %g] reaches outside the sampled range [%g, %g]: grid points without samples get no physics estimate", (double)c->grid[0], (double)c->grid[1], (double)c->zmin_data, (double)c->zmax_data));
-    PetscCheck(c->grid[1] + 0.5 * c->h >= c->zmin_data && c->grid[0] - 0.5 * c->h <= c->zmax_data, c->comm, PETSC_ERR_USER_INPUT, "-closure_grid [%.6g, %.6g] holds no sampled CV value: the samples span [%.6g, %.6g]", (double)c->grid[0], (double)c->grid[1], (double)c->zmin_data, (double)c->zmax_data);
-  }
-  if (c->d > 1) { /* the second CV component */
-    PetscReal ext[2] = {PETSC_MIN_REAL, PETSC_MIN_REAL};
-    for (PetscInt64 i = 0; i < c->nloc; i++) {
-      ext[0] = PetscMax(ext[0], -c->zs[2 * i + 1]);
-      ext[1] = PetscMax(ext[1], c->zs[2 * i + 1]);
+      ext[0] = PetscMax(ext[0], -c->zs[i * c->d + a]);
+      ext[1] = PetscMax(ext[1], c->zs[i * c->d + a]);
     }
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, ext, 2, MPIU_REAL, MPIU_MAX, c->comm));
-    if (c->grid[3] < -ext[0] || c->grid[4] > ext[1])
-      PetscCall(UmbLogWarning(c->comm, "closure: -closure_grid [%g, %g] of the second CV component reaches outside the sampled range [%g, %g]: grid points without samples get no physics estimate", (double)c->grid[3], (double)c->grid[4], (double)-ext[0], (double)ext[1]));
-    PetscCheck(c->grid[4] + 0.5 * c->hd[1] >= -ext[0] && c->grid[3] - 0.5 * c->hd[1] <= ext[1], c->comm, PETSC_ERR_USER_INPUT, "-closure_grid [%.6g, %.6g] of the second CV component holds no sampled value: the samples span [%.6g, %.6g]", (double)c->grid[3], (double)c->grid[4], (double)-ext[0], (double)ext[1]);
+    c->zlo_data[a] = -ext[0];
+    c->zhi_data[a] = ext[1];
+    if (gr[0] < c->zlo_data[a] || gr[1] > c->zhi_data[a])
+      PetscCall(UmbLogWarning(c->comm, "closure: -closure_grid [%g, %g]%s reaches outside the sampled range [%g, %g]: grid points without samples get no physics estimate", (double)gr[0], (double)gr[1], which, (double)c->zlo_data[a], (double)c->zhi_data[a]));
+    PetscCheck(gr[1] + 0.5 * c->hd[a] >= c->zlo_data[a] && gr[0] - 0.5 * c->hd[a] <= c->zhi_data[a], c->comm, PETSC_ERR_USER_INPUT, "-closure_grid [%.6g, %.6g]%s holds no sampled CV value: the samples span [%.6g, %.6g]", (double)gr[0], (double)gr[1], which, (double)c->zlo_data[a], (double)c->zhi_data[a]);
   }
   PetscCall(ReadFes(c, row0, N));
 

@@ -83,6 +83,42 @@ static PetscBool Invert(PetscInt p, const PetscReal M[], PetscReal Mi[])
   return PETSC_TRUE;
 }
 
+/* Collective (the counts are reduced): one warning listing the grid points without a physics
+   estimate (fewer than 10 samples within the bandwidth, too little spread, or beyond the
+   samples) as runs of consecutive points (along z2 at one z1 in 2-D), each marked as a gap
+   inside the sampled range or as beyond it. */
+static PetscErrorCode WarnEmptyPoints(UmbClosure c, PetscInt nempty)
+{
+  const PetscInt d = c->d, row = d == 1 ? c->ng : c->ngd[1], a = d - 1; /* a: the component along a run */
+  char           list[768] = "";
+  PetscInt       nruns = 0;
+  PetscBool      gap = PETSC_FALSE, beyond = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  for (PetscInt g = 0; g < c->ng; g++) {
+    PetscInt    e = g;
+    PetscBool   inside = PETSC_TRUE;
+    size_t      len    = strlen(list);
+    const char *what;
+    if (c->counts[g]) continue;
+    while ((e + 1) % row && !c->counts[e + 1]) e++;
+    for (PetscInt b = 0; b < d; b++) inside = (PetscBool)(inside && c->z[g * d + b] > c->zlo_data[b] && c->z[e * d + b] < c->zhi_data[b]);
+    gap    = (PetscBool)(gap || inside);
+    beyond = (PetscBool)(beyond || !inside);
+    what   = inside ? "a gap in the samples" : "beyond the samples";
+    if (nruns < 8) {
+      if (d > 1) len += (size_t)snprintf(list + len, sizeof(list) - len, "%sz1 = %g, z2", nruns ? "; " : "", (double)c->z[g * d]);
+      else len += (size_t)snprintf(list + len, sizeof(list) - len, "%sz", nruns ? "; " : "");
+      if (e > g) snprintf(list + len, sizeof(list) - len, " = %g .. %g (%d points, %s)", (double)c->z[g * d + a], (double)c->z[e * d + a], (int)(e - g + 1), what);
+      else snprintf(list + len, sizeof(list) - len, " = %g (%s)", (double)c->z[g * d + a], what);
+    } else if (nruns == 8) snprintf(list + len, sizeof(list) - len, "; ...");
+    nruns++;
+    g = e;
+  }
+  PetscCall(UmbLogWarning(c->comm, "closure: %" PetscInt_FMT " of %" PetscInt_FMT " grid points have no physics estimate (fewer than 10 samples within -closure_bandwidth %g, too little spread, or beyond the samples): %s. closures.csv has nan in their physics columns.%s%s", nempty, c->ng, (double)c->bw, list, gap ? " To fill a gap, sample windows there (-us_centers, more -us_windows, or umbra run -run_iterations, whose coupling rounds add windows where neighbours overlap little) or widen -closure_bandwidth." : "", beyond ? " To reach points beyond the samples, extend the windows (-us_range, or umbra run -run_extend) or narrow -closure_grid." : ""));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Local quadratic regression at each grid point: with the offsets u = (z - z_g) / bw inside the
    window and the MBAR weights w, fit A ~ c . phi(u) by weighted least squares (phi: the p
    quadratic monomials of Neighbours); the estimate is the intercept a0 (the bias of a plain
@@ -130,8 +166,10 @@ PetscErrorCode UmbClosurePhysics(UmbClosure c)
   for (PetscInt g = 0; g < ng; g++) {
     const PetscReal *s = S + g * ns;
     PetscReal       *Mi = Minv + p * p * g;
-    c->counts[g]        = cnt[g];
-    if (cnt[g] < 10 || !Invert(p, s, Mi)) {
+    PetscBool        beyond = PETSC_FALSE; /* no estimate beyond the samples: the fit would extrapolate */
+    for (PetscInt a = 0; a < c->d; a++) beyond = (PetscBool)(beyond || c->z[g * c->d + a] < c->zlo_data[a] || c->z[g * c->d + a] > c->zhi_data[a]);
+    c->counts[g] = cnt[g];
+    if (cnt[g] < 10 || beyond || !Invert(p, s, Mi)) {
       c->counts[g] = 0;
       for (PetscInt k = 0; k < nobs; k++) c->phys[g * nobs + k] = NAN;
       continue;
@@ -201,8 +239,8 @@ PetscErrorCode UmbClosurePhysics(UmbClosure c)
   {
     PetscInt nempty = 0;
     for (PetscInt g = 0; g < ng; g++) nempty += c->counts[g] ? 0 : 1;
-    PetscCheck(nempty < ng, c->comm, PETSC_ERR_USER_INPUT, "-closure_grid [%.6g, %.6g]: no grid point has samples on both sides within %.6g; the samples span [%.6g, %.6g]", (double)c->grid[0], (double)c->grid[1], (double)c->bw, (double)c->zmin_data, (double)c->zmax_data);
-    if (nempty) PetscCall(UmbLogWarning(c->comm, "closure: %" PetscInt_FMT " of %" PetscInt_FMT " grid points have too few samples within %g (the samples span [%g, %g]): nan there", nempty, ng, (double)c->bw, (double)c->zmin_data, (double)c->zmax_data));
+    PetscCheck(nempty < ng, c->comm, PETSC_ERR_USER_INPUT, "-closure_grid [%.6g, %.6g]: no grid point has samples on both sides within %.6g; the samples span [%.6g, %.6g]: move -closure_grid into that range, extend the windows (-us_range) or widen -closure_bandwidth", (double)c->grid[0], (double)c->grid[1], (double)c->bw, (double)c->zlo_data[0], (double)c->zhi_data[0]);
+    if (nempty) PetscCall(WarnEmptyPoints(c, nempty));
   }
   PetscCall(PetscFree3(cnt, Minv, coef));
   PetscCall(PetscFree3(S, Q, B));

@@ -40,7 +40,7 @@ PetscErrorCode UmbClosureView(UmbClosure c, PetscViewer v)
 
   PetscFunctionBegin;
   PetscCheck(c->computed, c->comm, PETSC_ERR_ORDER, "call UmbClosureCompute() first");
-  if (c->d == 1) PetscCall(UmbViewerPrintf(v, "closures on %" PetscInt_FMT " points z in [%g, %g] (bins of width %g; samples span [%g, %g])\n", c->ng, (double)c->grid[0], (double)c->grid[1], (double)c->h, (double)c->zmin_data, (double)c->zmax_data));
+  if (c->d == 1) PetscCall(UmbViewerPrintf(v, "closures on %" PetscInt_FMT " points z in [%g, %g] (bins of width %g; samples span [%g, %g])\n", c->ng, (double)c->grid[0], (double)c->grid[1], (double)c->h, (double)c->zlo_data[0], (double)c->zhi_data[0]));
   else
     PetscCall(UmbViewerPrintf(v, "closures on %" PetscInt_FMT " x %" PetscInt_FMT " points (z1, z2) in [%g, %g] x [%g, %g] (spacing %g x %g); the free-energy integration, reduced-SDE and first-passage checks are 1-D only\n", c->ngd[0], c->ngd[1], (double)c->grid[0], (double)c->grid[1], (double)c->grid[3], (double)c->grid[4], (double)c->hd[0], (double)c->hd[1]));
   PetscCall(UmbViewerPrintf(v, "  observable     gan vs physics    physics vs exact    gan vs exact   (largest difference over the grid, in combined standard errors)\n"));

@@ -72,7 +72,7 @@ struct _p_UmbClosure {
   PetscReal  hd[2], bwd[2]; /* the same per CV component */
   PetscReal *phys, *phys_err, *gval, *gerr, *exval;
   PetscInt64 *counts; /* physics samples per grid bin (all ranks) */
-  PetscReal  zmin_data, zmax_data;
+  PetscReal  zlo_data[2], zhi_data[2]; /* the sampled range of each CV component */
 
   /* physics data of this rank: windows klo..khi */
   PetscInt    K, klo, khi;
