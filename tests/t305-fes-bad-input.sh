@@ -46,33 +46,14 @@ cases=(
 # files that umbra never writes: made with h5py when it is available
 if "$PY" -c 'import h5py, numpy' 2>/dev/null; then
   "$PY" - <<'EOF' || { echo "h5py file preparation failed"; exit 1; }
-import shutil, os
-import numpy as np
+import os, shutil, sys
 import h5py
-
-def sattr(obj, name, text):  # NUL-terminated fixed-length string, as umbra writes them
-    tid = h5py.h5t.C_S1.copy(); tid.set_size(len(text) + 1); tid.set_strpad(h5py.h5t.STR_NULLTERM)
-    if name in obj.attrs:
-        del obj.attrs[name]
-    h5py.h5a.create(obj.id, name.encode(), tid, h5py.h5s.create(h5py.h5s.SCALAR)).write(np.array(text.encode() + b'\0', dtype='S%d' % (len(text) + 1)))
+sys.path.insert(0, os.environ['SRCDIR'] + '/tests')
+from synthetic_samples import sattr, synthetic
 
 os.makedirs('v2', exist_ok=True); shutil.copy('good/samples.h5', 'v2/samples.h5')
 with h5py.File('v2/samples.h5', 'r+') as f:
     sattr(f, 'umbra_format', '2.0')
-
-def synthetic(d, centres, kappa, n):
-    os.makedirs(d, exist_ok=True)
-    rng = np.random.default_rng(5)
-    K = len(centres)
-    with h5py.File(d + '/samples.h5', 'w') as f:
-        sattr(f, 'umbra_format', '1.0'); sattr(f, 'umbra_kind', 'samples')
-        z = np.concatenate([c + rng.standard_normal(m) / np.sqrt(kappa) for c, m in zip(centres, n)])
-        f['samples/z'] = z.reshape(-1, 1)
-        f['samples'].attrs['beta'] = np.array([1.0])
-        f['samples'].attrs['cv_period'] = np.array([0.0])
-        f['windows/center'] = np.array(centres, dtype=float).reshape(K, 1)
-        f['windows/kappa'] = np.full((K, 1), kappa)
-        f['windows/offset'] = np.concatenate([[0], np.cumsum(n)]).astype(np.int64)
 
 synthetic('nosamp', [-1.5, -1.0, -0.5, 0.0, 0.5], 40.0, [500, 500, 500, 0, 500])
 synthetic('gap', [-1.5, -1.4, -1.3, 1.5], 300.0, [500, 500, 500, 500])

@@ -13,26 +13,9 @@ fail=0
 PY=${PYTHON:-/usr/bin/python3}
 "$PY" -c 'import h5py, numpy' 2>/dev/null || { echo "h5py not available"; exit 77; }
 "$PY" - <<'PYEOF' || { echo "h5py file preparation failed"; exit 1; }
-import os
-import numpy as np
-import h5py
-
-def sattr(obj, name, text):  # NUL-terminated fixed-length string, as umbra writes them
-    tid = h5py.h5t.C_S1.copy(); tid.set_size(len(text) + 1); tid.set_strpad(h5py.h5t.STR_NULLTERM)
-    h5py.h5a.create(obj.id, name.encode(), tid, h5py.h5s.create(h5py.h5s.SCALAR)).write(np.array(text.encode() + b'\0', dtype='S%d' % (len(text) + 1)))
-
-def synthetic(d, centres, kappa, n):  # independent draws from each window's biased density (flat F)
-    os.makedirs(d, exist_ok=True)
-    rng = np.random.default_rng(5)
-    K = len(centres)
-    with h5py.File(d + '/samples.h5', 'w') as f:
-        sattr(f, 'umbra_format', '1.0'); sattr(f, 'umbra_kind', 'samples')
-        f['samples/z'] = np.concatenate([c + rng.standard_normal(n) / np.sqrt(kappa) for c in centres]).reshape(-1, 1)
-        f['samples'].attrs['beta'] = np.array([1.0])
-        f['samples'].attrs['cv_period'] = np.array([0.0])
-        f['windows/center'] = np.array(centres, dtype=float).reshape(K, 1)
-        f['windows/kappa'] = np.full((K, 1), kappa)
-        f['windows/offset'] = (np.arange(K + 1) * n).astype(np.int64)
+import os, sys
+sys.path.insert(0, os.environ['SRCDIR'] + '/tests')
+from synthetic_samples import synthetic
 
 synthetic('split', [-1.5, -1.3, -1.1, 1.1, 1.3, 1.5], 300.0, 1000)  # 2.2 apart at sd 0.058
 synthetic('weak', [-0.8, 0.0, 0.8], 40.0, 1000)                      # 5 sd apart

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Training that diverges stops on every rank with exit 1, the epoch, the loss and the remedy,
-# and writes nothing over good results. Learning rate 5 (the default is 1e-4) makes the critic
+# and writes nothing over good results. Learning rate 5 (the default is 2e-4) makes the critic
 # loss explode to about 1e7 in epoch 2, after a checkpoint at step 15; the exact reduction makes
 # this step the same at any rank count.
 # Catches: a finite but exploding loss not stopped (-gan_loss_limit), a rank deciding alone (a
