@@ -21,6 +21,10 @@
 #    closure_<observable>_max_z rows and the distribution rows at 2-D test points (the checks
 #    can fail in 2-D); (c) no free-energy, reduced-SDE or first-passage rows (1-D only), and the
 #    console says so.
+# 3. A 2-D grid reaching beyond the samples in z1 (to +-2; they span about +-1.75): the points
+#    of the columns z1 = +-2 are listed per run along z2 as beyond the samples and are nan in the
+#    physics columns, the others keep their estimates. Catches the sampled range of the wrong
+#    component, runs that cross from one z1 to the next, an extrapolated fit written as a number.
 set -u
 fail=0
 export OMPI_MCA_rmaps_base_oversubscribe=1
@@ -48,6 +52,11 @@ run fes >fes.log 2>&1 || { echo "fes failed"; cat fes.log; exit 1; }
 run closure -closure_gan false >phys.log 2>&1 || { echo "closure (physics) failed"; cat phys.log; exit 1; }
 head -2 data/closures.csv | tail -1 | grep -q '^z,z2,observable,physics,physics_err,gan,gan_err,exact$' || { echo "closures.csv header is not z,z2,...:"; head -2 data/closures.csv; fail=1; }
 python3 "$SRCDIR/tests/closure-vs-exact.py" --skip mean_force_z2 data/closures.csv mean_y1 var_y1 mean_y3 var_y3 mean_force_z1 || fail=1
+run closure -closure_gan false -closure_direct_walkers 0 -closure_grid -2,2,9,-1,2,7 >beyond.log 2>&1 || { echo "closure (grid beyond the samples) failed"; cat beyond.log; exit 1; }
+grep -q "warning: closure: 14 of 63 grid points have no physics estimate .*: z1 = -2, z2 = -1 .. 2 (7 points, beyond the samples); z1 = 2, z2 = -1 .. 2 (7 points, beyond the samples). closures.csv" beyond.log ||
+  { echo "no per-run warning for the 2-D points beyond the samples:"; grep warning beyond.log; fail=1; }
+awk -F, 'NR > 2 { out = ($1 == -2 || $1 == 2); if ((($4 == "nan") != out)) { print "  (" $1 ", " $2 ") " $3 ": physics " $4; bad = 1 } } END { exit bad }' data/closures.csv ||
+  { echo "closures.csv: 2-D physics values not nan exactly at z1 = +-2"; fail=1; }
 # the generator route with an untrained generator
 timeout 600 $MPIEXEC -n 2 $MPIEXEC_FLAGS "$UMBRA" train -options_file in.opts -out data -gan_epochs 1 -gan_lr 1e-7 -gan_layers 32,32 -gan_validation 0 -progress_interval 1000 </dev/null >train.log 2>&1 ||
   { echo "training failed"; cat train.log; exit 1; }
