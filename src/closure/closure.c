@@ -484,13 +484,12 @@ PetscErrorCode UmbClosureCompute(UmbClosure c)
   if (c->use_gan) {
     PetscCall(UmbClosureGenerator(c));
     if (!c->coord) PetscCall(UmbClosureCheckRestriction(c));
-    PetscCall(UmbClosureCheckClosures(c));
     PetscCall(UmbClosureCheckDistributions(c));
     if (c->d == 1) {
       PetscCall(UmbClosureCheckFreeEnergy(c));
       PetscCall(UmbClosureCheckSDE(c));
       PetscCall(UmbClosureCheckDirect(c));
-    } else PetscCall(UmbLog(c->comm, "closure: 2-D CV: the free-energy integration, reduced-SDE and first-passage checks are 1-D only; checked here: the closures and the conditional distributions"));
+    } else PetscCall(UmbLog(c->comm, "closure: 2-D CV: the free-energy integration, reduced-SDE and first-passage checks are 1-D only; checked here: the conditional distributions"));
   } else {
     const PetscInt N = c->ng * c->nobs;
     PetscCall(PetscMalloc2(N, &c->gval, N, &c->gerr));

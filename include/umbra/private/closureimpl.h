@@ -108,10 +108,6 @@ PETSC_INTERN PetscErrorCode UmbClosureLoadUserObservables(UmbClosure);
 PETSC_INTERN PetscErrorCode UmbClosureEvaluateUser(UmbClosure, PetscInt m, const PetscReal x[], PetscReal A[]);
 PETSC_INTERN PetscErrorCode UmbClosureUnloadUserObservables(UmbClosure);
 PETSC_INTERN PetscErrorCode UmbClosureCheckRestriction(UmbClosure);
-PETSC_INTERN PetscErrorCode UmbClosureCheckClosures(UmbClosure);
-/* Largest |a - b| / sqrt(ea^2 + eb^2) of observable k over the grid (eb NULL: b exact), and the
-   number of grid points compared (points where a and b agree to round-off are not counted) */
-PETSC_INTERN PetscReal UmbClosureMaxZ(UmbClosure, PetscInt k, const PetscReal a[], const PetscReal ea[], const PetscReal b[], const PetscReal eb[], PetscInt *cnt);
 PETSC_INTERN PetscErrorCode UmbClosureAddCheck(UmbClosure, const char name[], PetscReal value, PetscReal tol, const char what[]);
 /* RMS and max-|z| comparison of two profiles d_j with standard errors s_j, rows <name>_rms and <name>_max_z */
 PETSC_INTERN PetscErrorCode UmbClosureCompareProfiles(UmbClosure, const char name[], PetscInt m, const PetscReal d[], const PetscReal s[], const char what[]);
