@@ -42,8 +42,8 @@ cases=(
   "2|-out not-a-dir is not a directory|sample -out not-a-dir"
   "2|cannot read nope.h5: no such file|info nope.h5"
   "2|fake.h5 is not an HDF5 file|info fake.h5"
-  "2|-us_dt 0.05 is unstable: window [0-9]+ .* rate [0-9.]+, mostly along coordinate y[0-9]; the largest stable time step is 2/rate = 0.004|sample -us_dt 0.05 -us_steps 1000 -out unstable"
-  "1|window 0 \(centre -1.5\) blew up at step [0-9]+, walker [0-9]+.*reduce the time step \(-us_dt 0.05\)|sample -us_dt 0.05 -us_steps 1000 -us_stability_check 0 -out blowup"
+  "2|-us_dt 0.05 is unstable: window [0-9]+ .* rate [0-9.]+, mostly along coordinate y[0-9]; the largest stable time step is 2/rate = 0.004[0-9]*: lower -us_dt to about a tenth of it, 0.00042|sample -us_dt 0.05 -us_steps 1000 -out unstable"
+  "1|window 0 \(centre -1.5\) blew up at step [0-9]+, walker [0-9]+.*lower -us_dt \(now 0.05; -us_stability_check 1 estimates the largest stable step\)|sample -us_dt 0.05 -us_steps 1000 -us_stability_check 0 -out blowup"
 )
 expect_errors "1 3"
 for d in blowup unstable; do

@@ -4,7 +4,7 @@
 # converge), no hang and no fes.h5 left behind. Each case runs at 1 and 3 ranks under a hang
 # guard. Also checks that a good run prints the diagnostics summary on the console.
 # Cases: no samples.h5, another umbra format version, another kind of file, a window without
-# samples, a window without overlap (named), no two windows overlapping, a grid without samples,
+# samples, windows falling into groups without overlap (the gaps named), a grid without samples,
 # non-convergence within -fes_max_it (with the gradient norm), WHAM windows without in-range
 # samples, invalid -fes_* / -export_* values, export of a 2-D CV.
 set -u
@@ -24,7 +24,7 @@ mkdir -p empty kind && cp good/fes.h5 kind/samples.h5
 cases=(
   "2|n|empty/samples.h5 not found: run \`umbra sample\` first|fes -out empty"
   "2|n|holds 'fes', expected 'samples'|fes -out kind"
-  "2|n|no two of the 4 windows overlap|fes -out allgap"
+  "2|n|the 4 windows fall into 4 groups that do not overlap.*neighbour windows 0 and 1 \(centres -1.5 and -0.5\); 1 and 2 .* add windows in the gaps \(more -us_windows, now 4|fes -out allgap"
   "2|n|the F\(z\) grid \[10, 11\] \(-fes_range\) contains no samples|fes -out good -fes_range 10,11"
   "1|n|MBAR did not converge.*gradient norm max_k .sum_n W_nk - 1. is [0-9.e+-]+ > -fes_tol|fes -out good -fes_max_it 1 -fes_sc_sweeps 0"
   "2|n|window 0 \(centre -1.5\) has no samples inside the WHAM grid|fes -out good -fes_type wham -fes_range -0.3,0.3"
@@ -46,33 +46,14 @@ cases=(
 # files that umbra never writes: made with h5py when it is available
 if "$PY" -c 'import h5py, numpy' 2>/dev/null; then
   "$PY" - <<'EOF' || { echo "h5py file preparation failed"; exit 1; }
-import shutil, os
-import numpy as np
+import os, shutil, sys
 import h5py
-
-def sattr(obj, name, text):  # NUL-terminated fixed-length string, as umbra writes them
-    tid = h5py.h5t.C_S1.copy(); tid.set_size(len(text) + 1); tid.set_strpad(h5py.h5t.STR_NULLTERM)
-    if name in obj.attrs:
-        del obj.attrs[name]
-    h5py.h5a.create(obj.id, name.encode(), tid, h5py.h5s.create(h5py.h5s.SCALAR)).write(np.array(text.encode() + b'\0', dtype='S%d' % (len(text) + 1)))
+sys.path.insert(0, os.environ['SRCDIR'] + '/tests')
+from synthetic_samples import sattr, synthetic
 
 os.makedirs('v2', exist_ok=True); shutil.copy('good/samples.h5', 'v2/samples.h5')
 with h5py.File('v2/samples.h5', 'r+') as f:
     sattr(f, 'umbra_format', '2.0')
-
-def synthetic(d, centres, kappa, n):
-    os.makedirs(d, exist_ok=True)
-    rng = np.random.default_rng(5)
-    K = len(centres)
-    with h5py.File(d + '/samples.h5', 'w') as f:
-        sattr(f, 'umbra_format', '1.0'); sattr(f, 'umbra_kind', 'samples')
-        z = np.concatenate([c + rng.standard_normal(m) / np.sqrt(kappa) for c, m in zip(centres, n)])
-        f['samples/z'] = z.reshape(-1, 1)
-        f['samples'].attrs['beta'] = np.array([1.0])
-        f['samples'].attrs['cv_period'] = np.array([0.0])
-        f['windows/center'] = np.array(centres, dtype=float).reshape(K, 1)
-        f['windows/kappa'] = np.full((K, 1), kappa)
-        f['windows/offset'] = np.concatenate([[0], np.cumsum(n)]).astype(np.int64)
 
 synthetic('nosamp', [-1.5, -1.0, -0.5, 0.0, 0.5], 40.0, [500, 500, 500, 0, 500])
 synthetic('gap', [-1.5, -1.4, -1.3, 1.5], 300.0, [500, 500, 500, 500])
@@ -80,7 +61,7 @@ EOF
   cases+=(
     "2|n|v2/samples.h5 has umbra format 2.0; this umbra .* reads format 1.x|fes -out v2"
     "2|n|nosamp/samples.h5: 1 window without samples \(3\)|fes -out nosamp"
-    "2|n|window 3 \(centre 1.5\) has no overlap with the other 3 windows|fes -out gap"
+    "2|n|the 4 windows fall into 2 groups that do not overlap.*neighbour windows 2 and 3 \(centres -1.3 and 1.5\): add windows in the gap .*lower -us_kappa \(now 300 there\)|fes -out gap"
   )
 else
   echo "note: $PY lacks h5py: the cases of hand-made files (format version, empty window, one isolated window) are not run"

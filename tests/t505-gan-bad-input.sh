@@ -38,7 +38,7 @@ cases=(
   "2|data/samples.h5 holds states with 5 coordinates, but model fastslow has n = 3|train -out data -fastslow_m 2"
   "2|othercv/samples.h5 was sampled along CV y, but the current CV is x|train -out othercv -model mullerbrown -cv coord -cv_index 0"
   "2|data/samples.h5: [0-9]+ training samples .* are fewer than one generator step needs \(-gan_batch 5000 x -gan_critic_steps 5\)|train -out data -gan_batch 5000"
-  "1|training diverged in epoch 1 \(generator step 1\): the critic loss or gradient became NaN or infinite; try a smaller learning rate, e.g. -gan_lr|train -out nan -gan_lr 1e300 -gan_batch 32 -gan_layers 8"
+  "1|training diverged in epoch 1 \(generator step 1\): the critic loss or gradient became NaN or infinite; lower the learning rates \(-gan_lr, now 1e\+300 .*try -gan_lr 1e\+299\).*gan.h5 is not written, no checkpoint was written before it|train -out nan -gan_lr 1e300 -gan_batch 32 -gan_layers 8"
   "2|cannot read empty/gan.h5: no such file; .umbra train. \(or .umbra run.\) writes it|lift -out empty"
   "2|data/gan.h5 was trained on states with n = 5 coordinates, but model fastslow now has n = 4|lift -out data -fastslow_m 3"
   "2|data/gan.h5 was trained on model fastslow, not mullerbrown|lift -out data -model mullerbrown -cv coord -cv_index 0"

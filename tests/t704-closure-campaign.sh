@@ -43,6 +43,9 @@ grep -q 'verdict: the micro (samples) and macro (free energy, closures, reduced 
   { echo "no agreeing verdict on the console"; grep verdict run.log; fail=1; }
 grep -E '^  (pass|FAIL)  (free_energy|sde|mfpt)' run.log | sed 's/ (.*//; s/^/# /'
 grep -E '^(reduced SDE|full model) mean first-passage' run.log | sed 's/^/# /'
+# the generator's own closures against exact, in sqrt(gan_err^2 + physics_err^2): a measurement,
+# not a check (docs/closures.md, "Error budget of a generator closure")
+python3 "$SRCDIR/tests/closure-vs-exact.py" --gan data/closures.csv mean_y1 var_y1 mean_y4 var_y4 mean_force drift 2>&1 | tail -n 1 | sed 's/^/# /'
 # the broken generator on the same samples and free energies
 mkdir -p broken
 cp data/samples.h5 data/fes.h5 broken/

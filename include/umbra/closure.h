@@ -2,7 +2,8 @@
    from the physics samples (MBAR weights of the unbiased state, binned in z, batch-means errors)
    and from the generator's lifted samples, exact values where the model has them, and the
    consistency checks between the two pictures (conditional distributions, free energy from the
-   integrated mean force, a reduced SDE driven by the closures). 1-D CVs. Reads <dir>/samples.h5,
+   integrated mean force, a reduced SDE driven by the closures). 1-D CVs, and 2-D coordinate or
+   linear CVs (closures, distributions; the F, SDE and MFPT checks are 1-D). Reads <dir>/samples.h5,
    <dir>/fes.h5 and <dir>/gan.h5; writes <dir>/closures.csv and <dir>/consistency.csv.
    docs/closures.md gives the formulas. */
 #ifndef UMBRA_CLOSURE_H
@@ -32,7 +33,8 @@ PETSC_EXTERN PetscErrorCode UmbClosureView(UmbClosure, PetscViewer);
 PETSC_EXTERN PetscErrorCode UmbClosureDestroy(UmbClosure *);
 
 /* Results (identical on every rank after Compute). Observable names in closures.csv order;
-   values are ng x nobs row-major (grid point slowest); NaN where a route has no value. */
+   values are ng x nobs row-major (grid point slowest); NaN where a route has no value. The grid
+   is ng x d values (2-D: point g = i n2 + j is (z1_i, z2_j)). */
 PETSC_EXTERN PetscErrorCode UmbClosureGetGrid(UmbClosure, PetscInt *, const PetscReal **);
 PETSC_EXTERN PetscErrorCode UmbClosureGetObservables(UmbClosure, PetscInt *, const char *const **);
 PETSC_EXTERN PetscErrorCode UmbClosureGetValues(UmbClosure, const PetscReal **phys, const PetscReal **phys_err, const PetscReal **gan, const PetscReal **gan_err, const PetscReal **exact);

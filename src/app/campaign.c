@@ -26,7 +26,7 @@ struct _p_UmbCampaign {
 
 /* Options that do not change any result: where results go, logging, checks, how often to
    checkpoint and when to stop, restart bookkeeping */
-static const char *const neutral[] = {"-out", "-restart", "-run_overwrite", "-run_iterations", "-options_", "-progress_interval", "-help", "-log_", "-error_", "-malloc_", "-memory_view", "-objects_dump", "-us_stability_check", "-us_chunk_steps", "-gan_drift_interval", "-fes_overlap_warn", NULL};
+static const char *const neutral[] = {"-out", "-restart", "-run_overwrite", "-run_iterations", "-options_", "-progress_interval", "-help", "-log_", "-error_", "-malloc_", "-memory_view", "-objects_dump", "-us_stability_check", "-us_chunk_steps", "-gan_drift_interval", "-gan_loss_limit", "-fes_overlap_warn", NULL};
 
 static PetscBool Neutral(const char name[])
 {

@@ -103,7 +103,7 @@ static PetscErrorCode AppliesClosure(UmbApp *app, char why[], size_t len)
 
   PetscFunctionBegin;
   PetscCall(UmbCVGetDimension(app->cv, &d));
-  snprintf(why, len, "%s", d == 1 ? "" : "closures need a 1-D CV");
+  snprintf(why, len, "%s", d == 1 ? "" : "umbra run makes closures for 1-D CVs; for a 2-D coordinate or linear CV run umbra closure on the run directory");
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -21,7 +21,7 @@ static PetscReal KS(PetscInt N, const PetscInt order[], const char lab[], PetscI
 
 PetscErrorCode UmbClosureCheckDistributions(UmbClosure c)
 {
-  const PetscInt nt = c->ntest, nf = c->nfine, w = 1 + nf; /* record: z, fine coordinates */
+  const PetscInt nt = c->ntest, nf = c->nfine, d = c->d, w = d + nf; /* record: z, fine coordinates */
   PetscReal     *res;                                      /* nt x nf KS values, nt thresholds, nt counts */
   PetscInt       g0;
 
@@ -29,8 +29,15 @@ PetscErrorCode UmbClosureCheckDistributions(UmbClosure c)
   PetscCall(PetscLogEventBegin(UMB_EVENT.clo_test, 0, 0, 0, 0));
   if (!c->test_z_set) {
     for (PetscInt t = 0; t < nt; t++) {
-      g0           = (PetscInt)PetscFloorReal((t + 0.5) / nt * (c->ng - 1) + 0.5);
-      c->test_z[t] = c->z[g0];
+      g0 = (PetscInt)PetscFloorReal((t + 0.5) / nt * (c->ngd[0] - 1) + 0.5);
+      if (d == 1) c->test_z[t] = c->z[g0];
+      else { /* spread along z1; along z2 the point of that column with the most samples */
+        PetscInt best = g0 * c->ngd[1];
+        for (PetscInt j = 0; j < c->ngd[1]; j++)
+          if (c->counts[g0 * c->ngd[1] + j] > c->counts[best]) best = g0 * c->ngd[1] + j;
+        c->test_z[t]  = c->z[2 * best];
+        c->test_z2[t] = c->z[2 * best + 1];
+      }
     }
   }
   PetscCall(PetscCalloc1(nt * (nf + 2), &res));
@@ -46,7 +53,7 @@ PetscErrorCode UmbClosureCheckDistributions(UmbClosure c)
       for (PetscInt64 wk = 0; wk < c->walkers[k]; wk++)
         for (PetscInt64 f = 0; f < T; f += stride) {
           const PetscInt64 i = c->offset[k] - c->offset[c->klo] + wk * T + f;
-          if (PetscAbsReal(c->zs[i] - zt) >= 0.5 * c->h) continue;
+          if (PetscAbsReal(c->zs[i * d] - zt) >= 0.5 * c->h || (d > 1 && PetscAbsReal(c->zs[i * d + 1] - c->test_z2[t]) >= 0.5 * c->hd[1])) continue;
           if (nloc == cap) {
             PetscReal *nw;
             PetscCall(PetscMalloc1(2 * cap * w, &nw));
@@ -55,8 +62,8 @@ PetscErrorCode UmbClosureCheckDistributions(UmbClosure c)
             loc = nw;
             cap *= 2;
           }
-          loc[nloc * w] = c->zs[i];
-          for (PetscInt j = 0; j < nf; j++) loc[nloc * w + 1 + j] = c->x[i * c->n + c->fine[j]];
+          for (PetscInt a = 0; a < d; a++) loc[nloc * w + a] = c->zs[i * d + a];
+          for (PetscInt j = 0; j < nf; j++) loc[nloc * w + d + j] = c->x[i * c->n + c->fine[j]];
           nloc++;
         }
     }
@@ -82,14 +89,14 @@ PetscErrorCode UmbClosureCheckDistributions(UmbClosure c)
         PetscInt64 *idx;
         char      *lab;
         UmbStream  s;
-        PetscCall(PetscMalloc6(N * nf, &v, n1, &zr, n1 * c->n, &xg, N * nf, &order, n1, &idx, N, &lab));
+        PetscCall(PetscMalloc6(N * nf, &v, n1 * d, &zr, n1 * c->n, &xg, N * nf, &order, n1, &idx, N, &lab));
         PetscCall(PetscMalloc1(c->nperm, &perm));
         /* physics rows evenly spaced in the gathered list; the generator lifted at the same z */
         for (PetscInt i = 0; i < n1; i++) {
           const PetscInt r = (PetscInt)(((PetscInt64)i * ntot) / n1);
-          zr[i]            = all[r * w];
-          idx[i]           = 2 * UMB_CLOSURE_LIFT_BASE + (PetscInt64)t * c->test_n + i;
-          for (PetscInt j = 0; j < nf; j++) v[j * N + i] = all[r * w + 1 + j];
+          for (PetscInt a = 0; a < d; a++) zr[i * d + a] = all[r * w + a];
+          idx[i] = 2 * UMB_CLOSURE_LIFT_BASE + (PetscInt64)t * c->test_n + i;
+          for (PetscInt j = 0; j < nf; j++) v[j * N + i] = all[r * w + d + j];
         }
         PetscCall(UmbGanGenerate(c->gan, n1, zr, idx, xg));
         for (PetscInt i = 0; i < n1; i++)
@@ -142,8 +149,13 @@ PetscErrorCode UmbClosureCheckDistributions(UmbClosure c)
       const char *cn;
       char        name[128], what[256];
       PetscCall(UmbModelGetCoordinateName(c->model, c->fine[j], &cn));
-      snprintf(name, sizeof(name), "distribution_%s_z%.4g", cn, (double)c->test_z[t]);
-      snprintf(what, sizeof(what), "distribution of %s at z = %.4g, generator vs %g physics samples: KS distance", cn, (double)c->test_z[t], (double)PetscMin(res[nt * nf + nt + t], c->test_n));
+      if (d == 1) {
+        snprintf(name, sizeof(name), "distribution_%s_z%.4g", cn, (double)c->test_z[t]);
+        snprintf(what, sizeof(what), "distribution of %s at z = %.4g, generator vs %g physics samples: KS distance", cn, (double)c->test_z[t], (double)PetscMin(res[nt * nf + nt + t], c->test_n));
+      } else {
+        snprintf(name, sizeof(name), "distribution_%s_z%.4g_%.4g", cn, (double)c->test_z[t], (double)c->test_z2[t]);
+        snprintf(what, sizeof(what), "distribution of %s at z = (%.4g, %.4g), generator vs %g physics samples: KS distance", cn, (double)c->test_z[t], (double)c->test_z2[t], (double)PetscMin(res[nt * nf + nt + t], c->test_n));
+      }
       PetscCall(UmbClosureAddCheck(c, name, res[t * nf + j], res[nt * nf + t], what));
       if (res[t * nf + j] - res[nt * nf + t] > c->ks_worst - c->ks_tol_worst) {
         c->ks_worst     = res[t * nf + j];

@@ -35,8 +35,10 @@ PetscErrorCode UmbClosureCreate(UmbCV cv, UmbGan gan, UmbClosure *cp)
   PetscCall(PetscMalloc1(c->n, &c->fine));
   for (PetscInt i = 0; i < c->n; i++)
     if (!(coord && (i == idx[0] || (c->d > 1 && i == idx[1])))) c->fine[c->nfine++] = i;
-  /* observables: mean_y<j>, var_y<j> per fine coordinate, mean_force, drift, diffusion */
-  c->nobs = 2 * c->nfine + 3;
+  /* observables: mean_y<j>, var_y<j> per fine coordinate, then mean_force, drift, diffusion
+     (1-D) or the mean-force components mean_force_z1, mean_force_z2 (2-D: the reduced dynamics
+     is not simulated there) */
+  c->nobs = 2 * c->nfine + (c->d == 1 ? 3 : 2);
   PetscCall(PetscCalloc4(c->nobs, &c->names, c->nobs, &c->kind, c->nobs, &c->coordof, c->nobs, &c->sel));
   for (PetscInt j = 0; j < c->nfine; j++) {
     char buf[64];
@@ -50,18 +52,26 @@ PetscErrorCode UmbClosureCreate(UmbCV cv, UmbGan gan, UmbClosure *cp)
     c->coordof[2 * j + 1] = c->fine[j];
   }
   c->imforce = 2 * c->nfine;
-  c->idrift  = c->imforce + 1;
-  c->idiff   = c->imforce + 2;
-  PetscCall(PetscStrallocpy("mean_force", &c->names[c->imforce]));
-  PetscCall(PetscStrallocpy("drift", &c->names[c->idrift]));
-  PetscCall(PetscStrallocpy("diffusion", &c->names[c->idiff]));
   c->kind[c->imforce] = UMB_OBS_MFORCE;
-  c->kind[c->idrift]  = UMB_OBS_DRIFT;
-  c->kind[c->idiff]   = UMB_OBS_DIFF;
+  if (c->d == 1) {
+    c->idrift = c->imforce + 1;
+    c->idiff  = c->imforce + 2;
+    PetscCall(PetscStrallocpy("mean_force", &c->names[c->imforce]));
+    PetscCall(PetscStrallocpy("drift", &c->names[c->idrift]));
+    PetscCall(PetscStrallocpy("diffusion", &c->names[c->idiff]));
+    c->kind[c->idrift] = UMB_OBS_DRIFT;
+    c->kind[c->idiff]  = UMB_OBS_DIFF;
+  } else {
+    c->idrift = c->idiff = -1;
+    PetscCall(PetscStrallocpy("mean_force_z1", &c->names[c->imforce]));
+    PetscCall(PetscStrallocpy("mean_force_z2", &c->names[c->imforce + 1]));
+    c->kind[c->imforce + 1]    = UMB_OBS_MFORCE;
+    c->coordof[c->imforce + 1] = 1; /* the CV component of the mean-force component */
+  }
   for (PetscInt k = 0; k < c->nobs; k++) c->sel[k] = PETSC_TRUE;
   /* defaults */
-  c->grid[0] = c->grid[1] = 0;
-  c->grid[2]     = 31;
+  c->grid[0] = c->grid[1] = c->grid[3] = c->grid[4] = 0;
+  c->grid[2] = c->grid[5] = c->d == 1 ? 31 : 21;
   c->use_gan     = PETSC_TRUE;
   c->lift_n      = 10000;
   c->batches     = 10;
@@ -77,7 +87,7 @@ PetscErrorCode UmbClosureCreate(UmbCV cv, UmbGan gan, UmbClosure *cp)
   c->direct_walkers = 128;
   c->direct_time    = 200;
   c->direct_dt      = 1e-3;
-  for (int i = 0; i < 2; i++) c->mfpt_dir[i] = c->mfpt_dir_err[i] = NAN;
+  for (int i = 0; i < 2; i++) c->mfpt_dir[i] = c->mfpt_dir_err[i] = c->mfpt_sde[i] = NAN;
   c->seed        = 42;
   *cp            = c;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -92,20 +102,26 @@ PetscErrorCode UmbClosureSetDirectTimeStep(UmbClosure c, PetscReal dt)
 
 PetscErrorCode UmbClosureSetFromOptions(UmbClosure c)
 {
-  PetscInt  nmax = 3, nt = 16;
+  PetscInt  nmax = 6, nt = 16, nbw = 2;
   PetscBool set;
   char      obs[1024] = "all";
 
   PetscFunctionBegin;
   PetscOptionsBegin(c->comm, NULL, "Closures and micro-macro consistency (umbra closure)", NULL);
-  PetscCall(PetscOptionsRealArray("-closure_grid", "grid lo,hi,n of CV values (default: the window centres, 31 points)", NULL, c->grid, &nmax, &c->grid_set));
+  PetscCall(PetscOptionsRealArray("-closure_grid", "grid lo,hi,n[,lo2,hi2,n2] of CV values (default: the window centres, 31 points; 21 x 21 in 2-D)", NULL, c->grid, &nmax, &c->grid_set));
   if (c->grid_set) {
-    PetscCheck(nmax == 3, c->comm, PETSC_ERR_USER_INPUT, "-closure_grid takes lo,hi,n (3 values), got %" PetscInt_FMT, nmax);
-    PetscCheck(c->grid[1] > c->grid[0], c->comm, PETSC_ERR_USER_INPUT, "-closure_grid: hi = %.6g must exceed lo = %.6g", (double)c->grid[1], (double)c->grid[0]);
-    PetscCheck(c->grid[2] >= 5 && c->grid[2] == PetscFloorReal(c->grid[2]) && c->grid[2] <= 100000, c->comm, PETSC_ERR_USER_INPUT, "-closure_grid: n = %.6g must be an integer >= 5", (double)c->grid[2]);
+    PetscCheck(nmax == 3 * c->d, c->comm, PETSC_ERR_USER_INPUT, "-closure_grid takes %s, got %" PetscInt_FMT, c->d == 1 ? "lo,hi,n (3 values)" : "lo,hi,n,lo2,hi2,n2 (6 values) for this 2-D CV", nmax);
+    for (PetscInt a = 0; a < c->d; a++) {
+      const PetscReal *gr = c->grid + 3 * a;
+      PetscCheck(gr[1] > gr[0], c->comm, PETSC_ERR_USER_INPUT, "-closure_grid: hi = %.6g must exceed lo = %.6g", (double)gr[1], (double)gr[0]);
+      PetscCheck(gr[2] >= 5 && gr[2] == PetscFloorReal(gr[2]) && gr[2] <= 100000, c->comm, PETSC_ERR_USER_INPUT, "-closure_grid: n = %.6g must be an integer >= 5", (double)gr[2]);
+    }
   }
-  PetscCall(PetscOptionsReal("-closure_bandwidth", "half-width of the local quadratic regression window in z (default: the grid spacing)", NULL, c->bandwidth, &c->bandwidth, NULL));
-  PetscCheck(c->bandwidth >= 0, c->comm, PETSC_ERR_USER_INPUT, "-closure_bandwidth must be positive");
+  PetscCall(PetscOptionsRealArray("-closure_bandwidth", "half-width of the local quadratic regression window in z, per CV component (default: the grid spacing)", NULL, c->bandwidth, &nbw, &set));
+  if (set) {
+    PetscCheck(nbw == c->d, c->comm, PETSC_ERR_USER_INPUT, "-closure_bandwidth takes %" PetscInt_FMT " value%s (one per CV component), got %" PetscInt_FMT, c->d, c->d > 1 ? "s" : "", nbw);
+    for (PetscInt a = 0; a < c->d; a++) PetscCheck(c->bandwidth[a] >= 0, c->comm, PETSC_ERR_USER_INPUT, "-closure_bandwidth must be positive");
+  }
   PetscCall(PetscOptionsString("-closure_observables", "comma-separated observables for closures.csv (all: every one)", NULL, obs, obs, sizeof(obs), NULL));
   PetscCall(PetscOptionsString("-closure_plugin", "shared library with user observables (include/umbra/plugin.h)", NULL, c->uplugin, c->uplugin, sizeof(c->uplugin), NULL));
   PetscCall(PetscOptionsString("-closure_plugin_options", "options string passed to umbra_observables_create", NULL, c->uoptions, c->uoptions, sizeof(c->uoptions), NULL));
@@ -115,8 +131,15 @@ PetscErrorCode UmbClosureSetFromOptions(UmbClosure c)
   PetscCall(PetscOptionsReal("-closure_alpha", "false-alarm probability of each family of checks", NULL, c->alpha, &c->alpha, NULL));
   PetscCall(PetscOptionsInt("-closure_permutations", "permutations for the two-sample threshold", NULL, c->nperm, &c->nperm, NULL));
   PetscCall(PetscOptionsInt("-closure_test_n", "at most this many physics samples per test point", NULL, c->test_n, &c->test_n, NULL));
-  PetscCall(PetscOptionsRealArray("-closure_test_z", "CV values of the distribution tests (default 5 spread over the grid)", NULL, c->test_z, &nt, &c->test_z_set));
-  if (c->test_z_set) c->ntest = nt;
+  PetscCall(PetscOptionsRealArray("-closure_test_z", "CV values of the distribution tests, z1,z2 pairs for a 2-D CV (default 5 spread over the grid)", NULL, c->test_z, &nt, &c->test_z_set));
+  if (c->test_z_set) {
+    PetscCheck(nt % c->d == 0, c->comm, PETSC_ERR_USER_INPUT, "-closure_test_z: a 2-D CV takes pairs z1,z2 (an even count), got %" PetscInt_FMT " values", nt);
+    c->ntest = nt / c->d;
+    for (PetscInt t = 0; c->d > 1 && t < c->ntest; t++) { /* pairs z1,z2 */
+      c->test_z2[t] = c->test_z[2 * t + 1];
+      c->test_z[t]  = c->test_z[2 * t];
+    }
+  }
   PetscCall(PetscOptionsReal("-closure_sde_dt", "time step of the reduced SDE", NULL, c->sde_dt, &c->sde_dt, NULL));
   PetscCall(PetscOptionsReal("-closure_sde_time", "simulated time per walker of the reduced SDE", NULL, c->sde_time, &c->sde_time, NULL));
   PetscCall(PetscOptionsInt("-closure_sde_walkers", "independent walkers of the reduced SDE", NULL, c->sde_walkers, &c->sde_walkers, NULL));
@@ -193,12 +216,13 @@ static PetscErrorCode ReadFes(UmbClosure c, PetscInt64 row0, PetscInt64 N)
   PetscCall(UmbH5ReadSmall(h5, "/profile/F", H5T_NATIVE_DOUBLE, nb, pF));
   PetscCall(UmbH5ReadSmall(h5, "/profile/dF", H5T_NATIVE_DOUBLE, nb, pdF));
   PetscCall(UmbH5Close(&h5, PETSC_FALSE));
-  /* linear interpolation between neighbouring bins with samples (bin centres increase) */
+  /* linear interpolation between neighbouring bins with samples (bin centres increase); the
+     checks that use F_MBAR are 1-D, so a 2-D CV leaves it NaN */
   PetscCall(PetscMalloc2(c->ng, &c->Fm, c->ng, &c->dFm));
   for (PetscInt g = 0; g < c->ng; g++) {
     PetscReal zg = c->z[g];
     c->Fm[g] = c->dFm[g] = NAN;
-    for (PetscInt b = 0; b + 1 < nb; b++) {
+    for (PetscInt b = 0; c->d == 1 && b + 1 < nb; b++) {
       if (zg < pz[b] || zg > pz[b + 1]) continue;
       if (PetscIsInfOrNanReal(pF[b]) || PetscIsInfOrNanReal(pF[b + 1])) break;
       PetscReal t = (zg - pz[b]) / (pz[b + 1] - pz[b]);
@@ -222,7 +246,7 @@ PetscErrorCode UmbClosureSetUp(UmbClosure c)
 
   PetscFunctionBegin;
   if (c->setup) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCheck(c->d == 1, c->comm, PETSC_ERR_USER_INPUT, "umbra closure supports 1-D CVs only (this CV has %" PetscInt_FMT " components)", c->d);
+  PetscCheck(c->d == 1 || c->const_grad, c->comm, PETSC_ERR_USER_INPUT, "umbra closure: a 2-D CV must be a coordinate or linear CV (constant gradient: the mean-force vector is (J J^T)^-1 J grad U); this one is not");
   PetscCall(PetscLogEventBegin(UMB_EVENT.clo_read, 0, 0, 0, 0));
   /* samples.h5: the window table, the CV values and then the states of this rank's windows */
   PetscCall(UmbWindowDataRead(c->comm, c->dir, &w));
@@ -243,13 +267,16 @@ PetscErrorCode UmbClosureSetUp(UmbClosure c)
   PetscCall(PetscMalloc2(c->nloc * c->n + 1, &c->x, c->nloc * c->d + 1, &c->zs));
   PetscCall(PetscArraycpy(c->zs, w.z, c->nloc * c->d));
   if (!c->grid_set) {
-    c->grid[0] = PETSC_MAX_REAL;
-    c->grid[1] = PETSC_MIN_REAL;
-    for (PetscInt k = 0; k < c->K; k++) {
-      c->grid[0] = PetscMin(c->grid[0], w.center[k]);
-      c->grid[1] = PetscMax(c->grid[1], w.center[k]);
+    for (PetscInt a = 0; a < c->d; a++) {
+      PetscReal *gr = c->grid + 3 * a;
+      gr[0]         = PETSC_MAX_REAL;
+      gr[1]         = PETSC_MIN_REAL;
+      for (PetscInt k = 0; k < c->K; k++) {
+        gr[0] = PetscMin(gr[0], w.center[k * c->d + a]);
+        gr[1] = PetscMax(gr[1], w.center[k * c->d + a]);
+      }
+      if (gr[1] <= gr[0]) gr[1] = gr[0] + 1; /* one window */
     }
-    if (c->grid[1] <= c->grid[0]) c->grid[1] = c->grid[0] + 1; /* one window */
   }
   PetscCall(UmbWindowDataFree(&w));
   PetscCall(UmbH5Open(c->comm, w.path, "samples", &h5));
@@ -259,25 +286,34 @@ PetscErrorCode UmbClosureSetUp(UmbClosure c)
   PetscCall(UmbH5Close(&h5, PETSC_FALSE));
 
   /* the grid */
-  c->ng = (PetscInt)c->grid[2];
-  c->h  = (c->grid[1] - c->grid[0]) / (c->ng - 1);
-  c->bw = c->bandwidth > 0 ? c->bandwidth : c->h;
-  PetscCall(PetscMalloc1(c->ng, &c->z));
-  for (PetscInt g = 0; g < c->ng; g++) c->z[g] = c->grid[0] + g * c->h;
-  {
-    PetscReal lo = PETSC_MAX_REAL, hi = PETSC_MIN_REAL, ext[2];
+  c->ngd[1] = 1;
+  for (PetscInt a = 0; a < c->d; a++) {
+    c->ngd[a] = (PetscInt)c->grid[3 * a + 2];
+    c->hd[a]  = (c->grid[3 * a + 1] - c->grid[3 * a]) / (c->ngd[a] - 1);
+    c->bwd[a] = c->bandwidth[a] > 0 ? c->bandwidth[a] : c->hd[a];
+  }
+  c->ng = c->ngd[0] * c->ngd[1];
+  c->h  = c->hd[0];
+  c->bw = c->bwd[0];
+  PetscCall(PetscMalloc1(c->ng * c->d, &c->z));
+  for (PetscInt g = 0; g < c->ng; g++) {
+    c->z[g * c->d] = c->grid[0] + (g / c->ngd[1]) * c->h;
+    if (c->d > 1) c->z[g * c->d + 1] = c->grid[3] + (g % c->ngd[1]) * c->hd[1];
+  }
+  for (PetscInt a = 0; a < c->d; a++) { /* the sampled range of each CV component */
+    const char *which = c->d > 1 ? (a ? " of the second CV component" : " of the first CV component") : "";
+    const PetscReal *gr = c->grid + 3 * a;
+    PetscReal        ext[2] = {PETSC_MIN_REAL, PETSC_MIN_REAL};
     for (PetscInt64 i = 0; i < c->nloc; i++) {
-      lo = PetscMin(lo, c->zs[i]);
-      hi = PetscMax(hi, c->zs[i]);
+      ext[0] = PetscMax(ext[0], -c->zs[i * c->d + a]);
+      ext[1] = PetscMax(ext[1], c->zs[i * c->d + a]);
     }
-    ext[0] = -lo;
-    ext[1] = hi;
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, ext, 2, MPIU_REAL, MPIU_MAX, c->comm));
-    c->zmin_data = -ext[0];
-    c->zmax_data = ext[1];
-    if (c->grid[0] < c->zmin_data || c->grid[1] > c->zmax_data)
-      PetscCall(UmbLogWarning(c->comm, "closure: -closure_grid [%g, %g] reaches outside the sampled range [%g, %g]: grid points without samples get no physics estimate", (double)c->grid[0], (double)c->grid[1], (double)c->zmin_data, (double)c->zmax_data));
-    PetscCheck(c->grid[1] + 0.5 * c->h >= c->zmin_data && c->grid[0] - 0.5 * c->h <= c->zmax_data, c->comm, PETSC_ERR_USER_INPUT, "-closure_grid [%.6g, %.6g] holds no sampled CV value: the samples span [%.6g, %.6g]", (double)c->grid[0], (double)c->grid[1], (double)c->zmin_data, (double)c->zmax_data);
+    c->zlo_data[a] = -ext[0];
+    c->zhi_data[a] = ext[1];
+    if (gr[0] < c->zlo_data[a] || gr[1] > c->zhi_data[a])
+      PetscCall(UmbLogWarning(c->comm, "closure: -closure_grid [%g, %g]%s reaches outside the sampled range [%g, %g]: grid points without samples get no physics estimate", (double)gr[0], (double)gr[1], which, (double)c->zlo_data[a], (double)c->zhi_data[a]));
+    PetscCheck(gr[1] + 0.5 * c->hd[a] >= c->zlo_data[a] && gr[0] - 0.5 * c->hd[a] <= c->zhi_data[a], c->comm, PETSC_ERR_USER_INPUT, "-closure_grid [%.6g, %.6g]%s holds no sampled CV value: the samples span [%.6g, %.6g]", (double)gr[0], (double)gr[1], which, (double)c->zlo_data[a], (double)c->zhi_data[a]);
   }
   PetscCall(ReadFes(c, row0, N));
 
@@ -297,9 +333,10 @@ PetscErrorCode UmbClosureSetUp(UmbClosure c)
       PetscCall(UmbGanLoad(c->gan, path));
     }
     if (c->use_gan) {
-      PetscReal zr[2];
+      PetscReal zr[4];
       PetscCall(UmbMLPSetTraining(c->gan->Gl, PETSC_FALSE));
       PetscCall(UmbGanGetRange(c->gan, zr));
+      if (c->d > 1 && (c->grid[3] < zr[2] || c->grid[4] > zr[3])) PetscCall(UmbLogWarning(c->comm, "closure: -closure_grid [%g, %g] of the second CV component reaches outside the generator's trained range [%g, %g]: it extrapolates there", (double)c->grid[3], (double)c->grid[4], (double)zr[2], (double)zr[3]));
       if (c->grid[0] < zr[0] || c->grid[1] > zr[1]) PetscCall(UmbLogWarning(c->comm, "closure: -closure_grid [%g, %g] reaches outside the generator's trained range [%g, %g]: it extrapolates there", (double)c->grid[0], (double)c->grid[1], (double)zr[0], (double)zr[1]));
     }
   } else c->use_gan = PETSC_FALSE;
@@ -307,8 +344,8 @@ PetscErrorCode UmbClosureSetUp(UmbClosure c)
   /* the exact reference */
   PetscCall(UmbExactAvailable(c->cv, &c->has_exact, why, sizeof(why)));
   if (c->has_exact) {
-    PetscReal range[2] = {c->grid[0], c->grid[1]};
-    PetscInt  npts[2]  = {c->ng, c->ng};
+    PetscReal range[4] = {c->grid[0], c->grid[1], c->grid[3], c->grid[4]};
+    PetscInt  npts[2]  = {c->ngd[0], c->ngd[1]};
     PetscCall(UmbExactCreate(c->cv, &c->exact));
     PetscCall(UmbExactSetGrid(c->exact, range, npts));
     PetscCall(UmbExactSetUp(c->exact));
@@ -325,7 +362,7 @@ PetscErrorCode UmbClosureObsRaw(UmbClosure c, PetscInt m, const PetscReal x[], P
   const PetscReal binv = 1 / c->beta, eps = 1e-4;
 
   PetscFunctionBegin;
-  PetscCall(PetscMalloc3(m, &z, m * n, &J, m * n, &g));
+  PetscCall(PetscMalloc3(m * c->d, &z, m * c->d * n, &J, m * n, &g));
   PetscCall(UmbCVEvaluate(c->cv, m, x, z, J));
   PetscCall(UmbModelEnergyGradient(c->model, m, x, NULL, g));
   if (c->nuser) {
@@ -334,13 +371,25 @@ PetscErrorCode UmbClosureObsRaw(UmbClosure c, PetscInt m, const PetscReal x[], P
   }
   if (!c->const_grad) PetscCall(PetscMalloc3((2 * n + 2) * n, &xp, 2 * n + 2, &zp, (2 * n + 2) * n, &Jp));
   for (PetscInt r = 0; r < m; r++) {
-    const PetscReal *xr = x + r * n, *Jr = J + r * n, *gr = g + r * n;
-    PetscReal        g2 = 0, gU = 0, MgU = 0, Mg2 = 0, lap = 0, Mlap = 0, gHg = 0;
+    const PetscReal *xr = x + r * n, *Jr = J + r * c->d * n, *gr = g + r * n;
+    PetscReal        g2 = 0, gU = 0, MgU = 0, Mg2 = 0, lap = 0, Mlap = 0, gHg = 0, mf2[2] = {0, 0};
     for (PetscInt j = 0; j < n; j++) {
       g2 += Jr[j] * Jr[j];
       gU += Jr[j] * gr[j];
       MgU += c->mob[j] * Jr[j] * gr[j];
       Mg2 += c->mob[j] * Jr[j] * Jr[j];
+    }
+    if (c->d == 2) { /* constant gradient: grad F = (J J^T)^-1 J grad U */
+      const PetscReal *J2 = Jr + n;
+      PetscReal        G01 = 0, G11 = 0, v1 = 0, det;
+      for (PetscInt j = 0; j < n; j++) {
+        G01 += Jr[j] * J2[j];
+        G11 += J2[j] * J2[j];
+        v1 += J2[j] * gr[j];
+      }
+      det    = g2 * G11 - G01 * G01;
+      mf2[0] = (G11 * gU - G01 * v1) / det;
+      mf2[1] = (g2 * v1 - G01 * gU) / det;
     }
     if (!c->const_grad) { /* Hessian terms by central differences of the CV gradient */
       const PetscReal gn = PetscSqrtReal(g2);
@@ -367,7 +416,7 @@ PetscErrorCode UmbClosureObsRaw(UmbClosure c, PetscInt m, const PetscReal x[], P
         v = xr[c->coordof[k]];
         break;
       case UMB_OBS_MFORCE: /* grad U . grad xi / |grad xi|^2 - (1/beta) div(grad xi / |grad xi|^2) */
-        v = gU / g2 - binv * (lap / g2 - 2 * gHg / (g2 * g2));
+        v = c->d == 2 ? mf2[c->coordof[k]] : gU / g2 - binv * (lap / g2 - 2 * gHg / (g2 * g2));
         break;
       case UMB_OBS_DRIFT:
         v = -MgU + binv * Mlap;
@@ -436,9 +485,11 @@ PetscErrorCode UmbClosureCompute(UmbClosure c)
     PetscCall(UmbClosureGenerator(c));
     if (!c->coord) PetscCall(UmbClosureCheckRestriction(c));
     PetscCall(UmbClosureCheckDistributions(c));
-    PetscCall(UmbClosureCheckFreeEnergy(c));
-    PetscCall(UmbClosureCheckSDE(c));
-    PetscCall(UmbClosureCheckDirect(c));
+    if (c->d == 1) {
+      PetscCall(UmbClosureCheckFreeEnergy(c));
+      PetscCall(UmbClosureCheckSDE(c));
+      PetscCall(UmbClosureCheckDirect(c));
+    } else PetscCall(UmbLog(c->comm, "closure: 2-D CV: the free-energy integration, reduced-SDE and first-passage checks are 1-D only; checked here: the conditional distributions"));
   } else {
     const PetscInt N = c->ng * c->nobs;
     PetscCall(PetscMalloc2(N, &c->gval, N, &c->gerr));

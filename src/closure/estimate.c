@@ -5,27 +5,132 @@
 
 #define CHUNK 4096
 
-/* Grid points g with |z - z_g| < bw: at most nmax of them, returned in gs[] */
-static inline PetscInt Neighbours(UmbClosure c, PetscReal z, PetscInt gs[], PetscInt nmax)
+/* Grid points g with |z_a - z_g,a| < bw_a in every component a: at most nmax of them, returned
+   in gs[] with the basis of the local quadratic regression at the offsets u_a = (z_a - z_g,a) / bw_a
+   in phi[] (p values each: 1, u, u^2 in 1-D; 1, u1, u2, u1^2, u1 u2, u2^2 in 2-D) */
+static inline PetscInt Neighbours(UmbClosure c, const PetscReal z[], PetscInt gs[], PetscReal phi[], PetscInt nmax)
 {
-  const PetscInt g0 = (PetscInt)PetscCeilReal((z - c->bw - c->z[0]) / c->h), g1 = (PetscInt)PetscFloorReal((z + c->bw - c->z[0]) / c->h);
-  PetscInt       k  = 0;
-  for (PetscInt g = PetscMax(g0, 0); g <= PetscMin(g1, c->ng - 1) && k < nmax; g++)
-    if (PetscAbsReal(z - c->z[g]) < c->bw) gs[k++] = g;
+  PetscInt lo[2] = {0, 0}, hi[2] = {0, 0}, k = 0;
+  for (PetscInt a = 0; a < c->d; a++) {
+    const PetscReal z0 = c->grid[3 * a];
+    lo[a]              = PetscMax((PetscInt)PetscCeilReal((z[a] - c->bwd[a] - z0) / c->hd[a]), 0);
+    hi[a]              = PetscMin((PetscInt)PetscFloorReal((z[a] + c->bwd[a] - z0) / c->hd[a]), c->ngd[a] - 1);
+  }
+  for (PetscInt i = lo[0]; i <= hi[0]; i++)
+    for (PetscInt j = lo[1]; j <= hi[1] && k < nmax; j++) {
+      const PetscInt g = i * c->ngd[1] + j;
+      PetscReal      u[2] = {0, 0}, *f = phi + k * (c->d == 1 ? 3 : 6);
+      PetscBool      in   = PETSC_TRUE;
+      for (PetscInt a = 0; a < c->d; a++) {
+        u[a] = (z[a] - c->z[g * c->d + a]) / c->bwd[a];
+        in   = (PetscBool)(in && PetscAbsReal(u[a]) < 1);
+      }
+      if (!in) continue;
+      f[0] = 1;
+      f[1] = u[0];
+      if (c->d == 1) f[2] = u[0] * u[0];
+      else {
+        f[2] = u[1];
+        f[3] = u[0] * u[0];
+        f[4] = u[0] * u[1];
+        f[5] = u[1] * u[1];
+      }
+      gs[k++] = g;
+    }
   return k;
 }
 
-/* Local quadratic regression at each grid point: with delta = z - z_g, |delta| < bw, and the MBAR
-   weights w, fit A ~ a0 + a1 delta + a2 delta^2 by weighted least squares; the estimate is a0
-   (the bias of a plain bin average, F'' times the mean offset of z in the bin, is removed).
-   Var[A | z] = a0(A^2) - a0(A)^2. Errors: the influence of sample n on a0 is
-   c_n r_n with c_n = w_n e1^T (X^T W X)^{-1} (1, delta, delta^2) and r_n its residual; the
-   influences are summed over batches of consecutive frames of one walker (long against the
-   IACT) and the batch sums treated as independent: var(a0) = sum_b (sum_{n in b} c_n r_n)^2. */
+/* Inverse of the symmetric p x p matrix M by Gauss-Jordan elimination with partial pivoting;
+   false when it is numerically singular: det M < 1e-13 M_00^p (the basis is scaled by the
+   bandwidth, so the test is scale-free: the samples must spread on both sides of z_g in every
+   component) */
+static PetscBool Invert(PetscInt p, const PetscReal M[], PetscReal Mi[])
+{
+  PetscReal A[36], det = 1;
+  for (PetscInt i = 0; i < p * p; i++) {
+    A[i]  = M[i];
+    Mi[i] = (i / p == i % p) ? 1 : 0;
+  }
+  for (PetscInt col = 0; col < p; col++) {
+    PetscInt piv = col;
+    for (PetscInt r = col + 1; r < p; r++)
+      if (PetscAbsReal(A[r * p + col]) > PetscAbsReal(A[piv * p + col])) piv = r;
+    if (piv != col) {
+      for (PetscInt j = 0; j < p; j++) {
+        PetscReal t = A[col * p + j];
+        A[col * p + j] = A[piv * p + j], A[piv * p + j] = t;
+        t = Mi[col * p + j], Mi[col * p + j] = Mi[piv * p + j], Mi[piv * p + j] = t;
+      }
+      det = -det;
+    }
+    det *= A[col * p + col];
+    if (A[col * p + col] == 0) return PETSC_FALSE;
+    for (PetscInt r = 0; r < p; r++) {
+      PetscReal fct;
+      if (r == col) continue;
+      fct = A[r * p + col] / A[col * p + col];
+      for (PetscInt j = 0; j < p; j++) {
+        A[r * p + j] -= fct * A[col * p + j];
+        Mi[r * p + j] -= fct * Mi[col * p + j];
+      }
+    }
+  }
+  if (!(det > 1e-13 * PetscPowReal(M[0], (PetscReal)p))) return PETSC_FALSE;
+  for (PetscInt r = 0; r < p; r++) {
+    const PetscReal dg = A[r * p + r];
+    for (PetscInt j = 0; j < p; j++) Mi[r * p + j] /= dg;
+  }
+  return PETSC_TRUE;
+}
+
+/* Collective (the counts are reduced): one warning listing the grid points without a physics
+   estimate (fewer than 10 samples within the bandwidth, too little spread, or beyond the
+   samples) as runs of consecutive points (along z2 at one z1 in 2-D), each marked as a gap
+   inside the sampled range or as beyond it. */
+static PetscErrorCode WarnEmptyPoints(UmbClosure c, PetscInt nempty)
+{
+  const PetscInt d = c->d, row = d == 1 ? c->ng : c->ngd[1], a = d - 1; /* a: the component along a run */
+  char           list[768] = "";
+  PetscInt       nruns = 0;
+  PetscBool      gap = PETSC_FALSE, beyond = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  for (PetscInt g = 0; g < c->ng; g++) {
+    PetscInt    e = g;
+    PetscBool   inside = PETSC_TRUE;
+    size_t      len    = strlen(list);
+    const char *what;
+    if (c->counts[g]) continue;
+    while ((e + 1) % row && !c->counts[e + 1]) e++;
+    for (PetscInt b = 0; b < d; b++) inside = (PetscBool)(inside && c->z[g * d + b] > c->zlo_data[b] && c->z[e * d + b] < c->zhi_data[b]);
+    gap    = (PetscBool)(gap || inside);
+    beyond = (PetscBool)(beyond || !inside);
+    what   = inside ? "a gap in the samples" : "beyond the samples";
+    if (nruns < 8) {
+      if (d > 1) len += (size_t)snprintf(list + len, sizeof(list) - len, "%sz1 = %g, z2", nruns ? "; " : "", (double)c->z[g * d]);
+      else len += (size_t)snprintf(list + len, sizeof(list) - len, "%sz", nruns ? "; " : "");
+      if (e > g) snprintf(list + len, sizeof(list) - len, " = %g .. %g (%d points, %s)", (double)c->z[g * d + a], (double)c->z[e * d + a], (int)(e - g + 1), what);
+      else snprintf(list + len, sizeof(list) - len, " = %g (%s)", (double)c->z[g * d + a], what);
+    } else if (nruns == 8) snprintf(list + len, sizeof(list) - len, "; ...");
+    nruns++;
+    g = e;
+  }
+  PetscCall(UmbLogWarning(c->comm, "closure: %" PetscInt_FMT " of %" PetscInt_FMT " grid points have no physics estimate (fewer than 10 samples within -closure_bandwidth %g, too little spread, or beyond the samples): %s. closures.csv has nan in their physics columns.%s%s", nempty, c->ng, (double)c->bw, list, gap ? " To fill a gap, sample windows there (-us_centers, more -us_windows, or umbra run -run_iterations, whose coupling rounds add windows where neighbours overlap little) or widen -closure_bandwidth." : "", beyond ? " To reach points beyond the samples, extend the windows (-us_range, or umbra run -run_extend) or narrow -closure_grid." : ""));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Local quadratic regression at each grid point: with the offsets u = (z - z_g) / bw inside the
+   window and the MBAR weights w, fit A ~ c . phi(u) by weighted least squares (phi: the p
+   quadratic monomials of Neighbours); the estimate is the intercept a0 (the bias of a plain
+   bin average, F'' times the mean offset of z in the bin, is removed).
+   Var[A | z] = a0(A^2) - a0(A)^2. Errors: the influence of sample n on a0 is c_n r_n with
+   c_n = w_n e1^T (X^T W X)^{-1} phi_n and r_n its residual; the influences are summed over
+   batches of consecutive frames of one walker (long against the IACT) and the batch sums
+   treated as independent: var(a0) = sum_b (sum_{n in b} c_n r_n)^2. */
 PetscErrorCode UmbClosurePhysics(UmbClosure c)
 {
-  const PetscInt ng = c->ng, nobs = c->nobs, ns = 5 + 6 * nobs; /* per grid point: S_0..4, then per obs sum w d^p A, w d^p A^2 (p < 3) */
-  PetscReal     *raw, *S, *Q, *B, *Minv, *coef, lwmin = PETSC_MAX_REAL;
+  const PetscInt ng = c->ng, nobs = c->nobs, p = c->d == 1 ? 3 : 6, ns = p * p + 2 * p * nobs; /* per grid point: sum w phi phi^T, then per obs sum w phi A, sum w phi A^2 */
+  PetscReal     *raw, *S, *Q, *B, *Minv, *coef, lwmin = PETSC_MAX_REAL, phi[64 * 6];
   PetscInt64    *cnt;
   PetscInt       reduced = 0, gs[64], maxnb = 64;
 
@@ -36,21 +141,21 @@ PetscErrorCode UmbClosurePhysics(UmbClosure c)
   for (PetscInt64 i = 0; i < c->nloc; i++) lwmin = PetscMin(lwmin, c->lw[i]);
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &lwmin, 1, MPIU_REAL, MPIU_MIN, c->comm));
   PetscCall(PetscCalloc3(ng * ns, &S, ng * nobs, &Q, ng * nobs, &B));
-  PetscCall(PetscCalloc3(ng, &cnt, ng * 9, &Minv, ng * nobs * 6, &coef));
+  PetscCall(PetscCalloc3(ng, &cnt, ng * p * p, &Minv, ng * nobs * 2 * p, &coef));
   for (PetscInt64 i = 0; i < c->nloc; i++) {
     const PetscReal w  = PetscExpReal(-(c->lw[i] - lwmin));
-    const PetscInt  nn = Neighbours(c, c->zs[i], gs, maxnb);
+    const PetscInt  nn = Neighbours(c, c->zs + i * c->d, gs, phi, maxnb);
     for (PetscInt q = 0; q < nn; q++) {
-      const PetscInt  g = gs[q];
-      const PetscReal dl = c->zs[i] - c->z[g], dp[3] = {1, dl, dl * dl};
-      PetscReal      *s = S + g * ns;
-      cnt[g]++;
-      for (PetscInt p = 0; p < 5; p++) s[p] += w * (p < 3 ? dp[p] : dp[2] * (p == 3 ? dl : dp[2]));
+      const PetscReal *f = phi + q * p;
+      PetscReal       *s = S + gs[q] * ns;
+      cnt[gs[q]]++;
+      for (PetscInt r = 0; r < p; r++)
+        for (PetscInt t = 0; t < p; t++) s[r * p + t] += w * f[r] * f[t];
       for (PetscInt k = 0; k < nobs; k++) {
         const PetscReal a = raw[i * nobs + k];
-        for (PetscInt p = 0; p < 3; p++) {
-          s[5 + 6 * k + p] += w * dp[p] * a;
-          s[5 + 6 * k + 3 + p] += w * dp[p] * a * a;
+        for (PetscInt r = 0; r < p; r++) {
+          s[p * p + 2 * p * k + r] += w * f[r] * a;
+          s[p * p + 2 * p * k + p + r] += w * f[r] * a * a;
         }
       }
     }
@@ -60,34 +165,26 @@ PetscErrorCode UmbClosurePhysics(UmbClosure c)
   PetscCall(PetscMalloc4(ng * nobs, &c->phys, ng * nobs, &c->phys_err, ng * nobs, &c->exval, ng, &c->counts));
   for (PetscInt g = 0; g < ng; g++) {
     const PetscReal *s = S + g * ns;
-    PetscReal        M[9] = {s[0], s[1], s[2], s[1], s[2], s[3], s[2], s[3], s[4]}, *Mi = Minv + 9 * g, det;
-    /* scale-free determinant check: the samples must spread on both sides of z_g */
-    det = M[0] * (M[4] * M[8] - M[5] * M[7]) - M[1] * (M[3] * M[8] - M[5] * M[6]) + M[2] * (M[3] * M[7] - M[4] * M[6]);
+    PetscReal       *Mi = Minv + p * p * g;
+    PetscBool        beyond = PETSC_FALSE; /* no estimate beyond the samples: the fit would extrapolate */
+    for (PetscInt a = 0; a < c->d; a++) beyond = (PetscBool)(beyond || c->z[g * c->d + a] < c->zlo_data[a] || c->z[g * c->d + a] > c->zhi_data[a]);
     c->counts[g] = cnt[g];
-    if (cnt[g] < 10 || !(det > 1e-10 * s[0] * s[0] * s[0] * PetscPowReal(c->bw, 6) * 1e-3)) {
+    if (cnt[g] < 10 || beyond || !Invert(p, s, Mi)) {
       c->counts[g] = 0;
       for (PetscInt k = 0; k < nobs; k++) c->phys[g * nobs + k] = NAN;
       continue;
     }
-    Mi[0] = (M[4] * M[8] - M[5] * M[7]) / det;
-    Mi[1] = -(M[1] * M[8] - M[2] * M[7]) / det;
-    Mi[2] = (M[1] * M[5] - M[2] * M[4]) / det;
-    Mi[3] = -(M[3] * M[8] - M[5] * M[6]) / det;
-    Mi[4] = (M[0] * M[8] - M[2] * M[6]) / det;
-    Mi[5] = -(M[0] * M[5] - M[2] * M[3]) / det;
-    Mi[6] = (M[3] * M[7] - M[4] * M[6]) / det;
-    Mi[7] = -(M[0] * M[7] - M[1] * M[6]) / det;
-    Mi[8] = (M[0] * M[4] - M[1] * M[3]) / det;
     for (PetscInt k = 0; k < nobs; k++) {
-      PetscReal *cf = coef + (g * nobs + k) * 6; /* coefficients of A (0..2) and A^2 (3..5) */
-      for (PetscInt r = 0; r < 3; r++) {
-        cf[r] = cf[3 + r] = 0;
-        for (PetscInt p = 0; p < 3; p++) {
-          cf[r] += Mi[3 * r + p] * s[5 + 6 * k + p];
-          cf[3 + r] += Mi[3 * r + p] * s[5 + 6 * k + 3 + p];
+      PetscReal       *cf = coef + (g * nobs + k) * 2 * p; /* coefficients of A (0..p-1) and A^2 (p..2p-1) */
+      const PetscReal *sa = s + p * p + 2 * p * k;
+      for (PetscInt r = 0; r < p; r++) {
+        cf[r] = cf[p + r] = 0;
+        for (PetscInt t = 0; t < p; t++) {
+          cf[r] += Mi[p * r + t] * sa[t];
+          cf[p + r] += Mi[p * r + t] * sa[p + t];
         }
       }
-      c->phys[g * nobs + k] = c->kind[k] == UMB_OBS_VAR ? cf[3] - cf[0] * cf[0] : cf[0];
+      c->phys[g * nobs + k] = c->kind[k] == UMB_OBS_VAR ? cf[p] - cf[0] * cf[0] : cf[0];
     }
   }
   /* batch sums of the influences */
@@ -103,19 +200,25 @@ PetscErrorCode UmbClosurePhysics(UmbClosure c)
         for (PetscInt64 t = t0; t < t1; t++) {
           const PetscInt64 i  = c->offset[k] - c->offset[c->klo] + wk * T + t;
           const PetscReal  w  = PetscExpReal(-(c->lw[i] - lwmin));
-          const PetscInt   nn = Neighbours(c, c->zs[i], gs, maxnb);
+          const PetscInt   nn = Neighbours(c, c->zs + i * c->d, gs, phi, maxnb);
           for (PetscInt q = 0; q < nn; q++) {
             const PetscInt   g = gs[q];
-            const PetscReal  dl = c->zs[i] - c->z[g], *Mi = Minv + 9 * g;
-            const PetscReal  cn = w * (Mi[0] + Mi[1] * dl + Mi[2] * dl * dl);
+            const PetscReal *f = phi + q * p, *Mi = Minv + p * p * g;
+            PetscReal        cn = 0;
             if (!c->counts[g]) continue;
+            for (PetscInt r = 0; r < p; r++) cn += Mi[r] * f[r];
+            cn *= w;
             glo = PetscMin(glo, g);
             ghi = PetscMax(ghi, g);
             for (PetscInt o = 0; o < nobs; o++) {
-              const PetscReal *cf = coef + (g * nobs + o) * 6, a = raw[i * nobs + o];
-              const PetscReal  r1 = a - (cf[0] + cf[1] * dl + cf[2] * dl * dl);
-              PetscReal        infl = r1;
-              if (c->kind[o] == UMB_OBS_VAR) infl = (a * a - (cf[3] + cf[4] * dl + cf[5] * dl * dl)) - 2 * cf[0] * r1;
+              const PetscReal *cf = coef + (g * nobs + o) * 2 * p, a = raw[i * nobs + o];
+              PetscReal        fit1 = 0, fit2 = 0, infl;
+              for (PetscInt r = 0; r < p; r++) {
+                fit1 += cf[r] * f[r];
+                fit2 += cf[p + r] * f[r];
+              }
+              infl = a - fit1;
+              if (c->kind[o] == UMB_OBS_VAR) infl = (a * a - fit2) - 2 * cf[0] * (a - fit1);
               B[g * nobs + o] += cn * infl;
             }
           }
@@ -136,8 +239,8 @@ PetscErrorCode UmbClosurePhysics(UmbClosure c)
   {
     PetscInt nempty = 0;
     for (PetscInt g = 0; g < ng; g++) nempty += c->counts[g] ? 0 : 1;
-    PetscCheck(nempty < ng, c->comm, PETSC_ERR_USER_INPUT, "-closure_grid [%.6g, %.6g]: no grid point has samples on both sides within %.6g; the samples span [%.6g, %.6g]", (double)c->grid[0], (double)c->grid[1], (double)c->bw, (double)c->zmin_data, (double)c->zmax_data);
-    if (nempty) PetscCall(UmbLogWarning(c->comm, "closure: %" PetscInt_FMT " of %" PetscInt_FMT " grid points have too few samples within %g (the samples span [%g, %g]): nan there", nempty, ng, (double)c->bw, (double)c->zmin_data, (double)c->zmax_data));
+    PetscCheck(nempty < ng, c->comm, PETSC_ERR_USER_INPUT, "-closure_grid [%.6g, %.6g]: no grid point has samples on both sides within %.6g; the samples span [%.6g, %.6g]: move -closure_grid into that range, extend the windows (-us_range) or widen -closure_bandwidth", (double)c->grid[0], (double)c->grid[1], (double)c->bw, (double)c->zlo_data[0], (double)c->zhi_data[0]);
+    if (nempty) PetscCall(WarnEmptyPoints(c, nempty));
   }
   PetscCall(PetscFree3(cnt, Minv, coef));
   PetscCall(PetscFree3(S, Q, B));
@@ -161,12 +264,12 @@ PetscErrorCode UmbClosureGenerator(UmbClosure c)
   PetscCall(PetscLogEventBegin(UMB_EVENT.clo_gan, 0, 0, 0, 0));
   UmbLayoutRange((PetscInt)L, c->size, c->rank, &l0, &l1);
   m = l1 - l0;
-  PetscCall(PetscMalloc5(m * n + 1, &x, m * nobs + 1, &raw, m + 1, &zr, m + 1, &idx, 2 * nobs, &s));
+  PetscCall(PetscMalloc5(m * n + 1, &x, m * nobs + 1, &raw, m * c->d + 1, &zr, m + 1, &idx, 2 * nobs, &s));
   PetscCall(PetscMalloc2(ng * nobs, &c->gval, ng * nobs, &c->gerr));
   PetscCall(UmbProgressCreate(c->comm, "closure: lifting", "points", ng, &prog));
   for (PetscInt g = 0; g < ng; g++) {
     for (PetscInt i = 0; i < m; i++) {
-      zr[i]  = c->z[g];
+      for (PetscInt a = 0; a < c->d; a++) zr[i * c->d + a] = c->z[g * c->d + a];
       idx[i] = UMB_CLOSURE_LIFT_BASE + (PetscInt64)g * L + l0 + i;
     }
     if (m) PetscCall(UmbGanGenerate(c->gan, m, zr, idx, x));
@@ -204,38 +307,39 @@ PetscErrorCode UmbClosureGenerator(UmbClosure c)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Restriction of lifted states (non-coordinate CVs): RMS of xi(G(eta, z)) - z over the grid,
-   against half the grid spacing (the resolution of the physics bins) */
+/* Restriction of lifted states (non-coordinate CVs): RMS of |xi(G(eta, z)) - z| over the grid,
+   against half the grid spacing (the resolution of the physics bins; the smaller one in 2-D) */
 PetscErrorCode UmbClosureCheckRestriction(UmbClosure c)
 {
-  const PetscInt m = 1000;
+  const PetscInt m = 1000, d = c->d;
   PetscReal     *x, *zr, *zx, ss = 0;
   PetscInt64    *idx;
   PetscInt       g0, g1;
 
   PetscFunctionBegin;
   UmbLayoutRange(c->ng, c->size, c->rank, &g0, &g1);
-  PetscCall(PetscMalloc4(m * c->n, &x, m, &zr, m, &zx, m, &idx));
+  PetscCall(PetscMalloc4(m * c->n, &x, m * d, &zr, m * d, &zx, m, &idx));
   for (PetscInt g = g0; g < g1; g++) {
     for (PetscInt i = 0; i < m; i++) {
-      zr[i]  = c->z[g];
+      for (PetscInt a = 0; a < d; a++) zr[i * d + a] = c->z[g * d + a];
       idx[i] = UMB_CLOSURE_LIFT_BASE + (PetscInt64)g * c->lift_n + i;
     }
     PetscCall(UmbGanGenerate(c->gan, m, zr, idx, x));
     PetscCall(UmbCVEvaluate(c->cv, m, x, zx, NULL));
-    for (PetscInt i = 0; i < m; i++) ss += PetscSqr(UmbCVDifference(c->cv, 0, zx[i], zr[i]));
+    for (PetscInt i = 0; i < m * d; i++) ss += PetscSqr(UmbCVDifference(c->cv, i % d, zx[i], zr[i]));
   }
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &ss, 1, MPIU_REAL, MPIU_SUM, c->comm));
-  PetscCall(UmbClosureAddCheck(c, "restriction_rms", PetscSqrtReal(ss / (m * c->ng)), 0.5 * c->h, "restriction xi(G(eta, z)) - z of lifted states: RMS against half the grid spacing"));
+  PetscCall(UmbClosureAddCheck(c, "restriction_rms", PetscSqrtReal(ss / (m * c->ng)), 0.5 * (d == 1 ? c->h : PetscMin(c->hd[0], c->hd[1])), "restriction xi(G(eta, z)) - z of lifted states: RMS against half the grid spacing"));
   PetscCall(PetscFree4(x, zr, zx, idx));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* Exact values: fine-coordinate moments by name from umbra/exact.h; for coordinate CVs the mean
-   force F'(z) (central difference of the exact beta F), drift -M_c F'(z), diffusion M_c */
+   force grad F(z) (central differences of the exact beta F in each component) and, in 1-D, the
+   drift -M_c F'(z) and diffusion M_c */
 PetscErrorCode UmbClosureExactValues(UmbClosure c)
 {
-  const PetscInt     nobs = c->nobs;
+  const PetscInt     nobs = c->nobs, d = c->d;
   PetscInt           ne;
   const char *const *en;
   PetscReal         *ev;
@@ -246,19 +350,25 @@ PetscErrorCode UmbClosureExactValues(UmbClosure c)
   PetscCall(UmbExactGetObservables(c->exact, &ne, &en));
   PetscCall(PetscMalloc1(ne + 1, &ev));
   for (PetscInt g = 0; g < c->ng; g++) {
-    PetscReal bF, bFp, bFm, zp = c->z[g] + 1e-4, zm = c->z[g] - 1e-4;
-    PetscCall(UmbExactEvaluate(c->exact, &c->z[g], &bF, ev));
+    PetscReal bF;
+    PetscCall(UmbExactEvaluate(c->exact, c->z + g * d, &bF, ev));
     for (PetscInt k = 0; k < nobs; k++)
       for (PetscInt e = 0; e < ne; e++)
         if (!strcmp(en[e], c->names[k])) c->exval[g * nobs + k] = ev[e];
-    if (c->coord) {
-      PetscReal Fp;
-      PetscCall(UmbExactEvaluate(c->exact, &zp, &bFp, ev));
-      PetscCall(UmbExactEvaluate(c->exact, &zm, &bFm, ev));
-      Fp                               = (bFp - bFm) / (2e-4 * c->beta);
-      c->exval[g * nobs + c->imforce] = Fp;
-      c->exval[g * nobs + c->idrift]  = -c->mob[c->cvidx] * Fp;
-      c->exval[g * nobs + c->idiff]   = c->mob[c->cvidx];
+    if (!c->coord) continue;
+    for (PetscInt a = 0; a < d; a++) {
+      PetscReal zp[2], zm[2], bFp, bFm, Fp;
+      for (PetscInt b = 0; b < d; b++) zp[b] = zm[b] = c->z[g * d + b];
+      zp[a] += 1e-4;
+      zm[a] -= 1e-4;
+      PetscCall(UmbExactEvaluate(c->exact, zp, &bFp, ev));
+      PetscCall(UmbExactEvaluate(c->exact, zm, &bFm, ev));
+      Fp                                  = (bFp - bFm) / (2e-4 * c->beta);
+      c->exval[g * nobs + c->imforce + a] = Fp;
+      if (d == 1) {
+        c->exval[g * nobs + c->idrift] = -c->mob[c->cvidx] * Fp;
+        c->exval[g * nobs + c->idiff]  = c->mob[c->cvidx];
+      }
     }
   }
   PetscCall(PetscFree(ev));

@@ -10,13 +10,20 @@ PetscErrorCode UmbClosureWrite(UmbClosure c)
   PetscCheck(c->computed, c->comm, PETSC_ERR_ORDER, "call UmbClosureCompute() first");
   PetscCall(PetscLogEventBegin(UMB_EVENT.csv_write, 0, 0, 0, 0));
   PetscCall(UmbPathJoin(c->dir, "closures.csv", path, sizeof(path)));
-  PetscCall(UmbCsvCreate(c->comm, path, c->has_exact ? "z,observable,physics,physics_err,gan,gan_err,exact" : "z,observable,physics,physics_err,gan,gan_err", &csv));
+  {
+    char head[128];
+    snprintf(head, sizeof(head), "z,%sobservable,physics,physics_err,gan,gan_err%s", c->d > 1 ? "z2," : "", c->has_exact ? ",exact" : "");
+    PetscCall(UmbCsvCreate(c->comm, path, head, &csv));
+  }
   for (PetscInt g = 0; g < c->ng; g++)
     for (PetscInt k = 0; k < c->nobs; k++) {
       const PetscInt i = g * c->nobs + k;
+      char           zs[64], ex[32] = "";
       if (!c->sel[k]) continue;
-      if (c->has_exact) PetscCall(UmbCsvRow(csv, "%.10g,%s,%.10g,%.6g,%.10g,%.6g,%.10g", (double)c->z[g], c->names[k], (double)c->phys[i], (double)c->phys_err[i], (double)c->gval[i], (double)c->gerr[i], (double)c->exval[i]));
-      else PetscCall(UmbCsvRow(csv, "%.10g,%s,%.10g,%.6g,%.10g,%.6g", (double)c->z[g], c->names[k], (double)c->phys[i], (double)c->phys_err[i], (double)c->gval[i], (double)c->gerr[i]));
+      if (c->d > 1) snprintf(zs, sizeof(zs), "%.10g,%.10g", (double)c->z[2 * g], (double)c->z[2 * g + 1]);
+      else snprintf(zs, sizeof(zs), "%.10g", (double)c->z[g]);
+      if (c->has_exact) snprintf(ex, sizeof(ex), ",%.10g", (double)c->exval[i]);
+      PetscCall(UmbCsvRow(csv, "%s,%s,%.10g,%.6g,%.10g,%.6g%s", zs, c->names[k], (double)c->phys[i], (double)c->phys_err[i], (double)c->gval[i], (double)c->gerr[i], ex));
     }
   PetscCall(UmbCsvClose(&csv, PETSC_TRUE));
   PetscCall(UmbPathJoin(c->dir, "consistency.csv", path, sizeof(path)));
@@ -27,17 +34,19 @@ PetscErrorCode UmbClosureWrite(UmbClosure c)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Largest |a - b| / sqrt(ea^2 + eb^2) of observable k over the grid (eb may be NULL: exact) */
+/* Largest |a - b| / sqrt(ea^2 + eb^2) of observable k over the grid (eb NULL: b exact), and the
+   number of grid points compared (points where a and b agree to round-off are not counted) */
 static PetscReal MaxZ(UmbClosure c, PetscInt k, const PetscReal a[], const PetscReal ea[], const PetscReal b[], const PetscReal eb[], PetscInt *cnt)
 {
   PetscReal mz = 0;
-  *cnt         = 0;
+
+  *cnt = 0;
   for (PetscInt g = 0; g < c->ng; g++) {
     const PetscInt  i = g * c->nobs + k;
     const PetscReal s = PetscSqrtReal(PetscSqr(ea[i]) + (eb ? PetscSqr(eb[i]) : 0));
     if (PetscIsInfOrNanReal(a[i]) || PetscIsInfOrNanReal(b[i])) continue;
-    (*cnt)++;
     if (PetscAbsReal(a[i] - b[i]) <= 1e-12 * (PetscAbsReal(a[i]) + PetscAbsReal(b[i]))) continue; /* equal up to round-off (constant observables) */
+    (*cnt)++;
     mz = PetscMax(mz, PetscAbsReal(a[i] - b[i]) / s);
   }
   return mz;
@@ -49,13 +58,16 @@ PetscErrorCode UmbClosureView(UmbClosure c, PetscViewer v)
 
   PetscFunctionBegin;
   PetscCheck(c->computed, c->comm, PETSC_ERR_ORDER, "call UmbClosureCompute() first");
-  PetscCall(UmbViewerPrintf(v, "closures on %" PetscInt_FMT " points z in [%g, %g] (bins of width %g; samples span [%g, %g])\n", c->ng, (double)c->grid[0], (double)c->grid[1], (double)c->h, (double)c->zmin_data, (double)c->zmax_data));
-  PetscCall(UmbViewerPrintf(v, "  observable     gan vs physics    physics vs exact    gan vs exact   (largest difference over the grid, in combined standard errors)\n"));
+  if (c->d == 1) PetscCall(UmbViewerPrintf(v, "closures on %" PetscInt_FMT " points z in [%g, %g] (bins of width %g; samples span [%g, %g])\n", c->ng, (double)c->grid[0], (double)c->grid[1], (double)c->h, (double)c->zlo_data[0], (double)c->zhi_data[0]));
+  else
+    PetscCall(UmbViewerPrintf(v, "closures on %" PetscInt_FMT " x %" PetscInt_FMT " points (z1, z2) in [%g, %g] x [%g, %g] (spacing %g x %g); the free-energy integration, reduced-SDE and first-passage checks are 1-D only\n", c->ngd[0], c->ngd[1], (double)c->grid[0], (double)c->grid[1], (double)c->grid[3], (double)c->grid[4], (double)c->hd[0], (double)c->hd[1]));
+  PetscCall(UmbViewerPrintf(v, "  observable     gan vs physics    physics vs exact    gan vs exact   (largest difference over the grid in combined standard errors; shown, not checked: docs/closures.md)\n"));
   for (PetscInt k = 0; k < c->nobs; k++) {
     PetscInt  n1, n2, n3;
     PetscReal z1 = MaxZ(c, k, c->gval, c->gerr, c->phys, c->phys_err, &n1);
     PetscReal z2 = c->has_exact ? MaxZ(c, k, c->phys, c->phys_err, c->exval, NULL, &n2) : 0;
-    PetscReal z3 = c->has_exact ? MaxZ(c, k, c->gval, c->gerr, c->exval, NULL, &n3) : 0;
+    /* the generator inherits the error of its training data: budget sqrt(gan_err^2 + physics_err^2) */
+    PetscReal z3 = c->has_exact ? MaxZ(c, k, c->gval, c->gerr, c->exval, c->phys_err, &n3) : 0;
     if (!c->sel[k]) continue;
     if (!c->has_exact) n2 = n3 = 0;
     {

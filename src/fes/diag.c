@@ -69,13 +69,16 @@ static PetscInt Find(PetscInt *parent, PetscInt i)
   return i;
 }
 
-/* Overlap matrix O_kl = sum_n W_nk W_nl N_l = PP_kl / N_k; neighbour overlaps; windows that do
-   not overlap with the rest are an error naming them. */
+/* Overlap matrix O_kl = sum_n W_nk W_nl N_l = PP_kl / N_k; neighbour overlaps. Windows whose
+   overlap graph (an edge where O_kl or O_lk exceeds UMB_NO_OVERLAP) falls apart into several
+   connected components are an error: the estimator's free energies between the components are
+   arbitrary (fixed by the starting point, not the data). The message names the neighbour
+   pairs across the gaps. */
 PetscErrorCode UmbFesOverlapCheck(UmbFes fes, const PetscReal PP[], const PetscReal Nk[])
 {
   const PetscInt K = fes->K;
-  PetscInt      *parent, *size, big = 0, nout = 0;
-  char           list[512] = "";
+  PetscInt      *parent, *size, big = 0, nout = 0, ngroups = 0, ngaps = 0, kg = 0;
+  char           gaps[640] = "";
 
   PetscFunctionBegin;
   PetscCall(PetscLogEventBegin(UMB_EVENT.fes_diag, 0, 0, 0, 0));
@@ -104,20 +107,32 @@ PetscErrorCode UmbFesOverlapCheck(UmbFes fes, const PetscReal PP[], const PetscR
   for (PetscInt k = 0; k < K; k++) size[Find(parent, k)]++;
   for (PetscInt k = 0; k < K; k++)
     if (size[k] > size[big]) big = k;
-  for (PetscInt k = 0; k < K; k++)
-    if (Find(parent, k) != big) {
-      size_t len = strlen(list);
-      if (nout < 20) snprintf(list + len, sizeof(list) - len, "%s%" PetscInt_FMT " (centre %g%s)", nout ? ", " : "", k, (double)fes->data.center[k * fes->d], fes->d > 1 ? ", ..." : "");
-      else if (nout == 20) snprintf(list + len, sizeof(list) - len, ", ...");
-      nout++;
-    }
-  {
-    const PetscInt bigsize = size[big];
-    PetscCall(PetscFree2(parent, size));
-    PetscCall(PetscLogEventEnd(UMB_EVENT.fes_diag, 0, 0, 0, 0));
-    PetscCheck(bigsize > 1 || K == 1, fes->comm, PETSC_ERR_USER_INPUT, "no two of the %" PetscInt_FMT " windows overlap (overlap matrix entries below %.6g): their free energies are undetermined; add windows in between, use weaker springs or sample longer", K, UMB_NO_OVERLAP);
+  for (PetscInt k = 0; k < K; k++) {
+    if (size[k] > 0) ngroups++;
+    if (Find(parent, k) != big) nout++;
   }
-  PetscCheck(!nout, fes->comm, PETSC_ERR_USER_INPUT, "window%s %s ha%s no overlap with the other %" PetscInt_FMT " windows (overlap matrix entries below %.6g): %s free energ%s undetermined; add windows in between, use weaker springs or sample longer", nout > 1 ? "s" : "", list, nout > 1 ? "ve" : "s", K - nout, UMB_NO_OVERLAP, nout > 1 ? "their" : "its", nout > 1 ? "ies are" : "y is");
+  /* the gaps: neighbour pairs on the grid of centres that fall into different groups */
+  for (PetscInt q = 0; q < fes->npairs; q++) {
+    const PetscInt k = fes->pairs[2 * q], l = fes->pairs[2 * q + 1];
+    size_t         len = strlen(gaps);
+    if (Find(parent, k) == Find(parent, l)) continue;
+    if (!ngaps) kg = k;
+    if (ngaps < 6) snprintf(gaps + len, sizeof(gaps) - len, "%s%" PetscInt_FMT " and %" PetscInt_FMT " (centres %g and %g%s)", ngaps ? "; " : "", k, l, (double)fes->data.center[k * fes->d], (double)fes->data.center[l * fes->d], fes->d > 1 ? ", ..." : "");
+    else if (ngaps == 6) snprintf(gaps + len, sizeof(gaps) - len, "; ...");
+    ngaps++;
+  }
+  if (!ngaps) /* no neighbour pair says where: name the windows outside the largest group */
+    for (PetscInt k = 0, i = 0; k < K; k++)
+      if (Find(parent, k) != big) {
+        size_t len = strlen(gaps);
+        if (!i) kg = k;
+        if (i < 20) snprintf(gaps + len, sizeof(gaps) - len, "%s%" PetscInt_FMT " (centre %g%s)", i ? ", " : "windows ", k, (double)fes->data.center[k * fes->d], fes->d > 1 ? ", ..." : "");
+        else if (i == 20) snprintf(gaps + len, sizeof(gaps) - len, ", ...");
+        i++;
+      }
+  PetscCall(PetscFree2(parent, size));
+  PetscCall(PetscLogEventEnd(UMB_EVENT.fes_diag, 0, 0, 0, 0));
+  PetscCheck(!nout, fes->comm, PETSC_ERR_USER_INPUT, "the %" PetscInt_FMT " windows fall into %" PetscInt_FMT " groups that do not overlap (overlap matrix entries below %.6g), so the free energy of one group relative to another is undetermined; no overlap between %s%s: add windows in the gap%s (more -us_windows, now %" PetscInt_FMT ", or -us_centers), lower -us_kappa (now %.6g there) so that neighbours reach each other, or sample longer (-us_steps)", K, ngroups, UMB_NO_OVERLAP, ngaps ? "neighbour windows " : "", gaps, ngaps > 1 ? "s" : "", K, (double)fes->data.kappa[kg * fes->d]);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -328,7 +328,7 @@ PetscErrorCode UmbFesView(UmbFes fes, PetscViewer v)
   /* the warnings after the summary they refer to */
   if (fes->npairs && fes->min_overlap < fes->overlap_warn) {
     const PetscInt k = fes->pairs[2 * fes->min_pair], l = fes->pairs[2 * fes->min_pair + 1];
-    PetscCall(UmbLogWarning(fes->comm, "low overlap between neighbour windows %" PetscInt_FMT " and %" PetscInt_FMT ": %.3g < -fes_overlap_warn %.3g; add windows between them or sample longer", k, l, (double)fes->min_overlap, (double)fes->overlap_warn));
+    PetscCall(UmbLogWarning(fes->comm, "low overlap between neighbour windows %" PetscInt_FMT " and %" PetscInt_FMT " (centres %g and %g%s): %.3g < -fes_overlap_warn %.3g, so the free energy across them rests on few samples (see its error bar); add windows between them (more -us_windows, or umbra run -run_iterations, whose coupling rounds put a window in such gaps), lower -us_kappa (now %g there) or sample longer (-us_steps)", k, l, (double)fes->data.center[k * fes->d], (double)fes->data.center[l * fes->d], fes->d > 1 ? ", ..." : "", (double)fes->min_overlap, (double)fes->overlap_warn, (double)fes->data.kappa[k * fes->d]));
   }
   if (fes->nflagged) PetscCall(UmbLogWarning(fes->comm, "%" PetscInt_FMT " neighbour window pair%s failed the consistency test at alpha %.3g (listed above; fes.h5 /diagnostics): their histograms disagree beyond statistics (not equilibrated, slow orthogonal degrees of freedom, or too short)", fes->nflagged, fes->nflagged > 1 ? "s" : "", (double)fes->alpha));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -61,6 +61,7 @@ PetscErrorCode UmbGanCreate(UmbCV cv, UmbGan *ganp)
   gan->microbatch   = 32;
   gan->val_bins     = 10;
   gan->ckpt_interval  = 1000;
+  gan->loss_limit     = 1e6;
   gan->stop_step      = 0;
   gan->drift_interval = 100;
   gan->seed           = 42;
@@ -146,6 +147,8 @@ PetscErrorCode UmbGanSetFromOptions(UmbGan gan)
     PetscCall(PetscOptionsInt("-gan_microbatch", "exact mode: rows per micro-batch", "UmbGanSetFromOptions", gan->microbatch, &gan->microbatch, NULL));
     PetscCheck(gan->microbatch >= 1, comm, PETSC_ERR_USER_INPUT, "-gan_microbatch must be positive, got %" PetscInt_FMT, gan->microbatch);
   }
+  PetscCall(PetscOptionsReal("-gan_loss_limit", "Stop as diverged when a critic or generator loss exceeds this in size (0: only NaN or infinity)", "UmbGanSetFromOptions", gan->loss_limit, &gan->loss_limit, NULL));
+  PetscCheck(gan->loss_limit >= 0 && !PetscIsInfOrNanReal(gan->loss_limit), comm, PETSC_ERR_USER_INPUT, "-gan_loss_limit must be non-negative (0 = no limit), got %.6g", (double)gan->loss_limit);
   PetscCall(UmbOptionsInt64(PetscOptionsObject, "-gan_checkpoint_interval", "Generator steps between training checkpoints (0: none)", gan->ckpt_interval, &gan->ckpt_interval, NULL));
   PetscCheck(gan->ckpt_interval >= 0, comm, PETSC_ERR_USER_INPUT, "-gan_checkpoint_interval must be non-negative (0 = no checkpoints), got %" PetscInt64_FMT, gan->ckpt_interval);
   PetscCall(UmbOptionsInt64(PetscOptionsObject, "-gan_stop_step", "Checkpoint and stop (exit code 3) after this generator step (0: run to the end)", gan->stop_step, &gan->stop_step, NULL));

@@ -363,10 +363,44 @@ static PetscErrorCode Reduce(UmbGan gan, TrainData *td, PetscInt len, PetscInt n
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode Diverged(UmbGan gan, const char what[], PetscInt64 epoch, PetscInt64 step)
+/* Collective: stops the training as diverged (exit 1) when on any rank the reduced losses or
+   gradients are not finite (finite false) or a loss exceeds -gan_loss_limit in size (net: critic
+   or generator; NULL for the parameters themselves). Every rank
+   takes the same decision, so none waits in the next reduction. Nothing is written: gan.h5 and
+   the last checkpoint keep what they held. */
+static PetscErrorCode CheckDiverged(UmbGan gan, TrainData *td, const char net[], PetscBool finite, PetscReal loss, PetscInt64 epoch, PetscInt64 step)
 {
+  int  bad = !finite || PetscIsInfOrNanReal(loss) || (gan->loss_limit > 0 && PetscAbsReal(loss) > gan->loss_limit);
+  char what[128], ckpt[320];
+
   PetscFunctionBegin;
-  SETERRQ(gan->comm, PETSC_ERR_NOT_CONVERGED, "training diverged in epoch %lld (generator step %lld): the %s became NaN or infinite; try a smaller learning rate, e.g. -gan_lr %.6g", (long long)(epoch + 1), (long long)(step + 1), what, (double)(0.3 * PetscMin(gan->lr_g, gan->lr_d)));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, gan->comm));
+  if (!bad) PetscFunctionReturn(PETSC_SUCCESS);
+  if (!net) snprintf(what, sizeof(what), "the network parameters became NaN or infinite");
+  else if (!finite || PetscIsInfOrNanReal(loss)) snprintf(what, sizeof(what), "the %s loss or gradient became NaN or infinite", net);
+  else snprintf(what, sizeof(what), "the %s loss reached %.3g, beyond -gan_loss_limit %.3g", net, (double)loss, (double)gan->loss_limit);
+  if (td->ckpt_step >= 0) snprintf(ckpt, sizeof(ckpt), "the last checkpoint, %s/ckpt/train.h5 at generator step %lld, is kept (-restart continues from it with the same options only)", td->dir, (long long)td->ckpt_step);
+  else snprintf(ckpt, sizeof(ckpt), "no checkpoint was written before it");
+  SETERRQ(gan->comm, PETSC_ERR_NOT_CONVERGED, "training diverged in epoch %lld (generator step %lld): %s; lower the learning rates (-gan_lr, now %.6g for the generator and %.6g for the critic; try -gan_lr %.3g), or steady the critic with more -gan_critic_steps (now %" PetscInt_FMT ") or a larger -gan_gp_lambda (now %.6g); gan.h5 is not written, %s", (long long)(epoch + 1), (long long)(step + 1), what, (double)gan->lr_g, (double)gan->lr_d, (double)(0.1 * PetscMin(gan->lr_g, gan->lr_d)), gan->critic_steps, (double)gan->gp_lambda, ckpt);
+}
+
+/* Collective: the parameters about to be written (checkpoint or gan.h5) are finite on every rank */
+static PetscErrorCode CheckParameters(UmbGan gan, TrainData *td, PetscInt64 epoch, PetscInt64 step)
+{
+  UmbMLP    nets[3] = {gan->G, gan->D, gan->Gl};
+  PetscBool finite  = PETSC_TRUE;
+
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k < 3; k++) {
+    PetscReal *theta;
+    PetscInt   np;
+    PetscCall(UmbMLPGetParameters(nets[k], &theta, NULL));
+    PetscCall(UmbMLPGetSizes(nets[k], NULL, NULL, &np));
+    for (PetscInt i = 0; i < np; i++)
+      if (PetscIsInfOrNanReal(theta[i])) finite = PETSC_FALSE;
+  }
+  PetscCall(CheckDiverged(gan, td, NULL, finite, 0, epoch, step));
+  PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* One critic update on critic batch rows (bloc x W) at global critic iteration c */
@@ -400,7 +434,10 @@ static PetscErrorCode CriticStep(UmbGan gan, TrainData *td, const PetscReal *row
     for (PetscInt i = 0; i < td->npD; i++) v[i] += grad[i];
   }
   PetscCall(Reduce(gan, td, len, td->nsegD, td->segD, &finite));
-  if (!finite) PetscCall(Diverged(gan, "critic loss or gradient", epoch, step));
+  {
+    const PetscReal *l = td->red + td->npD;
+    PetscCall(CheckDiverged(gan, td, "critic", finite, gan->loss == UMB_GAN_WGANGP ? l[1] - l[0] + l[2] : l[0] + l[1] + l[2], epoch, step));
+  }
   PetscCall(UmbAdamStep(gan->adam_d, theta, td->red));
   {
     const PetscReal *l = td->red + td->npD;
@@ -442,7 +479,7 @@ static PetscErrorCode GeneratorStep(UmbGan gan, TrainData *td, const PetscReal *
   }
   if (gan->reduce == UMB_REDUCE_MPI) PetscCall(PetscArraycpy(td->vec, grad, td->npG));
   PetscCall(Reduce(gan, td, len, td->nsegG, td->segG, &finite));
-  if (!finite) PetscCall(Diverged(gan, "generator loss or gradient", epoch, s));
+  PetscCall(CheckDiverged(gan, td, "generator", finite, td->red[td->npG], epoch, s));
   PetscCall(UmbAdamStep(gan->adam_g, theta, td->red));
   if (gan->Gl != gan->G) {
     PetscReal      *avg;
@@ -694,7 +731,12 @@ PetscErrorCode UmbGanTrain(UmbGan gan, const char dir[], PetscBool *finished)
   total       = td.S * gan->epochs;
   td.maxhist  = (PetscInt)gan->epochs;
   PetscCall(PetscMalloc1(td.maxhist * UMB_GAN_NCOL + 1, &td.hist));
-  if (gan->restart) PetscCall(UmbGanReadCheckpoint(gan, &td, dir, &step, &elapsed));
+  td.dir       = dir;
+  td.ckpt_step = -1;
+  if (gan->restart) {
+    PetscCall(UmbGanReadCheckpoint(gan, &td, dir, &step, &elapsed));
+    td.ckpt_step = step > 0 ? step : -1;
+  }
   if (td.nhist > gan->epochs) td.nhist = (PetscInt)gan->epochs;
   PetscCall(UmbLog(gan->comm, "train: %lld samples (%lld for training, %lld held out), %lld generator steps per epoch (%" PetscInt_FMT " x %" PetscInt_FMT " samples per step), %lld steps in all", (long long)td.N, (long long)td.T, (long long)td.V, (long long)td.S, gan->critic_steps, gan->batch, (long long)total));
   {
@@ -761,7 +803,9 @@ PetscErrorCode UmbGanTrain(UmbGan gan, const char dir[], PetscBool *finished)
       PetscCall(PetscTime(&tnow));
       td.acc[7] += tnow - tlast; /* seconds of this epoch so far: its throughput survives a restart */
       elapsed += tnow - tlast;
+      PetscCall(CheckParameters(gan, &td, e, step - 1));
       PetscCall(UmbGanWriteCheckpoint(gan, &td, dir, step, elapsed));
+      td.ckpt_step = step;
       PetscCall(PetscTime(&tlast));
       if (stop) PetscCall(UmbLog(gan->comm, "train: signal received: checkpointed after generator step %lld; continue with -restart", (long long)step));
       else if (step == gan->stop_step) {
@@ -776,6 +820,7 @@ PetscErrorCode UmbGanTrain(UmbGan gan, const char dir[], PetscBool *finished)
   if (step >= total) {
     gan->trained_steps  = step;
     gan->trained_epochs = gan->epochs;
+    PetscCall(CheckParameters(gan, &td, gan->epochs - 1, step - 1));
     PetscCall(UmbPathJoin(dir, "gan.h5", path, sizeof(path)));
     PetscCall(UmbGanWrite(gan, path));
     PetscCall(WriteCsv(gan, &td, dir));

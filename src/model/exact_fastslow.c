@@ -1,4 +1,7 @@
-/* Exact reference of the fastslow model for the CV x (native, or coord 0).
+/* Exact reference of the fastslow model for the CV x (native, or coord 0), and for the 2-D
+   coordinate CV (x, y_j) (coord 0,j): then beta F(x, y_j) = beta h (x^2 - 1)^2 + beta u_j(y_j; x)
+   - sum_{i != j} ln Z_i(x), and the observables are the moments of the other y_i (numbered
+   1, 2, ... in order, as the fine coordinates of the closures), which do not depend on y_j.
    U(x, y) = h (x^2 - 1)^2 + sum_i u_i(y_i; x); the fast variables are independent given x, so
      beta F(x) = -ln int exp(-beta U(x, y)) dy = beta h (x^2 - 1)^2 - sum_i ln Z_i(x),
      Z_i(x) = int exp(-beta u_i(y; x)) dy.
@@ -15,6 +18,7 @@
 
 typedef struct {
   UmbFastSlow p; /* copy of the model's parameters */
+  PetscInt    j; /* 2-D CV (x, y_j): j >= 1; 1-D CV x: 0 */
 } ExactFastSlow;
 
 /* Integrand of the tilted coupling: y^k-type moments of exp(phi(y) - phi_max) */
@@ -121,23 +125,27 @@ static PetscErrorCode TiltedMoments(UmbExact e, PetscReal cw, PetscReal tau, Pet
 static PetscErrorCode Evaluate_FastSlow(UmbExact e, const PetscReal *z, PetscReal *F, PetscReal *obs)
 {
   const UmbFastSlow *p = &((ExactFastSlow *)e->data)->p;
+  const PetscInt     j = ((ExactFastSlow *)e->data)->j, nf = j ? p->m - 1 : p->m; /* fine y_i */
   const PetscReal    x = z[0], beta = e->beta, w = x * x - 1;
 
   PetscFunctionBegin;
   if (p->coupling == UMB_FASTSLOW_GAUSSIAN) {
     const PetscReal v = p->s * p->s * (1 + p->gamma * x * x) / beta; /* conditional variance */
-    *F                = beta * p->h * w * w - 0.5 * (PetscReal)p->m * PetscLogReal(2 * PETSC_PI * v);
+    *F                = beta * p->h * w * w - 0.5 * (PetscReal)nf * PetscLogReal(2 * PETSC_PI * v);
+    if (j) *F += PetscSqr(z[1] - p->a * PetscCosReal((PetscReal)j * x)) / (2 * v);
     if (obs)
-      for (PetscInt i = 1; i <= p->m; i++) {
-        obs[2 * (i - 1)]     = p->a * PetscCosReal((PetscReal)i * x);
-        obs[2 * (i - 1) + 1] = v;
+      for (PetscInt k = 1; k <= nf; k++) {
+        const PetscInt i = (j && k >= j) ? k + 1 : k; /* the k-th fine y_i */
+        obs[2 * (k - 1)]     = p->a * PetscCosReal((PetscReal)i * x);
+        obs[2 * (k - 1) + 1] = v;
       }
   } else {
     PetscReal lnZ = 0, mean = 0, var = 0, ppos = 0;
     PetscCall(TiltedMoments(e, p->cw, p->t * x, &lnZ, &mean, &var, &ppos));
-    *F = beta * p->h * w * w - (PetscReal)p->m * lnZ;
+    *F = beta * p->h * w * w - (PetscReal)nf * lnZ;
+    if (j) *F += beta * (p->cw * PetscSqr(z[1] * z[1] - 1) - p->t * x * z[1]);
     if (obs)
-      for (PetscInt i = 0; i < p->m; i++) {
+      for (PetscInt i = 0; i < nf; i++) {
         obs[3 * i]     = mean;
         obs[3 * i + 1] = var;
         obs[3 * i + 2] = ppos;
@@ -162,10 +170,10 @@ PetscErrorCode UmbExactAvailable_FastSlow(UmbCV cv, PetscBool *has, char why[], 
   PetscFunctionBegin;
   PetscCall(UmbCVGetDimension(cv, &d));
   PetscCall(UmbCVGetCoordinates(cv, &is, idx));
-  *has = (PetscBool)(d == 1 && is && idx[0] == 0);
+  *has = (PetscBool)(is && idx[0] == 0 && (d == 1 || idx[1] >= 1));
   if (!*has) {
     PetscCall(UmbExactDescribeCV(cv, desc, sizeof(desc)));
-    snprintf(why, len, "model fastslow with CV %s: the exact reference conditions on the slow variable x only (use -cv native, or -cv coord -cv_index 0)", desc);
+    snprintf(why, len, "model fastslow with CV %s: the exact reference conditions on the slow variable x, or on x and one fast y_j (use -cv native, -cv coord -cv_index 0, or -cv coord -cv_index 0,j)", desc);
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -174,23 +182,31 @@ PetscErrorCode UmbExactSetUp_FastSlow(UmbExact e)
 {
   ExactFastSlow *fs;
   char           name[64];
+  PetscInt       nf;
 
   PetscFunctionBegin;
   PetscCheck(e->model->data, e->comm, PETSC_ERR_ORDER, "the fastslow model is not set up");
   PetscCall(PetscNew(&fs));
   fs->p   = *(const UmbFastSlow *)e->model->data;
   e->data = fs;
+  if (e->d > 1) {
+    PetscBool is;
+    PetscInt  idx[2];
+    PetscCall(UmbCVGetCoordinates(e->cv, &is, idx));
+    fs->j = idx[1]; /* the observables: moments of the other fast coordinates */
+  }
+  nf = fs->j ? fs->p.m - 1 : fs->p.m;
   if (fs->p.coupling == UMB_FASTSLOW_GAUSSIAN) {
-    PetscCall(UmbExactSetObservableCount(e, 2 * fs->p.m));
-    for (PetscInt i = 1; i <= fs->p.m; i++) {
+    PetscCall(UmbExactSetObservableCount(e, 2 * nf));
+    for (PetscInt i = 1; i <= nf; i++) {
       snprintf(name, sizeof(name), "mean_y%" PetscInt_FMT, i);
       PetscCall(UmbExactSetObservableName(e, 2 * (i - 1), name));
       snprintf(name, sizeof(name), "var_y%" PetscInt_FMT, i);
       PetscCall(UmbExactSetObservableName(e, 2 * (i - 1) + 1, name));
     }
   } else {
-    PetscCall(UmbExactSetObservableCount(e, 3 * fs->p.m));
-    for (PetscInt i = 1; i <= fs->p.m; i++) {
+    PetscCall(UmbExactSetObservableCount(e, 3 * nf));
+    for (PetscInt i = 1; i <= nf; i++) {
       snprintf(name, sizeof(name), "mean_y%" PetscInt_FMT, i);
       PetscCall(UmbExactSetObservableName(e, 3 * (i - 1), name));
       snprintf(name, sizeof(name), "var_y%" PetscInt_FMT, i);

@@ -59,6 +59,7 @@ static PetscErrorCode CheckBlowUp(UmbSampler s, UmbWindowState *ws, PetscInt nlo
 {
   PetscInt   bad = s->K, all;
   PetscInt64 info[2] = {0, 0};
+  char       why[256];
 
   PetscFunctionBegin;
   for (PetscInt lw = 0; lw < nloc; lw++)
@@ -73,7 +74,9 @@ static PetscErrorCode CheckBlowUp(UmbSampler s, UmbWindowState *ws, PetscInt nlo
     info[1] = ws[all - s->klo].bad_walker;
   }
   PetscCallMPI(MPI_Bcast(info, 2, MPIU_INT64, UmbLayoutOwner(s->K, s->size, all), s->comm));
-  SETERRQ(s->comm, PETSC_ERR_NOT_CONVERGED, "window %" PetscInt_FMT " (centre %.6g%s) blew up at step %" PetscInt64_FMT ", walker %" PetscInt64_FMT ": a coordinate became non-finite or left the domain; reduce the time step (-us_dt %.6g)", all, (double)s->center[all * s->d], s->d > 1 ? ", ..." : "", info[0], info[1], (double)s->dt);
+  if (s->dt_limit > 0) snprintf(why, sizeof(why), "the stability check allowed it at the start (limit %.4g), but the walker reached a stiffer region: take about a tenth of the limit, -us_dt %.2g", (double)s->dt_limit, (double)(0.1 * s->dt_limit));
+  else snprintf(why, sizeof(why), "%s", s->stability_check ? "try a tenth of it" : "-us_stability_check 1 estimates the largest stable step");
+  SETERRQ(s->comm, PETSC_ERR_NOT_CONVERGED, "window %" PetscInt_FMT " (centre %.6g%s) blew up at step %" PetscInt64_FMT ", walker %" PetscInt64_FMT ": a coordinate became non-finite or left the domain, so the time step is too large for this model; lower -us_dt (now %.6g; %s); samples.h5 is not written", all, (double)s->center[all * s->d], s->d > 1 ? ", ..." : "", info[0], info[1], (double)s->dt, why);
 }
 
 /* Collective: refuses a time step beyond the stability limit (dt * rate >= 2) of any window's
@@ -89,6 +92,7 @@ static PetscErrorCode CheckTimeStep(UmbSampler s, const UmbWindowState *ws, Pets
   const char *name;
 
   PetscFunctionBegin;
+  s->dt_limit = 0;
   if (!s->stability_check) PetscFunctionReturn(PETSC_SUCCESS);
   for (PetscInt lw = 0; lw < nloc; lw++) {
     PetscCall(UmbSamplerStiffness(s, ws[lw].k, ws[lw].x, &rate, &c));
@@ -99,12 +103,13 @@ static PetscErrorCode CheckTimeStep(UmbSampler s, const UmbWindowState *ws, Pets
     }
   }
   PetscCallMPI(MPI_Allreduce(&mine, &worst, 1, MPI_DOUBLE_INT, MPI_MAXLOC, s->comm));
+  if (worst.v > 0) s->dt_limit = 2 * s->dt / worst.v;
   if (worst.k < 0 || worst.v < 1) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCallMPI(MPI_Bcast(&coord, 1, MPIU_INT, UmbLayoutOwner(s->K, s->size, worst.k), s->comm));
   PetscCall(UmbModelGetCoordinateName(s->model, coord, &name));
   worst_rate = worst.v / s->dt;
-  PetscCheck(worst.v < 2, s->comm, PETSC_ERR_USER_INPUT, "-us_dt %.6g is unstable: window %d (centre %.6g%s) has a mode relaxing at rate %.4g, mostly along coordinate %s; the largest stable time step is 2/rate = %.4g (take about a tenth of it), or -us_stability_check 0 to run anyway", (double)s->dt, worst.k, (double)s->center[worst.k * s->d], s->d > 1 ? ", ..." : "", (double)worst_rate, name, (double)(2 / worst_rate));
-  PetscCall(UmbLogWarning(s->comm, "-us_dt %.6g is close to the stability limit %.4g (window %d, coordinate %s): the sampled distribution will be distorted; a tenth of the limit is safe", (double)s->dt, (double)(2 / worst_rate), worst.k, name));
+  PetscCheck(worst.v < 2, s->comm, PETSC_ERR_USER_INPUT, "-us_dt %.6g is unstable: window %d (centre %.6g%s) has a mode relaxing at rate %.4g, mostly along coordinate %s; the largest stable time step is 2/rate = %.4g: lower -us_dt to about a tenth of it, %.2g (or -us_stability_check 0 to run anyway)", (double)s->dt, worst.k, (double)s->center[worst.k * s->d], s->d > 1 ? ", ..." : "", (double)worst_rate, name, (double)(2 / worst_rate), (double)(0.2 / worst_rate));
+  PetscCall(UmbLogWarning(s->comm, "-us_dt %.6g is close to the stability limit %.4g (window %d, coordinate %s): the sampled distribution will be distorted, and a walker that wanders into a stiffer region blows up; lower -us_dt to about a tenth of the limit, %.2g", (double)s->dt, (double)(2 / worst_rate), worst.k, name, (double)(0.2 / worst_rate)));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

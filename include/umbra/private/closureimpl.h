@@ -37,11 +37,11 @@ struct _p_UmbClosure {
   char        dir[PETSC_MAX_PATH_LEN];
 
   /* options */
-  PetscReal  grid[3];
+  PetscReal  grid[6]; /* lo,hi,n per CV component */
   PetscBool  grid_set, use_gan;
   char       obs_option[1024];
   PetscInt   lift_n, batches, nperm, test_n, ntest;
-  PetscReal  alpha, test_z[16], bandwidth;
+  PetscReal  alpha, test_z[16], test_z2[8], bandwidth[2]; /* test points (z1 in test_z, z2 in test_z2) */
   PetscBool  test_z_set;
   PetscReal  sde_dt, sde_time, sde_burn, mfpt_rtol, wells[2];
   PetscInt   sde_walkers, direct_walkers;
@@ -66,12 +66,13 @@ struct _p_UmbClosure {
   PetscBool  *sel;
   PetscInt    imforce, idrift, idiff;
 
-  /* grid and results, ng x nobs */
-  PetscInt   ng;
-  PetscReal  h, bw, *z; /* spacing, half-width of the local regression window */
+  /* grid and results, ng x nobs; in 2-D grid point g = i ngd[1] + j is (z1_i, z2_j) */
+  PetscInt   ng, ngd[2];
+  PetscReal  h, bw, *z;  /* spacing, half-width of the local regression window (component 1); z: ng x d */
+  PetscReal  hd[2], bwd[2]; /* the same per CV component */
   PetscReal *phys, *phys_err, *gval, *gerr, *exval;
   PetscInt64 *counts; /* physics samples per grid bin (all ranks) */
-  PetscReal  zmin_data, zmax_data;
+  PetscReal  zlo_data[2], zhi_data[2]; /* the sampled range of each CV component */
 
   /* physics data of this rank: windows klo..khi */
   PetscInt    K, klo, khi;

@@ -37,6 +37,7 @@ struct _p_UmbGan {
   PetscReal     slope;
   UmbGanLoss    loss;
   PetscReal     lr_g, lr_d, beta1, beta2, gp_lambda, cons_lambda, val_frac, ema, lr_final;
+  PetscReal     loss_limit; /* a step whose critic or generator loss exceeds this in size has diverged (0: no limit) */
   PetscInt      batch, critic_steps, epochs, microbatch, val_bins;
   PetscInt64    ckpt_interval, stop_step, drift_interval, seed;
   UmbReduceMode reduce;

@@ -27,6 +27,8 @@ typedef struct {
   /* bookkeeping */
   PetscReal  acc[UMB_GAN_NACC], *hist, floor, time0;
   PetscInt   nhist, maxhist;
+  PetscInt64 ckpt_step; /* generator step of the last checkpoint written or read, -1: none */
+  const char *dir;      /* the run directory */
   PetscInt   nproj;
   PetscReal *proj, *vzf;
 } TrainData;

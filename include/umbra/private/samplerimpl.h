@@ -25,6 +25,7 @@ struct _p_UmbSampler {
   PetscInt64    seed;
   PetscInt      minimize_its;    /* restrained minimisation iterations */
   PetscBool     stability_check; /* refuse a time step beyond the stability limit */
+  PetscReal     dt_limit;        /* 2/rate of the stiffest prepared window (0: not estimated) */
   /* checkpoints */
   PetscReal     ckpt_interval;   /* wall seconds between checkpoints (0: only on a signal or -us_stop_step) */
   PetscInt64    stop_step;       /* checkpoint and stop at the first chunk boundary at or after it (0: off) */
