@@ -83,6 +83,39 @@ PetscErrorCode UmbCheckpointCommit(UmbH5 *h5)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+typedef struct {
+  char  *text;
+  size_t len;
+} UmbWhy;
+
+/* H5Lvisit callback: reads a dataset in full, so a damaged block fails its checksum here */
+static herr_t ReadDataset(hid_t g, const char *name, const H5L_info_t *info, void *data)
+{
+  UmbWhy *w = (UmbWhy *)data;
+  char    detail[200];
+  hid_t   obj, type = -1, space = -1;
+  void   *buf   = NULL;
+  herr_t  ok    = 0;
+  hssize_t n;
+
+  (void)info;
+  if ((obj = H5Oopen(g, name, H5P_DEFAULT)) < 0) ok = -1;
+  else if (H5Iget_type(obj) == H5I_DATASET) {
+    if ((type = H5Dget_type(obj)) < 0 || (space = H5Dget_space(obj)) < 0 || (n = H5Sget_simple_extent_npoints(space)) < 0) ok = -1;
+    else if (n > 0 && (!(buf = malloc((size_t)n * H5Tget_size(type))) || H5Dread(obj, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)) ok = -1;
+    free(buf);
+    if (space >= 0) H5Sclose(space);
+    if (type >= 0) H5Tclose(type);
+  }
+  if (obj >= 0) H5Oclose(obj);
+  if (ok < 0) {
+    UmbHDF5LastError(detail, sizeof(detail));
+    snprintf(w->text, w->len, "/%s cannot be read%s: %s", name, strstr(detail, "checksum") ? " (it fails its checksum)" : "", detail[0] ? detail : "corrupt");
+    return 1; /* stop the walk */
+  }
+  return 0;
+}
+
 /* Rank-local, plain HDF5 (no collective calls, so a damaged file cannot leave ranks disagreeing):
    why is empty when path is an umbra file of the kind with every required object */
 static void Usable(const char path[], const char kind[], const char *const required[], char why[], size_t len)
@@ -125,6 +158,7 @@ static void Usable(const char path[], const char kind[], const char *const requi
     }
     if (e <= 0) snprintf(why, len, "%s is missing", required[i]);
   }
+  if (!why[0] && H5Lvisit(file, H5_INDEX_NAME, H5_ITER_NATIVE, ReadDataset, &(UmbWhy){why, len}) < 0 && !why[0]) snprintf(why, len, "HDF5 cannot list its objects (corrupt)");
   if (H5Fclose(file) < 0 && !why[0]) snprintf(why, len, "HDF5 cannot close it (corrupt)");
 }
 

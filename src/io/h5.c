@@ -1,6 +1,7 @@
 /* umbra HDF5 files: parallel (MPI-IO) access, atomic creation through a temporary file,
    format identification and provenance. */
 #include <umbra/io.h>
+#include <errno.h>
 #include <unistd.h>
 
 struct _p_UmbH5 {
@@ -20,6 +21,39 @@ static PetscErrorCode FileAccessList(MPI_Comm comm, hid_t *fapl)
   /* attributes and groups are created collectively and kept in sync on all ranks */
   UmbCallHDF5(H5Pset_all_coll_metadata_ops(*fapl, 1));
   UmbCallHDF5(H5Pset_coll_metadata_write(*fapl, 1));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Collective: the ranks agree on a failure one of them saw (why non-empty there); afterwards
+   every rank holds the reason of the lowest failing rank, or "" */
+static PetscErrorCode AgreeFailure(MPI_Comm comm, char why[], int len)
+{
+  PetscMPIInt rank, size, mine, first;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  mine = why[0] ? rank : size;
+  PetscCallMPI(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm));
+  if (first < size) PetscCallMPI(MPI_Bcast(why, len, MPI_CHAR, first, comm));
+  else why[0] = 0;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbH5CheckIO(UmbH5 h, const char name[], PetscBool write, herr_t status)
+{
+  char detail[256] = "", why[PETSC_MAX_PATH_LEN + 512] = "";
+
+  PetscFunctionBegin;
+  if (status < 0) {
+    UmbHDF5LastError(detail, sizeof(detail));
+    H5Eclear2(H5E_DEFAULT);
+    if (write) snprintf(why, sizeof(why), "cannot write dataset %s of %s: %s", name, h->writing ? h->tmp : h->path, detail[0] ? detail : "HDF5 gives no reason");
+    else if (strstr(detail, "checksum")) snprintf(why, sizeof(why), "%s: dataset %s fails its checksum: the file is damaged (%s)", h->path, name, detail);
+    else snprintf(why, sizeof(why), "%s: cannot read dataset %s (damaged file?): %s", h->path, name, detail[0] ? detail : "HDF5 gives no reason");
+  }
+  PetscCall(AgreeFailure(h->comm, why, (int)sizeof(why)));
+  PetscCheck(!why[0], h->comm, write ? PETSC_ERR_FILE_WRITE : PETSC_ERR_FILE_UNEXPECTED, "%s", why);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -57,6 +91,8 @@ static PetscErrorCode CreateFile(MPI_Comm comm, const char path[], const char su
   snprintf(h->tmp, sizeof(h->tmp), "%s%s", path, suffix);
   PetscCall(UmbTempFileRegister(h->tmp));
   PetscCall(FileAccessList(comm, &fapl));
+  /* the 1.10 file format: superblock, object headers and chunk indexes carry checksums */
+  UmbCallHDF5(H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110));
   h->file = H5Fcreate(h->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
   UmbCallHDF5(H5Pclose(fapl));
   PetscCheck(h->file >= 0, comm, PETSC_ERR_FILE_WRITE, "cannot create %s", h->tmp);
@@ -91,8 +127,15 @@ PetscErrorCode UmbH5KeepPrevious(UmbH5 h, const char prev[])
 
 PetscErrorCode UmbH5Flush(UmbH5 h)
 {
+  char detail[256] = "", why[PETSC_MAX_PATH_LEN + 512] = "";
+
   PetscFunctionBegin;
-  UmbCallHDF5(H5Fflush(h->file, H5F_SCOPE_GLOBAL));
+  if (H5Fflush(h->file, H5F_SCOPE_GLOBAL) < 0) {
+    UmbHDF5LastError(detail, sizeof(detail));
+    snprintf(why, sizeof(why), "cannot write %s: %s", h->tmp, detail[0] ? detail : "HDF5 gives no reason");
+  }
+  PetscCall(AgreeFailure(h->comm, why, (int)sizeof(why)));
+  PetscCheck(!why[0], h->comm, PETSC_ERR_FILE_WRITE, "%s", why);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -173,26 +216,44 @@ PetscErrorCode UmbH5ReopenPartial(MPI_Comm comm, const char path[], const char k
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* A file that cannot be written in full (a full disk) is reported by every rank, and its
+   temporary file removed (a partial one stays: the run's failure removes it) */
 PetscErrorCode UmbH5Close(UmbH5 *hp, PetscBool commit)
 {
   UmbH5       h = *hp;
+  MPI_Comm    comm;
   PetscMPIInt rank;
+  char        detail[256] = "", why[PETSC_MAX_PATH_LEN + 512] = "";
 
   PetscFunctionBegin;
   if (!h) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCallMPI(MPI_Comm_rank(h->comm, &rank));
-  if (h->file >= 0) UmbCallHDF5(H5Fclose(h->file));
+  comm = h->comm;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (h->file >= 0 && H5Fclose(h->file) < 0) {
+    UmbHDF5LastError(detail, sizeof(detail));
+    H5Eclear2(H5E_DEFAULT);
+    snprintf(why, sizeof(why), "cannot write %s: %s", h->writing ? h->tmp : h->path, detail[0] ? detail : "HDF5 gives no reason");
+  }
+  h->file = -1;
   if (h->writing) {
-    PetscCallMPI(MPI_Barrier(h->comm)); /* every rank's data is on disk before the rename */
+    /* every rank's data is on disk (or failed) before the rename */
+    PetscCall(AgreeFailure(h->comm, why, (int)sizeof(why)));
     if (!rank) {
-      if (commit && h->prev[0]) PetscCall(UmbFileCommitKeep(h->tmp, h->path, h->prev));
-      else if (commit) PetscCall(UmbFileCommit(h->tmp, h->path));
-      else if (!h->partial) unlink(h->tmp); /* a partial file stays for a restart */
+      if (commit && !why[0]) {
+        PetscErrorCode ierr;
+        PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+        if (h->prev[0]) ierr = UmbFileCommitKeep(h->tmp, h->path, h->prev);
+        else ierr = UmbFileCommit(h->tmp, h->path);
+        PetscCall(PetscPopErrorHandler());
+        if (ierr) snprintf(why, sizeof(why), "cannot publish %s: %s", h->path, strerror(errno));
+      }
+      if ((why[0] || !commit) && !h->partial) unlink(h->tmp);
     }
     PetscCall(UmbTempFileRelease(h->tmp));
-    PetscCallMPI(MPI_Barrier(h->comm));
-  }
+    PetscCallMPI(MPI_Bcast(why, (int)sizeof(why), MPI_CHAR, 0, h->comm));
+  } else PetscCall(AgreeFailure(h->comm, why, (int)sizeof(why)));
   PetscCall(PetscFree(*hp));
+  PetscCheck(!why[0], comm, PETSC_ERR_FILE_WRITE, "%s", why);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -212,7 +273,7 @@ PetscErrorCode UmbH5GetPath(UmbH5 h, const char **path)
 
 PetscErrorCode UmbH5HasObject(UmbH5 h, const char name[], PetscBool *has)
 {
-  char   part[PETSC_MAX_PATH_LEN];
+  char   part[PETSC_MAX_PATH_LEN], detail[256] = "", why[2 * PETSC_MAX_PATH_LEN + 512] = "";
   htri_t e = 1;
 
   PetscFunctionBegin;
@@ -222,6 +283,12 @@ PetscErrorCode UmbH5HasObject(UmbH5 h, const char name[], PetscBool *has)
     PetscCall(PetscStrncpy(part, name, PetscMin(i + 1, sizeof(part))));
     e = H5Lexists(h->file, part, H5P_DEFAULT);
   }
+  if (e < 0) { /* not "missing": the group's index cannot be read */
+    UmbHDF5LastError(detail, sizeof(detail));
+    snprintf(why, sizeof(why), "%s: cannot look up %s%s (damaged file?): %s", h->path, part, strstr(detail, "checksum") ? ", it fails its checksum" : "", detail[0] ? detail : "HDF5 gives no reason");
+  }
+  PetscCall(AgreeFailure(h->comm, why, (int)sizeof(why)));
+  PetscCheck(!why[0], h->comm, PETSC_ERR_FILE_UNEXPECTED, "%s", why);
   *has = e > 0 ? PETSC_TRUE : PETSC_FALSE;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -244,14 +311,38 @@ static PetscErrorCode EnsureParentGroups(UmbH5 h, const char name[])
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Chunks of about UMB_H5_CHUNK_BYTES: small enough that a partial write (a block of frames of
+   each walker) rewrites little, large enough that the per-chunk index and checksum cost nothing */
+#define UMB_H5_CHUNK_BYTES (1 << 20)
+
+/* Chunked with the Fletcher32 filter, so a damaged block of data fails its checksum when read */
+static PetscErrorCode ChecksummedLayout(int rank, const hsize_t dims[], size_t elsize, hid_t *dcpl)
+{
+  hsize_t chunk[3], rowbytes = elsize;
+
+  PetscFunctionBegin;
+  UmbCallHDF5Id(*dcpl, H5Pcreate(H5P_DATASET_CREATE));
+  for (int i = 1; i < rank; i++) rowbytes *= dims[i];
+  if (dims[0] == 0 || rowbytes == 0 || rowbytes > 0xffffffffu / 2) PetscFunctionReturn(PETSC_SUCCESS); /* nothing to check, or rows too long for one chunk */
+  for (int i = 1; i < rank; i++) chunk[i] = dims[i];
+  chunk[0] = PetscMax(1, PetscMin(dims[0], UMB_H5_CHUNK_BYTES / rowbytes));
+  UmbCallHDF5(H5Pset_chunk(*dcpl, rank, chunk));
+  UmbCallHDF5(H5Pset_fletcher32(*dcpl));
+  /* every byte is written by umbra before the file is read: no fill pass over the chunks */
+  UmbCallHDF5(H5Pset_fill_time(*dcpl, H5D_FILL_TIME_NEVER));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbH5CreateDataset(UmbH5 h, const char name[], hid_t type, int rank, const hsize_t dims[])
 {
-  hid_t space, dset;
+  hid_t space, dset, dcpl;
 
   PetscFunctionBegin;
   PetscCall(EnsureParentGroups(h, name));
   UmbCallHDF5Id(space, H5Screate_simple(rank, dims, NULL));
-  UmbCallHDF5Id(dset, H5Dcreate2(h->file, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  PetscCall(ChecksummedLayout(rank, dims, H5Tget_size(type), &dcpl));
+  UmbCallHDF5Id(dset, H5Dcreate2(h->file, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT));
+  UmbCallHDF5(H5Pclose(dcpl));
   UmbCallHDF5(H5Dclose(dset));
   UmbCallHDF5(H5Sclose(space));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -308,7 +399,8 @@ static PetscErrorCode SelectRows(hid_t dset, hsize_t row0, hsize_t nrows, hid_t 
 
 static PetscErrorCode RowsIO(UmbH5 h, const char name[], hid_t memtype, hsize_t row0, hsize_t nrows, void *buf, PetscBool write)
 {
-  hid_t dset, fspace, mspace = -1, dxpl;
+  hid_t  dset, fspace, mspace = -1, dxpl;
+  herr_t status;
 
   PetscFunctionBegin;
   PetscCall(PetscLogEventBegin(write ? UMB_EVENT.h5_write : UMB_EVENT.h5_read, 0, 0, 0, 0));
@@ -316,8 +408,8 @@ static PetscErrorCode RowsIO(UmbH5 h, const char name[], hid_t memtype, hsize_t 
   PetscCall(SelectRows(dset, row0, nrows, &fspace, &mspace));
   UmbCallHDF5Id(dxpl, H5Pcreate(H5P_DATASET_XFER));
   UmbCallHDF5(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
-  if (write) UmbCallHDF5(H5Dwrite(dset, memtype, mspace, fspace, dxpl, buf));
-  else UmbCallHDF5(H5Dread(dset, memtype, mspace, fspace, dxpl, buf));
+  status = write ? H5Dwrite(dset, memtype, mspace, fspace, dxpl, buf) : H5Dread(dset, memtype, mspace, fspace, dxpl, buf);
+  PetscCall(UmbH5CheckIO(h, name, write, status));
   UmbCallHDF5(H5Pclose(dxpl));
   UmbCallHDF5(H5Sclose(mspace));
   UmbCallHDF5(H5Sclose(fspace));
