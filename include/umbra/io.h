@@ -9,9 +9,11 @@
 /* Version of the umbra HDF5 layout, stored in the root attribute umbra_format.
    A reader accepts files of the same major version.
    Version log:
-   1.0  first layout (samples.h5, exact references) */
+   1.0  first layout (samples.h5, exact references)
+   1.1  the HDF5 1.10 file format (checksummed metadata); datasets chunked with the Fletcher32
+        checksum filter. 1.0 files are still read, without the data checks. */
 #define UMB_H5_FORMAT_MAJOR 1
-#define UMB_H5_FORMAT_MINOR 0
+#define UMB_H5_FORMAT_MINOR 1
 
 typedef struct _p_UmbH5 *UmbH5;
 
@@ -37,6 +39,7 @@ PETSC_EXTERN PetscErrorCode UmbH5Open(MPI_Comm, const char[], const char[], UmbH
 PETSC_EXTERN PetscErrorCode UmbH5Close(UmbH5 *, PetscBool);
 PETSC_EXTERN PetscErrorCode UmbH5GetId(UmbH5, hid_t *);
 PETSC_EXTERN PetscErrorCode UmbH5GetPath(UmbH5, const char **);
+PETSC_EXTERN PetscErrorCode UmbH5GetComm(UmbH5, MPI_Comm *);
 
 /* Datasets. Names are absolute paths ("/samples/x"); missing groups are created.
    Collective: every rank calls each function with the same name and shape. */

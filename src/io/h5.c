@@ -264,6 +264,13 @@ PetscErrorCode UmbH5GetId(UmbH5 h, hid_t *id)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode UmbH5GetComm(UmbH5 h, MPI_Comm *comm)
+{
+  PetscFunctionBegin;
+  *comm = h->comm;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbH5GetPath(UmbH5 h, const char **path)
 {
   PetscFunctionBegin;
