@@ -40,20 +40,57 @@ static PetscErrorCode AgreeFailure(MPI_Comm comm, char why[], int len)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode UmbH5CheckIO(UmbH5 h, const char name[], PetscBool write, herr_t status)
+/* Collective: status < 0 of reading what ("dataset /samples/x") on any rank stops every rank
+   with a message naming file and object ("fails its checksum" for damaged data or metadata) */
+static PetscErrorCode CheckRead(UmbH5 h, const char what[], int64_t status)
 {
-  char detail[256] = "", why[PETSC_MAX_PATH_LEN + 512] = "";
+  char detail[256] = "", why[4 * PETSC_MAX_PATH_LEN] = "";
 
   PetscFunctionBegin;
   if (status < 0) {
     UmbHDF5LastError(detail, sizeof(detail));
     H5Eclear2(H5E_DEFAULT);
-    if (write) snprintf(why, sizeof(why), "cannot write dataset %s of %s: %s", name, h->writing ? h->tmp : h->path, detail[0] ? detail : "HDF5 gives no reason");
-    else if (strstr(detail, "checksum")) snprintf(why, sizeof(why), "%s: dataset %s fails its checksum: the file is damaged (%s)", h->path, name, detail);
-    else snprintf(why, sizeof(why), "%s: cannot read dataset %s (damaged file?): %s", h->path, name, detail[0] ? detail : "HDF5 gives no reason");
+    if (strstr(detail, "checksum")) snprintf(why, sizeof(why), "%s: %s fails its checksum: the file is damaged (%s)", h->path, what, detail);
+    else snprintf(why, sizeof(why), "%s: cannot read %s (damaged file?): %s", h->path, what, detail[0] ? detail : "HDF5 gives no reason");
   }
   PetscCall(AgreeFailure(h->comm, why, (int)sizeof(why)));
-  PetscCheck(!why[0], h->comm, write ? PETSC_ERR_FILE_WRITE : PETSC_ERR_FILE_UNEXPECTED, "%s", why);
+  PetscCheck(!why[0], h->comm, PETSC_ERR_FILE_UNEXPECTED, "%s", why);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* A failed step (status < 0) of reading object obj or its attribute name: in a file opened for
+   reading, a damaged file, said collectively naming file and object; otherwise an HDF5 failure */
+static PetscErrorCode ReadStep(UmbH5 h, const char obj[], const char name[], int64_t status)
+{
+  char what[2 * PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBegin;
+  if (!h->writing) {
+    if (name) snprintf(what, sizeof(what), "attribute %s of %s", name, obj);
+    else snprintf(what, sizeof(what), "object %s", obj);
+    PetscCall(CheckRead(h, what, status));
+  }
+  UmbCallHDF5(status);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbH5CheckIO(UmbH5 h, const char name[], PetscBool write, herr_t status)
+{
+  char detail[256] = "", why[PETSC_MAX_PATH_LEN + 512] = "";
+
+  PetscFunctionBegin;
+  if (!write) {
+    snprintf(why, sizeof(why), "dataset %s", name);
+    PetscCall(CheckRead(h, why, status));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if (status < 0) {
+    UmbHDF5LastError(detail, sizeof(detail));
+    H5Eclear2(H5E_DEFAULT);
+    snprintf(why, sizeof(why), "cannot write dataset %s of %s: %s", name, h->writing ? h->tmp : h->path, detail[0] ? detail : "HDF5 gives no reason");
+  }
+  PetscCall(AgreeFailure(h->comm, why, (int)sizeof(why)));
+  PetscCheck(!why[0], h->comm, PETSC_ERR_FILE_WRITE, "%s", why);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -362,7 +399,7 @@ static PetscErrorCode OpenDataset(UmbH5 h, const char name[], hid_t *dset)
   PetscFunctionBegin;
   PetscCall(UmbH5HasObject(h, name, &has));
   PetscCheck(has, h->comm, PETSC_ERR_FILE_UNEXPECTED, "%s has no dataset %s", h->path, name);
-  UmbCallHDF5Id(*dset, H5Dopen2(h->file, name, H5P_DEFAULT));
+  PetscCall(ReadStep(h, name, NULL, *dset = H5Dopen2(h->file, name, H5P_DEFAULT)));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -473,7 +510,7 @@ static PetscErrorCode OpenObject(UmbH5 h, const char obj[], PetscBool create, hi
 
   PetscFunctionBegin;
   if (!strcmp(obj, "/")) {
-    UmbCallHDF5Id(*id, H5Oopen(h->file, "/", H5P_DEFAULT));
+    PetscCall(ReadStep(h, obj, NULL, *id = H5Oopen(h->file, "/", H5P_DEFAULT)));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
   PetscCall(UmbH5HasObject(h, obj, &has));
@@ -487,7 +524,7 @@ static PetscErrorCode OpenObject(UmbH5 h, const char obj[], PetscBool create, hi
     *id = g;
     PetscFunctionReturn(PETSC_SUCCESS);
   }
-  UmbCallHDF5Id(*id, H5Oopen(h->file, obj, H5P_DEFAULT));
+  PetscCall(ReadStep(h, obj, NULL, *id = H5Oopen(h->file, obj, H5P_DEFAULT)));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -540,12 +577,14 @@ PetscErrorCode UmbH5WriteAttrInt(UmbH5 h, const char obj[], const char name[], P
 
 static PetscErrorCode OpenAttr(UmbH5 h, const char obj[], const char name[], hid_t *o, hid_t *attr, hssize_t *npoints)
 {
-  hid_t space;
+  hid_t  space;
+  htri_t e;
 
   PetscFunctionBegin;
   PetscCall(OpenObject(h, obj, PETSC_FALSE, o));
-  PetscCheck(H5Aexists(*o, name) > 0, h->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: object %s has no attribute %s", h->path, obj, name);
-  UmbCallHDF5Id(*attr, H5Aopen(*o, name, H5P_DEFAULT));
+  PetscCall(ReadStep(h, obj, name, e = H5Aexists(*o, name)));
+  PetscCheck(e > 0, h->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: object %s has no attribute %s", h->path, obj, name);
+  PetscCall(ReadStep(h, obj, name, *attr = H5Aopen(*o, name, H5P_DEFAULT)));
   UmbCallHDF5Id(space, H5Aget_space(*attr));
   *npoints = H5Sget_simple_extent_npoints(space);
   UmbCallHDF5(H5Sclose(space));
@@ -567,7 +606,7 @@ PetscErrorCode UmbH5ReadAttrString(UmbH5 h, const char obj[], const char name[],
   PetscCall(PetscCalloc1(size + 1, &buf));
   UmbCallHDF5Id(type, H5Tcopy(H5T_C_S1));
   UmbCallHDF5(H5Tset_size(type, size + 1)); /* room for a terminator h5py may not have written */
-  UmbCallHDF5(H5Aread(attr, type, buf));
+  PetscCall(ReadStep(h, obj, name, H5Aread(attr, type, buf)));
   snprintf(value, len, "%s", buf);
   PetscCall(PetscFree(buf));
   UmbCallHDF5(H5Tclose(type));
@@ -585,7 +624,7 @@ PetscErrorCode UmbH5ReadAttrReals(UmbH5 h, const char obj[], const char name[], 
   PetscFunctionBegin;
   PetscCall(OpenAttr(h, obj, name, &o, &attr, &np));
   PetscCheck(np == n, h->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute %s of %s has %lld values, expected %" PetscInt_FMT, h->path, name, obj, (long long)np, n);
-  UmbCallHDF5(H5Aread(attr, H5T_NATIVE_DOUBLE, v));
+  PetscCall(ReadStep(h, obj, name, H5Aread(attr, H5T_NATIVE_DOUBLE, v)));
   UmbCallHDF5(H5Aclose(attr));
   UmbCallHDF5(H5Oclose(o));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -600,7 +639,7 @@ PetscErrorCode UmbH5ReadAttrInt(UmbH5 h, const char obj[], const char name[], Pe
   PetscFunctionBegin;
   PetscCall(OpenAttr(h, obj, name, &o, &attr, &np));
   PetscCheck(np == 1, h->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute %s of %s has %lld values, expected 1", h->path, name, obj, (long long)np);
-  UmbCallHDF5(H5Aread(attr, H5T_NATIVE_LLONG, &buf));
+  PetscCall(ReadStep(h, obj, name, H5Aread(attr, H5T_NATIVE_LLONG, &buf)));
   *v = (PetscInt64)buf;
   UmbCallHDF5(H5Aclose(attr));
   UmbCallHDF5(H5Oclose(o));
