@@ -50,8 +50,9 @@ PETSC_EXTERN PetscErrorCode UmbH5ReadRows(UmbH5, const char[], hid_t, hsize_t, h
 /* Small datasets: created and written from rank 0's buffer; read in full by every rank */
 PETSC_EXTERN PetscErrorCode UmbH5WriteSmall(UmbH5, const char[], hid_t, int, const hsize_t[], const void *);
 PETSC_EXTERN PetscErrorCode UmbH5ReadSmall(UmbH5, const char[], hid_t, size_t, void *);
-/* Collective: the result of an H5Dwrite or H5Dread of dataset name done by every rank; stops on
-   every rank when one failed, naming file and dataset ("fails its checksum" for damaged data) */
+/* The result of an H5Dread or H5Dwrite of dataset name done by every rank. A failed read stops
+   every rank (collective), naming file and dataset ("fails its checksum" for damaged data); a
+   failed write stops the rank that saw it, naming the file (and a full disk) */
 PETSC_EXTERN PetscErrorCode UmbH5CheckIO(UmbH5, const char[], PetscBool, herr_t);
 PETSC_EXTERN PetscErrorCode UmbH5GetShape(UmbH5, const char[], int *, hsize_t[]);
 PETSC_EXTERN PetscErrorCode UmbH5HasObject(UmbH5, const char[], PetscBool *);

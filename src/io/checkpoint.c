@@ -230,6 +230,25 @@ static PetscErrorCode CompareRecords(MPI_Comm comm, const char path[], const cha
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* A checkpoint's temporary file left by a run killed (or out of disk space) while writing it:
+   said, and removed; the last complete checkpoint is the one to continue from */
+static PetscErrorCode RemoveUnfinished(MPI_Comm comm, const char cur[])
+{
+  char        tmp[PETSC_MAX_PATH_LEN + 8];
+  PetscBool   has;
+  PetscMPIInt rank;
+
+  PetscFunctionBegin;
+  snprintf(tmp, sizeof(tmp), "%s.tmp", cur);
+  PetscCall(PetscTestFile(tmp, '\0', &has));
+  if (!has) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(UmbLogWarning(comm, "-restart: %s is a checkpoint whose writing was interrupted (the run was killed or its disk was full); it is removed and the last complete checkpoint is used", tmp));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (!rank) unlink(tmp);
+  PetscCallMPI(MPI_Barrier(comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbCheckpointOpen(MPI_Comm comm, const char dir[], const char stage[], const UmbOptionRecord *rec, const char *const required[], const char producer[], UmbH5 *h5)
 {
   char      ckdir[PETSC_MAX_PATH_LEN], cur[PETSC_MAX_PATH_LEN], prev[PETSC_MAX_PATH_LEN], kind[64];
@@ -242,6 +261,7 @@ PetscErrorCode UmbCheckpointOpen(MPI_Comm comm, const char dir[], const char sta
   PetscCall(PetscTestFile(cur, 'r', &has_cur));
   PetscCall(PetscTestFile(prev, 'r', &has_prev));
   PetscCheck(has_cur || has_prev, comm, PETSC_ERR_FILE_OPEN, "-restart: there is no checkpoint %s (nor %s); it is written by %s; run without -restart to start the stage", cur, prev, producer);
+  PetscCall(RemoveUnfinished(comm, cur));
   PetscCall(UmbH5CheckUsable(comm, cur, kind, required, why_cur, sizeof(why_cur)));
   if (!why_cur[0]) PetscCall(UmbH5Open(comm, cur, kind, h5));
   else {

@@ -2,6 +2,7 @@
    format identification and provenance. */
 #include <umbra/io.h>
 #include <errno.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 struct _p_UmbH5 {
@@ -37,6 +38,39 @@ static PetscErrorCode AgreeFailure(MPI_Comm comm, char why[], int len)
   PetscCallMPI(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm));
   if (first < size) PetscCallMPI(MPI_Bcast(why, len, MPI_CHAR, first, comm));
   else why[0] = 0;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Why writing h failed, from HDF5's innermost error; a full disk is named as such (HDF5 only
+   says "file write failed"): errno, or less than 1 MiB left where the file is */
+static void WriteFailure(UmbH5 h, char why[], size_t len)
+{
+  char           detail[256], dir[sizeof(h->tmp)], *slash;
+  const char    *file = h->writing ? h->tmp : h->path;
+  int            err  = errno;
+  struct statvfs fs;
+  PetscBool      full;
+
+  UmbHDF5LastError(detail, sizeof(detail));
+  H5Eclear2(H5E_DEFAULT);
+  snprintf(dir, sizeof(dir), "%s", file);
+  if ((slash = strrchr(dir, '/'))) *slash = 0;
+  else snprintf(dir, sizeof(dir), ".");
+  full = err == ENOSPC || err == EDQUOT || (!statvfs(dir, &fs) && (double)fs.f_bavail * fs.f_frsize < 1048576.0) ? PETSC_TRUE : PETSC_FALSE;
+  snprintf(why, len, "cannot write %s: %s%s%s", file, full ? "the disk is full (No space left on device)" : "", full && detail[0] ? "; HDF5: " : "", detail[0] ? detail : full ? "" : "HDF5 gives no reason");
+}
+
+/* status < 0 of a step of writing h stops this rank, naming the file. Not collective: after a
+   failed write HDF5's own collective calls may not match on every rank (some wait inside one),
+   so the ranks are not asked to agree here; the failed run's end takes the job down
+   (UmbFinalize) and removes the temporary file. */
+static PetscErrorCode CheckWrite(UmbH5 h, int64_t status)
+{
+  char why[PETSC_MAX_PATH_LEN + 512] = "";
+
+  PetscFunctionBegin;
+  if (status < 0) WriteFailure(h, why, sizeof(why));
+  PetscCheck(!why[0], PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s", why);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -76,7 +110,7 @@ static PetscErrorCode ReadStep(UmbH5 h, const char obj[], const char name[], int
 
 PetscErrorCode UmbH5CheckIO(UmbH5 h, const char name[], PetscBool write, herr_t status)
 {
-  char detail[256] = "", why[PETSC_MAX_PATH_LEN + 512] = "";
+  char why[PETSC_MAX_PATH_LEN + 512] = "";
 
   PetscFunctionBegin;
   if (!write) {
@@ -84,13 +118,7 @@ PetscErrorCode UmbH5CheckIO(UmbH5 h, const char name[], PetscBool write, herr_t 
     PetscCall(CheckRead(h, why, status));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
-  if (status < 0) {
-    UmbHDF5LastError(detail, sizeof(detail));
-    H5Eclear2(H5E_DEFAULT);
-    snprintf(why, sizeof(why), "cannot write dataset %s of %s: %s", name, h->writing ? h->tmp : h->path, detail[0] ? detail : "HDF5 gives no reason");
-  }
-  PetscCall(AgreeFailure(h->comm, why, (int)sizeof(why)));
-  PetscCheck(!why[0], h->comm, PETSC_ERR_FILE_WRITE, "%s", why);
+  PetscCall(CheckWrite(h, status));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -132,7 +160,7 @@ static PetscErrorCode CreateFile(MPI_Comm comm, const char path[], const char su
   UmbCallHDF5(H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110));
   h->file = H5Fcreate(h->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
   UmbCallHDF5(H5Pclose(fapl));
-  PetscCheck(h->file >= 0, comm, PETSC_ERR_FILE_WRITE, "cannot create %s", h->tmp);
+  PetscCall(CheckWrite(h, h->file));
   snprintf(version, sizeof(version), "%d.%d", UMB_H5_FORMAT_MAJOR, UMB_H5_FORMAT_MINOR);
   PetscCall(UmbH5WriteAttrString(h, "/", "umbra_format", version));
   PetscCall(UmbH5WriteAttrString(h, "/", "umbra_kind", kind));
@@ -164,15 +192,8 @@ PetscErrorCode UmbH5KeepPrevious(UmbH5 h, const char prev[])
 
 PetscErrorCode UmbH5Flush(UmbH5 h)
 {
-  char detail[256] = "", why[PETSC_MAX_PATH_LEN + 512] = "";
-
   PetscFunctionBegin;
-  if (H5Fflush(h->file, H5F_SCOPE_GLOBAL) < 0) {
-    UmbHDF5LastError(detail, sizeof(detail));
-    snprintf(why, sizeof(why), "cannot write %s: %s", h->tmp, detail[0] ? detail : "HDF5 gives no reason");
-  }
-  PetscCall(AgreeFailure(h->comm, why, (int)sizeof(why)));
-  PetscCheck(!why[0], h->comm, PETSC_ERR_FILE_WRITE, "%s", why);
+  PetscCall(CheckWrite(h, H5Fflush(h->file, H5F_SCOPE_GLOBAL)));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -253,23 +274,23 @@ PetscErrorCode UmbH5ReopenPartial(MPI_Comm comm, const char path[], const char k
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* A file that cannot be written in full (a full disk) is reported by every rank, and its
-   temporary file removed (a partial one stays: the run's failure removes it) */
+/* A file that cannot be written in full (a full disk) stops the rank that saw it (CheckWrite);
+   the failed run's end removes the temporary file */
 PetscErrorCode UmbH5Close(UmbH5 *hp, PetscBool commit)
 {
   UmbH5       h = *hp;
   MPI_Comm    comm;
   PetscMPIInt rank;
-  char        detail[256] = "", why[PETSC_MAX_PATH_LEN + 512] = "";
+  char        why[PETSC_MAX_PATH_LEN + 512] = "";
 
   PetscFunctionBegin;
   if (!h) PetscFunctionReturn(PETSC_SUCCESS);
   comm = h->comm;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (h->file >= 0 && H5Fclose(h->file) < 0) {
-    UmbHDF5LastError(detail, sizeof(detail));
-    H5Eclear2(H5E_DEFAULT);
-    snprintf(why, sizeof(why), "cannot write %s: %s", h->writing ? h->tmp : h->path, detail[0] ? detail : "HDF5 gives no reason");
+    WriteFailure(h, why, sizeof(why));
+    h->file = -1;
+    PetscCheck(!h->writing, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s", why); /* as in CheckWrite */
   }
   h->file = -1;
   if (h->writing) {
@@ -348,8 +369,8 @@ static PetscErrorCode EnsureParentGroups(UmbH5 h, const char name[])
     PetscCall(PetscStrncpy(part, name, PetscMin(i + 1, sizeof(part))));
     if (H5Lexists(h->file, part, H5P_DEFAULT) <= 0) {
       hid_t g;
-      UmbCallHDF5Id(g, H5Gcreate2(h->file, part, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-      UmbCallHDF5(H5Gclose(g));
+      PetscCall(CheckWrite(h, g = H5Gcreate2(h->file, part, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)));
+      PetscCall(CheckWrite(h, H5Gclose(g)));
     }
   }
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -385,9 +406,9 @@ PetscErrorCode UmbH5CreateDataset(UmbH5 h, const char name[], hid_t type, int ra
   PetscCall(EnsureParentGroups(h, name));
   UmbCallHDF5Id(space, H5Screate_simple(rank, dims, NULL));
   PetscCall(ChecksummedLayout(rank, dims, H5Tget_size(type), &dcpl));
-  UmbCallHDF5Id(dset, H5Dcreate2(h->file, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT));
+  PetscCall(CheckWrite(h, dset = H5Dcreate2(h->file, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)));
   UmbCallHDF5(H5Pclose(dcpl));
-  UmbCallHDF5(H5Dclose(dset));
+  PetscCall(CheckWrite(h, H5Dclose(dset)));
   UmbCallHDF5(H5Sclose(space));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -534,12 +555,12 @@ static PetscErrorCode WriteAttr(UmbH5 h, const char obj[], const char name[], hi
 
   PetscFunctionBegin;
   PetscCall(OpenObject(h, obj, PETSC_TRUE, &o));
-  if (H5Aexists(o, name) > 0) UmbCallHDF5(H5Adelete(o, name));
+  if (H5Aexists(o, name) > 0) PetscCall(CheckWrite(h, H5Adelete(o, name)));
   if (n == 0) UmbCallHDF5Id(space, H5Screate(H5S_SCALAR));
   else UmbCallHDF5Id(space, H5Screate_simple(1, &n, NULL));
-  UmbCallHDF5Id(attr, H5Acreate2(o, name, type, space, H5P_DEFAULT, H5P_DEFAULT));
-  UmbCallHDF5(H5Awrite(attr, memtype, buf));
-  UmbCallHDF5(H5Aclose(attr));
+  PetscCall(CheckWrite(h, attr = H5Acreate2(o, name, type, space, H5P_DEFAULT, H5P_DEFAULT)));
+  PetscCall(CheckWrite(h, H5Awrite(attr, memtype, buf)));
+  PetscCall(CheckWrite(h, H5Aclose(attr)));
   UmbCallHDF5(H5Sclose(space));
   UmbCallHDF5(H5Oclose(o));
   PetscFunctionReturn(PETSC_SUCCESS);
