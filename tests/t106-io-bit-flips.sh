@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Single flipped bits in umbra's HDF5 files: one bit at each of 30 offsets spread over a small
-# samples.h5 (read by `umbra fes` and `umbra closure`) and over a sampling checkpoint (read by `sample -restart`);
-# the offsets and bits are fixed, so every run flips the same ones. Every case must end in one of
+# samples.h5 (read by `umbra fes` and `umbra closure`) and over a sampling checkpoint (read by
+# `sample -restart`); the offsets and bits are fixed, so every run flips the same ones. Every
+# case must end in one of
 #  - exit 2 with one error line naming the damaged file (samples.h5);
 #  - for the checkpoint: the fallback to ckpt/sample.prev.h5 with a warning naming the damaged
 #    file, then results bit-identical to an uninterrupted run;

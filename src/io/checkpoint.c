@@ -235,15 +235,17 @@ static PetscErrorCode CompareRecords(MPI_Comm comm, const char path[], const cha
 static PetscErrorCode RemoveUnfinished(MPI_Comm comm, const char cur[])
 {
   char        tmp[PETSC_MAX_PATH_LEN + 8];
-  PetscBool   has;
+  PetscBool   has = PETSC_FALSE;
   PetscMPIInt rank;
 
   PetscFunctionBegin;
   snprintf(tmp, sizeof(tmp), "%s.tmp", cur);
-  PetscCall(PetscTestFile(tmp, '\0', &has));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  /* rank 0 decides: another rank might look only after rank 0 removed it */
+  if (!rank) PetscCall(PetscTestFile(tmp, '\0', &has));
+  PetscCallMPI(MPI_Bcast(&has, 1, MPIU_BOOL, 0, comm));
   if (!has) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(UmbLogWarning(comm, "-restart: %s is a checkpoint whose writing was interrupted (the run was killed or its disk was full); it is removed and the last complete checkpoint is used", tmp));
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (!rank) unlink(tmp);
   PetscCallMPI(MPI_Barrier(comm));
   PetscFunctionReturn(PETSC_SUCCESS);
