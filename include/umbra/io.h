@@ -9,9 +9,11 @@
 /* Version of the umbra HDF5 layout, stored in the root attribute umbra_format.
    A reader accepts files of the same major version.
    Version log:
-   1.0  first layout (samples.h5, exact references) */
+   1.0  first layout (samples.h5, exact references)
+   1.1  the HDF5 1.10 file format (checksummed metadata); datasets chunked with the Fletcher32
+        checksum filter. 1.0 files are still read, without the data checks. */
 #define UMB_H5_FORMAT_MAJOR 1
-#define UMB_H5_FORMAT_MINOR 0
+#define UMB_H5_FORMAT_MINOR 1
 
 typedef struct _p_UmbH5 *UmbH5;
 
@@ -37,6 +39,7 @@ PETSC_EXTERN PetscErrorCode UmbH5Open(MPI_Comm, const char[], const char[], UmbH
 PETSC_EXTERN PetscErrorCode UmbH5Close(UmbH5 *, PetscBool);
 PETSC_EXTERN PetscErrorCode UmbH5GetId(UmbH5, hid_t *);
 PETSC_EXTERN PetscErrorCode UmbH5GetPath(UmbH5, const char **);
+PETSC_EXTERN PetscErrorCode UmbH5GetComm(UmbH5, MPI_Comm *);
 
 /* Datasets. Names are absolute paths ("/samples/x"); missing groups are created.
    Collective: every rank calls each function with the same name and shape. */
@@ -47,6 +50,10 @@ PETSC_EXTERN PetscErrorCode UmbH5ReadRows(UmbH5, const char[], hid_t, hsize_t, h
 /* Small datasets: created and written from rank 0's buffer; read in full by every rank */
 PETSC_EXTERN PetscErrorCode UmbH5WriteSmall(UmbH5, const char[], hid_t, int, const hsize_t[], const void *);
 PETSC_EXTERN PetscErrorCode UmbH5ReadSmall(UmbH5, const char[], hid_t, size_t, void *);
+/* The result of an H5Dread or H5Dwrite of dataset name done by every rank. A failed read stops
+   every rank (collective), naming file and dataset ("fails its checksum" for damaged data); a
+   failed write stops the rank that saw it, naming the file (and a full disk) */
+PETSC_EXTERN PetscErrorCode UmbH5CheckIO(UmbH5, const char[], PetscBool, herr_t);
 PETSC_EXTERN PetscErrorCode UmbH5GetShape(UmbH5, const char[], int *, hsize_t[]);
 PETSC_EXTERN PetscErrorCode UmbH5HasObject(UmbH5, const char[], PetscBool *);
 

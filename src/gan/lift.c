@@ -10,6 +10,7 @@ static PetscErrorCode WriteFlat(UmbH5 h5, const char name[], PetscInt64 L, Petsc
 {
   hid_t   file, dset, fspace, mspace, dxpl;
   hsize_t nel = (hsize_t)((g1 - g0) * PetscMax(ncol, 1));
+  herr_t  status;
 
   PetscFunctionBegin;
   PetscCall(PetscLogEventBegin(UMB_EVENT.h5_write, 0, 0, 0, 0));
@@ -41,7 +42,8 @@ static PetscErrorCode WriteFlat(UmbH5 h5, const char name[], PetscInt64 L, Petsc
   }
   UmbCallHDF5Id(dxpl, H5Pcreate(H5P_DATASET_XFER));
   UmbCallHDF5(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
-  UmbCallHDF5(H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, buf));
+  status = H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, buf);
+  PetscCall(UmbH5CheckIO(h5, name, PETSC_TRUE, status));
   UmbCallHDF5(H5Pclose(dxpl));
   UmbCallHDF5(H5Sclose(mspace));
   UmbCallHDF5(H5Sclose(fspace));

@@ -4,6 +4,8 @@
    continue a trajectory under other options. */
 #include <umbra/io.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -76,11 +78,64 @@ PetscErrorCode UmbCheckpointCreate(MPI_Comm comm, const char dir[], const char s
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Fault injection for tests (docs/reliability.md): with UMBRA_FAULT_KILL_IN_CHECKPOINT=n rank 0
+   kills itself after the n-th checkpoint of the process is written to its temporary file, before
+   the rename that publishes it */
+static PetscErrorCode FaultKillInCheckpoint(UmbH5 h5)
+{
+  static int  count = 0;
+  const char *env   = getenv("UMBRA_FAULT_KILL_IN_CHECKPOINT");
+  MPI_Comm    comm;
+  PetscMPIInt rank;
+
+  PetscFunctionBegin;
+  if (!env || atoi(env) != ++count) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(UmbH5GetComm(h5, &comm));
+  PetscCall(UmbH5Flush(h5));
+  PetscCallMPI(MPI_Barrier(comm));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (!rank) raise(SIGKILL);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbCheckpointCommit(UmbH5 *h5)
 {
   PetscFunctionBegin;
+  PetscCall(FaultKillInCheckpoint(*h5));
   PetscCall(UmbH5Close(h5, PETSC_TRUE));
   PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+typedef struct {
+  char  *text;
+  size_t len;
+} UmbWhy;
+
+/* H5Lvisit callback: reads a dataset in full, so a damaged block fails its checksum here */
+static herr_t ReadDataset(hid_t g, const char *name, const H5L_info_t *info, void *data)
+{
+  UmbWhy  *w = (UmbWhy *)data;
+  char     detail[200] = "";
+  hid_t    obj, type = -1, space = -1;
+  void    *buf = NULL;
+  hssize_t n;
+
+  (void)info;
+  if ((obj = H5Oopen(g, name, H5P_DEFAULT)) < 0) UmbHDF5LastError(detail, sizeof(detail));
+  else if (H5Iget_type(obj) == H5I_DATASET) {
+    if ((type = H5Dget_type(obj)) < 0 || (space = H5Dget_space(obj)) < 0 || (n = H5Sget_simple_extent_npoints(space)) < 0) snprintf(detail, sizeof(detail), "no type or shape");
+    else if (n > 0 && !(buf = malloc((size_t)n * H5Tget_size(type)))) snprintf(detail, sizeof(detail), "out of memory");
+    else if (n > 0 && H5Dread(obj, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) UmbHDF5LastError(detail, sizeof(detail)); /* before any other call clears it */
+    free(buf);
+    if (space >= 0) H5Sclose(space);
+    if (type >= 0) H5Tclose(type);
+  }
+  if (obj >= 0) H5Oclose(obj);
+  if (obj < 0 || detail[0]) {
+    snprintf(w->text, w->len, "/%s cannot be read%s: %s", name, strstr(detail, "checksum") ? " (it fails its checksum)" : "", detail[0] ? detail : "corrupt");
+    return 1; /* stop the walk */
+  }
+  return 0;
 }
 
 /* Rank-local, plain HDF5 (no collective calls, so a damaged file cannot leave ranks disagreeing):
@@ -116,8 +171,12 @@ static void Usable(const char path[], const char kind[], const char *const requi
     if (type >= 0) H5Tclose(type);
     if (space >= 0) H5Sclose(space);
     H5Aclose(attr);
+  } else {
+    char detail[200];
+    UmbHDF5LastError(detail, sizeof(detail)); /* a damaged root object, or no attribute at all */
+    if (detail[0]) snprintf(why, len, "its root attributes cannot be read: %s", detail);
   }
-  if (strcmp(found, kind)) snprintf(why, len, "it holds '%s', expected '%s'", found, kind);
+  if (!why[0] && strcmp(found, kind)) snprintf(why, len, "it holds '%s', expected '%s'", found, kind);
   for (int i = 0; !why[0] && required && required[i]; i++) {
     char   part[PETSC_MAX_PATH_LEN];
     htri_t e = 1;
@@ -126,8 +185,13 @@ static void Usable(const char path[], const char kind[], const char *const requi
       snprintf(part, PetscMin(j + 1, sizeof(part)), "%s", required[i]);
       e = H5Lexists(file, part, H5P_DEFAULT);
     }
-    if (e <= 0) snprintf(why, len, "%s is missing", required[i]);
+    if (e < 0) {
+      char detail[200];
+      UmbHDF5LastError(detail, sizeof(detail));
+      snprintf(why, len, "%s cannot be looked up: %s", part, detail[0] ? detail : "corrupt");
+    } else if (!e) snprintf(why, len, "%s is missing", required[i]);
   }
+  if (!why[0] && H5Lvisit(file, H5_INDEX_NAME, H5_ITER_NATIVE, ReadDataset, &(UmbWhy){why, len}) < 0 && !why[0]) snprintf(why, len, "HDF5 cannot list its objects (corrupt)");
   if (H5Fclose(file) < 0 && !why[0]) snprintf(why, len, "HDF5 cannot close it (corrupt)");
 }
 
@@ -169,6 +233,27 @@ static PetscErrorCode CompareRecords(MPI_Comm comm, const char path[], const cha
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* A checkpoint's temporary file left by a run killed (or out of disk space) while writing it:
+   said, and removed; the last complete checkpoint is the one to continue from */
+static PetscErrorCode RemoveUnfinished(MPI_Comm comm, const char cur[])
+{
+  char        tmp[PETSC_MAX_PATH_LEN + 8];
+  PetscBool   has = PETSC_FALSE;
+  PetscMPIInt rank;
+
+  PetscFunctionBegin;
+  snprintf(tmp, sizeof(tmp), "%s.tmp", cur);
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  /* rank 0 decides: another rank might look only after rank 0 removed it */
+  if (!rank) PetscCall(PetscTestFile(tmp, '\0', &has));
+  PetscCallMPI(MPI_Bcast(&has, 1, MPIU_BOOL, 0, comm));
+  if (!has) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(UmbLogWarning(comm, "-restart: %s is a checkpoint whose writing was interrupted (the run was killed or its disk was full); it is removed and the last complete checkpoint is used", tmp));
+  if (!rank) unlink(tmp);
+  PetscCallMPI(MPI_Barrier(comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbCheckpointOpen(MPI_Comm comm, const char dir[], const char stage[], const UmbOptionRecord *rec, const char *const required[], const char producer[], UmbH5 *h5)
 {
   char      ckdir[PETSC_MAX_PATH_LEN], cur[PETSC_MAX_PATH_LEN], prev[PETSC_MAX_PATH_LEN], kind[64];
@@ -181,6 +266,7 @@ PetscErrorCode UmbCheckpointOpen(MPI_Comm comm, const char dir[], const char sta
   PetscCall(PetscTestFile(cur, 'r', &has_cur));
   PetscCall(PetscTestFile(prev, 'r', &has_prev));
   PetscCheck(has_cur || has_prev, comm, PETSC_ERR_FILE_OPEN, "-restart: there is no checkpoint %s (nor %s); it is written by %s; run without -restart to start the stage", cur, prev, producer);
+  PetscCall(RemoveUnfinished(comm, cur));
   PetscCall(UmbH5CheckUsable(comm, cur, kind, required, why_cur, sizeof(why_cur)));
   if (!why_cur[0]) PetscCall(UmbH5Open(comm, cur, kind, h5));
   else {

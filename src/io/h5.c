@@ -1,6 +1,8 @@
 /* umbra HDF5 files: parallel (MPI-IO) access, atomic creation through a temporary file,
    format identification and provenance. */
 #include <umbra/io.h>
+#include <errno.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 struct _p_UmbH5 {
@@ -20,6 +22,103 @@ static PetscErrorCode FileAccessList(MPI_Comm comm, hid_t *fapl)
   /* attributes and groups are created collectively and kept in sync on all ranks */
   UmbCallHDF5(H5Pset_all_coll_metadata_ops(*fapl, 1));
   UmbCallHDF5(H5Pset_coll_metadata_write(*fapl, 1));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Collective: the ranks agree on a failure one of them saw (why non-empty there); afterwards
+   every rank holds the reason of the lowest failing rank, or "" */
+static PetscErrorCode AgreeFailure(MPI_Comm comm, char why[], int len)
+{
+  PetscMPIInt rank, size, mine, first;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  mine = why[0] ? rank : size;
+  PetscCallMPI(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm));
+  if (first < size) PetscCallMPI(MPI_Bcast(why, len, MPI_CHAR, first, comm));
+  else why[0] = 0;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Why writing h failed, from HDF5's innermost error; a full disk is named as such (HDF5 only
+   says "file write failed"): errno, or less than 1 MiB left where the file is */
+static void WriteFailure(UmbH5 h, char why[], size_t len)
+{
+  char           detail[256], dir[sizeof(h->tmp)], *slash;
+  const char    *file = h->writing ? h->tmp : h->path;
+  int            err  = errno;
+  struct statvfs fs;
+  PetscBool      full;
+
+  UmbHDF5LastError(detail, sizeof(detail));
+  H5Eclear2(H5E_DEFAULT);
+  snprintf(dir, sizeof(dir), "%s", file);
+  if ((slash = strrchr(dir, '/'))) *slash = 0;
+  else snprintf(dir, sizeof(dir), ".");
+  full = err == ENOSPC || err == EDQUOT || (!statvfs(dir, &fs) && (double)fs.f_bavail * fs.f_frsize < 1048576.0) ? PETSC_TRUE : PETSC_FALSE;
+  snprintf(why, len, "cannot write %s: %s%s%s", file, full ? "the disk is full (No space left on device)" : "", full && detail[0] ? "; HDF5: " : "", detail[0] ? detail : full ? "" : "HDF5 gives no reason");
+}
+
+/* status < 0 of a step of writing h stops this rank, naming the file. Not collective: after a
+   failed write HDF5's own collective calls may not match on every rank (some wait inside one),
+   so the ranks are not asked to agree here; the failed run's end takes the job down
+   (UmbFinalize) and removes the temporary file. */
+static PetscErrorCode CheckWrite(UmbH5 h, int64_t status)
+{
+  char why[PETSC_MAX_PATH_LEN + 512] = "";
+
+  PetscFunctionBegin;
+  if (status < 0) WriteFailure(h, why, sizeof(why));
+  PetscCheck(!why[0], PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s", why);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Collective: status < 0 of reading what ("dataset /samples/x") on any rank stops every rank
+   with a message naming file and object ("fails its checksum" for damaged data or metadata) */
+static PetscErrorCode CheckRead(UmbH5 h, const char what[], int64_t status)
+{
+  char detail[256] = "", why[4 * PETSC_MAX_PATH_LEN] = "";
+
+  PetscFunctionBegin;
+  if (status < 0) {
+    UmbHDF5LastError(detail, sizeof(detail));
+    H5Eclear2(H5E_DEFAULT);
+    if (strstr(detail, "checksum")) snprintf(why, sizeof(why), "%s: %s fails its checksum: the file is damaged (%s)", h->path, what, detail);
+    else snprintf(why, sizeof(why), "%s: cannot read %s (damaged file?): %s", h->path, what, detail[0] ? detail : "HDF5 gives no reason");
+  }
+  PetscCall(AgreeFailure(h->comm, why, (int)sizeof(why)));
+  PetscCheck(!why[0], h->comm, PETSC_ERR_FILE_UNEXPECTED, "%s", why);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* A failed step (status < 0) of reading object obj or its attribute name: in a file opened for
+   reading, a damaged file, said collectively naming file and object; otherwise an HDF5 failure */
+static PetscErrorCode ReadStep(UmbH5 h, const char obj[], const char name[], int64_t status)
+{
+  char what[2 * PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBegin;
+  if (!h->writing) {
+    if (name) snprintf(what, sizeof(what), "attribute %s of %s", name, obj);
+    else snprintf(what, sizeof(what), "object %s", obj);
+    PetscCall(CheckRead(h, what, status));
+  }
+  UmbCallHDF5(status);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbH5CheckIO(UmbH5 h, const char name[], PetscBool write, herr_t status)
+{
+  char why[PETSC_MAX_PATH_LEN + 512] = "";
+
+  PetscFunctionBegin;
+  if (!write) {
+    snprintf(why, sizeof(why), "dataset %s", name);
+    PetscCall(CheckRead(h, why, status));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  PetscCall(CheckWrite(h, status));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -57,9 +156,11 @@ static PetscErrorCode CreateFile(MPI_Comm comm, const char path[], const char su
   snprintf(h->tmp, sizeof(h->tmp), "%s%s", path, suffix);
   PetscCall(UmbTempFileRegister(h->tmp));
   PetscCall(FileAccessList(comm, &fapl));
+  /* the 1.10 file format: superblock, object headers and chunk indexes carry checksums */
+  UmbCallHDF5(H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110));
   h->file = H5Fcreate(h->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
   UmbCallHDF5(H5Pclose(fapl));
-  PetscCheck(h->file >= 0, comm, PETSC_ERR_FILE_WRITE, "cannot create %s", h->tmp);
+  PetscCall(CheckWrite(h, h->file));
   snprintf(version, sizeof(version), "%d.%d", UMB_H5_FORMAT_MAJOR, UMB_H5_FORMAT_MINOR);
   PetscCall(UmbH5WriteAttrString(h, "/", "umbra_format", version));
   PetscCall(UmbH5WriteAttrString(h, "/", "umbra_kind", kind));
@@ -92,7 +193,7 @@ PetscErrorCode UmbH5KeepPrevious(UmbH5 h, const char prev[])
 PetscErrorCode UmbH5Flush(UmbH5 h)
 {
   PetscFunctionBegin;
-  UmbCallHDF5(H5Fflush(h->file, H5F_SCOPE_GLOBAL));
+  PetscCall(CheckWrite(h, H5Fflush(h->file, H5F_SCOPE_GLOBAL)));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -173,26 +274,44 @@ PetscErrorCode UmbH5ReopenPartial(MPI_Comm comm, const char path[], const char k
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* A file that cannot be written in full (a full disk) stops the rank that saw it (CheckWrite);
+   the failed run's end removes the temporary file */
 PetscErrorCode UmbH5Close(UmbH5 *hp, PetscBool commit)
 {
   UmbH5       h = *hp;
+  MPI_Comm    comm;
   PetscMPIInt rank;
+  char        why[PETSC_MAX_PATH_LEN + 512] = "";
 
   PetscFunctionBegin;
   if (!h) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCallMPI(MPI_Comm_rank(h->comm, &rank));
-  if (h->file >= 0) UmbCallHDF5(H5Fclose(h->file));
+  comm = h->comm;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (h->file >= 0 && H5Fclose(h->file) < 0) {
+    WriteFailure(h, why, sizeof(why));
+    h->file = -1;
+    PetscCheck(!h->writing, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s", why); /* as in CheckWrite */
+  }
+  h->file = -1;
   if (h->writing) {
-    PetscCallMPI(MPI_Barrier(h->comm)); /* every rank's data is on disk before the rename */
+    /* every rank's data is on disk (or failed) before the rename */
+    PetscCall(AgreeFailure(h->comm, why, (int)sizeof(why)));
     if (!rank) {
-      if (commit && h->prev[0]) PetscCall(UmbFileCommitKeep(h->tmp, h->path, h->prev));
-      else if (commit) PetscCall(UmbFileCommit(h->tmp, h->path));
-      else if (!h->partial) unlink(h->tmp); /* a partial file stays for a restart */
+      if (commit && !why[0]) {
+        PetscErrorCode ierr;
+        PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+        if (h->prev[0]) ierr = UmbFileCommitKeep(h->tmp, h->path, h->prev);
+        else ierr = UmbFileCommit(h->tmp, h->path);
+        PetscCall(PetscPopErrorHandler());
+        if (ierr) snprintf(why, sizeof(why), "cannot publish %s: %s", h->path, strerror(errno));
+      }
+      if ((why[0] || !commit) && !h->partial) unlink(h->tmp);
     }
     PetscCall(UmbTempFileRelease(h->tmp));
-    PetscCallMPI(MPI_Barrier(h->comm));
-  }
+    PetscCallMPI(MPI_Bcast(why, (int)sizeof(why), MPI_CHAR, 0, h->comm));
+  } else PetscCall(AgreeFailure(h->comm, why, (int)sizeof(why)));
   PetscCall(PetscFree(*hp));
+  PetscCheck(!why[0], comm, PETSC_ERR_FILE_WRITE, "%s", why);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -200,6 +319,13 @@ PetscErrorCode UmbH5GetId(UmbH5 h, hid_t *id)
 {
   PetscFunctionBegin;
   *id = h->file;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbH5GetComm(UmbH5 h, MPI_Comm *comm)
+{
+  PetscFunctionBegin;
+  *comm = h->comm;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -212,7 +338,7 @@ PetscErrorCode UmbH5GetPath(UmbH5 h, const char **path)
 
 PetscErrorCode UmbH5HasObject(UmbH5 h, const char name[], PetscBool *has)
 {
-  char   part[PETSC_MAX_PATH_LEN];
+  char   part[PETSC_MAX_PATH_LEN], detail[256] = "", why[2 * PETSC_MAX_PATH_LEN + 512] = "";
   htri_t e = 1;
 
   PetscFunctionBegin;
@@ -222,6 +348,12 @@ PetscErrorCode UmbH5HasObject(UmbH5 h, const char name[], PetscBool *has)
     PetscCall(PetscStrncpy(part, name, PetscMin(i + 1, sizeof(part))));
     e = H5Lexists(h->file, part, H5P_DEFAULT);
   }
+  if (e < 0) { /* not "missing": the group's index cannot be read */
+    UmbHDF5LastError(detail, sizeof(detail));
+    snprintf(why, sizeof(why), "%s: cannot look up %s%s (damaged file?): %s", h->path, part, strstr(detail, "checksum") ? ", it fails its checksum" : "", detail[0] ? detail : "HDF5 gives no reason");
+  }
+  PetscCall(AgreeFailure(h->comm, why, (int)sizeof(why)));
+  PetscCheck(!why[0], h->comm, PETSC_ERR_FILE_UNEXPECTED, "%s", why);
   *has = e > 0 ? PETSC_TRUE : PETSC_FALSE;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -237,22 +369,46 @@ static PetscErrorCode EnsureParentGroups(UmbH5 h, const char name[])
     PetscCall(PetscStrncpy(part, name, PetscMin(i + 1, sizeof(part))));
     if (H5Lexists(h->file, part, H5P_DEFAULT) <= 0) {
       hid_t g;
-      UmbCallHDF5Id(g, H5Gcreate2(h->file, part, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-      UmbCallHDF5(H5Gclose(g));
+      PetscCall(CheckWrite(h, g = H5Gcreate2(h->file, part, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)));
+      PetscCall(CheckWrite(h, H5Gclose(g)));
     }
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Chunks of about UMB_H5_CHUNK_BYTES: small enough that a partial write (a block of frames of
+   each walker) rewrites little, large enough that the per-chunk index and checksum cost nothing */
+#define UMB_H5_CHUNK_BYTES (1 << 20)
+
+/* Chunked with the Fletcher32 filter, so a damaged block of data fails its checksum when read */
+static PetscErrorCode ChecksummedLayout(int rank, const hsize_t dims[], size_t elsize, hid_t *dcpl)
+{
+  hsize_t chunk[3], rowbytes = elsize;
+
+  PetscFunctionBegin;
+  UmbCallHDF5Id(*dcpl, H5Pcreate(H5P_DATASET_CREATE));
+  for (int i = 1; i < rank; i++) rowbytes *= dims[i];
+  if (dims[0] == 0 || rowbytes == 0 || rowbytes > 0xffffffffu / 2) PetscFunctionReturn(PETSC_SUCCESS); /* nothing to check, or rows too long for one chunk */
+  for (int i = 1; i < rank; i++) chunk[i] = dims[i];
+  chunk[0] = PetscMax(1, PetscMin(dims[0], UMB_H5_CHUNK_BYTES / rowbytes));
+  UmbCallHDF5(H5Pset_chunk(*dcpl, rank, chunk));
+  UmbCallHDF5(H5Pset_fletcher32(*dcpl));
+  /* every byte is written by umbra before the file is read: no fill pass over the chunks */
+  UmbCallHDF5(H5Pset_fill_time(*dcpl, H5D_FILL_TIME_NEVER));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbH5CreateDataset(UmbH5 h, const char name[], hid_t type, int rank, const hsize_t dims[])
 {
-  hid_t space, dset;
+  hid_t space, dset, dcpl;
 
   PetscFunctionBegin;
   PetscCall(EnsureParentGroups(h, name));
   UmbCallHDF5Id(space, H5Screate_simple(rank, dims, NULL));
-  UmbCallHDF5Id(dset, H5Dcreate2(h->file, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-  UmbCallHDF5(H5Dclose(dset));
+  PetscCall(ChecksummedLayout(rank, dims, H5Tget_size(type), &dcpl));
+  PetscCall(CheckWrite(h, dset = H5Dcreate2(h->file, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)));
+  UmbCallHDF5(H5Pclose(dcpl));
+  PetscCall(CheckWrite(h, H5Dclose(dset)));
   UmbCallHDF5(H5Sclose(space));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -264,7 +420,7 @@ static PetscErrorCode OpenDataset(UmbH5 h, const char name[], hid_t *dset)
   PetscFunctionBegin;
   PetscCall(UmbH5HasObject(h, name, &has));
   PetscCheck(has, h->comm, PETSC_ERR_FILE_UNEXPECTED, "%s has no dataset %s", h->path, name);
-  UmbCallHDF5Id(*dset, H5Dopen2(h->file, name, H5P_DEFAULT));
+  PetscCall(ReadStep(h, name, NULL, *dset = H5Dopen2(h->file, name, H5P_DEFAULT)));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -308,7 +464,8 @@ static PetscErrorCode SelectRows(hid_t dset, hsize_t row0, hsize_t nrows, hid_t 
 
 static PetscErrorCode RowsIO(UmbH5 h, const char name[], hid_t memtype, hsize_t row0, hsize_t nrows, void *buf, PetscBool write)
 {
-  hid_t dset, fspace, mspace = -1, dxpl;
+  hid_t  dset, fspace, mspace = -1, dxpl;
+  herr_t status;
 
   PetscFunctionBegin;
   PetscCall(PetscLogEventBegin(write ? UMB_EVENT.h5_write : UMB_EVENT.h5_read, 0, 0, 0, 0));
@@ -316,8 +473,8 @@ static PetscErrorCode RowsIO(UmbH5 h, const char name[], hid_t memtype, hsize_t 
   PetscCall(SelectRows(dset, row0, nrows, &fspace, &mspace));
   UmbCallHDF5Id(dxpl, H5Pcreate(H5P_DATASET_XFER));
   UmbCallHDF5(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
-  if (write) UmbCallHDF5(H5Dwrite(dset, memtype, mspace, fspace, dxpl, buf));
-  else UmbCallHDF5(H5Dread(dset, memtype, mspace, fspace, dxpl, buf));
+  status = write ? H5Dwrite(dset, memtype, mspace, fspace, dxpl, buf) : H5Dread(dset, memtype, mspace, fspace, dxpl, buf);
+  PetscCall(UmbH5CheckIO(h, name, write, status));
   UmbCallHDF5(H5Pclose(dxpl));
   UmbCallHDF5(H5Sclose(mspace));
   UmbCallHDF5(H5Sclose(fspace));
@@ -374,7 +531,7 @@ static PetscErrorCode OpenObject(UmbH5 h, const char obj[], PetscBool create, hi
 
   PetscFunctionBegin;
   if (!strcmp(obj, "/")) {
-    UmbCallHDF5Id(*id, H5Oopen(h->file, "/", H5P_DEFAULT));
+    PetscCall(ReadStep(h, obj, NULL, *id = H5Oopen(h->file, "/", H5P_DEFAULT)));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
   PetscCall(UmbH5HasObject(h, obj, &has));
@@ -388,7 +545,7 @@ static PetscErrorCode OpenObject(UmbH5 h, const char obj[], PetscBool create, hi
     *id = g;
     PetscFunctionReturn(PETSC_SUCCESS);
   }
-  UmbCallHDF5Id(*id, H5Oopen(h->file, obj, H5P_DEFAULT));
+  PetscCall(ReadStep(h, obj, NULL, *id = H5Oopen(h->file, obj, H5P_DEFAULT)));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -398,12 +555,12 @@ static PetscErrorCode WriteAttr(UmbH5 h, const char obj[], const char name[], hi
 
   PetscFunctionBegin;
   PetscCall(OpenObject(h, obj, PETSC_TRUE, &o));
-  if (H5Aexists(o, name) > 0) UmbCallHDF5(H5Adelete(o, name));
+  if (H5Aexists(o, name) > 0) PetscCall(CheckWrite(h, H5Adelete(o, name)));
   if (n == 0) UmbCallHDF5Id(space, H5Screate(H5S_SCALAR));
   else UmbCallHDF5Id(space, H5Screate_simple(1, &n, NULL));
-  UmbCallHDF5Id(attr, H5Acreate2(o, name, type, space, H5P_DEFAULT, H5P_DEFAULT));
-  UmbCallHDF5(H5Awrite(attr, memtype, buf));
-  UmbCallHDF5(H5Aclose(attr));
+  PetscCall(CheckWrite(h, attr = H5Acreate2(o, name, type, space, H5P_DEFAULT, H5P_DEFAULT)));
+  PetscCall(CheckWrite(h, H5Awrite(attr, memtype, buf)));
+  PetscCall(CheckWrite(h, H5Aclose(attr)));
   UmbCallHDF5(H5Sclose(space));
   UmbCallHDF5(H5Oclose(o));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -441,12 +598,14 @@ PetscErrorCode UmbH5WriteAttrInt(UmbH5 h, const char obj[], const char name[], P
 
 static PetscErrorCode OpenAttr(UmbH5 h, const char obj[], const char name[], hid_t *o, hid_t *attr, hssize_t *npoints)
 {
-  hid_t space;
+  hid_t  space;
+  htri_t e;
 
   PetscFunctionBegin;
   PetscCall(OpenObject(h, obj, PETSC_FALSE, o));
-  PetscCheck(H5Aexists(*o, name) > 0, h->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: object %s has no attribute %s", h->path, obj, name);
-  UmbCallHDF5Id(*attr, H5Aopen(*o, name, H5P_DEFAULT));
+  PetscCall(ReadStep(h, obj, name, e = H5Aexists(*o, name)));
+  PetscCheck(e > 0, h->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: object %s has no attribute %s", h->path, obj, name);
+  PetscCall(ReadStep(h, obj, name, *attr = H5Aopen(*o, name, H5P_DEFAULT)));
   UmbCallHDF5Id(space, H5Aget_space(*attr));
   *npoints = H5Sget_simple_extent_npoints(space);
   UmbCallHDF5(H5Sclose(space));
@@ -468,7 +627,7 @@ PetscErrorCode UmbH5ReadAttrString(UmbH5 h, const char obj[], const char name[],
   PetscCall(PetscCalloc1(size + 1, &buf));
   UmbCallHDF5Id(type, H5Tcopy(H5T_C_S1));
   UmbCallHDF5(H5Tset_size(type, size + 1)); /* room for a terminator h5py may not have written */
-  UmbCallHDF5(H5Aread(attr, type, buf));
+  PetscCall(ReadStep(h, obj, name, H5Aread(attr, type, buf)));
   snprintf(value, len, "%s", buf);
   PetscCall(PetscFree(buf));
   UmbCallHDF5(H5Tclose(type));
@@ -486,7 +645,7 @@ PetscErrorCode UmbH5ReadAttrReals(UmbH5 h, const char obj[], const char name[], 
   PetscFunctionBegin;
   PetscCall(OpenAttr(h, obj, name, &o, &attr, &np));
   PetscCheck(np == n, h->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute %s of %s has %lld values, expected %" PetscInt_FMT, h->path, name, obj, (long long)np, n);
-  UmbCallHDF5(H5Aread(attr, H5T_NATIVE_DOUBLE, v));
+  PetscCall(ReadStep(h, obj, name, H5Aread(attr, H5T_NATIVE_DOUBLE, v)));
   UmbCallHDF5(H5Aclose(attr));
   UmbCallHDF5(H5Oclose(o));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -501,7 +660,7 @@ PetscErrorCode UmbH5ReadAttrInt(UmbH5 h, const char obj[], const char name[], Pe
   PetscFunctionBegin;
   PetscCall(OpenAttr(h, obj, name, &o, &attr, &np));
   PetscCheck(np == 1, h->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute %s of %s has %lld values, expected 1", h->path, name, obj, (long long)np);
-  UmbCallHDF5(H5Aread(attr, H5T_NATIVE_LLONG, &buf));
+  PetscCall(ReadStep(h, obj, name, H5Aread(attr, H5T_NATIVE_LLONG, &buf)));
   *v = (PetscInt64)buf;
   UmbCallHDF5(H5Aclose(attr));
   UmbCallHDF5(H5Oclose(o));

@@ -68,6 +68,7 @@ static PetscErrorCode FramesIO(UmbSampler s, UmbH5 h5, const char name[], PetscI
 {
   hid_t   file, dset, fspace, mspace, dxpl;
   hsize_t nsel = 0;
+  herr_t  status;
 
   PetscFunctionBegin;
   PetscCall(PetscLogEventBegin(UMB_EVENT.smp_write, 0, 0, 0, 0));
@@ -94,8 +95,8 @@ static PetscErrorCode FramesIO(UmbSampler s, UmbH5 h5, const char name[], PetscI
   }
   UmbCallHDF5Id(dxpl, H5Pcreate(H5P_DATASET_XFER));
   UmbCallHDF5(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
-  if (write) UmbCallHDF5(H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, buf));
-  else UmbCallHDF5(H5Dread(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, buf));
+  status = write ? H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, buf) : H5Dread(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, buf);
+  PetscCall(UmbH5CheckIO(h5, name, write, status));
   UmbCallHDF5(H5Pclose(dxpl));
   UmbCallHDF5(H5Sclose(mspace));
   UmbCallHDF5(H5Sclose(fspace));
