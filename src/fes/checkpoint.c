@@ -80,9 +80,9 @@ PetscErrorCode UmbFesBootstrapResume(UmbFes fes, PetscInt *r0, PetscInt64 *passe
   PetscCall(PetscFree(f));
   PetscCall(UmbH5ReadSmall(h5, "/bootstrap/f", H5T_NATIVE_DOUBLE, (size_t)(done * fes->K), fes->fboot));
   PetscCall(UmbH5ReadSmall(h5, "/bootstrap/F", H5T_NATIVE_DOUBLE, (size_t)(done * fes->B), fes->Fboot));
-  PetscCall(UmbH5Close(&h5, PETSC_FALSE));
   *r0 = (PetscInt)done;
   PetscCall(UmbLog(fes->comm, "fes: restarting the bootstrap from %s after replica %lld of %" PetscInt_FMT, path, (long long)done, fes->nboot));
+  PetscCall(UmbH5Close(&h5, PETSC_FALSE)); /* frees path */
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
