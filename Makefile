@@ -65,7 +65,7 @@ export OMP_NUM_THREADS := 1
 V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
 
-.PHONY: all fuzz fuzz-targets check check-asan check-mutants check-slurm check-valgrind reliability-table bench run install clean print
+.PHONY: all fuzz fuzz-targets check check-asan check-asan-ci check-mutants check-slurm check-valgrind reliability-table bench run install clean print
 .DEFAULT_GOAL := all
 
 all: $(APP) $(TEST_BIN) $(PLUGINS) $(FUZZ_BIN)
@@ -123,7 +123,8 @@ check: all
 # fast_unwind_on_malloc=0 gives full stacks through Open MPI for the suppressions. These cover
 # third-party libraries only and say why (tests/asan.supp, tests/lsan.supp, tests/ubsan.supp).
 # -malloc_coalesce 0: PETSc's PetscMalloc2..7 would otherwise share one block, hiding overflows
-# from one array into the next.
+# from one array into the next. T226_LONG_STEPS: t226's interrupted runs take a third of the
+# steps, since each is several times slower here (the hang guard stopped them under load).
 ASAN_BUILD   ?= build-asan
 ASAN_FILTER  ?= .
 SAN_FLAGS    := -fsanitize=address,undefined -fno-omit-frame-pointer
@@ -133,7 +134,18 @@ check-asan:
 	 ASAN_OPTIONS=suppressions=$(CURDIR)/tests/asan.supp:detect_leaks=1:fast_unwind_on_malloc=0:halt_on_error=1:abort_on_error=0:disable_coredump=1 \
 	 LSAN_OPTIONS=leak_check_at_exit=0:suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/tests/ubsan.supp \
-	 PETSC_OPTIONS='-malloc_coalesce 0' tests/run.sh
+	 PETSC_OPTIONS='-malloc_coalesce 0' T226_LONG_STEPS=5000000 $(if $(ASAN_MAXNP),MAXNP=$(ASAN_MAXNP)) tests/run.sh
+
+# The part of check-asan that .ci/run runs (minutes, not hours): the C unit tests up to 2 ranks
+# (ASAN_MAXNP) except the long statistical acceptance runs (ASAN_CI_SKIP), and short shell tests
+# that between them run each stage on 2 ranks: t004 (sample, info), t801 (run: sample, fes,
+# exact, train, lift, closure, report). A new C test joins by itself.
+ASAN_CI_SKIP   := t307-fes-fastslow-exact t511-gan-quality
+ASAN_CI_SHELL  := t004-sys-run-outputs t801-report
+ASAN_CI_TESTS  := $(filter-out $(ASAN_CI_SKIP),$(TEST_SRC:tests/%.c=%)) $(ASAN_CI_SHELL)
+ASAN_CI_FILTER := ^($(subst $(eval) ,|,$(strip $(ASAN_CI_TESTS))))$$
+check-asan-ci:
+	@$(MAKE) --no-print-directory check-asan ASAN_FILTER='$(ASAN_CI_FILTER)' ASAN_MAXNP=2
 
 # Every fuzz target for FUZZ_TIME seconds on its corpus tests/fuzz/corpus/<target>, built with
 # clang, libFuzzer, ASan and UBSan in FUZZ_BUILD (stops with a message without clang). Bounded:

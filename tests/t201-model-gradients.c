@@ -98,14 +98,14 @@ static PetscErrorCode CheckModelGradient(UmbModel m, const char *label, int conf
     for (PetscInt i = 0; i < n; i++) {
       const PetscReal h = 1e-6 * PetscMax(1, PetscAbsReal(X[p * n + i]));
       PetscReal       Up, Um, fd;
-      char            what[160];
+      char            what[256];
       PetscCall(PetscArraycpy(xp, X + p * n, n));
       xp[i] += h;
       PetscCall(UmbModelEnergyGradient(m, 1, xp, &Up, NULL));
       xp[i] = X[p * n + i] - h;
       PetscCall(UmbModelEnergyGradient(m, 1, xp, &Um, NULL));
       fd = (Up - Um) / (2 * h);
-      snprintf(what, sizeof(what), "%s: dU/dx_%d at point %d (finite difference vs analytic)", label, (int)i, p);
+      snprintf(what, sizeof(what), "%.100s: dU/dx_%d at point %d (finite difference vs analytic)", label, (int)i, p);
       UMB_CHECK_CLOSE(fd, g[i], 0, FD_REL * (PetscAbsReal(U) + gmax + 1), what);
     }
   }

@@ -8,6 +8,7 @@
 # warning; a missing samples.h5.partial is reported and the stage starts over. Refused: a
 # checkpoint written with another -us_dt (named), -restart after a finished run, -restart in a
 # fresh directory.
+# Environment: T226_LONG_STEPS (steps of the interrupted runs; 15000000).
 # Catches: a walker state missing from the checkpoint or read back into the wrong window (other
 # rank counts), the LM noise of the next step not regenerated on restart (dropping its DrawNoise
 # at s0 makes every restart case fail), frames of the IACT not re-read from the partial file
@@ -18,8 +19,9 @@ fail=0
 . "$SRCDIR/tests/bad-input.sh"
 export OMPI_MCA_rmaps_base_oversubscribe=1
 O="-us_windows 7 -us_steps 3000 -us_burnin 500 -us_stride 7 -us_walkers 3 -us_chunk_steps 350 -progress_interval 1000"
-# long enough to be interrupted by hand: some seconds, a checkpoint every 0.2 s
-L="-us_windows 5 -us_steps 15000000 -us_burnin 500 -us_stride 5000 -us_walkers 2 -us_chunk_steps 50000 -us_checkpoint_interval 0.2 -progress_interval 1000"
+# long enough to be interrupted by hand: some seconds, a checkpoint every 0.2 s. T226_LONG_STEPS
+# shortens it where every step is slower (make check-asan): the kill must still land mid-run.
+L="-us_windows 5 -us_steps ${T226_LONG_STEPS:-15000000} -us_burnin 500 -us_stride 5000 -us_walkers 2 -us_chunk_steps 50000 -us_checkpoint_interval 0.2 -progress_interval 1000"
 run() { # dir np expected-exit options...
   local dir=$1 np=$2 want=$3 rc
   shift 3
