@@ -43,3 +43,19 @@ expect_errors() {
     done
   done
 }
+
+#   expect_exit LOG WANT ARGS...
+# Runs umbra on 2 ranks (300 s hang guard), appending its output to LOG; WANT is the exit code,
+# or `killed` for a run that a fault injection must stop (any exit but 0 and 3). On another exit
+# it prints the command, the exit and the end of LOG, and sets fail=1.
+expect_exit() {
+  local log=$1 want=$2 rc
+  shift 2
+  timeout 300 $MPIEXEC -n 2 $MPIEXEC_FLAGS "$UMBRA" "$@" </dev/null >>"$log" 2>&1
+  rc=$?
+  if [ "$want" = killed ]; then
+    [ $rc != 0 ] && [ $rc != 3 ] || { echo "umbra $* survived the kill (exit $rc)"; fail=1; }
+  elif [ $rc != "$want" ]; then
+    echo "umbra $*: exit $rc, want $want:"; tail -n 8 "$log"; fail=1
+  fi
+}

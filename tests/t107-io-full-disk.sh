@@ -21,13 +21,7 @@ mount -t tmpfs -o size=512k tmpfs disk 2>/dev/null || { echo "cannot mount a tmp
 trap 'umount disk' EXIT
 fill() { dd if=/dev/zero of=disk/fill bs=4k >/dev/null 2>&1; sync; }
 O="-us_windows 4 -us_walkers 2 -us_steps 3000 -us_stride 10 -us_burnin 100 -us_chunk_steps 300 -us_checkpoint_interval 1e-9 -progress_interval 1000"
-umbra() { # log expected-exit args...
-  local log=$1 want=$2 rc
-  shift 2
-  timeout 300 $MPIEXEC -n 2 $MPIEXEC_FLAGS "$UMBRA" "$@" </dev/null >>"$log" 2>&1
-  rc=$?
-  [ $rc = "$want" ] || { echo "umbra $*: exit $rc, want $want:"; tail -n 8 "$log"; fail=1; }
-}
+umbra() { expect_exit "$@"; } # log expected-exit args...
 refused() { # log file: one error line naming file and the full disk
   [ "$(grep -c '^umbra: error' "$1")" = 1 ] && grep -Eq "^umbra: error( \(rank [0-9]+\))?: .*$2.*(No space left on device|disk is full)" "$1" ||
     { echo "$1: not one error naming $2 and the full disk:"; grep -v '^ *$' "$1" | grep -iv warning | tail -n 6; fail=1; }

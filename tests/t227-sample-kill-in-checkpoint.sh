@@ -18,14 +18,7 @@ fail=0
 export OMPI_MCA_rmaps_base_oversubscribe=1
 O="-us_windows 4 -us_walkers 2 -us_steps 3000 -us_stride 10 -us_burnin 100 -us_chunk_steps 300 -us_checkpoint_interval 1e-9 -progress_interval 1000"
 GAN="-gan_batch 64 -gan_critic_steps 2 -gan_epochs 1 -gan_layers 16,16 -gan_checkpoint_interval 5 -progress_interval 1000"
-umbra() { # log expected-exit args...
-  local log=$1 want=$2 rc
-  shift 2
-  timeout 300 $MPIEXEC -n 2 $MPIEXEC_FLAGS "$UMBRA" "$@" </dev/null >>"$log" 2>&1
-  rc=$?
-  [ "$want" = killed ] && { [ $rc != 0 ] && [ $rc != 3 ] || { echo "umbra $* survived the kill (exit $rc)"; fail=1; }; return; }
-  [ $rc = "$want" ] || { echo "umbra $*: exit $rc, want $want:"; tail -n 8 "$log"; fail=1; }
-}
+umbra() { expect_exit "$@"; } # log expected-exit args...
 said() { # log pattern what
   grep -Eq "$2" "$1" || { echo "$1 does not say $3:"; grep -E 'warning|error|restart' "$1" | head -n 5; fail=1; }
 }
