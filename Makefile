@@ -127,6 +127,10 @@ check: all
 # steps, since each is several times slower here (the hang guard stopped them under load).
 ASAN_BUILD   ?= build-asan
 ASAN_FILTER  ?= .
+# The statistical acceptance runs that train the GAN for its full length: over an hour each
+# under the sanitizers. The same training code runs there in t501-t505, t512, t702 and t801.
+ASAN_SKIP     ?= ^(t511-gan-quality|t704-closure-campaign)$$
+ASAN_SKIP_WHY := full-length training, hours under the sanitizers (its code runs in t501-t505, t702, t801)
 SAN_FLAGS    := -fsanitize=address,undefined -fno-omit-frame-pointer
 check-asan:
 	@CFLAGS='-O1 -g' $(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) SANITIZE='$(SAN_FLAGS)' all
@@ -134,7 +138,8 @@ check-asan:
 	 ASAN_OPTIONS=suppressions=$(CURDIR)/tests/asan.supp:detect_leaks=1:fast_unwind_on_malloc=0:halt_on_error=1:abort_on_error=0:disable_coredump=1 \
 	 LSAN_OPTIONS=leak_check_at_exit=0:suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/tests/ubsan.supp \
-	 PETSC_OPTIONS='-malloc_coalesce 0' T226_LONG_STEPS=5000000 $(if $(ASAN_MAXNP),MAXNP=$(ASAN_MAXNP)) tests/run.sh
+	 PETSC_OPTIONS='-malloc_coalesce 0' T226_LONG_STEPS=5000000 $(if $(ASAN_MAXNP),MAXNP=$(ASAN_MAXNP)) \
+	 SKIP='$(ASAN_SKIP)' SKIP_WHY='$(ASAN_SKIP_WHY)' tests/run.sh
 
 # The part of check-asan that .ci/run runs (minutes, not hours): the C unit tests up to 2 ranks
 # (ASAN_MAXNP) except the long statistical acceptance runs (ASAN_CI_SKIP), and short shell tests

@@ -8,7 +8,8 @@
 # slowest cases and the total wall time, and ends with "N passed, N failed, N skipped".
 # Environment: MPIEXEC (mpiexec), MPIEXEC_FLAGS (--oversubscribe --bind-to none), MAXNP (3),
 #   TIMEOUT (hang guard per case, seconds; 900), FILTER (run only names matching this regex),
-#   SLOWEST (how many of the slowest cases to list at the end; 15).
+#   SLOWEST (how many of the slowest cases to list at the end; 15), SKIP and SKIP_WHY (tests
+#   whose names match the regex SKIP are reported as skipped, with the reason SKIP_WHY).
 set -u
 cd "$(dirname "$0")/.."
 export MPIEXEC=${MPIEXEC:-mpiexec}
@@ -21,6 +22,8 @@ export UMBRA="$BUILD/umbra" BUILD SRCDIR="$PWD"
 MAXNP=${MAXNP:-3}
 TIMEOUT=${TIMEOUT:-900}
 FILTER=${FILTER:-.}
+SKIP=${SKIP:-}
+SKIP_WHY=${SKIP_WHY:-SKIP}
 SLOWEST=${SLOWEST:-15}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/umbra-tests.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -67,6 +70,7 @@ for src in $(printf "%s\n" tests/t*.c tests/t*.sh | sort); do
   [ -e "$src" ] || continue
   base=$(basename "$src"); base=${base%.*}
   [[ $base =~ $FILTER ]] || continue
+  if [ -n "$SKIP" ] && [[ $base =~ $SKIP ]]; then report skip "$base" "$SKIP_WHY" ""; continue; fi
   if [[ $src == *.sh ]]; then
     run_case "$base" "$WORK/$base" "$WORK/$base.log" bash "$SRCDIR/$src"
     continue
