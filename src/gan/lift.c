@@ -112,12 +112,13 @@ PetscErrorCode UmbGanLift(UmbGan gan, const char dir[])
   }
   PetscCall(UmbMLPSetTraining(gan->Gl, PETSC_FALSE));
   PetscCall(LiftPoints(gan, &M, &z));
-  /* outside the trained range: the generator extrapolates; say by how much */
+  /* outside the trained range: the generator extrapolates; say by how much (a grid end that
+     misses the stored range by rounding, 1e-9 of its width, is not extrapolation) */
   for (PetscInt k = 0; k < M; k++)
     for (PetscInt a = 0; a < d; a++) {
       const PetscReal za = z[k * d + a], out = za < gan->zlo[a] ? gan->zlo[a] - za : za > gan->zhi[a] ? za - gan->zhi[a] : 0;
       const char     *nm;
-      if (gan->period[a] > 0 || out <= 0) continue;
+      if (gan->period[a] > 0 || out <= 1e-9 * (gan->zhi[a] - gan->zlo[a])) continue;
       PetscCall(UmbCVGetName(gan->cv, a, &nm));
       if (nwarn++ < 5) PetscCall(UmbLogWarning(gan->comm, "lift: %s = %g is outside the trained range [%g, %g] by %g (%.0f%% of its width): the generator extrapolates there", nm, (double)za, (double)gan->zlo[a], (double)gan->zhi[a], (double)out, (double)(100 * out / PetscMax(gan->zhi[a] - gan->zlo[a], PETSC_SMALL))));
     }
