@@ -44,6 +44,7 @@ typedef enum {
 
 /* the innermost description on HDF5's current error stack ("" if none), for messages */
 PETSC_EXTERN void            UmbHDF5LastError(char[], size_t);
+PETSC_EXTERN PetscBool       UmbHDF5ChecksumFailed(void); /* a damaged file was read in this process */
 PETSC_EXTERN const char    *UmbGSLErrorString(int);
 PETSC_EXTERN PetscErrorCode UmbHDF5Error(int, const char *, const char *, const char *);
 

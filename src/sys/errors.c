@@ -1,5 +1,6 @@
 /* Errors: one record of the first failure on each rank, wrappers that turn GSL and HDF5
    failures into PETSc errors, and the mapping of error codes to exit codes. */
+#include <string.h>
 #include <umbra/sys.h>
 #include <umbra/private/sysimpl.h>
 #include <gsl/gsl_errno.h>
@@ -42,6 +43,8 @@ static herr_t KeepInnermost(unsigned n, const H5E_error2_t *err, void *data)
   return 0;
 }
 
+static PetscBool hdf5_checksum_failed = PETSC_FALSE;
+
 void UmbHDF5LastError(char detail[], size_t len)
 {
   H5Detail d     = {detail, len};
@@ -52,7 +55,10 @@ void UmbHDF5LastError(char detail[], size_t len)
     H5Ewalk2(stack, H5E_WALK_UPWARD, KeepInnermost, &d);
     H5Eclose_stack(stack);
   }
+  if (strstr(detail, "checksum")) hdf5_checksum_failed = PETSC_TRUE;
 }
+
+PetscBool UmbHDF5ChecksumFailed(void) { return hdf5_checksum_failed; }
 
 PetscErrorCode UmbHDF5Error(int line, const char *func, const char *file, const char *call)
 {

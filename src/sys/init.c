@@ -175,8 +175,11 @@ int UmbFinalize(PetscErrorCode ierr)
   if (mpi_started_here) MPI_Finalize();
 #if defined(__SANITIZE_ADDRESS__)
   /* make check-asan (LSAN_OPTIONS=leak_check_at_exit=0): a rank that finished its work must
-     have freed everything; a failed one returns without destroying its objects, by design */
-  if (!ierr) __lsan_do_leak_check();
+     have freed everything; a failed one returns without destroying its objects, by design.
+     Not after a read failed its checksum (a run that fell back to the previous checkpoint):
+     libhdf5 1.10.8 loses a block of its own when an object header fails its checksum, even
+     when every object is closed (a 20-line program opening a damaged file shows it) */
+  if (!ierr && !UmbHDF5ChecksumFailed()) __lsan_do_leak_check();
 #endif
   return code;
 }
