@@ -8,14 +8,17 @@
 #    reduced SDE's stationary histogram (RMS and max), both mean first-passage times against the
 #    exact 1-D formula and against direct unbiased runs of the full model. Each family's
 #    tolerance comes from the error bars with a family-wise false-alarm probability
-#    alpha = 0.01 (Bonferroni within the family), so a correct pipeline fails one of these
+#    alpha = 0.01 (Bonferroni within the family), so an unbiased generator fails one of these
 #    statistical families with probability <= 4%; the MFPT tolerance is the fixed 15%
 #    accuracy target (plus the sampling noise of both estimates for the direct runs; measured:
 #    3% and 8% against the formula, 11% and 9% against the direct runs with tolerances 25%).
-#    Seeds are fixed, so the outcome is deterministic. Catches a regression anywhere along the
+#    Seeds are fixed, so the outcome is deterministic. The generator's own bias is not in these
+#    error bars: trained with the seeds 43 or 44 instead, the same samples fail 2-4 of the
+#    free-energy and histogram rows (docs/closures.md, "Training seed and budget"), so part 1
+#    holds for the input's seed, not for every training. Catches a regression anywhere along the
 #    chain (sampler, MBAR weights, GAN training, lifted closures, SDE integration, MFPTs) that
 #    moves the generator's macro picture away from the physics by more than the error bars, and
-#    checks whose tolerances are so tight that a properly trained generator cannot pass them.
+#    checks whose tolerances are so tight that the input's trained generator cannot pass them.
 # 2. The same checks on the same samples and fes.h5 with a broken generator (one epoch at a
 #    learning rate of 1e-7, the untrained network): the distribution, free-energy,
 #    reduced-SDE-histogram, MFPT (exact formula) and MFPT (direct runs) families must each fail
@@ -39,7 +42,7 @@ for fam in 'distribution_' 'free_energy_rms,' 'free_energy_max_z,' 'sde_histogra
 done
 [ "$nrows" -ge 9 ] && [ "$npass" = "$nrows" ] || { echo "failing checks:"; grep -v ',true$' $csv | tail -n +3; fail=1; }
 grep -q "consistency: $nrows of $nrows checks pass" run.log || { echo "the console does not say that all $nrows checks pass:"; grep -A3 '^consistency:' run.log; fail=1; }
-grep -q 'verdict: the micro (samples) and macro (free energy, closures, reduced dynamics) pictures agree' run.log ||
+grep -q 'verdict: the micro (samples) and macro (free energy, reduced dynamics) pictures agree' run.log ||
   { echo "no agreeing verdict on the console"; grep verdict run.log; fail=1; }
 grep -E '^  (pass|FAIL)  (free_energy|sde|mfpt)' run.log | sed 's/ (.*//; s/^/# /'
 grep -E '^(reduced SDE|full model) mean first-passage' run.log | sed 's/^/# /'

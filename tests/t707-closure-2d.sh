@@ -18,8 +18,10 @@
 #    (a) gan mean_force_z2 equals the exact (y1 - A cos x) / v at every grid point to 1e-6
 #    relative: it depends on both components of z, so a lifted state with z1 and z2 swapped or
 #    shifted to another grid point fails; (b) the untrained generator fails the distribution
-#    rows at 2-D test points (the checks can fail in 2-D); (c) no free-energy, reduced-SDE or first-passage rows (1-D only), and the
-#    console says so.
+#    rows at 2-D test points (the checks can fail in 2-D); (c) no free-energy, reduced-SDE or
+#    first-passage rows (1-D only), and the console says so; (d) the console shows `-` for
+#    mean_force_z2 instead of comparing a function of z alone (catches the console comparing
+#    error bars that measure nothing: its physics value is 31 of them off on a trained run).
 # 3. A 2-D grid reaching beyond the samples in z1 (to +-2; they span about +-1.75): the points
 #    of the columns z1 = +-2 are listed per run along z2 as beyond the samples and are nan in the
 #    physics columns, the others keep their estimates. Catches the sampled range of the wrong
@@ -75,5 +77,6 @@ done
 grep -q '^distribution_y2_z[-0-9.]*_[-0-9.]*,' data/consistency.csv || { echo "no 2-D distribution rows"; fail=1; }
 grep -Eq '^(free_energy|sde_histogram|mfpt)' data/consistency.csv && { echo "1-D-only checks in a 2-D consistency.csv"; fail=1; }
 grep -q 'first-passage checks are 1-D only' broken.log || { echo "the console does not say which checks are 1-D only"; fail=1; }
+grep -Eq '^  mean_force_z2 +- +- +-$' broken.log || { echo "the console compares mean_force_z2, a function of z alone:"; grep '^  mean_force_z2' broken.log; fail=1; }
 echo "# untrained generator: $(grep -c ',false$' data/consistency.csv) of $(($(wc -l <data/consistency.csv) - 2)) checks fail"
 exit $fail
