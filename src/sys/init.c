@@ -109,6 +109,7 @@ PetscErrorCode UmbInitialize(int *argc, char ***argv, const char *help)
   PetscCallMPI(MPI_Comm_dup(PETSC_COMM_WORLD, &agree_comm));
   PetscCall(UmbLogSetStart());
   PetscCall(UmbLogRegisterAll());
+  PetscCall(UmbOptionsCheckValues(PETSC_COMM_WORLD));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -21,8 +21,35 @@ static PetscBool InList(const char *const list[], const char name[], PetscBool p
   return PETSC_FALSE;
 }
 
-/* Collective (the database is the same on every rank): an option of umbra's that is not a
-   boolean and was given without a value stops the run */
+/* One of umbra's options that is not a boolean: given without a value, it stops the run */
+static PetscBool TakesValue(const char name[])
+{
+  return (PetscBool)((InList(own_prefixes, name, PETSC_TRUE) || InList(own_names, name, PETSC_FALSE)) && !InList(flag_options, name, PETSC_FALSE));
+}
+#define NO_VALUE "option %s needs a value (given without one, it would keep its default)"
+
+/* Collective (the database is the same on every rank), at start-up: every option is still
+   unread, so the list of unread options holds them all with their values, and looking at it
+   marks none as read. Runs before an object would parse the missing value as 0 and report that
+   instead. */
+PetscErrorCode UmbOptionsCheckValues(MPI_Comm comm)
+{
+  PetscInt n;
+  char   **names, **values, name[256] = "";
+
+  PetscFunctionBegin;
+  PetscCall(PetscOptionsLeftGet(NULL, &n, &names, &values));
+  for (PetscInt i = 0; i < n && !name[0]; i++) {
+    snprintf(name, sizeof(name), "-%s", names[i]);
+    if (values[i] || !TakesValue(name)) name[0] = 0;
+  }
+  PetscCall(PetscOptionsLeftRestore(NULL, &n, &names, &values));
+  PetscCheck(!name[0], comm, PETSC_ERR_USER_INPUT, NO_VALUE, name);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The same, later, over every option (a command may have added options of its own); looking a
+   name up marks it as read, so this runs after the unread options were listed */
 static PetscErrorCode CheckValuesGiven(MPI_Comm comm)
 {
   char *all, *tok, *save = NULL;
@@ -33,13 +60,13 @@ static PetscErrorCode CheckValuesGiven(MPI_Comm comm)
     const char *value;
     PetscBool   set;
     if (tok[0] != '-' || !((tok[1] >= 'a' && tok[1] <= 'z') || (tok[1] >= 'A' && tok[1] <= 'Z'))) continue; /* a value such as -1,1 */
-    if (!(InList(own_prefixes, tok, PETSC_TRUE) || InList(own_names, tok, PETSC_FALSE)) || InList(flag_options, tok, PETSC_FALSE)) continue;
+    if (!TakesValue(tok)) continue;
     PetscCall(PetscOptionsFindPair(NULL, NULL, tok, &value, &set));
     if (set && !value) {
       char name[256];
       PetscCall(PetscStrncpy(name, tok, sizeof(name)));
       PetscCall(PetscFree(all));
-      SETERRQ(comm, PETSC_ERR_USER_INPUT, "option %s needs a value (given without one, it would keep its default)", name);
+      SETERRQ(comm, PETSC_ERR_USER_INPUT, NO_VALUE, name);
     }
   }
   PetscCall(PetscFree(all));
