@@ -13,7 +13,7 @@
 #    accuracy target (plus the sampling noise of both estimates for the direct runs; measured:
 #    3% and 8% against the formula, 11% and 9% against the direct runs with tolerances 25%).
 #    Seeds are fixed, so the outcome is deterministic. The generator's own bias is not in these
-#    error bars: trained with the seeds 43 or 44 instead, the same samples fail 2-4 of the
+#    error bars: trained with the seeds 43, 44 or 46 instead, the same samples fail 2-4 of the
 #    free-energy and histogram rows (docs/closures.md, "Training seed and budget"), so part 1
 #    holds for the input's seed, not for every training. Catches a regression anywhere along the
 #    chain (sampler, MBAR weights, GAN training, lifted closures, SDE integration, MFPTs) that
