@@ -58,7 +58,7 @@ PETSC_EXTERN void           UmbSetExitStatus(UmbExitCode); /* exit status of a r
 
 /* Options: fail before any work when an option was given that nothing reads. */
 PETSC_EXTERN PetscErrorCode UmbOptionsCheckUnused(MPI_Comm);
-/* ... and when one of umbra's options that is not a boolean was given without a value */
+/* At start-up: fail when one of umbra's options that is not a boolean was given without a value */
 PETSC_EXTERN PetscErrorCode UmbOptionsCheckValues(MPI_Comm);
 /* A 64-bit integer option inside PetscOptionsBegin/End (accepts 100000 or 1e5) */
 PETSC_EXTERN PetscErrorCode UmbOptionsInt64(PetscOptionItems *, const char[], const char[], PetscInt64, PetscInt64 *, PetscBool *);

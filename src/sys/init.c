@@ -102,14 +102,14 @@ PetscErrorCode UmbInitialize(int *argc, char ***argv, const char *help)
   PetscFunctionBeginUser;
   gsl_set_error_handler_off();
   UmbCallHDF5(H5Eset_auto2(H5E_DEFAULT, NULL, NULL));
-  PetscCall(PetscOptionsGetBool(NULL, NULL, "-error_traceback", &umb_error_traceback, NULL));
-  PetscCall(PetscOptionsGetReal(NULL, NULL, "-error_timeout", &error_timeout, NULL));
   PetscCall(PetscPushErrorHandler(UmbErrorHandler, NULL));
   signal(SIGPIPE, SIG_DFL); /* `umbra ... | head` ends quietly, as Unix tools do */
   PetscCallMPI(MPI_Comm_dup(PETSC_COMM_WORLD, &agree_comm));
+  PetscCall(UmbOptionsCheckValues(PETSC_COMM_WORLD)); /* before any of umbra's options is read */
+  PetscCall(PetscOptionsGetBool(NULL, NULL, "-error_traceback", &umb_error_traceback, NULL));
+  PetscCall(PetscOptionsGetReal(NULL, NULL, "-error_timeout", &error_timeout, NULL));
   PetscCall(UmbLogSetStart());
   PetscCall(UmbLogRegisterAll());
-  PetscCall(UmbOptionsCheckValues(PETSC_COMM_WORLD));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

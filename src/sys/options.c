@@ -26,12 +26,11 @@ static PetscBool TakesValue(const char name[])
 {
   return (PetscBool)((InList(own_prefixes, name, PETSC_TRUE) || InList(own_names, name, PETSC_FALSE)) && !InList(flag_options, name, PETSC_FALSE));
 }
-#define NO_VALUE "option %s needs a value (given without one, it would keep its default)"
 
-/* Collective (the database is the same on every rank), at start-up: every option is still
-   unread, so the list of unread options holds them all with their values, and looking at it
-   marks none as read. Runs before an object would parse the missing value as 0 and report that
-   instead. */
+/* Collective (the database is the same on every rank), at start-up before anything reads an
+   option of umbra's: every one is still unread, so the list of unread options holds them all
+   with their values, and looking at it marks none as read. Runs before an object would parse
+   the missing value as 0 and report that instead. No option without a value is added later. */
 PetscErrorCode UmbOptionsCheckValues(MPI_Comm comm)
 {
   PetscInt n;
@@ -44,32 +43,7 @@ PetscErrorCode UmbOptionsCheckValues(MPI_Comm comm)
     if (values[i] || !TakesValue(name)) name[0] = 0;
   }
   PetscCall(PetscOptionsLeftRestore(NULL, &n, &names, &values));
-  PetscCheck(!name[0], comm, PETSC_ERR_USER_INPUT, NO_VALUE, name);
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* The same, later, over every option (a command may have added options of its own); looking a
-   name up marks it as read, so this runs after the unread options were listed */
-static PetscErrorCode CheckValuesGiven(MPI_Comm comm)
-{
-  char *all, *tok, *save = NULL;
-
-  PetscFunctionBegin;
-  PetscCall(PetscOptionsGetAll(NULL, &all));
-  for (tok = strtok_r(all, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-    const char *value;
-    PetscBool   set;
-    if (tok[0] != '-' || !((tok[1] >= 'a' && tok[1] <= 'z') || (tok[1] >= 'A' && tok[1] <= 'Z'))) continue; /* a value such as -1,1 */
-    if (!TakesValue(tok)) continue;
-    PetscCall(PetscOptionsFindPair(NULL, NULL, tok, &value, &set));
-    if (set && !value) {
-      char name[256];
-      PetscCall(PetscStrncpy(name, tok, sizeof(name)));
-      PetscCall(PetscFree(all));
-      SETERRQ(comm, PETSC_ERR_USER_INPUT, NO_VALUE, name);
-    }
-  }
-  PetscCall(PetscFree(all));
+  PetscCheck(!name[0], comm, PETSC_ERR_USER_INPUT, "option %s needs a value (given without one, it would keep its default)", name);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -93,7 +67,6 @@ PetscErrorCode UmbOptionsCheckUnused(MPI_Comm comm)
     snprintf(list + len, sizeof(list) - len, "%s-%s", i ? ", " : "", names[i]);
   }
   PetscCall(PetscOptionsLeftRestore(NULL, &nleft, &names, &values)); /* zeroes nleft */
-  PetscCall(CheckValuesGiven(comm));
   if (n && allow) {
     PetscCall(UmbLogWarning(comm, "option%s not used by this command: %s", n > 1 ? "s" : "", list));
     PetscFunctionReturn(PETSC_SUCCESS);
