@@ -12,6 +12,10 @@
 #           (anchors.md, job e), mean_y<i> and var_y<i> with asymptotic errors; MBAR started from
 #           umbra's f_k (its solve timed apart). Also the quickest Python route for scale: pymbar's
 #           weights once, then numpy weighted bin sums (values only; must equal pymbar's to 1e-9).
+#   PyTorch regression.py: mean_y<i>, var_y<i> by a small network fitted by least squares to all
+#           samples (the generator's size and conditioning), seeds 0 and 1; values only, so its
+#           accuracy is measured in umbra's physics errors. The scale a regression reaches, for
+#           the generator route (docs/closures.md, "Generator moments").
 #   accuracy  every mean_y<i>/var_y<i> row against the model's exact value: max and RMS of
 #           |estimate - exact| / error per estimator. umbra's must stay within its Bonferroni
 #           tolerance (alpha 0.01 over the rows, as t702), else the benchmark fails; pymbar's are
@@ -19,7 +23,7 @@
 #           independent samples).
 # Prints a table and writes $BUILD/bench/closure.csv. Never fails on speed.
 # Environment: BUILD (build), PYTHON (/usr/bin/python3), MPIEXEC (mpiexec), MPIEXEC_FLAGS,
-#   REPEAT (3), PEER (1: run pymbar; 0: skip it).
+#   REPEAT (3), PEER (1: run pymbar and PyTorch; 0: skip them).
 set -u
 cd "$(dirname "$0")/../../.." || exit 1
 BUILD=$(realpath -m "${BUILD:-build}")
@@ -39,8 +43,8 @@ DATA=$OUT/data
 mkdir -p "$DATA"
 [ -x "$UMBRA" ] || { echo "closure: $UMBRA not found: build first (make BUILD=$BUILD)"; exit 1; }
 "$PYTHON" -c 'import numpy, h5py' 2>/dev/null || { echo "closure: $PYTHON lacks numpy or h5py"; exit 1; }
-if [ "$PEER" = 1 ] && ! "$PYTHON" -c 'import pymbar' 2>/dev/null; then
-  echo "closure: $PYTHON cannot import pymbar: the peer is not run"
+if [ "$PEER" = 1 ] && ! "$PYTHON" -c 'import pymbar, torch' 2>/dev/null; then
+  echo "closure: $PYTHON cannot import pymbar or torch: the peers are not run"
   PEER=0
 fi
 # shellcheck disable=SC2016
@@ -78,12 +82,16 @@ if [ "$PEER" = 1 ]; then
   sh -c "$TIMED" timed "$OUT" "$PYTHON" "$HERE/peer.py" "$DATA/samples.h5" "$DATA/fes.h5" "$OUT/closures.csv" >"$OUT/peer.json" 2>"$OUT/peer.err" ||
     { echo "closure: pymbar failed (see $OUT/peer.err)"; status=1; PEER=0; }
   pproc=$(cat "$OUT"/time.*.txt 2>/dev/null)
+  for seed in 0 1; do
+    "$PYTHON" "$HERE/regression.py" "$DATA/samples.h5" "$OUT/closures.csv" $seed >"$OUT/regression$seed.json" 2>"$OUT/regression.err" ||
+      { echo "closure: the PyTorch regression failed (see $OUT/regression.err)"; status=1; PEER=0; }
+  done
 fi
-"$PYTHON" - "$OUT/closures.csv" "$OUT/peer.json" "$PEER" "$CSV" "${stage[1]:-nan}" "${proc[1]:-nan}" "${stage[2]:-nan}" "${proc[2]:-nan}" "${pproc:-nan}" <<'PY' || status=1
+"$PYTHON" - "$OUT/closures.csv" "$OUT/peer.json" "$OUT/regression" "$PEER" "$CSV" "${stage[1]:-nan}" "${proc[1]:-nan}" "${stage[2]:-nan}" "${proc[2]:-nan}" "${pproc:-nan}" <<'PY' || status=1
 import csv, json, math, sys
 from statistics import NormalDist
-clo, peerf, peer, out = sys.argv[1], sys.argv[2], sys.argv[3] == '1', sys.argv[4]
-s1, p1, s2, p2, pp = (float(v) for v in sys.argv[5:10])
+clo, peerf, regf, peer, out = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == '1', sys.argv[5]
+s1, p1, s2, p2, pp = (float(v) for v in sys.argv[6:11])
 rows = {}
 for r in csv.reader(l for l in open(clo) if not l.startswith('#')):
     if r[0] != 'z' and r[1].startswith(('mean_y', 'var_y')) and r[6]:
@@ -114,6 +122,13 @@ if peer:
     print(f"{'  + its MBAR solve from f_umbra':32s} {r['solve_seconds']:9.3f}")
     print(f"{'numpy bins on pymbar weights':32s} {r['numpy_seconds']:9.3f} {'':10s} {r['numpy_seconds'] / s1:7.1f}x  (values only, no errors; max |diff| to pymbar {r['numpy_max_abs_diff']:.1g})")
     print(f"process speedup (1 rank): {pp / p1:.0f}x")
+    for seed in (0, 1):
+        g = json.load(open(f'{regf}{seed}.json'))
+        est = {(round(z, 9), o): v for z, o, v in g['rows']}
+        rm = stats({k: (est[k], rows[k][1]) for k in rows})  # in umbra's physics errors
+        res.update({f'torch_regression{seed}_s': g['seconds'], f'torch_regression{seed}_max_z': rm[0],
+                    f'torch_regression{seed}_rms_z': rm[1], f'torch_regression{seed}_max_abs': rm[2]})
+        print(f"{'PyTorch regression, seed %d' % seed:32s} {g['seconds']:9.3f} {'':10s} {'':>8s}  {rm[0]:11.2f} {rm[1]:5.2f} {rm[2]:8.4f}  (in umbra's errors)")
     if r['numpy_max_abs_diff'] > 1e-9:
         print("closure: the two Python routes disagree"); ok = False
 with open(out, 'w') as f:
@@ -126,7 +141,8 @@ cat <<TXT
 umbra seconds: the Closure stage (-log_view; reading samples.h5 and fes.h5, the regression and its
   batch-means errors for all 10 observables, writing closures.csv); process s: the whole command.
 pymbar seconds: the computeMultipleExpectations calls (8 of the 10 observables); speedup = pymbar /
-  umbra (1 rank). max |d|/err, RMS: |estimate - exact| in each estimator's own error bars.
+  umbra (1 rank). max |d|/err, RMS: |estimate - exact| in each estimator's own error bars (the
+  regression has none: umbra's physics errors at the same rows).
 CSV: $CSV
 TXT
 exit $status
