@@ -174,8 +174,10 @@ check-valgrind: all
 	@BUILD=$(BUILD) tests/valgrind-campaign.sh
 
 # the table of bad inputs and the messages they get, for docs/reliability.md
+# the table goes to a file: on stdout it would follow the build lines of the prerequisite
 reliability-table: all
-	@BUILD=$(BUILD) tests/reliability-table.sh
+	@BUILD=$(BUILD) tests/reliability-table.sh > $(BUILD)/reliability-table.md
+	@echo "reliability-table: wrote $(BUILD)/reliability-table.md"
 
 bench: all
 	@tests/bench/run.sh
