@@ -25,24 +25,17 @@
 # Environment: BUILD (build), PYTHON (/usr/bin/python3), MPIEXEC (mpiexec), MPIEXEC_FLAGS,
 #   REPEAT (3), PEER (1: run pymbar and PyTorch; 0: skip them).
 set -u
-cd "$(dirname "$0")/../../.." || exit 1
-BUILD=$(realpath -m "${BUILD:-build}")
-UMBRA=$BUILD/umbra
-PYTHON=${PYTHON:-/usr/bin/python3}
-MPIEXEC=${MPIEXEC:-mpiexec}
+# shellcheck source=tests/bench/common.sh
+. "$(dirname "$0")/../common.sh" closure
 MPIEXEC_FLAGS=${MPIEXEC_FLAGS:-}
-REPEAT=${REPEAT:-3}
 PEER=${PEER:-1}
 HERE=$PWD/tests/bench/closure
 INPUT=$PWD/inputs/fastslow.opts
-export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
-if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 OUT=$BUILD/bench/closure
 CSV=$BUILD/bench/closure.csv
 DATA=$OUT/data
 mkdir -p "$DATA"
-[ -x "$UMBRA" ] || { echo "closure: $UMBRA not found: build first (make BUILD=$BUILD)"; exit 1; }
-"$PYTHON" -c 'import numpy, h5py' 2>/dev/null || { echo "closure: $PYTHON lacks numpy or h5py"; exit 1; }
+bench_require "numpy, h5py"
 if [ "$PEER" = 1 ] && ! "$PYTHON" -c 'import pymbar, torch' 2>/dev/null; then
   echo "closure: $PYTHON cannot import pymbar or torch: the peers are not run"
   PEER=0

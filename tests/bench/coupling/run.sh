@@ -12,17 +12,14 @@
 # seeds against exact. Environment: SEEDS (default "1 2 3"), NP (2), BUILD, OUT (scratch dir).
 # Takes about 5 minutes for 3 seeds on 2 idle cores (15 to 25 on loaded ones); not part of make check.
 set -u
-cd "$(dirname "$0")/../../.." || exit 1
-BUILD=$(realpath -m "${BUILD:-build}")
-UMBRA=$BUILD/umbra
+# shellcheck source=tests/bench/common.sh
+. "$(dirname "$0")/../common.sh" coupling
 NP=${NP:-2}
 SEEDS=${SEEDS:-1 2 3}
 OUT=$(realpath -m "${OUT:-$BUILD/bench/coupling}")
-PY=${PYTHON:-/usr/bin/python3}
+PY=$PYTHON
 HERE=$(pwd)/tests/bench/coupling
 mkdir -p "$OUT" "$BUILD/bench"
-export OPENBLAS_NUM_THREADS=1
-if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 MODEL="-model fastslow -fastslow_m 1 -fastslow_eps 0.1 -fastslow_coupling tilted -fastslow_cw 6 -fastslow_t 2"
 SAMPLE="-us_kappa 40 -us_walkers 8 -us_burnin 2000 -us_stride 40 -us_dt 2e-4 -progress_interval 1000"
 CLOSURE="-closure_direct_walkers 0 -closure_sde_time 20 -closure_sde_walkers 32 -closure_lift_n 2000 -closure_permutations 200"

@@ -18,22 +18,15 @@
 # Environment: BUILD, PYTHON (/usr/bin/python3), MPIEXEC (mpiexec), MPIEXEC_FLAGS, REPEAT (3: the
 #   fastest of REPEAT runs is reported, for both sides), SIZES ("10000 50000").
 set -u
-cd "$(dirname "$0")/../../.." || exit 1
-BUILD=$(realpath -m "${BUILD:-build}")
-UMBRA=$BUILD/umbra
-PYTHON=${PYTHON:-/usr/bin/python3}
-MPIEXEC=${MPIEXEC:-mpiexec}
+# shellcheck source=tests/bench/common.sh
+. "$(dirname "$0")/../common.sh" dmap
 MPIEXEC_FLAGS=${MPIEXEC_FLAGS:---oversubscribe --bind-to none}
-REPEAT=${REPEAT:-3}
 SIZES=${SIZES:-10000 50000}
 HERE=$PWD/tests/bench/dmap
-export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
-if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 OUT=$BUILD/bench/dmap
 CSV=$BUILD/bench/dmap.csv
 mkdir -p "$OUT"
-[ -x "$UMBRA" ] || { echo "dmap: $UMBRA not found: build first (make BUILD=$BUILD)"; exit 1; }
-"$PYTHON" -c 'import numpy, h5py, scipy' 2>/dev/null || { echo "dmap: $PYTHON lacks numpy, h5py or scipy"; exit 1; }
+bench_require "numpy, h5py, scipy"
 OPTS="-model ring -dmap_cutoff 0 -dmap_neighbors 32 -dmap_eps 0.01 -dmap_nev 8"
 status=0
 best() { sort -g | head -n 1; }

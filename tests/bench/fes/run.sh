@@ -24,23 +24,16 @@
 #   REPEAT (3: umbra runs per measurement, the fastest is reported; pymbar runs once),
 #   CASES (space-separated subset of: k96 k400), PEER (1: run pymbar; 0: skip it).
 set -u
-cd "$(dirname "$0")/../../.." || exit 1
-BUILD=$(realpath -m "${BUILD:-build}")
-UMBRA=$BUILD/umbra
-PYTHON=${PYTHON:-/usr/bin/python3}
-MPIEXEC=${MPIEXEC:-mpiexec}
+# shellcheck source=tests/bench/common.sh
+. "$(dirname "$0")/../common.sh" fes
 MPIEXEC_FLAGS=${MPIEXEC_FLAGS:-}
-REPEAT=${REPEAT:-3}
 CASES=${CASES:-k96 k400}
 PEER=${PEER:-1}
 HERE=$PWD/tests/bench/fes
-export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
-if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 OUT=$BUILD/bench/fes
 CSV=$BUILD/bench/fes.csv
 mkdir -p "$OUT"
-[ -x "$UMBRA" ] || { echo "fes: $UMBRA not found: build first (make BUILD=$BUILD)"; exit 1; }
-"$PYTHON" -c 'import numpy, h5py' 2>/dev/null || { echo "fes: $PYTHON lacks numpy or h5py"; exit 1; }
+bench_require "numpy, h5py"
 if [ "$PEER" = 1 ] && ! "$PYTHON" -c 'import pymbar' 2>/dev/null; then
   echo "fes: $PYTHON cannot import pymbar: the peer is not run"
   PEER=0

@@ -17,21 +17,15 @@
 # Environment: BUILD (build), PYTHON (/usr/bin/python3), MPIEXEC (mpiexec), MPIEXEC_FLAGS,
 #   REPEAT (3), TORCH_STEPS (40: timed generator steps of the float64 peer; float32 runs 5x more).
 set -u
-cd "$(dirname "$0")/../../.." || exit 1
-BUILD=$(realpath -m "${BUILD:-build}")
-UMBRA=$BUILD/umbra
-PYTHON=${PYTHON:-/usr/bin/python3}
-MPIEXEC=${MPIEXEC:-mpiexec}
+# shellcheck source=tests/bench/common.sh
+. "$(dirname "$0")/../common.sh" gan
 MPIEXEC_FLAGS=${MPIEXEC_FLAGS:-}
-REPEAT=${REPEAT:-3}
 TORCH_STEPS=${TORCH_STEPS:-40}
 PEER=$PWD/tests/bench/gan/peer.py
-export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
-if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 OUT=$BUILD/bench/gan
 CSV=$BUILD/bench/gan.csv
 mkdir -p "$OUT"
-[ -x "$UMBRA" ] || { echo "gan: $UMBRA not found: build first (make BUILD=$BUILD)"; exit 1; }
+bench_require
 fail=0
 # shellcheck disable=SC2016
 TIMED='d=$1; shift; if [ -x /usr/bin/time ]; then exec /usr/bin/time -f "%e %U %S" -o "$d/time.$$.txt" "$@"; else exec "$@"; fi'

@@ -24,11 +24,8 @@
 #   = CPU time / wall time, averaged over the processes. Below ~85% means it waited for
 #   the CPU (other jobs running): such numbers are marked '*' in the table.
 set -u
-cd "$(dirname "$0")/../../.." || exit 1
-BUILD=$(realpath -m "${BUILD:-build}")
-UMBRA=$BUILD/umbra
-PYTHON=${PYTHON:-/usr/bin/python3}
-MPIEXEC=${MPIEXEC:-mpiexec}
+# shellcheck source=tests/bench/common.sh
+. "$(dirname "$0")/../common.sh" sample
 # Open MPI binds a 1- or 2-rank job to cores 0 (and 1), and so does every other developer's
 # 1-rank job on a shared machine: they would all queue on core 0 while the unbound NumPy peer
 # takes the idle core. Leave the placement to the kernel, as for the peer.
@@ -36,18 +33,14 @@ if [ -z "${MPIEXEC_FLAGS+set}" ] && "$MPIEXEC" --version 2>/dev/null | grep -qiE
   MPIEXEC_FLAGS="--bind-to none"
 fi
 MPIEXEC_FLAGS=${MPIEXEC_FLAGS:-}
-REPEAT=${REPEAT:-3}
 SCALE=${SCALE:-1}
 CASES=${CASES:-fs4 fs64 mb}
 PEER=$PWD/tests/bench/sample/peer.py
-export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
-if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 
 OUT=$BUILD/bench/sample
 CSV=$BUILD/bench/sample.csv
 mkdir -p "$OUT"
-[ -x "$UMBRA" ] || { echo "sample: $UMBRA not found: build first (make BUILD=$BUILD)"; exit 1; }
-"$PYTHON" -c 'import numpy, h5py' 2>/dev/null || { echo "sample: $PYTHON lacks numpy or h5py"; exit 1; }
+bench_require "numpy, h5py"
 
 # case: label, umbra options, peer options, n, windows, walkers, steps
 # All cases: 24 windows x 64 walkers = 1536 walkers (peer arrays 1536 x n), LM, kappa 40.
