@@ -19,10 +19,40 @@ static PetscReal KS(PetscInt N, const PetscInt order[], const char lab[], PetscI
   return D;
 }
 
+/* Largest difference, over the pairs of coordinates, between the Pearson correlations of the
+   two samples (lab 1 and lab 0; v: nf columns of N centred values): the dependence between the
+   coordinates, which the per-coordinate KS distances do not see. work: 2 nf (nf + 1) reals. */
+static PetscReal CorrelationGap(PetscInt N, PetscInt nf, const PetscReal v[], const char lab[], PetscReal work[])
+{
+  PetscReal *S = work, *P = work + 2 * nf, n[2] = {0, 0}, gap = 0;
+
+  for (PetscInt q = 0; q < 2 * nf * (nf + 1); q++) work[q] = 0;
+  for (PetscInt i = 0; i < N; i++) {
+    const PetscInt g = lab[i] ? 1 : 0;
+    n[g] += 1;
+    for (PetscInt j = 0; j < nf; j++) {
+      const PetscReal a = v[j * N + i];
+      S[g * nf + j] += a;
+      for (PetscInt k = j; k < nf; k++) P[(g * nf + j) * nf + k] += a * v[k * N + i];
+    }
+  }
+  for (PetscInt j = 0; j < nf; j++)
+    for (PetscInt k = j + 1; k < nf; k++) {
+      PetscReal r[2];
+      for (PetscInt g = 0; g < 2; g++) {
+        const PetscReal mj = S[g * nf + j] / n[g], mk = S[g * nf + k] / n[g];
+        const PetscReal cjk = P[(g * nf + j) * nf + k] / n[g] - mj * mk, cjj = P[(g * nf + j) * nf + j] / n[g] - mj * mj, ckk = P[(g * nf + k) * nf + k] / n[g] - mk * mk;
+        r[g] = cjj > 0 && ckk > 0 ? cjk / PetscSqrtReal(cjj * ckk) : 0;
+      }
+      gap = PetscMax(gap, PetscAbsReal(r[1] - r[0]));
+    }
+  return gap;
+}
+
 PetscErrorCode UmbClosureCheckDistributions(UmbClosure c)
 {
   const PetscInt nt = c->ntest, nf = c->nfine, d = c->d, w = d + nf; /* record: z, fine coordinates */
-  PetscReal     *res;                                      /* nt x nf KS values, nt thresholds, nt counts */
+  PetscReal     *res; /* nt x nf KS values, nt thresholds, nt counts, nt correlation gaps, nt thresholds */
   PetscInt       g0;
 
   PetscFunctionBegin;
@@ -40,7 +70,7 @@ PetscErrorCode UmbClosureCheckDistributions(UmbClosure c)
       }
     }
   }
-  PetscCall(PetscCalloc1(nt * (nf + 2), &res));
+  PetscCall(PetscCalloc1(nt * (nf + 4), &res));
   for (PetscInt t = 0; t < nt; t++) {
     const PetscReal zt = c->test_z[t];
     PetscReal      *loc, *all = NULL;
@@ -84,13 +114,13 @@ PetscErrorCode UmbClosureCheckDistributions(UmbClosure c)
     if (!c->rank) {
       const PetscInt ntot = (PetscInt)res[nt * nf + nt + t], n1 = PetscMin(ntot, c->test_n), N = 2 * n1;
       if (n1 >= 20) {
-        PetscReal *v, *zr, *xg, *perm;
+        PetscReal *v, *zr, *xg, *perm, *permc, *work;
         PetscInt  *order;
         PetscInt64 *idx;
         char      *lab;
         UmbStream  s;
         PetscCall(PetscMalloc6(N * nf, &v, n1 * d, &zr, n1 * c->n, &xg, N * nf, &order, n1, &idx, N, &lab));
-        PetscCall(PetscMalloc1(c->nperm, &perm));
+        PetscCall(PetscMalloc3(c->nperm, &perm, c->nperm, &permc, 2 * nf * (nf + 1), &work));
         /* physics rows evenly spaced in the gathered list; the generator lifted at the same z */
         for (PetscInt i = 0; i < n1; i++) {
           const PetscInt r = (PetscInt)(((PetscInt64)i * ntot) / n1);
@@ -107,6 +137,12 @@ PetscErrorCode UmbClosureCheckDistributions(UmbClosure c)
         }
         for (PetscInt i = 0; i < N; i++) lab[i] = (char)(i < n1);
         for (PetscInt j = 0; j < nf; j++) res[t * nf + j] = KS(N, order + j * N, lab, n1);
+        for (PetscInt j = 0; j < nf; j++) { /* centred (the sort orders above stay valid) */
+          PetscReal m = 0;
+          for (PetscInt i = 0; i < N; i++) m += v[j * N + i];
+          for (PetscInt i = 0; i < N; i++) v[j * N + i] -= m / N;
+        }
+        res[nt * (nf + 2) + t] = CorrelationGap(N, nf, v, lab, work);
         /* permutation null of max_j KS_j (rows permuted jointly) */
         UmbStreamInit(&s, (uint64_t)c->seed, UMB_STREAM_CLOSURE, (uint64_t)t);
         for (PetscInt p = 0; p < c->nperm; p++) {
@@ -120,16 +156,19 @@ PetscErrorCode UmbClosureCheckDistributions(UmbClosure c)
             lab[jj]             = tmp;
           }
           for (PetscInt j = 0; j < nf; j++) mx = PetscMax(mx, KS(N, order + j * N, lab, n1));
-          perm[p] = mx;
+          perm[p]  = mx;
+          permc[p] = CorrelationGap(N, nf, v, lab, work);
         }
         PetscCall(PetscSortReal(c->nperm, perm));
+        PetscCall(PetscSortReal(c->nperm, permc));
         {
           const PetscReal at = c->alpha / nt; /* Bonferroni over the test points */
-          PetscInt        q  = (PetscInt)PetscCeilReal((1 - at) * (c->nperm + 1)) - 1;
-          res[nt * nf + t]   = perm[PetscMin(PetscMax(q, 0), c->nperm - 1)];
+          PetscInt        q  = PetscMin(PetscMax((PetscInt)PetscCeilReal((1 - at) * (c->nperm + 1)) - 1, 0), c->nperm - 1);
+          res[nt * nf + t]       = perm[q];
+          res[nt * (nf + 3) + t] = permc[q];
         }
         PetscCall(PetscFree6(v, zr, xg, order, idx, lab));
-        PetscCall(PetscFree(perm));
+        PetscCall(PetscFree3(perm, permc, work));
       } else {
         for (PetscInt j = 0; j < nf; j++) res[t * nf + j] = NAN;
         res[nt * nf + t] = NAN;
@@ -138,7 +177,7 @@ PetscErrorCode UmbClosureCheckDistributions(UmbClosure c)
       PetscCall(PetscFree2(counts, displs));
     }
   }
-  PetscCallMPI(MPI_Bcast(res, (PetscMPIInt)(nt * (nf + 2)), MPIU_REAL, 0, c->comm));
+  PetscCallMPI(MPI_Bcast(res, (PetscMPIInt)(nt * (nf + 4)), MPIU_REAL, 0, c->comm));
   c->ks_worst = -1;
   for (PetscInt t = 0; t < nt; t++) {
     if (PetscIsInfOrNanReal(res[nt * nf + t])) {
@@ -162,6 +201,19 @@ PetscErrorCode UmbClosureCheckDistributions(UmbClosure c)
         c->ks_tol_worst = res[nt * nf + t];
       }
     }
+  }
+  for (PetscInt t = 0; t < nt && nf > 1; t++) { /* a family of its own, after the distributions */
+    char name[128], what[256], at[64];
+    if (PetscIsInfOrNanReal(res[nt * nf + t])) continue;
+    if (d == 1) {
+      snprintf(name, sizeof(name), "dependence_z%.4g", (double)c->test_z[t]);
+      snprintf(at, sizeof(at), "%.4g", (double)c->test_z[t]);
+    } else {
+      snprintf(name, sizeof(name), "dependence_z%.4g_%.4g", (double)c->test_z[t], (double)c->test_z2[t]);
+      snprintf(at, sizeof(at), "(%.4g, %.4g)", (double)c->test_z[t], (double)c->test_z2[t]);
+    }
+    snprintf(what, sizeof(what), "correlations between the fine coordinates at z = %s, generator vs %g physics samples: largest difference over the pairs", at, (double)PetscMin(res[nt * nf + nt + t], c->test_n));
+    PetscCall(UmbClosureAddCheck(c, name, res[nt * (nf + 2) + t], res[nt * (nf + 3) + t], what));
   }
   PetscCall(PetscFree(res));
   PetscCall(PetscLogEventEnd(UMB_EVENT.clo_test, 0, 0, 0, 0));
