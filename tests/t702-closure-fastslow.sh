@@ -10,9 +10,16 @@
 #    Catches a wrong MBAR weighting, a wrong mean-force or drift formula, binning bias (the plain
 #    bin average was off by up to 8 standard errors at the grid ends before the local quadratic
 #    fit), and errors that ignore the correlation of the samples.
-# 2. A generator trained with a learning rate of 1e-7 for one epoch (the untrained network):
-#    the conditional-distribution, free-energy and reduced-SDE checks must all report false.
-#    Catches checks whose tolerances are so loose that they cannot fail.
+# 2. A generator trained with a learning rate of 1e-7 for one epoch (the untrained network),
+#    lifting without calibration (-gan_calibrate 0): the conditional-distribution, free-energy
+#    and reduced-SDE checks must all report false. Catches checks whose tolerances are so loose
+#    that they cannot fail.
+# 3. The same generator with its calibrated lifting (the default): per coordinate its lifted
+#    states take the data's conditional mean and variance, but the untrained network mixes its
+#    latent variables into every coordinate, so the lifted coordinates are correlated where the
+#    exact ones are independent: the dependence checks must report false (measured: 0.5-0.8
+#    against thresholds of about 0.12). Catches a dependence check that cannot fail, and a
+#    calibration that hides a broken generator from every check.
 # The default-campaign verdicts with the fully trained generator are tests/t704.
 set -u
 fail=0
@@ -27,10 +34,16 @@ python3 "$SRCDIR/tests/closure-vs-exact.py" data/closures.csv mean_y1 var_y4 mea
 # the broken generator
 timeout 600 $MPIEXEC -n 2 $MPIEXEC_FLAGS "$UMBRA" train -options_file in.opts -out data -gan_epochs 1 -gan_lr 1e-7 -gan_layers 32,32 -gan_validation 0 </dev/null >train.log 2>&1 ||
   { echo "training failed"; cat train.log; exit 1; }
-run closure -closure_lift_n 2000 -closure_sde_time 50 >broken.log 2>&1 || { echo "closure (broken generator) failed"; cat broken.log; exit 1; }
+run closure -closure_lift_n 2000 -closure_sde_time 50 -gan_calibrate 0 >broken.log 2>&1 || { echo "closure (broken generator) failed"; cat broken.log; exit 1; }
 for fam in distribution_ free_energy_ sde_histogram_ mfpt_; do
   grep "^$fam" data/consistency.csv | grep -q ',false$' || { echo "the broken generator passes every $fam check:"; grep "^$fam" data/consistency.csv; fail=1; }
 done
 grep -q 'verdict: the generator.s picture disagrees' broken.log || { echo "no failing verdict on the console"; fail=1; }
 echo "# broken generator: $(grep -c ',false$' data/consistency.csv) of $(($(wc -l <data/consistency.csv) - 2)) checks fail"
+grep -q "calibrated lifting" train.log || { echo "the training did not calibrate the lifting:"; tail -n 5 train.log; fail=1; }
+run closure -closure_lift_n 2000 -closure_sde_time 50 -closure_direct_walkers 0 >calibrated.log 2>&1 || { echo "closure (calibrated broken generator) failed"; cat calibrated.log; exit 1; }
+ndep=$(grep -c '^dependence_' data/consistency.csv)
+[ "$ndep" -ge 1 ] && ! grep '^dependence_' data/consistency.csv | grep -q ',true$' ||
+  { echo "the calibrated broken generator passes a dependence check (or there is none):"; grep '^dependence_' data/consistency.csv; fail=1; }
+echo "# calibrated broken generator: $(grep -c ',false$' data/consistency.csv) of $(($(wc -l <data/consistency.csv) - 2)) checks fail, $ndep of them dependence"
 exit $fail

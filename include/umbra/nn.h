@@ -106,6 +106,10 @@ PETSC_EXTERN const char *const UmbReduceModes[];
    nglobal: an upper bound on the number of vectors over all ranks. finite is false (on every
    rank) when some value is NaN or infinite; sum is then NaN. */
 PETSC_EXTERN PetscErrorCode UmbNNSumExact(MPI_Comm, PetscInt nvec, PetscInt len, PetscInt nseg, const PetscInt seg[], const PetscReal v[], PetscInt64 nglobal, PetscReal sum[], PetscBool *finite);
+/* The exponent k of fixed-point sums (int64 multiples of 2^-k) of at most nglobal values no larger
+   than bound in magnitude: large enough to keep about 62 - log2(nglobal) bits, small enough
+   that the sum cannot overflow */
+PETSC_EXTERN int UmbNNFixedPointExponent(PetscReal bound, PetscInt64 nglobal);
 /* 64-bit hash of n doubles (their bit patterns), for drift checks */
 PETSC_EXTERN uint64_t UmbNNHash(PetscInt n, const PetscReal v[]);
 

@@ -67,6 +67,9 @@ PetscErrorCode UmbGanCreate(UmbCV cv, UmbGan *ganp)
   gan->seed           = 42;
   gan->reduce         = UMB_REDUCE_MPI;
   gan->lift_n         = 1000;
+  gan->calibrate      = gan->coord;
+  gan->cal_nint[0]    = gan->cal_nint[1] = gan->d == 1 ? 16 : 8;
+  gan->cal_draws      = 4;
   for (PetscInt a = 0; a < 2; a++) {
     gan->zmean[a] = 0;
     gan->zsd[a]   = 1;
@@ -83,7 +86,7 @@ PetscErrorCode UmbGanSetFromOptions(UmbGan gan)
   PetscInt       nh = UMB_GAN_MAX_LAYERS, nb = 2, act = (PetscInt)gan->act, loss = (PetscInt)gan->loss, red = (PetscInt)gan->reduce;
   PetscReal      lr = 0, betas[2] = {gan->beta1, gan->beta2};
   PetscBool      set, set_g, set_d, set_lr, set_gp, set_z, set_grid;
-  PetscInt       nz = 4096, ngrid = 6;
+  PetscInt       nz = 4096, ngrid = 6, nint = gan->d;
   PetscReal     *zbuf;
 
   PetscFunctionBegin;
@@ -157,6 +160,16 @@ PetscErrorCode UmbGanSetFromOptions(UmbGan gan)
   PetscCheck(gan->drift_interval >= 1, comm, PETSC_ERR_USER_INPUT, "-gan_drift_interval must be positive, got %" PetscInt64_FMT, gan->drift_interval);
   PetscCall(UmbOptionsInt64(PetscOptionsObject, "-seed", "Seed of every random stream", gan->seed, &gan->seed, NULL));
   PetscCheck(gan->seed >= 0, comm, PETSC_ERR_USER_INPUT, "-seed must be non-negative, got %" PetscInt64_FMT, gan->seed);
+  PetscCall(PetscOptionsBool("-gan_calibrate", "Lift with the conditional mean and variance of the training data (coordinate CVs)", "UmbGanSetFromOptions", gan->calibrate, &gan->calibrate, &set));
+  PetscCheck(!(set && gan->calibrate && !gan->coord), comm, PETSC_ERR_USER_INPUT, "-gan_calibrate needs a CV that is a set of coordinates (-cv coord): with %s the calibration would move the lifted states off their CV value", gan->cvtype);
+  PetscCall(PetscOptionsIntArray("-gan_calibrate_intervals", "Spline intervals per CV component of the calibration", "UmbGanSetFromOptions", gan->cal_nint, &nint, &set));
+  if (set) {
+    PetscCheck(nint == 1 || nint == gan->d, comm, PETSC_ERR_USER_INPUT, "-gan_calibrate_intervals needs 1 or %" PetscInt_FMT " values, got %" PetscInt_FMT, gan->d, nint);
+    if (nint == 1) gan->cal_nint[1] = gan->cal_nint[0];
+    for (PetscInt a = 0; a < gan->d; a++) PetscCheck(gan->cal_nint[a] >= 4 && gan->cal_nint[a] <= 1000, comm, PETSC_ERR_USER_INPUT, "-gan_calibrate_intervals must be in 4..1000, got %" PetscInt_FMT, gan->cal_nint[a]);
+  }
+  PetscCall(UmbOptionsInt64(PetscOptionsObject, "-gan_calibrate_draws", "Generated states per training row that measure the generator's conditional moments", gan->cal_draws, &gan->cal_draws, NULL));
+  PetscCheck(gan->cal_draws >= 1 && gan->cal_draws <= 1000000, comm, PETSC_ERR_USER_INPUT, "-gan_calibrate_draws must be in 1..1000000, got %" PetscInt64_FMT, gan->cal_draws);
   PetscCall(PetscOptionsBool("-restart", "Continue from the checkpoint in the run directory", "UmbGanSetFromOptions", gan->restart, &gan->restart, NULL));
 
   PetscCall(PetscOptionsRealArray("-lift_z", "CV values to lift (d values each)", "UmbGanSetFromOptions", zbuf, &nz, &set_z));
@@ -253,6 +266,7 @@ PetscErrorCode UmbGanDestroy(UmbGan *ganp)
   PetscCall(PetscFree(gan->xsd));
   PetscCall(PetscFree(gan->gidx));
   PetscCall(PetscFree(gan->lift_z));
+  PetscCall(PetscFree(gan->cal_coef));
   PetscCall(PetscFree(*ganp));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -398,6 +412,7 @@ PetscErrorCode UmbGanGenerate(UmbGan gan, PetscInt m, const PetscReal z[], const
     UmbGanFeatures(gan, b, z + i0 * gan->d, zf);
     UmbGanLatent(gan, UMB_GAN_RNG_LIFT, 0, b, index + i0, eta);
     PetscCall(UmbGanGeneratorForward(gan, gan->Gl, b, zf, gan->dz, eta, xf));
+    UmbGanCalibrateApply(gan, b, z + i0 * gan->d, xf);
     UmbGanAssemble(gan, b, xf, z + i0 * gan->d, x + i0 * gan->n);
     i0 += b;
   }
@@ -497,6 +512,7 @@ PetscErrorCode UmbGanWrite(UmbGan gan, const char path[])
   dims[0] = (hsize_t)gan->d;
   PetscCall(UmbH5WriteSmall(h5, "/gan/standardization/z_mean", H5T_NATIVE_DOUBLE, 1, dims, gan->zmean));
   PetscCall(UmbH5WriteSmall(h5, "/gan/standardization/z_sd", H5T_NATIVE_DOUBLE, 1, dims, gan->zsd));
+  PetscCall(UmbGanWriteCalibration(gan, h5));
   PetscCall(UmbH5Close(&h5, PETSC_TRUE));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -573,9 +589,8 @@ static PetscErrorCode CheckParameterCount(UmbGan gan, UmbH5 h5, const char path[
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Reads n reals of a gan.h5 dataset and refuses non-finite ones: a damaged file must not lift
-   NaN configurations without a word */
-static PetscErrorCode ReadFiniteReals(UmbGan gan, UmbH5 h5, const char path[], const char name[], PetscInt n, PetscReal v[])
+/* a damaged file must not lift NaN configurations without a word */
+PetscErrorCode UmbGanReadFiniteReals(UmbGan gan, UmbH5 h5, const char path[], const char name[], PetscInt n, PetscReal v[])
 {
   PetscFunctionBegin;
   PetscCall(UmbH5ReadSmall(h5, name, H5T_NATIVE_DOUBLE, (size_t)n, v));
@@ -607,18 +622,19 @@ PetscErrorCode UmbGanLoad(UmbGan gan, const char path[])
   PetscCall(UmbH5ReadAttrReals(h5, "/gan", "z_max", gan->d, gan->zhi));
   PetscCall(UmbMLPGetParameters(gan->G, &theta, NULL));
   PetscCall(UmbMLPGetSizes(gan->G, NULL, NULL, &np));
-  PetscCall(ReadFiniteReals(gan, h5, path, "/gan/generator/theta", np, theta));
+  PetscCall(UmbGanReadFiniteReals(gan, h5, path, "/gan/generator/theta", np, theta));
   PetscCall(UmbMLPGetParameters(gan->D, &theta, NULL));
   PetscCall(UmbMLPGetSizes(gan->D, NULL, NULL, &np));
-  PetscCall(ReadFiniteReals(gan, h5, path, "/gan/critic/theta", np, theta));
+  PetscCall(UmbGanReadFiniteReals(gan, h5, path, "/gan/critic/theta", np, theta));
   PetscCall(PetscFree(gan->xmean));
   PetscCall(PetscFree(gan->xsd));
   PetscCall(PetscMalloc1(gan->ng, &gan->xmean));
   PetscCall(PetscMalloc1(gan->ng, &gan->xsd));
-  PetscCall(ReadFiniteReals(gan, h5, path, "/gan/standardization/x_mean", gan->ng, gan->xmean));
-  PetscCall(ReadFiniteReals(gan, h5, path, "/gan/standardization/x_sd", gan->ng, gan->xsd));
-  PetscCall(ReadFiniteReals(gan, h5, path, "/gan/standardization/z_mean", gan->d, gan->zmean));
-  PetscCall(ReadFiniteReals(gan, h5, path, "/gan/standardization/z_sd", gan->d, gan->zsd));
+  PetscCall(UmbGanReadFiniteReals(gan, h5, path, "/gan/standardization/x_mean", gan->ng, gan->xmean));
+  PetscCall(UmbGanReadFiniteReals(gan, h5, path, "/gan/standardization/x_sd", gan->ng, gan->xsd));
+  PetscCall(UmbGanReadFiniteReals(gan, h5, path, "/gan/standardization/z_mean", gan->d, gan->zmean));
+  PetscCall(UmbGanReadFiniteReals(gan, h5, path, "/gan/standardization/z_sd", gan->d, gan->zsd));
+  PetscCall(UmbGanReadCalibration(gan, h5, path));
   PetscCall(UmbH5Close(&h5, PETSC_FALSE));
   PetscCall(UmbMLPSetTraining(gan->G, PETSC_FALSE));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -821,6 +821,7 @@ PetscErrorCode UmbGanTrain(UmbGan gan, const char dir[], PetscBool *finished)
     gan->trained_steps  = step;
     gan->trained_epochs = gan->epochs;
     PetscCall(CheckParameters(gan, &td, gan->epochs - 1, step - 1));
+    PetscCall(UmbGanCalibrate(gan, &td));
     PetscCall(UmbPathJoin(dir, "gan.h5", path, sizeof(path)));
     PetscCall(UmbGanWrite(gan, path));
     PetscCall(WriteCsv(gan, &td, dir));

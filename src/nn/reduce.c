@@ -5,16 +5,23 @@
 
 const char *const UmbReduceModes[] = {"mpi", "exact", "UmbReduceMode", "UMB_REDUCE_", NULL};
 
+int UmbNNFixedPointExponent(PetscReal bound, PetscInt64 nglobal)
+{
+  int c = 0, e = 0;
+  while (c < 62 && (INT64_C(1) << c) < nglobal) c++; /* nglobal <= 2^c */
+  if (bound > 0) (void)frexp(bound, &e);             /* bound < 2^e */
+  return 62 - c - e;                                 /* nglobal * bound * 2^k < 2^62 */
+}
+
 PetscErrorCode UmbNNSumExact(MPI_Comm comm, PetscInt nvec, PetscInt len, PetscInt nseg, const PetscInt seg[], const PetscReal v[], PetscInt64 nglobal, PetscReal sum[], PetscBool *finite)
 {
   PetscReal *mx;
-  int       *k, c = 0;
+  int       *k;
   int64_t   *isum;
   PetscBool  ok = PETSC_TRUE;
 
   PetscFunctionBegin;
   PetscCheck(seg[0] == 0 && seg[nseg] == len, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "segments must cover 0..%" PetscInt_FMT, len);
-  while (c < 62 && (INT64_C(1) << c) < nglobal) c++; /* nglobal <= 2^c */
   PetscCall(PetscCalloc3(nseg, &mx, nseg, &k, len, &isum));
   /* largest magnitude per segment; a NaN makes it NaN, an infinity infinite */
   for (PetscInt s = 0; s < nseg; s++)
@@ -25,11 +32,9 @@ PetscErrorCode UmbNNSumExact(MPI_Comm comm, PetscInt nvec, PetscInt len, PetscIn
       }
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, mx, (PetscMPIInt)nseg, MPIU_REAL, MPI_MAX, comm));
   for (PetscInt s = 0; s < nseg; s++) {
-    int e = 0;
     if (!isfinite(mx[s])) ok = PETSC_FALSE;
     if (!ok) break;
-    if (mx[s] > 0) (void)frexp(mx[s], &e); /* mx < 2^e */
-    k[s] = 62 - c - e;                     /* nglobal * |v| * 2^k < 2^62 */
+    k[s] = UmbNNFixedPointExponent(mx[s], nglobal);
   }
   if (ok)
     for (PetscInt i = 0; i < nvec; i++)

@@ -45,6 +45,7 @@ PetscErrorCode UmbLogRegisterAll(void)
   PetscCall(PetscLogEventRegister("UmbGanValid", UMB_CLASSID, &UMB_EVENT.gan_valid));
   PetscCall(PetscLogEventRegister("UmbGanCkpt", UMB_CLASSID, &UMB_EVENT.gan_ckpt));
   PetscCall(PetscLogEventRegister("UmbGanLift", UMB_CLASSID, &UMB_EVENT.gan_lift));
+  PetscCall(PetscLogEventRegister("UmbGanCalib", UMB_CLASSID, &UMB_EVENT.gan_calibrate));
   PetscCall(PetscLogEventRegister("UmbDmapRead", UMB_CLASSID, &UMB_EVENT.dmap_read));
   PetscCall(PetscLogEventRegister("UmbDmapBGH", UMB_CLASSID, &UMB_EVENT.dmap_bgh));
   PetscCall(PetscLogEventRegister("UmbDmapKNN", UMB_CLASSID, &UMB_EVENT.dmap_knn));

@@ -11,7 +11,7 @@
 #define UMB_GAN_NLOSS_G    2 /* generator partial sums: adversarial loss, consistency penalty */
 
 /* Ids of the Philox streams (domain UMB_STREAM_LATENT) */
-enum { UMB_GAN_RNG_CRITIC = 0, UMB_GAN_RNG_EPS = 1, UMB_GAN_RNG_GEN = 2, UMB_GAN_RNG_LIFT = 3, UMB_GAN_RNG_VALID = 4, UMB_GAN_RNG_PROJ = 5 };
+enum { UMB_GAN_RNG_CRITIC = 0, UMB_GAN_RNG_EPS = 1, UMB_GAN_RNG_GEN = 2, UMB_GAN_RNG_LIFT = 3, UMB_GAN_RNG_VALID = 4, UMB_GAN_RNG_PROJ = 5, UMB_GAN_RNG_CALIB = 6 };
 /* Ids of the shuffle streams (domain UMB_STREAM_SHUFFLE) */
 enum { UMB_GAN_SHUFFLE_EPOCH = 0, UMB_GAN_SHUFFLE_SPLIT = 1 };
 /* Ids of the initialisation streams (domain UMB_STREAM_NN_INIT) */
@@ -58,6 +58,15 @@ struct _p_UmbGan {
      non-periodic components; periodic components enter as (cos, sin) of 2 pi z / period */
   PetscReal *xmean, *xsd, zmean[2], zsd[2], zlo[2], zhi[2];
   PetscInt64 trained_steps, trained_epochs;
+
+  /* calibrated lifting (src/gan/calibrate.c): cal_K basis functions (0: not calibrated), the
+     coefficients (4 x cal_K x ng) of y and y^2 of the data, then of the generator; CV values
+     are clamped to [cal_lo, cal_hi], the intervals with enough training rows */
+  PetscBool  calibrate;
+  PetscInt   cal_nint[2], cal_K;
+  PetscReal  cal_lo[2], cal_hi[2];
+  PetscInt64 cal_draws;
+  PetscReal *cal_coef;
 };
 
 /* Conditioning features (dz per row) of m CV values; UmbGanSetFeatureDim sets dz */
@@ -84,6 +93,14 @@ PETSC_INTERN void UmbGanAssemble(UmbGan, PetscInt b, const PetscReal xf[], const
 
 /* Latent noise of a row: stream (seed, LATENT, id), counter (c0, row) */
 PETSC_INTERN void UmbGanLatent(UmbGan, uint64_t id, uint64_t c0, PetscInt b, const PetscInt64 rows[], PetscReal eta[]);
+
+/* Calibrated lifting: replaces the standardised generator output xf (b x ng) at the CV values z
+   by the calibrated one (nothing when not calibrated) */
+PETSC_INTERN void           UmbGanCalibrateApply(UmbGan, PetscInt b, const PetscReal z[], PetscReal xf[]);
+PETSC_INTERN PetscErrorCode UmbGanWriteCalibration(UmbGan, UmbH5);
+PETSC_INTERN PetscErrorCode UmbGanReadCalibration(UmbGan, UmbH5, const char path[]);
+/* Reads n reals of a gan.h5 dataset and refuses non-finite ones */
+PETSC_INTERN PetscErrorCode UmbGanReadFiniteReals(UmbGan, UmbH5, const char path[], const char name[], PetscInt n, PetscReal v[]);
 
 /* gan.h5 */
 PETSC_INTERN PetscErrorCode UmbGanWrite(UmbGan, const char path[]);

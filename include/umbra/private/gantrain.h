@@ -33,6 +33,9 @@ typedef struct {
   PetscReal *proj, *vzf;
 } TrainData;
 
+/* Collective: fits the calibrated lifting (-gan_calibrate, coordinate CVs) to the training rows
+   and the trained generator */
+PETSC_INTERN PetscErrorCode UmbGanCalibrate(UmbGan, const TrainData *);
 /* Collective: <dir>/ckpt/train.h5 (the previous one becomes train.prev.h5) */
 PETSC_INTERN PetscErrorCode UmbGanWriteCheckpoint(UmbGan, TrainData *, const char dir[], PetscInt64 step, PetscReal elapsed);
 /* Collective: reads the checkpoint if there is one (*step is 0 otherwise) and checks that the
