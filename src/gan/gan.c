@@ -86,7 +86,7 @@ PetscErrorCode UmbGanSetFromOptions(UmbGan gan)
   PetscInt       nh = UMB_GAN_MAX_LAYERS, nb = 2, act = (PetscInt)gan->act, loss = (PetscInt)gan->loss, red = (PetscInt)gan->reduce;
   PetscReal      lr = 0, betas[2] = {gan->beta1, gan->beta2};
   PetscBool      set, set_g, set_d, set_lr, set_gp, set_z, set_grid;
-  PetscInt       nz = 4096, ngrid = 6, nint = gan->d;
+  PetscInt       nz = 4096, ngrid = 6, nint = 2;
   PetscReal     *zbuf;
 
   PetscFunctionBegin;
