@@ -61,7 +61,7 @@ for k in ["umbra_version", "model", "ranks", "stages", "total_seconds", "samples
     if k not in s: bad.append(f"no key {k}")
 read = lambda f: np.genfromtxt(f"{d}/{f}", delimiter=",", names=True, skip_header=1, dtype=None, encoding="utf-8")
 c = read("consistency.csv")
-rows = [(str(r["check"]), float(r["value"]), float(r["tolerance"]), str(r["pass"]) == "true") for r in np.atleast_1d(c)]
+rows = [(str(r["check"]), float(r["value"]), float(r["tolerance"]), str(r["pass"]).lower() == "true") for r in np.atleast_1d(c)]  # genfromtxt may read the column as bool
 js = [(x["check"], x["value"], x["tolerance"], x["pass"]) for x in s["consistency"]]
 if len(rows) != len(js) or any(a[0] != b[0] or a[3] != b[3] or not np.isclose(a[1], b[1], rtol=1e-9) or not np.isclose(a[2], b[2], rtol=1e-9) for a, b in zip(rows, js)):
     bad.append("consistency rows differ from consistency.csv")
