@@ -9,6 +9,7 @@
 
 #include <umbra/sys.h>
 #include <stdint.h>
+#include <math.h>
 
 typedef enum {
   UMB_ACT_IDENTITY  = 0,
@@ -110,6 +111,11 @@ PETSC_EXTERN PetscErrorCode UmbNNSumExact(MPI_Comm, PetscInt nvec, PetscInt len,
    than bound in magnitude: large enough to keep about 62 - log2(nglobal) bits, small enough
    that the sum cannot overflow */
 PETSC_EXTERN int UmbNNFixedPointExponent(PetscReal bound, PetscInt64 nglobal);
+/* v as an int64 multiple of 2^-k (k from UmbNNFixedPointExponent): such terms add exactly */
+static inline int64_t UmbNNToFixed(PetscReal v, int k) { return (int64_t)llrint(ldexp(v, k)); }
+/* Collective: sum (n reals) = the sums over the ranks of the fixed-point values isum (multiples
+   of 2^-k; summed in place) */
+PETSC_EXTERN PetscErrorCode UmbNNFixedAllreduce(MPI_Comm, PetscInt n, int k, int64_t isum[], PetscReal sum[]);
 /* 64-bit hash of n doubles (their bit patterns), for drift checks */
 PETSC_EXTERN uint64_t UmbNNHash(PetscInt n, const PetscReal v[]);
 

@@ -34,7 +34,7 @@ static PetscInt BasisSize(UmbGan gan, PetscInt a) { return gan->period[a] > 0 ? 
    the calibrated range a non-periodic component is clamped to its end. */
 static PetscInt Basis(UmbGan gan, const PetscReal z[], PetscInt idx[], PetscReal val[])
 {
-  PetscInt  i1[2][4], n = 1;
+  PetscInt  i1[2][4], n = 0;
   PetscReal b1[2][4];
 
   for (PetscInt a = 0; a < gan->d; a++) {
@@ -61,7 +61,6 @@ static PetscInt Basis(UmbGan gan, const PetscReal z[], PetscInt idx[], PetscReal
     }
     return 4;
   }
-  n = 0;
   for (PetscInt s = 0; s < 4; s++)
     for (PetscInt r = 0; r < 4; r++, n++) {
       idx[n] = i1[0][s] * BasisSize(gan, 1) + i1[1][r];
@@ -132,7 +131,7 @@ static void RhsAdd(UmbGan gan, Rhs *r, const PetscReal z[], const PetscReal y[])
 
   for (PetscInt j = 0; j < ng; j++) {
     const PetscReal e = r->pass ? y[j] - Spline(gan, r->mean, nb, idx, val, j) : y[j], f = r->pass ? e * e : e;
-    for (PetscInt q = 0; q < nb; q++) r->sum[idx[q] * ng + j] += (int64_t)llrint(ldexp(val[q] * f, r->k));
+    for (PetscInt q = 0; q < nb; q++) r->sum[idx[q] * ng + j] += UmbNNToFixed(val[q] * f, r->k);
   }
 }
 
@@ -142,8 +141,8 @@ static PetscErrorCode RhsFinish(UmbGan gan, Rhs *r, PetscReal scale, PetscReal r
   const PetscInt n = gan->cal_K * gan->ng;
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, r->sum, (PetscMPIInt)n, MPI_INT64_T, MPI_SUM, gan->comm));
-  for (PetscInt i = 0; i < n; i++) rhs[i] = ldexp((double)r->sum[i], -r->k) / scale;
+  PetscCall(UmbNNFixedAllreduce(gan->comm, n, r->k, r->sum, rhs));
+  for (PetscInt i = 0; i < n; i++) rhs[i] /= scale;
   PetscCall(PetscFree(r->sum));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -164,10 +163,9 @@ static PetscErrorCode NormalMatrix(UmbGan gan, const TrainData *td, PetscReal *M
   for (PetscInt64 i = 0; i < td->tloc; i++) {
     const PetscInt nb = Basis(gan, td->train + i * td->W + td->or, idx, val);
     for (PetscInt p = 0; p < nb; p++)
-      for (PetscInt q = 0; q < nb; q++) iM[idx[p] * K + idx[q]] += (int64_t)llrint(ldexp(val[p] * val[q], k));
+      for (PetscInt q = 0; q < nb; q++) iM[idx[p] * K + idx[q]] += UmbNNToFixed(val[p] * val[q], k);
   }
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, iM, (PetscMPIInt)(K * K), MPI_INT64_T, MPI_SUM, gan->comm));
-  for (PetscInt i = 0; i < K * K; i++) M[i] = ldexp((double)iM[i], -k);
+  PetscCall(UmbNNFixedAllreduce(gan->comm, K * K, k, iM, M));
   PetscCall(PetscFree(iM));
   for (PetscInt i = 0; i < K; i++) lambda += M[i * K + i];
   lambda *= CAL_PENALTY / K;

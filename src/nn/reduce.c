@@ -13,6 +13,14 @@ int UmbNNFixedPointExponent(PetscReal bound, PetscInt64 nglobal)
   return 62 - c - e;                                 /* nglobal * bound * 2^k < 2^62 */
 }
 
+PetscErrorCode UmbNNFixedAllreduce(MPI_Comm comm, PetscInt n, int k, int64_t isum[], PetscReal sum[])
+{
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, isum, (PetscMPIInt)n, MPI_INT64_T, MPI_SUM, comm));
+  for (PetscInt i = 0; i < n; i++) sum[i] = ldexp((double)isum[i], -k);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbNNSumExact(MPI_Comm comm, PetscInt nvec, PetscInt len, PetscInt nseg, const PetscInt seg[], const PetscReal v[], PetscInt64 nglobal, PetscReal sum[], PetscBool *finite)
 {
   PetscReal *mx;
@@ -39,7 +47,7 @@ PetscErrorCode UmbNNSumExact(MPI_Comm comm, PetscInt nvec, PetscInt len, PetscIn
   if (ok)
     for (PetscInt i = 0; i < nvec; i++)
       for (PetscInt s = 0; s < nseg; s++)
-        for (PetscInt j = seg[s]; j < seg[s + 1]; j++) isum[j] += (int64_t)llrint(ldexp(v[(size_t)i * len + j], k[s]));
+        for (PetscInt j = seg[s]; j < seg[s + 1]; j++) isum[j] += UmbNNToFixed(v[(size_t)i * len + j], k[s]);
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, isum, (PetscMPIInt)len, MPI_INT64_T, MPI_SUM, comm));
   for (PetscInt s = 0; s < nseg; s++)
     for (PetscInt j = seg[s]; j < seg[s + 1]; j++) sum[j] = ok ? ldexp((double)isum[j], -k[s]) : NAN;
