@@ -48,6 +48,13 @@ PETSC_EXTERN PetscErrorCode UmbGanLift(UmbGan, const char dir[]);
    reproducibility when callers pass consecutive indices. Needs trained or loaded networks. */
 #define UMB_GAN_BLOCK 256
 PETSC_EXTERN PetscErrorCode UmbGanGenerate(UmbGan, PetscInt m, const PetscReal z[], const PetscInt64 index[], PetscReal x[]);
+/* Not collective. As UmbGanGenerate, into x ((1 + nrep) x m x n): block 0 is UmbGanGenerate's
+   output, block r the same latent draws lifted with replicate r of the calibration (the data's
+   moments refitted with one group's influence: the spread of a closure over the replicates is
+   its calibration error, docs/gan.md). nrep <= the count UmbGanGetCalibrationReplicates gives
+   (0 when lifting is not calibrated). */
+PETSC_EXTERN PetscErrorCode UmbGanGenerateReplicates(UmbGan, PetscInt m, const PetscReal z[], const PetscInt64 index[], PetscInt nrep, PetscReal x[]);
+PETSC_EXTERN PetscErrorCode UmbGanGetCalibrationReplicates(UmbGan, PetscInt *nrep);
 /* Not collective. Lifted states x (m x n) at z (m x d) with the latent noise of row i drawn
    from the stream (-seed, UMB_STREAM_COUPLING, id) at counter (i, 0, 0): independent of the
    lift.h5 draws; used to seed the walkers of new windows. Needs trained or loaded networks. */

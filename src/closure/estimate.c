@@ -249,22 +249,61 @@ PetscErrorCode UmbClosurePhysics(UmbClosure c)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Calibration error of the generator's closures at grid point g (calibrated lifting): the
+   observables over the first REP_ROWS lifted states under each replicate of the calibration
+   (the same draws, so the replicates differ only by smooth shifts of the moments, which these
+   rows resolve to a few per cent), var = sum_r (theta_r - theta_0)^2, added to gerr in
+   quadrature. zr, idx: the point's rows of this rank (at least mr of them). */
+#define REP_ROWS 2048
+static PetscErrorCode AddCalibrationError(UmbClosure c, PetscInt g, PetscInt nrep, PetscInt mr, PetscInt64 Lr, const PetscReal zr[], const PetscInt64 idx[], PetscReal x[], PetscReal raw[], PetscReal t[])
+{
+  const PetscInt nobs = c->nobs, n = c->n;
+
+  PetscFunctionBegin;
+  if (mr) PetscCall(UmbGanGenerateReplicates(c->gan, mr, zr, idx, nrep, x));
+  for (PetscInt64 i0 = 0; i0 < (PetscInt64)(nrep + 1) * mr; i0 += CHUNK) PetscCall(UmbClosureObsRaw(c, (PetscInt)PetscMin(CHUNK, (nrep + 1) * mr - i0), x + i0 * n, raw + i0 * nobs));
+  PetscCall(PetscArrayzero(t, 2 * (nrep + 1) * nobs));
+  for (PetscInt r = 0; r <= nrep; r++)
+    for (PetscInt i = 0; i < mr; i++)
+      for (PetscInt k = 0; k < nobs; k++) {
+        const PetscReal a = raw[((PetscInt64)r * mr + i) * nobs + k];
+        t[2 * r * nobs + k] += a;
+        t[2 * r * nobs + nobs + k] += a * a;
+      }
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, t, (PetscMPIInt)(2 * (nrep + 1) * nobs), MPIU_REAL, MPIU_SUM, c->comm));
+  for (PetscInt k = 0; k < nobs; k++) {
+    PetscReal theta0 = 0, var = 0;
+    for (PetscInt r = 0; r <= nrep; r++) {
+      const PetscReal s1 = t[2 * r * nobs + k], s2 = t[2 * r * nobs + nobs + k];
+      const PetscReal th = c->kind[k] == UMB_OBS_VAR ? (s2 - s1 * s1 / Lr) / (Lr - 1) : s1 / Lr;
+      if (r == 0) theta0 = th;
+      else var += PetscSqr(th - theta0);
+    }
+    c->gerr[g * nobs + k] = PetscSqrtReal(PetscSqr(c->gerr[g * nobs + k]) + var);
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Lifted states at every grid point: rows l of grid point g use latent index BASE + g L + l;
    rank r makes rows UmbLayoutRange(L) of every point */
 PetscErrorCode UmbClosureGenerator(UmbClosure c)
 {
   const PetscInt ng = c->ng, nobs = c->nobs, n = c->n;
   const PetscInt64 L = c->lift_n;
-  PetscInt       l0, l1, m;
-  PetscReal     *x, *raw, *zr, *s;
+  const PetscInt64 Lr = PetscMin(L, REP_ROWS);
+  PetscInt       l0, l1, m, mr, nrep;
+  PetscReal     *x, *raw, *zr, *s, *xr, *rawr, *t;
   PetscInt64    *idx;
   UmbProgress    prog;
 
   PetscFunctionBegin;
   PetscCall(PetscLogEventBegin(UMB_EVENT.clo_gan, 0, 0, 0, 0));
   UmbLayoutRange((PetscInt)L, c->size, c->rank, &l0, &l1);
-  m = l1 - l0;
+  m  = l1 - l0;
+  mr = (PetscInt)PetscMax(0, PetscMin((PetscInt64)l1, Lr) - l0); /* this rank's part of the first Lr rows */
+  PetscCall(UmbGanGetCalibrationReplicates(c->gan, &nrep));
   PetscCall(PetscMalloc5(m * n + 1, &x, m * nobs + 1, &raw, m * c->d + 1, &zr, m + 1, &idx, 2 * nobs, &s));
+  PetscCall(PetscMalloc3(nrep ? (nrep + 1) * mr * n + 1 : 1, &xr, nrep ? (nrep + 1) * mr * nobs + 1 : 1, &rawr, 2 * (nrep + 1) * nobs, &t));
   PetscCall(PetscMalloc2(ng * nobs, &c->gval, ng * nobs, &c->gerr));
   PetscCall(UmbProgressCreate(c->comm, "closure: lifting", "points", ng, &prog));
   for (PetscInt g = 0; g < ng; g++) {
@@ -298,11 +337,13 @@ PetscErrorCode UmbClosureGenerator(UmbClosure c)
       for (PetscInt k = 0; k < nobs; k++)
         if (c->kind[k] == UMB_OBS_VAR) c->gerr[g * nobs + k] = PetscSqrtReal(q[k]) / L;
     }
+    if (nrep) PetscCall(AddCalibrationError(c, g, nrep, mr, Lr, zr, idx, xr, rawr, t));
     PetscCall(UmbProgressUpdate(prog, g + 1));
   }
   PetscCall(UmbProgressFinish(prog));
   PetscCall(UmbProgressDestroy(&prog));
   PetscCall(PetscFree5(x, raw, zr, idx, s));
+  PetscCall(PetscFree3(xr, rawr, t));
   PetscCall(PetscLogEventEnd(UMB_EVENT.clo_gan, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

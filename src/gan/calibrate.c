@@ -17,7 +17,12 @@
    the range hold few rows (the tails of the outer windows), where a variance is poorly
    determined: CV values are clamped to the intervals that hold at least CAL_MIN_ROWS training
    rows. Sums are fixed point (exact, order-free) and the generator runs in blocks aligned to the
-   global draw index: the coefficients do not depend on the rank count. */
+   global draw index: the coefficients do not depend on the rank count.
+
+   The data's moments carry sampling error that the lifted states do not show (they are exact
+   functions of the fit). CAL_GROUPS replicates of their coefficients, a grouped infinitesimal
+   jackknife over segments of each window's series (RowGroup), let a closure measure it: its
+   spread over the replicates, with the same latent draws (src/closure/estimate.c). */
 #include <umbra/private/gantrain.h>
 #include <gsl/gsl_linalg.h>
 #include <math.h>
@@ -27,6 +32,7 @@
 #define CAL_VAR_MIN  1e-10 /* floor of a variance (standardised units) */
 #define CAL_MIN_ROWS 200   /* training rows an interval needs to be in the calibrated range */
 #define CAL_BEYOND   16    /* a generated value beyond this times the largest training value (standardised) stops the calibration */
+#define CAL_GROUPS   32    /* replicates of the data's moments: groups of consecutive rows per window */
 
 static PetscInt BasisSize(UmbGan gan, PetscInt a) { return gan->period[a] > 0 ? gan->cal_nint[a] : gan->cal_nint[a] + 3; }
 
@@ -78,16 +84,18 @@ static PetscReal Spline(UmbGan gan, const PetscReal *c, PetscInt nb, const Petsc
 }
 
 /* mean and variance (standardised) of generated coordinate j from coefficients c (K x ng of the
-   mean, then K x ng of the variance) */
-static void Moments(UmbGan gan, const PetscReal *c, PetscInt nb, const PetscInt idx[], const PetscReal val[], PetscInt j, PetscReal *mean, PetscReal *var)
+   mean, then K x ng of the variance), perturbed by dm and dv (K x ng each) unless NULL */
+static void Moments(UmbGan gan, const PetscReal *c, const PetscReal *dm, const PetscReal *dv, PetscInt nb, const PetscInt idx[], const PetscReal val[], PetscInt j, PetscReal *mean, PetscReal *var)
 {
-  *mean = Spline(gan, c, nb, idx, val, j);
-  *var  = PetscMax(Spline(gan, c + gan->cal_K * gan->ng, nb, idx, val, j), CAL_VAR_MIN);
+  *mean = Spline(gan, c, nb, idx, val, j) + (dm ? Spline(gan, dm, nb, idx, val, j) : 0);
+  *var  = PetscMax(Spline(gan, c + gan->cal_K * gan->ng, nb, idx, val, j) + (dv ? Spline(gan, dv, nb, idx, val, j) : 0), CAL_VAR_MIN);
 }
 
-void UmbGanCalibrateApply(UmbGan gan, PetscInt b, const PetscReal z[], PetscReal xf[])
+void UmbGanCalibrateApply(UmbGan gan, PetscInt rep, PetscInt b, const PetscReal z[], PetscReal xf[])
 {
-  const PetscReal *cd = gan->cal_coef, *cg = gan->cal_coef + 2 * gan->cal_K * gan->ng;
+  const PetscInt   Kn = gan->cal_K * gan->ng;
+  const PetscReal *cd = gan->cal_coef, *cg = gan->cal_coef + 2 * Kn;
+  const PetscReal *dm = rep < 0 ? NULL : gan->cal_rep + rep * Kn, *dv = rep < 0 ? NULL : gan->cal_rep + (gan->cal_nrep + rep) * Kn;
   PetscInt         idx[CAL_NNZ];
   PetscReal        val[CAL_NNZ];
 
@@ -96,49 +104,66 @@ void UmbGanCalibrateApply(UmbGan gan, PetscInt b, const PetscReal z[], PetscReal
     const PetscInt nb = Basis(gan, z + i * gan->d, idx, val);
     for (PetscInt j = 0; j < gan->ng; j++) {
       PetscReal mu, v, mg, vg;
-      Moments(gan, cd, nb, idx, val, j, &mu, &v);
-      Moments(gan, cg, nb, idx, val, j, &mg, &vg);
+      Moments(gan, cd, dm, dv, nb, idx, val, j, &mu, &v);
+      Moments(gan, cg, NULL, NULL, nb, idx, val, j, &mg, &vg);
       xf[i * gan->ng + j] = mu + PetscSqrtReal(v / vg) * (xf[i * gan->ng + j] - mg);
     }
   }
 }
 
-/* Fixed-point sums of a right-hand side, sum_rows B_a(z) y_j (pass 0) or B_a(z) (y_j - m_j(z))^2
-   (pass 1, m from the coefficients of pass 0), for |y| <= bound */
+/* Fixed-point sums, per group of training rows, of a right-hand side sum_rows B_a(z) f_j with
+   f_j = y_j, (y_j - m_j(z))^2, y_j - m_j(z) or (y_j - m_j(z))^2 - v_j(z) (m, v: the mean and
+   variance splines of coefficients mv), for |y| <= bound */
+typedef enum {
+  RHS_Y,
+  RHS_SQUARE,
+  RHS_RESIDUAL,
+  RHS_SQUARE_RESIDUAL
+} RhsKind;
+
 typedef struct {
-  PetscInt         pass;
+  RhsKind          kind;
   int              k;
-  int64_t         *sum; /* K x ng */
-  const PetscReal *mean;
+  PetscInt         ngroups;
+  int64_t         *sum; /* ngroups x K x ng */
+  const PetscReal *mv;  /* K x ng of the mean, then K x ng of the variance */
 } Rhs;
 
-static PetscErrorCode RhsStart(UmbGan gan, Rhs *r, PetscInt pass, PetscReal bound, PetscInt64 n, const PetscReal *mean)
+static PetscErrorCode RhsStart(UmbGan gan, Rhs *r, RhsKind kind, PetscInt ngroups, PetscReal bound, PetscInt64 n, const PetscReal *mv)
 {
+  /* |m| <= bound (a least-squares fit of |y| <= bound, up to the penalty), 0 <= v <= 4 bound^2 */
+  const PetscReal fmax[] = {bound, 4 * bound * bound, 2 * bound, 8 * bound * bound};
+
   PetscFunctionBegin;
-  r->pass = pass;
-  r->mean = mean;
-  r->k    = UmbNNFixedPointExponent(pass ? 4 * bound * bound : bound, n); /* |m| <= bound: a least-squares fit of |y| <= bound, up to the penalty */
-  PetscCall(PetscCalloc1(gan->cal_K * gan->ng, &r->sum));
+  r->kind    = kind;
+  r->mv      = mv;
+  r->ngroups = ngroups;
+  r->k       = UmbNNFixedPointExponent(fmax[kind], n);
+  PetscCall(PetscCalloc1(ngroups * gan->cal_K * gan->ng, &r->sum));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static void RhsAdd(UmbGan gan, Rhs *r, const PetscReal z[], const PetscReal y[])
+static void RhsAdd(UmbGan gan, Rhs *r, PetscInt group, const PetscReal z[], const PetscReal y[])
 {
   const PetscInt ng = gan->ng;
+  int64_t       *sum = r->sum + group * gan->cal_K * ng;
   PetscInt       idx[CAL_NNZ];
   PetscReal      val[CAL_NNZ];
   const PetscInt nb = Basis(gan, z, idx, val);
 
   for (PetscInt j = 0; j < ng; j++) {
-    const PetscReal e = r->pass ? y[j] - Spline(gan, r->mean, nb, idx, val, j) : y[j], f = r->pass ? e * e : e;
-    for (PetscInt q = 0; q < nb; q++) r->sum[idx[q] * ng + j] += UmbNNToFixed(val[q] * f, r->k);
+    const PetscReal e = r->kind == RHS_Y ? y[j] : y[j] - Spline(gan, r->mv, nb, idx, val, j);
+    PetscReal       f = e;
+    if (r->kind == RHS_SQUARE) f = e * e;
+    if (r->kind == RHS_SQUARE_RESIDUAL) f = e * e - Spline(gan, r->mv + gan->cal_K * ng, nb, idx, val, j);
+    for (PetscInt q = 0; q < nb; q++) sum[idx[q] * ng + j] += UmbNNToFixed(val[q] * f, r->k);
   }
 }
 
-/* Collective: rhs (K x ng) = the summed fixed-point sums / scale */
+/* Collective: rhs (ngroups x K x ng) = the summed fixed-point sums / scale */
 static PetscErrorCode RhsFinish(UmbGan gan, Rhs *r, PetscReal scale, PetscReal rhs[])
 {
-  const PetscInt n = gan->cal_K * gan->ng;
+  const PetscInt n = r->ngroups * gan->cal_K * gan->ng;
 
   PetscFunctionBegin;
   PetscCall(UmbNNFixedAllreduce(gan->comm, n, r->k, r->sum, rhs));
@@ -201,20 +226,55 @@ static PetscErrorCode Solve(UmbGan gan, PetscReal *L, PetscReal *rhs)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Collective: the data's mean and variance coefficients (2 x K x ng); *ymax: the largest |y| */
-static PetscErrorCode FitData(UmbGan gan, const TrainData *td, PetscReal *L, PetscReal coef[], PetscReal *ymax)
+/* Group of training row `row` for the replicates: its window's rows, in file order (walker by
+   walker, frame by frame), cut into CAL_GROUPS consecutive segments, so that every group spans
+   the whole CV range and groups are nearly independent (segments long against the IACT) */
+static PetscInt RowGroup(const TrainData *td, PetscInt64 row)
 {
+  PetscInt lo = 0, hi = td->nwin; /* woff[lo] <= row < woff[hi] */
+  while (hi - lo > 1) {
+    const PetscInt mid = (lo + hi) / 2;
+    if (td->woff[mid] <= row) lo = mid;
+    else hi = mid;
+  }
+  return (PetscInt)(((row - td->woff[lo]) * CAL_GROUPS) / (td->woff[lo + 1] - td->woff[lo]));
+}
+
+/* Collective: the data's mean and variance coefficients (2 x K x ng) and their replicates
+   (2 x CAL_GROUPS x K x ng: perturbations of the mean's, then of the variance's coefficients);
+   *ymax: the largest |y|. Replicate g is the grouped infinitesimal jackknife: the influence
+   A^-1 sum_{rows in g} B(z) r of the group's residuals r (centred over the groups, times
+   sqrt(G / (G - 1))), so that sum_g (theta(coef + rep_g) - theta(coef))^2 estimates the
+   variance of any smooth function theta of the data's moments. */
+static PetscErrorCode FitData(UmbGan gan, const TrainData *td, PetscReal *L, PetscReal coef[], PetscReal rep[], PetscReal *ymax)
+{
+  const RhsKind  kind[4] = {RHS_Y, RHS_SQUARE, RHS_RESIDUAL, RHS_SQUARE_RESIDUAL};
+  const PetscInt Kn      = gan->cal_K * gan->ng, G = CAL_GROUPS;
+
   PetscFunctionBegin;
   *ymax = 0;
   for (PetscInt64 i = 0; i < td->tloc * td->W; i += td->W)
     for (PetscInt j = 0; j < gan->ng; j++) *ymax = PetscMax(*ymax, PetscAbsReal(td->train[i + td->ox + j]));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, ymax, 1, MPIU_REAL, MPI_MAX, gan->comm));
-  for (PetscInt pass = 0; pass < 2; pass++) {
-    Rhs r;
-    PetscCall(RhsStart(gan, &r, pass, *ymax, td->T, coef));
-    for (PetscInt64 i = 0; i < td->tloc; i++) RhsAdd(gan, &r, td->train + i * td->W + td->or, td->train + i * td->W + td->ox);
-    PetscCall(RhsFinish(gan, &r, 1, coef + pass * gan->cal_K * gan->ng));
-    PetscCall(Solve(gan, L, coef + pass * gan->cal_K * gan->ng));
+  for (PetscInt pass = 0; pass < 4; pass++) {
+    const PetscInt ngroups = pass < 2 ? 1 : G;
+    PetscReal     *out     = pass < 2 ? coef + pass * Kn : rep + (pass - 2) * G * Kn;
+    Rhs            r;
+    PetscCall(RhsStart(gan, &r, kind[pass], ngroups, *ymax, td->T, coef));
+    for (PetscInt64 i = 0; i < td->tloc; i++) {
+      const PetscReal *row = td->train + i * td->W;
+      RhsAdd(gan, &r, ngroups > 1 ? RowGroup(td, (PetscInt64)row[td->oid]) : 0, row + td->or, row + td->ox);
+    }
+    PetscCall(RhsFinish(gan, &r, 1, out));
+    for (PetscInt g = 0; g < ngroups; g++) PetscCall(Solve(gan, L, out + g * Kn));
+  }
+  for (PetscInt h = 0; h < 2; h++) {
+    PetscReal *d = rep + h * G * Kn;
+    for (PetscInt i = 0; i < Kn; i++) {
+      PetscReal mean = 0;
+      for (PetscInt g = 0; g < G; g++) mean += d[g * Kn + i] / G;
+      for (PetscInt g = 0; g < G; g++) d[g * Kn + i] = (d[g * Kn + i] - mean) * PetscSqrtReal((PetscReal)G / (G - 1));
+    }
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -246,7 +306,7 @@ static PetscErrorCode FitGenerator(UmbGan gan, const TrainData *td, PetscInt R, 
   *beyond = PETSC_FALSE;
   for (PetscInt pass = 0; pass < 2 && !*beyond; pass++) {
     Rhs r;
-    PetscCall(RhsStart(gan, &r, pass, bound, G, coef));
+    PetscCall(RhsStart(gan, &r, pass ? RHS_SQUARE : RHS_Y, 1, bound, G, coef));
     for (PetscInt64 blk = b0; blk < b1; blk++) {
       const PetscInt64 g0 = blk * UMB_GAN_BLOCK;
       const PetscInt   b  = (PetscInt)PetscMin(UMB_GAN_BLOCK, G - g0);
@@ -262,7 +322,7 @@ static PetscErrorCode FitGenerator(UmbGan gan, const TrainData *td, PetscInt R, 
           out = 1;
           xf[i] = 0;
         }
-      for (PetscInt i = 0; i < b; i++) RhsAdd(gan, &r, zb + i * gan->d, xf + i * gan->ng);
+      for (PetscInt i = 0; i < b; i++) RhsAdd(gan, &r, 0, zb + i * gan->d, xf + i * gan->ng);
     }
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &out, 1, MPIU_INT, MPI_MAX, gan->comm));
     *beyond = (PetscBool)(out != 0);
@@ -294,8 +354,8 @@ static PetscErrorCode Summary(UmbGan gan, PetscInt R)
     nb = Basis(gan, z, idx, val);
     for (PetscInt j = 0; j < gan->ng; j++) {
       PetscReal mu, v, mg, vg;
-      Moments(gan, cd, nb, idx, val, j, &mu, &v);
-      Moments(gan, cg, nb, idx, val, j, &mg, &vg);
+      Moments(gan, cd, NULL, NULL, nb, idx, val, j, &mu, &v);
+      Moments(gan, cg, NULL, NULL, nb, idx, val, j, &mg, &vg);
       dmax = PetscMax(dmax, PetscAbsReal(mu - mg) / PetscSqrtReal(v));
       rlo  = PetscMin(rlo, PetscSqrtReal(v / vg));
       rhi  = PetscMax(rhi, PetscSqrtReal(v / vg));
@@ -333,6 +393,15 @@ static PetscErrorCode CalibratedRange(UmbGan gan, const TrainData *td)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode UmbGanCalibrationFree(UmbGan gan)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFree(gan->cal_coef));
+  PetscCall(PetscFree(gan->cal_rep));
+  gan->cal_K = gan->cal_nrep = 0;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbGanCalibrate(UmbGan gan, const TrainData *td)
 {
   const PetscInt R = (PetscInt)gan->cal_draws;
@@ -341,8 +410,7 @@ PetscErrorCode UmbGanCalibrate(UmbGan gan, const TrainData *td)
   PetscBool      beyond;
 
   PetscFunctionBegin;
-  PetscCall(PetscFree(gan->cal_coef));
-  gan->cal_K = 0;
+  PetscCall(UmbGanCalibrationFree(gan));
   if (!gan->calibrate || !gan->coord) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(PetscLogEventBegin(UMB_EVENT.gan_calibrate, 0, 0, 0, 0));
   for (PetscInt a = 0; a < gan->d; a++) K *= BasisSize(gan, a);
@@ -350,14 +418,15 @@ PetscErrorCode UmbGanCalibrate(UmbGan gan, const TrainData *td)
   PetscCall(CalibratedRange(gan, td));
   PetscCall(PetscMalloc1(K * K, &L));
   PetscCall(PetscMalloc1(4 * K * gan->ng, &gan->cal_coef));
+  PetscCall(PetscMalloc1(2 * CAL_GROUPS * K * gan->ng, &gan->cal_rep));
+  gan->cal_nrep = CAL_GROUPS;
   PetscCall(NormalMatrix(gan, td, L));
-  PetscCall(FitData(gan, td, L, gan->cal_coef, &ymax));
+  PetscCall(FitData(gan, td, L, gan->cal_coef, gan->cal_rep, &ymax));
   PetscCall(FitGenerator(gan, td, R, L, CAL_BEYOND * ymax, gan->cal_coef + 2 * K * gan->ng, &beyond));
   PetscCall(PetscFree(L));
   PetscCall(PetscLogEventEnd(UMB_EVENT.gan_calibrate, 0, 0, 0, 0));
   if (beyond) {
-    PetscCall(PetscFree(gan->cal_coef));
-    gan->cal_K = 0;
+    PetscCall(UmbGanCalibrationFree(gan));
     PetscCall(UmbLogWarning(gan->comm, "train: the generator lifts states beyond %g times the largest training value (or not finite): lifting is not calibrated (docs/gan.md); check train.csv and consider training again", (double)CAL_BEYOND));
   } else PetscCall(Summary(gan, R));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -371,6 +440,10 @@ PetscErrorCode UmbGanWriteCalibration(UmbGan gan, UmbH5 h5)
   PetscFunctionBegin;
   if (!gan->cal_K) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(UmbH5WriteSmall(h5, "/gan/calibration/coefficients", H5T_NATIVE_DOUBLE, 3, dims, gan->cal_coef));
+  if (gan->cal_nrep) {
+    hsize_t rdims[3] = {2 * (hsize_t)gan->cal_nrep, (hsize_t)gan->cal_K, (hsize_t)gan->ng};
+    PetscCall(UmbH5WriteSmall(h5, "/gan/calibration/replicates", H5T_NATIVE_DOUBLE, 3, rdims, gan->cal_rep));
+  }
   for (PetscInt a = 0; a < gan->d; a++) PetscCall(UmbH5WriteAttrInt(h5, "/gan/calibration", a ? "intervals_2" : "intervals", nint[a]));
   PetscCall(UmbH5WriteAttrReals(h5, "/gan/calibration", "z_min", gan->d, gan->cal_lo));
   PetscCall(UmbH5WriteAttrReals(h5, "/gan/calibration", "z_max", gan->d, gan->cal_hi));
@@ -387,8 +460,7 @@ PetscErrorCode UmbGanReadCalibration(UmbGan gan, UmbH5 h5, const char path[])
   hsize_t    dims[3];
 
   PetscFunctionBegin;
-  PetscCall(PetscFree(gan->cal_coef));
-  gan->cal_K = 0;
+  PetscCall(UmbGanCalibrationFree(gan));
   PetscCall(UmbH5HasObject(h5, "/gan/calibration/coefficients", &has));
   if (!has) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCheck(gan->coord, gan->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: calibrated lifting for a CV that is not a set of coordinates (corrupt file?)", path);
@@ -402,6 +474,14 @@ PetscErrorCode UmbGanReadCalibration(UmbGan gan, UmbH5 h5, const char path[])
   PetscCheck(r == 3 && dims[0] == 4 && dims[1] == (hsize_t)K && dims[2] == (hsize_t)gan->ng, gan->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /gan/calibration/coefficients has the wrong shape for %" PetscInt_FMT " basis functions and %" PetscInt_FMT " generated coordinates (corrupt file?)", path, K, gan->ng);
   PetscCall(PetscMalloc1(4 * K * gan->ng, &gan->cal_coef));
   PetscCall(UmbGanReadFiniteReals(gan, h5, path, "/gan/calibration/coefficients", 4 * K * gan->ng, gan->cal_coef));
+  PetscCall(UmbH5HasObject(h5, "/gan/calibration/replicates", &has));
+  if (has) { /* files written before the replicates have none: the closures then carry no calibration error */
+    PetscCall(UmbH5GetShape(h5, "/gan/calibration/replicates", &r, dims));
+    PetscCheck(r == 3 && dims[0] >= 4 && dims[0] % 2 == 0 && dims[0] <= 2000 && dims[1] == (hsize_t)K && dims[2] == (hsize_t)gan->ng, gan->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /gan/calibration/replicates has the wrong shape (corrupt file?)", path);
+    gan->cal_nrep = (PetscInt)dims[0] / 2;
+    PetscCall(PetscMalloc1(2 * gan->cal_nrep * K * gan->ng, &gan->cal_rep));
+    PetscCall(UmbGanReadFiniteReals(gan, h5, path, "/gan/calibration/replicates", 2 * gan->cal_nrep * K * gan->ng, gan->cal_rep));
+  }
   PetscCall(UmbH5ReadAttrInt(h5, "/gan/calibration", "draws_per_row", &gan->cal_draws));
   PetscCall(UmbH5ReadAttrReals(h5, "/gan/calibration", "z_min", gan->d, gan->cal_lo));
   PetscCall(UmbH5ReadAttrReals(h5, "/gan/calibration", "z_max", gan->d, gan->cal_hi));

@@ -68,7 +68,7 @@ PetscErrorCode UmbGanCreate(UmbCV cv, UmbGan *ganp)
   gan->reduce         = UMB_REDUCE_MPI;
   gan->lift_n         = 1000;
   gan->calibrate      = gan->coord;
-  gan->cal_nint[0]    = gan->cal_nint[1] = gan->d == 1 ? 16 : 8;
+  gan->cal_nint[0]    = gan->cal_nint[1] = gan->d == 1 ? 48 : 8;
   gan->cal_draws      = 4;
   for (PetscInt a = 0; a < 2; a++) {
     gan->zmean[a] = 0;
@@ -164,7 +164,7 @@ PetscErrorCode UmbGanSetFromOptions(UmbGan gan)
   PetscCheck(!(set && gan->calibrate && !gan->coord), comm, PETSC_ERR_USER_INPUT, "-gan_calibrate needs a CV that is a set of coordinates (-cv coord): with %s the calibration would move the lifted states off their CV value", gan->cvtype);
   PetscCall(PetscOptionsIntArray("-gan_calibrate_intervals", "Spline intervals per CV component of the calibration", "UmbGanSetFromOptions", gan->cal_nint, &nint, &set));
   if (set) {
-    PetscCheck(nint == 1 || nint == gan->d, comm, PETSC_ERR_USER_INPUT, "-gan_calibrate_intervals needs 1 or %" PetscInt_FMT " values, got %" PetscInt_FMT, gan->d, nint);
+    PetscCheck(nint == 1 || nint == gan->d, comm, PETSC_ERR_USER_INPUT, "-gan_calibrate_intervals needs %s, got %" PetscInt_FMT " values", gan->d == 1 ? "one value for a 1-D CV" : "1 or 2 values for a 2-D CV", nint);
     if (nint == 1) gan->cal_nint[1] = gan->cal_nint[0];
     for (PetscInt a = 0; a < gan->d; a++) PetscCheck(gan->cal_nint[a] >= 4 && gan->cal_nint[a] <= 1000, comm, PETSC_ERR_USER_INPUT, "-gan_calibrate_intervals must be in 4..1000, got %" PetscInt_FMT, gan->cal_nint[a]);
   }
@@ -266,7 +266,7 @@ PetscErrorCode UmbGanDestroy(UmbGan *ganp)
   PetscCall(PetscFree(gan->xsd));
   PetscCall(PetscFree(gan->gidx));
   PetscCall(PetscFree(gan->lift_z));
-  PetscCall(PetscFree(gan->cal_coef));
+  PetscCall(UmbGanCalibrationFree(gan));
   PetscCall(PetscFree(*ganp));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -398,25 +398,44 @@ PetscErrorCode UmbGanGeneratorForward(UmbGan gan, UmbMLP net, PetscInt b, const 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode UmbGanGenerate(UmbGan gan, PetscInt m, const PetscReal z[], const PetscInt64 index[], PetscReal x[])
+PetscErrorCode UmbGanGenerateReplicates(UmbGan gan, PetscInt m, const PetscReal z[], const PetscInt64 index[], PetscInt nrep, PetscReal x[])
 {
-  PetscReal *zf, *eta, *xf;
-  PetscInt   i0 = 0;
+  PetscReal *zf, *eta, *xf, *xr;
+  PetscInt   i0 = 0, have;
 
   PetscFunctionBegin;
   PetscCheck(gan->have_networks && gan->xmean, PETSC_COMM_SELF, PETSC_ERR_ORDER, "UmbGanGenerate needs trained or loaded networks (UmbGanTrain or UmbGanLoad)");
-  PetscCall(PetscMalloc3(UMB_GAN_BLOCK * gan->dz, &zf, UMB_GAN_BLOCK * gan->latent, &eta, UMB_GAN_BLOCK * gan->ng, &xf));
+  PetscCall(UmbGanGetCalibrationReplicates(gan, &have));
+  PetscCheck(nrep >= 0 && nrep <= have, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "%" PetscInt_FMT " replicates asked for, the calibration has %" PetscInt_FMT, nrep, have);
+  PetscCall(PetscMalloc4(UMB_GAN_BLOCK * gan->dz, &zf, UMB_GAN_BLOCK * gan->latent, &eta, UMB_GAN_BLOCK * gan->ng, &xf, UMB_GAN_BLOCK * gan->ng, &xr));
   while (i0 < m) { /* blocks end where index crosses a multiple of UMB_GAN_BLOCK */
     PetscInt b = 1;
     while (i0 + b < m && b < UMB_GAN_BLOCK && index[i0 + b] == index[i0 + b - 1] + 1 && index[i0 + b] % UMB_GAN_BLOCK) b++;
     UmbGanFeatures(gan, b, z + i0 * gan->d, zf);
     UmbGanLatent(gan, UMB_GAN_RNG_LIFT, 0, b, index + i0, eta);
     PetscCall(UmbGanGeneratorForward(gan, gan->Gl, b, zf, gan->dz, eta, xf));
-    UmbGanCalibrateApply(gan, b, z + i0 * gan->d, xf);
-    UmbGanAssemble(gan, b, xf, z + i0 * gan->d, x + i0 * gan->n);
+    for (PetscInt r = 0; r <= nrep; r++) { /* the same draws under each replicate */
+      PetscCall(PetscArraycpy(xr, xf, b * gan->ng));
+      UmbGanCalibrateApply(gan, r - 1, b, z + i0 * gan->d, xr);
+      UmbGanAssemble(gan, b, xr, z + i0 * gan->d, x + ((PetscInt64)r * m + i0) * gan->n);
+    }
     i0 += b;
   }
-  PetscCall(PetscFree3(zf, eta, xf));
+  PetscCall(PetscFree4(zf, eta, xf, xr));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbGanGenerate(UmbGan gan, PetscInt m, const PetscReal z[], const PetscInt64 index[], PetscReal x[])
+{
+  PetscFunctionBegin;
+  PetscCall(UmbGanGenerateReplicates(gan, m, z, index, 0, x));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbGanGetCalibrationReplicates(UmbGan gan, PetscInt *nrep)
+{
+  PetscFunctionBegin;
+  *nrep = gan->cal_K && gan->calibrate ? gan->cal_nrep : 0;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -18,7 +18,7 @@ PetscErrorCode UmbGanGenerateSeeds(UmbGan gan, uint64_t id, PetscInt m, const Pe
     for (PetscInt i = 0; i < b; i++) UmbStreamGaussian(&stream, (uint64_t)(i0 + i), 0, (int)gan->latent, eta + i * gan->latent);
     UmbGanFeatures(gan, b, z + i0 * gan->d, zf);
     PetscCall(UmbGanGeneratorForward(gan, gan->Gl, b, zf, gan->dz, eta, xf));
-    UmbGanCalibrateApply(gan, b, z + i0 * gan->d, xf);
+    UmbGanCalibrateApply(gan, -1, b, z + i0 * gan->d, xf);
     UmbGanAssemble(gan, b, xf, z + i0 * gan->d, x + i0 * gan->n);
   }
   PetscCall(PetscFree3(zf, eta, xf));

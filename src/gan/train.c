@@ -24,6 +24,7 @@ static PetscErrorCode TrainDataDestroy(TrainData *td)
 {
   PetscFunctionBegin;
   PetscCall(PetscFree(td->Toff));
+  PetscCall(PetscFree(td->woff));
   PetscCall(PetscFree(td->train));
   PetscCall(PetscFree(td->valid));
   PetscCall(PetscFree(td->perm));
@@ -48,6 +49,31 @@ static PetscBool IsValidation(UmbGan gan, PetscInt64 row)
   UmbStreamInit(&s, (uint64_t)gan->seed, UMB_STREAM_SHUFFLE, UMB_GAN_SHUFFLE_SPLIT);
   UmbStreamBits(&s, (uint64_t)row, 0, 0, b);
   return (PetscBool)(UmbU01(b[0]) < gan->val_frac);
+}
+
+/* The window table of samples.h5 (/windows/offset), checked against its N rows */
+static PetscErrorCode ReadWindowTable(MPI_Comm comm, UmbH5 h5, const char path[], TrainData *td)
+{
+  int        r;
+  hsize_t    dims[3];
+  long long *off;
+  PetscBool  ok;
+
+  PetscFunctionBegin;
+  PetscCall(UmbH5GetShape(h5, "/windows/offset", &r, dims));
+  PetscCheck(r == 1 && dims[0] >= 2 && dims[0] <= (hsize_t)PETSC_MAX_INT / 4, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /windows/offset must hold K + 1 >= 2 entries (corrupt file?)", path);
+  td->nwin = (PetscInt)dims[0] - 1;
+  PetscCall(PetscMalloc1(td->nwin + 1, &off));
+  PetscCall(PetscMalloc1(td->nwin + 1, &td->woff));
+  PetscCall(UmbH5ReadSmall(h5, "/windows/offset", H5T_NATIVE_LLONG, td->nwin + 1, off));
+  ok = (PetscBool)(off[0] == 0 && off[td->nwin] == td->N);
+  for (PetscInt k = 0; k <= td->nwin; k++) {
+    td->woff[k] = off[k];
+    if (k) ok = (PetscBool)(ok && off[k] >= off[k - 1]);
+  }
+  PetscCall(PetscFree(off));
+  PetscCheck(ok, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /windows/offset must rise from 0 to the %lld rows of /samples/x (corrupt file?)", path, (long long)td->N);
+  PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* Reads this rank's block of samples.h5, splits training/validation rows, computes the
@@ -91,6 +117,7 @@ static PetscErrorCode LoadSamples(UmbGan gan, const char dir[], TrainData *td)
     PetscCall(UmbH5ReadAttrString(h5, "/samples", "cv_names", buf, sizeof(buf)));
     PetscCheck(!strcmp(buf, names), comm, PETSC_ERR_USER_INPUT, "%s was sampled along CV %s, but the current CV is %s: use the CV options of the sampling run", path, buf, names);
   }
+  PetscCall(ReadWindowTable(comm, h5, path, td));
   td->row0 = RowOwnerStart(td->N, gan->size, gan->rank);
   td->nloc = RowOwnerStart(td->N, gan->size, gan->rank + 1) - td->row0;
   PetscCall(PetscMalloc2(td->nloc * gan->n, &x, td->nloc * gan->d, &z));

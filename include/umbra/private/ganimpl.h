@@ -61,9 +61,12 @@ struct _p_UmbGan {
 
   /* calibrated lifting (src/gan/calibrate.c): cal_K basis functions (0: not calibrated), the
      coefficients (4 x cal_K x ng) of y and y^2 of the data, then of the generator; CV values
-     are clamped to [cal_lo, cal_hi], the intervals with enough training rows */
+     are clamped to [cal_lo, cal_hi], the intervals with enough training rows; cal_nrep
+     replicates of the data's coefficients (cal_rep: 2 cal_nrep x cal_K x ng perturbations of the
+     mean's, then of the variance's) carry their sampling error into the closures */
   PetscBool  calibrate;
-  PetscInt   cal_nint[2], cal_K;
+  PetscInt   cal_nint[2], cal_K, cal_nrep;
+  PetscReal *cal_rep;
   PetscReal  cal_lo[2], cal_hi[2];
   PetscInt64 cal_draws;
   PetscReal *cal_coef;
@@ -95,8 +98,10 @@ PETSC_INTERN void UmbGanAssemble(UmbGan, PetscInt b, const PetscReal xf[], const
 PETSC_INTERN void UmbGanLatent(UmbGan, uint64_t id, uint64_t c0, PetscInt b, const PetscInt64 rows[], PetscReal eta[]);
 
 /* Calibrated lifting: replaces the standardised generator output xf (b x ng) at the CV values z
-   by the calibrated one (nothing when not calibrated) */
-PETSC_INTERN void           UmbGanCalibrateApply(UmbGan, PetscInt b, const PetscReal z[], PetscReal xf[]);
+   by the calibrated one, with replicate rep of the data's moments (-1: the fit itself; nothing
+   when not calibrated) */
+PETSC_INTERN void           UmbGanCalibrateApply(UmbGan, PetscInt rep, PetscInt b, const PetscReal z[], PetscReal xf[]);
+PETSC_INTERN PetscErrorCode UmbGanCalibrationFree(UmbGan);
 PETSC_INTERN PetscErrorCode UmbGanWriteCalibration(UmbGan, UmbH5);
 PETSC_INTERN PetscErrorCode UmbGanReadCalibration(UmbGan, UmbH5, const char path[]);
 /* Reads n reals of a gan.h5 dataset and refuses non-finite ones */

@@ -15,6 +15,9 @@ typedef struct {
   PetscInt   W, ox, oz, or, oid;
   PetscInt64 N, row0, nloc, T, V, tloc, vloc, *Toff;
   PetscReal *train, *valid;
+  /* window table of samples.h5: rows [woff[k], woff[k+1]) are window k (calibration groups) */
+  PetscInt    nwin;
+  PetscInt64 *woff;
   /* batches */
   PetscInt64 S, epoch_loaded, *perm;
   PetscInt   B, qlo, qhi, bloc, nchunk, *chunk, U;
