@@ -36,7 +36,7 @@ cases=(
   "2|unknown or unused option: -gan_consistency_lambda|train -out data -gan_consistency_lambda 1"
   "2|unknown or unused option: -gan_microbatch|train -out data -gan_microbatch 8"
   "2|-gan_calibrate_intervals must be in 4..1000, got 2|train -out data -gan_calibrate_intervals 2"
-  "2|-gan_calibrate_intervals needs 1 or 1 values, got 2|lift -out data -gan_calibrate_intervals 8,8"
+  "2|-gan_calibrate_intervals needs one value for a 1-D CV, got 2 values|lift -out data -gan_calibrate_intervals 8,8"
   "2|-gan_calibrate_draws must be in 1..1000000, got 0|train -out data -gan_calibrate_draws 0"
   "2|data/samples.h5 holds states with 5 coordinates, but model fastslow has n = 3|train -out data -fastslow_m 2"
   "2|othercv/samples.h5 was sampled along CV y, but the current CV is x|train -out othercv -model mullerbrown -cv coord -cv_index 0"
