@@ -253,23 +253,25 @@ PetscErrorCode UmbClosurePhysics(UmbClosure c)
    observables over the first REP_ROWS lifted states under each replicate of the calibration
    (the same draws, so the replicates differ only by smooth shifts of the moments, which these
    rows resolve to a few per cent), var = sum_r (theta_r - theta_0)^2, added to gerr in
-   quadrature. zr, idx: the point's rows of this rank (at least mr of them). */
+   quadrature. This rank's mr of those rows: x, the (nrep + 1) x mr lifted states of
+   UmbGanGenerateReplicates; raw0, the observables of block 0 (the lifting itself). */
 #define REP_ROWS 2048
-static PetscErrorCode AddCalibrationError(UmbClosure c, PetscInt g, PetscInt nrep, PetscInt mr, PetscInt64 Lr, const PetscReal zr[], const PetscInt64 idx[], PetscReal x[], PetscReal raw[], PetscReal t[])
+static PetscErrorCode AddCalibrationError(UmbClosure c, PetscInt g, PetscInt nrep, PetscInt mr, PetscInt64 Lr, const PetscReal raw0[], const PetscReal x[], PetscReal raw[], PetscReal t[])
 {
   const PetscInt nobs = c->nobs, n = c->n;
 
   PetscFunctionBegin;
-  if (mr) PetscCall(UmbGanGenerateReplicates(c->gan, mr, zr, idx, nrep, x));
-  for (PetscInt64 i0 = 0; i0 < (PetscInt64)(nrep + 1) * mr; i0 += CHUNK) PetscCall(UmbClosureObsRaw(c, (PetscInt)PetscMin(CHUNK, (nrep + 1) * mr - i0), x + i0 * n, raw + i0 * nobs));
+  for (PetscInt64 i0 = 0; i0 < (PetscInt64)nrep * mr; i0 += CHUNK) PetscCall(UmbClosureObsRaw(c, (PetscInt)PetscMin(CHUNK, nrep * mr - i0), x + (mr + i0) * n, raw + i0 * nobs));
   PetscCall(PetscArrayzero(t, 2 * (nrep + 1) * nobs));
-  for (PetscInt r = 0; r <= nrep; r++)
+  for (PetscInt r = 0; r <= nrep; r++) {
+    const PetscReal *rr = r ? raw + (PetscInt64)(r - 1) * mr * nobs : raw0;
     for (PetscInt i = 0; i < mr; i++)
       for (PetscInt k = 0; k < nobs; k++) {
-        const PetscReal a = raw[((PetscInt64)r * mr + i) * nobs + k];
+        const PetscReal a = rr[i * nobs + k];
         t[2 * r * nobs + k] += a;
         t[2 * r * nobs + nobs + k] += a * a;
       }
+  }
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, t, (PetscMPIInt)(2 * (nrep + 1) * nobs), MPIU_REAL, MPIU_SUM, c->comm));
   for (PetscInt k = 0; k < nobs; k++) {
     PetscReal theta0 = 0, var = 0;
@@ -291,7 +293,7 @@ PetscErrorCode UmbClosureGenerator(UmbClosure c)
   const PetscInt ng = c->ng, nobs = c->nobs, n = c->n;
   const PetscInt64 L = c->lift_n;
   const PetscInt64 Lr = PetscMin(L, REP_ROWS);
-  PetscInt       l0, l1, m, mr, nrep;
+  PetscInt       l0, l1, m, mr, nrep, done;
   PetscReal     *x, *raw, *zr, *s, *xr, *rawr, *t;
   PetscInt64    *idx;
   UmbProgress    prog;
@@ -302,8 +304,9 @@ PetscErrorCode UmbClosureGenerator(UmbClosure c)
   m  = l1 - l0;
   mr = (PetscInt)PetscMax(0, PetscMin((PetscInt64)l1, Lr) - l0); /* this rank's part of the first Lr rows */
   PetscCall(UmbGanGetCalibrationReplicates(c->gan, &nrep));
+  done = nrep ? mr : 0; /* rows of each point lifted under every replicate */
   PetscCall(PetscMalloc5(m * n + 1, &x, m * nobs + 1, &raw, m * c->d + 1, &zr, m + 1, &idx, 2 * nobs, &s));
-  PetscCall(PetscMalloc3(nrep ? (nrep + 1) * mr * n + 1 : 1, &xr, nrep ? (nrep + 1) * mr * nobs + 1 : 1, &rawr, 2 * (nrep + 1) * nobs, &t));
+  PetscCall(PetscMalloc3(nrep ? (nrep + 1) * mr * n + 1 : 1, &xr, nrep ? nrep * mr * nobs + 1 : 1, &rawr, 2 * (nrep + 1) * nobs, &t));
   PetscCall(PetscMalloc2(ng * nobs, &c->gval, ng * nobs, &c->gerr));
   PetscCall(UmbProgressCreate(c->comm, "closure: lifting", "points", ng, &prog));
   for (PetscInt g = 0; g < ng; g++) {
@@ -311,7 +314,11 @@ PetscErrorCode UmbClosureGenerator(UmbClosure c)
       for (PetscInt a = 0; a < c->d; a++) zr[i * c->d + a] = c->z[g * c->d + a];
       idx[i] = UMB_CLOSURE_LIFT_BASE + (PetscInt64)g * L + l0 + i;
     }
-    if (m) PetscCall(UmbGanGenerate(c->gan, m, zr, idx, x));
+    if (done) { /* the first rows under every replicate (block 0: the lifting itself), the rest once */
+      PetscCall(UmbGanGenerateReplicates(c->gan, done, zr, idx, nrep, xr));
+      PetscCall(PetscArraycpy(x, xr, done * n));
+    }
+    if (m > done) PetscCall(UmbGanGenerate(c->gan, m - done, zr + done * c->d, idx + done, x + done * n));
     for (PetscInt i0 = 0; i0 < m; i0 += CHUNK) PetscCall(UmbClosureObsRaw(c, PetscMin(CHUNK, m - i0), x + i0 * n, raw + i0 * nobs));
     PetscCall(PetscArrayzero(s, 2 * nobs));
     for (PetscInt i = 0; i < m; i++)
@@ -337,7 +344,7 @@ PetscErrorCode UmbClosureGenerator(UmbClosure c)
       for (PetscInt k = 0; k < nobs; k++)
         if (c->kind[k] == UMB_OBS_VAR) c->gerr[g * nobs + k] = PetscSqrtReal(q[k]) / L;
     }
-    if (nrep) PetscCall(AddCalibrationError(c, g, nrep, mr, Lr, zr, idx, xr, rawr, t));
+    if (nrep) PetscCall(AddCalibrationError(c, g, nrep, mr, Lr, raw, xr, rawr, t));
     PetscCall(UmbProgressUpdate(prog, g + 1));
   }
   PetscCall(UmbProgressFinish(prog));

@@ -398,30 +398,40 @@ PetscErrorCode UmbGanGeneratorForward(UmbGan gan, UmbMLP net, PetscInt b, const 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode UmbGanLiftBlock(UmbGan gan, PetscInt b, const PetscReal z[], const PetscReal eta[], PetscInt nrep, PetscInt64 stride, PetscReal work[], PetscReal x[])
+{
+  PetscReal *zf = work, *xf = work + UMB_GAN_BLOCK * gan->dz, *xr = xf + UMB_GAN_BLOCK * gan->ng;
+
+  PetscFunctionBegin;
+  UmbGanFeatures(gan, b, z, zf);
+  PetscCall(UmbGanGeneratorForward(gan, gan->Gl, b, zf, gan->dz, eta, xf));
+  for (PetscInt r = 0; r <= nrep; r++) { /* the same draws under each replicate; the last in place */
+    PetscReal *y = r < nrep ? xr : xf;
+    if (r < nrep) PetscCall(PetscArraycpy(xr, xf, b * gan->ng));
+    UmbGanCalibrateApply(gan, r - 1, b, z, y);
+    UmbGanAssemble(gan, b, y, z, x + r * stride * gan->n);
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbGanGenerateReplicates(UmbGan gan, PetscInt m, const PetscReal z[], const PetscInt64 index[], PetscInt nrep, PetscReal x[])
 {
-  PetscReal *zf, *eta, *xf, *xr;
+  PetscReal *eta, *work;
   PetscInt   i0 = 0, have;
 
   PetscFunctionBegin;
   PetscCheck(gan->have_networks && gan->xmean, PETSC_COMM_SELF, PETSC_ERR_ORDER, "UmbGanGenerate needs trained or loaded networks (UmbGanTrain or UmbGanLoad)");
   PetscCall(UmbGanGetCalibrationReplicates(gan, &have));
   PetscCheck(nrep >= 0 && nrep <= have, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "%" PetscInt_FMT " replicates asked for, the calibration has %" PetscInt_FMT, nrep, have);
-  PetscCall(PetscMalloc4(UMB_GAN_BLOCK * gan->dz, &zf, UMB_GAN_BLOCK * gan->latent, &eta, UMB_GAN_BLOCK * gan->ng, &xf, UMB_GAN_BLOCK * gan->ng, &xr));
+  PetscCall(PetscMalloc2(UMB_GAN_BLOCK * gan->latent, &eta, UMB_GAN_LIFT_WORK(gan), &work));
   while (i0 < m) { /* blocks end where index crosses a multiple of UMB_GAN_BLOCK */
     PetscInt b = 1;
     while (i0 + b < m && b < UMB_GAN_BLOCK && index[i0 + b] == index[i0 + b - 1] + 1 && index[i0 + b] % UMB_GAN_BLOCK) b++;
-    UmbGanFeatures(gan, b, z + i0 * gan->d, zf);
     UmbGanLatent(gan, UMB_GAN_RNG_LIFT, 0, b, index + i0, eta);
-    PetscCall(UmbGanGeneratorForward(gan, gan->Gl, b, zf, gan->dz, eta, xf));
-    for (PetscInt r = 0; r <= nrep; r++) { /* the same draws under each replicate */
-      PetscCall(PetscArraycpy(xr, xf, b * gan->ng));
-      UmbGanCalibrateApply(gan, r - 1, b, z + i0 * gan->d, xr);
-      UmbGanAssemble(gan, b, xr, z + i0 * gan->d, x + ((PetscInt64)r * m + i0) * gan->n);
-    }
+    PetscCall(UmbGanLiftBlock(gan, b, z + i0 * gan->d, eta, nrep, m, work, x + i0 * gan->n));
     i0 += b;
   }
-  PetscCall(PetscFree4(zf, eta, xf, xr));
+  PetscCall(PetscFree2(eta, work));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -5,22 +5,19 @@
 
 PetscErrorCode UmbGanGenerateSeeds(UmbGan gan, uint64_t id, PetscInt m, const PetscReal z[], PetscReal x[])
 {
-  PetscReal *zf, *eta, *xf;
+  PetscReal *eta, *work;
   UmbStream  stream;
 
   PetscFunctionBegin;
   PetscCheck(gan->have_networks && gan->xmean, PETSC_COMM_SELF, PETSC_ERR_ORDER, "UmbGanGenerateSeeds needs trained or loaded networks (UmbGanTrain or UmbGanLoad)");
   UmbStreamInit(&stream, (uint64_t)gan->seed, UMB_STREAM_COUPLING, id);
   PetscCall(UmbMLPSetTraining(gan->Gl, PETSC_FALSE));
-  PetscCall(PetscMalloc3(UMB_GAN_BLOCK * gan->dz, &zf, UMB_GAN_BLOCK * gan->latent, &eta, UMB_GAN_BLOCK * gan->ng, &xf));
+  PetscCall(PetscMalloc2(UMB_GAN_BLOCK * gan->latent, &eta, UMB_GAN_LIFT_WORK(gan), &work));
   for (PetscInt i0 = 0; i0 < m; i0 += UMB_GAN_BLOCK) {
     const PetscInt b = PetscMin(UMB_GAN_BLOCK, m - i0);
     for (PetscInt i = 0; i < b; i++) UmbStreamGaussian(&stream, (uint64_t)(i0 + i), 0, (int)gan->latent, eta + i * gan->latent);
-    UmbGanFeatures(gan, b, z + i0 * gan->d, zf);
-    PetscCall(UmbGanGeneratorForward(gan, gan->Gl, b, zf, gan->dz, eta, xf));
-    UmbGanCalibrateApply(gan, -1, b, z + i0 * gan->d, xf);
-    UmbGanAssemble(gan, b, xf, z + i0 * gan->d, x + i0 * gan->n);
+    PetscCall(UmbGanLiftBlock(gan, b, z + i0 * gan->d, eta, 0, 0, work, x + i0 * gan->n));
   }
-  PetscCall(PetscFree3(zf, eta, xf));
+  PetscCall(PetscFree2(eta, work));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -94,6 +94,12 @@ PETSC_INTERN PetscErrorCode UmbGanGeneratorForward(UmbGan, UmbMLP net, PetscInt 
 /* Full states (b x n) from standardised generator output and the CV values */
 PETSC_INTERN void UmbGanAssemble(UmbGan, PetscInt b, const PetscReal xf[], const PetscReal z[], PetscReal x[]);
 
+/* Lifted states of a block of b <= UMB_GAN_BLOCK rows at z from their latent noise eta: the
+   averaged generator, the calibration, the full states. x holds nrep + 1 blocks of b x n, stride
+   rows apart: the calibrated lifting, then each of the first nrep replicates of the calibration.
+   work: UMB_GAN_LIFT_WORK reals. */
+#define UMB_GAN_LIFT_WORK(gan) (UMB_GAN_BLOCK * ((gan)->dz + 2 * (gan)->ng))
+PETSC_INTERN PetscErrorCode UmbGanLiftBlock(UmbGan, PetscInt b, const PetscReal z[], const PetscReal eta[], PetscInt nrep, PetscInt64 stride, PetscReal work[], PetscReal x[]);
 /* Latent noise of a row: stream (seed, LATENT, id), counter (c0, row) */
 PETSC_INTERN void UmbGanLatent(UmbGan, uint64_t id, uint64_t c0, PetscInt b, const PetscInt64 rows[], PetscReal eta[]);
 
