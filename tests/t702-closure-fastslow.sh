@@ -20,6 +20,12 @@
 #    exact ones are independent: the dependence checks must report false (measured: 0.5-0.8
 #    against thresholds of about 0.12). Catches a dependence check that cannot fail, and a
 #    calibration that hides a broken generator from every check.
+# 4. Grids on one side of the barrier (bad input of the first-passage checks): a grid that holds
+#    one well only runs, warns that F_MBAR has no minimum on one side and leaves the MFPT rows
+#    (and the direct runs) out, exit 0; -closure_wells outside the grid points with a free energy
+#    stops with exit 2 naming the option and the range. Catches wells chosen at a grid end (the
+#    reduced SDE then "fails" a first-passage check that means nothing) and a grid that is only
+#    partly sampled stopping the run, which must only warn.
 # The default-campaign verdicts with the fully trained generator are tests/t704.
 set -u
 fail=0
@@ -46,4 +52,13 @@ ndep=$(grep -c '^dependence_' data/consistency.csv)
 [ "$ndep" -ge 1 ] && ! grep '^dependence_' data/consistency.csv | grep -q ',true$' ||
   { echo "the calibrated broken generator passes a dependence check (or there is none):"; grep '^dependence_' data/consistency.csv; fail=1; }
 echo "# calibrated broken generator: $(grep -c ',false$' data/consistency.csv) of $(($(wc -l <data/consistency.csv) - 2)) checks fail, $ndep of them dependence"
+run closure -closure_lift_n 200 -closure_sde_time 20 -closure_direct_walkers 8 -closure_grid 0,3,31 >onewell.log 2>&1 ||
+  { echo "closure on a grid with one well failed"; tail -n 20 onewell.log; fail=1; }
+grep -q 'warning: closure: F_MBAR on -closure_grid \[0, 3\] has no minimum right of the grid centre: no first-passage checks' onewell.log ||
+  { echo "no warning for a grid with one well:"; grep -i warning onewell.log; fail=1; }
+grep -q '^mfpt' data/consistency.csv && { echo "first-passage rows on a grid with one well:"; grep '^mfpt' data/consistency.csv; fail=1; }
+run closure -closure_lift_n 200 -closure_grid 1.2,3,19 -closure_wells -1.1,1.1 >wells.log 2>&1
+rc=$?
+[ $rc = 2 ] && grep -Eq 'error: -closure_wells -1.1,1.1: both must lie within the grid points that have a free energy, \[1.2, [0-9.]+\]' wells.log ||
+  { echo "wells outside the grid: exit $rc"; tail -n 5 wells.log; fail=1; }
 exit $fail

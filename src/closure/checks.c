@@ -358,27 +358,13 @@ PetscErrorCode UmbClosureCheckSDE(UmbClosure c)
     b[g]  = c->gval[g * nobs + c->idrift];
     s2[g] = PetscMax(c->gval[g * nobs + c->idiff], 0);
   }
-  if (c->wells_set) {
-    zA = c->wells[0];
-    zB = c->wells[1];
-  } else { /* the lowest F_MBAR grid point on each side of the grid centre */
-    PetscInt ia = -1, ib = -1;
-    for (PetscInt g = 0; g < ng; g++) {
-      if (PetscIsInfOrNanReal(c->Fm[g])) continue;
-      if (2 * g < ng - 1 && (ia < 0 || c->Fm[g] < c->Fm[ia])) ia = g;
-      if (2 * g > ng - 1 && (ib < 0 || c->Fm[g] < c->Fm[ib])) ib = g;
-    }
-    PetscCheck(ia >= 0 && ib >= 0, c->comm, PETSC_ERR_USER_INPUT, "closure: no free energy on one side of the grid centre: give -closure_wells A,B");
-    zA = c->z[ia];
-    zB = c->z[ib];
-  }
-  c->zA = zA;
-  c->zB = zB;
+  zA = c->zA; /* NaN without two wells (ChooseWells): the walkers start at the lowest F and no passage is counted */
+  zB = c->zB;
   PetscCall(PetscArrayzero(H, 2 * ng));
   UmbLayoutRange(c->sde_walkers, c->size, c->rank, &w0, &w1);
   for (PetscInt wk = w0; wk < w1; wk++) {
     UmbStream s;
-    PetscReal z = (wk % 2) ? zB : zA, tlast = 0, gss[4];
+    PetscReal z = PetscIsInfOrNanReal(zA) ? c->z[a] : (wk % 2) ? zB : zA, tlast = 0, gss[4];
     int       last = (wk % 2) ? 1 : 0; /* 0: last in A, 1: last in B */
     PetscInt64 nrec = 0;
     PetscCall(PetscArrayzero(hist, ng));
@@ -439,14 +425,14 @@ PetscErrorCode UmbClosureCheckSDE(UmbClosure c)
     c->mfpt_err[i] = nn > 1 ? PetscSqrtReal(PetscMax(acc[3 * i + 2] / nn - mu * mu, 0) / (nn - 1)) : NAN;
     c->mfpt_exact[i] = NAN;
   }
-  if (c->has_exact && c->coord) {
+  if (!PetscIsInfOrNanReal(zA) && c->has_exact && c->coord) { /* without wells, ChooseWells said why there are no MFPT checks */
     char what[256];
     PetscCall(ExactMFPT(c, zA, zB, c->mfpt_exact));
     snprintf(what, sizeof(what), "mean first-passage time %.3g -> %.3g of the reduced SDE vs the exact 1-D formula: relative error", (double)zA, (double)zB);
     PetscCall(UmbClosureAddCheck(c, "mfpt_A_to_B", PetscAbsReal(c->mfpt_sde[0] - c->mfpt_exact[0]) / c->mfpt_exact[0], c->mfpt_rtol, what));
     snprintf(what, sizeof(what), "mean first-passage time %.3g -> %.3g of the reduced SDE vs the exact 1-D formula: relative error", (double)zB, (double)zA);
     PetscCall(UmbClosureAddCheck(c, "mfpt_B_to_A", PetscAbsReal(c->mfpt_sde[1] - c->mfpt_exact[1]) / c->mfpt_exact[1], c->mfpt_rtol, what));
-  } else PetscCall(UmbLog(c->comm, "closure: no exact reference for the mean first-passage times (exact 1-D formula needs an exact F and a coordinate CV)"));
+  } else if (!PetscIsInfOrNanReal(zA)) PetscCall(UmbLog(c->comm, "closure: no exact reference for the mean first-passage times (exact 1-D formula needs an exact F and a coordinate CV)"));
   PetscCall(PetscFree4(b, s2, H, hist));
   PetscCall(PetscLogEventEnd(UMB_EVENT.clo_sde, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -235,6 +235,47 @@ static PetscErrorCode ReadFes(UmbClosure c, PetscInt64 row0, PetscInt64 N)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The states A < B of the first-passage checks (1-D): -closure_wells, which must lie within the
+   grid points that have a free energy, or the lowest F_MBAR grid point on each side of the grid
+   centre when it is a well (a minimum below both neighbours). Without two wells (a grid that
+   covers one side of the barrier) zA = zB = NaN: the first-passage checks are left out, with a
+   warning, and the other checks run. */
+static PetscErrorCode ChooseWells(UmbClosure c)
+{
+  const PetscInt ng = c->ng;
+  PetscInt       glo = -1, ghi = -1, ia = -1, ib = -1;
+
+  PetscFunctionBegin;
+  c->zA = c->zB = NAN;
+  for (PetscInt g = 0; g < ng; g++)
+    if (!PetscIsInfOrNanReal(c->Fm[g])) {
+      if (glo < 0) glo = g;
+      ghi = g;
+    }
+  if (c->wells_set) {
+    PetscCheck(glo >= 0 && c->wells[0] >= c->z[glo] && c->wells[1] <= c->z[ghi], c->comm, PETSC_ERR_USER_INPUT, "-closure_wells %g,%g: both must lie within the grid points that have a free energy, [%g, %g]: move them or widen -closure_grid", (double)c->wells[0], (double)c->wells[1], glo >= 0 ? (double)c->z[glo] : NAN, glo >= 0 ? (double)c->z[ghi] : NAN);
+    c->zA = c->wells[0];
+    c->zB = c->wells[1];
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  for (PetscInt g = 0; g < ng; g++) {
+    if (PetscIsInfOrNanReal(c->Fm[g])) continue;
+    if (2 * g < ng - 1 && (ia < 0 || c->Fm[g] < c->Fm[ia])) ia = g;
+    if (2 * g > ng - 1 && (ib < 0 || c->Fm[g] < c->Fm[ib])) ib = g;
+  }
+  for (PetscInt k = 0; k < 2; k++) {
+    PetscInt *w = k ? &ib : &ia;
+    if (*w <= 0 || *w >= ng - 1 || !(c->Fm[*w - 1] > c->Fm[*w]) || !(c->Fm[*w + 1] > c->Fm[*w])) *w = -1; /* NaN neighbours included */
+  }
+  if (ia < 0 || ib < 0) {
+    PetscCall(UmbLogWarning(c->comm, "closure: F_MBAR on -closure_grid [%g, %g] has no minimum %s of the grid centre: no first-passage checks (they need a well on each side); give -closure_wells A,B or a grid spanning both wells", (double)c->grid[0], (double)c->grid[1], ia < 0 && ib < 0 ? "on either side" : ia < 0 ? "left" : "right"));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  c->zA = c->z[ia];
+  c->zB = c->z[ib];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbClosureSetUp(UmbClosure c)
 {
   UmbWindowData w;
@@ -316,6 +357,7 @@ PetscErrorCode UmbClosureSetUp(UmbClosure c)
     PetscCheck(gr[1] + 0.5 * c->hd[a] >= c->zlo_data[a] && gr[0] - 0.5 * c->hd[a] <= c->zhi_data[a], c->comm, PETSC_ERR_USER_INPUT, "-closure_grid [%.6g, %.6g]%s holds no sampled CV value: the samples span [%.6g, %.6g]", (double)gr[0], (double)gr[1], which, (double)c->zlo_data[a], (double)c->zhi_data[a]);
   }
   PetscCall(ReadFes(c, row0, N));
+  if (c->use_gan && c->d == 1) PetscCall(ChooseWells(c));
 
   /* the generator */
   if (c->use_gan && c->gan) {

@@ -28,7 +28,7 @@ PetscErrorCode UmbClosureCheckDirect(UmbClosure c)
   PetscInt64       bad = -1, gbad;
 
   PetscFunctionBegin;
-  if (c->direct_walkers <= 0) PetscFunctionReturn(PETSC_SUCCESS);
+  if (c->direct_walkers <= 0 || PetscIsInfOrNanReal(c->zA)) PetscFunctionReturn(PETSC_SUCCESS); /* no wells: said by ChooseWells */
   if (!c->coord) {
     PetscCall(UmbLog(c->comm, "closure: no direct runs of the full model (the first-passage wells need a coordinate CV)"));
     PetscFunctionReturn(PETSC_SUCCESS);
