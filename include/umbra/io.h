@@ -77,16 +77,6 @@ PETSC_EXTERN PetscErrorCode UmbCsvCreate(MPI_Comm, const char[], const char[], U
 PETSC_EXTERN PetscErrorCode UmbCsvRow(UmbCsv, const char[], ...) PETSC_ATTRIBUTE_FORMAT(2, 3);
 PETSC_EXTERN PetscErrorCode UmbCsvClose(UmbCsv *, PetscBool);
 
-/* Files being written: removed at shutdown if the run fails, so no partial output survives */
-PETSC_EXTERN PetscErrorCode UmbTempFileRegister(const char[]);
-PETSC_EXTERN PetscErrorCode UmbTempFileRelease(const char[]);
-PETSC_EXTERN void           UmbTempFilesRemoveAll(void);
-
-/* Atomic publish: fsync then rename (rank-local; callers synchronise) */
-PETSC_EXTERN PetscErrorCode UmbFileCommit(const char[], const char[]);
-/* Same, and an existing file at path is first renamed to prev (NULL: replaced) */
-PETSC_EXTERN PetscErrorCode UmbFileCommitKeep(const char[], const char[], const char[]);
-
 /* Checkpoints of long stages (src/io/checkpoint.c): <dir>/ckpt/<stage>.h5, the one before kept
    as <stage>.prev.h5. The options that define the stage's trajectory are recorded as
    name=value lines and compared on restart. */

@@ -51,10 +51,6 @@ PETSC_EXTERN PetscErrorCode UmbSamplerGetTimeStep(UmbSampler, PetscReal *);
 /* Windows [lo, hi) owned by this rank */
 PETSC_EXTERN PetscErrorCode UmbSamplerGetOwnership(UmbSampler, PetscInt *, PetscInt *);
 
-/* Block distribution of K items over size ranks: items [lo, hi) belong to rank */
-PETSC_EXTERN void UmbLayoutRange(PetscInt, PetscMPIInt, PetscMPIInt, PetscInt *, PetscInt *);
-PETSC_EXTERN PetscMPIInt UmbLayoutOwner(PetscInt, PetscMPIInt, PetscInt);
-
 /* Harmonic bias of one window on nw states: adds grad W to g (nw x n) and returns W if asked.
    z and J are work arrays of nw*d and nw*d*n. Not collective. */
 PETSC_EXTERN PetscErrorCode UmbBiasAdd(UmbCV, const PetscReal[], const PetscReal[], PetscInt, const PetscReal[], PetscReal[], PetscReal[], PetscReal[], PetscReal[]);

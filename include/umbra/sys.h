@@ -124,4 +124,26 @@ PETSC_EXTERN int            UmbStopSignal(void);
 PETSC_EXTERN PetscErrorCode UmbRunDirSetUp(MPI_Comm, const char[], char[], size_t);
 PETSC_EXTERN PetscErrorCode UmbPathJoin(const char[], const char[], char[], size_t);
 
+/* Files being written (src/sys/files.c): removed at shutdown if the run fails, so no partial
+   output survives */
+PETSC_EXTERN PetscErrorCode UmbTempFileRegister(const char[]);
+PETSC_EXTERN PetscErrorCode UmbTempFileRelease(const char[]);
+PETSC_EXTERN void           UmbTempFilesRemoveAll(void);
+/* Atomic publish: fsync then rename (rank-local; callers synchronise) */
+PETSC_EXTERN PetscErrorCode UmbFileCommit(const char[], const char[]);
+/* Same, and an existing file at path is first renamed to prev (NULL: replaced) */
+PETSC_EXTERN PetscErrorCode UmbFileCommitKeep(const char[], const char[], const char[]);
+
+/* Block distribution of K items over size ranks (src/sys/layout.c): items [lo, hi) belong to
+   rank; UmbLayoutOwner is the rank that holds item k */
+PETSC_EXTERN void        UmbLayoutRange(PetscInt, PetscMPIInt, PetscMPIInt, PetscInt *, PetscInt *);
+PETSC_EXTERN PetscMPIInt UmbLayoutOwner(PetscInt, PetscMPIInt, PetscInt);
+
+/* Minimum-image difference of a periodic coordinate (period <= 0: not periodic). The result lies
+   in [-period/2, period/2): exactly half a period maps to -period/2 from either side. */
+static inline PetscReal UmbMinimumImage(PetscReal diff, PetscReal period)
+{
+  return period > 0 ? diff - period * PetscFloorReal(diff / period + 0.5) : diff;
+}
+
 #endif

@@ -89,9 +89,7 @@ static PetscErrorCode FreePrev(PrevRound *p)
 
 static PetscReal Diff(const PrevRound *p, PetscInt a, PetscReal x, PetscReal y)
 {
-  PetscReal dz = x - y, per = p->period[a];
-  if (per > 0) dz -= per * round(dz / per);
-  return dz;
+  return UmbMinimumImage(x - y, p->period[a]);
 }
 
 static PetscBool Same(const PrevRound *p, const PetscReal x[], const PetscReal y[])
@@ -175,7 +173,7 @@ PetscErrorCode UmbCouplingPlanCreate(MPI_Comm comm, const char prev[], const Umb
     for (PetscInt a = 0; a < d; a++) {
       c[a]   = p.center[k * d + a] + 0.5 * Diff(&p, a, p.center[l * d + a], p.center[k * d + a]);
       kap[a] = 0.5 * (p.kappa[k * d + a] + p.kappa[l * d + a]);
-      if (p.period[a] > 0 && PetscAbsReal(c[a]) > 0.5 * p.period[a]) c[a] -= p.period[a] * round(c[a] / p.period[a]);
+      if (PetscAbsReal(c[a]) > 0.5 * p.period[a]) c[a] = UmbMinimumImage(c[a], p.period[a]);
     }
     snprintf(why, sizeof(why), "gap: windows %" PetscInt_FMT ",%" PetscInt_FMT " overlap %.3g", k, l, (double)ov);
     Add(plan, &p, max, c, kap, PETSC_TRUE, why, &skipped);

@@ -10,9 +10,7 @@
 
 static PetscReal Diff(const UmbWindowData *w, PetscInt a, PetscReal x, PetscReal y)
 {
-  PetscReal dz = x - y, p = w->period[a];
-  if (p > 0) dz -= p * round(dz / p);
-  return dz;
+  return UmbMinimumImage(x - y, w->period[a]);
 }
 
 /* Pairs (k, l): l is the nearest window with a larger centre along one CV component and the same

@@ -96,8 +96,7 @@ static inline PetscReal Bias(const UmbMbar *mb, PetscInt k, const PetscReal *z)
 {
   PetscReal u = 0;
   for (PetscInt a = 0; a < mb->d; a++) {
-    PetscReal dz = z[a] - mb->center[k * mb->d + a];
-    if (mb->period[a] > 0) dz -= mb->period[a] * round(dz / mb->period[a]);
+    const PetscReal dz = UmbMinimumImage(z[a] - mb->center[k * mb->d + a], mb->period[a]);
     u += mb->h[k * mb->d + a] * dz * dz;
   }
   return u;

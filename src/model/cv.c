@@ -268,7 +268,5 @@ PetscErrorCode UmbCVEvaluate(UmbCV cv, PetscInt nw, const PetscReal X[], PetscRe
 
 PetscReal UmbCVDifference(UmbCV cv, PetscInt a, PetscReal za, PetscReal zb)
 {
-  PetscReal diff = za - zb, L = cv->period[a];
-  if (L > 0) diff -= L * PetscFloorReal(diff / L + 0.5);
-  return diff;
+  return UmbMinimumImage(za - zb, cv->period[a]);
 }

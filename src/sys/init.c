@@ -5,7 +5,6 @@
 #include <umbra_version.h>
 #include <gsl/gsl_errno.h>
 #include <hdf5.h>
-#include <umbra/io.h>
 #include <errno.h>
 #include <sys/stat.h>
 #include <unistd.h>

@@ -1,5 +1,5 @@
 /* Bookkeeping of files being written, so a failed run leaves no partial output behind. */
-#include <umbra/io.h>
+#include <umbra/sys.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
