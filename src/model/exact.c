@@ -4,7 +4,6 @@
    exact_ring.c; docs/models.md ("Exact references") documents them. */
 #include <umbra/private/exactimpl.h>
 #include <umbra/io.h>
-#include <umbra/sampler.h>
 
 #define UMB_EXACT_MAX_POINTS 10000000 /* largest grid (all components together) */
 
