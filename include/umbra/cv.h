@@ -29,7 +29,7 @@ PETSC_EXTERN PetscErrorCode UmbCVSetOptionsPrefix(UmbCV, const char[]);
    working directory. Call before UmbCVSetFromOptions. */
 PETSC_EXTERN PetscErrorCode UmbCVSetRunDirectory(UmbCV, const char[]);
 /* Reads -cv and the type's options (-cv_index, -cv_weights, ...); the default type is the
-   model's native CV when it has one, else coord with -cv_index 0. Sets the model up first. */
+   model's native CV when it has one, else coord with -cv_index 0. The model must be set up. */
 PETSC_EXTERN PetscErrorCode UmbCVSetFromOptions(UmbCV);
 /* The type's set-up (dmap reads its map) and the component names */
 PETSC_EXTERN PetscErrorCode UmbCVSetUp(UmbCV);

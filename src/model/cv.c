@@ -103,7 +103,7 @@ PetscErrorCode UmbCVSetRunDirectory(UmbCV cv, const char dir[])
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Requires the model to be set up (its dimension and native CV are known) */
+/* The model's dimension and native CV decide the default type and check the options */
 PetscErrorCode UmbCVSetFromOptions(UmbCV cv)
 {
   UmbModel    m = cv->model;
@@ -111,7 +111,7 @@ PetscErrorCode UmbCVSetFromOptions(UmbCV cv)
   PetscInt    which = 0;
 
   PetscFunctionBegin;
-  PetscCall(UmbModelSetUp(m));
+  PetscCheck(m->setup, cv->comm, PETSC_ERR_ORDER, "call UmbModelSetUp() before UmbCVSetFromOptions()");
   cv->n = m->n;
   def   = m->native_d > 0 ? (!strcmp(m->type, UMBMODELPLUGIN) ? UMBCVPLUGIN : UMBCVNATIVE) : UMBCVCOORD;
   if (cv->type[0]) def = cv->type;
