@@ -1,12 +1,12 @@
 /* Collective variables z = xi(x) in R^d, d = 1 or 2, with their gradients.
-   Types: coord (coordinates -cv_index i[,j]), linear (-cv_weights, d x n row-major),
-   native (the model's own slow variable: fastslow x, ring theta), plugin (the plugin model's CV),
-   dmap (a learned coordinate: the Nystrom extension of a diffusion map in dmap.h5). */
+   Types (a table, UmbCVRegister): coord (coordinates -cv_index i[,j]), linear (-cv_weights,
+   d x n row-major), native (the model's own slow variable: fastslow x, ring theta), plugin (the
+   plugin model's CV); dmap (a learned coordinate) is registered by the diffusion-map module
+   (UmbDmapRegisterCV in umbra/dmap.h). */
 #ifndef UMBRA_CV_H
 #define UMBRA_CV_H
 
 #include <umbra/model.h>
-#include <umbra/dmap.h>
 
 typedef struct _p_UmbCV *UmbCV;
 typedef const char      *UmbCVType;
@@ -14,12 +14,24 @@ typedef const char      *UmbCVType;
 #define UMBCVLINEAR "linear"
 #define UMBCVNATIVE "native"
 #define UMBCVPLUGIN "plugin"
-#define UMBCVDMAP   "dmap"
+
+/* Adds a type (or replaces the one of that name): create fills the CV's ops and data. Types are
+   offered to -cv in the order they were registered, the built-in ones first. Not collective. */
+PETSC_EXTERN PetscErrorCode UmbCVRegister(const char[], PetscErrorCode (*)(UmbCV));
+/* Registers the built-in types; called by UmbCVCreate and UmbCVRegister */
+PETSC_EXTERN PetscErrorCode UmbCVRegisterAll(void);
 
 PETSC_EXTERN PetscErrorCode UmbCVCreate(UmbModel, UmbCV *);
-/* Reads -cv, -cv_index, -cv_weights; the default type is the model's native CV when it has one,
-   else coord with -cv_index 0 */
+PETSC_EXTERN PetscErrorCode UmbCVSetType(UmbCV, UmbCVType);
+/* Prefix of the CV's options (default none: -cv, -cv_index, ...) */
+PETSC_EXTERN PetscErrorCode UmbCVSetOptionsPrefix(UmbCV, const char[]);
+/* Run directory, where types look for their files (dmap: <dir>/dmap.h5); default none: the
+   working directory. Call before UmbCVSetFromOptions. */
+PETSC_EXTERN PetscErrorCode UmbCVSetRunDirectory(UmbCV, const char[]);
+/* Reads -cv and the type's options (-cv_index, -cv_weights, ...); the default type is the
+   model's native CV when it has one, else coord with -cv_index 0. The model must be set up. */
 PETSC_EXTERN PetscErrorCode UmbCVSetFromOptions(UmbCV);
+/* The type's set-up (dmap reads its map) and the component names */
 PETSC_EXTERN PetscErrorCode UmbCVSetUp(UmbCV);
 PETSC_EXTERN PetscErrorCode UmbCVView(UmbCV, PetscViewer);
 PETSC_EXTERN PetscErrorCode UmbCVDestroy(UmbCV *);
@@ -36,14 +48,6 @@ PETSC_EXTERN PetscErrorCode UmbCVGetName(UmbCV, PetscInt, const char **);
 
 /* z = xi(x) for nw states (x: nw x n, z: nw x d); J (nw x d x n) may be NULL. Not collective. */
 PETSC_EXTERN PetscErrorCode UmbCVEvaluate(UmbCV, PetscInt, const PetscReal[], PetscReal[], PetscReal[]);
-/* -cv dmap: the map file (-cv_dmap_file, default <out>/dmap.h5) is read when the CV is set up
-   if it exists; umbra run makes it first when it does not (then d comes from -dmap_dim or
-   -dmap_coords). Require: collective, fails unless the map is loaded; Load: collective,
-   (re)reads the file. The extension may be NULL for other CV types or before loading. */
-PETSC_EXTERN PetscErrorCode UmbCVDmapRequire(UmbCV);
-PETSC_EXTERN PetscErrorCode UmbCVDmapLoad(UmbCV);
-PETSC_EXTERN PetscErrorCode UmbCVDmapGetFile(UmbCV, const char **);
-PETSC_EXTERN PetscErrorCode UmbCVDmapGetExtension(UmbCV, UmbDmapExt *);
 /* Minimum-image difference a - b of component k */
 PETSC_EXTERN PetscReal      UmbCVDifference(UmbCV, PetscInt, PetscReal, PetscReal);
 

@@ -9,7 +9,7 @@
 #ifndef UMBRA_DMAP_H
 #define UMBRA_DMAP_H
 
-#include <umbra/model.h>
+#include <umbra/cv.h>
 
 typedef struct _p_UmbDmap *UmbDmap;
 
@@ -80,5 +80,19 @@ PETSC_EXTERN PetscErrorCode UmbDmapExtEvaluate(UmbDmapExt, PetscInt, const Petsc
 PETSC_EXTERN PetscErrorCode UmbDmapExtEvaluateAll(UmbDmapExt, PetscInt, const PetscReal[], PetscReal[], PetscReal[]);
 /* Number m of stored eigenvectors (columns of EvaluateAll) */
 PETSC_EXTERN PetscErrorCode UmbDmapExtGetNumberOfEigenvectors(UmbDmapExt, PetscInt *);
+
+/* The learned CV, type dmap of UmbCV: the extension of the map in -cv_dmap_file (default
+   dmap.h5 in the CV's run directory, UmbCVSetRunDirectory), read when the CV is set up if it
+   exists; umbra run makes it first when it does not (then d comes from -dmap_dim or
+   -dmap_coords). Register makes -cv dmap available (the application calls it before it creates
+   its CV). Require: collective, fails unless the map is loaded (nothing for other CV types);
+   Load: collective, (re)reads the file. The extension is NULL for other CV types or before
+   loading. */
+#define UMBCVDMAP "dmap"
+PETSC_EXTERN PetscErrorCode UmbDmapRegisterCV(void);
+PETSC_EXTERN PetscErrorCode UmbCVDmapRequire(UmbCV);
+PETSC_EXTERN PetscErrorCode UmbCVDmapLoad(UmbCV);
+PETSC_EXTERN PetscErrorCode UmbCVDmapGetFile(UmbCV, const char **);
+PETSC_EXTERN PetscErrorCode UmbCVDmapGetExtension(UmbCV, UmbDmapExt *);
 
 #endif

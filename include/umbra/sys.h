@@ -120,7 +120,9 @@ PETSC_EXTERN PetscErrorCode UmbStopAgree(MPI_Comm, PetscBool *);
 PETSC_EXTERN PetscErrorCode UmbStopAgreeInterval(MPI_Comm, PetscReal, PetscLogDouble, PetscBool *, PetscBool *);
 PETSC_EXTERN int            UmbStopSignal(void);
 
-/* Run directory given by -out (default runs/<model>): created and checked on rank 0. */
+/* Run directory given by -out (default runs/<model>): created and checked on rank 0. GetName
+   only reads its name (not collective, creates nothing). */
+PETSC_EXTERN PetscErrorCode UmbRunDirGetName(const char[], char[], size_t);
 PETSC_EXTERN PetscErrorCode UmbRunDirSetUp(MPI_Comm, const char[], char[], size_t);
 PETSC_EXTERN PetscErrorCode UmbPathJoin(const char[], const char[], char[], size_t);
 

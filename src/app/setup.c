@@ -13,7 +13,11 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
   PetscCall(UmbModelCreate(comm, &app->model));
   PetscCall(UmbModelSetFromOptions(app->model));
   PetscCall(UmbModelSetUp(app->model));
+  PetscCall(UmbModelGetType(app->model, &type));
+  PetscCall(UmbRunDirGetName(type, app->outdir, sizeof(app->outdir)));
+  PetscCall(UmbDmapRegisterCV());
   PetscCall(UmbCVCreate(app->model, &app->cv));
+  PetscCall(UmbCVSetRunDirectory(app->cv, app->outdir));
   PetscCall(UmbCVSetFromOptions(app->cv));
   PetscCall(UmbCVSetUp(app->cv));
   PetscCall(UmbSamplerCreate(app->cv, &app->sampler));
@@ -48,7 +52,6 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
   PetscCall(UmbReportCreate(comm, &app->report));
   PetscCall(UmbReportSetFromOptions(app->report));
   PetscCall(UmbCouplingSetFromOptions(app));
-  PetscCall(UmbModelGetType(app->model, &type));
   PetscCall(UmbRunDirSetUp(comm, type, app->outdir, sizeof(app->outdir)));
   PetscCall(PetscOptionsHasHelp(NULL, &help));
   if (!help) PetscCall(UmbOptionsCheckUnused(comm));

@@ -32,17 +32,24 @@ static int MakeDirs(const char *path, char *why, size_t len)
   return 0;
 }
 
+/* -out, default runs/<defname> */
+PetscErrorCode UmbRunDirGetName(const char defname[], char dir[], size_t len)
+{
+  PetscFunctionBegin;
+  snprintf(dir, len, "runs/%s", defname);
+  PetscCall(PetscOptionsGetString(NULL, NULL, "-out", dir, len, NULL));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Collective. Reads -out (default runs/<defname>), creates it and checks it can be written. */
 PetscErrorCode UmbRunDirSetUp(MPI_Comm comm, const char defname[], char dir[], size_t len)
 {
   PetscMPIInt rank;
   char        why[PETSC_MAX_PATH_LEN + 128] = "";
-  PetscBool   set;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  snprintf(dir, len, "runs/%s", defname);
-  PetscCall(PetscOptionsGetString(NULL, NULL, "-out", dir, len, &set));
+  PetscCall(UmbRunDirGetName(defname, dir, len));
   PetscCheck(dir[0], comm, PETSC_ERR_USER_INPUT, "-out needs a directory name");
   if (!rank) {
     struct stat st;

@@ -1,21 +1,40 @@
-/* Private layout of UmbCV. */
+/* Private layout of UmbCV: one ops table per type. */
 #ifndef UMBRA_CVIMPL_H
 #define UMBRA_CVIMPL_H
 
 #include <umbra/cv.h>
 
+typedef struct {
+  PetscErrorCode (*setfromoptions)(UmbCV, PetscOptionItems *); /* options only: sets d and period when they follow from them */
+  PetscErrorCode (*setup)(UmbCV);                              /* I/O; may set d, period and names */
+  PetscErrorCode (*evaluate)(UmbCV, PetscInt, const PetscReal *, PetscReal *, PetscReal *);
+  PetscErrorCode (*getcoordinates)(UmbCV, PetscBool *, PetscInt *); /* NULL: not coordinates */
+  PetscErrorCode (*view)(UmbCV, PetscViewer);
+  PetscErrorCode (*destroy)(UmbCV);
+} UmbCVOps;
+
 struct _p_UmbCV {
-  MPI_Comm   comm;
-  UmbModel   model;
-  char       type[32];
-  PetscInt   d, n;
-  PetscInt   index[2];   /* coord */
-  PetscReal *weights;    /* linear: d x n */
-  PetscReal  period[2];
-  char       names[2][80];
-  char       dmap_file[PETSC_MAX_PATH_LEN]; /* dmap: the map */
-  UmbDmapExt dmap;                          /* dmap: its extension, NULL until loaded */
-  PetscBool  setup;
+  MPI_Comm  comm;
+  UmbModel  model;
+  char      type[32];
+  UmbCVOps  ops;
+  void     *data;
+  char     *prefix;
+  char      rundir[PETSC_MAX_PATH_LEN]; /* "" = the working directory */
+  PetscInt  d, n;
+  PetscReal period[2];
+  char      names[2][80]; /* set by the type's setup, else "<type>[1|2]" */
+  PetscBool setup;
 };
+
+/* Constructors of the built-in types: fill ops and data */
+PETSC_INTERN PetscErrorCode UmbCVCreate_Coord(UmbCV);
+PETSC_INTERN PetscErrorCode UmbCVCreate_Linear(UmbCV);
+PETSC_INTERN PetscErrorCode UmbCVCreate_Native(UmbCV);
+PETSC_INTERN PetscErrorCode UmbCVCreate_Plugin(UmbCV);
+
+/* The native type's options check and evaluation, shared by the plugin type */
+PETSC_INTERN PetscErrorCode UmbCVSetFromOptions_Native(UmbCV, PetscOptionItems *);
+PETSC_INTERN PetscErrorCode UmbCVEvaluate_Native(UmbCV, PetscInt, const PetscReal *, PetscReal *, PetscReal *);
 
 #endif
