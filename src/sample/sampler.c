@@ -44,7 +44,7 @@ PetscErrorCode UmbSamplerSetFromOptions(UmbSampler s)
   PetscCall(UmbCVSetUp(s->cv));
   PetscCall(UmbCVGetDimension(s->cv, &d));
   s->d = d;
-  PetscOptionsBegin(s->comm, NULL, "Umbrella sampling options", "UmbSampler");
+  PetscOptionsBegin(s->comm, UmbOptionsPrefix(s->prefix), "Umbrella sampling options", "UmbSampler");
   n = 2;
   PetscCall(PetscOptionsIntArray("-us_windows", "Number of windows per CV component", "UmbSamplerSetFromOptions", s->nwin, &n, &wset));
   set = wset;
@@ -67,11 +67,9 @@ PetscErrorCode UmbSamplerSetFromOptions(UmbSampler s)
   PetscCall(PetscOptionsEnum("-us_integrator", "Integrator: em (Euler-Maruyama) or lm (Leimkuhler-Matthews)", "UmbSamplerSetFromOptions", UmbIntegrators, (PetscEnum)s->integrator, (PetscEnum *)&s->integrator, NULL));
   PetscCall(PetscOptionsInt("-us_minimize_its", "Iterations of the restrained minimisation that prepares each window", "UmbSamplerSetFromOptions", s->minimize_its, &s->minimize_its, NULL));
   PetscCall(PetscOptionsBool("-us_stability_check", "Refuse a time step beyond the stability limit of the prepared windows", "UmbSamplerSetFromOptions", s->stability_check, &s->stability_check, NULL));
-  PetscCall(UmbOptionsInt64(PetscOptionsObject, "-seed", "Seed of all random streams", s->seed, &s->seed, NULL));
   PetscCall(PetscOptionsReal("-us_checkpoint_interval", "Wall-clock seconds between sampling checkpoints (0: only on a signal)", "UmbSamplerSetFromOptions", s->ckpt_interval, &s->ckpt_interval, NULL));
   PetscCall(UmbOptionsInt64(PetscOptionsObject, "-us_stop_step", "Checkpoint and stop (exit code 3) at the first chunk boundary at or after this step (0: run to the end)", s->stop_step, &s->stop_step, NULL));
   PetscCall(UmbOptionsInt64(PetscOptionsObject, "-us_chunk_steps", "Steps per chunk between collective writes and checkpoint chances (0: automatic)", s->chunk_steps, &s->chunk_steps, NULL));
-  PetscCall(PetscOptionsBool("-restart", "Continue from the checkpoint in the run directory", "UmbSamplerSetFromOptions", s->restart, &s->restart, NULL));
   PetscOptionsEnd();
 
   for (PetscInt a = 0; a < d; a++) {
@@ -89,7 +87,6 @@ PetscErrorCode UmbSamplerSetFromOptions(UmbSampler s)
   PetscCheck(s->ckpt_interval >= 0, s->comm, PETSC_ERR_USER_INPUT, "-us_checkpoint_interval must be non-negative (seconds; 0: only on a signal), got %.6g", (double)s->ckpt_interval);
   PetscCheck(s->stop_step >= 0, s->comm, PETSC_ERR_USER_INPUT, "-us_stop_step must be non-negative, got %" PetscInt64_FMT, s->stop_step);
   PetscCheck(s->chunk_steps >= 0, s->comm, PETSC_ERR_USER_INPUT, "-us_chunk_steps must be non-negative, got %" PetscInt64_FMT, s->chunk_steps);
-  PetscCheck(s->seed >= 0, s->comm, PETSC_ERR_USER_INPUT, "-seed must be non-negative, got %" PetscInt64_FMT, s->seed);
   PetscCall(UmbModelGetDimension(s->model, &s->n));
   if (cset) {
     PetscCheck(!wset && !rset, s->comm, PETSC_ERR_USER_INPUT, "-us_centers gives the windows explicitly: drop -us_%s", wset ? "windows" : "range");
@@ -171,5 +168,20 @@ PetscErrorCode UmbSamplerSetRestart(UmbSampler s, PetscBool restart)
 {
   PetscFunctionBegin;
   s->restart = restart;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbSamplerSetSeed(UmbSampler s, PetscInt64 seed)
+{
+  PetscFunctionBegin;
+  PetscCheck(seed >= 0, s->comm, PETSC_ERR_ARG_OUTOFRANGE, "the seed must be non-negative, got %" PetscInt64_FMT, seed);
+  s->seed = seed;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbSamplerSetOptionsPrefix(UmbSampler s, const char prefix[])
+{
+  PetscFunctionBegin;
+  PetscCall(UmbOptionsPrefixCopy(s->comm, prefix, s->prefix));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

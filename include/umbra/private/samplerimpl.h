@@ -23,6 +23,7 @@ struct _p_UmbSampler {
   PetscReal     dt;
   UmbIntegrator integrator;
   PetscInt64    seed;
+  char          prefix[UMB_PREFIX_LEN]; /* of the options ("": none) */
   PetscInt      minimize_its;    /* restrained minimisation iterations */
   PetscBool     stability_check; /* refuse a time step beyond the stability limit */
   PetscReal     dt_limit;        /* 2/rate of the stiffest prepared window (0: not estimated) */
