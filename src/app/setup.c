@@ -48,6 +48,7 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
   PetscCall(UmbSamplerSetSeed(app->sampler, app->seed));
   PetscCall(UmbSamplerSetRestart(app->sampler, app->restart));
   PetscCall(UmbSamplerSetFromOptions(app->sampler));
+  PetscCall(UmbSamplerSetUp(app->sampler)); /* checks -us_* against the CV before any work */
   {
     PetscReal range[4];
     PetscInt  npts[2] = {201, 201}, d;
