@@ -9,7 +9,7 @@ PetscErrorCode UmbSamplerSetWindows(UmbSampler s, PetscInt K, const PetscReal ce
 
   PetscFunctionBegin;
   PetscCheck(!s->setup, s->comm, PETSC_ERR_ORDER, "set the windows before UmbSamplerSetUp()");
-  PetscCall(UmbSamplerSetDimension(s));
+  PetscCall(UmbSamplerSetUpCV(s));
   d = s->d;
   PetscCall(PetscFree(s->centers_opt)); /* these windows replace those of -us_centers */
   s->ncenters_opt = 0;

@@ -86,7 +86,7 @@ PetscErrorCode UmbSamplerSetFromOptions(UmbSampler s)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode UmbSamplerSetDimension(UmbSampler s)
+PetscErrorCode UmbSamplerSetUpCV(UmbSampler s)
 {
   PetscFunctionBegin;
   PetscCall(UmbCVSetUp(s->cv));
@@ -127,7 +127,7 @@ PetscErrorCode UmbSamplerSetUp(UmbSampler s)
 {
   PetscFunctionBegin;
   if (s->setup) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(UmbSamplerSetDimension(s));
+  PetscCall(UmbSamplerSetUpCV(s));
   PetscCall(CheckDimension(s));
   PetscCall(UmbSamplerBuildGrid(s));
   UmbLayoutRange(s->K, s->size, s->rank, &s->klo, &s->khi);

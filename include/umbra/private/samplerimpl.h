@@ -55,7 +55,7 @@ typedef struct {
 } UmbWindowState;
 
 /* The CV set up and its dimension in s->d */
-PETSC_INTERN PetscErrorCode UmbSamplerSetDimension(UmbSampler);
+PETSC_INTERN PetscErrorCode UmbSamplerSetUpCV(UmbSampler);
 PETSC_INTERN PetscErrorCode UmbSamplerBuildGrid(UmbSampler);
 PETSC_INTERN PetscErrorCode UmbSamplerPrepareWindow(UmbSampler, PetscInt, PetscReal[]);
 /* Starting states of the walkers of window k (walkers x n): the given ones, or every walker
