@@ -48,10 +48,15 @@ static PetscErrorCode TestSample(MPI_Comm comm, const char opts[], const char di
   PetscCall(UmbCVSetFromOptions(cv));
   PetscCall(UmbCVSetUp(cv));
   PetscCall(UmbSamplerCreate(cv, &s));
+  {
+    PetscInt64 seed = 42;
+    PetscCall(UmbOptionsGetSeed(comm, &seed, NULL));
+    PetscCall(UmbSamplerSetSeed(s, seed));
+  }
   PetscCall(UmbSamplerSetFromOptions(s));
   PetscCall(UmbSamplerSetUp(s));
-  PetscCall(PetscOptionsSetValue(NULL, "-out", dir));
-  PetscCall(UmbRunDirSetUp(comm, "test", out, sizeof(out)));
+  PetscCall(PetscStrncpy(out, dir, sizeof(out)));
+  PetscCall(UmbRunDirSetUp(comm, out));
   {
     PetscBool finished;
     PetscCall(UmbSamplerRun(s, out, &finished));

@@ -45,7 +45,7 @@ static PetscErrorCode Build(const char opts[], Objects *o)
   PetscCall(UmbCVSetUp(o->cv));
   PetscCall(UmbExactCreate(o->cv, &o->exact));
   PetscCall(UmbExactSetFromOptions(o->exact));
-  PetscCall(UmbExactSetUp(o->exact)); /* ring reads -ring_h, -ring_theta0 here */
+  PetscCall(UmbExactSetUp(o->exact)); /* ring: h and theta0 of the model */
   PetscCall(PetscOptionsPop());
   PetscCall(PetscOptionsDestroy(&db));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -272,6 +272,15 @@ static PetscErrorCode CaseHarmonic(MPI_Comm comm)
   }
   PetscCall(UmbFesDestroy(&fes));
 
+  /* an options prefix: the object reads its own options only */
+  PetscCall(PetscOptionsInsertString(NULL, "-b_fes_bootstrap 0 -fes_bootstrap 7"));
+  PetscCall(UmbFesCreate(comm, &fes));
+  PetscCall(UmbFesSetOptionsPrefix(fes, "b_"));
+  PetscCall(UmbFesSetFromOptions(fes));
+  UMB_CHECK(fes->nboot == 0, "with prefix b_ the replicas come from -b_fes_bootstrap (0), got %d", (int)fes->nboot);
+  PetscCall(PetscOptionsClear(NULL));
+  PetscCall(UmbFesDestroy(&fes));
+
   /* exp() cutoff 745 (exp underflows to 0 there) against the default: round-off only */
   PetscCall(PetscOptionsInsertString(NULL, "-fes_bootstrap 0"));
   PetscCall(UmbFesCreate(comm, &fes));

@@ -19,8 +19,12 @@ typedef struct _p_UmbClosure *UmbClosure;
 PETSC_EXTERN PetscErrorCode UmbClosureCreate(UmbCV, UmbGan, UmbClosure *);
 /* Default time step of the direct runs of the full model (before SetFromOptions; umbra uses -us_dt) */
 PETSC_EXTERN PetscErrorCode UmbClosureSetDirectTimeStep(UmbClosure, PetscReal);
-/* Reads -closure_* (and -seed) and checks their values */
+/* Reads -closure_* and checks their values */
 PETSC_EXTERN PetscErrorCode UmbClosureSetFromOptions(UmbClosure);
+/* Seed of the checks' and direct runs' streams (default 42; umbra passes -seed) */
+PETSC_EXTERN PetscErrorCode UmbClosureSetSeed(UmbClosure, PetscInt64);
+/* Prefix of the options SetFromOptions reads (default none) */
+PETSC_EXTERN PetscErrorCode UmbClosureSetOptionsPrefix(UmbClosure, const char[]);
 PETSC_EXTERN PetscErrorCode UmbClosureSetDirectory(UmbClosure, const char[]);
 /* Collective: reads samples.h5 (the windows this rank owns), fes.h5 and gan.h5 */
 PETSC_EXTERN PetscErrorCode UmbClosureSetUp(UmbClosure);

@@ -25,6 +25,12 @@ PETSC_EXTERN PetscErrorCode UmbDmapCreate(MPI_Comm, UmbDmap *);
 PETSC_EXTERN PetscErrorCode UmbDmapSetModel(UmbDmap, UmbModel);
 /* Reads -dmap_* and the SLEPc options with the prefix -dmap_slepc_ (e.g. -dmap_slepc_eps_type) */
 PETSC_EXTERN PetscErrorCode UmbDmapSetFromOptions(UmbDmap);
+/* Seed of the subsample and exploration streams (default 42; umbra passes -seed) */
+PETSC_EXTERN PetscErrorCode UmbDmapSetSeed(UmbDmap, PetscInt64);
+/* Time step of the exploratory sampling (default 1e-3; umbra passes the sampler's -us_dt) */
+PETSC_EXTERN PetscErrorCode UmbDmapSetExploreTimeStep(UmbDmap, PetscReal);
+/* Prefix of the options SetFromOptions reads, the SLEPc ones included (default none) */
+PETSC_EXTERN PetscErrorCode UmbDmapSetOptionsPrefix(UmbDmap, const char[]);
 /* Run directory: dmap.h5 and dmap.csv are written there; the input defaults to its samples.h5 */
 PETSC_EXTERN PetscErrorCode UmbDmapSetDirectory(UmbDmap, const char[]);
 /* Input samples file (overrides -dmap_input and the directory's samples.h5) */

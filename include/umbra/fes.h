@@ -31,10 +31,14 @@ PETSC_EXTERN const char *const UmbFesErrorTypes[];
 
 /* Collective on comm. */
 PETSC_EXTERN PetscErrorCode UmbFesCreate(MPI_Comm, UmbFes *);
-/* Reads -fes_* (and -seed for the bootstrap, -restart) */
+/* Reads -fes_* */
 PETSC_EXTERN PetscErrorCode UmbFesSetFromOptions(UmbFes);
-/* Whether UmbFesSolve continues the bootstrap from ckpt/fes.h5 (default: -restart); umbra run sets it per stage */
+/* Whether UmbFesSolve continues the bootstrap from ckpt/fes.h5 (default: no; umbra passes -restart, and umbra run sets it per stage) */
 PETSC_EXTERN PetscErrorCode UmbFesSetRestart(UmbFes, PetscBool);
+/* Seed of the bootstrap's streams (default 42; umbra passes -seed) */
+PETSC_EXTERN PetscErrorCode UmbFesSetSeed(UmbFes, PetscInt64);
+/* Prefix of the options SetFromOptions reads (default none) */
+PETSC_EXTERN PetscErrorCode UmbFesSetOptionsPrefix(UmbFes, const char[]);
 /* Run directory: samples.h5 is read from it and the outputs are written to it */
 PETSC_EXTERN PetscErrorCode UmbFesSetDirectory(UmbFes, const char[]);
 /* Opens samples.h5 and reads the windows this rank owns (UmbLayoutRange over the windows,

@@ -20,10 +20,14 @@ PETSC_EXTERN const char *const UmbGanLosses[]; /* "wgan-gp", "ns" */
 
 /* Collective on the CV's communicator. */
 PETSC_EXTERN PetscErrorCode UmbGanCreate(UmbCV, UmbGan *);
-/* Reads -gan_*, -lift_*, -seed and -restart; checks their values */
+/* Reads -gan_* and -lift_*; checks their values */
 PETSC_EXTERN PetscErrorCode UmbGanSetFromOptions(UmbGan);
-/* Whether UmbGanTrain continues from ckpt/train.h5 (default: -restart); umbra run sets it per stage */
+/* Whether UmbGanTrain continues from ckpt/train.h5 (default: no; umbra passes -restart, and umbra run sets it per stage) */
 PETSC_EXTERN PetscErrorCode UmbGanSetRestart(UmbGan, PetscBool);
+/* Seed of every random stream (default 42; umbra passes -seed) */
+PETSC_EXTERN PetscErrorCode UmbGanSetSeed(UmbGan, PetscInt64);
+/* Prefix of the options SetFromOptions reads (default none) */
+PETSC_EXTERN PetscErrorCode UmbGanSetOptionsPrefix(UmbGan, const char[]);
 PETSC_EXTERN PetscErrorCode UmbGanView(UmbGan, PetscViewer);
 /* Number of coordinates the generator produces (0 when the CV is all coordinates: no GAN) */
 PETSC_EXTERN PetscErrorCode UmbGanGetGenerated(UmbGan, PetscInt *);

@@ -18,6 +18,8 @@ PETSC_EXTERN PetscErrorCode UmbModelCreate(MPI_Comm, UmbModel *);
 PETSC_EXTERN PetscErrorCode UmbModelSetType(UmbModel, UmbModelType);
 /* Reads -model, -beta and the type's own options (-fastslow_*, -mb_*, -ring_*, -model_plugin*) */
 PETSC_EXTERN PetscErrorCode UmbModelSetFromOptions(UmbModel);
+/* Prefix of the options SetFromOptions reads (default none) */
+PETSC_EXTERN PetscErrorCode UmbModelSetOptionsPrefix(UmbModel, const char[]);
 PETSC_EXTERN PetscErrorCode UmbModelSetUp(UmbModel);
 PETSC_EXTERN PetscErrorCode UmbModelView(UmbModel, PetscViewer);
 PETSC_EXTERN PetscErrorCode UmbModelDestroy(UmbModel *);

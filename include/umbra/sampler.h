@@ -16,10 +16,14 @@ PETSC_EXTERN const char *const UmbIntegrators[];
 
 /* Collective on the CV's communicator. */
 PETSC_EXTERN PetscErrorCode UmbSamplerCreate(UmbCV, UmbSampler *);
-/* Reads -us_*, -seed and -restart */
+/* Reads -us_* */
 PETSC_EXTERN PetscErrorCode UmbSamplerSetFromOptions(UmbSampler);
-/* Whether UmbSamplerRun continues from ckpt/sample.h5 (default: -restart); umbra run sets it per stage */
+/* Whether UmbSamplerRun continues from ckpt/sample.h5 (default: no; umbra passes -restart, and umbra run sets it per stage) */
 PETSC_EXTERN PetscErrorCode UmbSamplerSetRestart(UmbSampler, PetscBool);
+/* Seed of every random stream (default 42; umbra passes -seed) */
+PETSC_EXTERN PetscErrorCode UmbSamplerSetSeed(UmbSampler, PetscInt64);
+/* Prefix of the options SetFromOptions reads (default none) */
+PETSC_EXTERN PetscErrorCode UmbSamplerSetOptionsPrefix(UmbSampler, const char[]);
 /* Builds the window grid and the window-to-rank layout */
 PETSC_EXTERN PetscErrorCode UmbSamplerSetUp(UmbSampler);
 /* Prepares each window, samples, and writes <dir>/samples.h5 and <dir>/windows.csv. Checkpoints
@@ -38,7 +42,7 @@ PETSC_EXTERN PetscErrorCode UmbSamplerSetInitialStates(UmbSampler, PetscInt, con
 /* Noise streams keyed by window id0 + k instead of k (windows added to an existing campaign
    get streams of their own). Default 0. */
 PETSC_EXTERN PetscErrorCode UmbSamplerSetStreamOffset(UmbSampler, PetscInt64);
-/* Walkers per window -us_walkers, seed -seed */
+/* Walkers per window -us_walkers, seed (UmbSamplerSetSeed) */
 PETSC_EXTERN PetscErrorCode UmbSamplerGetWalkers(UmbSampler, PetscInt *);
 PETSC_EXTERN PetscErrorCode UmbSamplerGetSeed(UmbSampler, PetscInt64 *);
 

@@ -62,6 +62,16 @@ PETSC_EXTERN PetscErrorCode UmbOptionsCheckUnused(MPI_Comm);
 PETSC_EXTERN PetscErrorCode UmbOptionsCheckValues(MPI_Comm);
 /* A 64-bit integer option inside PetscOptionsBegin/End (accepts 100000 or 1e5) */
 PETSC_EXTERN PetscErrorCode UmbOptionsInt64(PetscOptionItems *, const char[], const char[], PetscInt64, PetscInt64 *, PetscBool *);
+/* Collective. -seed, the seed of every random stream, checked (non-negative); seed is left
+   alone when the option is not given. The one reader of -seed: the objects take it by setters. */
+PETSC_EXTERN PetscErrorCode UmbOptionsGetSeed(MPI_Comm, PetscInt64 *, PetscBool *);
+
+/* Options prefixes of the objects (UmbXSetOptionsPrefix): stored in a buffer of this size; ""
+   means none, and UmbOptionsPrefix gives what PetscOptionsBegin takes */
+#define UMB_PREFIX_LEN 64
+#define UmbOptionsPrefix(p) ((p)[0] ? (p) : NULL)
+/* Copies prefix (NULL: none) into buf, refusing a leading hyphen or one too long */
+PETSC_EXTERN PetscErrorCode UmbOptionsPrefixCopy(MPI_Comm, const char[], char[UMB_PREFIX_LEN]);
 
 /* Logging: rank-0 lines prefixed with the elapsed wall time. */
 PETSC_EXTERN PetscErrorCode UmbLog(MPI_Comm, const char[], ...) PETSC_ATTRIBUTE_FORMAT(2, 3);
@@ -120,10 +130,8 @@ PETSC_EXTERN PetscErrorCode UmbStopAgree(MPI_Comm, PetscBool *);
 PETSC_EXTERN PetscErrorCode UmbStopAgreeInterval(MPI_Comm, PetscReal, PetscLogDouble, PetscBool *, PetscBool *);
 PETSC_EXTERN int            UmbStopSignal(void);
 
-/* Run directory given by -out (default runs/<model>): created and checked on rank 0. GetName
-   only reads its name (not collective, creates nothing). */
-PETSC_EXTERN PetscErrorCode UmbRunDirGetName(const char[], char[], size_t);
-PETSC_EXTERN PetscErrorCode UmbRunDirSetUp(MPI_Comm, const char[], char[], size_t);
+/* Collective. The run directory (umbra's -out): created and checked for writing on rank 0. */
+PETSC_EXTERN PetscErrorCode UmbRunDirSetUp(MPI_Comm, const char[]);
 PETSC_EXTERN PetscErrorCode UmbPathJoin(const char[], const char[], char[], size_t);
 
 /* Files being written (src/sys/files.c): removed at shutdown if the run fails, so no partial

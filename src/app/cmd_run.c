@@ -388,7 +388,6 @@ PetscErrorCode UmbRunSetFromOptions(UmbApp *app)
   PetscOptionsBegin(app->comm, NULL, "Campaign (umbra run)", "umbra");
   PetscCall(PetscOptionsBool("-run_overwrite", "Run the campaign from scratch in a directory that holds another (or a checkpointed) one", "UmbCommandRun", app->run_overwrite, &app->run_overwrite, NULL));
   PetscOptionsEnd();
-  PetscCall(PetscOptionsGetBool(NULL, NULL, "-restart", &app->restart, NULL));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -102,20 +102,12 @@ static PetscErrorCode Archive(MPI_Comm comm, const char dir[], const char arch[]
 /* Fresh fes, gan and closure objects from the options: each stage object runs once */
 static PetscErrorCode RenewStageObjects(UmbApp *app)
 {
-  PetscReal dt;
-
   PetscFunctionBegin;
   PetscCall(UmbClosureDestroy(&app->closure));
   PetscCall(UmbGanDestroy(&app->gan));
   PetscCall(UmbFesDestroy(&app->fes));
-  PetscCall(UmbFesCreate(app->comm, &app->fes));
-  PetscCall(UmbFesSetFromOptions(app->fes));
-  PetscCall(UmbGanCreate(app->cv, &app->gan));
-  PetscCall(UmbGanSetFromOptions(app->gan));
-  PetscCall(UmbClosureCreate(app->cv, app->gan, &app->closure));
-  PetscCall(UmbSamplerGetTimeStep(app->sampler, &dt));
-  PetscCall(UmbClosureSetDirectTimeStep(app->closure, dt));
-  PetscCall(UmbClosureSetFromOptions(app->closure));
+  PetscCall(UmbAppCreateStageObjects(app));
+  PetscCall(UmbAppCreateClosure(app));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -129,6 +121,7 @@ static PetscErrorCode LiftSeeds(UmbApp *app, const char ganfile[], const UmbCoup
 
   PetscFunctionBegin;
   PetscCall(UmbGanCreate(app->cv, &gan));
+  PetscCall(UmbGanSetSeed(gan, app->seed));
   PetscCall(UmbGanSetFromOptions(gan));
   PetscCall(UmbGanLoad(gan, ganfile));
   { /* beyond the trained range (an extension) the generator extrapolates: say so */
@@ -202,6 +195,7 @@ PetscErrorCode UmbCouplingRound(UmbApp *app, PetscInt round, PetscBool *finished
     PetscCall(LiftSeeds(app, ganfile, &plan, nw, n, &x0));
     PetscCall(MakeDir(app->comm, newdir));
     PetscCall(UmbSamplerCreate(app->cv, &s));
+    PetscCall(UmbSamplerSetSeed(s, app->seed));
     PetscCall(UmbSamplerSetFromOptions(s));
     PetscCall(UmbSamplerGetSeed(s, &seed));
     PetscCall(WriteSeeds(app->comm, newdir, &plan, nw, n, x0, seed));

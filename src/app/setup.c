@@ -1,27 +1,56 @@
 /* Objects every command builds from the options. All stages read their options here, so a
-   misspelled or invalid option stops any command before work starts. */
+   misspelled or invalid option stops any command before work starts. The options of the whole
+   run (-seed, -restart, -out) are read here once and handed to the objects by their setters. */
 #include <umbra/private/app.h>
+
+/* -seed and -restart; -out once the model (whose name is its default) is known */
+static PetscErrorCode RunSetFromOptions(UmbApp *app)
+{
+  PetscFunctionBegin;
+  app->seed = 42; /* the objects' own default */
+  PetscCall(UmbOptionsGetSeed(app->comm, &app->seed, NULL));
+  PetscOptionsBegin(app->comm, NULL, "Restarts", "umbra");
+  PetscCall(PetscOptionsBool("-restart", "Continue from the checkpoints in the run directory", "umbra", app->restart, &app->restart, NULL));
+  PetscOptionsEnd();
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode OutSetFromOptions(UmbApp *app)
+{
+  UmbModelType type;
+
+  PetscFunctionBegin;
+  PetscCall(UmbModelGetType(app->model, &type));
+  snprintf(app->outdir, sizeof(app->outdir), "runs/%s", type);
+  PetscOptionsBegin(app->comm, NULL, "Run directory", "umbra");
+  PetscCall(PetscOptionsString("-out", "Run directory (default runs/<model>)", "umbra", app->outdir, app->outdir, sizeof(app->outdir), NULL));
+  PetscOptionsEnd();
+  PetscCheck(app->outdir[0], app->comm, PETSC_ERR_USER_INPUT, "-out needs a directory name");
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
 
 PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
 {
-  UmbModelType type;
-  PetscBool    help;
+  PetscBool help;
 
   PetscFunctionBegin;
   PetscCall(PetscMemzero(app, sizeof(*app)));
   app->comm = comm;
+  PetscCall(RunSetFromOptions(app));
   PetscCall(UmbModelCreate(comm, &app->model));
   PetscCall(UmbModelSetFromOptions(app->model));
   PetscCall(UmbModelSetUp(app->model));
-  PetscCall(UmbModelGetType(app->model, &type));
-  PetscCall(UmbRunDirGetName(type, app->outdir, sizeof(app->outdir)));
+  PetscCall(OutSetFromOptions(app));
   PetscCall(UmbDmapRegisterCV());
   PetscCall(UmbCVCreate(app->model, &app->cv));
   PetscCall(UmbCVSetRunDirectory(app->cv, app->outdir));
   PetscCall(UmbCVSetFromOptions(app->cv));
   PetscCall(UmbCVSetUp(app->cv));
   PetscCall(UmbSamplerCreate(app->cv, &app->sampler));
+  PetscCall(UmbSamplerSetSeed(app->sampler, app->seed));
+  PetscCall(UmbSamplerSetRestart(app->sampler, app->restart));
   PetscCall(UmbSamplerSetFromOptions(app->sampler));
+  PetscCall(UmbSamplerSetUp(app->sampler)); /* checks -us_* against the CV before any work */
   {
     PetscReal range[4];
     PetscInt  npts[2] = {201, 201}, d;
@@ -32,29 +61,56 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
     PetscCall(UmbExactSetGrid(app->exact, range, npts));
     PetscCall(UmbExactSetFromOptions(app->exact));
   }
-  PetscCall(UmbGanCreate(app->cv, &app->gan));
-  PetscCall(UmbGanSetFromOptions(app->gan));
-  PetscCall(UmbFesCreate(comm, &app->fes));
-  PetscCall(UmbFesSetFromOptions(app->fes));
+  PetscCall(UmbAppCreateStageObjects(app));
   PetscCall(UmbExportCreate(comm, &app->exporter));
   PetscCall(UmbExportSetFromOptions(app->exporter));
   PetscCall(UmbDmapCreate(comm, &app->dmap));
   PetscCall(UmbDmapSetModel(app->dmap, app->model));
-  PetscCall(UmbDmapSetFromOptions(app->dmap));
-  PetscCall(UmbClosureCreate(app->cv, app->gan, &app->closure));
+  PetscCall(UmbDmapSetSeed(app->dmap, app->seed));
   {
     PetscReal dt;
     PetscCall(UmbSamplerGetTimeStep(app->sampler, &dt));
-    PetscCall(UmbClosureSetDirectTimeStep(app->closure, dt));
+    PetscCall(UmbDmapSetExploreTimeStep(app->dmap, dt)); /* the exploration integrates with -us_dt */
   }
-  PetscCall(UmbClosureSetFromOptions(app->closure));
+  PetscCall(UmbDmapSetFromOptions(app->dmap));
+  PetscCall(UmbAppCreateClosure(app));
   PetscCall(UmbRunSetFromOptions(app));
   PetscCall(UmbReportCreate(comm, &app->report));
   PetscCall(UmbReportSetFromOptions(app->report));
   PetscCall(UmbCouplingSetFromOptions(app));
-  PetscCall(UmbRunDirSetUp(comm, type, app->outdir, sizeof(app->outdir)));
+  PetscCall(UmbRunDirSetUp(comm, app->outdir));
   PetscCall(PetscOptionsHasHelp(NULL, &help));
   if (!help) PetscCall(UmbOptionsCheckUnused(comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The generator and the free-energy object (again for each coupling round), with the run's seed
+   and restart */
+PetscErrorCode UmbAppCreateStageObjects(UmbApp *app)
+{
+  PetscFunctionBegin;
+  PetscCall(UmbGanCreate(app->cv, &app->gan));
+  PetscCall(UmbGanSetSeed(app->gan, app->seed));
+  PetscCall(UmbGanSetRestart(app->gan, app->restart));
+  PetscCall(UmbGanSetFromOptions(app->gan));
+  PetscCall(UmbFesCreate(app->comm, &app->fes));
+  PetscCall(UmbFesSetSeed(app->fes, app->seed));
+  PetscCall(UmbFesSetRestart(app->fes, app->restart));
+  PetscCall(UmbFesSetFromOptions(app->fes));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The closure object on app->gan; its direct runs use the sampler's time step */
+PetscErrorCode UmbAppCreateClosure(UmbApp *app)
+{
+  PetscReal dt;
+
+  PetscFunctionBegin;
+  PetscCall(UmbClosureCreate(app->cv, app->gan, &app->closure));
+  PetscCall(UmbClosureSetSeed(app->closure, app->seed));
+  PetscCall(UmbSamplerGetTimeStep(app->sampler, &dt));
+  PetscCall(UmbClosureSetDirectTimeStep(app->closure, dt));
+  PetscCall(UmbClosureSetFromOptions(app->closure));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -107,7 +107,7 @@ PetscErrorCode UmbClosureSetFromOptions(UmbClosure c)
   char      obs[1024] = "all";
 
   PetscFunctionBegin;
-  PetscOptionsBegin(c->comm, NULL, "Closures and micro-macro consistency (umbra closure)", NULL);
+  PetscOptionsBegin(c->comm, UmbOptionsPrefix(c->prefix), "Closures and micro-macro consistency (umbra closure)", NULL);
   PetscCall(PetscOptionsRealArray("-closure_grid", "grid lo,hi,n[,lo2,hi2,n2] of CV values (default: the window centres, 31 points; 21 x 21 in 2-D)", NULL, c->grid, &nmax, &c->grid_set));
   if (c->grid_set) {
     PetscCheck(nmax == 3 * c->d, c->comm, PETSC_ERR_USER_INPUT, "-closure_grid takes %s, got %" PetscInt_FMT, c->d == 1 ? "lo,hi,n (3 values)" : "lo,hi,n,lo2,hi2,n2 (6 values) for this 2-D CV", nmax);
@@ -150,7 +150,6 @@ PetscErrorCode UmbClosureSetFromOptions(UmbClosure c)
   nmax = 2;
   PetscCall(PetscOptionsRealArray("-closure_wells", "states A,B of the first-passage times (default: the free-energy minima left and right of the grid centre)", NULL, c->wells, &nmax, &c->wells_set));
   if (c->wells_set) PetscCheck(nmax == 2 && c->wells[0] < c->wells[1], c->comm, PETSC_ERR_USER_INPUT, "-closure_wells takes A,B with A < B");
-  PetscCall(UmbOptionsInt64(PetscOptionsObject, "-seed", "seed of the random streams", c->seed, &c->seed, &set));
   PetscOptionsEnd();
   PetscCheck(c->lift_n >= 10, c->comm, PETSC_ERR_USER_INPUT, "-closure_lift_n must be >= 10, got %" PetscInt_FMT, c->lift_n);
   PetscCheck(c->batches >= 2, c->comm, PETSC_ERR_USER_INPUT, "-closure_batches must be >= 2, got %" PetscInt_FMT, c->batches);
@@ -178,6 +177,21 @@ PetscErrorCode UmbClosureSetFromOptions(UmbClosure c)
       PetscCheck(found, c->comm, PETSC_ERR_USER_INPUT, "-closure_observables: unknown observable '%s'; this model and CV have: %s (or all)", tok, valid);
     }
   }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbClosureSetSeed(UmbClosure c, PetscInt64 seed)
+{
+  PetscFunctionBegin;
+  PetscCheck(seed >= 0, c->comm, PETSC_ERR_ARG_OUTOFRANGE, "the seed must be non-negative, got %" PetscInt64_FMT, seed);
+  c->seed = seed;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbClosureSetOptionsPrefix(UmbClosure c, const char prefix[])
+{
+  PetscFunctionBegin;
+  PetscCall(UmbOptionsPrefixCopy(c->comm, prefix, c->prefix));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

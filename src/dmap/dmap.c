@@ -100,7 +100,7 @@ PetscErrorCode UmbDmapSetFromOptions(UmbDmap dm)
   PetscBool set, dimset;
 
   PetscFunctionBegin;
-  PetscOptionsBegin(dm->comm, NULL, "Diffusion maps (umbra dmap)", "UmbDmap");
+  PetscOptionsBegin(dm->comm, UmbOptionsPrefix(dm->prefix), "Diffusion maps (umbra dmap)", "UmbDmap");
   PetscCall(PetscOptionsString("-dmap_input", "Samples file to map (default: samples.h5 in the run directory)", "UmbDmapSetFromOptions", dm->input, dm->input, sizeof(dm->input), NULL));
   PetscCall(UmbOptionsInt64(PetscOptionsObject, "-dmap_points", "Map a random subsample of this many rows (0: every row)", dm->npoints_opt, &dm->npoints_opt, NULL));
   PetscCall(PetscOptionsInt("-dmap_neighbors", "Nearest neighbours per point, the point itself included (kNN kernel)", "UmbDmapSetFromOptions", dm->k, &dm->k, NULL));
@@ -115,13 +115,10 @@ PetscErrorCode UmbDmapSetFromOptions(UmbDmap dm)
   PetscCall(PetscOptionsReal("-dmap_score_threshold", "auto: an eigenvector with a local-linear-regression score below this is a harmonic", "UmbDmapSetFromOptions", dm->score_threshold, &dm->score_threshold, NULL));
   PetscCall(PetscOptionsInt("-dmap_eps_points", "Points of the subsample on which the bandwidth scan sums the kernel", "UmbDmapSetFromOptions", dm->eps_points, &dm->eps_points, NULL));
   PetscCall(PetscOptionsInt("-dmap_score_points", "Points of the subsample on which eigenvectors are scored", "UmbDmapSetFromOptions", dm->score_points, &dm->score_points, NULL));
-  PetscCall(UmbOptionsInt64(PetscOptionsObject, "-seed", "Seed of all random streams", dm->seed, &dm->seed, NULL));
   PetscCall(UmbOptionsInt64(PetscOptionsObject, "-dmap_explore_steps", "umbra run with -cv dmap: steps per walker of the exploratory sampling", dm->explore_steps, &dm->explore_steps, NULL));
   PetscCall(PetscOptionsInt("-dmap_explore_walkers", "umbra run with -cv dmap: walkers of the exploratory sampling", "UmbDmapSetFromOptions", dm->explore_walkers, &dm->explore_walkers, NULL));
   PetscCall(PetscOptionsInt("-dmap_explore_frames", "umbra run with -cv dmap: states the exploratory sampling saves in all", "UmbDmapSetFromOptions", dm->explore_frames, &dm->explore_frames, NULL));
   PetscOptionsEnd();
-  /* the exploration integrates with the sampler's time step (read, and checked, by UmbSampler too) */
-  PetscCall(PetscOptionsGetReal(NULL, NULL, "-us_dt", &dm->explore_dt, NULL));
 
   if (strcmp(epsbuf, "auto")) {
     char  *end;
@@ -144,7 +141,6 @@ PetscErrorCode UmbDmapSetFromOptions(UmbDmap dm)
   PetscCheck(dm->score_threshold >= 0 && PetscIsNormalReal(dm->score_threshold + 1), dm->comm, PETSC_ERR_USER_INPUT, "-dmap_score_threshold must be non-negative, got %.6g", (double)dm->score_threshold);
   PetscCheck(dm->eps_points >= 2, dm->comm, PETSC_ERR_USER_INPUT, "-dmap_eps_points must be at least 2, got %" PetscInt_FMT, dm->eps_points);
   PetscCheck(dm->score_points >= 2, dm->comm, PETSC_ERR_USER_INPUT, "-dmap_score_points must be at least 2, got %" PetscInt_FMT, dm->score_points);
-  PetscCheck(dm->seed >= 0, dm->comm, PETSC_ERR_USER_INPUT, "-seed must be non-negative, got %" PetscInt64_FMT, dm->seed);
   PetscCheck(dm->explore_steps >= 1, dm->comm, PETSC_ERR_USER_INPUT, "-dmap_explore_steps must be positive, got %" PetscInt64_FMT, dm->explore_steps);
   PetscCheck(dm->explore_walkers >= 1, dm->comm, PETSC_ERR_USER_INPUT, "-dmap_explore_walkers must be positive, got %" PetscInt_FMT, dm->explore_walkers);
   PetscCheck(dm->explore_frames >= 2, dm->comm, PETSC_ERR_USER_INPUT, "-dmap_explore_frames must be at least 2, got %" PetscInt_FMT, dm->explore_frames);
@@ -156,6 +152,34 @@ PetscErrorCode UmbDmapSetFromOptions(UmbDmap dm)
   PetscCall(EPSSetDimensions(dm->eps_solver, dm->nev + 1, PETSC_DEFAULT, PETSC_DEFAULT));
   PetscCall(EPSSetTolerances(dm->eps_solver, 1e-12, PETSC_DEFAULT));
   PetscCall(EPSSetFromOptions(dm->eps_solver));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbDmapSetSeed(UmbDmap dm, PetscInt64 seed)
+{
+  PetscFunctionBegin;
+  PetscCheck(seed >= 0, dm->comm, PETSC_ERR_ARG_OUTOFRANGE, "the seed must be non-negative, got %" PetscInt64_FMT, seed);
+  dm->seed = seed;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbDmapSetExploreTimeStep(UmbDmap dm, PetscReal dt)
+{
+  PetscFunctionBegin;
+  PetscCheck(dt > 0 && PetscIsNormalReal(dt), dm->comm, PETSC_ERR_ARG_OUTOFRANGE, "the exploration's time step must be positive, got %g", (double)dt);
+  dm->explore_dt = dt;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the SLEPc solver's options follow under <prefix>dmap_slepc_ */
+PetscErrorCode UmbDmapSetOptionsPrefix(UmbDmap dm, const char prefix[])
+{
+  char eps[UMB_PREFIX_LEN + 16];
+
+  PetscFunctionBegin;
+  PetscCall(UmbOptionsPrefixCopy(dm->comm, prefix, dm->prefix));
+  snprintf(eps, sizeof(eps), "%sdmap_slepc_", dm->prefix);
+  PetscCall(EPSSetOptionsPrefix(dm->eps_solver, eps));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -36,7 +36,7 @@ PetscErrorCode UmbFesSetFromOptions(UmbFes fes)
   PetscInt n;
 
   PetscFunctionBegin;
-  PetscOptionsBegin(fes->comm, NULL, "Free energy options (umbra fes)", "UmbFes");
+  PetscOptionsBegin(fes->comm, UmbOptionsPrefix(fes->prefix), "Free energy options (umbra fes)", "UmbFes");
   PetscCall(PetscOptionsEnum("-fes_type", "Estimator: mbar (binless) or wham (binned)", "UmbFesSetFromOptions", UmbFesTypes, (PetscEnum)fes->type, (PetscEnum *)&fes->type, NULL));
   PetscCall(PetscOptionsEnum("-fes_solver", "Minimiser: newton (exact Hessian) or lmvm", "UmbFesSetFromOptions", UmbFesSolvers, (PetscEnum)fes->solver, (PetscEnum *)&fes->solver, NULL));
   PetscCall(PetscOptionsReal("-fes_tol", "Convergence: max_k |sum_n W_nk - 1| (the relative gradient)", "UmbFesSetFromOptions", fes->tol, &fes->tol, &fes->tol_set));
@@ -52,10 +52,8 @@ PetscErrorCode UmbFesSetFromOptions(UmbFes fes)
   fes->range_n = n;
   PetscCall(PetscOptionsReal("-fes_overlap_warn", "Warn when a neighbour overlap is below this", "UmbFesSetFromOptions", fes->overlap_warn, &fes->overlap_warn, NULL));
   PetscCall(PetscOptionsReal("-fes_consistency_alpha", "Flag neighbour windows whose consistency test has p below this", "UmbFesSetFromOptions", fes->alpha, &fes->alpha, NULL));
-  PetscCall(UmbOptionsInt64(PetscOptionsObject, "-seed", "Seed of all random streams (bootstrap)", fes->seed, &fes->seed, NULL));
   PetscCall(PetscOptionsReal("-fes_checkpoint_interval", "Wall-clock seconds between bootstrap checkpoints (0: only on a signal)", "UmbFesSetFromOptions", fes->ckpt_interval, &fes->ckpt_interval, NULL));
   PetscCall(PetscOptionsInt("-fes_stop_replica", "Checkpoint and stop (exit code 3) after this many bootstrap replicas (0: run to the end)", "UmbFesSetFromOptions", fes->stop_replica, &fes->stop_replica, NULL));
-  PetscCall(PetscOptionsBool("-restart", "Continue from the checkpoint in the run directory", "UmbFesSetFromOptions", fes->restart, &fes->restart, NULL));
   PetscOptionsEnd();
   if (!fes->max_it_set) fes->max_it = fes->solver == UMB_FES_NEWTON ? 100 : 2000;
 
@@ -71,7 +69,6 @@ PetscErrorCode UmbFesSetFromOptions(UmbFes fes)
   for (PetscInt a = 0; 2 * a < fes->range_n; a++) PetscCheck(fes->range_opt[2 * a] < fes->range_opt[2 * a + 1], fes->comm, PETSC_ERR_USER_INPUT, "-fes_range: lo must be below hi, got lo = %.6g, hi = %.6g", (double)fes->range_opt[2 * a], (double)fes->range_opt[2 * a + 1]);
   PetscCheck(fes->overlap_warn >= 0 && fes->overlap_warn <= 1, fes->comm, PETSC_ERR_USER_INPUT, "-fes_overlap_warn must be in [0, 1], got %.6g", (double)fes->overlap_warn);
   PetscCheck(fes->alpha > 0 && fes->alpha < 1, fes->comm, PETSC_ERR_USER_INPUT, "-fes_consistency_alpha must be in (0, 1), got %.6g", (double)fes->alpha);
-  PetscCheck(fes->seed >= 0, fes->comm, PETSC_ERR_USER_INPUT, "-seed must be non-negative, got %" PetscInt64_FMT, fes->seed);
   PetscCheck(fes->ckpt_interval >= 0, fes->comm, PETSC_ERR_USER_INPUT, "-fes_checkpoint_interval must be non-negative (seconds; 0: only on a signal), got %.6g", (double)fes->ckpt_interval);
   PetscCheck(fes->stop_replica >= 0, fes->comm, PETSC_ERR_USER_INPUT, "-fes_stop_replica must be non-negative, got %" PetscInt_FMT, fes->stop_replica);
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -81,6 +78,21 @@ PetscErrorCode UmbFesSetRestart(UmbFes fes, PetscBool restart)
 {
   PetscFunctionBegin;
   fes->restart = restart;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbFesSetSeed(UmbFes fes, PetscInt64 seed)
+{
+  PetscFunctionBegin;
+  PetscCheck(seed >= 0, fes->comm, PETSC_ERR_ARG_OUTOFRANGE, "the seed must be non-negative, got %" PetscInt64_FMT, seed);
+  fes->seed = seed;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbFesSetOptionsPrefix(UmbFes fes, const char prefix[])
+{
+  PetscFunctionBegin;
+  PetscCall(UmbOptionsPrefixCopy(fes->comm, prefix, fes->prefix));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

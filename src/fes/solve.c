@@ -201,6 +201,96 @@ static PetscErrorCode CheckOverlap(void *ctx, const PetscReal PP[])
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* One estimator's bootstrap replica, for the driver below. solve: from fr (the full-data f on
+   entry) on the multiplicities m of the local samples; profile (once solve converged): the
+   replica's F(z) into Fr, from fr. r numbers the replica. */
+typedef struct {
+  const char *name; /* the estimator, in messages */
+  UmbMbar    *mb;   /* the solver whose passes the checkpoints count */
+  PetscErrorCode (*solve)(UmbFes, void *, PetscInt, const PetscReal[], const UmbMbarOptions *, PetscReal[], UmbMbarInfo *);
+  PetscErrorCode (*profile)(UmbFes, void *, const PetscReal[], const PetscReal[], PetscReal[]);
+  void *ctx;
+} Replica;
+
+/* The block bootstrap of either estimator: continues from the checkpoint (-restart), reports
+   progress, and checkpoints between replicas (stopping on a signal or -fes_stop_replica) */
+static PetscErrorCode Bootstrap(UmbFes fes, const Replica *rep)
+{
+  const PetscInt K = fes->K, B = fes->B;
+  PetscReal     *m, *fr;
+  UmbMbarOptions opt;
+  UmbProgress    progress;
+  PetscInt64     pass0 = rep->mb->npass, passes;
+  PetscInt       r0;
+  PetscBool      stop = PETSC_FALSE;
+  PetscLogDouble t0, t1, tckpt;
+
+  PetscFunctionBegin;
+  PetscCall(PetscTime(&t0));
+  tckpt = t0;
+  PetscCall(PetscLogEventBegin(UMB_EVENT.fes_boot, 0, 0, 0, 0));
+  PetscCall(UmbFesBootstrapResume(fes, &r0, &passes));
+  PetscCall(PetscMalloc2(fes->data.nloc + 1, &m, K, &fr));
+  PetscCall(Options(fes, &opt, PETSC_TRUE));
+  PetscCall(UmbProgressCreate(fes->comm, "fes bootstrap", "replicas", (double)fes->nboot, &progress));
+  for (PetscInt r = r0; r < fes->nboot && !stop; r++) {
+    PetscReal  *Fr = fes->Fboot + (size_t)r * B;
+    UmbMbarInfo info;
+    PetscCall(UmbFesBootstrapWeights(fes, r, m));
+    PetscCall(PetscArraycpy(fr, fes->f, K));
+    PetscCall(rep->solve(fes, rep->ctx, r, m, &opt, fr, &info));
+    if (!info.converged) {
+      char what[64];
+      snprintf(what, sizeof(what), "%s on bootstrap replica %" PetscInt_FMT, rep->name, r);
+      PetscCall(NotConverged(fes, &info, what));
+    }
+    PetscCall(rep->profile(fes, rep->ctx, m, fr, Fr));
+    PetscCall(PetscArraycpy(fes->fboot + (size_t)r * K, fr, K));
+    ShiftReplica(fes, Fr);
+    PetscCall(UmbProgressUpdate(progress, (double)(r + 1)));
+    PetscCall(UmbFesBootstrapMaybeCheckpoint(fes, r + 1, passes + rep->mb->npass - pass0, &tckpt, &stop));
+  }
+  PetscCall(UmbProgressFinish(progress));
+  PetscCall(UmbProgressDestroy(&progress));
+  PetscCall(PetscFree2(m, fr));
+  fes->boot_passes  = passes + rep->mb->npass - pass0;
+  fes->boot_stopped = stop;
+  PetscCall(BootstrapSummary(fes));
+  PetscCall(PetscLogEventEnd(UMB_EVENT.fes_boot, 0, 0, 0, 0));
+  PetscCall(PetscTime(&t1));
+  fes->t_boot = t1 - t0;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* MBAR replicas: the distributed samples with multiplicities m */
+typedef struct {
+  UmbMbar   *mb;
+  PetscReal *S, *lse; /* work: K, and the replica's log normalisers (nloc) */
+} MbarReplica;
+
+static PetscErrorCode MbarReplicaSolve(UmbFes fes, void *ctx, PetscInt r, const PetscReal m[], const UmbMbarOptions *opt, PetscReal fr[], UmbMbarInfo *info)
+{
+  MbarReplica *c = (MbarReplica *)ctx;
+
+  PetscFunctionBegin;
+  PetscCall(UmbMbarSetPoints(c->mb, fes->data.khi - fes->data.klo, fes->gptr, fes->data.z, m));
+  PetscCall(UmbMbarSolve(c->mb, opt, fr, info, NULL, NULL));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode MbarReplicaProfile(UmbFes fes, void *ctx, const PetscReal m[], const PetscReal fr[], PetscReal Fr[])
+{
+  MbarReplica *c = (MbarReplica *)ctx;
+  PetscReal    L;
+  PetscBool    same;
+
+  PetscFunctionBegin;
+  PetscCall(PetscArraycmp(fr, c->mb->flast, fes->K, &same));
+  if (!same) PetscCall(UmbMbarPass(c->mb, fr, &L, c->S, NULL)); /* log normalisers at the solution */
+  PetscCall(UmbFesProfileFromLse(fes, fes->comm, c->lse, m, fes->data.nloc, fes->bin, Fr, NULL, NULL));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbFesSolveMBAR(UmbFes fes)
 {
   const PetscInt       K = fes->K;
@@ -246,50 +336,13 @@ PetscErrorCode UmbFesSolveMBAR(UmbFes fes)
   PetscCall(UmbFesProfileErrors(fes, mb, fes->f, T, shift, fes->bin));
 
   if (fes->nboot) {
-    PetscReal  *m, *lseb, *fr;
-    UmbProgress progress;
-    PetscInt64  pass0 = mb->npass, passes;
-    PetscInt    r0;
-    PetscBool   stop = PETSC_FALSE;
-    PetscLogDouble tckpt;
+    MbarReplica   c   = {mb, S, NULL};
+    const Replica rep = {"MBAR", mb, MbarReplicaSolve, MbarReplicaProfile, &c};
 
-    PetscCall(PetscTime(&t0));
-    tckpt = t0;
-    PetscCall(PetscLogEventBegin(UMB_EVENT.fes_boot, 0, 0, 0, 0));
-    PetscCall(UmbFesBootstrapResume(fes, &r0, &passes));
-    PetscCall(PetscMalloc3(w->nloc + 1, &m, w->nloc + 1, &lseb, K, &fr));
-    PetscCall(UmbMbarSetPoints(mb, w->khi - w->klo, fes->gptr, w->z, m));
-    mb->lse = lseb;
-    PetscCall(Options(fes, &opt, PETSC_TRUE));
-    PetscCall(UmbProgressCreate(fes->comm, "fes bootstrap", "replicas", (double)fes->nboot, &progress));
-    for (PetscInt r = r0; r < fes->nboot && !stop; r++) {
-      UmbMbarInfo info;
-      PetscBool   same;
-      PetscCall(UmbFesBootstrapWeights(fes, r, m));
-      PetscCall(PetscArraycpy(fr, fes->f, K));
-      PetscCall(UmbMbarSolve(mb, &opt, fr, &info, NULL, NULL));
-      if (!info.converged) {
-        char what[64];
-        snprintf(what, sizeof(what), "MBAR on bootstrap replica %" PetscInt_FMT, r);
-        PetscCall(NotConverged(fes, &info, what));
-      }
-      PetscCall(PetscArraycmp(fr, mb->flast, K, &same));
-      if (!same) PetscCall(UmbMbarPass(mb, fr, &L, S, NULL)); /* log normalisers at the solution */
-      PetscCall(PetscArraycpy(fes->fboot + (size_t)r * K, fr, K));
-      PetscCall(UmbFesProfileFromLse(fes, fes->comm, lseb, m, w->nloc, fes->bin, fes->Fboot + (size_t)r * fes->B, NULL, NULL));
-      ShiftReplica(fes, fes->Fboot + (size_t)r * fes->B);
-      PetscCall(UmbProgressUpdate(progress, (double)(r + 1)));
-      PetscCall(UmbFesBootstrapMaybeCheckpoint(fes, r + 1, passes + mb->npass - pass0, &tckpt, &stop));
-    }
-    PetscCall(UmbProgressFinish(progress));
-    PetscCall(UmbProgressDestroy(&progress));
-    PetscCall(PetscFree3(m, lseb, fr));
-    fes->boot_passes = passes + mb->npass - pass0;
-    fes->boot_stopped = stop;
-    PetscCall(BootstrapSummary(fes));
-    PetscCall(PetscLogEventEnd(UMB_EVENT.fes_boot, 0, 0, 0, 0));
-    PetscCall(PetscTime(&t1));
-    fes->t_boot = t1 - t0;
+    PetscCall(PetscMalloc1(w->nloc + 1, &c.lse));
+    mb->lse = c.lse;
+    PetscCall(Bootstrap(fes, &rep));
+    PetscCall(PetscFree(c.lse));
   }
   PetscCall(PetscFree3(S, PP, T));
   PetscCall(UmbMbarDestroy(&mb));
@@ -342,6 +395,38 @@ static PetscErrorCode WhamPointsBuild(UmbFes fes, const PetscReal M[], WhamPoint
     }
   p->gptr[0] = 0;
   p->gptr[1] = p->npts;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* WHAM replicas: the pooled histogram of the samples with multiplicities m */
+typedef struct {
+  UmbMbar    *mb;
+  WhamPoints *p;
+  PetscReal  *S, *M, *Nin; /* work: K, the replica's histogram (B) and in-range counts (K) */
+} WhamReplica;
+
+static PetscErrorCode WhamReplicaSolve(UmbFes fes, void *ctx, PetscInt r, const PetscReal m[], const UmbMbarOptions *opt, PetscReal fr[], UmbMbarInfo *info)
+{
+  WhamReplica *c = (WhamReplica *)ctx;
+
+  PetscFunctionBegin;
+  PetscCall(WhamHistogram(fes, m, c->M, c->Nin));
+  for (PetscInt k = 0; k < fes->K; k++) PetscCheck(c->Nin[k] > 0, fes->comm, PETSC_ERR_USER_INPUT, "bootstrap replica %" PetscInt_FMT ": window %" PetscInt_FMT " has no samples inside the WHAM grid; widen -fes_range", r, k);
+  PetscCall(WhamPointsBuild(fes, c->M, c->p));
+  PetscCall(UmbMbarSetPoints(c->mb, 1, c->p->gptr, c->p->z, c->p->M));
+  PetscCall(UmbMbarSetCounts(c->mb, c->Nin));
+  PetscCall(UmbMbarSolve(c->mb, opt, fr, info, NULL, NULL));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode WhamReplicaProfile(UmbFes fes, void *ctx, const PetscReal m[], const PetscReal fr[], PetscReal Fr[])
+{
+  WhamReplica *c = (WhamReplica *)ctx;
+  PetscReal    L;
+
+  PetscFunctionBegin;
+  PetscCall(UmbMbarPass(c->mb, fr, &L, c->S, NULL));
+  PetscCall(UmbFesProfileFromLse(fes, PETSC_COMM_SELF, c->p->lse, c->p->M, c->p->npts, c->p->bin, Fr, NULL, NULL));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -404,51 +489,12 @@ PetscErrorCode UmbFesSolveWHAM(UmbFes fes)
   PetscCall(UmbMbarDestroy(&ms));
 
   if (fes->nboot) {
-    PetscReal  *m, *Mr, *fr;
-    UmbProgress progress;
-    PetscInt64  pass0 = mb->npass, passes;
-    PetscInt    r0;
-    PetscBool   stop = PETSC_FALSE;
-    PetscLogDouble tckpt;
+    WhamReplica   c   = {mb, &p, S, NULL, Nin};
+    const Replica rep = {"WHAM", mb, WhamReplicaSolve, WhamReplicaProfile, &c};
 
-    PetscCall(PetscTime(&t0));
-    tckpt = t0;
-    PetscCall(PetscLogEventBegin(UMB_EVENT.fes_boot, 0, 0, 0, 0));
-    PetscCall(UmbFesBootstrapResume(fes, &r0, &passes));
-    PetscCall(PetscMalloc3(w->nloc + 1, &m, B, &Mr, K, &fr));
-    PetscCall(Options(fes, &opt, PETSC_TRUE));
-    PetscCall(UmbProgressCreate(fes->comm, "fes bootstrap", "replicas", (double)fes->nboot, &progress));
-    for (PetscInt r = r0; r < fes->nboot && !stop; r++) {
-      UmbMbarInfo info;
-      PetscCall(UmbFesBootstrapWeights(fes, r, m));
-      PetscCall(WhamHistogram(fes, m, Mr, Nin));
-      for (PetscInt k = 0; k < K; k++) PetscCheck(Nin[k] > 0, fes->comm, PETSC_ERR_USER_INPUT, "bootstrap replica %" PetscInt_FMT ": window %" PetscInt_FMT " has no samples inside the WHAM grid; widen -fes_range", r, k);
-      PetscCall(WhamPointsBuild(fes, Mr, &p));
-      PetscCall(UmbMbarSetPoints(mb, 1, p.gptr, p.z, p.M));
-      PetscCall(UmbMbarSetCounts(mb, Nin));
-      PetscCall(PetscArraycpy(fr, fes->f, K));
-      PetscCall(UmbMbarSolve(mb, &opt, fr, &info, NULL, NULL));
-      if (!info.converged) {
-        char what[64];
-        snprintf(what, sizeof(what), "WHAM on bootstrap replica %" PetscInt_FMT, r);
-        PetscCall(NotConverged(fes, &info, what));
-      }
-      PetscCall(UmbMbarPass(mb, fr, &L, S, NULL));
-      PetscCall(PetscArraycpy(fes->fboot + (size_t)r * K, fr, K));
-      PetscCall(UmbFesProfileFromLse(fes, PETSC_COMM_SELF, p.lse, p.M, p.npts, p.bin, fes->Fboot + (size_t)r * B, NULL, NULL));
-      ShiftReplica(fes, fes->Fboot + (size_t)r * B);
-      PetscCall(UmbProgressUpdate(progress, (double)(r + 1)));
-      PetscCall(UmbFesBootstrapMaybeCheckpoint(fes, r + 1, passes + mb->npass - pass0, &tckpt, &stop));
-    }
-    PetscCall(UmbProgressFinish(progress));
-    PetscCall(UmbProgressDestroy(&progress));
-    PetscCall(PetscFree3(m, Mr, fr));
-    fes->boot_passes = passes + mb->npass - pass0;
-    fes->boot_stopped = stop;
-    PetscCall(BootstrapSummary(fes));
-    PetscCall(PetscLogEventEnd(UMB_EVENT.fes_boot, 0, 0, 0, 0));
-    PetscCall(PetscTime(&t1));
-    fes->t_boot = t1 - t0;
+    PetscCall(PetscMalloc1(B, &c.M));
+    PetscCall(Bootstrap(fes, &rep));
+    PetscCall(PetscFree(c.M));
   }
   PetscCall(PetscFree4(S, PP, T, Nin));
   PetscCall(PetscFree4(p.z, p.M, p.lse, p.bin));

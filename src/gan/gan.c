@@ -91,7 +91,7 @@ PetscErrorCode UmbGanSetFromOptions(UmbGan gan)
 
   PetscFunctionBegin;
   PetscCall(PetscMalloc1(nz, &zbuf));
-  PetscOptionsBegin(comm, NULL, "Conditional GAN options (umbra train, umbra lift)", "UmbGan");
+  PetscOptionsBegin(comm, UmbOptionsPrefix(gan->prefix), "Conditional GAN options (umbra train, umbra lift)", "UmbGan");
   PetscCall(PetscOptionsIntArray("-gan_layers", "Hidden layer widths of generator and critic", "UmbGanSetFromOptions", gan->hidden, &nh, &set));
   if (set) {
     PetscCheck(nh >= 1, comm, PETSC_ERR_USER_INPUT, "-gan_layers needs at least one width (e.g. 128,128)");
@@ -158,8 +158,6 @@ PetscErrorCode UmbGanSetFromOptions(UmbGan gan)
   PetscCheck(gan->stop_step >= 0, comm, PETSC_ERR_USER_INPUT, "-gan_stop_step must be non-negative, got %" PetscInt64_FMT, gan->stop_step);
   PetscCall(UmbOptionsInt64(PetscOptionsObject, "-gan_drift_interval", "Generator steps between checks that all ranks hold the same parameters", gan->drift_interval, &gan->drift_interval, NULL));
   PetscCheck(gan->drift_interval >= 1, comm, PETSC_ERR_USER_INPUT, "-gan_drift_interval must be positive, got %" PetscInt64_FMT, gan->drift_interval);
-  PetscCall(UmbOptionsInt64(PetscOptionsObject, "-seed", "Seed of every random stream", gan->seed, &gan->seed, NULL));
-  PetscCheck(gan->seed >= 0, comm, PETSC_ERR_USER_INPUT, "-seed must be non-negative, got %" PetscInt64_FMT, gan->seed);
   PetscCall(PetscOptionsBool("-gan_calibrate", "Lift with the conditional mean and variance of the training data (coordinate CVs)", "UmbGanSetFromOptions", gan->calibrate, &gan->calibrate, &set));
   PetscCheck(!(set && gan->calibrate && !gan->coord), comm, PETSC_ERR_USER_INPUT, "-gan_calibrate needs a CV that is a set of coordinates (-cv coord): with %s the calibration would move the lifted states off their CV value", gan->cvtype);
   PetscCall(PetscOptionsIntArray("-gan_calibrate_intervals", "Spline intervals per CV component of the calibration", "UmbGanSetFromOptions", gan->cal_nint, &nint, &set));
@@ -170,7 +168,6 @@ PetscErrorCode UmbGanSetFromOptions(UmbGan gan)
   }
   PetscCall(UmbOptionsInt64(PetscOptionsObject, "-gan_calibrate_draws", "Generated states per training row that measure the generator's conditional moments", gan->cal_draws, &gan->cal_draws, NULL));
   PetscCheck(gan->cal_draws >= 1 && gan->cal_draws <= 1000000, comm, PETSC_ERR_USER_INPUT, "-gan_calibrate_draws must be in 1..1000000, got %" PetscInt64_FMT, gan->cal_draws);
-  PetscCall(PetscOptionsBool("-restart", "Continue from the checkpoint in the run directory", "UmbGanSetFromOptions", gan->restart, &gan->restart, NULL));
 
   PetscCall(PetscOptionsRealArray("-lift_z", "CV values to lift (d values each)", "UmbGanSetFromOptions", zbuf, &nz, &set_z));
   PetscCall(PetscOptionsRealArray("-lift_grid", "Grid of CV values to lift: lo,hi,n per component", "UmbGanSetFromOptions", gan->lift_grid, &ngrid, &set_grid));
@@ -673,5 +670,20 @@ PetscErrorCode UmbGanSetRestart(UmbGan gan, PetscBool restart)
 {
   PetscFunctionBegin;
   gan->restart = restart;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbGanSetSeed(UmbGan gan, PetscInt64 seed)
+{
+  PetscFunctionBegin;
+  PetscCheck(seed >= 0, gan->comm, PETSC_ERR_ARG_OUTOFRANGE, "the seed must be non-negative, got %" PetscInt64_FMT, seed);
+  gan->seed = seed;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbGanSetOptionsPrefix(UmbGan gan, const char prefix[])
+{
+  PetscFunctionBegin;
+  PetscCall(UmbOptionsPrefixCopy(gan->comm, prefix, gan->prefix));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

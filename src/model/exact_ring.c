@@ -4,9 +4,11 @@
      int exp(-beta U) delta(theta(x) - z) dx = exp(-beta h((z/theta0)^2 - 1)^2) * int exp(-beta k_r (r-1)^2/2) r dr * (Gaussian in w),
    where the last two factors do not depend on z:
      beta F(theta) = beta h((theta/theta0)^2 - 1)^2 + const, theta wrapped into (-pi, pi].
-   h and theta0 are read from the options database (-ring_h, default 2; -ring_theta0, default pi/4)
-   with the model's defaults. No observables: the fine conditional is isotropic. */
+   h and theta0 are the model's own (read and checked by the ring model). No observables: the
+   fine conditional is isotropic. */
 #include <umbra/private/exactimpl.h>
+#include <umbra/private/modelimpl.h>
+#include <umbra/private/ringimpl.h>
 
 typedef struct {
   PetscReal h, theta0, period;
@@ -50,22 +52,17 @@ PetscErrorCode UmbExactAvailable_Ring(UmbCV cv, PetscBool *has, char why[], size
 
 PetscErrorCode UmbExactSetUp_Ring(UmbExact e)
 {
-  ExactRing *r;
-  PetscReal  period[2] = {0, 0};
-  char       msg[256];
+  const UmbRing *ring = (const UmbRing *)e->model->data;
+  ExactRing     *r;
+  PetscReal      period[2] = {0, 0};
 
   PetscFunctionBegin;
+  PetscCheck(ring, e->comm, PETSC_ERR_ORDER, "the ring model is not created");
   PetscCall(PetscNew(&r));
   e->data        = r;
   e->ops.destroy = Destroy_Ring;
-  r->h           = 2;
-  r->theta0      = PETSC_PI / 4;
-  PetscCall(PetscOptionsGetReal(NULL, NULL, "-ring_h", &r->h, NULL));
-  PetscCall(PetscOptionsGetReal(NULL, NULL, "-ring_theta0", &r->theta0, NULL));
-  if (!(r->theta0 > 0 && r->theta0 <= PETSC_PI && PetscIsNormalReal(r->h * r->h + 1))) {
-    snprintf(msg, sizeof(msg), "exact reference of model ring: needs 0 < -ring_theta0 <= pi and a finite -ring_h, got theta0 = %g, h = %g", (double)r->theta0, (double)r->h);
-    SETERRQ(e->comm, PETSC_ERR_USER_INPUT, "%s", msg);
-  }
+  r->h           = ring->h;
+  r->theta0      = ring->theta0;
   PetscCall(UmbCVGetPeriod(e->cv, period));
   r->period = period[0];
   PetscCall(UmbExactSetObservableCount(e, 0));

@@ -42,7 +42,7 @@ PetscErrorCode UmbModelSetFromOptions(UmbModel m)
   PetscBool set;
 
   PetscFunctionBegin;
-  PetscOptionsBegin(m->comm, NULL, "Model options", "UmbModel");
+  PetscOptionsBegin(m->comm, UmbOptionsPrefix(m->prefix), "Model options", "UmbModel");
   if (m->type[0]) {
     for (PetscInt i = 0; i < 4; i++)
       if (!strcmp(m->type, model_types[i])) which = i;
@@ -53,6 +53,13 @@ PetscErrorCode UmbModelSetFromOptions(UmbModel m)
   PetscCheck(m->beta > 0 && PetscIsNormalReal(m->beta), m->comm, PETSC_ERR_USER_INPUT, "-beta must be positive and finite, got %.6g", (double)m->beta);
   if (m->ops.setfromoptions) PetscCall((*m->ops.setfromoptions)(m, PetscOptionsObject));
   PetscOptionsEnd();
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbModelSetOptionsPrefix(UmbModel m, const char prefix[])
+{
+  PetscFunctionBegin;
+  PetscCall(UmbOptionsPrefixCopy(m->comm, prefix, m->prefix));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

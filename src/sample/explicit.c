@@ -5,11 +5,14 @@
 
 PetscErrorCode UmbSamplerSetWindows(UmbSampler s, PetscInt K, const PetscReal center[], const PetscReal kappa[])
 {
-  const PetscInt d = s->d;
+  PetscInt d;
 
   PetscFunctionBegin;
   PetscCheck(!s->setup, s->comm, PETSC_ERR_ORDER, "set the windows before UmbSamplerSetUp()");
-  PetscCheck(d >= 1, s->comm, PETSC_ERR_ORDER, "call UmbSamplerSetFromOptions() first");
+  PetscCall(UmbSamplerSetUpCV(s));
+  d = s->d;
+  PetscCall(PetscFree(s->centers_opt)); /* these windows replace those of -us_centers */
+  s->ncenters_opt = 0;
   PetscCheck(K >= 1, s->comm, PETSC_ERR_ARG_OUTOFRANGE, "at least one window is needed, got %" PetscInt_FMT, K);
   PetscCall(PetscFree(s->center));
   PetscCall(PetscFree(s->kappa));

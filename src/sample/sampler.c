@@ -34,31 +34,31 @@ PetscErrorCode UmbSamplerCreate(UmbCV cv, UmbSampler *sp)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Reads the options only; the checks against the CV's dimension and the -us_centers windows
+   wait for SetUp, which sets the CV up. Reading them again means setting up again. */
 PetscErrorCode UmbSamplerSetFromOptions(UmbSampler s)
 {
-  PetscInt  n, d, ncent = UMB_MAX_CENTERS;
-  PetscBool set, wset, rset, cset;
-  PetscReal *centers;
+  PetscInt  n;
+  PetscBool set;
 
   PetscFunctionBegin;
-  PetscCall(UmbCVSetUp(s->cv));
-  PetscCall(UmbCVGetDimension(s->cv, &d));
-  s->d = d;
-  PetscOptionsBegin(s->comm, NULL, "Umbrella sampling options", "UmbSampler");
+  s->setup = PETSC_FALSE;
+  PetscCall(PetscFree(s->centers_opt));
+  s->ncenters_opt = UMB_MAX_CENTERS;
+  PetscCall(PetscMalloc1(s->ncenters_opt, &s->centers_opt));
+  PetscOptionsBegin(s->comm, UmbOptionsPrefix(s->prefix), "Umbrella sampling options", "UmbSampler");
   n = 2;
-  PetscCall(PetscOptionsIntArray("-us_windows", "Number of windows per CV component", "UmbSamplerSetFromOptions", s->nwin, &n, &wset));
-  set = wset;
-  PetscCheck(!set || n == d, s->comm, PETSC_ERR_USER_INPUT, "-us_windows needs %" PetscInt_FMT " value%s for this %" PetscInt_FMT "-D CV, got %" PetscInt_FMT, d, d > 1 ? "s" : "", d, n);
+  PetscCall(PetscOptionsIntArray("-us_windows", "Number of windows per CV component", "UmbSamplerSetFromOptions", s->nwin, &n, &set));
+  s->nwin_n = set ? n : 0;
   n = 4;
-  PetscCall(PetscOptionsRealArray("-us_range", "Range of the window centres: lo,hi per CV component", "UmbSamplerSetFromOptions", s->range, &n, &rset));
-  set = rset;
-  PetscCheck(!set || n == 2 * d, s->comm, PETSC_ERR_USER_INPUT, "-us_range needs %" PetscInt_FMT " values (lo,hi%s) for this %" PetscInt_FMT "-D CV, got %" PetscInt_FMT, 2 * d, d > 1 ? ",lo2,hi2" : "", d, n);
+  PetscCall(PetscOptionsRealArray("-us_range", "Range of the window centres: lo,hi per CV component", "UmbSamplerSetFromOptions", s->range, &n, &set));
+  s->range_n = set ? n : 0;
   n = 2;
   PetscCall(PetscOptionsRealArray("-us_kappa", "Spring constant per CV component (0: unbiased)", "UmbSamplerSetFromOptions", s->kappa_opt, &n, &set));
-  PetscCheck(!set || n == 1 || n == d, s->comm, PETSC_ERR_USER_INPUT, "-us_kappa needs 1 or %" PetscInt_FMT " values, got %" PetscInt_FMT, d, n);
+  s->kappa_n = set ? n : 0;
   if (set && n == 1) s->kappa_opt[1] = s->kappa_opt[0];
-  PetscCall(PetscMalloc1(ncent, &centers));
-  PetscCall(PetscOptionsRealArray("-us_centers", "Explicit window centres (d values per window) instead of -us_windows/-us_range", "UmbSamplerSetFromOptions", centers, &ncent, &cset));
+  PetscCall(PetscOptionsRealArray("-us_centers", "Explicit window centres (d values per window) instead of -us_windows/-us_range", "UmbSamplerSetFromOptions", s->centers_opt, &s->ncenters_opt, &set));
+  if (!set) s->ncenters_opt = 0;
   PetscCall(PetscOptionsInt("-us_walkers", "Walkers per window", "UmbSamplerSetFromOptions", s->walkers, &s->walkers, NULL));
   PetscCall(UmbOptionsInt64(PetscOptionsObject, "-us_steps", "Production steps per walker", s->steps, &s->steps, NULL));
   PetscCall(UmbOptionsInt64(PetscOptionsObject, "-us_burnin", "Steps per walker discarded before production", s->burnin, &s->burnin, NULL));
@@ -67,18 +67,11 @@ PetscErrorCode UmbSamplerSetFromOptions(UmbSampler s)
   PetscCall(PetscOptionsEnum("-us_integrator", "Integrator: em (Euler-Maruyama) or lm (Leimkuhler-Matthews)", "UmbSamplerSetFromOptions", UmbIntegrators, (PetscEnum)s->integrator, (PetscEnum *)&s->integrator, NULL));
   PetscCall(PetscOptionsInt("-us_minimize_its", "Iterations of the restrained minimisation that prepares each window", "UmbSamplerSetFromOptions", s->minimize_its, &s->minimize_its, NULL));
   PetscCall(PetscOptionsBool("-us_stability_check", "Refuse a time step beyond the stability limit of the prepared windows", "UmbSamplerSetFromOptions", s->stability_check, &s->stability_check, NULL));
-  PetscCall(UmbOptionsInt64(PetscOptionsObject, "-seed", "Seed of all random streams", s->seed, &s->seed, NULL));
   PetscCall(PetscOptionsReal("-us_checkpoint_interval", "Wall-clock seconds between sampling checkpoints (0: only on a signal)", "UmbSamplerSetFromOptions", s->ckpt_interval, &s->ckpt_interval, NULL));
   PetscCall(UmbOptionsInt64(PetscOptionsObject, "-us_stop_step", "Checkpoint and stop (exit code 3) at the first chunk boundary at or after this step (0: run to the end)", s->stop_step, &s->stop_step, NULL));
   PetscCall(UmbOptionsInt64(PetscOptionsObject, "-us_chunk_steps", "Steps per chunk between collective writes and checkpoint chances (0: automatic)", s->chunk_steps, &s->chunk_steps, NULL));
-  PetscCall(PetscOptionsBool("-restart", "Continue from the checkpoint in the run directory", "UmbSamplerSetFromOptions", s->restart, &s->restart, NULL));
   PetscOptionsEnd();
 
-  for (PetscInt a = 0; a < d; a++) {
-    PetscCheck(s->nwin[a] >= 1, s->comm, PETSC_ERR_USER_INPUT, "-us_windows must be at least 1, got %" PetscInt_FMT, s->nwin[a]);
-    PetscCheck(s->range[2 * a] < s->range[2 * a + 1], s->comm, PETSC_ERR_USER_INPUT, "-us_range: lo must be below hi, got lo = %.6g, hi = %.6g", (double)s->range[2 * a], (double)s->range[2 * a + 1]);
-    PetscCheck(s->kappa_opt[a] >= 0 && !PetscIsInfOrNanReal(s->kappa_opt[a]), s->comm, PETSC_ERR_USER_INPUT, "-us_kappa must be non-negative (0 = unbiased), got %.6g", (double)s->kappa_opt[a]);
-  }
   PetscCheck(s->walkers >= 1, s->comm, PETSC_ERR_USER_INPUT, "-us_walkers must be positive, got %" PetscInt_FMT, s->walkers);
   PetscCheck(s->steps >= 1, s->comm, PETSC_ERR_USER_INPUT, "-us_steps must be positive, got %" PetscInt64_FMT, s->steps);
   PetscCheck(s->burnin >= 0, s->comm, PETSC_ERR_USER_INPUT, "-us_burnin must be non-negative, got %" PetscInt64_FMT, s->burnin);
@@ -89,22 +82,53 @@ PetscErrorCode UmbSamplerSetFromOptions(UmbSampler s)
   PetscCheck(s->ckpt_interval >= 0, s->comm, PETSC_ERR_USER_INPUT, "-us_checkpoint_interval must be non-negative (seconds; 0: only on a signal), got %.6g", (double)s->ckpt_interval);
   PetscCheck(s->stop_step >= 0, s->comm, PETSC_ERR_USER_INPUT, "-us_stop_step must be non-negative, got %" PetscInt64_FMT, s->stop_step);
   PetscCheck(s->chunk_steps >= 0, s->comm, PETSC_ERR_USER_INPUT, "-us_chunk_steps must be non-negative, got %" PetscInt64_FMT, s->chunk_steps);
-  PetscCheck(s->seed >= 0, s->comm, PETSC_ERR_USER_INPUT, "-seed must be non-negative, got %" PetscInt64_FMT, s->seed);
   PetscCall(UmbModelGetDimension(s->model, &s->n));
-  if (cset) {
-    PetscCheck(!wset && !rset, s->comm, PETSC_ERR_USER_INPUT, "-us_centers gives the windows explicitly: drop -us_%s", wset ? "windows" : "range");
-    PetscCheck(ncent >= d && ncent % d == 0, s->comm, PETSC_ERR_USER_INPUT, "-us_centers needs %" PetscInt_FMT " value%s per window for this %" PetscInt_FMT "-D CV, got %" PetscInt_FMT, d, d > 1 ? "s" : "", d, ncent);
-    for (PetscInt i = 0; i < ncent; i++) PetscCheck(!PetscIsInfOrNanReal(centers[i]), s->comm, PETSC_ERR_USER_INPUT, "-us_centers: value %" PetscInt_FMT " is not finite", i + 1);
-    PetscCall(UmbSamplerSetWindows(s, ncent / d, centers, NULL));
-  }
-  PetscCall(PetscFree(centers));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode UmbSamplerSetUpCV(UmbSampler s)
+{
+  PetscFunctionBegin;
+  PetscCall(UmbCVSetUp(s->cv));
+  PetscCall(UmbCVGetDimension(s->cv, &s->d));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The options that depend on the CV's dimension, and the -us_centers windows (windows given by
+   UmbSamplerSetWindows already replaced -us_range by the span of their centres) */
+static PetscErrorCode CheckDimension(UmbSampler s)
+{
+  const PetscInt d = s->d, ncent = s->ncenters_opt;
+
+  PetscFunctionBegin;
+  PetscCheck(!s->nwin_n || s->nwin_n == d, s->comm, PETSC_ERR_USER_INPUT, "-us_windows needs %" PetscInt_FMT " value%s for this %" PetscInt_FMT "-D CV, got %" PetscInt_FMT, d, d > 1 ? "s" : "", d, s->nwin_n);
+  PetscCheck(!s->range_n || s->range_n == 2 * d, s->comm, PETSC_ERR_USER_INPUT, "-us_range needs %" PetscInt_FMT " values (lo,hi%s) for this %" PetscInt_FMT "-D CV, got %" PetscInt_FMT, 2 * d, d > 1 ? ",lo2,hi2" : "", d, s->range_n);
+  PetscCheck(!s->kappa_n || s->kappa_n == 1 || s->kappa_n == d, s->comm, PETSC_ERR_USER_INPUT, "-us_kappa needs 1 or %" PetscInt_FMT " values, got %" PetscInt_FMT, d, s->kappa_n);
+  for (PetscInt a = 0; a < d; a++) {
+    PetscCheck(s->nwin[a] >= 1, s->comm, PETSC_ERR_USER_INPUT, "-us_windows must be at least 1, got %" PetscInt_FMT, s->nwin[a]);
+    PetscCheck(s->explicit_grid || s->range[2 * a] < s->range[2 * a + 1], s->comm, PETSC_ERR_USER_INPUT, "-us_range: lo must be below hi, got lo = %.6g, hi = %.6g", (double)s->range[2 * a], (double)s->range[2 * a + 1]);
+    PetscCheck(s->kappa_opt[a] >= 0 && !PetscIsInfOrNanReal(s->kappa_opt[a]), s->comm, PETSC_ERR_USER_INPUT, "-us_kappa must be non-negative (0 = unbiased), got %.6g", (double)s->kappa_opt[a]);
+  }
+  if (ncent) {
+    PetscReal *centers = s->centers_opt;
+    PetscCheck(!s->nwin_n && !s->range_n, s->comm, PETSC_ERR_USER_INPUT, "-us_centers gives the windows explicitly: drop -us_%s", s->nwin_n ? "windows" : "range");
+    PetscCheck(ncent >= d && ncent % d == 0, s->comm, PETSC_ERR_USER_INPUT, "-us_centers needs %" PetscInt_FMT " value%s per window for this %" PetscInt_FMT "-D CV, got %" PetscInt_FMT, d, d > 1 ? "s" : "", d, ncent);
+    for (PetscInt i = 0; i < ncent; i++) PetscCheck(!PetscIsInfOrNanReal(centers[i]), s->comm, PETSC_ERR_USER_INPUT, "-us_centers: value %" PetscInt_FMT " is not finite", i + 1);
+    s->centers_opt  = NULL; /* UmbSamplerSetWindows drops the option's centres */
+    PetscCall(UmbSamplerSetWindows(s, ncent / d, centers, NULL));
+    PetscCall(PetscFree(centers));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Sets the CV up, checks the options against its dimension, builds the window grid (or takes
+   the -us_centers windows) and the window-to-rank layout */
 PetscErrorCode UmbSamplerSetUp(UmbSampler s)
 {
   PetscFunctionBegin;
   if (s->setup) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(UmbSamplerSetUpCV(s));
+  PetscCall(CheckDimension(s));
   PetscCall(UmbSamplerBuildGrid(s));
   UmbLayoutRange(s->K, s->size, s->rank, &s->klo, &s->khi);
   s->setup = PETSC_TRUE;
@@ -127,6 +151,7 @@ PetscErrorCode UmbSamplerDestroy(UmbSampler *sp)
 {
   PetscFunctionBegin;
   if (!*sp) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscFree((*sp)->centers_opt));
   PetscCall(PetscFree((*sp)->center));
   PetscCall(PetscFree((*sp)->kappa));
   PetscCall(PetscFree((*sp)->x0));
@@ -171,5 +196,20 @@ PetscErrorCode UmbSamplerSetRestart(UmbSampler s, PetscBool restart)
 {
   PetscFunctionBegin;
   s->restart = restart;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbSamplerSetSeed(UmbSampler s, PetscInt64 seed)
+{
+  PetscFunctionBegin;
+  PetscCheck(seed >= 0, s->comm, PETSC_ERR_ARG_OUTOFRANGE, "the seed must be non-negative, got %" PetscInt64_FMT, seed);
+  s->seed = seed;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbSamplerSetOptionsPrefix(UmbSampler s, const char prefix[])
+{
+  PetscFunctionBegin;
+  PetscCall(UmbOptionsPrefixCopy(s->comm, prefix, s->prefix));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -1,5 +1,5 @@
-/* The run directory (-out): created by rank 0, checked for writing before any work, so a
-   campaign never computes for hours and then fails to save. */
+/* The run directory (-out, read by the command set-up): created by rank 0, checked for writing
+   before any work, so a campaign never computes for hours and then fails to save. */
 #include <umbra/sys.h>
 #include <errno.h>
 #include <sys/stat.h>
@@ -32,24 +32,14 @@ static int MakeDirs(const char *path, char *why, size_t len)
   return 0;
 }
 
-/* -out, default runs/<defname> */
-PetscErrorCode UmbRunDirGetName(const char defname[], char dir[], size_t len)
-{
-  PetscFunctionBegin;
-  snprintf(dir, len, "runs/%s", defname);
-  PetscCall(PetscOptionsGetString(NULL, NULL, "-out", dir, len, NULL));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* Collective. Reads -out (default runs/<defname>), creates it and checks it can be written. */
-PetscErrorCode UmbRunDirSetUp(MPI_Comm comm, const char defname[], char dir[], size_t len)
+/* Collective. Creates dir and checks it can be written. */
+PetscErrorCode UmbRunDirSetUp(MPI_Comm comm, const char dir[])
 {
   PetscMPIInt rank;
   char        why[PETSC_MAX_PATH_LEN + 128] = "";
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCall(UmbRunDirGetName(defname, dir, len));
   PetscCheck(dir[0], comm, PETSC_ERR_USER_INPUT, "-out needs a directory name");
   if (!rank) {
     struct stat st;

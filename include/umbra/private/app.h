@@ -33,13 +33,18 @@ typedef struct {
   UmbReport  report;
   char       outdir[PETSC_MAX_PATH_LEN];
   UmbCouplingOptions coupling;
-  PetscBool  restart, run_overwrite; /* umbra run: continue the campaign, or start it afresh */
+  PetscBool  restart, run_overwrite; /* -restart: continue (the stages, the campaign); umbra run: start it afresh */
+  PetscInt64 seed;                   /* -seed, passed to every object that draws random numbers */
 } UmbApp;
 
 /* Creates the model and CV and reads the options of every stage, so that a misspelled or
    invalid option stops any command before work starts; then sets up the run directory. */
 PETSC_INTERN PetscErrorCode UmbAppSetUp(MPI_Comm, UmbApp *);
 PETSC_INTERN PetscErrorCode UmbAppDestroy(UmbApp *);
+/* app->gan and app->fes, and app->closure on app->gan, from the options with the run's -seed
+   and -restart (UmbAppSetUp; again by a coupling round) */
+PETSC_INTERN PetscErrorCode UmbAppCreateStageObjects(UmbApp *);
+PETSC_INTERN PetscErrorCode UmbAppCreateClosure(UmbApp *);
 
 PETSC_INTERN PetscErrorCode UmbCommandSample(UmbApp *, PetscBool *); /* finished: false when checkpointed (exit code 3) */
 PETSC_INTERN PetscErrorCode UmbCommandExact(UmbApp *);

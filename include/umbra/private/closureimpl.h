@@ -48,6 +48,7 @@ struct _p_UmbClosure {
   PetscReal  direct_dt, direct_time;
   PetscBool  wells_set;
   PetscInt64 seed;
+  char       prefix[UMB_PREFIX_LEN]; /* of the options ("": none) */
 
   /* user observables (-closure_plugin) */
   char                          uplugin[PETSC_MAX_PATH_LEN], uoptions[1024];

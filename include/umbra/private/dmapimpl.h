@@ -32,10 +32,11 @@ struct _p_UmbDmap {
   PetscInt       coords_opt[2], ncoords_opt; /* -dmap_coords (0 = auto) */
   PetscReal      score_threshold;           /* -dmap_score_threshold */
   PetscInt       eps_points, score_points;  /* subsample sizes of the BGH scan and of the scores */
-  PetscInt64     seed;                      /* -dmap_seed: subsample keys */
+  PetscInt64     seed;                      /* subsample and exploration keys (UmbDmapSetSeed) */
   PetscInt64     explore_steps;             /* run: exploratory sampling */
   PetscInt       explore_walkers, explore_frames;
-  PetscReal      explore_dt;                /* -us_dt, the sampler's time step */
+  PetscReal      explore_dt;                /* the sampler's time step (UmbDmapSetExploreTimeStep) */
+  char           prefix[UMB_PREFIX_LEN];    /* of the options ("": none) */
   EPS            eps_solver;
   /* input: this rank's block of points, in global order */
   PetscBool      from_memory, setup, computed;

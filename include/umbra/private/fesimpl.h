@@ -119,6 +119,7 @@ struct _p_UmbFes {
   PetscBool       tol_set, max_it_set;
   /* cut > 0 replaces the exp() cutoff of the kernels (tests) */
   PetscInt64      seed;
+  char            prefix[UMB_PREFIX_LEN]; /* of the options ("": none) */
   PetscInt        nbins_opt[2], nbins_n, range_n;
   PetscReal       range_opt[4];
   PetscReal       overlap_warn, alpha;

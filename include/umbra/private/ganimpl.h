@@ -42,6 +42,7 @@ struct _p_UmbGan {
   PetscInt64    ckpt_interval, stop_step, drift_interval, seed;
   UmbReduceMode reduce;
   PetscBool     restart;
+  char          prefix[UMB_PREFIX_LEN]; /* of the options ("": none) */
 
   /* lifting */
   PetscReal *lift_z, lift_grid[6];

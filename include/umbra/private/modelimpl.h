@@ -16,6 +16,7 @@ typedef struct {
 struct _p_UmbModel {
   MPI_Comm    comm;
   char        type[64];
+  char        prefix[UMB_PREFIX_LEN]; /* of the options ("": none) */
   UmbModelOps ops;
   void       *data;
   PetscBool   setup;

@@ -14,6 +14,9 @@ struct _p_UmbSampler {
   PetscInt      nwin[2];         /* windows per CV component */
   PetscReal     range[4];        /* lo, hi per component */
   PetscReal     kappa_opt[2];    /* spring constant per component */
+  PetscInt      nwin_n, range_n, kappa_n; /* values given to -us_windows, -us_range, -us_kappa (0: none), checked against d by SetUp */
+  PetscReal    *centers_opt;     /* -us_centers (ncenters_opt values), applied by SetUp */
+  PetscInt      ncenters_opt;
   PetscInt      K;               /* number of windows */
   PetscReal    *center, *kappa;  /* K x d */
   /* sampling */
@@ -23,6 +26,7 @@ struct _p_UmbSampler {
   PetscReal     dt;
   UmbIntegrator integrator;
   PetscInt64    seed;
+  char          prefix[UMB_PREFIX_LEN]; /* of the options ("": none) */
   PetscInt      minimize_its;    /* restrained minimisation iterations */
   PetscBool     stability_check; /* refuse a time step beyond the stability limit */
   PetscReal     dt_limit;        /* 2/rate of the stiffest prepared window (0: not estimated) */
@@ -50,6 +54,8 @@ typedef struct {
   PetscInt64 bad_step;
 } UmbWindowState;
 
+/* The CV set up and its dimension in s->d */
+PETSC_INTERN PetscErrorCode UmbSamplerSetUpCV(UmbSampler);
 PETSC_INTERN PetscErrorCode UmbSamplerBuildGrid(UmbSampler);
 PETSC_INTERN PetscErrorCode UmbSamplerPrepareWindow(UmbSampler, PetscInt, PetscReal[]);
 /* Starting states of the walkers of window k (walkers x n): the given ones, or every walker
