@@ -91,7 +91,7 @@ PetscErrorCode UmbGanSetFromOptions(UmbGan gan)
 
   PetscFunctionBegin;
   PetscCall(PetscMalloc1(nz, &zbuf));
-  PetscOptionsBegin(comm, NULL, "Conditional GAN options (umbra train, umbra lift)", "UmbGan");
+  PetscOptionsBegin(comm, gan->prefix, "Conditional GAN options (umbra train, umbra lift)", "UmbGan");
   PetscCall(PetscOptionsIntArray("-gan_layers", "Hidden layer widths of generator and critic", "UmbGanSetFromOptions", gan->hidden, &nh, &set));
   if (set) {
     PetscCheck(nh >= 1, comm, PETSC_ERR_USER_INPUT, "-gan_layers needs at least one width (e.g. 128,128)");
@@ -267,6 +267,7 @@ PetscErrorCode UmbGanDestroy(UmbGan *ganp)
   PetscCall(PetscFree(gan->gidx));
   PetscCall(PetscFree(gan->lift_z));
   PetscCall(UmbGanCalibrationFree(gan));
+  PetscCall(PetscFree(gan->prefix));
   PetscCall(PetscFree(*ganp));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

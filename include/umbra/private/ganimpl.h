@@ -29,6 +29,7 @@ struct _p_UmbGan {
   PetscInt  cvidx[2];
   PetscReal period[2];
   char      modeltype[64], cvtype[32];
+  char     *prefix; /* options prefix of the generator that holds it (NULL: none) */
 
   /* options (what defines the networks and the training) */
   PetscInt      nhidden, hidden[UMB_GAN_MAX_LAYERS], latent, fourier;
