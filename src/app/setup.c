@@ -28,8 +28,9 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
     PetscCall(UmbExactSetGrid(app->exact, range, npts));
     PetscCall(UmbExactSetFromOptions(app->exact));
   }
-  PetscCall(UmbGanCreate(app->cv, &app->gan));
-  PetscCall(UmbGanSetFromOptions(app->gan));
+  PetscCall(UmbGeneratorCreate(app->cv, &app->generator));
+  PetscCall(UmbGeneratorSetFromOptions(app->generator));
+  PetscCall(UmbGeneratorSetUp(app->generator));
   PetscCall(UmbFesCreate(comm, &app->fes));
   PetscCall(UmbFesSetFromOptions(app->fes));
   PetscCall(UmbExportCreate(comm, &app->exporter));
@@ -37,7 +38,7 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
   PetscCall(UmbDmapCreate(comm, &app->dmap));
   PetscCall(UmbDmapSetModel(app->dmap, app->model));
   PetscCall(UmbDmapSetFromOptions(app->dmap));
-  PetscCall(UmbClosureCreate(app->cv, app->gan, &app->closure));
+  PetscCall(UmbClosureCreate(app->cv, app->generator, &app->closure));
   {
     PetscReal dt;
     PetscCall(UmbSamplerGetTimeStep(app->sampler, &dt));
@@ -62,7 +63,7 @@ PetscErrorCode UmbAppDestroy(UmbApp *app)
   PetscCall(UmbCouplingDestroy(app));
   PetscCall(UmbClosureDestroy(&app->closure));
   PetscCall(UmbDmapDestroy(&app->dmap));
-  PetscCall(UmbGanDestroy(&app->gan));
+  PetscCall(UmbGeneratorDestroy(&app->generator));
   PetscCall(UmbExportDestroy(&app->exporter));
   PetscCall(UmbFesDestroy(&app->fes));
   PetscCall(UmbExactDestroy(&app->exact));
