@@ -1,4 +1,5 @@
-/* umbra: umbrella sampling, free energies, conditional GANs and closures on MPI. */
+/* umbra: umbrella sampling, free energies, conditional GANs and closures on MPI. The generator
+   types' own headers (umbra/gan.h) are left out: commands use the generator class. */
 #ifndef UMBRA_H
 #define UMBRA_H
 
@@ -12,7 +13,7 @@
 #include <umbra/sampler.h>
 #include <umbra/fes.h>
 #include <umbra/nn.h>
-#include <umbra/gan.h>
+#include <umbra/generator.h>
 #include <umbra/dmap.h>
 #include <umbra/closure.h>
 #include <umbra/report.h>

@@ -32,6 +32,7 @@ cases=(
   "2|-gan_critic_steps must be positive, got 0|train -out data -gan_critic_steps 0"
   "2|-gan_latent must be positive, got 0|train -out data -gan_latent 0"
   "2|Unknown option wgan for -gan_loss|train -out data -gan_loss wgan"
+  "2|unknown generator type 'nosuch' for -generator: choose gan|train -out data -generator nosuch"
   "2|-gan_validation must be in \[0, 0.5\], got 0.9|train -out data -gan_validation 0.9"
   "2|unknown or unused option: -gan_consistency_lambda|train -out data -gan_consistency_lambda 1"
   "2|unknown or unused option: -gan_microbatch|train -out data -gan_microbatch 8"

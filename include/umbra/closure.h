@@ -9,14 +9,14 @@
 #ifndef UMBRA_CLOSURE_H
 #define UMBRA_CLOSURE_H
 
-#include <umbra/gan.h>
+#include <umbra/generator.h>
 #include <umbra/exact.h>
 
 typedef struct _p_UmbClosure *UmbClosure;
 
-/* Collective on the CV's communicator. The generator object (may be NULL: no GAN route) is
-   loaded from <dir>/gan.h5 in SetUp unless it already holds networks. */
-PETSC_EXTERN PetscErrorCode UmbClosureCreate(UmbCV, UmbGan, UmbClosure *);
+/* Collective on the CV's communicator. The generator (may be NULL: no generator route) is
+   loaded from its file in <dir> (gan.h5) in SetUp unless it is already trained. */
+PETSC_EXTERN PetscErrorCode UmbClosureCreate(UmbCV, UmbGenerator, UmbClosure *);
 /* Default time step of the direct runs of the full model (before SetFromOptions; umbra uses -us_dt) */
 PETSC_EXTERN PetscErrorCode UmbClosureSetDirectTimeStep(UmbClosure, PetscReal);
 /* Reads -closure_* and checks their values */

@@ -48,7 +48,7 @@ static PetscErrorCode RunExact(UmbApp *app, PetscBool restart, PetscBool *finish
 static PetscErrorCode RunTrain(UmbApp *app, PetscBool restart, PetscBool *finished)
 {
   PetscFunctionBegin;
-  PetscCall(UmbGanSetRestart(app->gan, restart));
+  PetscCall(UmbGeneratorSetRestart(app->generator, restart));
   PetscCall(UmbCommandTrain(app, finished));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -87,12 +87,12 @@ static PetscErrorCode AppliesExact(UmbApp *app, char why[], size_t len)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode AppliesGan(UmbApp *app, char why[], size_t len)
+static PetscErrorCode AppliesGenerator(UmbApp *app, char why[], size_t len)
 {
   PetscInt n;
 
   PetscFunctionBegin;
-  PetscCall(UmbGanGetGenerated(app->gan, &n));
+  PetscCall(UmbGeneratorGetGenerated(app->generator, &n));
   snprintf(why, len, "%s", n ? "" : "the CV is every coordinate of the model: nothing to generate");
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -113,6 +113,8 @@ static PetscErrorCode AppliesClosure(UmbApp *app, char why[], size_t len)
 static const char *const model_options[] = {MODEL_OPTIONS, NULL};
 
 #define MAX_OUTPUTS  3
+/* stands for the generator's file among a stage's outputs (-generator gan: gan.h5) */
+#define GENERATOR_FILE "<generator>"
 #define MAX_UPSTREAM 4
 #define MAX_OPTIONS  12
 typedef struct {
@@ -131,8 +133,8 @@ static const Stage stages[] = {
   {"sample", {"samples.h5", "windows.csv"}, PETSC_TRUE, RunSample, NULL, {"dmap"}, {MODEL_OPTIONS, "-us_", "-seed"}},
   {"fes", {"fes.h5", "fes.csv"}, PETSC_TRUE, RunFes, NULL, {"sample"}, {"-fes_"}},
   {"exact", {"exact.csv"}, PETSC_FALSE, RunExact, AppliesExact, {NULL}, {MODEL_OPTIONS, "-exact_", "-us_range"}},
-  {"train", {"gan.h5", "train.csv"}, PETSC_TRUE, RunTrain, AppliesGan, {"sample"}, {"-gan_"}},
-  {"lift", {"lift.h5"}, PETSC_FALSE, RunLift, AppliesGan, {"train"}, {"-lift_"}},
+  {"train", {GENERATOR_FILE, "train.csv"}, PETSC_TRUE, RunTrain, AppliesGenerator, {"sample"}, {"-generator", "-gan_"}},
+  {"lift", {"lift.h5"}, PETSC_FALSE, RunLift, AppliesGenerator, {"train"}, {"-lift_"}},
   {"closure", {"closures.csv", "consistency.csv"}, PETSC_FALSE, RunClosure, AppliesClosure, {"fes", "train"}, {"-closure_"}},
   {"report", {"summary.json"}, PETSC_FALSE, RunReport, NULL, {"closure", "lift", "exact"}, {"-report_"}},
 };
@@ -182,6 +184,18 @@ static PetscBool Downstream(PetscInt i, PetscInt j)
   return PETSC_FALSE;
 }
 
+/* The outputs of stage i (NULL-terminated), the generator's file by its name */
+static PetscErrorCode StageOutputs(UmbApp *app, PetscInt i, const char *outputs[MAX_OUTPUTS + 1])
+{
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k < MAX_OUTPUTS; k++) {
+    outputs[k] = stages[i].outputs[k];
+    if (outputs[k] && !strcmp(outputs[k], GENERATOR_FILE)) PetscCall(UmbGeneratorGetFileName(app->generator, &outputs[k]));
+  }
+  outputs[MAX_OUTPUTS] = NULL;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Collective. The first of n files missing in the run directory (-1: none) */
 static PetscErrorCode MissingFile(UmbApp *app, const char *const files[], PetscInt n, PetscInt *missing)
 {
@@ -223,7 +237,7 @@ static PetscErrorCode HasCheckpoint(UmbApp *app, const char stage[], PetscBool *
 static PetscErrorCode WhyRerun(Run *run, PetscInt i, const char name[], const char suffix[], const char *const patterns[], const char fp[], char why[], size_t len)
 {
   UmbStageStatus status;
-  const char    *recorded;
+  const char    *recorded, *outputs[MAX_OUTPUTS + 1];
   PetscInt       missing = -1;
 
   PetscFunctionBegin;
@@ -240,8 +254,9 @@ static PetscErrorCode WhyRerun(Run *run, PetscInt i, const char name[], const ch
     PetscCall(UmbCampaignDifference(run->record, patterns, why, len));
     if (!why[0]) snprintf(why, len, "its options changed since the record (fingerprint %s, recorded %s)", fp, recorded);
   }
-  PetscCall(MissingFile(run->app, stages[i].outputs, MAX_OUTPUTS, &missing));
-  if (!why[0] && status == UMB_STAGE_DONE && missing >= 0) snprintf(why, len, "%s is missing", stages[i].outputs[missing]);
+  PetscCall(StageOutputs(run->app, i, outputs));
+  PetscCall(MissingFile(run->app, outputs, MAX_OUTPUTS, &missing));
+  if (!why[0] && status == UMB_STAGE_DONE && missing >= 0) snprintf(why, len, "%s is missing", outputs[missing]);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -316,9 +331,11 @@ static PetscErrorCode RunStage(Run *run, const char name[])
   PetscCall(UmbCampaignGetStage(run->record, name, &status, &seconds, NULL));
   PetscCall(WhyRerun(run, i, name, suffix, patterns, fp, why, sizeof(why)));
   if (status == UMB_STAGE_DONE && !why[0]) {
-    for (PetscInt k = 0; k < MAX_OUTPUTS && stages[i].outputs[k]; k++) {
+    const char *files[MAX_OUTPUTS + 1];
+    PetscCall(StageOutputs(app, i, files));
+    for (PetscInt k = 0; k < MAX_OUTPUTS && files[k]; k++) {
       size_t len = strlen(outputs);
-      snprintf(outputs + len, sizeof(outputs) - len, "%s%s", k ? ", " : "", stages[i].outputs[k]);
+      snprintf(outputs + len, sizeof(outputs) - len, "%s%s", k ? ", " : "", files[k]);
     }
     PetscCall(UmbLog(app->comm, "run: %s done (%s), skipped", name, outputs));
     PetscFunctionReturn(PETSC_SUCCESS);

@@ -1,4 +1,4 @@
-/* umbra train: data-parallel conditional GAN training -> gan.h5, train.csv */
+/* umbra train: data-parallel training of the generator (-generator) -> gan.h5, train.csv */
 #include <umbra/private/app.h>
 
 PetscErrorCode UmbCommandTrain(UmbApp *app, PetscBool *finished)
@@ -7,8 +7,8 @@ PetscErrorCode UmbCommandTrain(UmbApp *app, PetscBool *finished)
 
   PetscFunctionBegin;
   PetscCall(PetscLogStagePush(UMB_STAGE.train));
-  PetscCall(UmbGanView(app->gan, PETSC_VIEWER_STDOUT_(app->comm)));
-  PetscCall(UmbGanTrain(app->gan, app->outdir, &done));
+  PetscCall(UmbGeneratorView(app->generator, PETSC_VIEWER_STDOUT_(app->comm)));
+  PetscCall(UmbGeneratorTrain(app->generator, app->outdir, &done));
   if (!done) UmbSetExitStatus(UMB_EXIT_CHECKPOINTED);
   if (finished) *finished = done;
   PetscCall(PetscLogStagePop());

@@ -45,7 +45,7 @@ PetscErrorCode UmbCouplingSetFromOptions(UmbApp *app)
   PetscCheck(!o->have_extend || (d == 1 && n == 2 && o->extend[0] < o->extend[1] && !PetscIsInfOrNanReal(o->extend[0]) && !PetscIsInfOrNanReal(o->extend[1])), app->comm, PETSC_ERR_USER_INPUT, "-run_extend needs lo,hi: finite, with lo < hi, for a 1-D CV");
   PetscCheck(o->ncenters % d == 0, app->comm, PETSC_ERR_USER_INPUT, "-run_centers needs %" PetscInt_FMT " values per window, got %" PetscInt_FMT, d, o->ncenters);
   for (PetscInt i = 0; i < o->ncenters; i++) PetscCheck(!PetscIsInfOrNanReal(o->centers[i]), app->comm, PETSC_ERR_USER_INPUT, "-run_centers: value %" PetscInt_FMT " is not finite", i + 1);
-  PetscCall(UmbGanGetGenerated(app->gan, &ng));
+  PetscCall(UmbGeneratorGetGenerated(app->generator, &ng));
   PetscCheck(!o->iterations || ng > 0, app->comm, PETSC_ERR_USER_INPUT, "-run_iterations %" PetscInt_FMT " needs a generator to lift with, but the CV is every coordinate of the model: there is nothing to lift", o->iterations);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -104,7 +104,7 @@ static PetscErrorCode RenewStageObjects(UmbApp *app)
 {
   PetscFunctionBegin;
   PetscCall(UmbClosureDestroy(&app->closure));
-  PetscCall(UmbGanDestroy(&app->gan));
+  PetscCall(UmbGeneratorDestroy(&app->generator));
   PetscCall(UmbFesDestroy(&app->fes));
   PetscCall(UmbAppCreateStageObjects(app));
   PetscCall(UmbAppCreateClosure(app));
@@ -115,19 +115,20 @@ static PetscErrorCode RenewStageObjects(UmbApp *app)
    (a few hundred generator evaluations): the stream of new window j is its merged index */
 static PetscErrorCode LiftSeeds(UmbApp *app, const char ganfile[], const UmbCouplingPlan *plan, PetscInt nw, PetscInt n, PetscReal **x0)
 {
-  UmbGan     gan;
-  PetscInt   d = plan->d;
-  PetscReal *z;
+  UmbGenerator gen;
+  PetscInt     d = plan->d;
+  PetscReal   *z;
 
   PetscFunctionBegin;
-  PetscCall(UmbGanCreate(app->cv, &gan));
-  PetscCall(UmbGanSetSeed(gan, app->seed));
-  PetscCall(UmbGanSetFromOptions(gan));
-  PetscCall(UmbGanLoad(gan, ganfile));
+  PetscCall(UmbGeneratorCreate(app->cv, &gen));
+  PetscCall(UmbGeneratorSetSeed(gen, app->seed));
+  PetscCall(UmbGeneratorSetFromOptions(gen));
+  PetscCall(UmbGeneratorSetUp(gen));
+  PetscCall(UmbGeneratorLoad(gen, ganfile));
   { /* beyond the trained range (an extension) the generator extrapolates: say so */
     PetscReal range[4];
     PetscInt  nout = 0;
-    PetscCall(UmbGanGetRange(gan, range));
+    PetscCall(UmbGeneratorGetRange(gen, range));
     for (PetscInt j = 0; j < plan->nnew; j++)
       for (PetscInt a = 0; a < d; a++)
         if (plan->center[j * d + a] < range[2 * a] || plan->center[j * d + a] > range[2 * a + 1]) nout++;
@@ -138,10 +139,10 @@ static PetscErrorCode LiftSeeds(UmbApp *app, const char ganfile[], const UmbCoup
   for (PetscInt j = 0; j < plan->nnew; j++) {
     for (PetscInt w = 0; w < nw; w++)
       for (PetscInt a = 0; a < d; a++) z[w * d + a] = plan->center[j * d + a];
-    PetscCall(UmbGanGenerateSeeds(gan, (uint64_t)(plan->kold + j), nw, z, *x0 + (size_t)j * nw * n));
+    PetscCall(UmbGeneratorGenerateSeeds(gen, (uint64_t)(plan->kold + j), nw, z, *x0 + (size_t)j * nw * n));
   }
   PetscCall(PetscFree(z));
-  PetscCall(UmbGanDestroy(&gan));
+  PetscCall(UmbGeneratorDestroy(&gen));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -188,8 +189,10 @@ PetscErrorCode UmbCouplingRound(UmbApp *app, PetscInt round, PetscBool *finished
   PetscCall(UmbLog(app->comm, "coupling round %" PetscInt_FMT ": %" PetscInt_FMT " windows so far; new windows: %s", round, plan.kold, plan.nnew ? plan.why : "none (no gap, failed window or extension under the -run_* thresholds)"));
 
   if (plan.nnew) {
+    const char *file;
     /* lifted states, one independent draw per walker */
-    PetscCall(UmbPathJoin(prev, "gan.h5", ganfile, sizeof(ganfile)));
+    PetscCall(UmbGeneratorGetFileName(app->generator, &file));
+    PetscCall(UmbPathJoin(prev, file, ganfile, sizeof(ganfile)));
     PetscCall(UmbSamplerGetWalkers(app->sampler, &nw));
     PetscCall(UmbModelGetDimension(app->model, &n));
     PetscCall(LiftSeeds(app, ganfile, &plan, nw, n, &x0));

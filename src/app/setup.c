@@ -89,10 +89,11 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
 PetscErrorCode UmbAppCreateStageObjects(UmbApp *app)
 {
   PetscFunctionBegin;
-  PetscCall(UmbGanCreate(app->cv, &app->gan));
-  PetscCall(UmbGanSetSeed(app->gan, app->seed));
-  PetscCall(UmbGanSetRestart(app->gan, app->restart));
-  PetscCall(UmbGanSetFromOptions(app->gan));
+  PetscCall(UmbGeneratorCreate(app->cv, &app->generator));
+  PetscCall(UmbGeneratorSetSeed(app->generator, app->seed));
+  PetscCall(UmbGeneratorSetRestart(app->generator, app->restart));
+  PetscCall(UmbGeneratorSetFromOptions(app->generator));
+  PetscCall(UmbGeneratorSetUp(app->generator));
   PetscCall(UmbFesCreate(app->comm, &app->fes));
   PetscCall(UmbFesSetSeed(app->fes, app->seed));
   PetscCall(UmbFesSetRestart(app->fes, app->restart));
@@ -100,13 +101,13 @@ PetscErrorCode UmbAppCreateStageObjects(UmbApp *app)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* The closure object on app->gan; its direct runs use the sampler's time step */
+/* The closure object on app->generator; its direct runs use the sampler's time step */
 PetscErrorCode UmbAppCreateClosure(UmbApp *app)
 {
   PetscReal dt;
 
   PetscFunctionBegin;
-  PetscCall(UmbClosureCreate(app->cv, app->gan, &app->closure));
+  PetscCall(UmbClosureCreate(app->cv, app->generator, &app->closure));
   PetscCall(UmbClosureSetSeed(app->closure, app->seed));
   PetscCall(UmbSamplerGetTimeStep(app->sampler, &dt));
   PetscCall(UmbClosureSetDirectTimeStep(app->closure, dt));
@@ -121,7 +122,7 @@ PetscErrorCode UmbAppDestroy(UmbApp *app)
   PetscCall(UmbCouplingDestroy(app));
   PetscCall(UmbClosureDestroy(&app->closure));
   PetscCall(UmbDmapDestroy(&app->dmap));
-  PetscCall(UmbGanDestroy(&app->gan));
+  PetscCall(UmbGeneratorDestroy(&app->generator));
   PetscCall(UmbExportDestroy(&app->exporter));
   PetscCall(UmbFesDestroy(&app->fes));
   PetscCall(UmbExactDestroy(&app->exact));

@@ -128,7 +128,7 @@ PetscErrorCode UmbClosureCheckDistributions(UmbClosure c)
           idx[i] = 2 * UMB_CLOSURE_LIFT_BASE + (PetscInt64)t * c->test_n + i;
           for (PetscInt j = 0; j < nf; j++) v[j * N + i] = all[r * w + d + j];
         }
-        PetscCall(UmbGanGenerate(c->gan, n1, zr, idx, xg));
+        PetscCall(UmbGeneratorGenerate(c->generator, n1, zr, idx, xg));
         for (PetscInt i = 0; i < n1; i++)
           for (PetscInt j = 0; j < nf; j++) v[j * N + n1 + i] = xg[i * c->n + c->fine[j]];
         for (PetscInt j = 0; j < nf; j++) {

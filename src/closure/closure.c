@@ -1,11 +1,10 @@
 /* UmbClosure: life cycle, options, reading the inputs, the per-state observables, results. */
 #include <umbra/private/closureimpl.h>
 #include <umbra/private/fesimpl.h>
-#include <umbra/private/ganimpl.h>
 #include <umbra/sampler.h>
 #include <gsl/gsl_cdf.h>
 
-PetscErrorCode UmbClosureCreate(UmbCV cv, UmbGan gan, UmbClosure *cp)
+PetscErrorCode UmbClosureCreate(UmbCV cv, UmbGenerator generator, UmbClosure *cp)
 {
   UmbClosure c;
   PetscBool  coord;
@@ -14,7 +13,7 @@ PetscErrorCode UmbClosureCreate(UmbCV cv, UmbGan gan, UmbClosure *cp)
   PetscFunctionBegin;
   PetscCall(PetscNew(&c));
   c->cv  = cv;
-  c->gan = gan;
+  c->generator = generator;
   PetscCall(UmbCVGetModel(cv, &c->model));
   PetscCall(UmbModelGetComm(c->model, &c->comm));
   PetscCallMPI(MPI_Comm_rank(c->comm, &c->rank));
@@ -374,24 +373,27 @@ PetscErrorCode UmbClosureSetUp(UmbClosure c)
   if (c->use_gan && c->d == 1) PetscCall(ChooseWells(c));
 
   /* the generator */
-  if (c->use_gan && c->gan) {
-    PetscInt ngen;
-    PetscCall(UmbGanGetGenerated(c->gan, &ngen));
+  if (c->use_gan && c->generator) {
+    PetscInt  ngen;
+    PetscBool trained = PETSC_FALSE;
+    PetscCall(UmbGeneratorGetGenerated(c->generator, &ngen));
+    if (ngen) PetscCall(UmbGeneratorIsTrained(c->generator, &trained));
     if (!ngen) {
       c->use_gan = PETSC_FALSE;
       PetscCall(UmbLog(c->comm, "closure: the CV is every coordinate of the model: no generator route"));
-    } else if (!c->gan->have_networks || !c->gan->xmean) {
-      char      path[PETSC_MAX_PATH_LEN];
-      PetscBool exists;
-      PetscCall(UmbPathJoin(c->dir, "gan.h5", path, sizeof(path)));
+    } else if (!trained) {
+      char        path[PETSC_MAX_PATH_LEN];
+      const char *file;
+      PetscBool   exists;
+      PetscCall(UmbGeneratorGetFileName(c->generator, &file));
+      PetscCall(UmbPathJoin(c->dir, file, path, sizeof(path)));
       PetscCall(PetscTestFile(path, 'r', &exists));
       PetscCheck(exists, c->comm, PETSC_ERR_USER_INPUT, "%s not found: the generator route needs a trained GAN; run `umbra train` first (or -closure_gan false for the physics route only)", path);
-      PetscCall(UmbGanLoad(c->gan, path));
+      PetscCall(UmbGeneratorLoad(c->generator, path));
     }
     if (c->use_gan) {
       PetscReal zr[4];
-      PetscCall(UmbMLPSetTraining(c->gan->Gl, PETSC_FALSE));
-      PetscCall(UmbGanGetRange(c->gan, zr));
+      PetscCall(UmbGeneratorGetRange(c->generator, zr));
       if (c->d > 1 && (c->grid[3] < zr[2] || c->grid[4] > zr[3])) PetscCall(UmbLogWarning(c->comm, "closure: -closure_grid [%g, %g] of the second CV component reaches outside the generator's trained range [%g, %g]: it extrapolates there", (double)c->grid[3], (double)c->grid[4], (double)zr[2], (double)zr[3]));
       if (c->grid[0] < zr[0] || c->grid[1] > zr[1]) PetscCall(UmbLogWarning(c->comm, "closure: -closure_grid [%g, %g] reaches outside the generator's trained range [%g, %g]: it extrapolates there", (double)c->grid[0], (double)c->grid[1], (double)zr[0], (double)zr[1]));
     }

@@ -254,7 +254,7 @@ PetscErrorCode UmbClosurePhysics(UmbClosure c)
    (the same draws, so the replicates differ only by smooth shifts of the moments, which these
    rows resolve to a few per cent), var = sum_r (theta_r - theta_0)^2, added to gerr in
    quadrature. This rank's mr of those rows: x, the (nrep + 1) x mr lifted states of
-   UmbGanGenerateReplicates; raw0, the observables of block 0 (the lifting itself). */
+   UmbGeneratorGenerateReplicates; raw0, the observables of block 0 (the lifting itself). */
 #define REP_ROWS 2048
 static PetscErrorCode AddCalibrationError(UmbClosure c, PetscInt g, PetscInt nrep, PetscInt mr, PetscInt64 Lr, const PetscReal raw0[], const PetscReal x[], PetscReal raw[], PetscReal t[])
 {
@@ -303,7 +303,7 @@ PetscErrorCode UmbClosureGenerator(UmbClosure c)
   UmbLayoutRange((PetscInt)L, c->size, c->rank, &l0, &l1);
   m  = l1 - l0;
   mr = (PetscInt)PetscMax(0, PetscMin((PetscInt64)l1, Lr) - l0); /* this rank's part of the first Lr rows */
-  PetscCall(UmbGanGetCalibrationReplicates(c->gan, &nrep));
+  PetscCall(UmbGeneratorGetCalibrationReplicates(c->generator, &nrep));
   done = nrep ? mr : 0; /* rows of each point lifted under every replicate */
   PetscCall(PetscMalloc5(m * n + 1, &x, m * nobs + 1, &raw, m * c->d + 1, &zr, m + 1, &idx, 2 * nobs, &s));
   PetscCall(PetscMalloc3(nrep ? (nrep + 1) * mr * n + 1 : 1, &xr, nrep ? nrep * mr * nobs + 1 : 1, &rawr, 2 * (nrep + 1) * nobs, &t));
@@ -315,10 +315,10 @@ PetscErrorCode UmbClosureGenerator(UmbClosure c)
       idx[i] = UMB_CLOSURE_LIFT_BASE + (PetscInt64)g * L + l0 + i;
     }
     if (done) { /* the first rows under every replicate (block 0: the lifting itself), the rest once */
-      PetscCall(UmbGanGenerateReplicates(c->gan, done, zr, idx, nrep, xr));
+      PetscCall(UmbGeneratorGenerateReplicates(c->generator, done, zr, idx, nrep, xr));
       PetscCall(PetscArraycpy(x, xr, done * n));
     }
-    if (m > done) PetscCall(UmbGanGenerate(c->gan, m - done, zr + done * c->d, idx + done, x + done * n));
+    if (m > done) PetscCall(UmbGeneratorGenerate(c->generator, m - done, zr + done * c->d, idx + done, x + done * n));
     for (PetscInt i0 = 0; i0 < m; i0 += CHUNK) PetscCall(UmbClosureObsRaw(c, PetscMin(CHUNK, m - i0), x + i0 * n, raw + i0 * nobs));
     PetscCall(PetscArrayzero(s, 2 * nobs));
     for (PetscInt i = 0; i < m; i++)
@@ -372,7 +372,7 @@ PetscErrorCode UmbClosureCheckRestriction(UmbClosure c)
       for (PetscInt a = 0; a < d; a++) zr[i * d + a] = c->z[g * d + a];
       idx[i] = UMB_CLOSURE_LIFT_BASE + (PetscInt64)g * c->lift_n + i;
     }
-    PetscCall(UmbGanGenerate(c->gan, m, zr, idx, x));
+    PetscCall(UmbGeneratorGenerate(c->generator, m, zr, idx, x));
     PetscCall(UmbCVEvaluate(c->cv, m, x, zx, NULL));
     for (PetscInt i = 0; i < m * d; i++) ss += PetscSqr(UmbCVDifference(c->cv, i % d, zx[i], zr[i]));
   }

@@ -13,7 +13,7 @@ static const char *const read_at_finalize[] = {"-log_view", "-log_view_memory", 
    because PETSc stores it as a flag. t005 checks that every boolean umbra reads is listed. */
 static const char *const flag_options[] = {"-restart", "-closure_gan", "-gan_calibrate", "-us_stability_check", "-report_plots", "-run_overwrite", "-run_reseed_flagged", "-options_allow_unused", "-error_traceback", NULL};
 static const char *const own_prefixes[] = {"-us_", "-fes_", "-gan_", "-lift_", "-closure_", "-dmap_", "-cv_", "-model_", "-fastslow_", "-mb_", "-ring_", "-exact_", "-export_", "-run_", "-report_", NULL};
-static const char *const own_names[]    = {"-seed", "-beta", "-out", "-model", "-cv", "-progress_interval", "-error_timeout", NULL};
+static const char *const own_names[]    = {"-seed", "-beta", "-out", "-model", "-cv", "-generator", "-progress_interval", "-error_timeout", NULL};
 
 static PetscBool InList(const char *const list[], const char name[], PetscBool prefix)
 {

@@ -9,7 +9,7 @@
 #include <umbra/private/fesimpl.h>
 #include <umbra/private/app.h>
 
-static UmbApp app; /* the objects of a command with default options: the GAN to load into */
+static UmbApp app; /* the objects of a command with default options: the generator to load into */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -23,7 +23,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-  static const char *const what[] = {"UmbWindowDataRead", "UmbDmapExtLoad", "UmbCommandInfo", "UmbGanLoad"};
+  static const char *const what[] = {"UmbWindowDataRead", "UmbDmapExtLoad", "UmbCommandInfo", "UmbGeneratorLoad"};
   char                     path[PETSC_MAX_PATH_LEN];
   unsigned                 reader = size ? data[0] % 4 : 0;
   PetscErrorCode           ierr;
@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     break;
   default:
     FuzzWriteFile("gan.h5", data, size, path, sizeof(path));
-    ierr = UmbGanLoad(app.gan, path);
+    ierr = UmbGeneratorLoad(app.generator, path);
   }
   FuzzFinish(ierr, what[reader]);
   return 0;

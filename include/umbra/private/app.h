@@ -27,7 +27,7 @@ typedef struct {
   UmbExact   exact;
   UmbFes     fes;
   UmbExport  exporter;
-  UmbGan     gan;
+  UmbGenerator generator;
   UmbDmap    dmap;
   UmbClosure closure;
   UmbReport  report;
@@ -68,8 +68,8 @@ PETSC_INTERN PetscErrorCode UmbCommandInfo(MPI_Comm, const char[]);
 /* Coupling rounds: -run_* options (checked against the generator), and one round r >= 1:
    archive the previous round's files in <out>/round<r-1>/, choose windows from its
    diagnostics, seed their walkers with lifted states, sample them into <out>/coupling<r>/ and
-   write the merged <out>/samples.h5 and windows.csv. Leaves fresh fes, gan and closure
-   objects in app for the stages that follow (fes, train, lift, closure). */
+   write the merged <out>/samples.h5 and windows.csv. Leaves fresh fes, generator and
+   closure objects in app for the stages that follow (fes, train, lift, closure). */
 PETSC_INTERN PetscErrorCode UmbCouplingSetFromOptions(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCouplingDestroy(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCouplingRound(UmbApp *, PetscInt round, PetscBool *finished);

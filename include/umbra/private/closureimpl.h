@@ -28,7 +28,7 @@ struct _p_UmbClosure {
   PetscMPIInt rank, size;
   UmbCV       cv;
   UmbModel    model;
-  UmbGan      gan;
+  UmbGenerator generator;
   UmbExact    exact;
   PetscBool   has_exact, const_grad, coord;
   PetscInt    n, d, cvidx, nfine, *fine; /* fine coordinates: all but the CV's for coordinate CVs */

@@ -1,0 +1,46 @@
+/* Private layout of UmbGenerator: one ops table per type. */
+#ifndef UMBRA_GENERATORIMPL_H
+#define UMBRA_GENERATORIMPL_H
+
+#include <umbra/generator.h>
+
+/* NULL entries: setfromoptions, setup, view, destroy, setseed, setrestart (nothing to do), logdensity
+   (no density); every other op is required */
+typedef struct {
+  PetscErrorCode (*setfromoptions)(UmbGenerator);
+  PetscErrorCode (*setup)(UmbGenerator);
+  PetscErrorCode (*view)(UmbGenerator, PetscViewer);
+  PetscErrorCode (*destroy)(UmbGenerator);
+  PetscErrorCode (*setseed)(UmbGenerator, PetscInt64);
+  PetscErrorCode (*setrestart)(UmbGenerator, PetscBool);
+  PetscErrorCode (*getgenerated)(UmbGenerator, PetscInt *);
+  PetscErrorCode (*checkgenerates)(UmbGenerator);
+  PetscErrorCode (*train)(UmbGenerator, const char[], PetscBool *);
+  PetscErrorCode (*load)(UmbGenerator, const char[]);
+  PetscErrorCode (*istrained)(UmbGenerator, PetscBool *);
+  PetscErrorCode (*lift)(UmbGenerator, const char[]);
+  /* block 0 the lifted states, then nrep calibration replicates (UmbGeneratorGenerateReplicates) */
+  PetscErrorCode (*generate)(UmbGenerator, PetscInt, const PetscReal[], const PetscInt64[], PetscInt, PetscReal[]);
+  PetscErrorCode (*getreplicates)(UmbGenerator, PetscInt *);
+  PetscErrorCode (*generateseeds)(UmbGenerator, uint64_t, PetscInt, const PetscReal[], PetscReal[]);
+  PetscErrorCode (*getrange)(UmbGenerator, PetscReal[]);
+  PetscErrorCode (*logdensity)(UmbGenerator, PetscInt, const PetscReal[], const PetscReal[], PetscReal[]);
+} UmbGeneratorOps;
+
+struct _p_UmbGenerator {
+  MPI_Comm        comm;
+  UmbCV           cv;
+  char            type[64];
+  char            prefix[UMB_PREFIX_LEN]; /* options prefix, "": none */
+  PetscInt64      seed;                   /* the run's seed and restart, handed to the type */
+  PetscBool       restart;
+  const char     *file;   /* the type's file in the run directory (gan.h5), set by its constructor */
+  UmbGeneratorOps ops;
+  void           *data;
+  PetscBool       setup;
+};
+
+/* Constructors of the built-in types (UmbGeneratorRegisterAll lists them): fill ops, file and data */
+PETSC_INTERN PetscErrorCode UmbGeneratorCreate_GAN(UmbGenerator);
+
+#endif

@@ -1,0 +1,149 @@
+/* The generator class: its default type is gan (file gan.h5, no density: UmbGeneratorLogDensity
+   fails with PETSC_ERR_SUP); an unknown type is refused as bad input; a type registered from
+   outside is chosen with -generator and its ops are called; an options prefix reaches
+   -<prefix>generator and the GAN's own options. Catches a registry that loses or misnames
+   types, a class that calls the wrong op, and a prefix that does not reach the type. */
+// TEST: nsize=1
+#include "tap.h"
+#include <umbra/private/generatorimpl.h>
+#include <umbra/private/ganimpl.h>
+
+/* A test type "zero": every lifted state is 0 but for row i's noise index in its first
+   coordinate; log-density -z per row */
+typedef struct {
+  PetscInt n;
+} Zero;
+
+static PetscErrorCode GetGenerated_Zero(UmbGenerator g, PetscInt *ng)
+{
+  PetscFunctionBegin;
+  *ng = ((Zero *)g->data)->n;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode Generate_Zero(UmbGenerator g, PetscInt m, const PetscReal z[], const PetscInt64 index[], PetscInt nrep, PetscReal x[])
+{
+  const PetscInt n = ((Zero *)g->data)->n;
+
+  PetscFunctionBegin;
+  PetscCall(PetscArrayzero(x, (nrep + 1) * m * n));
+  for (PetscInt i = 0; i < m; i++) x[i * n] = (PetscReal)index[i];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode LogDensity_Zero(UmbGenerator g, PetscInt m, const PetscReal z[], const PetscReal x[], PetscReal logq[])
+{
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < m; i++) logq[i] = -z[i];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode Destroy_Zero(UmbGenerator g)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFree(g->data));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode Create_Zero(UmbGenerator g)
+{
+  Zero    *zero;
+  UmbModel model;
+
+  PetscFunctionBegin;
+  PetscCall(PetscNew(&zero));
+  PetscCall(UmbCVGetModel(g->cv, &model));
+  PetscCall(UmbModelGetDimension(model, &zero->n));
+  g->data             = zero;
+  g->file             = "zero.h5";
+  g->ops.destroy      = Destroy_Zero;
+  g->ops.getgenerated = GetGenerated_Zero;
+  g->ops.generate     = Generate_Zero;
+  g->ops.logdensity   = LogDensity_Zero;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+int main(int argc, char **argv)
+{
+  PetscErrorCode   ierr;
+  UmbModel         model;
+  UmbCV            cv;
+  UmbGenerator     g;
+  UmbGeneratorType type;
+  const char      *file, *prefix;
+  PetscBool        has;
+  PetscInt         ng, n;
+  PetscReal        z[2] = {0.25, -0.5}, x[64], logq[2] = {0, 0};
+  const PetscInt64 idx[2] = {7, 8};
+
+  ierr = UmbInitialize(&argc, &argv, NULL);
+  if (ierr) return UmbFinalize(ierr);
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsInsertString(NULL, "-model fastslow -cv native -t_generator zero -u_gan_epochs 7"));
+  PetscCall(UmbModelCreate(PETSC_COMM_WORLD, &model));
+  PetscCall(UmbModelSetFromOptions(model));
+  PetscCall(UmbModelSetUp(model));
+  PetscCall(UmbModelGetDimension(model, &n));
+  PetscCall(UmbCVCreate(model, &cv));
+  PetscCall(UmbCVSetFromOptions(cv));
+  PetscCall(UmbCVSetUp(cv));
+
+  /* the default: gan, without a density */
+  PetscCall(UmbGeneratorCreate(cv, &g));
+  PetscCall(UmbGeneratorSetFromOptions(g));
+  PetscCall(UmbGeneratorSetUp(g));
+  PetscCall(UmbGeneratorGetType(g, &type));
+  PetscCall(UmbGeneratorGetFileName(g, &file));
+  PetscCall(UmbGeneratorGetGenerated(g, &ng));
+  PetscCall(UmbGeneratorHasDensity(g, &has));
+  UMB_CHECK(!strcmp(type, UMBGENERATORGAN), "default type %s", type);
+  UMB_CHECK(!strcmp(file, "gan.h5"), "gan file %s", file);
+  UMB_CHECK(ng == n - 1, "gan generates %d of %d coordinates", (int)ng, (int)n);
+  UMB_CHECK(!has, "gan has a density");
+  UMB_CHECK(((UmbGan)g->data)->epochs == 20, "unprefixed gan read -u_gan_epochs: %d epochs", (int)((UmbGan)g->data)->epochs);
+  PetscCall(UmbGeneratorIsTrained(g, &has));
+  UMB_CHECK(!has, "an untrained gan says it is trained");
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = UmbGeneratorLogDensity(g, 1, z, x, logq);
+  PetscCall(PetscPopErrorHandler());
+  UMB_CHECK(ierr == PETSC_ERR_SUP, "log-density of gan gave code %d, not PETSC_ERR_SUP", (int)ierr);
+  PetscCall(UmbGeneratorDestroy(&g));
+  UMB_CHECK(!g, "destroy leaves the handle");
+  PetscCall(UmbGeneratorCreate(cv, &g));
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = UmbGeneratorSetType(g, "nosuch");
+  PetscCall(PetscPopErrorHandler());
+  UMB_CHECK(ierr == PETSC_ERR_USER_INPUT, "unknown type gave code %d", (int)ierr);
+  PetscCall(UmbGeneratorDestroy(&g));
+
+  /* a prefix reaches the GAN's options */
+  PetscCall(UmbGeneratorCreate(cv, &g));
+  PetscCall(UmbGeneratorSetOptionsPrefix(g, "u_"));
+  PetscCall(UmbGeneratorSetFromOptions(g));
+  PetscCall(UmbGeneratorGetOptionsPrefix(g, &prefix));
+  UMB_CHECK(prefix && !strcmp(prefix, "u_"), "prefix %s", prefix ? prefix : "(none)");
+  UMB_CHECK(((UmbGan)g->data)->epochs == 7, "-u_gan_epochs 7 gave %d epochs", (int)((UmbGan)g->data)->epochs);
+  PetscCall(UmbGeneratorDestroy(&g));
+
+  /* a registered type, chosen by -t_generator */
+  PetscCall(UmbGeneratorRegister("zero", Create_Zero));
+  PetscCall(UmbGeneratorCreate(cv, &g));
+  PetscCall(UmbGeneratorSetOptionsPrefix(g, "t_"));
+  PetscCall(UmbGeneratorSetFromOptions(g));
+  PetscCall(UmbGeneratorSetUp(g));
+  PetscCall(UmbGeneratorGetType(g, &type));
+  PetscCall(UmbGeneratorGetFileName(g, &file));
+  PetscCall(UmbGeneratorHasDensity(g, &has));
+  UMB_CHECK(!strcmp(type, "zero") && !strcmp(file, "zero.h5"), "registered type %s, file %s", type, file);
+  UMB_CHECK(has, "the zero type has a density");
+  PetscCall(UmbGeneratorGenerate(g, 2, z, idx, x));
+  UMB_CHECK(x[0] == 7 && x[n] == 8 && x[1] == 0, "generated rows %g %g %g", (double)x[0], (double)x[n], (double)x[1]);
+  PetscCall(UmbGeneratorLogDensity(g, 2, z, x, logq));
+  UMB_CHECK(logq[0] == -0.25 && logq[1] == 0.5, "log-density %g %g", (double)logq[0], (double)logq[1]);
+  PetscCall(UmbGeneratorView(g, PETSC_VIEWER_STDOUT_WORLD));
+  PetscCall(UmbGeneratorDestroy(&g));
+
+  PetscCall(UmbCVDestroy(&cv));
+  PetscCall(UmbModelDestroy(&model));
+  PetscFunctionReturn(UmbTestFinalize(PETSC_SUCCESS));
+}
