@@ -47,7 +47,9 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
   PetscCall(UmbRunSetFromOptions(app));
   PetscCall(UmbReportCreate(comm, &app->report));
   PetscCall(UmbReportSetFromOptions(app->report));
-  PetscCall(UmbCouplingSetFromOptions(app));
+  PetscCall(UmbCouplingCreate(app->cv, &app->coupling));
+  PetscCall(UmbCouplingSetGenerator(app->coupling, app->gan));
+  PetscCall(UmbCouplingSetFromOptions(app->coupling));
   PetscCall(UmbModelGetType(app->model, &type));
   PetscCall(UmbRunDirSetUp(comm, type, app->outdir, sizeof(app->outdir)));
   PetscCall(PetscOptionsHasHelp(NULL, &help));
@@ -59,7 +61,7 @@ PetscErrorCode UmbAppDestroy(UmbApp *app)
 {
   PetscFunctionBegin;
   PetscCall(UmbReportDestroy(&app->report));
-  PetscCall(UmbCouplingDestroy(app));
+  PetscCall(UmbCouplingDestroy(&app->coupling));
   PetscCall(UmbClosureDestroy(&app->closure));
   PetscCall(UmbDmapDestroy(&app->dmap));
   PetscCall(UmbGanDestroy(&app->gan));
