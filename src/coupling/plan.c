@@ -180,9 +180,9 @@ PetscErrorCode UmbCouplingPlanChoose(UmbCoupling o, const UmbCouplingPrevious *p
 
 PetscErrorCode UmbCouplingPlanCreate(UmbCoupling o, const char prev[], PetscInt iround, UmbCouplingPlan *plan)
 {
-  UmbSamplesFile    sf;
-  UmbFesDiagnostics g;
-  UmbCouplingPrevious         p;
+  UmbSamplesFile      sf;
+  UmbFesDiagnostics   g;
+  UmbCouplingPrevious p;
 
   PetscFunctionBegin;
   PetscCall(ReadPrev(o->comm, prev, &sf, &g, &p));

@@ -80,8 +80,8 @@ PetscErrorCode UmbDmapReadPoints(UmbDmap dm)
   char           path[PETSC_MAX_PATH_LEN];
   UmbSamplesFile sf;
   PetscInt64     lo, hi, *sel = NULL;
-  PetscInt   nsel;
-  PetscBool  exists;
+  PetscInt       nsel;
+  PetscBool      exists;
 
   PetscFunctionBegin;
   PetscCall(PetscLogEventBegin(UMB_EVENT.dmap_read, 0, 0, 0, 0));

@@ -56,18 +56,18 @@ static PetscBool IsValidation(UmbGan gan, PetscInt64 row)
    standardisation (exact sums: identical for any rank count) and the CV range */
 static PetscErrorCode LoadSamples(UmbGan gan, const char dir[], TrainData *td)
 {
-  const MPI_Comm comm = gan->comm;
+  const MPI_Comm         comm = gan->comm;
   char                   path[PETSC_MAX_PATH_LEN];
   PetscBool              exists;
   UmbSamplesFile         sf;
   const UmbSamplesTable *t;
   PetscInt64             rows;
   PetscInt               cols;
-  PetscReal     *x, *z, *stat, *sum;
-  PetscInt64    *counts;
-  const PetscInt ncs = gan->ng + gan->d;
-  PetscInt      *seg;
-  PetscBool      finite;
+  PetscReal             *x, *z, *stat, *sum;
+  PetscInt64            *counts;
+  const PetscInt         ncs = gan->ng + gan->d;
+  PetscInt              *seg;
+  PetscBool              finite;
 
   PetscFunctionBegin;
   PetscCall(UmbPathJoin(dir, "samples.h5", path, sizeof(path)));

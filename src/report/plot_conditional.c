@@ -120,8 +120,8 @@ static PetscErrorCode ReadPhysics(UmbReport r, PetscInt ic, PetscInt nz, const P
   UmbSamplesFile sf;
   PetscInt64     N, Nz;
   PetscInt       n, d;
-  PetscInt  cap[3] = {0, 0, 0};
-  PetscReal *z, *x, zmin = PETSC_MAX_REAL, zmax = -PETSC_MAX_REAL;
+  PetscInt       cap[3] = {0, 0, 0};
+  PetscReal     *z, *x, zmin = PETSC_MAX_REAL, zmax = -PETSC_MAX_REAL;
 
   PetscFunctionBegin;
   PetscCall(UmbReportPath(r, "samples.h5", path, sizeof(path), NULL));
