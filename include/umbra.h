@@ -11,11 +11,13 @@
 #include <umbra/exact.h>
 #include <umbra/stats.h>
 #include <umbra/sampler.h>
+#include <umbra/samplesfile.h>
 #include <umbra/fes.h>
 #include <umbra/nn.h>
 #include <umbra/generator.h>
 #include <umbra/dmap.h>
 #include <umbra/closure.h>
+#include <umbra/coupling.h>
 #include <umbra/report.h>
 
 #endif

@@ -79,4 +79,36 @@ PETSC_EXTERN PetscErrorCode UmbExportSetFromOptions(UmbExport);
 PETSC_EXTERN PetscErrorCode UmbExportWrite(UmbExport, const char[]);
 PETSC_EXTERN PetscErrorCode UmbExportDestroy(UmbExport *);
 
+/* fes.h5 read back by the later stages (closure, dmap, coupling rounds, report): the only way
+   to it, so that its layout has one owner. Collective on the communicator of Open. */
+typedef struct _p_UmbFesFile *UmbFesFile;
+PETSC_EXTERN PetscErrorCode UmbFesFileOpen(MPI_Comm, const char[], UmbFesFile *);
+PETSC_EXTERN PetscErrorCode UmbFesFileClose(UmbFesFile *);
+/* Number of per-sample log normalisers (one per row of samples.h5; -1 when not a vector) */
+PETSC_EXTERN PetscErrorCode UmbFesFileGetSampleCount(UmbFesFile, PetscInt64 *);
+/* Each rank reads rows [row0, row0 + nrows): ln sum_k N_k exp(f_k - u_k(z_n)), the unbiased
+   weight of sample n is exp(-log normaliser) */
+PETSC_EXTERN PetscErrorCode UmbFesFileReadLogNormalisers(UmbFesFile, PetscInt64, PetscInt64, PetscReal[]);
+/* Stops, naming the file and the row (row0 + i, or rowid[i]), when one is not finite */
+PETSC_EXTERN PetscErrorCode UmbFesFileCheckLogNormalisers(UmbFesFile, PetscInt64, const PetscReal[], PetscInt64, const PetscInt64[]);
+/* The profile on its grid: bins, centres (bins x d), F and dF; free with PetscFree3(z, F, dF) */
+PETSC_EXTERN PetscErrorCode UmbFesFileReadProfile(UmbFesFile, PetscInt, PetscInt *, PetscReal **, PetscReal **, PetscReal **);
+/* The window diagnostics a coupling round chooses new windows from */
+typedef struct {
+  PetscInt    K;       /* windows */
+  PetscReal  *neff;    /* K effective sample counts */
+  PetscReal   alpha;   /* level of the neighbour consistency test */
+  PetscInt    npairs;  /* neighbour pairs */
+  PetscInt64 *pairs;   /* npairs x 2 windows */
+  PetscReal  *overlap; /* npairs x 2: the overlap of each pair, seen from either window */
+  PetscReal  *pvalue;  /* npairs: p-value of the consistency test */
+} UmbFesDiagnostics;
+/* Checks that the file holds K windows (those of samples.h5) */
+PETSC_EXTERN PetscErrorCode UmbFesFileReadDiagnostics(UmbFesFile, PetscInt, UmbFesDiagnostics *);
+PETSC_EXTERN PetscErrorCode UmbFesDiagnosticsFree(UmbFesDiagnostics *);
+/* The K x K overlap matrix (K = 0, NULL when the file has none; free with PetscFree) */
+PETSC_EXTERN PetscErrorCode UmbFesFileReadOverlap(UmbFesFile, PetscInt *, PetscReal **);
+/* The smallest neighbour overlap, when the file has diagnostics */
+PETSC_EXTERN PetscErrorCode UmbFesFileGetMinNeighbourOverlap(UmbFesFile, PetscBool *, PetscReal *);
+
 #endif

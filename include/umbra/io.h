@@ -41,7 +41,7 @@ PETSC_EXTERN PetscErrorCode UmbH5GetId(UmbH5, hid_t *);
 PETSC_EXTERN PetscErrorCode UmbH5GetPath(UmbH5, const char **);
 PETSC_EXTERN PetscErrorCode UmbH5GetComm(UmbH5, MPI_Comm *);
 
-/* Datasets. Names are absolute paths ("/samples/x"); missing groups are created.
+/* Datasets. Names are absolute paths ("/group/name"); missing groups are created.
    Collective: every rank calls each function with the same name and shape. */
 PETSC_EXTERN PetscErrorCode UmbH5CreateDataset(UmbH5, const char[], hid_t, int, const hsize_t[]);
 /* Each rank writes (or reads) its own block of rows [row0, row0+nrows), nrows may be 0 */

@@ -238,13 +238,14 @@ static PetscErrorCode WhyRerun(Run *run, PetscInt i, const char name[], const ch
 {
   UmbStageStatus status;
   const char    *recorded, *outputs[MAX_OUTPUTS + 1];
-  PetscInt       missing = -1;
+  PetscInt       missing = -1, rounds;
 
   PetscFunctionBegin;
   why[0] = 0;
   PetscCall(UmbCampaignGetStage(run->record, name, &status, NULL, &recorded));
+  PetscCall(UmbCouplingGetIterations(run->app->coupling, &rounds));
   /* a coupling round builds on everything before it: once a stage ran again, so do all later ones */
-  if ((suffix[0] || (run->app->coupling.iterations > 0 && !strcmp(stages[i].name, "report"))) && run->nran > 0) snprintf(why, len, "%s ran again", run->ran[run->nran - 1]);
+  if ((suffix[0] || (rounds > 0 && !strcmp(stages[i].name, "report"))) && run->nran > 0) snprintf(why, len, "%s ran again", run->ran[run->nran - 1]);
   for (PetscInt u = 0; u < MAX_UPSTREAM && stages[i].upstream[u] && !why[0]; u++) {
     char up[64];
     snprintf(up, sizeof(up), "%s%s", stages[i].upstream[u], suffix);
@@ -354,7 +355,7 @@ static PetscErrorCode RunStage(Run *run, const char name[])
   t0 = MPI_Wtime();
   /* "sample.r": coupling round r seeds new windows with lifted states and merges them into
      samples.h5 (docs/coupling.md); an interrupted round is repeated from its start */
-  if (suffix[0] && !strcmp(base, "sample")) PetscCall(UmbCouplingRound(app, (PetscInt)atoi(suffix + 1), &finished));
+  if (suffix[0] && !strcmp(base, "sample")) PetscCall(UmbCommandCouplingRound(app, (PetscInt)atoi(suffix + 1), &finished));
   else PetscCall(stages[i].run(app, resume, &finished));
   dt = MPI_Wtime() - t0;
   PetscCallMPI(MPI_Bcast(&dt, 1, MPI_DOUBLE, 0, app->comm)); /* one record on every rank */
@@ -410,7 +411,8 @@ PetscErrorCode UmbRunSetFromOptions(UmbApp *app)
 
 PetscErrorCode UmbCommandRun(UmbApp *app)
 {
-  Run run;
+  Run      run;
+  PetscInt rounds;
 
   PetscFunctionBegin;
   PetscCall(PetscMemzero(&run, sizeof(run)));
@@ -424,7 +426,8 @@ PetscErrorCode UmbCommandRun(UmbApp *app)
   for (PetscInt i = 1; i < NSTAGES - 1; i++) PetscCall(RunStage(&run, stages[i].name));
   /* coupling rounds (-run_iterations, docs/coupling.md): the stages again under the names
      "sample.r" (new windows seeded with lifted states, merged into samples.h5), "fes.r", ... */
-  for (PetscInt r = 1; r <= app->coupling.iterations; r++) {
+  PetscCall(UmbCouplingGetIterations(app->coupling, &rounds));
+  for (PetscInt r = 1; r <= rounds; r++) {
     const char *const round_stages[] = {"sample", "fes", "train", "lift", "closure"};
     for (size_t k = 0; k < sizeof(round_stages) / sizeof(round_stages[0]); k++) {
       char name[32];

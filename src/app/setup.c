@@ -77,7 +77,9 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
   PetscCall(UmbRunSetFromOptions(app));
   PetscCall(UmbReportCreate(comm, &app->report));
   PetscCall(UmbReportSetFromOptions(app->report));
-  PetscCall(UmbCouplingSetFromOptions(app));
+  PetscCall(UmbCouplingCreate(app->cv, &app->coupling));
+  PetscCall(UmbCouplingSetGenerator(app->coupling, app->generator));
+  PetscCall(UmbCouplingSetFromOptions(app->coupling));
   PetscCall(UmbRunDirSetUp(comm, app->outdir));
   PetscCall(PetscOptionsHasHelp(NULL, &help));
   if (!help) PetscCall(UmbOptionsCheckUnused(comm));
@@ -119,7 +121,7 @@ PetscErrorCode UmbAppDestroy(UmbApp *app)
 {
   PetscFunctionBegin;
   PetscCall(UmbReportDestroy(&app->report));
-  PetscCall(UmbCouplingDestroy(app));
+  PetscCall(UmbCouplingDestroy(&app->coupling));
   PetscCall(UmbClosureDestroy(&app->closure));
   PetscCall(UmbDmapDestroy(&app->dmap));
   PetscCall(UmbGeneratorDestroy(&app->generator));

@@ -1,6 +1,7 @@
 /* UmbClosure: life cycle, options, reading the inputs, the per-state observables, results. */
 #include <umbra/private/closureimpl.h>
-#include <umbra/private/fesimpl.h>
+#include <umbra/fes.h>
+#include <umbra/samplesfile.h>
 #include <umbra/sampler.h>
 #include <gsl/gsl_cdf.h>
 
@@ -206,9 +207,8 @@ static PetscErrorCode ReadFes(UmbClosure c, PetscInt64 row0, PetscInt64 N)
 {
   char       path[PETSC_MAX_PATH_LEN];
   PetscBool  exists;
-  UmbH5      h5;
-  int        r;
-  hsize_t    dims[3];
+  UmbFesFile ff;
+  PetscInt64 nf;
   PetscInt   nb;
   PetscReal *pz, *pF, *pdF;
 
@@ -216,19 +216,14 @@ static PetscErrorCode ReadFes(UmbClosure c, PetscInt64 row0, PetscInt64 N)
   PetscCall(UmbPathJoin(c->dir, "fes.h5", path, sizeof(path)));
   PetscCall(PetscTestFile(path, 'r', &exists));
   PetscCheck(exists, c->comm, PETSC_ERR_USER_INPUT, "%s not found: the closures need the MBAR weights; run `umbra fes` first (with the same -out)", path);
-  PetscCall(UmbH5Open(c->comm, path, "fes", &h5));
-  PetscCall(UmbH5GetShape(h5, "/samples/log_normaliser", &r, dims));
-  PetscCheck(r == 1 && (PetscInt64)dims[0] == N, c->comm, PETSC_ERR_USER_INPUT, "%s holds %llu log normalisers but samples.h5 has %" PetscInt64_FMT " samples: rerun `umbra fes` after `umbra sample`", path, (unsigned long long)dims[0], N);
+  PetscCall(UmbFesFileOpen(c->comm, path, &ff));
+  PetscCall(UmbFesFileGetSampleCount(ff, &nf));
+  PetscCheck(nf == N, c->comm, PETSC_ERR_USER_INPUT, "%s holds %llu log normalisers but samples.h5 has %" PetscInt64_FMT " samples: rerun `umbra fes` after `umbra sample`", path, (unsigned long long)nf, N);
   PetscCall(PetscMalloc1(c->nloc + 1, &c->lw));
-  PetscCall(UmbH5ReadRows(h5, "/samples/log_normaliser", H5T_NATIVE_DOUBLE, (hsize_t)row0, (hsize_t)c->nloc, c->lw));
-  PetscCall(UmbCheckFiniteRows(c->comm, path, "/samples/log_normaliser", c->nloc, 1, c->lw, row0, NULL, "rerun `umbra fes`"));
-  PetscCall(UmbH5GetShape(h5, "/profile/F", &r, dims));
-  nb = (PetscInt)dims[0];
-  PetscCall(PetscMalloc3(nb * c->d, &pz, nb, &pF, nb, &pdF));
-  PetscCall(UmbH5ReadSmall(h5, "/profile/z", H5T_NATIVE_DOUBLE, nb * c->d, pz));
-  PetscCall(UmbH5ReadSmall(h5, "/profile/F", H5T_NATIVE_DOUBLE, nb, pF));
-  PetscCall(UmbH5ReadSmall(h5, "/profile/dF", H5T_NATIVE_DOUBLE, nb, pdF));
-  PetscCall(UmbH5Close(&h5, PETSC_FALSE));
+  PetscCall(UmbFesFileReadLogNormalisers(ff, row0, c->nloc, c->lw));
+  PetscCall(UmbFesFileCheckLogNormalisers(ff, c->nloc, c->lw, row0, NULL));
+  PetscCall(UmbFesFileReadProfile(ff, c->d, &nb, &pz, &pF, &pdF));
+  PetscCall(UmbFesFileClose(&ff));
   /* linear interpolation between neighbouring bins with samples (bin centres increase); the
      checks that use F_MBAR are 1-D, so a 2-D CV leaves it NaN */
   PetscCall(PetscMalloc2(c->ng, &c->Fm, c->ng, &c->dFm));
@@ -291,53 +286,59 @@ static PetscErrorCode ChooseWells(UmbClosure c)
 
 PetscErrorCode UmbClosureSetUp(UmbClosure c)
 {
-  UmbWindowData w;
-  UmbH5         h5;
-  int           r;
-  hsize_t       dims[3];
-  PetscInt64    row0, N;
-  char          why[256];
+  UmbSamplesFile         sf;
+  const UmbSamplesTable *w;
+  UmbSamplesBlock        b;
+  const char            *path;
+  char                   spath[PETSC_MAX_PATH_LEN];
+  PetscBool              exists;
+  PetscInt64             row0, N;
+  char                   why[256];
 
   PetscFunctionBegin;
   if (c->setup) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCheck(c->d == 1 || c->const_grad, c->comm, PETSC_ERR_USER_INPUT, "umbra closure: a 2-D CV must be a coordinate or linear CV (constant gradient: the mean-force vector is (J J^T)^-1 J grad U); this one is not");
   PetscCall(PetscLogEventBegin(UMB_EVENT.clo_read, 0, 0, 0, 0));
   /* samples.h5: the window table, the CV values and then the states of this rank's windows */
-  PetscCall(UmbWindowDataRead(c->comm, c->dir, &w));
-  PetscCheck(w.d == c->d, c->comm, PETSC_ERR_USER_INPUT, "%s has a %" PetscInt_FMT "-D CV but the current CV is %" PetscInt_FMT "-D: use the options of the sampling run", w.path, w.d, c->d);
-  c->K    = w.K;
-  c->klo  = w.klo;
-  c->khi  = w.khi;
-  c->nloc = w.nloc;
-  N       = w.offset[w.K];
-  row0    = w.offset[w.klo];
+  PetscCall(UmbPathJoin(c->dir, "samples.h5", spath, sizeof(spath)));
+  PetscCall(PetscTestFile(spath, 'r', &exists));
+  PetscCheck(exists, c->comm, PETSC_ERR_FILE_OPEN, "%s not found: run `umbra sample` first (with the same -out)", spath);
+  PetscCall(UmbSamplesFileOpen(c->comm, spath, &sf));
+  PetscCall(UmbSamplesFileGetPath(sf, &path));
+  PetscCall(UmbSamplesFileGetTable(sf, &w));
+  PetscCall(UmbSamplesFileReadBlock(sf, &b));
+  PetscCheck(w->d == c->d, c->comm, PETSC_ERR_USER_INPUT, "%s has a %" PetscInt_FMT "-D CV but the current CV is %" PetscInt_FMT "-D: use the options of the sampling run", path, w->d, c->d);
+  c->K    = w->K;
+  c->klo  = b.klo;
+  c->khi  = b.khi;
+  c->nloc = b.nloc;
+  N       = w->offset[w->K];
+  row0    = b.row0;
   PetscCall(PetscMalloc4(c->K + 1, &c->offset, c->K, &c->walkers, c->K, &c->frames, c->K, &c->iact));
-  for (PetscInt k = 0; k <= c->K; k++) c->offset[k] = w.offset[k];
+  for (PetscInt k = 0; k <= c->K; k++) c->offset[k] = w->offset[k];
   for (PetscInt k = 0; k < c->K; k++) {
-    c->walkers[k] = w.walkers[k];
-    c->frames[k]  = w.frames[k];
-    c->iact[k]    = w.iact[k];
+    c->walkers[k] = w->walkers[k];
+    c->frames[k]  = w->frames[k];
+    c->iact[k]    = b.iact[k];
   }
   PetscCall(PetscMalloc2(c->nloc * c->n + 1, &c->x, c->nloc * c->d + 1, &c->zs));
-  PetscCall(PetscArraycpy(c->zs, w.z, c->nloc * c->d));
+  PetscCall(PetscArraycpy(c->zs, b.z, c->nloc * c->d));
   if (!c->grid_set) {
     for (PetscInt a = 0; a < c->d; a++) {
       PetscReal *gr = c->grid + 3 * a;
       gr[0]         = PETSC_MAX_REAL;
       gr[1]         = PETSC_MIN_REAL;
       for (PetscInt k = 0; k < c->K; k++) {
-        gr[0] = PetscMin(gr[0], w.center[k * c->d + a]);
-        gr[1] = PetscMax(gr[1], w.center[k * c->d + a]);
+        gr[0] = PetscMin(gr[0], w->center[k * c->d + a]);
+        gr[1] = PetscMax(gr[1], w->center[k * c->d + a]);
       }
       if (gr[1] <= gr[0]) gr[1] = gr[0] + 1; /* one window */
     }
   }
-  PetscCall(UmbWindowDataFree(&w));
-  PetscCall(UmbH5Open(c->comm, w.path, "samples", &h5));
-  PetscCall(UmbH5GetShape(h5, "/samples/x", &r, dims));
-  PetscCheck(r == 2 && dims[1] == (hsize_t)c->n && dims[0] == (hsize_t)N, c->comm, PETSC_ERR_USER_INPUT, "%s: /samples/x is not %" PetscInt64_FMT " x %" PetscInt_FMT ": the samples come from another model (use the options of the sampling run)", w.path, N, c->n);
-  PetscCall(UmbH5ReadRows(h5, "/samples/x", H5T_NATIVE_DOUBLE, (hsize_t)row0, (hsize_t)c->nloc, c->x));
-  PetscCall(UmbH5Close(&h5, PETSC_FALSE));
+  PetscCall(UmbSamplesBlockFree(&b));
+  PetscCall(UmbSamplesFileCheckStates(sf, N, c->n));
+  PetscCall(UmbSamplesFileReadRows(sf, UMB_SAMPLES_X, row0, c->nloc, c->x));
+  PetscCall(UmbSamplesFileClose(&sf, PETSC_FALSE));
 
   /* the grid */
   c->ngd[1] = 1;

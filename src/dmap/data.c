@@ -5,6 +5,8 @@
 #include <umbra/private/dmapimpl.h>
 #include <umbra/rng.h>
 #include <umbra/sampler.h>
+#include <umbra/samplesfile.h>
+#include <umbra/fes.h>
 
 #define UMB_DMAP_READ_CHUNK 65536
 
@@ -34,10 +36,27 @@ static PetscErrorCode FileExists(MPI_Comm comm, const char path[], PetscBool *ex
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Reads rows [lo, hi) of a dataset with ncol columns in chunks (collective: every rank loops the
+/* Rows [r0, r0 + nr) of one array into buf */
+typedef PetscErrorCode (*ReadFn)(void *, PetscInt64, PetscInt64, PetscReal[]);
+
+static PetscErrorCode ReadStates(void *ctx, PetscInt64 r0, PetscInt64 nr, PetscReal buf[])
+{
+  PetscFunctionBegin;
+  PetscCall(UmbSamplesFileReadRows((UmbSamplesFile)ctx, UMB_SAMPLES_X, r0, nr, buf));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode ReadLogNormalisers(void *ctx, PetscInt64 r0, PetscInt64 nr, PetscReal buf[])
+{
+  PetscFunctionBegin;
+  PetscCall(UmbFesFileReadLogNormalisers((UmbFesFile)ctx, r0, nr, buf));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Reads rows [lo, hi) of an array with ncol columns in chunks (collective: every rank loops the
    same number of times) and keeps the rows listed in sel (ascending, within [lo, hi)), or every
    row when sel is NULL */
-static PetscErrorCode ReadSelectedRows(UmbDmap dm, UmbH5 h5, const char name[], PetscInt ncol, PetscInt64 lo, PetscInt64 hi, const PetscInt64 *sel, PetscInt nsel, PetscReal *out)
+static PetscErrorCode ReadSelectedRows(UmbDmap dm, ReadFn read, void *ctx, PetscInt ncol, PetscInt64 lo, PetscInt64 hi, const PetscInt64 *sel, PetscInt nsel, PetscReal *out)
 {
   PetscInt64 nchunk = (hi - lo + UMB_DMAP_READ_CHUNK - 1) / UMB_DMAP_READ_CHUNK, nmax, s = 0;
   PetscReal *buf;
@@ -47,7 +66,7 @@ static PetscErrorCode ReadSelectedRows(UmbDmap dm, UmbH5 h5, const char name[], 
   PetscCall(PetscMalloc1((size_t)PetscMin(hi - lo, UMB_DMAP_READ_CHUNK) * ncol + 1, &buf));
   for (PetscInt64 c = 0; c < nmax; c++) {
     PetscInt64 r0 = PetscMin(lo + c * UMB_DMAP_READ_CHUNK, hi), nr = PetscMin((PetscInt64)UMB_DMAP_READ_CHUNK, hi - r0);
-    PetscCall(UmbH5ReadRows(h5, name, H5T_NATIVE_DOUBLE, (hsize_t)r0, (hsize_t)nr, buf));
+    PetscCall(read(ctx, r0, nr, buf));
     if (!sel) PetscCall(PetscArraycpy(out + (r0 - lo) * ncol, buf, nr * ncol));
     else
       for (; s < nsel && sel[s] < r0 + nr; s++) PetscCall(PetscArraycpy(out + s * ncol, buf + (sel[s] - r0) * ncol, ncol));
@@ -58,13 +77,11 @@ static PetscErrorCode ReadSelectedRows(UmbDmap dm, UmbH5 h5, const char name[], 
 
 PetscErrorCode UmbDmapReadPoints(UmbDmap dm)
 {
-  char       path[PETSC_MAX_PATH_LEN];
-  UmbH5      h5;
-  int        r;
-  hsize_t    dims[3];
-  PetscInt64 lo, hi, *sel = NULL;
-  PetscInt   nsel;
-  PetscBool  exists;
+  char           path[PETSC_MAX_PATH_LEN];
+  UmbSamplesFile sf;
+  PetscInt64     lo, hi, *sel = NULL;
+  PetscInt       nsel;
+  PetscBool      exists;
 
   PetscFunctionBegin;
   PetscCall(PetscLogEventBegin(UMB_EVENT.dmap_read, 0, 0, 0, 0));
@@ -73,11 +90,9 @@ PetscErrorCode UmbDmapReadPoints(UmbDmap dm)
   PetscCall(PetscStrncpy(dm->input, path, sizeof(dm->input)));
   PetscCall(FileExists(dm->comm, path, &exists));
   PetscCheck(exists, dm->comm, PETSC_ERR_USER_INPUT, "%s not found: run `umbra sample` (or `umbra run`) with the same -out first, or name the samples with -dmap_input", path);
-  PetscCall(UmbH5Open(dm->comm, path, "samples", &h5));
-  PetscCall(UmbH5GetShape(h5, "/samples/x", &r, dims));
-  PetscCheck(r == 2 && dims[0] > 0 && dims[1] > 0, dm->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /samples/x must be a non-empty N x n array", path);
-  dm->nfile = (PetscInt64)dims[0];
-  dm->n     = (PetscInt)dims[1];
+  PetscCall(UmbSamplesFileOpen(dm->comm, path, &sf));
+  PetscCall(UmbSamplesFileGetShape(sf, UMB_SAMPLES_X, &dm->nfile, &dm->n));
+  PetscCheck(dm->nfile > 0 && dm->n > 0, dm->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /samples/x must be a non-empty N x n array", path);
   /* this rank's block of file rows; the chosen rows inside it stay here, in file order */
   {
     PetscInt64 q = dm->nfile / dm->size, rem = dm->nfile % dm->size;
@@ -119,14 +134,16 @@ PetscErrorCode UmbDmapReadPoints(UmbDmap dm)
     dm->index[i] = sel ? sel[i] : lo + i;
     dm->w[i]     = 1;
   }
-  PetscCall(ReadSelectedRows(dm, h5, "/samples/x", dm->n, lo, hi, sel, nsel, dm->x));
-  PetscCall(UmbH5Close(&h5, PETSC_FALSE));
-  PetscCall(UmbCheckFiniteRows(dm->comm, path, "/samples/x", nsel, dm->n, dm->x, 0, dm->index, "sample again (`umbra sample`)"));
+  PetscCall(ReadSelectedRows(dm, ReadStates, sf, dm->n, lo, hi, sel, nsel, dm->x));
+  PetscCall(UmbSamplesFileCheckFinite(sf, UMB_SAMPLES_X, nsel, dm->n, dm->x, 0, dm->index, "sample again (`umbra sample`)"));
+  PetscCall(UmbSamplesFileClose(&sf, PETSC_FALSE));
 
   if (dm->weights == UMB_DMAP_WEIGHTS_MBAR) {
     char       fes[PETSC_MAX_PATH_LEN], dir[PETSC_MAX_PATH_LEN];
     char      *slash;
     PetscReal *ln, lmin = PETSC_MAX_REAL, gmin;
+    PetscInt64 nf;
+    UmbFesFile ff;
 
     PetscCall(PetscStrncpy(dir, path, sizeof(dir)));
     slash = strrchr(dir, '/');
@@ -135,13 +152,13 @@ PetscErrorCode UmbDmapReadPoints(UmbDmap dm)
     PetscCall(UmbPathJoin(dir, "fes.h5", fes, sizeof(fes)));
     PetscCall(FileExists(dm->comm, fes, &exists));
     PetscCheck(exists, dm->comm, PETSC_ERR_USER_INPUT, "-dmap_weights mbar needs %s: run `umbra fes` on %s first", fes, path);
-    PetscCall(UmbH5Open(dm->comm, fes, "fes", &h5));
-    PetscCall(UmbH5GetShape(h5, "/samples/log_normaliser", &r, dims));
-    PetscCheck(r == 1 && (PetscInt64)dims[0] == dm->nfile, dm->comm, PETSC_ERR_USER_INPUT, "%s has %llu per-sample weights but %s has %" PetscInt64_FMT " samples: rerun `umbra fes` on these samples", fes, (unsigned long long)dims[0], path, dm->nfile);
+    PetscCall(UmbFesFileOpen(dm->comm, fes, &ff));
+    PetscCall(UmbFesFileGetSampleCount(ff, &nf));
+    PetscCheck(nf == dm->nfile, dm->comm, PETSC_ERR_USER_INPUT, "%s has %llu per-sample weights but %s has %" PetscInt64_FMT " samples: rerun `umbra fes` on these samples", fes, (unsigned long long)nf, path, dm->nfile);
     PetscCall(PetscMalloc1(nsel + 1, &ln));
-    PetscCall(ReadSelectedRows(dm, h5, "/samples/log_normaliser", 1, lo, hi, sel, nsel, ln));
-    PetscCall(UmbH5Close(&h5, PETSC_FALSE));
-    PetscCall(UmbCheckFiniteRows(dm->comm, fes, "/samples/log_normaliser", nsel, 1, ln, 0, dm->index, "rerun `umbra fes`"));
+    PetscCall(ReadSelectedRows(dm, ReadLogNormalisers, ff, 1, lo, hi, sel, nsel, ln));
+    PetscCall(UmbFesFileCheckLogNormalisers(ff, nsel, ln, 0, dm->index));
+    PetscCall(UmbFesFileClose(&ff));
     for (PetscInt i = 0; i < nsel; i++) lmin = PetscMin(lmin, ln[i]);
     PetscCallMPI(MPI_Allreduce(&lmin, &gmin, 1, MPIU_REAL, MPI_MIN, dm->comm));
     /* w_n = exp(-log_normaliser_n), scaled so that the largest weight is 1 */

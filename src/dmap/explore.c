@@ -13,6 +13,7 @@
 #include <umbra/private/dmapimpl.h>
 #include <umbra/rng.h>
 #include <umbra/sampler.h>
+#include <umbra/samplesfile.h>
 
 PetscErrorCode UmbDmapExplore(UmbDmap dm, const char path[])
 {
@@ -20,8 +21,8 @@ PetscErrorCode UmbDmapExplore(UmbDmap dm, const char path[])
   const PetscReal *mob;
   PetscReal        beta, bound, *x, *g, *xi, *out, *sig;
   UmbStream        s;
-  UmbH5            h5;
-  hsize_t          dims[2];
+  UmbSamplesFile   sf;
+  UmbModelType     type;
   UmbProgress      prog;
   PetscInt64       bad = -1, gbad;
 
@@ -65,24 +66,12 @@ PetscErrorCode UmbDmapExplore(UmbDmap dm, const char path[])
     PetscCall(PetscLogStagePop());
     SETERRQ(dm->comm, PETSC_ERR_USER_INPUT, "dmap exploration: walker %" PetscInt64_FMT " left the model's domain (|x| > %g): the time step -us_dt %g is too large for unbiased dynamics", gbad, (double)bound, (double)dm->explore_dt);
   }
-  PetscCall(UmbH5Create(dm->comm, path, "samples", &h5));
-  dims[0] = (hsize_t)dm->explore_walkers * F;
-  dims[1] = (hsize_t)n;
-  PetscCall(UmbH5CreateDataset(h5, "/samples/x", H5T_NATIVE_DOUBLE, 2, dims));
-  PetscCall(UmbH5WriteRows(h5, "/samples/x", H5T_NATIVE_DOUBLE, (hsize_t)wlo * F, (hsize_t)(whi - wlo) * F, out));
-  {
-    UmbModelType type;
-    PetscCall(UmbModelGetType(dm->model, &type));
-    PetscCall(UmbH5WriteAttrString(h5, "/samples", "model", type));
-  }
-  PetscCall(UmbH5WriteAttrString(h5, "/samples", "origin", "dmap exploration (unbiased Euler-Maruyama)"));
-  PetscCall(UmbH5WriteAttrInt(h5, "/samples", "walkers", dm->explore_walkers));
-  PetscCall(UmbH5WriteAttrInt(h5, "/samples", "frames_per_walker", F));
-  PetscCall(UmbH5WriteAttrInt(h5, "/samples", "stride", stride));
-  PetscCall(UmbH5WriteAttrInt(h5, "/samples", "seed", dm->seed));
-  PetscCall(UmbH5WriteAttrReals(h5, "/samples", "dt", 1, &dm->explore_dt));
-  PetscCall(UmbH5WriteAttrReals(h5, "/samples", "beta", 1, &beta));
-  PetscCall(UmbH5Close(&h5, PETSC_TRUE));
+  PetscCall(UmbSamplesFileCreate(dm->comm, path, PETSC_FALSE, &sf));
+  PetscCall(UmbSamplesFileCreateArrays(sf, (PetscInt64)dm->explore_walkers * F, n, 0));
+  PetscCall(UmbSamplesFileWriteRows(sf, UMB_SAMPLES_X, (PetscInt64)wlo * F, (PetscInt64)(whi - wlo) * F, out));
+  PetscCall(UmbModelGetType(dm->model, &type));
+  PetscCall(UmbSamplesFileWriteUnbiased(sf, type, "dmap exploration (unbiased Euler-Maruyama)", dm->explore_walkers, F, stride, dm->seed, dm->explore_dt, beta));
+  PetscCall(UmbSamplesFileClose(&sf, PETSC_TRUE));
   PetscCall(PetscFree5(x, g, xi, out, sig));
   PetscCall(PetscLogStagePop());
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -15,6 +15,7 @@
    the step and the epoch's running sums; everything else is recomputed from counters. */
 #include <umbra/private/gantrain.h>
 #include <umbra/private/nnimpl.h>
+#include <umbra/samplesfile.h>
 #include <cblas.h> /* openblas_set_num_threads */
 
 static const char csv_header[] = "epoch,step,loss_d,loss_g,wdist,penalty,consistency,swd,swd_floor,restriction,samples_per_s,time";
@@ -51,61 +52,35 @@ static PetscBool IsValidation(UmbGan gan, PetscInt64 row)
   return (PetscBool)(UmbU01(b[0]) < gan->val_frac);
 }
 
-/* The window table of samples.h5 (/windows/offset), checked against its N rows */
-static PetscErrorCode ReadWindowTable(MPI_Comm comm, UmbH5 h5, const char path[], TrainData *td)
-{
-  int        r;
-  hsize_t    dims[3];
-  long long *off;
-  PetscBool  ok;
-
-  PetscFunctionBegin;
-  PetscCall(UmbH5GetShape(h5, "/windows/offset", &r, dims));
-  PetscCheck(r == 1 && dims[0] >= 2 && dims[0] <= (hsize_t)PETSC_MAX_INT / 4, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /windows/offset must hold K + 1 >= 2 entries (corrupt file?)", path);
-  td->nwin = (PetscInt)dims[0] - 1;
-  PetscCall(PetscMalloc1(td->nwin + 1, &off));
-  PetscCall(PetscMalloc1(td->nwin + 1, &td->woff));
-  PetscCall(UmbH5ReadSmall(h5, "/windows/offset", H5T_NATIVE_LLONG, td->nwin + 1, off));
-  ok = (PetscBool)(off[0] == 0 && off[td->nwin] == td->N);
-  for (PetscInt k = 0; k <= td->nwin; k++) {
-    td->woff[k] = off[k];
-    if (k) ok = (PetscBool)(ok && off[k] >= off[k - 1]);
-  }
-  PetscCall(PetscFree(off));
-  PetscCheck(ok, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /windows/offset must rise from 0 to the %lld rows of /samples/x (corrupt file?)", path, (long long)td->N);
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /* Reads this rank's block of samples.h5, splits training/validation rows, computes the
    standardisation (exact sums: identical for any rank count) and the CV range */
 static PetscErrorCode LoadSamples(UmbGan gan, const char dir[], TrainData *td)
 {
-  const MPI_Comm comm = gan->comm;
-  char           path[PETSC_MAX_PATH_LEN], buf[256];
-  PetscBool      exists;
-  UmbH5          h5;
-  int            r;
-  hsize_t        dims[3];
-  PetscReal     *x, *z, *stat, *sum;
-  PetscInt64    *counts;
-  const PetscInt ncs = gan->ng + gan->d;
-  PetscInt      *seg;
-  PetscBool      finite;
+  const MPI_Comm         comm = gan->comm;
+  char                   path[PETSC_MAX_PATH_LEN];
+  PetscBool              exists;
+  UmbSamplesFile         sf;
+  const UmbSamplesTable *t;
+  PetscInt64             rows;
+  PetscInt               cols;
+  PetscReal             *x, *z, *stat, *sum;
+  PetscInt64            *counts;
+  const PetscInt         ncs = gan->ng + gan->d;
+  PetscInt              *seg;
+  PetscBool              finite;
 
   PetscFunctionBegin;
   PetscCall(UmbPathJoin(dir, "samples.h5", path, sizeof(path)));
   PetscCall(PetscTestFile(path, 'r', &exists));
   PetscCheck(exists, comm, PETSC_ERR_USER_INPUT, "training needs %s: run `umbra sample` (or `umbra run`) with the same -out first", path);
-  PetscCall(UmbH5Open(comm, path, "samples", &h5));
-  PetscCall(UmbH5GetShape(h5, "/samples/x", &r, dims));
-  PetscCheck(r == 2 && dims[1] == (hsize_t)gan->n, comm, PETSC_ERR_USER_INPUT, "%s holds states with %llu coordinates, but model %s has n = %" PetscInt_FMT ": use the model options of the sampling run", path, (unsigned long long)dims[1], gan->modeltype, gan->n);
-  td->N = (PetscInt64)dims[0];
-  PetscCall(UmbH5GetShape(h5, "/samples/z", &r, dims));
-  PetscCheck(r == 2 && dims[1] == (hsize_t)gan->d && dims[0] == (hsize_t)td->N, comm, PETSC_ERR_USER_INPUT, "%s holds %llu-D CV values, but the current CV is %" PetscInt_FMT "-D: use the CV options of the sampling run", path, (unsigned long long)dims[1], gan->d);
-  PetscCall(UmbH5ReadAttrString(h5, "/samples", "model", buf, sizeof(buf)));
-  PetscCheck(!strcmp(buf, gan->modeltype), comm, PETSC_ERR_USER_INPUT, "%s was sampled with model %s, but the current model is %s", path, buf, gan->modeltype);
-  PetscCall(UmbH5ReadAttrString(h5, "/samples", "cv", buf, sizeof(buf)));
-  PetscCheck(!strcmp(buf, gan->cvtype), comm, PETSC_ERR_USER_INPUT, "%s was sampled along CV %s, but the current CV is %s: the cGAN must be conditioned on the biased CV (docs/gan.md)", path, buf, gan->cvtype);
+  PetscCall(UmbSamplesFileOpen(comm, path, &sf));
+  PetscCall(UmbSamplesFileGetShape(sf, UMB_SAMPLES_X, &td->N, &cols));
+  PetscCheck(cols == gan->n, comm, PETSC_ERR_USER_INPUT, "%s holds states with %llu coordinates, but model %s has n = %" PetscInt_FMT ": use the model options of the sampling run", path, (unsigned long long)cols, gan->modeltype, gan->n);
+  PetscCall(UmbSamplesFileGetShape(sf, UMB_SAMPLES_Z, &rows, &cols));
+  PetscCheck(cols == gan->d && rows == td->N, comm, PETSC_ERR_USER_INPUT, "%s holds %llu-D CV values, but the current CV is %" PetscInt_FMT "-D: use the CV options of the sampling run", path, (unsigned long long)cols, gan->d);
+  PetscCall(UmbSamplesFileGetTable(sf, &t));
+  PetscCheck(!strcmp(t->model, gan->modeltype), comm, PETSC_ERR_USER_INPUT, "%s was sampled with model %s, but the current model is %s", path, t->model, gan->modeltype);
+  PetscCheck(!strcmp(t->cv, gan->cvtype), comm, PETSC_ERR_USER_INPUT, "%s was sampled along CV %s, but the current CV is %s: the cGAN must be conditioned on the biased CV (docs/gan.md)", path, t->cv, gan->cvtype);
   {
     char names[256] = "";
     for (PetscInt a = 0; a < gan->d; a++) {
@@ -114,17 +89,19 @@ static PetscErrorCode LoadSamples(UmbGan gan, const char dir[], TrainData *td)
       PetscCall(PetscStrlcat(names, a ? "," : "", sizeof(names)));
       PetscCall(PetscStrlcat(names, nm, sizeof(names)));
     }
-    PetscCall(UmbH5ReadAttrString(h5, "/samples", "cv_names", buf, sizeof(buf)));
-    PetscCheck(!strcmp(buf, names), comm, PETSC_ERR_USER_INPUT, "%s was sampled along CV %s, but the current CV is %s: use the CV options of the sampling run", path, buf, names);
+    PetscCheck(!strcmp(t->cv_names, names), comm, PETSC_ERR_USER_INPUT, "%s was sampled along CV %s, but the current CV is %s: use the CV options of the sampling run", path, t->cv_names, names);
   }
-  PetscCall(ReadWindowTable(comm, h5, path, td));
+  /* the window table (rows offset[k] .. offset[k+1]-1 of window k) */
+  td->nwin = t->K;
+  PetscCall(PetscMalloc1(td->nwin + 1, &td->woff));
+  for (PetscInt k = 0; k <= td->nwin; k++) td->woff[k] = t->offset[k];
   td->row0 = RowOwnerStart(td->N, gan->size, gan->rank);
   td->nloc = RowOwnerStart(td->N, gan->size, gan->rank + 1) - td->row0;
   PetscCall(PetscMalloc2(td->nloc * gan->n, &x, td->nloc * gan->d, &z));
-  PetscCall(UmbH5ReadRows(h5, "/samples/x", H5T_NATIVE_DOUBLE, (hsize_t)td->row0, (hsize_t)td->nloc, x));
-  PetscCall(UmbH5ReadRows(h5, "/samples/z", H5T_NATIVE_DOUBLE, (hsize_t)td->row0, (hsize_t)td->nloc, z));
-  PetscCall(UmbH5Close(&h5, PETSC_FALSE));
-  PetscCall(UmbCheckFiniteRows(comm, path, "/samples/x", td->nloc, gan->n, x, td->row0, NULL, "sample again (`umbra sample`)"));
+  PetscCall(UmbSamplesFileReadRows(sf, UMB_SAMPLES_X, td->row0, td->nloc, x));
+  PetscCall(UmbSamplesFileReadRows(sf, UMB_SAMPLES_Z, td->row0, td->nloc, z));
+  PetscCall(UmbSamplesFileCheckFinite(sf, UMB_SAMPLES_X, td->nloc, gan->n, x, td->row0, NULL, "sample again (`umbra sample`)"));
+  PetscCall(UmbSamplesFileClose(&sf, PETSC_FALSE));
 
   /* split */
   td->tloc = td->vloc = 0;

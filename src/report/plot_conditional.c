@@ -3,6 +3,7 @@
    depend on the bias), from the generator (lift.h5 at the nearest lifted z) and, for a
    Gaussian exact conditional, its density. */
 #include <umbra/private/reportimpl.h>
+#include <umbra/samplesfile.h>
 
 #define NBINS 40
 #define CHUNK 65536
@@ -115,39 +116,37 @@ static void Histogram(PetscInt n, const PetscReal v[], PetscReal lo, PetscReal h
 /* Rows of samples.h5 with |z - zs[k]| < hw: their fine coordinate ic into sel[k] */
 static PetscErrorCode ReadPhysics(UmbReport r, PetscInt ic, PetscInt nz, const PetscReal zs[], PetscReal *hw, PetscInt nsel[], PetscReal *sel[])
 {
-  char      path[PETSC_MAX_PATH_LEN];
-  UmbH5     h;
-  int       rank;
-  hsize_t   dims[3], N, n;
-  PetscInt  cap[3] = {0, 0, 0};
-  PetscReal *z, *x, zmin = PETSC_MAX_REAL, zmax = -PETSC_MAX_REAL;
+  char           path[PETSC_MAX_PATH_LEN];
+  UmbSamplesFile sf;
+  PetscInt64     N, Nz;
+  PetscInt       n, d;
+  PetscInt       cap[3] = {0, 0, 0};
+  PetscReal     *z, *x, zmin = PETSC_MAX_REAL, zmax = -PETSC_MAX_REAL;
 
   PetscFunctionBegin;
   PetscCall(UmbReportPath(r, "samples.h5", path, sizeof(path), NULL));
-  PetscCall(UmbH5Open(PETSC_COMM_SELF, path, "samples", &h));
-  PetscCall(UmbH5GetShape(h, "/samples/x", &rank, dims));
-  PetscCheck(rank == 2, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /samples/x is not rows x coordinates", path);
-  N = dims[0];
-  n = dims[1];
-  PetscCall(UmbH5GetShape(h, "/samples/z", &rank, dims));
-  PetscCheck(dims[0] == N && (rank == 1 || (rank == 2 && dims[1] == 1)), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /samples/z does not match /samples/x", path);
+  PetscCall(UmbSamplesFileOpen(PETSC_COMM_SELF, path, &sf));
+  PetscCall(UmbSamplesFileGetShape(sf, UMB_SAMPLES_X, &N, &n));
+  PetscCheck(n >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /samples/x is not rows x coordinates", path);
+  PetscCall(UmbSamplesFileGetShape(sf, UMB_SAMPLES_Z, &Nz, &d));
+  PetscCheck(Nz == N && d == 1, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /samples/z does not match /samples/x", path);
   PetscCall(PetscMalloc2(CHUNK, &z, CHUNK * n, &x));
   if (*hw <= 0) { /* 1% of the sampled range */
-    for (hsize_t r0 = 0; r0 < N; r0 += CHUNK) {
-      hsize_t rows = PetscMin((hsize_t)CHUNK, N - r0);
-      PetscCall(UmbH5ReadRows(h, "/samples/z", H5T_NATIVE_DOUBLE, r0, rows, z));
-      for (hsize_t i = 0; i < rows; i++) {
+    for (PetscInt64 r0 = 0; r0 < N; r0 += CHUNK) {
+      PetscInt64 rows = PetscMin((PetscInt64)CHUNK, N - r0);
+      PetscCall(UmbSamplesFileReadRows(sf, UMB_SAMPLES_Z, r0, rows, z));
+      for (PetscInt64 i = 0; i < rows; i++) {
         zmin = PetscMin(zmin, z[i]);
         zmax = PetscMax(zmax, z[i]);
       }
     }
     *hw = 0.01 * (zmax - zmin);
   }
-  for (hsize_t r0 = 0; r0 < N; r0 += CHUNK) {
-    hsize_t rows = PetscMin((hsize_t)CHUNK, N - r0);
-    PetscCall(UmbH5ReadRows(h, "/samples/z", H5T_NATIVE_DOUBLE, r0, rows, z));
-    PetscCall(UmbH5ReadRows(h, "/samples/x", H5T_NATIVE_DOUBLE, r0, rows, x));
-    for (hsize_t i = 0; i < rows; i++)
+  for (PetscInt64 r0 = 0; r0 < N; r0 += CHUNK) {
+    PetscInt64 rows = PetscMin((PetscInt64)CHUNK, N - r0);
+    PetscCall(UmbSamplesFileReadRows(sf, UMB_SAMPLES_Z, r0, rows, z));
+    PetscCall(UmbSamplesFileReadRows(sf, UMB_SAMPLES_X, r0, rows, x));
+    for (PetscInt64 i = 0; i < rows; i++)
       for (PetscInt k = 0; k < nz; k++) {
         if (PetscAbsReal(z[i] - zs[k]) >= *hw) continue;
         if (nsel[k] == cap[k]) {
@@ -162,7 +161,7 @@ static PetscErrorCode ReadPhysics(UmbReport r, PetscInt ic, PetscInt nz, const P
       }
   }
   PetscCall(PetscFree2(z, x));
-  PetscCall(UmbH5Close(&h, PETSC_FALSE));
+  PetscCall(UmbSamplesFileClose(&sf, PETSC_FALSE));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

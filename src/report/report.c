@@ -1,6 +1,7 @@
 /* UmbReport: the plots, summary.json and the one-screen summary of a run directory. Rank 0
    does the work (it is light); an error there is shared so that every rank stops with it. */
 #include <umbra/private/reportimpl.h>
+#include <umbra/samplesfile.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -119,12 +120,15 @@ static PetscErrorCode ReadRunInfo(UmbReport r)
   r->coordinates[0] = 0;
   if (r->has_samples) {
     PetscCall(UmbReportPath(r, "samples.h5", path, sizeof(path), NULL));
-    PetscCall(UmbH5Open(PETSC_COMM_SELF, path, "samples", &h));
-    PetscCall(UmbH5ReadAttrString(h, "/samples", "model", r->model, sizeof(r->model)));
-    PetscCall(UmbH5ReadAttrString(h, "/samples", "cv_names", r->cvnames, sizeof(r->cvnames)));
-    PetscCall(UmbH5ReadAttrString(h, "/samples", "coordinates", r->coordinates, sizeof(r->coordinates)));
-    PetscCall(UmbH5ReadAttrReals(h, "/samples", "beta", 1, &r->beta));
-    PetscCall(UmbH5Close(&h, PETSC_FALSE));
+    UmbSamplesFile         sf;
+    const UmbSamplesTable *t;
+    PetscCall(UmbSamplesFileOpen(PETSC_COMM_SELF, path, &sf));
+    PetscCall(UmbSamplesFileGetTable(sf, &t));
+    PetscCall(PetscStrncpy(r->model, t->model, sizeof(r->model)));
+    PetscCall(PetscStrncpy(r->cvnames, t->cv_names, sizeof(r->cvnames)));
+    PetscCall(PetscStrncpy(r->coordinates, t->coordinates, sizeof(r->coordinates)));
+    r->beta = t->beta;
+    PetscCall(UmbSamplesFileClose(&sf, PETSC_FALSE));
   } else if (r->has_fesh5) {
     PetscCall(UmbReportPath(r, "fes.h5", path, sizeof(path), NULL));
     PetscCall(UmbH5Open(PETSC_COMM_SELF, path, "fes", &h));

@@ -1,6 +1,7 @@
 /* The numbers of the report (errors against the exact reference, sample counts, checks),
    summary.json (written atomically) and the one-screen summary. */
 #include <umbra/private/reportimpl.h>
+#include <umbra/fes.h>
 #include <errno.h>
 #include <stdlib.h>
 
@@ -72,13 +73,14 @@ PetscErrorCode UmbReportCompute(UmbReport r)
   PetscCall(PetscFree(dF));
   if (r->has_fesh5) {
     char      path[PETSC_MAX_PATH_LEN];
-    UmbH5     h;
-    PetscBool has;
+    UmbFesFile ff;
+    PetscBool  has;
+    PetscReal  v;
     PetscCall(UmbReportPath(r, "fes.h5", path, sizeof(path), NULL));
-    PetscCall(UmbH5Open(PETSC_COMM_SELF, path, "fes", &h));
-    PetscCall(UmbH5HasObject(h, "/diagnostics", &has));
-    if (has) PetscCall(UmbH5ReadAttrReals(h, "/diagnostics", "min_neighbour_overlap", 1, &r->min_overlap));
-    PetscCall(UmbH5Close(&h, PETSC_FALSE));
+    PetscCall(UmbFesFileOpen(PETSC_COMM_SELF, path, &ff));
+    PetscCall(UmbFesFileGetMinNeighbourOverlap(ff, &has, &v));
+    if (has) r->min_overlap = v;
+    PetscCall(UmbFesFileClose(&ff));
   }
   /* samples */
   r->nwindows = 0;

@@ -3,7 +3,6 @@
    whether to checkpoint. Chunking changes nothing in the numbers: the noise is addressed by
    (window, walker, step), so a restart may use another rank count (and so other chunks). */
 #include <umbra/private/samplerimpl.h>
-#include <umbra/private/sampleoutimpl.h>
 #include <umbra/stats.h>
 
 typedef struct {
@@ -179,40 +178,28 @@ static PetscErrorCode Summarise(UmbSampler s, const PetscReal iact[], PetscInt64
 /* Where a run starts: from the checkpoint and samples.h5.partial (-restart), else from the
    prepared windows with a new partial file. A partial file that cannot be used (missing, damaged,
    another shape) is reported and the stage starts over. */
-static PetscErrorCode Start(UmbSampler s, const char dir[], const char path[], UmbWindowState ws[], Frames *fr, UmbH5 *h5, PetscInt64 *c)
+static PetscErrorCode Start(UmbSampler s, const char dir[], const char path[], UmbWindowState ws[], Frames *fr, UmbSamplesFile *sf, PetscInt64 *c)
 {
-  static const char *const required[] = {"/samples/x", "/samples/z", NULL};
-  const PetscInt           nloc = s->khi - s->klo, nw = s->walkers;
-  char                     partial[PETSC_MAX_PATH_LEN + 16], why[256] = "";
+  const PetscInt nloc = s->khi - s->klo, nw = s->walkers;
+  char           why[256] = "";
 
   PetscFunctionBegin;
   *c = 0;
   if (s->restart) {
     PetscCall(UmbSamplerReadCheckpoint(s, dir, ws, c));
-    snprintf(partial, sizeof(partial), "%s.partial", path);
-    PetscCall(UmbH5CheckUsable(s->comm, partial, "samples", required, why, sizeof(why)));
-    if (!why[0]) {
-      int     r;
-      hsize_t dims[3];
-      PetscCall(UmbH5ReopenPartial(s->comm, path, "samples", h5));
-      PetscCall(UmbH5GetShape(*h5, "/samples/x", &r, dims));
-      if (dims[0] != (hsize_t)(s->K * nw * fr->nsave) || dims[1] != (hsize_t)s->n) {
-        snprintf(why, sizeof(why), "/samples/x has another shape than this run writes");
-        PetscCall(UmbH5Close(h5, PETSC_FALSE));
-      }
-    }
+    PetscCall(UmbSamplesFileReopenPartial(s->comm, path, s->K * nw * fr->nsave, s->n, why, sizeof(why), sf));
     if (why[0]) {
-      PetscCall(UmbLogWarning(s->comm, "-restart: %s cannot be used (%s); sampling starts over", partial, why));
+      PetscCall(UmbLogWarning(s->comm, "-restart: %s.partial cannot be used (%s); sampling starts over", path, why));
       *c = 0;
     } else {
       /* the CV values of the frames saved so far, for the IACT at the end */
-      PetscCall(UmbSamplesReadFrames(s, *h5, "/samples/z", s->d, fr->nsave, fr->nsave, 0, FramesBefore(s, fr->nsave, *c), fr->zall));
+      PetscCall(UmbSamplesFileReadFrames(*sf, UMB_SAMPLES_Z, s->klo, s->khi, nw, fr->nsave, fr->nsave, 0, FramesBefore(s, fr->nsave, *c), fr->zall));
       PetscFunctionReturn(PETSC_SUCCESS);
     }
   }
   /* a fresh start: a checkpoint left from an earlier run would not match the new partial file */
   PetscCall(UmbCheckpointRemove(s->comm, dir, "sample"));
-  PetscCall(UmbSamplesFileCreate(s, path, fr->nsave, h5));
+  PetscCall(UmbSamplerCreateSamplesFile(s, path, fr->nsave, sf));
   for (PetscInt lw = 0; lw < nloc; lw++) PetscCall(UmbSamplerInitialWalkers(s, s->klo + lw, ws[lw].x));
   PetscCall(CheckTimeStep(s, ws, nloc));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -221,7 +208,7 @@ static PetscErrorCode Start(UmbSampler s, const char dir[], const char path[], U
 /* Collective, at the chunk boundary c (< total): checkpoints when a signal arrived on any rank,
    when -us_checkpoint_interval seconds passed on rank 0's clock, or at -us_stop_step; *stop
    when the run is to end here */
-static PetscErrorCode MaybeCheckpoint(UmbSampler s, const char dir[], UmbH5 h5, const UmbWindowState ws[], PetscInt64 c, PetscLogDouble *tlast, PetscBool *stop)
+static PetscErrorCode MaybeCheckpoint(UmbSampler s, const char dir[], UmbSamplesFile sf, const UmbWindowState ws[], PetscInt64 c, PetscLogDouble *tlast, PetscBool *stop)
 {
   PetscLogDouble  t0, t1;
   PetscBool       signal, due;
@@ -232,7 +219,7 @@ static PetscErrorCode MaybeCheckpoint(UmbSampler s, const char dir[], UmbH5 h5, 
   *stop = (PetscBool)(signal || at_stop);
   if (!due && !at_stop) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(PetscTime(&t0));
-  PetscCall(UmbH5Flush(h5)); /* the frames the checkpoint counts on are on disk first */
+  PetscCall(UmbSamplesFileFlush(sf)); /* the frames the checkpoint counts on are on disk first */
   PetscCall(UmbSamplerWriteCheckpoint(s, dir, ws, c));
   PetscCall(PetscTime(&t1));
   *tlast = t1;
@@ -247,11 +234,12 @@ PetscErrorCode UmbSamplerRun(UmbSampler s, const char dir[], PetscBool *finished
   const PetscInt   nloc = s->khi - s->klo, nw = s->walkers;
   const PetscInt64 nsave = s->steps / s->stride, total = s->burnin + s->steps, per_window = nw * nsave;
   char             path[PETSC_MAX_PATH_LEN];
-  UmbH5            h5;
+  UmbSamplesFile   sf;
   UmbWindowState  *ws;
   Frames           fr;
   UmbProgress      progress;
   PetscReal       *iact;
+  PetscInt64      *counts;
   PetscInt64       C = ChunkSteps(s, nsave), c0;
   PetscLogDouble   t0, t1, tckpt;
   PetscBool        stop = PETSC_FALSE;
@@ -273,7 +261,7 @@ PetscErrorCode UmbSamplerRun(UmbSampler s, const char dir[], PetscBool *finished
   fr.f0    = 0;
   PetscCall(PetscMalloc4(nloc * nw * fr.F * s->n + 1, &fr.xbuf, nloc * nw * fr.F * s->d + 1, &fr.zbuf, nloc * nw * nsave * s->d + 1, &fr.zall, nw * s->d, &fr.zwork));
   PetscCall(UmbStopInstall()); /* a signal during the preparation stops at the first chunk boundary */
-  PetscCall(Start(s, dir, path, ws, &fr, &h5, &c0));
+  PetscCall(Start(s, dir, path, ws, &fr, &sf, &c0));
   PetscCall(PetscLogEventEnd(UMB_EVENT.smp_setup, 0, 0, 0, 0));
 
   PetscCall(UmbProgressCreate(s->comm, "sample", "walker-steps", (double)s->K * nw * total, &progress));
@@ -285,11 +273,11 @@ PetscErrorCode UmbSamplerRun(UmbSampler s, const char dir[], PetscBool *finished
     PetscCall(PetscLogEventEnd(UMB_EVENT.smp_step, 0, 0, 0, 0));
     PetscCall(CheckBlowUp(s, ws, nloc));
     if (f1 > fr.f0) {
-      PetscCall(UmbSamplesWriteFrames(s, h5, "/samples/x", s->n, nsave, fr.F, fr.f0, f1, fr.xbuf));
-      PetscCall(UmbSamplesWriteFrames(s, h5, "/samples/z", s->d, nsave, fr.F, fr.f0, f1, fr.zbuf));
+      PetscCall(UmbSamplesFileWriteFrames(sf, UMB_SAMPLES_X, s->klo, s->khi, nw, nsave, fr.F, fr.f0, f1, fr.xbuf));
+      PetscCall(UmbSamplesFileWriteFrames(sf, UMB_SAMPLES_Z, s->klo, s->khi, nw, nsave, fr.F, fr.f0, f1, fr.zbuf));
     }
     PetscCall(UmbProgressUpdate(progress, (double)s->K * nw * c1));
-    if (c1 < total) PetscCall(MaybeCheckpoint(s, dir, h5, ws, c1, &tckpt, &stop));
+    if (c1 < total) PetscCall(MaybeCheckpoint(s, dir, sf, ws, c1, &tckpt, &stop));
   }
   PetscCall(UmbStopRemove());
   PetscCall(UmbProgressFinish(progress));
@@ -298,8 +286,11 @@ PetscErrorCode UmbSamplerRun(UmbSampler s, const char dir[], PetscBool *finished
   if (!stop) {
     PetscCall(PetscMalloc1(s->K, &iact));
     PetscCall(ComputeIACT(s, &fr, iact));
-    PetscCall(UmbSamplesWriteWindowStats(s, h5, iact, per_window));
-    PetscCall(UmbH5Close(&h5, PETSC_TRUE)); /* samples.h5.partial becomes samples.h5 */
+    PetscCall(PetscMalloc1(s->K, &counts));
+    for (PetscInt k = 0; k < s->K; k++) counts[k] = per_window;
+    PetscCall(UmbSamplesFileWriteWindowStats(sf, s->K, iact, counts));
+    PetscCall(PetscFree(counts));
+    PetscCall(UmbSamplesFileClose(&sf, PETSC_TRUE)); /* samples.h5.partial becomes samples.h5 */
     PetscCall(UmbPathJoin(dir, "windows.csv", path, sizeof(path)));
     PetscCall(WriteWindowsCsv(s, path, iact, per_window));
     PetscCall(UmbCheckpointRemove(s->comm, dir, "sample")); /* finished: nothing to continue */
@@ -307,7 +298,7 @@ PetscErrorCode UmbSamplerRun(UmbSampler s, const char dir[], PetscBool *finished
     PetscCall(Summarise(s, iact, per_window, t1 - t0));
     PetscCall(PetscFree(iact));
     *finished = PETSC_TRUE;
-  } else PetscCall(UmbH5Close(&h5, PETSC_FALSE)); /* the partial file stays for -restart */
+  } else PetscCall(UmbSamplesFileClose(&sf, PETSC_FALSE)); /* the partial file stays for -restart */
 
   PetscCall(PetscFree4(fr.xbuf, fr.zbuf, fr.zall, fr.zwork));
   for (PetscInt lw = 0; lw < nloc; lw++) PetscCall(UmbWindowStateDestroy(&ws[lw]));

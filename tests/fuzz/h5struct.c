@@ -6,7 +6,7 @@
 #include "h5gen.h"
 #include <umbra/dmap.h>
 #include <umbra/private/fesimpl.h>
-#include <umbra/private/coupling.h>
+#include <umbra/private/couplingimpl.h>
 #include <umbra/private/app.h>
 #include <sys/stat.h>
 
@@ -103,14 +103,15 @@ static PetscErrorCode ReadPreviousRound(FuzzBytes *b, PetscBool umbra)
 {
   char               s[PETSC_MAX_PATH_LEN], f[PETSC_MAX_PATH_LEN];
   const char        *paths[2] = {s, f}, *kinds[2] = {umbra ? "samples" : NULL, umbra ? "fes" : NULL};
-  UmbCouplingOptions o;
-  UmbCouplingPlan    plan;
-  PetscReal          centers[4];
-  PetscInt           round;
-  PetscErrorCode     ierr;
+  struct _p_UmbCoupling o;
+  UmbCouplingPlan       plan;
+  PetscReal             centers[4];
+  PetscInt              round;
+  PetscErrorCode        ierr;
 
   /* the options of the round, as -run_* would give them */
   PetscCall(PetscMemzero(&o, sizeof(o)));
+  o.comm           = PETSC_COMM_SELF;
   o.overlap_min    = FuzzNumber(FuzzByte(b));
   o.neff_min       = FuzzNumber(FuzzByte(b));
   o.reseed_flagged = (PetscBool)(FuzzByte(b) & 1);
@@ -131,7 +132,7 @@ static PetscErrorCode ReadPreviousRound(FuzzBytes *b, PetscBool umbra)
   Path(s, sizeof(s), "samples.h5");
   Path(f, sizeof(f), "fes.h5");
   if (FuzzWriteH5(b, paths, kinds, plan_names, plan_objs, plan_attrs)) return PETSC_ERR_FILE_WRITE;
-  ierr = UmbCouplingPlanCreate(PETSC_COMM_SELF, fuzz_dir, &o, round, &plan);
+  ierr = UmbCouplingPlanCreate(&o, fuzz_dir, round, &plan);
   if (!ierr) PetscCall(UmbCouplingPlanDestroy(&plan));
   return ierr;
 }

@@ -27,11 +27,19 @@ typedef struct {
   PetscReal  *z;                /* nloc x d CV values, in file order */
 } UmbWindowData;
 
-/* Collective: opens <dir>/samples.h5, checks it and reads the windows UmbLayoutRange assigns to
-   this rank. Clear errors for a missing file (run `umbra sample` first), another kind or an
-   incompatible version, windows without samples, CVs of dimension other than 1 or 2. */
+/* Collective: opens <dir>/samples.h5 (UmbSamplesFile), checks it and reads the windows
+   UmbLayoutRange assigns to this rank. Clear errors for a missing file (run `umbra sample`
+   first), another kind or an incompatible version, windows without samples, CVs of dimension
+   other than 1 or 2. */
 PETSC_INTERN PetscErrorCode UmbWindowDataRead(MPI_Comm, const char[], UmbWindowData *);
 PETSC_INTERN PetscErrorCode UmbWindowDataFree(UmbWindowData *);
+
+/* ---- fes.h5 read back (src/fes/fesfile.c) ---------------------------------------------- */
+struct _p_UmbFesFile {
+  MPI_Comm comm;
+  UmbH5    h5;
+  char     path[PETSC_MAX_PATH_LEN];
+};
 
 /* ---- the MBAR kernel -------------------------------------------------------------------------
    Points z_n (local to each rank) with multiplicities m_n (NULL: all 1), drawn from K harmonic

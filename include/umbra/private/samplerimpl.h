@@ -3,6 +3,7 @@
 #define UMBRA_SAMPLERIMPL_H
 
 #include <umbra/sampler.h>
+#include <umbra/samplesfile.h>
 
 struct _p_UmbSampler {
   MPI_Comm      comm;
@@ -68,6 +69,9 @@ PETSC_INTERN PetscErrorCode UmbWindowStateDestroy(UmbWindowState *);
    every production step that is a multiple of the stride. */
 typedef PetscErrorCode (*UmbSaveFn)(void *, UmbWindowState *, PetscInt64);
 PETSC_INTERN PetscErrorCode UmbWindowAdvance(UmbSampler, UmbWindowState *, PetscInt64, PetscInt64, UmbSaveFn, void *);
+/* Collective: <path>.partial with the window table of this run and room for nsave frames per
+   walker (src/sample/output.c) */
+PETSC_INTERN PetscErrorCode UmbSamplerCreateSamplesFile(UmbSampler, const char[], PetscInt64, UmbSamplesFile *);
 /* ckpt/sample.h5 (src/sample/checkpoint.c) */
 PETSC_INTERN PetscErrorCode UmbSamplerWriteCheckpoint(UmbSampler, const char[], const UmbWindowState[], PetscInt64);
 PETSC_INTERN PetscErrorCode UmbSamplerReadCheckpoint(UmbSampler, const char[], UmbWindowState[], PetscInt64 *);

@@ -1,0 +1,97 @@
+/* samples.h5, read and written only through UmbSamplesFile (docs/outputs.md): the states x
+   (N x n) and CV values z (N x d) of every window, window after window, walker after walker,
+   frame after frame; the window table (centres, spring constants, row offsets, IACT, the
+   coupling round that added each window) and the attributes a reader needs without the options
+   (model, CV, beta, period, the sampling settings). An exploration run (umbra dmap) writes the
+   states alone. Every function is collective on the file's communicator. */
+#ifndef UMBRA_SAMPLESFILE_H
+#define UMBRA_SAMPLESFILE_H
+
+#include <umbra/io.h>
+
+typedef struct _p_UmbSamplesFile *UmbSamplesFile;
+
+/* The two arrays of rows */
+typedef enum {
+  UMB_SAMPLES_X = 0, /* states, n columns */
+  UMB_SAMPLES_Z = 1  /* CV values, d columns */
+} UmbSamplesArray;
+
+/* The window table, identical on every rank. Attributes a file does not have take the values
+   of a single series: walkers 1, stride 1, burn-in 0, dt 1, no period. */
+typedef struct {
+  PetscInt    K, d;               /* windows, CV components (1 or 2) */
+  PetscInt64  N;                  /* rows */
+  PetscReal  *center, *kappa;     /* K x d */
+  PetscInt64 *offset;             /* K + 1: window k is rows offset[k] .. offset[k+1]-1 */
+  PetscInt64 *walkers, *frames;   /* K: walker series of each window and frames per walker
+                                     (one series when the file's layout does not fit) */
+  PetscReal  *iact;               /* K: the IACT of each window in frames, when has_iact */
+  PetscInt64 *round;              /* K: the coupling round that added the window (0 without) */
+  PetscBool   has_iact, has_round;
+  PetscReal   beta, period[2], dt;
+  PetscInt64  nwalkers, nframes;  /* the attributes walkers and frames_per_walker */
+  PetscInt64  stride, steps, burnin, seed;
+  char        model[256], cv[256], cv_names[256], coordinates[256], integrator[64];
+} UmbSamplesTable;
+
+/* The windows UmbLayoutRange assigns to this rank and their CV values */
+typedef struct {
+  PetscInt   klo, khi;       /* windows [klo, khi) */
+  PetscInt64 row0, nloc;     /* their rows: row0 .. row0 + nloc - 1 */
+  PetscReal *z;              /* nloc x d, in file order */
+  PetscReal *iact;           /* K: the file's IACT, or computed from the walker series when it
+                                has none; at least 1 */
+  PetscBool  iact_from_file;
+} UmbSamplesBlock;
+
+/* Reading. Open checks the kind (samples) and the format version. */
+PETSC_EXTERN PetscErrorCode UmbSamplesFileOpen(MPI_Comm, const char[], UmbSamplesFile *);
+PETSC_EXTERN PetscErrorCode UmbSamplesFileGetPath(UmbSamplesFile, const char **);
+/* The window table, read on first use and checked: d = 1 or 2, offsets rising from 0 to the
+   rows of z, finite centres, spring constants >= 0, beta > 0, period >= 0 */
+PETSC_EXTERN PetscErrorCode UmbSamplesFileGetTable(UmbSamplesFile, const UmbSamplesTable **);
+/* Rows and columns of an array (an error naming the file when it is missing) */
+PETSC_EXTERN PetscErrorCode UmbSamplesFileGetShape(UmbSamplesFile, UmbSamplesArray, PetscInt64 *, PetscInt *);
+/* Stops unless x is N x n ("the samples come from another model") */
+PETSC_EXTERN PetscErrorCode UmbSamplesFileCheckStates(UmbSamplesFile, PetscInt64, PetscInt);
+/* Each rank reads its own rows [row0, row0 + nrows) */
+PETSC_EXTERN PetscErrorCode UmbSamplesFileReadRows(UmbSamplesFile, UmbSamplesArray, PetscInt64, PetscInt64, PetscReal[]);
+/* Stops, naming file, array and row, when one of the values read is not finite (rows numbered
+   row0 + i, or rowid[i]); remedy ends the message */
+PETSC_EXTERN PetscErrorCode UmbSamplesFileCheckFinite(UmbSamplesFile, UmbSamplesArray, PetscInt64, PetscInt, const PetscReal[], PetscInt64, const PetscInt64[], const char[]);
+/* This rank's windows and their CV values (UmbLayoutRange over the windows, any rank count) */
+PETSC_EXTERN PetscErrorCode UmbSamplesFileReadBlock(UmbSamplesFile, UmbSamplesBlock *);
+PETSC_EXTERN PetscErrorCode UmbSamplesBlockFree(UmbSamplesBlock *);
+
+/* Writing. Create writes <path>.tmp, or <path>.partial when partial (kept for a restart when
+   closed without commit); ReopenPartial continues a partial file of N x n states, and says in
+   why (empty when it can) why it cannot. */
+PETSC_EXTERN PetscErrorCode UmbSamplesFileCreate(MPI_Comm, const char[], PetscBool, UmbSamplesFile *);
+PETSC_EXTERN PetscErrorCode UmbSamplesFileReopenPartial(MPI_Comm, const char[], PetscInt64, PetscInt, char[], size_t, UmbSamplesFile *);
+/* x of N x n and, when d > 0, z of N x d, allocated in full */
+PETSC_EXTERN PetscErrorCode UmbSamplesFileCreateArrays(UmbSamplesFile, PetscInt64, PetscInt, PetscInt);
+PETSC_EXTERN PetscErrorCode UmbSamplesFileWriteRows(UmbSamplesFile, UmbSamplesArray, PetscInt64, PetscInt64, const PetscReal[]);
+/* Centres, spring constants, offsets and the attributes of the table */
+PETSC_EXTERN PetscErrorCode UmbSamplesFileWriteTable(UmbSamplesFile, const UmbSamplesTable *);
+/* Per-window IACT and sample counts, once the windows are sampled */
+PETSC_EXTERN PetscErrorCode UmbSamplesFileWriteWindowStats(UmbSamplesFile, PetscInt, const PetscReal[], const PetscInt64[]);
+/* The round that added each window, and the number of coupling rounds */
+PETSC_EXTERN PetscErrorCode UmbSamplesFileWriteRounds(UmbSamplesFile, PetscInt, const PetscInt64[], PetscInt);
+/* States of an unbiased run (no windows): where they come from and how they were made */
+PETSC_EXTERN PetscErrorCode UmbSamplesFileWriteUnbiased(UmbSamplesFile, const char[], const char[], PetscInt64, PetscInt64, PetscInt64, PetscInt64, PetscReal, PetscReal);
+/* Frames [f0, f1) of every walker of windows [klo, khi) with nsave frames per walker, from or
+   into buf laid out [window - klo][walker][F frames][component] */
+PETSC_EXTERN PetscErrorCode UmbSamplesFileWriteFrames(UmbSamplesFile, UmbSamplesArray, PetscInt, PetscInt, PetscInt, PetscInt64, PetscInt64, PetscInt64, PetscInt64, const PetscReal *);
+PETSC_EXTERN PetscErrorCode UmbSamplesFileReadFrames(UmbSamplesFile, UmbSamplesArray, PetscInt, PetscInt, PetscInt, PetscInt64, PetscInt64, PetscInt64, PetscInt64, PetscReal *);
+/* Data and metadata written so far to disk (a checkpoint counts on them) */
+PETSC_EXTERN PetscErrorCode UmbSamplesFileFlush(UmbSamplesFile);
+/* A created file is renamed into place when commit is true; a file opened for reading is closed */
+PETSC_EXTERN PetscErrorCode UmbSamplesFileClose(UmbSamplesFile *, PetscBool);
+
+/* <out>/samples.h5 = the rows of <prev>/samples.h5 unchanged, then those of <add>/samples.h5
+   (NULL: none), windows appended, with the round that added each window (round for the windows
+   of add, unless its file says otherwise); and <out>/windows.csv to match */
+PETSC_EXTERN PetscErrorCode UmbSamplesFileMerge(MPI_Comm, const char[], const char[], PetscInt, const char[]);
+
+#endif

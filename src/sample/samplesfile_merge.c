@@ -1,0 +1,117 @@
+/* The merged samples.h5 of a coupling round: the previous file's rows bit for bit, then the new
+   windows' rows (windows appended, not sorted by centre), in the layout of docs/outputs.md,
+   with /windows/round telling the round that added each window. */
+#include <umbra/private/samplesfileimpl.h>
+
+#define UMB_MERGE_ROWS 32768 /* rows per rank and copy step */
+
+/* Collective: rows [0, N) of an array of src to rows [row0, row0 + N) of dst, in steps of
+   UMB_MERGE_ROWS rows per rank; doubles are copied, so the values are bit-identical */
+static PetscErrorCode CopyRows(UmbSamplesFile src, UmbSamplesFile dst, UmbSamplesArray a, PetscInt ncol, PetscInt64 N, PetscInt64 row0)
+{
+  PetscMPIInt rank, size;
+  PetscReal  *buf;
+  PetscInt64  per;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(src->comm, &rank));
+  PetscCallMPI(MPI_Comm_size(src->comm, &size));
+  per = (PetscInt64)UMB_MERGE_ROWS * size;
+  PetscCall(PetscMalloc1((size_t)UMB_MERGE_ROWS * ncol, &buf));
+  for (PetscInt64 s0 = 0; s0 < N; s0 += per) {
+    const PetscInt64 lo = PetscMin(N, s0 + (PetscInt64)rank * UMB_MERGE_ROWS), hi = PetscMin(N, lo + UMB_MERGE_ROWS);
+    PetscCall(UmbSamplesFileReadRows(src, a, lo, hi - lo, buf));
+    PetscCall(UmbSamplesFileWriteRows(dst, a, row0 + lo, hi - lo, buf));
+  }
+  PetscCall(PetscFree(buf));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode WriteWindowsCsv(MPI_Comm comm, const char path[], const UmbSamplesTable *t)
+{
+  UmbCsv csv;
+
+  PetscFunctionBegin;
+  PetscCall(UmbCsvCreate(comm, path, t->d > 1 ? "window,center,center2,kappa,kappa2,n_samples,iact,f,df" : "window,center,kappa,n_samples,iact,f,df", &csv));
+  for (PetscInt k = 0; k < t->K; k++) {
+    const long long ns = (long long)(t->offset[k + 1] - t->offset[k]);
+    if (t->d == 1) PetscCall(UmbCsvRow(csv, "%" PetscInt_FMT ",%.17g,%.17g,%lld,%.6g,nan,nan", k, (double)t->center[k], (double)t->kappa[k], ns, (double)t->iact[k]));
+    else PetscCall(UmbCsvRow(csv, "%" PetscInt_FMT ",%.17g,%.17g,%.17g,%.17g,%lld,%.6g,nan,nan", k, (double)t->center[2 * k], (double)t->center[2 * k + 1], (double)t->kappa[2 * k], (double)t->kappa[2 * k + 1], ns, (double)t->iact[k]));
+  }
+  PetscCall(UmbCsvClose(&csv, PETSC_TRUE));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode OpenPart(MPI_Comm comm, const char dir[], UmbSamplesFile *sf, const UmbSamplesTable **t, PetscInt *n)
+{
+  char       path[PETSC_MAX_PATH_LEN];
+  PetscInt64 N;
+
+  PetscFunctionBegin;
+  PetscCall(UmbPathJoin(dir, "samples.h5", path, sizeof(path)));
+  PetscCall(UmbSamplesFileOpen(comm, path, sf));
+  PetscCall(UmbSamplesFileGetTable(*sf, t));
+  PetscCall(UmbSamplesFileGetShape(*sf, UMB_SAMPLES_X, &N, n));
+  PetscCheck((*t)->has_iact, comm, PETSC_ERR_FILE_UNEXPECTED, "%s has no dataset /windows/iact", path);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbSamplesFileMerge(MPI_Comm comm, const char prev[], const char add[], PetscInt round, const char out[])
+{
+  UmbSamplesFile         P[2] = {NULL, NULL}, sf;
+  const UmbSamplesTable *T[2] = {NULL, NULL};
+  PetscInt               np = add ? 2 : 1, n[2] = {0, 0}, k0 = 0;
+  UmbSamplesTable        m;
+  PetscInt64            *counts, row0 = 0;
+  char                   path[PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < np; i++) PetscCall(OpenPart(comm, i ? add : prev, &P[i], &T[i], &n[i]));
+  if (add) {
+    const UmbSamplesTable *a = T[0], *b = T[1];
+    PetscCheck(b->d == a->d && n[1] == n[0] && b->nwalkers == a->nwalkers && b->nframes == a->nframes && b->stride == a->stride && b->burnin == a->burnin && b->dt == a->dt, comm, PETSC_ERR_FILE_UNEXPECTED, "the new windows of %s/samples.h5 were sampled with other -us_* settings (walkers, steps, burn-in, stride or dt) than those of %s/samples.h5: they cannot be merged", add, prev);
+  }
+  /* the merged table: the previous one's settings and attributes, the windows of both */
+  m   = *T[0];
+  m.K = 0;
+  m.N = 0;
+  for (PetscInt i = 0; i < np; i++) {
+    m.K += T[i]->K;
+    m.N += T[i]->N;
+  }
+  PetscCall(PetscMalloc6(m.K * m.d, &m.center, m.K * m.d, &m.kappa, m.K, &m.iact, m.K + 1, &m.offset, m.K, &m.round, m.K, &counts));
+  m.offset[0] = 0;
+  for (PetscInt i = 0; i < np; i++) {
+    const UmbSamplesTable *t = T[i];
+    for (PetscInt k = 0; k < t->K; k++) {
+      for (PetscInt a = 0; a < m.d; a++) {
+        m.center[(k0 + k) * m.d + a] = t->center[k * m.d + a];
+        m.kappa[(k0 + k) * m.d + a]  = t->kappa[k * m.d + a];
+      }
+      m.iact[k0 + k]       = t->iact[k];
+      m.round[k0 + k]      = t->has_round ? t->round[k] : i ? round : 0;
+      counts[k0 + k]       = t->offset[k + 1] - t->offset[k];
+      m.offset[k0 + k + 1] = m.offset[k0 + k] + counts[k0 + k];
+    }
+    k0 += t->K;
+  }
+
+  PetscCall(UmbPathJoin(out, "samples.h5", path, sizeof(path)));
+  PetscCall(UmbSamplesFileCreate(comm, path, PETSC_FALSE, &sf));
+  PetscCall(UmbSamplesFileCreateArrays(sf, m.N, n[0], m.d));
+  for (PetscInt i = 0; i < np; i++) {
+    PetscCall(CopyRows(P[i], sf, UMB_SAMPLES_X, n[0], T[i]->N, row0));
+    PetscCall(CopyRows(P[i], sf, UMB_SAMPLES_Z, m.d, T[i]->N, row0));
+    row0 += T[i]->N;
+  }
+  PetscCall(UmbSamplesFileWriteTable(sf, &m));
+  PetscCall(UmbSamplesFileWriteWindowStats(sf, m.K, m.iact, counts));
+  PetscCall(UmbSamplesFileWriteRounds(sf, m.K, m.round, round));
+  PetscCall(UmbSamplesFileClose(&sf, PETSC_TRUE));
+  PetscCall(UmbPathJoin(out, "windows.csv", path, sizeof(path)));
+  PetscCall(WriteWindowsCsv(comm, path, &m));
+  PetscCall(UmbLog(comm, "coupling round %" PetscInt_FMT ": wrote %s/samples.h5: %" PetscInt_FMT " windows (%" PetscInt_FMT " new, appended), %" PetscInt64_FMT " samples", round, out, m.K, m.K - T[0]->K, m.N));
+  PetscCall(PetscFree6(m.center, m.kappa, m.iact, m.offset, m.round, counts));
+  for (PetscInt i = 0; i < np; i++) PetscCall(UmbSamplesFileClose(&P[i], PETSC_FALSE));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -1,0 +1,239 @@
+/* samples.h5: the window table (/windows and the attributes of /samples), read and checked once
+   for every reader, and written by the sampler, the merge of a coupling round and an
+   exploration run. */
+#include <umbra/private/samplesfileimpl.h>
+
+static PetscErrorCode HasAttr(UmbH5 h5, const char obj[], const char name[], PetscBool *has)
+{
+  hid_t  file, o;
+  htri_t e;
+
+  PetscFunctionBegin;
+  *has = PETSC_FALSE;
+  PetscCall(UmbH5HasObject(h5, obj, has));
+  if (!*has) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(UmbH5GetId(h5, &file));
+  UmbCallHDF5Id(o, H5Oopen(file, obj, H5P_DEFAULT));
+  e = H5Aexists(o, name);
+  UmbCallHDF5(H5Oclose(o));
+  *has = e > 0 ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode ReadOptionalInt(UmbH5 h5, const char obj[], const char name[], PetscInt64 def, PetscInt64 *v)
+{
+  PetscBool has;
+
+  PetscFunctionBegin;
+  PetscCall(HasAttr(h5, obj, name, &has));
+  if (has) PetscCall(UmbH5ReadAttrInt(h5, obj, name, v));
+  else *v = def;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode ReadOptionalString(UmbH5 h5, const char obj[], const char name[], const char def[], char v[], size_t len)
+{
+  PetscBool has;
+
+  PetscFunctionBegin;
+  PetscCall(HasAttr(h5, obj, name, &has));
+  if (has) PetscCall(UmbH5ReadAttrString(h5, obj, name, v, len));
+  else snprintf(v, len, "%s", def);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* a K-vector of integers, when the file has it with that shape (a dataset of another shape is an error) */
+static PetscErrorCode ReadOptionalLongs(UmbSamplesFile sf, const char name[], PetscInt K, PetscInt64 v[], PetscBool *has)
+{
+  int        r;
+  hsize_t    dims[3];
+  long long *buf;
+
+  PetscFunctionBegin;
+  PetscCall(UmbH5HasObject(sf->h5, name, has));
+  if (!*has) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(UmbH5GetShape(sf->h5, name, &r, dims));
+  PetscCheck(r == 1 && dims[0] == (hsize_t)K, sf->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: %s must hold %" PetscInt_FMT " x 1 values", sf->path, name, K);
+  PetscCall(PetscMalloc1(K, &buf));
+  PetscCall(UmbH5ReadSmall(sf->h5, name, H5T_NATIVE_LLONG, K, buf));
+  for (PetscInt k = 0; k < K; k++) v[k] = buf[k];
+  PetscCall(PetscFree(buf));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode ReadTable(UmbSamplesFile sf, UmbSamplesTable *t)
+{
+  const MPI_Comm comm = sf->comm;
+  const char    *path = sf->path;
+  UmbH5          h5   = sf->h5;
+  PetscBool      has;
+  int            r;
+  hsize_t        dims[3];
+  long long     *off;
+
+  PetscFunctionBegin;
+  PetscCall(UmbH5GetShape(h5, "/samples/z", &r, dims));
+  PetscCheck(r == 2, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /samples/z has rank %d, expected 2", path, r);
+  /* sizes are checked before they become PetscInt: 2^32 + 1 columns must not pass as 1 */
+  PetscCheck(dims[1] == 1 || dims[1] == 2, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: CVs of dimension %llu are not supported (1 or 2)", path, (unsigned long long)dims[1]);
+  t->N = (PetscInt64)dims[0];
+  t->d = (PetscInt)dims[1];
+  PetscCall(UmbH5GetShape(h5, "/windows/offset", &r, dims));
+  PetscCheck(r == 1 && dims[0] >= 2 && dims[0] <= (hsize_t)PETSC_MAX_INT / 4, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /windows/offset must hold K + 1 >= 2 entries", path);
+  t->K = (PetscInt)dims[0] - 1;
+  PetscCall(PetscMalloc1(t->K + 1, &off));
+  PetscCall(PetscMalloc3(t->K * t->d, &t->center, t->K * t->d, &t->kappa, t->K, &t->iact));
+  PetscCall(PetscMalloc4(t->K + 1, &t->offset, t->K, &t->walkers, t->K, &t->frames, t->K, &t->round));
+  PetscCall(UmbH5ReadSmall(h5, "/windows/offset", H5T_NATIVE_LLONG, t->K + 1, off));
+  for (PetscInt k = 0; k <= t->K; k++) t->offset[k] = off[k];
+  PetscCall(PetscFree(off));
+  PetscCall(UmbH5GetShape(h5, "/windows/center", &r, dims));
+  PetscCheck(dims[0] == (hsize_t)t->K && (r == 1 ? 1 : (PetscInt)dims[1]) == t->d, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /windows/center must be K x d = %" PetscInt_FMT " x %" PetscInt_FMT, path, t->K, t->d);
+  PetscCall(UmbH5GetShape(h5, "/windows/kappa", &r, dims));
+  PetscCheck(dims[0] == (hsize_t)t->K && (r == 1 ? 1 : (PetscInt)dims[1]) == t->d, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /windows/kappa must be K x d = %" PetscInt_FMT " x %" PetscInt_FMT, path, t->K, t->d);
+  PetscCall(UmbH5ReadSmall(h5, "/windows/center", H5T_NATIVE_DOUBLE, t->K * t->d, t->center));
+  PetscCall(UmbH5ReadSmall(h5, "/windows/kappa", H5T_NATIVE_DOUBLE, t->K * t->d, t->kappa));
+  PetscCall(UmbH5ReadAttrReals(h5, "/samples", "beta", 1, &t->beta));
+  PetscCall(HasAttr(h5, "/samples", "cv_period", &has));
+  if (has) PetscCall(UmbH5ReadAttrReals(h5, "/samples", "cv_period", t->d, t->period));
+  PetscCall(ReadOptionalString(h5, "/samples", "cv_names", t->d == 1 ? "z" : "z,z2", t->cv_names, sizeof(t->cv_names)));
+  PetscCall(ReadOptionalString(h5, "/samples", "model", "", t->model, sizeof(t->model)));
+  PetscCall(ReadOptionalString(h5, "/samples", "cv", "", t->cv, sizeof(t->cv)));
+  PetscCall(ReadOptionalString(h5, "/samples", "coordinates", "", t->coordinates, sizeof(t->coordinates)));
+  PetscCall(ReadOptionalString(h5, "/windows", "integrator", "", t->integrator, sizeof(t->integrator)));
+  PetscCall(ReadOptionalInt(h5, "/windows", "walkers", 1, &t->nwalkers));
+  PetscCall(ReadOptionalInt(h5, "/windows", "frames_per_walker", 0, &t->nframes));
+  PetscCall(ReadOptionalInt(h5, "/windows", "stride", 1, &t->stride));
+  PetscCall(ReadOptionalInt(h5, "/windows", "burnin", 0, &t->burnin));
+  PetscCall(ReadOptionalInt(h5, "/windows", "steps", 0, &t->steps));
+  PetscCall(ReadOptionalInt(h5, "/windows", "seed", 0, &t->seed));
+  PetscCall(HasAttr(h5, "/windows", "dt", &has));
+  if (has) PetscCall(UmbH5ReadAttrReals(h5, "/windows", "dt", 1, &t->dt));
+  else t->dt = 1;
+  PetscCall(UmbH5HasObject(h5, "/windows/iact", &has));
+  if (has) {
+    PetscCall(UmbH5GetShape(h5, "/windows/iact", &r, dims));
+    has = (PetscBool)(r == 1 && dims[0] == (hsize_t)t->K);
+  }
+  if (has) PetscCall(UmbH5ReadSmall(h5, "/windows/iact", H5T_NATIVE_DOUBLE, t->K, t->iact));
+  t->has_iact = has;
+  PetscCall(ReadOptionalLongs(sf, "/windows/round", t->K, t->round, &t->has_round));
+  if (!t->has_round)
+    for (PetscInt k = 0; k < t->K; k++) t->round[k] = 0;
+
+  /* checks */
+  PetscCheck(t->beta > 0 && PetscIsNormalReal(t->beta), comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute beta = %.6g is not positive", path, (double)t->beta);
+  PetscCheck(t->offset[0] == 0 && t->offset[t->K] == t->N, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /windows/offset must run from 0 to the %" PetscInt64_FMT " rows of /samples/z", path, t->N);
+  for (PetscInt k = 0; k < t->K; k++) {
+    PetscCheck(t->offset[k + 1] >= t->offset[k], comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /windows/offset decreases at window %" PetscInt_FMT, path, k);
+    for (PetscInt a = 0; a < t->d; a++) PetscCheck(t->kappa[k * t->d + a] >= 0 && PetscIsInfOrNanReal(t->kappa[k * t->d + a]) == PETSC_FALSE && !PetscIsInfOrNanReal(t->center[k * t->d + a]), comm, PETSC_ERR_FILE_UNEXPECTED, "%s: window %" PetscInt_FMT " has an invalid centre or spring constant", path, k);
+  }
+  for (PetscInt a = 0; a < t->d; a++) PetscCheck(t->period[a] >= 0, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: negative cv_period", path);
+  /* walker series: the sampler's layout is walkers x frames per window; anything else is one series */
+  for (PetscInt k = 0; k < t->K; k++) {
+    const PetscInt64 nk = t->offset[k + 1] - t->offset[k];
+    if (t->nwalkers >= 1 && t->nframes >= 1 && t->nwalkers * t->nframes == nk) {
+      t->walkers[k] = t->nwalkers;
+      t->frames[k]  = t->nframes;
+    } else {
+      t->walkers[k] = 1;
+      t->frames[k]  = nk;
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbSamplesFileGetTable(UmbSamplesFile sf, const UmbSamplesTable **t)
+{
+  PetscFunctionBegin;
+  if (!sf->have_table) {
+    PetscCall(ReadTable(sf, &sf->table));
+    sf->have_table = PETSC_TRUE;
+  }
+  *t = &sf->table;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbSamplesTableFree(UmbSamplesTable *t)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFree3(t->center, t->kappa, t->iact));
+  PetscCall(PetscFree4(t->offset, t->walkers, t->frames, t->round));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbSamplesFileWriteTable(UmbSamplesFile sf, const UmbSamplesTable *t)
+{
+  UmbH5      h5      = sf->h5;
+  hsize_t    dims[2] = {(hsize_t)t->K, (hsize_t)t->d};
+  long long *offset;
+
+  PetscFunctionBegin;
+  PetscCall(UmbH5WriteSmall(h5, "/windows/center", H5T_NATIVE_DOUBLE, 2, dims, t->center));
+  PetscCall(UmbH5WriteSmall(h5, "/windows/kappa", H5T_NATIVE_DOUBLE, 2, dims, t->kappa));
+  PetscCall(PetscMalloc1(t->K + 1, &offset));
+  for (PetscInt k = 0; k <= t->K; k++) offset[k] = (long long)t->offset[k];
+  dims[0] = (hsize_t)(t->K + 1);
+  PetscCall(UmbH5WriteSmall(h5, "/windows/offset", H5T_NATIVE_LLONG, 1, dims, offset));
+  PetscCall(PetscFree(offset));
+
+  /* what a reader needs to interpret the samples without the options */
+  PetscCall(UmbH5WriteAttrString(h5, "/samples", "model", t->model));
+  PetscCall(UmbH5WriteAttrString(h5, "/samples", "cv", t->cv));
+  PetscCall(UmbH5WriteAttrString(h5, "/samples", "cv_names", t->cv_names));
+  PetscCall(UmbH5WriteAttrString(h5, "/samples", "coordinates", t->coordinates));
+  PetscCall(UmbH5WriteAttrReals(h5, "/samples", "beta", 1, &t->beta));
+  PetscCall(UmbH5WriteAttrReals(h5, "/samples", "cv_period", t->d, t->period));
+  {
+    const char *const keys[]  = {"walkers", "stride", "frames_per_walker", "steps", "burnin", "seed"};
+    const PetscInt64  vals[6] = {t->nwalkers, t->stride, t->nframes, t->steps, t->burnin, t->seed};
+    for (int i = 0; i < 6; i++) PetscCall(UmbH5WriteAttrInt(h5, "/windows", keys[i], vals[i]));
+    PetscCall(UmbH5WriteAttrReals(h5, "/windows", "dt", 1, &t->dt));
+    PetscCall(UmbH5WriteAttrString(h5, "/windows", "integrator", t->integrator));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbSamplesFileWriteWindowStats(UmbSamplesFile sf, PetscInt K, const PetscReal iact[], const PetscInt64 n[])
+{
+  hsize_t    dims[1] = {(hsize_t)K};
+  long long *counts;
+
+  PetscFunctionBegin;
+  PetscCall(UmbH5WriteSmall(sf->h5, "/windows/iact", H5T_NATIVE_DOUBLE, 1, dims, iact));
+  PetscCall(PetscMalloc1(K, &counts));
+  for (PetscInt k = 0; k < K; k++) counts[k] = (long long)n[k];
+  PetscCall(UmbH5WriteSmall(sf->h5, "/windows/n_samples", H5T_NATIVE_LLONG, 1, dims, counts));
+  PetscCall(PetscFree(counts));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbSamplesFileWriteRounds(UmbSamplesFile sf, PetscInt K, const PetscInt64 round[], PetscInt nrounds)
+{
+  hsize_t    dims[1] = {(hsize_t)K};
+  long long *buf;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc1(K, &buf));
+  for (PetscInt k = 0; k < K; k++) buf[k] = (long long)round[k];
+  PetscCall(UmbH5WriteSmall(sf->h5, "/windows/round", H5T_NATIVE_LLONG, 1, dims, buf));
+  PetscCall(PetscFree(buf));
+  PetscCall(UmbH5WriteAttrInt(sf->h5, "/windows", "coupling_rounds", nrounds));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbSamplesFileWriteUnbiased(UmbSamplesFile sf, const char model[], const char origin[], PetscInt64 walkers, PetscInt64 frames, PetscInt64 stride, PetscInt64 seed, PetscReal dt, PetscReal beta)
+{
+  UmbH5 h5 = sf->h5;
+
+  PetscFunctionBegin;
+  PetscCall(UmbH5WriteAttrString(h5, "/samples", "model", model));
+  PetscCall(UmbH5WriteAttrString(h5, "/samples", "origin", origin));
+  PetscCall(UmbH5WriteAttrInt(h5, "/samples", "walkers", walkers));
+  PetscCall(UmbH5WriteAttrInt(h5, "/samples", "frames_per_walker", frames));
+  PetscCall(UmbH5WriteAttrInt(h5, "/samples", "stride", stride));
+  PetscCall(UmbH5WriteAttrInt(h5, "/samples", "seed", seed));
+  PetscCall(UmbH5WriteAttrReals(h5, "/samples", "dt", 1, &dt));
+  PetscCall(UmbH5WriteAttrReals(h5, "/samples", "beta", 1, &beta));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
