@@ -4,7 +4,8 @@
 #   sample gan generator < fes dmap < closure coupling < report < app), in src/ and in the headers;
 # - no file outside its owner names a dataset of samples.h5 (src/sample/samplesfile*.c) or of
 #   fes.h5 (src/fes/);
-# - -seed, -out and -restart are each read in one place (src/app/), -us_dt by the sampler only.
+# - -seed (UmbOptionsGetSeed), -out and -restart (the command set-up) and -us_dt (the sampler) are
+#   each parsed in one file.
 set -u
 cd "$SRCDIR"
 fail=0
@@ -34,7 +35,7 @@ module_of_header() { # include path as written (umbra/x.h, umbra/private/ximpl.h
   nn | nnimpl) echo nn ;;
   stats) echo stats ;;
   model | modelimpl | fastslowimpl | mullerbrownimpl | ringimpl | cv | cvimpl | exact | exactimpl | plugin) echo model ;;
-  sampler | samplerimpl | sampleoutimpl | samplesfile) echo sample ;;
+  sampler | samplerimpl | sampleoutimpl | samplesfile | samplesfileimpl) echo sample ;;
   gan | ganimpl | gantrain) echo gan ;;
   generator | generatorimpl) echo generator ;;
   fes | fesimpl) echo fes ;;
@@ -89,10 +90,10 @@ one_place() { # option folder-regex: the files that parse the option (not those 
     fail=1
   fi
 }
-one_place -seed '^src/app/'
-one_place -out '^src/(app|sys)/'
-one_place -restart '^src/app/'
-one_place -us_dt '^src/sample/'
+one_place -seed '^src/sys/options\.c$'
+one_place -out '^src/app/setup\.c$'
+one_place -restart '^src/app/setup\.c$'
+one_place -us_dt '^src/sample/sampler\.c$'
 
 # the model layer knows nothing of diffusion maps
 if grep -nE '#include <umbra/(private/)?dmap(impl)?\.h>' src/model/*.c include/umbra/model.h include/umbra/cv.h include/umbra/private/cvimpl.h include/umbra/private/modelimpl.h; then
