@@ -84,6 +84,8 @@ PETSC_EXTERN PetscErrorCode UmbExportDestroy(UmbExport *);
 typedef struct _p_UmbFesFile *UmbFesFile;
 PETSC_EXTERN PetscErrorCode UmbFesFileOpen(MPI_Comm, const char[], UmbFesFile *);
 PETSC_EXTERN PetscErrorCode UmbFesFileClose(UmbFesFile *);
+/* The CV's component names (comma-separated) and beta of the samples */
+PETSC_EXTERN PetscErrorCode UmbFesFileGetCV(UmbFesFile, char[], size_t, PetscReal *);
 /* Number of per-sample log normalisers (one per row of samples.h5; -1 when not a vector) */
 PETSC_EXTERN PetscErrorCode UmbFesFileGetSampleCount(UmbFesFile, PetscInt64 *);
 /* Each rank reads rows [row0, row0 + nrows): ln sum_k N_k exp(f_k - u_k(z_n)), the unbiased

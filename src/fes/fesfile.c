@@ -1,6 +1,6 @@
 /* fes.h5 read back by the later stages: the per-sample log normalisers (closure weights, dmap
-   weights), the profile F(z) (closure checks), the window diagnostics (coupling rounds) and the
-   overlap matrix (report). The fes module writes the file (output.c) and is the only code that
+   weights), the profile F(z) (closure checks), the window diagnostics (coupling rounds), the
+   overlap matrix and the CV names and beta (report). The fes module writes the file (output.c) and is the only code that
    names its datasets. */
 #include <umbra/private/fesimpl.h>
 
@@ -20,6 +20,14 @@ PetscErrorCode UmbFesFileClose(UmbFesFile *ff)
   if (!*ff) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(UmbH5Close(&(*ff)->h5, PETSC_FALSE));
   PetscCall(PetscFree(*ff));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbFesFileGetCV(UmbFesFile ff, char names[], size_t len, PetscReal *beta)
+{
+  PetscFunctionBegin;
+  PetscCall(UmbH5ReadAttrString(ff->h5, "/", "cv_names", names, len));
+  PetscCall(UmbH5ReadAttrReals(ff->h5, "/", "beta", 1, beta));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -1,6 +1,7 @@
 /* UmbReport: the plots, summary.json and the one-screen summary of a run directory. Rank 0
    does the work (it is light); an error there is shared so that every rank stops with it. */
 #include <umbra/private/reportimpl.h>
+#include <umbra/fes.h>
 #include <umbra/samplesfile.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -110,8 +111,10 @@ static PetscErrorCode FreeInputs(UmbReport r)
 /* Model, CV and coordinate names, beta: from samples.h5, else fes.h5, else the options that made fes.csv */
 static PetscErrorCode ReadRunInfo(UmbReport r)
 {
-  char  path[PETSC_MAX_PATH_LEN], value[64];
-  UmbH5 h;
+  char                   path[PETSC_MAX_PATH_LEN], value[64];
+  UmbSamplesFile         sf;
+  const UmbSamplesTable *t;
+  UmbFesFile             ff;
 
   PetscFunctionBegin;
   PetscCall(PetscStrncpy(r->model, UmbTableOption(&r->fes, "-model", value, sizeof(value)) ? value : "fastslow", sizeof(r->model)));
@@ -120,8 +123,6 @@ static PetscErrorCode ReadRunInfo(UmbReport r)
   r->coordinates[0] = 0;
   if (r->has_samples) {
     PetscCall(UmbReportPath(r, "samples.h5", path, sizeof(path), NULL));
-    UmbSamplesFile         sf;
-    const UmbSamplesTable *t;
     PetscCall(UmbSamplesFileOpen(PETSC_COMM_SELF, path, &sf));
     PetscCall(UmbSamplesFileGetTable(sf, &t));
     PetscCall(PetscStrncpy(r->model, t->model, sizeof(r->model)));
@@ -131,10 +132,9 @@ static PetscErrorCode ReadRunInfo(UmbReport r)
     PetscCall(UmbSamplesFileClose(&sf, PETSC_FALSE));
   } else if (r->has_fesh5) {
     PetscCall(UmbReportPath(r, "fes.h5", path, sizeof(path), NULL));
-    PetscCall(UmbH5Open(PETSC_COMM_SELF, path, "fes", &h));
-    PetscCall(UmbH5ReadAttrString(h, "/", "cv_names", r->cvnames, sizeof(r->cvnames)));
-    PetscCall(UmbH5ReadAttrReals(h, "/", "beta", 1, &r->beta));
-    PetscCall(UmbH5Close(&h, PETSC_FALSE));
+    PetscCall(UmbFesFileOpen(PETSC_COMM_SELF, path, &ff));
+    PetscCall(UmbFesFileGetCV(ff, r->cvnames, sizeof(r->cvnames), &r->beta));
+    PetscCall(UmbFesFileClose(&ff));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
