@@ -48,9 +48,9 @@ static PetscErrorCode TestSample(MPI_Comm comm, const char opts[], const char di
   PetscCall(UmbCVSetFromOptions(cv));
   PetscCall(UmbCVSetUp(cv));
   PetscCall(UmbSamplerCreate(cv, &s));
-  {
-    PetscInt64 seed = 42;
-    PetscCall(UmbOptionsGetSeed(comm, &seed, NULL));
+  { /* -seed, as umbra passes it */
+    PetscInt seed = 42;
+    PetscCall(PetscOptionsGetInt(NULL, NULL, "-seed", &seed, NULL));
     PetscCall(UmbSamplerSetSeed(s, seed));
   }
   PetscCall(UmbSamplerSetFromOptions(s));

@@ -4,7 +4,7 @@
 #   sample gan generator < fes dmap < closure coupling < report < app), in src/ and in the headers;
 # - no file outside its owner names a dataset of samples.h5 (src/sample/samplesfile*.c) or of
 #   fes.h5 (src/fes/);
-# - -seed (UmbOptionsGetSeed), -out and -restart (the command set-up) and -us_dt (the sampler) are
+# - -seed, -out and -restart (the command set-up, src/app/setup.c) and -us_dt (the sampler) are
 #   each parsed in one file.
 set -u
 cd "$SRCDIR"
@@ -90,7 +90,7 @@ one_place() { # option folder-regex: the files that parse the option (not those 
     fail=1
   fi
 }
-one_place -seed '^src/sys/options\.c$'
+one_place -seed '^src/app/setup\.c$'
 one_place -out '^src/app/setup\.c$'
 one_place -restart '^src/app/setup\.c$'
 one_place -us_dt '^src/sample/sampler\.c$'

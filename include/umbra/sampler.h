@@ -24,7 +24,8 @@ PETSC_EXTERN PetscErrorCode UmbSamplerSetRestart(UmbSampler, PetscBool);
 PETSC_EXTERN PetscErrorCode UmbSamplerSetSeed(UmbSampler, PetscInt64);
 /* Prefix of the options SetFromOptions reads (default none) */
 PETSC_EXTERN PetscErrorCode UmbSamplerSetOptionsPrefix(UmbSampler, const char[]);
-/* Builds the window grid and the window-to-rank layout */
+/* Sets the CV up, checks -us_windows, -us_range, -us_kappa and -us_centers against its
+   dimension, builds the window grid and the window-to-rank layout */
 PETSC_EXTERN PetscErrorCode UmbSamplerSetUp(UmbSampler);
 /* Prepares each window, samples, and writes <dir>/samples.h5 and <dir>/windows.csv. Checkpoints
    in <dir>/ckpt/sample.h5 (frames go to <dir>/samples.h5.partial until the end); finished is

@@ -62,9 +62,6 @@ PETSC_EXTERN PetscErrorCode UmbOptionsCheckUnused(MPI_Comm);
 PETSC_EXTERN PetscErrorCode UmbOptionsCheckValues(MPI_Comm);
 /* A 64-bit integer option inside PetscOptionsBegin/End (accepts 100000 or 1e5) */
 PETSC_EXTERN PetscErrorCode UmbOptionsInt64(PetscOptionItems *, const char[], const char[], PetscInt64, PetscInt64 *, PetscBool *);
-/* Collective. -seed, the seed of every random stream, checked (non-negative); seed is left
-   alone when the option is not given. The one reader of -seed: the objects take it by setters. */
-PETSC_EXTERN PetscErrorCode UmbOptionsGetSeed(MPI_Comm, PetscInt64 *, PetscBool *);
 
 /* Options prefixes of the objects (UmbXSetOptionsPrefix): stored in a buffer of this size; ""
    means none, and UmbOptionsPrefix gives what PetscOptionsBegin takes */

@@ -8,10 +8,11 @@ static PetscErrorCode RunSetFromOptions(UmbApp *app)
 {
   PetscFunctionBegin;
   app->seed = 42; /* the objects' own default */
-  PetscCall(UmbOptionsGetSeed(app->comm, &app->seed, NULL));
-  PetscOptionsBegin(app->comm, NULL, "Restarts", "umbra");
+  PetscOptionsBegin(app->comm, NULL, "Random streams and restarts", "umbra");
+  PetscCall(UmbOptionsInt64(PetscOptionsObject, "-seed", "Seed of every random stream (sampling, bootstrap, subsamples, training, checks)", app->seed, &app->seed, NULL));
   PetscCall(PetscOptionsBool("-restart", "Continue from the checkpoints in the run directory", "umbra", app->restart, &app->restart, NULL));
   PetscOptionsEnd();
+  PetscCheck(app->seed >= 0, app->comm, PETSC_ERR_USER_INPUT, "-seed must be non-negative, got %" PetscInt64_FMT, app->seed);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

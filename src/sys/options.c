@@ -1,7 +1,6 @@
 /* Options hygiene: PETSc silently ignores options that nothing reads, so a misspelled option
    would cost a whole allocation. Every command calls UmbOptionsCheckUnused after all of its
-   objects have read their options, before any work starts. Also the one reader of -seed, and
-   the objects' options prefixes. */
+   objects have read their options, before any work starts. Also the objects' options prefixes. */
 #include <umbra/sys.h>
 #include <math.h>
 
@@ -95,21 +94,6 @@ PetscErrorCode UmbOptionsInt64(PetscOptionItems *PetscOptionsObject, const char 
     }
     *value = (PetscInt64)v;
   } else *value = defval;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-PetscErrorCode UmbOptionsGetSeed(MPI_Comm comm, PetscInt64 *seed, PetscBool *set)
-{
-  PetscInt64 v = *seed;
-  PetscBool  flg;
-
-  PetscFunctionBegin;
-  PetscOptionsBegin(comm, NULL, "Random streams", "umbra");
-  PetscCall(UmbOptionsInt64(PetscOptionsObject, "-seed", "Seed of every random stream (sampling, bootstrap, subsamples, training, checks)", v, &v, &flg));
-  PetscOptionsEnd();
-  PetscCheck(v >= 0, comm, PETSC_ERR_USER_INPUT, "-seed must be non-negative, got %" PetscInt64_FMT, v);
-  *seed = v;
-  if (set) *set = flg;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -20,7 +20,7 @@ typedef struct {
   UmbReport    report;
   char         outdir[PETSC_MAX_PATH_LEN];
   UmbCoupling  coupling;               /* umbra run's coupling rounds (-run_*) */
-  PetscBool    restart, run_overwrite; /* -restart: continue (the stages, the campaign); umbra run: start it afresh */
+  PetscBool    restart, run_overwrite; /* -restart: continue from the checkpoints (umbra run: the campaign); -run_overwrite: start the campaign afresh */
   PetscInt64   seed;                   /* -seed, passed to every object that draws random numbers */
 } UmbApp;
 
