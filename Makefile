@@ -65,7 +65,7 @@ export OMP_NUM_THREADS := 1
 V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
 
-.PHONY: all fuzz fuzz-targets check check-asan check-asan-ci check-mutants check-slurm check-valgrind reliability-table bench run install clean print
+.PHONY: all fuzz fuzz-targets check check-acceptance check-asan check-asan-ci check-mutants check-slurm check-valgrind reliability-table bench run install clean print
 .DEFAULT_GOAL := all
 
 all: $(APP) $(TEST_BIN) $(PLUGINS) $(FUZZ_BIN)
@@ -113,8 +113,15 @@ $(BUILD)/plugins/lib%.so: inputs/plugins/%.c include/umbra/plugin.h
 	@$(if $(Q),echo "  PLUGIN  $@")
 	$(Q)$(CC) -std=c11 -O2 -fPIC -shared -Wall -Wextra $(SANITIZE) -Iinclude $< -o $@ -lm
 
+# make check: the unit tests and the short MPI and command-line tests (about 10 minutes on two
+# idle cores); make check-acceptance: the long acceptance runs (whole campaigns, full trainings,
+# long statistical and restart runs), marked "LONG: reason" in their source. Between them they
+# run every case once (docs/developers.md, "Tests").
 check: all
-	@BUILD=$(BUILD) tests/run.sh
+	@BUILD=$(BUILD) LONG=0 tests/run.sh
+
+check-acceptance: all
+	@BUILD=$(BUILD) LONG=only tests/run.sh
 
 # The test suite built with AddressSanitizer + UndefinedBehaviorSanitizer in its own directory.
 # Any report fails the case: ASan stops at the first error, UBSan is told to (halt_on_error).
@@ -125,6 +132,7 @@ check: all
 # -malloc_coalesce 0: PETSc's PetscMalloc2..7 would otherwise share one block, hiding overflows
 # from one array into the next. T226_LONG_STEPS: t226's interrupted runs take a third of the
 # steps, since each is several times slower here (the hang guard stopped them under load).
+# LONG=1: the long acceptance runs as well as make check's cases.
 ASAN_BUILD   ?= build-asan
 ASAN_FILTER  ?= .
 # The statistical acceptance runs that train the GAN for its full length: over an hour each
@@ -138,7 +146,7 @@ check-asan:
 	 ASAN_OPTIONS=suppressions=$(CURDIR)/tests/asan.supp:detect_leaks=1:fast_unwind_on_malloc=0:halt_on_error=1:abort_on_error=0:disable_coredump=1 \
 	 LSAN_OPTIONS=leak_check_at_exit=0:suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/tests/ubsan.supp \
-	 PETSC_OPTIONS='-malloc_coalesce 0' T226_LONG_STEPS=5000000 $(if $(ASAN_MAXNP),MAXNP=$(ASAN_MAXNP)) \
+	 PETSC_OPTIONS='-malloc_coalesce 0' T226_LONG_STEPS=5000000 LONG=1 $(if $(ASAN_MAXNP),MAXNP=$(ASAN_MAXNP)) \
 	 SKIP='$(ASAN_SKIP)' SKIP_WHY='$(ASAN_SKIP_WHY)' tests/run.sh
 
 # The part of check-asan that .ci/run runs (minutes, not hours): the C unit tests up to 2 ranks

@@ -19,6 +19,7 @@
    mis-scales z (wrong standardisation, conditioning dropped), mode collapse (sd too small,
    mode weights at 0 or 1), a wrong lifted-state assembly (coordinates permuted), and a
    critic/generator loss with a wrong sign (no convergence at all). */
+// LONG: two full-length trainings of the generator on the default sampling budget
 // TEST: nsize=2
 // TEST: name=tilted nsize=2 args="-fastslow_coupling tilted -us_dt 2e-4 -us_steps 500000 -us_burnin 25000 -us_stride 50"
 #pragma GCC diagnostic ignored "-Wunused-function" /* sampling.h's window readers are not used here */

@@ -21,6 +21,7 @@
 # Catches: a Nystrom CV or gradient that is wrong (the windows would sample the wrong biased
 # densities: MBAR's reweighting would not match theta), a learned coordinate that is not theta,
 # a broken run stage (exploration, map, automatic window range).
+# LONG: a whole campaign on the ring model (exploration, diffusion map, 12 windows along it, MBAR, training)
 set -u
 /usr/bin/python3 -c 'import numpy, h5py, scipy' 2>/dev/null || { echo "python3 with numpy, h5py and scipy not available"; exit 77; }
 timeout 600 $MPIEXEC -n 2 $MPIEXEC_FLAGS "$UMBRA" run -model ring -cv dmap -dmap_explore_frames 1000 -dmap_explore_steps 40000 \

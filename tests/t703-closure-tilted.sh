@@ -24,6 +24,7 @@
 #    The same generator lifted without calibration must fail it (measured: 26 standard errors).
 #    Catches calibration or replicate errors on a non-Gaussian coupling and error bars too wide
 #    to fail.
+# LONG: the tilted campaign (five times the default steps), a 5-epoch training, closures four times
 set -u
 fail=0
 export OMPI_MCA_rmaps_base_oversubscribe=1

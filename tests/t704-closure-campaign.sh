@@ -23,6 +23,7 @@
 #    reduced-SDE-histogram, MFPT (exact formula) and MFPT (direct runs) families must each fail
 #    at least once, and the verdict must say so (measured: all 28 checks fail), and its closures
 #    must disagree with the exact values (point 3). Catches checks that cannot fail.
+# LONG: the default campaign with the full 20-epoch training, then a second training and closure
 set -u
 fail=0
 export OMPI_MCA_rmaps_base_oversubscribe=1

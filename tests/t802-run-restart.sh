@@ -22,6 +22,7 @@
 # one that does not change results, a restart that does not reach the interrupted stage or
 # passes -restart to a stage started afresh, stages.csv not written at a checkpoint, a kill
 # that loses the checkpoint, state that depends on the rank count, refusals that do not happen.
+# LONG: a dozen runs of a campaign with a 60-epoch training (interrupted, continued, on 2 and 3 ranks)
 set -u
 fail=0
 export OMPI_MCA_rmaps_base_oversubscribe=1
