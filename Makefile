@@ -113,8 +113,8 @@ $(BUILD)/plugins/lib%.so: inputs/plugins/%.c include/umbra/plugin.h
 	@$(if $(Q),echo "  PLUGIN  $@")
 	$(Q)$(CC) -std=c11 -O2 -fPIC -shared -Wall -Wextra $(SANITIZE) -Iinclude $< -o $@ -lm
 
-# make check: the unit tests and the short MPI and command-line tests (about 10 minutes on two
-# idle cores); make check-acceptance: the long acceptance runs (whole campaigns, full trainings,
+# make check: the unit tests and the short MPI and command-line tests (under 20 minutes on two
+# cores); make check-acceptance: the long acceptance runs (whole campaigns, full trainings,
 # long statistical and restart runs), marked "LONG: reason" in their source. Between them they
 # run every case once (docs/developers.md, "Tests").
 check: all
