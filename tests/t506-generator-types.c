@@ -31,10 +31,32 @@ static PetscErrorCode Generate_Zero(UmbGenerator g, PetscInt m, const PetscReal 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode LogDensity_Zero(UmbGenerator g, PetscInt m, const PetscReal z[], const PetscReal x[], PetscReal logq[])
+static PetscErrorCode LogDensity_Zero(UmbGenerator g, PetscInt m, const PetscReal z[], const PetscReal x[], PetscReal logq[], PetscReal noise[])
 {
   PetscFunctionBegin;
   for (PetscInt i = 0; i < m; i++) logq[i] = -z[i];
+  if (noise)
+    for (PetscInt i = 0; i < m; i++) noise[i] = x[i * ((Zero *)g->data)->n];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode GetNoiseDimension_Zero(UmbGenerator g, PetscInt *k)
+{
+  PetscFunctionBegin;
+  *k = 1;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode PushForward_Zero(UmbGenerator g, PetscInt m, const PetscReal z[], const PetscReal noise[], PetscReal x[], PetscReal logq[])
+{
+  const PetscInt n = ((Zero *)g->data)->n;
+
+  PetscFunctionBegin;
+  PetscCall(PetscArrayzero(x, m * n));
+  for (PetscInt i = 0; i < m; i++) {
+    x[i * n] = noise[i];
+    if (logq) logq[i] = -z[i];
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -60,6 +82,8 @@ static PetscErrorCode Create_Zero(UmbGenerator g)
   g->ops.getgenerated = GetGenerated_Zero;
   g->ops.generate     = Generate_Zero;
   g->ops.logdensity   = LogDensity_Zero;
+  g->ops.getnoisedim  = GetNoiseDimension_Zero;
+  g->ops.pushforward  = PushForward_Zero;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -140,6 +164,15 @@ int main(int argc, char **argv)
   UMB_CHECK(x[0] == 7 && x[n] == 8 && x[1] == 0, "generated rows %g %g %g", (double)x[0], (double)x[n], (double)x[1]);
   PetscCall(UmbGeneratorLogDensity(g, 2, z, x, logq));
   UMB_CHECK(logq[0] == -0.25 && logq[1] == 0.5, "log-density %g %g", (double)logq[0], (double)logq[1]);
+  {
+    PetscReal noise[2] = {0, 0}, back[2];
+    PetscInt  k;
+    PetscCall(UmbGeneratorGetNoiseDimension(g, &k));
+    PetscCall(UmbGeneratorInverse(g, 2, z, x, noise, NULL));
+    UMB_CHECK(k == 1 && noise[0] == 7 && noise[1] == 8, "noise dimension %d, inverse %g %g", (int)k, (double)noise[0], (double)noise[1]);
+    PetscCall(UmbGeneratorPushForward(g, 2, z, noise, x, back));
+    UMB_CHECK(x[0] == 7 && x[n] == 8 && back[0] == -0.25 && back[1] == 0.5, "push-forward %g %g, log q %g %g", (double)x[0], (double)x[n], (double)back[0], (double)back[1]);
+  }
   PetscCall(UmbGeneratorView(g, PETSC_VIEWER_STDOUT_WORLD));
   PetscCall(UmbGeneratorDestroy(&g));
 

@@ -66,10 +66,22 @@ PETSC_EXTERN PetscErrorCode UmbGeneratorGenerateSeeds(UmbGenerator, uint64_t id,
 /* Range of the CV values the generator was trained on: lo, hi per component (2d values) */
 PETSC_EXTERN PetscErrorCode UmbGeneratorGetRange(UmbGenerator, PetscReal[]);
 
-/* Whether the type has an exact log-density (gan: no) */
+/* Whether the type has an exact log-density (gan: no; flow: yes) */
 PETSC_EXTERN PetscErrorCode UmbGeneratorHasDensity(UmbGenerator, PetscBool *);
-/* Not collective. log q(x | z) of m states x (m x n) at their CV values z (m x d) into logq (m);
-   an error (PETSC_ERR_SUP) for a type without a density */
+/* Not collective. log q(x | z) of m states x (m x n) at CV values z (m x d) into logq (m): the
+   density of the generated part of x (coordinate CV: the coordinates outside the CV) given z; the
+   CV part of x is not read, so z may differ from xi(x) (mixture proposals evaluate q(y | z') at
+   other CV values). An error (PETSC_ERR_SUP) for a type without a density. */
 PETSC_EXTERN PetscErrorCode UmbGeneratorLogDensity(UmbGenerator, PetscInt m, const PetscReal z[], const PetscReal x[], PetscReal logq[]);
+/* Types with a density are maps of base noise: x = T(noise; z) with noise ~ N(0, I_k), k the
+   noise dimension (flow: the number of generated coordinates). */
+PETSC_EXTERN PetscErrorCode UmbGeneratorGetNoiseDimension(UmbGenerator, PetscInt *k);
+/* Not collective. x (m x n) = T(noise; z) for noise (m x k) at z (m x d), with the CV part of x
+   set from z (coordinate CV), and logq (m; may be NULL) = log q(x | z) */
+PETSC_EXTERN PetscErrorCode UmbGeneratorPushForward(UmbGenerator, PetscInt m, const PetscReal z[], const PetscReal noise[], PetscReal x[], PetscReal logq[]);
+/* Not collective. The inverse: noise (m x k) = T^{-1}(x; z) and logq (m; may be NULL) =
+   log q(x | z). A proposal from the broadened base N(0, s^2 I) has the density
+   log q(x | z) + |noise|^2 (1 - 1/s^2) / 2 - k log s. */
+PETSC_EXTERN PetscErrorCode UmbGeneratorInverse(UmbGenerator, PetscInt m, const PetscReal z[], const PetscReal x[], PetscReal noise[], PetscReal logq[]);
 
 #endif

@@ -281,11 +281,44 @@ PetscErrorCode UmbGeneratorHasDensity(UmbGenerator g, PetscBool *has)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+#define UmbGeneratorCheckDensity(g) PetscCheck((g)->ops.logdensity, PETSC_COMM_SELF, PETSC_ERR_SUP, "the %s generator has no density: use -generator flow", (g)->type)
+
 PetscErrorCode UmbGeneratorLogDensity(UmbGenerator g, PetscInt m, const PetscReal z[], const PetscReal x[], PetscReal logq[])
 {
   PetscFunctionBegin;
   UmbGeneratorCheckSetUp(g);
-  PetscCheck(g->ops.logdensity, PETSC_COMM_SELF, PETSC_ERR_SUP, "the %s generator has no density", g->type);
-  PetscCall((*g->ops.logdensity)(g, m, z, x, logq));
+  UmbGeneratorCheckDensity(g);
+  PetscCall((*g->ops.logdensity)(g, m, z, x, logq, NULL));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbGeneratorGetNoiseDimension(UmbGenerator g, PetscInt *k)
+{
+  PetscFunctionBegin;
+  UmbGeneratorCheckType(g, PETSC_COMM_SELF);
+  UmbGeneratorCheckDensity(g);
+  PetscCall((*g->ops.getnoisedim)(g, k));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbGeneratorPushForward(UmbGenerator g, PetscInt m, const PetscReal z[], const PetscReal noise[], PetscReal x[], PetscReal logq[])
+{
+  PetscFunctionBegin;
+  UmbGeneratorCheckSetUp(g);
+  UmbGeneratorCheckDensity(g);
+  PetscCall((*g->ops.pushforward)(g, m, z, noise, x, logq));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbGeneratorInverse(UmbGenerator g, PetscInt m, const PetscReal z[], const PetscReal x[], PetscReal noise[], PetscReal logq[])
+{
+  PetscReal *tmp = NULL;
+
+  PetscFunctionBegin;
+  UmbGeneratorCheckSetUp(g);
+  UmbGeneratorCheckDensity(g);
+  if (!logq) PetscCall(PetscMalloc1(m, &tmp));
+  PetscCall((*g->ops.logdensity)(g, m, z, x, logq ? logq : tmp, noise));
+  PetscCall(PetscFree(tmp));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

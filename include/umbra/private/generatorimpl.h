@@ -4,8 +4,8 @@
 
 #include <umbra/generator.h>
 
-/* NULL entries: setfromoptions, setup, view, destroy, setseed, setrestart (nothing to do), logdensity
-   (no density); every other op is required */
+/* NULL entries: setfromoptions, setup, view, destroy, setseed, setrestart (nothing to do);
+   logdensity, getnoisedim, pushforward (no density: all three NULL); every other op is required */
 typedef struct {
   PetscErrorCode (*setfromoptions)(UmbGenerator);
   PetscErrorCode (*setup)(UmbGenerator);
@@ -24,7 +24,10 @@ typedef struct {
   PetscErrorCode (*getreplicates)(UmbGenerator, PetscInt *);
   PetscErrorCode (*generateseeds)(UmbGenerator, uint64_t, PetscInt, const PetscReal[], PetscReal[]);
   PetscErrorCode (*getrange)(UmbGenerator, PetscReal[]);
-  PetscErrorCode (*logdensity)(UmbGenerator, PetscInt, const PetscReal[], const PetscReal[], PetscReal[]);
+  /* log q(x | z) into logq and, where noise is not NULL, T^{-1}(x; z) into noise */
+  PetscErrorCode (*logdensity)(UmbGenerator, PetscInt, const PetscReal[], const PetscReal[], PetscReal[], PetscReal[]);
+  PetscErrorCode (*getnoisedim)(UmbGenerator, PetscInt *);
+  PetscErrorCode (*pushforward)(UmbGenerator, PetscInt, const PetscReal[], const PetscReal[], PetscReal[], PetscReal[]);
 } UmbGeneratorOps;
 
 struct _p_UmbGenerator {
