@@ -46,6 +46,11 @@ PetscErrorCode UmbLogRegisterAll(void)
   PetscCall(PetscLogEventRegister("UmbGanCkpt", UMB_CLASSID, &UMB_EVENT.gan_ckpt));
   PetscCall(PetscLogEventRegister("UmbGanLift", UMB_CLASSID, &UMB_EVENT.gan_lift));
   PetscCall(PetscLogEventRegister("UmbGanCalib", UMB_CLASSID, &UMB_EVENT.gan_calibrate));
+  PetscCall(PetscLogEventRegister("UmbFlowForward", UMB_CLASSID, &UMB_EVENT.flow_forward));
+  PetscCall(PetscLogEventRegister("UmbFlowBackward", UMB_CLASSID, &UMB_EVENT.flow_backward));
+  PetscCall(PetscLogEventRegister("UmbFlowStep", UMB_CLASSID, &UMB_EVENT.flow_step));
+  PetscCall(PetscLogEventRegister("UmbFlowValid", UMB_CLASSID, &UMB_EVENT.flow_valid));
+  PetscCall(PetscLogEventRegister("UmbFlowCkpt", UMB_CLASSID, &UMB_EVENT.flow_ckpt));
   PetscCall(PetscLogEventRegister("UmbDmapRead", UMB_CLASSID, &UMB_EVENT.dmap_read));
   PetscCall(PetscLogEventRegister("UmbDmapBGH", UMB_CLASSID, &UMB_EVENT.dmap_bgh));
   PetscCall(PetscLogEventRegister("UmbDmapKNN", UMB_CLASSID, &UMB_EVENT.dmap_knn));

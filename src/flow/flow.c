@@ -1,0 +1,393 @@
+/* UmbFlow: options, standardisation and features, generation and density, and flow.h5. */
+#include <umbra/private/flowimpl.h>
+
+PetscErrorCode UmbFlowCreate(UmbCV cv, UmbFlow *flowp)
+{
+  UmbFlow   flow;
+  UmbCVType type;
+  PetscBool is;
+
+  PetscFunctionBegin;
+  PetscCall(PetscNew(&flow));
+  PetscCall(UmbCVSetUp(cv));
+  flow->cv = cv;
+  PetscCall(UmbCVGetModel(cv, &flow->model));
+  PetscCall(UmbModelGetComm(flow->model, &flow->comm));
+  PetscCallMPI(MPI_Comm_rank(flow->comm, &flow->rank));
+  PetscCallMPI(MPI_Comm_size(flow->comm, &flow->size));
+  PetscCall(UmbModelGetDimension(flow->model, &flow->n));
+  PetscCall(UmbCVGetDimension(cv, &flow->d));
+  PetscCall(UmbCVGetPeriod(cv, flow->period));
+  PetscCall(UmbCVGetCoordinates(cv, &is, flow->cvidx));
+  flow->coord = is;
+  {
+    UmbModelType mt;
+    PetscCall(UmbModelGetType(flow->model, &mt));
+    PetscCall(PetscStrncpy(flow->modeltype, mt, sizeof(flow->modeltype)));
+    PetscCall(UmbCVGetType(cv, &type));
+    PetscCall(PetscStrncpy(flow->cvtype, type, sizeof(flow->cvtype)));
+  }
+  PetscCall(PetscMalloc1(flow->n, &flow->gidx));
+  flow->ng = 0;
+  if (flow->coord)
+    for (PetscInt i = 0; i < flow->n; i++) {
+      PetscBool incv = PETSC_FALSE;
+      for (PetscInt a = 0; a < flow->d; a++) incv = (PetscBool)(incv || flow->cvidx[a] == i);
+      if (!incv) flow->gidx[flow->ng++] = i;
+    }
+  flow->fourier = 3;
+  UmbFlowSetFeatureDim(flow);
+  flow->ncoupling              = 4;
+  flow->nhidden                = 2;
+  flow->hidden[0]              = 64;
+  flow->hidden[1]              = 64;
+  flow->act                    = UMB_ACT_TANH;
+  flow->slope                  = 0.2;
+  flow->spline.K               = 8;
+  flow->spline.bound           = 5;
+  flow->spline.min_width       = 1e-3;
+  flow->spline.min_height      = 1e-3;
+  flow->spline.min_derivative  = 1e-3;
+  flow->lr                     = 2e-3;
+  flow->lr_final               = 0.1;
+  flow->beta1                  = 0.9;
+  flow->beta2                  = 0.999;
+  flow->val_frac               = 0.1;
+  flow->loss_limit             = 1e6;
+  flow->batch                  = 256;
+  flow->epochs                 = 20;
+  flow->microbatch             = 32;
+  flow->ckpt_interval          = 1000;
+  flow->drift_interval         = 100;
+  flow->seed                   = 42;
+  flow->reduce                 = UMB_REDUCE_MPI;
+  flow->lift_n                 = 1000;
+  for (PetscInt a = 0; a < 2; a++) {
+    flow->zmean[a] = 0;
+    flow->zsd[a]   = 1;
+    flow->zlo[a]   = -1;
+    flow->zhi[a]   = 1;
+  }
+  *flowp = flow;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbFlowSetFromOptions(UmbFlow flow)
+{
+  const MPI_Comm comm = flow->comm;
+  PetscInt       nh = UMB_FLOW_MAX_LAYERS, nb = 2, act = (PetscInt)flow->act, red = (PetscInt)flow->reduce;
+  PetscReal      betas[2] = {flow->beta1, flow->beta2};
+  PetscBool      set, set_z, set_grid;
+  PetscInt       nz = 4096, ngrid = 6;
+  PetscReal     *zbuf;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc1(nz, &zbuf));
+  PetscOptionsBegin(comm, UmbOptionsPrefix(flow->prefix), "Conditional normalizing flow options (umbra train -generator flow, umbra lift)", "UmbFlow");
+  PetscCall(PetscOptionsInt("-flow_couplings", "Coupling layers", "UmbFlowSetFromOptions", flow->ncoupling, &flow->ncoupling, NULL));
+  PetscCheck(flow->ncoupling >= 1 && flow->ncoupling <= UMB_FLOW_MAX_COUPLINGS, comm, PETSC_ERR_USER_INPUT, "-flow_couplings must be in 1..%d, got %" PetscInt_FMT, UMB_FLOW_MAX_COUPLINGS, flow->ncoupling);
+  PetscCall(PetscOptionsIntArray("-flow_layers", "Hidden layer widths of each coupling layer's conditioner", "UmbFlowSetFromOptions", flow->hidden, &nh, &set));
+  if (set) {
+    PetscCheck(nh >= 1, comm, PETSC_ERR_USER_INPUT, "-flow_layers needs at least one width (e.g. 64,64)");
+    flow->nhidden = nh;
+    for (PetscInt l = 0; l < nh; l++) PetscCheck(flow->hidden[l] >= 1, comm, PETSC_ERR_USER_INPUT, "-flow_layers: width %" PetscInt_FMT " of hidden layer %" PetscInt_FMT " must be positive", flow->hidden[l], l + 1);
+  }
+  PetscCall(PetscOptionsEList("-flow_activation", "Activation of the conditioners' hidden layers", "UmbFlowSetFromOptions", UmbActivations, 4, UmbActivations[act], &act, NULL));
+  flow->act = (UmbActivation)act;
+  PetscCall(PetscOptionsInt("-flow_bins", "Bins of each rational-quadratic spline", "UmbFlowSetFromOptions", flow->spline.K, &flow->spline.K, NULL));
+  PetscCheck(flow->spline.K >= 2 && flow->spline.K <= UMB_FLOW_MAX_BINS, comm, PETSC_ERR_USER_INPUT, "-flow_bins must be in 2..%d, got %" PetscInt_FMT, UMB_FLOW_MAX_BINS, flow->spline.K);
+  PetscCall(PetscOptionsReal("-flow_bound", "The splines act on [-B, B] in standardised units (identity outside)", "UmbFlowSetFromOptions", flow->spline.bound, &flow->spline.bound, NULL));
+  PetscCheck(flow->spline.bound > 0 && flow->spline.bound <= 100, comm, PETSC_ERR_USER_INPUT, "-flow_bound must be in (0, 100], got %.6g", (double)flow->spline.bound);
+  PetscCall(PetscOptionsInt("-flow_fourier", "Sine/cosine features of each non-periodic CV component at K doubling frequencies over the trained range", "UmbFlowSetFromOptions", flow->fourier, &flow->fourier, NULL));
+  PetscCheck(flow->fourier >= 0 && flow->fourier <= 16, comm, PETSC_ERR_USER_INPUT, "-flow_fourier must be in 0..16, got %" PetscInt_FMT, flow->fourier);
+  UmbFlowSetFeatureDim(flow);
+  PetscCall(PetscOptionsReal("-flow_lr", "Learning rate (Adam)", "UmbFlowSetFromOptions", flow->lr, &flow->lr, NULL));
+  PetscCheck(flow->lr > 0 && PetscIsNormalReal(flow->lr), comm, PETSC_ERR_USER_INPUT, "-flow_lr must be positive, got %.6g", (double)flow->lr);
+  PetscCall(PetscOptionsReal("-flow_lr_final", "The learning rate is constant for the first half of the training, then decays linearly to this fraction", "UmbFlowSetFromOptions", flow->lr_final, &flow->lr_final, NULL));
+  PetscCheck(flow->lr_final > 0 && flow->lr_final <= 1, comm, PETSC_ERR_USER_INPUT, "-flow_lr_final must be in (0, 1], got %.6g", (double)flow->lr_final);
+  PetscCall(PetscOptionsRealArray("-flow_adam_betas", "Adam's beta1,beta2", "UmbFlowSetFromOptions", betas, &nb, &set));
+  PetscCheck(!set || nb == 2, comm, PETSC_ERR_USER_INPUT, "-flow_adam_betas needs two values beta1,beta2, got %" PetscInt_FMT, nb);
+  PetscCheck(betas[0] >= 0 && betas[0] < 1 && betas[1] >= 0 && betas[1] < 1, comm, PETSC_ERR_USER_INPUT, "-flow_adam_betas must be in [0, 1), got %.6g,%.6g", (double)betas[0], (double)betas[1]);
+  flow->beta1 = betas[0];
+  flow->beta2 = betas[1];
+  PetscCall(PetscOptionsInt("-flow_batch", "Global mini-batch size (samples per step, over all ranks)", "UmbFlowSetFromOptions", flow->batch, &flow->batch, NULL));
+  PetscCheck(flow->batch >= 1, comm, PETSC_ERR_USER_INPUT, "-flow_batch must be positive, got %" PetscInt_FMT, flow->batch);
+  PetscCall(PetscOptionsInt("-flow_epochs", "Training epochs (passes over the training samples)", "UmbFlowSetFromOptions", flow->epochs, &flow->epochs, NULL));
+  PetscCheck(flow->epochs >= 1, comm, PETSC_ERR_USER_INPUT, "-flow_epochs must be positive, got %" PetscInt_FMT, flow->epochs);
+  PetscCall(PetscOptionsReal("-flow_validation", "Fraction of the samples held out for validation", "UmbFlowSetFromOptions", flow->val_frac, &flow->val_frac, NULL));
+  PetscCheck(flow->val_frac >= 0 && flow->val_frac <= 0.5, comm, PETSC_ERR_USER_INPUT, "-flow_validation must be in [0, 0.5], got %.6g", (double)flow->val_frac);
+  PetscCall(PetscOptionsEList("-flow_reduce_mode", "Gradient reduction: mpi or exact (bitwise independent of the rank count)", "UmbFlowSetFromOptions", UmbReduceModes, 2, UmbReduceModes[red], &red, NULL));
+  flow->reduce = (UmbReduceMode)red;
+  if (flow->reduce == UMB_REDUCE_EXACT) {
+    PetscCall(PetscOptionsInt("-flow_microbatch", "exact mode: rows per micro-batch", "UmbFlowSetFromOptions", flow->microbatch, &flow->microbatch, NULL));
+    PetscCheck(flow->microbatch >= 1, comm, PETSC_ERR_USER_INPUT, "-flow_microbatch must be positive, got %" PetscInt_FMT, flow->microbatch);
+  }
+  PetscCall(PetscOptionsReal("-flow_loss_limit", "Stop as diverged when the loss exceeds this in size (0: only NaN or infinity)", "UmbFlowSetFromOptions", flow->loss_limit, &flow->loss_limit, NULL));
+  PetscCheck(flow->loss_limit >= 0 && !PetscIsInfOrNanReal(flow->loss_limit), comm, PETSC_ERR_USER_INPUT, "-flow_loss_limit must be non-negative (0 = no limit), got %.6g", (double)flow->loss_limit);
+  PetscCall(UmbOptionsInt64(PetscOptionsObject, "-flow_checkpoint_interval", "Steps between training checkpoints (0: none)", flow->ckpt_interval, &flow->ckpt_interval, NULL));
+  PetscCheck(flow->ckpt_interval >= 0, comm, PETSC_ERR_USER_INPUT, "-flow_checkpoint_interval must be non-negative (0 = no checkpoints), got %" PetscInt64_FMT, flow->ckpt_interval);
+  PetscCall(UmbOptionsInt64(PetscOptionsObject, "-flow_stop_step", "Checkpoint and stop (exit code 3) after this step (0: run to the end)", flow->stop_step, &flow->stop_step, NULL));
+  PetscCheck(flow->stop_step >= 0, comm, PETSC_ERR_USER_INPUT, "-flow_stop_step must be non-negative, got %" PetscInt64_FMT, flow->stop_step);
+  PetscCall(UmbOptionsInt64(PetscOptionsObject, "-flow_drift_interval", "Steps between checks that all ranks hold the same parameters", flow->drift_interval, &flow->drift_interval, NULL));
+  PetscCheck(flow->drift_interval >= 1, comm, PETSC_ERR_USER_INPUT, "-flow_drift_interval must be positive, got %" PetscInt64_FMT, flow->drift_interval);
+  PetscCall(PetscOptionsRealArray("-lift_z", "CV values to lift (d values each)", "UmbFlowSetFromOptions", zbuf, &nz, &set_z));
+  PetscCall(PetscOptionsRealArray("-lift_grid", "Grid of CV values to lift: lo,hi,n per component", "UmbFlowSetFromOptions", flow->lift_grid, &ngrid, &set_grid));
+  PetscCall(PetscOptionsInt("-lift_n", "Lifted states per CV value", "UmbFlowSetFromOptions", flow->lift_n, &flow->lift_n, NULL));
+  PetscOptionsEnd();
+  PetscCheck(flow->lift_n >= 1, comm, PETSC_ERR_USER_INPUT, "-lift_n must be positive, got %" PetscInt_FMT, flow->lift_n);
+  PetscCheck(!(set_z && set_grid), comm, PETSC_ERR_USER_INPUT, "give either -lift_z or -lift_grid, not both");
+  if (set_z) {
+    PetscCheck(nz >= 1 && nz % flow->d == 0, comm, PETSC_ERR_USER_INPUT, "-lift_z needs %" PetscInt_FMT " value%s per point for this %" PetscInt_FMT "-D CV, got %" PetscInt_FMT, flow->d, flow->d > 1 ? "s" : "", flow->d, nz);
+    for (PetscInt i = 0; i < nz; i++) PetscCheck(!PetscIsInfOrNanReal(zbuf[i]), comm, PETSC_ERR_USER_INPUT, "-lift_z: value %" PetscInt_FMT " is not a finite number", i + 1);
+    PetscCall(PetscFree(flow->lift_z));
+    PetscCall(PetscMalloc1(nz, &flow->lift_z));
+    PetscCall(PetscArraycpy(flow->lift_z, zbuf, nz));
+    flow->nlift_z = nz / flow->d;
+  }
+  if (set_grid) {
+    PetscCheck(ngrid == 3 * flow->d, comm, PETSC_ERR_USER_INPUT, "-lift_grid needs %" PetscInt_FMT " values (lo,hi,n%s) for this %" PetscInt_FMT "-D CV, got %" PetscInt_FMT, 3 * flow->d, flow->d > 1 ? ",lo2,hi2,n2" : "", flow->d, ngrid);
+    for (PetscInt a = 0; a < flow->d; a++) {
+      const PetscReal lo = flow->lift_grid[3 * a], hi = flow->lift_grid[3 * a + 1], np = flow->lift_grid[3 * a + 2];
+      PetscCheck(!PetscIsInfOrNanReal(lo) && !PetscIsInfOrNanReal(hi) && lo <= hi, comm, PETSC_ERR_USER_INPUT, "-lift_grid: lo and hi must be finite numbers with lo <= hi");
+      PetscCheck(np >= 1 && np == PetscFloorReal(np) && np <= 1e6 && (np == 1 || lo < hi), comm, PETSC_ERR_USER_INPUT, "-lift_grid: the number of points must be a positive integer (more than one needs lo < hi), got %.6g", (double)np);
+    }
+    flow->nlift_grid = ngrid;
+  }
+  PetscCall(PetscFree(zbuf));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbFlowSetOptionsPrefix(UmbFlow flow, const char prefix[])
+{
+  PetscFunctionBegin;
+  PetscCall(UmbOptionsPrefixCopy(flow->comm, prefix, flow->prefix));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbFlowSetRestart(UmbFlow flow, PetscBool restart)
+{
+  PetscFunctionBegin;
+  flow->restart = restart;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbFlowSetSeed(UmbFlow flow, PetscInt64 seed)
+{
+  PetscFunctionBegin;
+  PetscCheck(seed >= 0, flow->comm, PETSC_ERR_ARG_OUTOFRANGE, "the seed must be non-negative, got %" PetscInt64_FMT, seed);
+  flow->seed = seed;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static void FormatLayers(UmbFlow flow, char *buf, size_t len)
+{
+  buf[0] = 0;
+  for (PetscInt l = 0; l < flow->nhidden; l++) {
+    size_t k = strlen(buf);
+    snprintf(buf + k, len - k, "%s%d", l ? "," : "", (int)flow->hidden[l]);
+  }
+}
+
+PetscErrorCode UmbFlowView(UmbFlow flow, PetscViewer v)
+{
+  char layers[256];
+
+  PetscFunctionBegin;
+  FormatLayers(flow, layers, sizeof(layers));
+  PetscCall(UmbViewerPrintf(v, "conditional normalizing flow: %d rational-quadratic coupling layers (%d bins on [-%g, %g]), conditioners %s (%s), %d conditioning features; models %d of %d coordinates\n", (int)flow->ncoupling, (int)flow->spline.K, (double)flow->spline.bound, (double)flow->spline.bound, layers, UmbActivations[flow->act], (int)flow->dz, (int)flow->ng, (int)flow->n));
+  PetscCall(UmbViewerPrintf(v, "  batch %d, %d epochs, lr %g decaying to %g of it, Adam betas %g,%g, reduction %s on %d rank%s\n", (int)flow->batch, (int)flow->epochs, (double)flow->lr, (double)flow->lr_final, (double)flow->beta1, (double)flow->beta2, UmbReduceModes[flow->reduce], (int)flow->size, flow->size > 1 ? "s" : ""));
+  if (flow->ymean) {
+    PetscCall(UmbViewerPrintf(v, "  %d parameters; trained %lld steps (%lld epochs): NLL per sample %.6g (training), %.6g (held out), in standardised units\n", (int)flow->nparams, (long long)flow->trained_steps, (long long)flow->trained_epochs, (double)flow->train_nll, (double)flow->valid_nll));
+    for (PetscInt j = 0; j < flow->ng; j++) {
+      const char *name;
+      PetscCall(UmbModelGetCoordinateName(flow->model, flow->gidx[j], &name));
+      PetscCall(UmbViewerPrintf(v, "  %s: mean %.6g, sd %.6g\n", name, (double)flow->ymean[j], (double)flow->ysd[j]));
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbFlowDestroy(UmbFlow *flowp)
+{
+  UmbFlow flow = *flowp;
+
+  PetscFunctionBegin;
+  if (!flow) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(UmbFlowDestroyNetworks(flow));
+  PetscCall(PetscFree(flow->ymean));
+  PetscCall(PetscFree(flow->ysd));
+  PetscCall(PetscFree(flow->gidx));
+  PetscCall(PetscFree(flow->lift_z));
+  PetscCall(PetscFree(*flowp));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbFlowGetGenerated(UmbFlow flow, PetscInt *ng)
+{
+  PetscFunctionBegin;
+  *ng = flow->ng;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbFlowCheckGenerates(UmbFlow flow)
+{
+  PetscFunctionBegin;
+  PetscCheck(flow->coord, flow->comm, PETSC_ERR_USER_INPUT, "the flow models the coordinates outside a coordinate CV (-cv coord); with CV %s use -generator gan", flow->cvtype);
+  PetscCheck(flow->ng > 0, flow->comm, PETSC_ERR_USER_INPUT, "the CV is all %" PetscInt_FMT " coordinates of model %s: a conditional flow has nothing left to generate", flow->n, flow->modeltype);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbFlowIsTrained(UmbFlow flow, PetscBool *trained)
+{
+  PetscFunctionBegin;
+  *trained = (PetscBool)(flow->have_networks && flow->ymean);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbFlowGetRange(UmbFlow flow, PetscReal range[])
+{
+  PetscFunctionBegin;
+  PetscCheck(flow->have_networks && flow->ymean, flow->comm, PETSC_ERR_ORDER, "the flow is not trained yet");
+  for (PetscInt a = 0; a < flow->d; a++) {
+    range[2 * a]     = flow->zlo[a];
+    range[2 * a + 1] = flow->zhi[a];
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+void UmbFlowSetFeatureDim(UmbFlow flow)
+{
+  flow->dz = 0;
+  for (PetscInt a = 0; a < flow->d; a++) flow->dz += flow->period[a] > 0 ? 2 : 1 + 2 * flow->fourier;
+}
+
+void UmbFlowFeatures(UmbFlow flow, PetscInt m, const PetscReal z[], PetscReal zf[])
+{
+  for (PetscInt i = 0; i < m; i++) {
+    PetscReal *f = zf + i * flow->dz;
+    PetscInt   k = 0;
+    for (PetscInt a = 0; a < flow->d; a++) {
+      const PetscReal za = z[i * flow->d + a];
+      if (flow->period[a] > 0) {
+        const PetscReal t = 2 * PETSC_PI * za / flow->period[a];
+        f[k++]            = PetscCosReal(t);
+        f[k++]            = PetscSinReal(t);
+      } else {
+        const PetscReal w = flow->zhi[a] - flow->zlo[a], u = w > 0 ? 2 * (za - flow->zlo[a]) / w - 1 : 0;
+        f[k++]            = (za - flow->zmean[a]) / flow->zsd[a];
+        for (PetscInt j = 0; j < flow->fourier; j++) {
+          const PetscReal t = PETSC_PI * (PetscReal)(1 << j) * u;
+          f[k++]            = PetscSinReal(t);
+          f[k++]            = PetscCosReal(t);
+        }
+      }
+    }
+  }
+}
+
+/* sum of log ysd: the Jacobian of the standardisation */
+static PetscReal LogScale(UmbFlow flow)
+{
+  PetscReal s = 0;
+  for (PetscInt j = 0; j < flow->ng; j++) s += PetscLogReal(flow->ysd[j]);
+  return s;
+}
+
+#define UmbFlowCheckTrained(flow) PetscCheck((flow)->have_networks && (flow)->ymean, PETSC_COMM_SELF, PETSC_ERR_ORDER, "the flow needs trained or loaded networks (UmbFlowTrain or UmbFlowLoad)")
+
+/* rows in blocks of at most UMB_FLOW_BLOCK: inference in the same blocks whatever the caller's
+   m, so a row's value does not depend on how many rows a call holds */
+PetscErrorCode UmbFlowPushForward(UmbFlow flow, PetscInt m, const PetscReal z[], const PetscReal noise[], PetscReal x[], PetscReal logq[])
+{
+  const PetscInt  ng = flow->ng;
+  const PetscReal c  = 0.5 * (PetscReal)ng * PetscLogReal(2 * PETSC_PI), ls = LogScale(flow);
+  PetscReal      *zf, *y, *ld;
+
+  PetscFunctionBegin;
+  UmbFlowCheckTrained(flow);
+  PetscCall(PetscMalloc3(UMB_FLOW_BLOCK * flow->dz, &zf, UMB_FLOW_BLOCK * ng, &y, UMB_FLOW_BLOCK, &ld));
+  for (PetscInt i0 = 0; i0 < m; i0 += UMB_FLOW_BLOCK) {
+    const PetscInt b = PetscMin(UMB_FLOW_BLOCK, m - i0);
+    UmbFlowFeatures(flow, b, z + i0 * flow->d, zf);
+    PetscCall(UmbFlowInverseRows(flow, b, noise + i0 * ng, zf, flow->dz, y, ld));
+    for (PetscInt i = 0; i < b; i++) {
+      PetscReal *xi = x + (i0 + i) * flow->n, r2 = 0;
+      for (PetscInt j = 0; j < ng; j++) {
+        const PetscReal e = noise[(i0 + i) * ng + j];
+        xi[flow->gidx[j]] = flow->ymean[j] + flow->ysd[j] * y[i * ng + j];
+        r2 += e * e;
+      }
+      for (PetscInt a = 0; a < flow->d; a++) xi[flow->cvidx[a]] = z[(i0 + i) * flow->d + a];
+      if (logq) logq[i0 + i] = -0.5 * r2 - c + ld[i] - ls;
+    }
+  }
+  PetscCall(PetscFree3(zf, y, ld));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbFlowLogDensity(UmbFlow flow, PetscInt m, const PetscReal z[], const PetscReal x[], PetscReal logq[], PetscReal noise[])
+{
+  const PetscInt  ng = flow->ng;
+  const PetscReal c  = 0.5 * (PetscReal)ng * PetscLogReal(2 * PETSC_PI), ls = LogScale(flow);
+  PetscReal      *zf, *y, *u, *ld;
+
+  PetscFunctionBegin;
+  UmbFlowCheckTrained(flow);
+  PetscCall(PetscMalloc4(UMB_FLOW_BLOCK * flow->dz, &zf, UMB_FLOW_BLOCK * ng, &y, UMB_FLOW_BLOCK * ng, &u, UMB_FLOW_BLOCK, &ld));
+  for (PetscInt i0 = 0; i0 < m; i0 += UMB_FLOW_BLOCK) {
+    const PetscInt b = PetscMin(UMB_FLOW_BLOCK, m - i0);
+    UmbFlowFeatures(flow, b, z + i0 * flow->d, zf);
+    for (PetscInt i = 0; i < b; i++)
+      for (PetscInt j = 0; j < ng; j++) y[i * ng + j] = (x[(i0 + i) * flow->n + flow->gidx[j]] - flow->ymean[j]) / flow->ysd[j];
+    PetscCall(UmbFlowForwardRows(flow, b, y, ng, zf, flow->dz, u, ld));
+    for (PetscInt i = 0; i < b; i++) {
+      PetscReal r2 = 0;
+      for (PetscInt j = 0; j < ng; j++) r2 += u[i * ng + j] * u[i * ng + j];
+      logq[i0 + i] = -0.5 * r2 - c + ld[i] - ls;
+    }
+    if (noise) PetscCall(PetscArraycpy(noise + i0 * ng, u, b * ng));
+  }
+  PetscCall(PetscFree4(zf, y, u, ld));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* noise of rows keyed by (seed, LATENT, id) at counter (c0, row), in aligned blocks */
+static PetscErrorCode GenerateKeyed(UmbFlow flow, uint64_t domain, uint64_t id, PetscInt m, const PetscReal z[], const PetscInt64 index[], PetscReal x[])
+{
+  PetscReal *eta;
+  UmbStream  s;
+  PetscInt   i0 = 0;
+
+  PetscFunctionBegin;
+  UmbFlowCheckTrained(flow);
+  PetscCall(PetscMalloc1(UMB_FLOW_BLOCK * flow->ng, &eta));
+  UmbStreamInit(&s, (uint64_t)flow->seed, domain, id);
+  while (i0 < m) {
+    PetscInt b = 1;
+    while (i0 + b < m && b < UMB_FLOW_BLOCK && index[i0 + b] == index[i0 + b - 1] + 1 && index[i0 + b] % UMB_FLOW_BLOCK) b++;
+    for (PetscInt i = 0; i < b; i++) UmbStreamGaussian(&s, 0, (uint64_t)index[i0 + i], (int)flow->ng, eta + i * flow->ng);
+    PetscCall(UmbFlowPushForward(flow, b, z + i0 * flow->d, eta, x + i0 * flow->n, NULL));
+    i0 += b;
+  }
+  PetscCall(PetscFree(eta));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbFlowGenerate(UmbFlow flow, PetscInt m, const PetscReal z[], const PetscInt64 index[], PetscReal x[])
+{
+  PetscFunctionBegin;
+  PetscCall(GenerateKeyed(flow, UMB_STREAM_LATENT, UMB_FLOW_RNG_LIFT, m, z, index, x));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbFlowGenerateSeeds(UmbFlow flow, uint64_t id, PetscInt m, const PetscReal z[], PetscReal x[])
+{
+  PetscInt64 *index;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc1(m, &index));
+  for (PetscInt i = 0; i < m; i++) index[i] = i;
+  PetscCall(GenerateKeyed(flow, UMB_STREAM_COUPLING, id, m, z, index, x));
+  PetscCall(PetscFree(index));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
