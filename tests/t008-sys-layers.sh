@@ -37,7 +37,7 @@ module_of_header() { # include path as written (umbra/x.h, umbra/private/ximpl.h
   model | modelimpl | fastslowimpl | mullerbrownimpl | ringimpl | cv | cvimpl | exact | exactimpl | plugin) echo model ;;
   sampler | samplerimpl | sampleoutimpl | samplesfile | samplesfileimpl) echo sample ;;
   gan | ganimpl | gantrain) echo gan ;;
-  generator | generatorimpl) echo generator ;;
+  generator | generatorimpl | trainset) echo generator ;;
   fes | fesimpl) echo fes ;;
   dmap | dmapimpl) echo dmap ;;
   closure | closureimpl) echo closure ;;

@@ -174,10 +174,10 @@ static PetscErrorCode RhsFinish(UmbGan gan, Rhs *r, PetscReal scale, PetscReal r
 
 /* Collective: the normal matrix sum_rows B(z) B(z)^T of the training rows (exact) plus the
    penalty, Cholesky-factored in place (K x K) */
-static PetscErrorCode NormalMatrix(UmbGan gan, const TrainData *td, PetscReal *M)
+static PetscErrorCode NormalMatrix(UmbGan gan, const UmbTrainSet *ts, PetscReal *M)
 {
   const PetscInt K = gan->cal_K;
-  const int      k = UmbNNFixedPointExponent(1, td->T);
+  const int      k = UmbNNFixedPointExponent(1, ts->T);
   int64_t       *iM;
   PetscInt       idx[CAL_NNZ];
   PetscReal      val[CAL_NNZ], lambda = 0;
@@ -185,8 +185,8 @@ static PetscErrorCode NormalMatrix(UmbGan gan, const TrainData *td, PetscReal *M
 
   PetscFunctionBegin;
   PetscCall(PetscCalloc1(K * K, &iM));
-  for (PetscInt64 i = 0; i < td->tloc; i++) {
-    const PetscInt nb = Basis(gan, td->train + i * td->W + td->or, idx, val);
+  for (PetscInt64 i = 0; i < ts->tloc; i++) {
+    const PetscInt nb = Basis(gan, ts->train + i * ts->W + ts->or, idx, val);
     for (PetscInt p = 0; p < nb; p++)
       for (PetscInt q = 0; q < nb; q++) iM[idx[p] * K + idx[q]] += UmbNNToFixed(val[p] * val[q], k);
   }
@@ -229,15 +229,15 @@ static PetscErrorCode Solve(UmbGan gan, PetscReal *L, PetscReal *rhs)
 /* Group of training row `row` for the replicates: its window's rows, in file order (walker by
    walker, frame by frame), cut into CAL_GROUPS consecutive segments, so that every group spans
    the whole CV range and groups are nearly independent (segments long against the IACT) */
-static PetscInt RowGroup(const TrainData *td, PetscInt64 row)
+static PetscInt RowGroup(const UmbTrainSet *ts, PetscInt64 row)
 {
-  PetscInt lo = 0, hi = td->nwin; /* woff[lo] <= row < woff[hi] */
+  PetscInt lo = 0, hi = ts->nwin; /* woff[lo] <= row < woff[hi] */
   while (hi - lo > 1) {
     const PetscInt mid = (lo + hi) / 2;
-    if (td->woff[mid] <= row) lo = mid;
+    if (ts->woff[mid] <= row) lo = mid;
     else hi = mid;
   }
-  return (PetscInt)(((row - td->woff[lo]) * CAL_GROUPS) / (td->woff[lo + 1] - td->woff[lo]));
+  return (PetscInt)(((row - ts->woff[lo]) * CAL_GROUPS) / (ts->woff[lo + 1] - ts->woff[lo]));
 }
 
 /* Collective: the data's mean and variance coefficients (2 x K x ng) and their replicates
@@ -246,24 +246,24 @@ static PetscInt RowGroup(const TrainData *td, PetscInt64 row)
    A^-1 sum_{rows in g} B(z) r of the group's residuals r (centred over the groups, times
    sqrt(G / (G - 1))), so that sum_g (theta(coef + rep_g) - theta(coef))^2 estimates the
    variance of any smooth function theta of the data's moments. */
-static PetscErrorCode FitData(UmbGan gan, const TrainData *td, PetscReal *L, PetscReal coef[], PetscReal rep[], PetscReal *ymax)
+static PetscErrorCode FitData(UmbGan gan, const UmbTrainSet *ts, PetscReal *L, PetscReal coef[], PetscReal rep[], PetscReal *ymax)
 {
   const RhsKind  kind[4] = {RHS_Y, RHS_SQUARE, RHS_RESIDUAL, RHS_SQUARE_RESIDUAL};
   const PetscInt Kn      = gan->cal_K * gan->ng, G = CAL_GROUPS;
 
   PetscFunctionBegin;
   *ymax = 0;
-  for (PetscInt64 i = 0; i < td->tloc * td->W; i += td->W)
-    for (PetscInt j = 0; j < gan->ng; j++) *ymax = PetscMax(*ymax, PetscAbsReal(td->train[i + td->ox + j]));
+  for (PetscInt64 i = 0; i < ts->tloc * ts->W; i += ts->W)
+    for (PetscInt j = 0; j < gan->ng; j++) *ymax = PetscMax(*ymax, PetscAbsReal(ts->train[i + ts->ox + j]));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, ymax, 1, MPIU_REAL, MPI_MAX, gan->comm));
   for (PetscInt pass = 0; pass < 4; pass++) {
     const PetscInt ngroups = pass < 2 ? 1 : G;
     PetscReal     *out     = pass < 2 ? coef + pass * Kn : rep + (pass - 2) * G * Kn;
     Rhs            r;
-    PetscCall(RhsStart(gan, &r, kind[pass], ngroups, *ymax, td->T, coef));
-    for (PetscInt64 i = 0; i < td->tloc; i++) {
-      const PetscReal *row = td->train + i * td->W;
-      RhsAdd(gan, &r, ngroups > 1 ? RowGroup(td, (PetscInt64)row[td->oid]) : 0, row + td->or, row + td->ox);
+    PetscCall(RhsStart(gan, &r, kind[pass], ngroups, *ymax, ts->T, coef));
+    for (PetscInt64 i = 0; i < ts->tloc; i++) {
+      const PetscReal *row = ts->train + i * ts->W;
+      RhsAdd(gan, &r, ngroups > 1 ? RowGroup(ts, (PetscInt64)row[ts->oid]) : 0, row + ts->or, row + ts->ox);
     }
     PetscCall(RhsFinish(gan, &r, 1, out));
     for (PetscInt g = 0; g < ngroups; g++) PetscCall(Solve(gan, L, out + g * Kn));
@@ -281,9 +281,9 @@ static PetscErrorCode FitData(UmbGan gan, const TrainData *td, PetscReal *L, Pet
 
 /* Collective: the generator's mean and variance coefficients from R draws per training row, its
    outputs bounded by bound (*beyond: some were not; coef is then not set) */
-static PetscErrorCode FitGenerator(UmbGan gan, const TrainData *td, PetscInt R, PetscReal *L, PetscReal bound, PetscReal coef[], PetscBool *beyond)
+static PetscErrorCode FitGenerator(UmbGan gan, const UmbTrainSet *ts, PetscInt R, PetscReal *L, PetscReal bound, PetscReal coef[], PetscBool *beyond)
 {
-  const PetscInt64 G = td->T * R, nblock = (G + UMB_GAN_BLOCK - 1) / UMB_GAN_BLOCK;
+  const PetscInt64 G = ts->T * R, nblock = (G + UMB_GAN_BLOCK - 1) / UMB_GAN_BLOCK;
   const PetscInt64 b0 = (nblock * gan->rank) / gan->size, b1 = (nblock * (gan->rank + 1)) / gan->size;
   PetscReal       *zall, *zloc, *zb, *zf, *eta, *xf;
   PetscInt64      *ids;
@@ -292,13 +292,13 @@ static PetscErrorCode FitGenerator(UmbGan gan, const TrainData *td, PetscInt R, 
 
   PetscFunctionBegin;
   /* every rank needs the CV values of the training rows its blocks draw from */
-  PetscCall(PetscMalloc4(td->T * gan->d, &zall, PetscMax(td->tloc, 1) * gan->d, &zloc, gan->size, &counts, gan->size, &displs));
-  for (PetscInt64 i = 0; i < td->tloc; i++)
-    for (PetscInt a = 0; a < gan->d; a++) zloc[i * gan->d + a] = td->train[i * td->W + td->or + a];
+  PetscCall(PetscMalloc4(ts->T * gan->d, &zall, PetscMax(ts->tloc, 1) * gan->d, &zloc, gan->size, &counts, gan->size, &displs));
+  for (PetscInt64 i = 0; i < ts->tloc; i++)
+    for (PetscInt a = 0; a < gan->d; a++) zloc[i * gan->d + a] = ts->train[i * ts->W + ts->or + a];
   for (PetscMPIInt p = 0; p < gan->size; p++) {
-    PetscCheck(td->Toff[p + 1] * gan->d < PETSC_MPI_INT_MAX, gan->comm, PETSC_ERR_SUP, "calibrated lifting: too many training rows for one MPI message");
-    counts[p] = (PetscMPIInt)((td->Toff[p + 1] - td->Toff[p]) * gan->d);
-    displs[p] = (PetscMPIInt)(td->Toff[p] * gan->d);
+    PetscCheck(ts->Toff[p + 1] * gan->d < PETSC_MPI_INT_MAX, gan->comm, PETSC_ERR_SUP, "calibrated lifting: too many training rows for one MPI message");
+    counts[p] = (PetscMPIInt)((ts->Toff[p + 1] - ts->Toff[p]) * gan->d);
+    displs[p] = (PetscMPIInt)(ts->Toff[p] * gan->d);
   }
   PetscCallMPI(MPI_Allgatherv(zloc, counts[gan->rank], MPIU_REAL, zall, counts, displs, MPIU_REAL, gan->comm));
   PetscCall(PetscMalloc5(UMB_GAN_BLOCK * gan->d, &zb, UMB_GAN_BLOCK * gan->dz, &zf, UMB_GAN_BLOCK * gan->latent, &eta, UMB_GAN_BLOCK * gan->ng, &xf, UMB_GAN_BLOCK, &ids));
@@ -367,7 +367,7 @@ static PetscErrorCode Summary(UmbGan gan, PetscInt R)
 
 /* Collective: [cal_lo, cal_hi] per non-periodic component, the intervals from the first to the
    last that hold at least CAL_MIN_ROWS training rows (the whole range if none does) */
-static PetscErrorCode CalibratedRange(UmbGan gan, const TrainData *td)
+static PetscErrorCode CalibratedRange(UmbGan gan, const UmbTrainSet *ts)
 {
   PetscFunctionBegin;
   for (PetscInt a = 0; a < gan->d; a++) {
@@ -379,8 +379,8 @@ static PetscErrorCode CalibratedRange(UmbGan gan, const TrainData *td)
     gan->cal_hi[a] = gan->zhi[a];
     if (gan->period[a] > 0 || !(w > 0)) continue;
     PetscCall(PetscCalloc1(m, &count));
-    for (PetscInt64 i = 0; i < td->tloc; i++) {
-      const PetscReal u = (td->train[i * td->W + td->or + a] - gan->zlo[a]) / w * m;
+    for (PetscInt64 i = 0; i < ts->tloc; i++) {
+      const PetscReal u = (ts->train[i * ts->W + ts->or + a] - gan->zlo[a]) / w * m;
       count[PetscMin(PetscMax((PetscInt)PetscFloorReal(u), 0), m - 1)]++;
     }
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, count, (PetscMPIInt)m, MPIU_INT64, MPI_SUM, gan->comm));
@@ -402,7 +402,7 @@ PetscErrorCode UmbGanCalibrationFree(UmbGan gan)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode UmbGanCalibrate(UmbGan gan, const TrainData *td)
+PetscErrorCode UmbGanCalibrate(UmbGan gan, const UmbTrainSet *ts)
 {
   const PetscInt R = (PetscInt)gan->cal_draws;
   PetscInt       K = 1;
@@ -415,14 +415,14 @@ PetscErrorCode UmbGanCalibrate(UmbGan gan, const TrainData *td)
   PetscCall(PetscLogEventBegin(UMB_EVENT.gan_calibrate, 0, 0, 0, 0));
   for (PetscInt a = 0; a < gan->d; a++) K *= BasisSize(gan, a);
   gan->cal_K = K;
-  PetscCall(CalibratedRange(gan, td));
+  PetscCall(CalibratedRange(gan, ts));
   PetscCall(PetscMalloc1(K * K, &L));
   PetscCall(PetscMalloc1(4 * K * gan->ng, &gan->cal_coef));
   PetscCall(PetscMalloc1(2 * CAL_GROUPS * K * gan->ng, &gan->cal_rep));
   gan->cal_nrep = CAL_GROUPS;
-  PetscCall(NormalMatrix(gan, td, L));
-  PetscCall(FitData(gan, td, L, gan->cal_coef, gan->cal_rep, &ymax));
-  PetscCall(FitGenerator(gan, td, R, L, CAL_BEYOND * ymax, gan->cal_coef + 2 * K * gan->ng, &beyond));
+  PetscCall(NormalMatrix(gan, ts, L));
+  PetscCall(FitData(gan, ts, L, gan->cal_coef, gan->cal_rep, &ymax));
+  PetscCall(FitGenerator(gan, ts, R, L, CAL_BEYOND * ymax, gan->cal_coef + 2 * K * gan->ng, &beyond));
   PetscCall(PetscFree(L));
   PetscCall(PetscLogEventEnd(UMB_EVENT.gan_calibrate, 0, 0, 0, 0));
   if (beyond) {

@@ -34,8 +34,8 @@ static PetscErrorCode Record(UmbGan gan, TrainData *td, UmbOptionRecord *rec)
   PetscCall(UmbOptionRecordAddReals(rec, "-gan_validation", 1, &gan->val_frac));
   PetscCall(UmbOptionRecordAdd(rec, "-seed", "%" PetscInt64_FMT, gan->seed));
   PetscCall(UmbOptionRecordAdd(rec, "model dimension n", "%" PetscInt_FMT, gan->n));
-  PetscCall(UmbOptionRecordAdd(rec, "the number of samples in samples.h5", "%lld", (long long)td->N));
-  PetscCall(UmbOptionRecordAdd(rec, "the number of training samples", "%lld", (long long)td->T));
+  PetscCall(UmbOptionRecordAdd(rec, "the number of samples in samples.h5", "%lld", (long long)td->set.N));
+  PetscCall(UmbOptionRecordAdd(rec, "the number of training samples", "%lld", (long long)td->set.T));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -98,8 +98,8 @@ PetscErrorCode UmbGanWriteCheckpoint(UmbGan gan, TrainData *td, const char dir[]
   PetscCall(UmbCheckpointCreate(gan->comm, dir, "train", &rec, &h5));
   PetscCall(UmbGanWriteAttributes(gan, h5, "/gan"));
   PetscCall(UmbH5WriteAttrInt(h5, "/state", "step", step));
-  PetscCall(UmbH5WriteAttrInt(h5, "/state", "samples", td->N));
-  PetscCall(UmbH5WriteAttrInt(h5, "/state", "training_samples", td->T));
+  PetscCall(UmbH5WriteAttrInt(h5, "/state", "samples", td->set.N));
+  PetscCall(UmbH5WriteAttrInt(h5, "/state", "training_samples", td->set.T));
   PetscCall(UmbH5WriteAttrInt(h5, "/state", "epochs_done", td->nhist));
   PetscCall(UmbH5WriteAttrReals(h5, "/state", "elapsed", 1, &elapsed));
   PetscCall(UmbH5WriteAttrReals(h5, "/state", "swd_floor", 1, &td->floor));

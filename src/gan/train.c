@@ -1,21 +1,18 @@
 /* Data-parallel training of the conditional GAN.
 
-   Data: rows of samples.h5 are sharded over the ranks in blocks of global row index; a row is
-   held out for validation when a Philox draw keyed by (seed, row) falls below -gan_validation.
-   Epoch e visits the T training rows in the order of a Fisher-Yates permutation keyed by
-   (seed, e): critic batch j holds the rows at positions [jB, (j+1)B). Position q of every batch
-   belongs to a fixed rank (blocks of positions; whole micro-batches in exact mode), and one
-   MPI_Alltoallv per epoch moves each row to the rank of its position. So the batches, and the
-   latent noise (keyed by (seed, critic iteration, global row)), do not depend on the rank count.
+   Data and batches: the training set of the generator class (include/umbra/private/trainset.h):
+   rows of samples.h5 sharded over the ranks, a held-out split keyed by (seed, row), one
+   permutation per epoch keyed by (seed, e) and one exchange of rows per epoch, so the batches do
+   not depend on the rank count. A generator step uses -gan_critic_steps consecutive batches, one
+   per critic update; the latent noise is keyed by (seed, critic iteration, global row).
 
-   Step: every rank computes the gradient of its part of the global batch, one allreduce per
+   Step: every rank computes the gradient of its part of the global batch, one reduction per
    network (mpi: doubles; exact: int64 fixed point per micro-batch, bitwise independent of the
    rank count), and every rank applies the same Adam step. A hash of the parameters is compared
    across ranks every -gan_drift_interval steps. Checkpoints hold the parameters, Adam's state,
    the step and the epoch's running sums; everything else is recomputed from counters. */
 #include <umbra/private/gantrain.h>
 #include <umbra/private/nnimpl.h>
-#include <umbra/samplesfile.h>
 #include <cblas.h> /* openblas_set_num_threads */
 
 static const char csv_header[] = "epoch,step,loss_d,loss_g,wdist,penalty,consistency,swd,swd_floor,restriction,samples_per_s,time";
@@ -24,346 +21,71 @@ static const char csv_header[] = "epoch,step,loss_d,loss_g,wdist,penalty,consist
 static PetscErrorCode TrainDataDestroy(TrainData *td)
 {
   PetscFunctionBegin;
-  PetscCall(PetscFree(td->Toff));
-  PetscCall(PetscFree(td->woff));
-  PetscCall(PetscFree(td->train));
-  PetscCall(PetscFree(td->valid));
-  PetscCall(PetscFree(td->perm));
-  PetscCall(PetscFree(td->chunk));
-  PetscCall(PetscFree(td->qowner));
-  PetscCall(PetscFree(td->ebuf));
-  PetscCall(PetscFree(td->vec));
-  PetscCall(PetscFree(td->red));
-  PetscCall(PetscFree(td->ids));
+  PetscCall(UmbTrainSetDestroy(&td->set));
   PetscCall(PetscFree(td->hist));
   PetscCall(PetscFree(td->proj));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscInt64 RowOwnerStart(PetscInt64 N, PetscMPIInt size, PetscMPIInt r) { return (PetscInt64)((N * (long double)r) / size); }
+/* UmbGanFeatures as the training set's feature callback */
+static void Features(void *ctx, PetscInt m, const PetscReal z[], PetscReal zf[]) { UmbGanFeatures((UmbGan)ctx, m, z, zf); }
 
-static PetscBool IsValidation(UmbGan gan, PetscInt64 row)
-{
-  UmbStream s;
-  uint64_t  b[4];
-  if (gan->val_frac <= 0) return PETSC_FALSE;
-  UmbStreamInit(&s, (uint64_t)gan->seed, UMB_STREAM_SHUFFLE, UMB_GAN_SHUFFLE_SPLIT);
-  UmbStreamBits(&s, (uint64_t)row, 0, 0, b);
-  return (PetscBool)(UmbU01(b[0]) < gan->val_frac);
-}
-
-/* Reads this rank's block of samples.h5, splits training/validation rows, computes the
-   standardisation (exact sums: identical for any rank count) and the CV range */
+/* Reads this rank's block of samples.h5 into the training set, takes its standardisation and
+   CV range into the GAN, then builds the payload rows with the GAN's conditioning features */
 static PetscErrorCode LoadSamples(UmbGan gan, const char dir[], TrainData *td)
 {
-  const MPI_Comm         comm = gan->comm;
-  char                   path[PETSC_MAX_PATH_LEN];
-  PetscBool              exists;
-  UmbSamplesFile         sf;
-  const UmbSamplesTable *t;
-  PetscInt64             rows;
-  PetscInt               cols;
-  PetscReal             *x, *z, *stat, *sum;
-  PetscInt64            *counts;
-  const PetscInt         ncs = gan->ng + gan->d;
-  PetscInt              *seg;
-  PetscBool              finite;
+  UmbTrainSetOptions o;
+  UmbTrainSet       *ts = &td->set;
 
   PetscFunctionBegin;
-  PetscCall(UmbPathJoin(dir, "samples.h5", path, sizeof(path)));
-  PetscCall(PetscTestFile(path, 'r', &exists));
-  PetscCheck(exists, comm, PETSC_ERR_USER_INPUT, "training needs %s: run `umbra sample` (or `umbra run`) with the same -out first", path);
-  PetscCall(UmbSamplesFileOpen(comm, path, &sf));
-  PetscCall(UmbSamplesFileGetShape(sf, UMB_SAMPLES_X, &td->N, &cols));
-  PetscCheck(cols == gan->n, comm, PETSC_ERR_USER_INPUT, "%s holds states with %llu coordinates, but model %s has n = %" PetscInt_FMT ": use the model options of the sampling run", path, (unsigned long long)cols, gan->modeltype, gan->n);
-  PetscCall(UmbSamplesFileGetShape(sf, UMB_SAMPLES_Z, &rows, &cols));
-  PetscCheck(cols == gan->d && rows == td->N, comm, PETSC_ERR_USER_INPUT, "%s holds %llu-D CV values, but the current CV is %" PetscInt_FMT "-D: use the CV options of the sampling run", path, (unsigned long long)cols, gan->d);
-  PetscCall(UmbSamplesFileGetTable(sf, &t));
-  PetscCheck(!strcmp(t->model, gan->modeltype), comm, PETSC_ERR_USER_INPUT, "%s was sampled with model %s, but the current model is %s", path, t->model, gan->modeltype);
-  PetscCheck(!strcmp(t->cv, gan->cvtype), comm, PETSC_ERR_USER_INPUT, "%s was sampled along CV %s, but the current CV is %s: the cGAN must be conditioned on the biased CV (docs/gan.md)", path, t->cv, gan->cvtype);
-  {
-    char names[256] = "";
-    for (PetscInt a = 0; a < gan->d; a++) {
-      const char *nm;
-      PetscCall(UmbCVGetName(gan->cv, a, &nm));
-      PetscCall(PetscStrlcat(names, a ? "," : "", sizeof(names)));
-      PetscCall(PetscStrlcat(names, nm, sizeof(names)));
-    }
-    PetscCheck(!strcmp(t->cv_names, names), comm, PETSC_ERR_USER_INPUT, "%s was sampled along CV %s, but the current CV is %s: use the CV options of the sampling run", path, t->cv_names, names);
-  }
-  /* the window table (rows offset[k] .. offset[k+1]-1 of window k) */
-  td->nwin = t->K;
-  PetscCall(PetscMalloc1(td->nwin + 1, &td->woff));
-  for (PetscInt k = 0; k <= td->nwin; k++) td->woff[k] = t->offset[k];
-  td->row0 = RowOwnerStart(td->N, gan->size, gan->rank);
-  td->nloc = RowOwnerStart(td->N, gan->size, gan->rank + 1) - td->row0;
-  PetscCall(PetscMalloc2(td->nloc * gan->n, &x, td->nloc * gan->d, &z));
-  PetscCall(UmbSamplesFileReadRows(sf, UMB_SAMPLES_X, td->row0, td->nloc, x));
-  PetscCall(UmbSamplesFileReadRows(sf, UMB_SAMPLES_Z, td->row0, td->nloc, z));
-  PetscCall(UmbSamplesFileCheckFinite(sf, UMB_SAMPLES_X, td->nloc, gan->n, x, td->row0, NULL, "sample again (`umbra sample`)"));
-  PetscCall(UmbSamplesFileClose(&sf, PETSC_FALSE));
-
-  /* split */
-  td->tloc = td->vloc = 0;
-  for (PetscInt64 i = 0; i < td->nloc; i++) {
-    if (IsValidation(gan, td->row0 + i)) td->vloc++;
-    else td->tloc++;
-  }
-  PetscCall(PetscMalloc1(2 * gan->size, &counts));
-  {
-    PetscInt64 mine[2] = {td->tloc, td->vloc};
-    PetscCallMPI(MPI_Allgather(mine, 2, MPIU_INT64, counts, 2, MPIU_INT64, comm));
-  }
-  PetscCall(PetscMalloc1(gan->size + 1, &td->Toff));
-  td->Toff[0] = 0;
-  td->V       = 0;
-  for (PetscMPIInt p = 0; p < gan->size; p++) {
-    td->Toff[p + 1] = td->Toff[p] + counts[2 * p];
-    td->V += counts[2 * p + 1];
-  }
-  td->T = td->Toff[gan->size];
-  PetscCall(PetscFree(counts));
-  PetscCheck(td->T >= (PetscInt64)gan->batch * gan->critic_steps, comm, PETSC_ERR_USER_INPUT, "%s: %lld training samples (after holding out %.6g%% for validation) are fewer than one generator step needs (-gan_batch %" PetscInt_FMT " x -gan_critic_steps %" PetscInt_FMT "): sample more or reduce them", path, (long long)td->T, (double)(100 * gan->val_frac), gan->batch, gan->critic_steps);
-
-  /* standardisation from the training rows: means, then sums of squared deviations */
-  PetscCall(PetscMalloc2(td->tloc * ncs, &stat, ncs, &sum));
-  for (PetscInt64 i = 0, k = 0; i < td->nloc; i++) {
-    if (IsValidation(gan, td->row0 + i)) continue;
-    for (PetscInt j = 0; j < gan->ng; j++) stat[k * ncs + j] = x[i * gan->n + gan->gidx[j]];
-    for (PetscInt a = 0; a < gan->d; a++) stat[k * ncs + gan->ng + a] = z[i * gan->d + a];
-    k++;
-  }
-  PetscCall(PetscMalloc1(ncs + 1, &seg));
-  for (PetscInt j = 0; j <= ncs; j++) seg[j] = j;
-  PetscCall(UmbNNSumExact(comm, (PetscInt)td->tloc, ncs, ncs, seg, stat, td->T, sum, &finite));
-  PetscCheck(finite, comm, PETSC_ERR_FILE_UNEXPECTED, "%s holds non-finite values", path);
+  PetscCall(PetscMemzero(&o, sizeof(o)));
+  o.comm             = gan->comm;
+  o.seed             = gan->seed;
+  o.val_frac         = gan->val_frac;
+  o.batch            = gan->batch;
+  o.batches_per_step = gan->critic_steps;
+  o.reduce           = gan->reduce;
+  o.microbatch       = gan->microbatch;
+  o.cv               = gan->cv;
+  o.modeltype        = gan->modeltype;
+  o.cvtype           = gan->cvtype;
+  o.n                = gan->n;
+  o.ng               = gan->ng;
+  o.gidx             = gan->gidx;
+  o.name             = "the cGAN";
+  o.doc              = "docs/gan.md";
+  o.step             = "generator step";
+  o.opt_batch        = "-gan_batch";
+  o.opt_steps        = "-gan_critic_steps";
+  o.event_data       = UMB_EVENT.gan_data;
+  o.event_reduce     = UMB_EVENT.gan_allreduce;
+  PetscCall(UmbTrainSetLoad(&o, dir, ts));
   PetscCall(PetscFree(gan->xmean));
   PetscCall(PetscFree(gan->xsd));
   PetscCall(PetscMalloc1(gan->ng, &gan->xmean));
   PetscCall(PetscMalloc1(gan->ng, &gan->xsd));
-  for (PetscInt j = 0; j < ncs; j++) sum[j] /= (PetscReal)td->T;
-  for (PetscInt j = 0; j < gan->ng; j++) gan->xmean[j] = sum[j];
-  for (PetscInt a = 0; a < gan->d; a++) gan->zmean[a] = gan->period[a] > 0 ? 0 : sum[gan->ng + a];
-  for (PetscInt64 k = 0; k < td->tloc; k++)
-    for (PetscInt j = 0; j < ncs; j++) {
-      const PetscReal dv = stat[k * ncs + j] - sum[j];
-      stat[k * ncs + j]  = dv * dv;
-    }
-  PetscCall(UmbNNSumExact(comm, (PetscInt)td->tloc, ncs, ncs, seg, stat, td->T, sum, &finite));
-  for (PetscInt j = 0; j < ncs; j++) {
-    PetscReal sd = td->T > 1 ? PetscSqrtReal(sum[j] / (PetscReal)(td->T - 1)) : 1;
-    if (!(sd > 1e-12)) sd = 1;
-    if (j < gan->ng) gan->xsd[j] = sd;
-    else gan->zsd[j - gan->ng] = gan->period[j - gan->ng] > 0 ? 1 : sd;
-  }
-  PetscCall(PetscFree2(stat, sum));
-  PetscCall(PetscFree(seg));
-  /* CV range over all samples */
+  PetscCall(PetscArraycpy(gan->xmean, ts->xmean, gan->ng));
+  PetscCall(PetscArraycpy(gan->xsd, ts->xsd, gan->ng));
   for (PetscInt a = 0; a < gan->d; a++) {
-    gan->zlo[a] = PETSC_MAX_REAL;
-    gan->zhi[a] = -PETSC_MAX_REAL;
-    for (PetscInt64 i = 0; i < td->nloc; i++) {
-      gan->zlo[a] = PetscMin(gan->zlo[a], z[i * gan->d + a]);
-      gan->zhi[a] = PetscMax(gan->zhi[a], z[i * gan->d + a]);
-    }
+    gan->zmean[a] = ts->zmean[a];
+    gan->zsd[a]   = ts->zsd[a];
+    gan->zlo[a]   = ts->zlo[a];
+    gan->zhi[a]   = ts->zhi[a];
   }
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, gan->zlo, (PetscMPIInt)gan->d, MPIU_REAL, MPI_MIN, comm));
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, gan->zhi, (PetscMPIInt)gan->d, MPIU_REAL, MPI_MAX, comm));
-
-  /* payload rows */
-  td->ox  = 0;
-  td->oz  = gan->ng;
-  td->or  = gan->ng + gan->dz;
-  td->oid = td->or + gan->d;
-  td->W   = td->oid + 1;
-  PetscCall(PetscMalloc1(td->tloc * td->W, &td->train));
-  PetscCall(PetscMalloc1(PetscMax(td->vloc, 1) * td->W, &td->valid));
-  for (PetscInt64 i = 0, kt = 0, kv = 0; i < td->nloc; i++) {
-    const PetscInt64 row = td->row0 + i;
-    PetscReal       *p   = IsValidation(gan, row) ? td->valid + (kv++) * td->W : td->train + (kt++) * td->W;
-    for (PetscInt j = 0; j < gan->ng; j++) p[td->ox + j] = (x[i * gan->n + gan->gidx[j]] - gan->xmean[j]) / gan->xsd[j];
-    UmbGanFeatures(gan, 1, z + i * gan->d, p + td->oz);
-    for (PetscInt a = 0; a < gan->d; a++) p[td->or + a] = z[i * gan->d + a];
-    p[td->oid] = (PetscReal)row;
-  }
-  PetscCall(PetscFree2(x, z));
+  PetscCall(UmbTrainSetBuildRows(ts, gan->dz, Features, gan));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Batch positions of this rank and its chunks (one in mpi mode, micro-batches in exact mode) */
+/* Batches of -gan_critic_steps per generator step; G and D reduced separately, each with its
+   loss entries */
 static PetscErrorCode SetUpBatches(UmbGan gan, TrainData *td)
 {
-  const PetscInt B = gan->batch;
-
   PetscFunctionBegin;
-  td->B = B;
-  td->S = td->T / ((PetscInt64)B * gan->critic_steps);
-  PetscCall(PetscMalloc1(B, &td->qowner));
-  if (gan->reduce == UMB_REDUCE_EXACT) {
-    const PetscInt mb = PetscMin(gan->microbatch, B);
-    td->U             = (B + mb - 1) / mb;
-    for (PetscMPIInt p = 0; p < gan->size; p++) {
-      const PetscInt u0 = (PetscInt)(((PetscInt64)td->U * p) / gan->size), u1 = (PetscInt)(((PetscInt64)td->U * (p + 1)) / gan->size);
-      for (PetscInt q = PetscMin(B, u0 * mb); q < PetscMin(B, u1 * mb); q++) td->qowner[q] = p;
-      if (p == gan->rank) {
-        td->qlo    = PetscMin(B, u0 * mb);
-        td->qhi    = PetscMin(B, u1 * mb);
-        td->nchunk = u1 - u0;
-        PetscCall(PetscMalloc1(td->nchunk + 1, &td->chunk));
-        for (PetscInt u = u0; u <= u1; u++) td->chunk[u - u0] = PetscMin(B, u * mb) - td->qlo;
-      }
-    }
-  } else {
-    td->U = gan->size;
-    for (PetscMPIInt p = 0; p < gan->size; p++) {
-      const PetscInt q0 = (PetscInt)(((PetscInt64)B * p) / gan->size), q1 = (PetscInt)(((PetscInt64)B * (p + 1)) / gan->size);
-      for (PetscInt q = q0; q < q1; q++) td->qowner[q] = p;
-      if (p == gan->rank) {
-        td->qlo = q0;
-        td->qhi = q1;
-      }
-    }
-    td->nchunk = td->qhi > td->qlo ? 1 : 0;
-    PetscCall(PetscMalloc1(2, &td->chunk));
-    td->chunk[0] = 0;
-    td->chunk[1] = td->qhi - td->qlo;
-  }
-  td->bloc = td->qhi - td->qlo;
-  PetscCall(PetscMalloc1(td->S * gan->critic_steps * td->bloc * td->W + 1, &td->ebuf));
-  PetscCall(PetscMalloc1(td->T, &td->perm));
-  PetscCall(PetscMalloc1(td->bloc + 1, &td->ids));
-  td->epoch_loaded = -1;
-  /* reduction buffers and segments (each layer's W and b, then each loss entry) */
+  PetscCall(UmbTrainSetSetUpBatches(&td->set));
+  PetscCall(UmbTrainSetAddNetworks(&td->set, 1, &gan->G, UMB_GAN_NLOSS_G, &td->redG));
+  PetscCall(UmbTrainSetAddNetworks(&td->set, 1, &gan->D, UMB_GAN_NLOSS_D, &td->redD));
   PetscCall(UmbMLPGetSizes(gan->G, NULL, NULL, &td->npG));
   PetscCall(UmbMLPGetSizes(gan->D, NULL, NULL, &td->npD));
-  for (int which = 0; which < 2; which++) {
-    UmbMLP    net   = which ? gan->D : gan->G;
-    PetscInt *seg   = which ? td->segD : td->segG, k = 0, nl, np, nloss = which ? UMB_GAN_NLOSS_D : UMB_GAN_NLOSS_G;
-    PetscCall(UmbMLPGetLayers(net, &nl, NULL, NULL, NULL));
-    PetscCall(UmbMLPGetSizes(net, NULL, NULL, &np));
-    for (PetscInt l = 1; l <= nl; l++) {
-      PetscInt oW, ob;
-      PetscCall(UmbMLPGetLayerOffsets(net, l, &oW, &ob));
-      seg[k++] = oW;
-      seg[k++] = ob;
-    }
-    for (PetscInt j = 0; j < nloss; j++) seg[k++] = np + j;
-    seg[k] = np + nloss;
-    if (which) td->nsegD = k;
-    else td->nsegG = k;
-  }
-  {
-    const PetscInt len = PetscMax(td->npG + UMB_GAN_NLOSS_G, td->npD + UMB_GAN_NLOSS_D);
-    PetscCall(PetscMalloc1((size_t)PetscMax(td->nchunk, 1) * len, &td->vec));
-    PetscCall(PetscMalloc1(len, &td->red));
-  }
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* Fisher-Yates permutation of the T training rows for epoch e (the same on every rank) */
-static void Permutation(UmbGan gan, PetscInt64 e, PetscInt64 T, PetscInt64 *perm)
-{
-  UmbStream s;
-
-  UmbStreamInit(&s, (uint64_t)gan->seed, UMB_STREAM_SHUFFLE, UMB_GAN_SHUFFLE_EPOCH);
-  for (PetscInt64 i = 0; i < T; i++) perm[i] = i;
-  for (PetscInt64 i = T - 1; i > 0; i--) {
-    uint64_t         b[4];
-    PetscInt64       j, t;
-    UmbStreamBits(&s, (uint64_t)e, (uint64_t)i, 0, b);
-    j       = (PetscInt64)(UmbU01(b[0]) * (double)(i + 1));
-    j       = PetscMin(j, i);
-    t       = perm[i];
-    perm[i] = perm[j];
-    perm[j] = t;
-  }
-}
-
-static PetscMPIInt TrainOwner(const TrainData *td, PetscMPIInt size, PetscInt64 t)
-{
-  PetscMPIInt lo = 0, hi = size; /* Toff[lo] <= t < Toff[hi] */
-  while (hi - lo > 1) {
-    PetscMPIInt mid = (lo + hi) / 2;
-    if (td->Toff[mid] <= t) lo = mid;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/* Collective: brings the rows of this rank's batch positions of epoch e into ebuf,
-   laid out [critic batch j][local position] */
-static PetscErrorCode LoadEpoch(UmbGan gan, TrainData *td, PetscInt64 e)
-{
-  const PetscInt64 J = td->S * gan->critic_steps, used = J * td->B;
-  const PetscInt   W = td->W;
-  PetscMPIInt     *scount, *rcount, *sdisp, *rdisp, *cur;
-  PetscReal       *sbuf, *rbuf;
-  PetscInt64       ns = 0, nr = 0;
-
-  PetscFunctionBegin;
-  if (td->epoch_loaded == e) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(PetscLogEventBegin(UMB_EVENT.gan_data, 0, 0, 0, 0));
-  Permutation(gan, e, td->T, td->perm);
-  PetscCall(PetscCalloc5(gan->size, &scount, gan->size, &rcount, gan->size + 1, &sdisp, gan->size + 1, &rdisp, gan->size, &cur));
-  for (PetscInt64 p = 0; p < used; p++) {
-    const PetscInt64 t = td->perm[p];
-    if (t >= td->Toff[gan->rank] && t < td->Toff[gan->rank + 1]) {
-      scount[td->qowner[p % td->B]]++;
-      ns++;
-    }
-  }
-  for (PetscInt64 j = 0; j < J; j++)
-    for (PetscInt q = td->qlo; q < td->qhi; q++) {
-      rcount[TrainOwner(td, gan->size, td->perm[j * td->B + q])]++;
-      nr++;
-    }
-  PetscCheck(ns * W < PETSC_MPI_INT_MAX && nr * W < PETSC_MPI_INT_MAX, PETSC_COMM_SELF, PETSC_ERR_SUP, "too many samples per rank for one exchange (%lld rows): use more ranks", (long long)PetscMax(ns, nr));
-  for (PetscMPIInt p = 0; p < gan->size; p++) {
-    scount[p] *= W;
-    rcount[p] *= W;
-    sdisp[p + 1] = sdisp[p] + scount[p];
-    rdisp[p + 1] = rdisp[p] + rcount[p];
-  }
-  PetscCall(PetscMalloc2(ns * W + 1, &sbuf, nr * W + 1, &rbuf));
-  for (PetscInt64 p = 0; p < used; p++) {
-    const PetscInt64 t = td->perm[p];
-    if (t >= td->Toff[gan->rank] && t < td->Toff[gan->rank + 1]) {
-      const PetscMPIInt dst = td->qowner[p % td->B];
-      PetscCall(PetscArraycpy(sbuf + sdisp[dst] + cur[dst], td->train + (t - td->Toff[gan->rank]) * W, W));
-      cur[dst] += W;
-    }
-  }
-  PetscCallMPI(MPI_Alltoallv(sbuf, scount, sdisp, MPIU_REAL, rbuf, rcount, rdisp, MPIU_REAL, gan->comm));
-  PetscCall(PetscArrayzero(cur, gan->size));
-  for (PetscInt64 j = 0; j < J; j++)
-    for (PetscInt q = td->qlo; q < td->qhi; q++) {
-      const PetscMPIInt src = TrainOwner(td, gan->size, td->perm[j * td->B + q]);
-      PetscCall(PetscArraycpy(td->ebuf + (j * td->bloc + (q - td->qlo)) * W, rbuf + rdisp[src] + cur[src], W));
-      cur[src] += W;
-    }
-  PetscCall(PetscFree2(sbuf, rbuf));
-  PetscCall(PetscFree5(scount, rcount, sdisp, rdisp, cur));
-  td->epoch_loaded = e;
-  PetscCall(PetscLogEventEnd(UMB_EVENT.gan_data, 0, 0, 0, 0));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* Collective: red = the sum over ranks of the chunk vectors [gradient | losses] */
-static PetscErrorCode Reduce(UmbGan gan, TrainData *td, PetscInt len, PetscInt nseg, const PetscInt seg[], PetscBool *finite)
-{
-  PetscFunctionBegin;
-  PetscCall(PetscLogEventBegin(UMB_EVENT.gan_allreduce, 0, 0, 0, 0));
-  if (gan->reduce == UMB_REDUCE_EXACT) {
-    PetscCall(UmbNNSumExact(gan->comm, td->nchunk, len, nseg, seg, td->vec, td->U, td->red, finite));
-  } else {
-    if (td->nchunk) PetscCall(PetscArraycpy(td->red, td->vec, len));
-    else PetscCall(PetscArrayzero(td->red, len));
-    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, td->red, (PetscMPIInt)len, MPIU_REAL, MPI_SUM, gan->comm));
-    *finite = PETSC_TRUE;
-    for (PetscInt i = 0; i < len; i++)
-      if (PetscIsInfOrNanReal(td->red[i])) *finite = PETSC_FALSE;
-  }
-  PetscCall(PetscLogEventEnd(UMB_EVENT.gan_allreduce, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -411,7 +133,7 @@ static PetscErrorCode CheckParameters(UmbGan gan, TrainData *td, PetscInt64 epoc
 static PetscErrorCode CriticStep(UmbGan gan, TrainData *td, const PetscReal *rows, PetscInt64 c, PetscInt64 epoch, PetscInt64 step)
 {
   const PetscInt  len = td->npD + UMB_GAN_NLOSS_D;
-  const PetscReal scale = 1.0 / (PetscReal)td->B;
+  const PetscReal scale = 1.0 / (PetscReal)td->set.B;
   PetscReal      *theta, *grad;
   PetscBool       finite;
   UmbStream       se;
@@ -419,32 +141,32 @@ static PetscErrorCode CriticStep(UmbGan gan, TrainData *td, const PetscReal *row
   PetscFunctionBegin;
   PetscCall(UmbMLPGetParameters(gan->D, &theta, &grad));
   UmbStreamInit(&se, (uint64_t)gan->seed, UMB_STREAM_LATENT, UMB_GAN_RNG_EPS);
-  if (gan->reduce == UMB_REDUCE_MPI) PetscCall(PetscArrayzero(td->vec, len));
-  for (PetscInt k = 0; k < td->nchunk; k++) {
-    const PetscInt   q0 = td->chunk[k], b = td->chunk[k + 1] - q0;
-    const PetscReal *r  = rows + q0 * td->W;
-    PetscReal       *v  = td->vec + (gan->reduce == UMB_REDUCE_EXACT ? k * len : 0);
+  if (gan->reduce == UMB_REDUCE_MPI) PetscCall(PetscArrayzero(td->set.vec, len));
+  for (PetscInt k = 0; k < td->set.nchunk; k++) {
+    const PetscInt   q0 = td->set.chunk[k], b = td->set.chunk[k + 1] - q0;
+    const PetscReal *r  = rows + q0 * td->set.W;
+    PetscReal       *v  = td->set.vec + (gan->reduce == UMB_REDUCE_EXACT ? k * len : 0);
     PetscCall(UmbGanReserve(gan, b));
     for (PetscInt i = 0; i < b; i++) {
       double u[4];
-      td->ids[i] = (PetscInt64)r[i * td->W + td->oid];
-      UmbStreamUniform4(&se, (uint64_t)c, (uint64_t)td->ids[i], 0, u);
+      td->set.ids[i] = (PetscInt64)r[i * td->set.W + td->set.oid];
+      UmbStreamUniform4(&se, (uint64_t)c, (uint64_t)td->set.ids[i], 0, u);
       gan->eps[i] = u[0];
     }
-    UmbGanLatent(gan, UMB_GAN_RNG_CRITIC, (uint64_t)c, b, td->ids, gan->eta);
+    UmbGanLatent(gan, UMB_GAN_RNG_CRITIC, (uint64_t)c, b, td->set.ids, gan->eta);
     if (gan->reduce == UMB_REDUCE_EXACT) PetscCall(PetscArrayzero(v, len));
     PetscCall(UmbMLPZeroGradients(gan->D));
-    PetscCall(UmbGanCriticChunk(gan, b, r + td->ox, td->W, r + td->oz, td->W, gan->eta, gan->eps, scale, v + td->npD));
+    PetscCall(UmbGanCriticChunk(gan, b, r + td->set.ox, td->set.W, r + td->set.oz, td->set.W, gan->eta, gan->eps, scale, v + td->npD));
     for (PetscInt i = 0; i < td->npD; i++) v[i] += grad[i];
   }
-  PetscCall(Reduce(gan, td, len, td->nsegD, td->segD, &finite));
+  PetscCall(UmbTrainSetReduce(&td->set, td->redD, &finite));
   {
-    const PetscReal *l = td->red + td->npD;
+    const PetscReal *l = td->set.red + td->npD;
     PetscCall(CheckDiverged(gan, td, "critic", finite, gan->loss == UMB_GAN_WGANGP ? l[1] - l[0] + l[2] : l[0] + l[1] + l[2], epoch, step));
   }
-  PetscCall(UmbAdamStep(gan->adam_d, theta, td->red));
+  PetscCall(UmbAdamStep(gan->adam_d, theta, td->set.red));
   {
-    const PetscReal *l = td->red + td->npD;
+    const PetscReal *l = td->set.red + td->npD;
     td->acc[0] += gan->loss == UMB_GAN_WGANGP ? l[1] - l[0] + l[2] : l[0] + l[1] + l[2];
     td->acc[1] += gan->loss == UMB_GAN_WGANGP ? l[0] - l[1] : NAN;
     td->acc[2] += l[2];
@@ -457,42 +179,42 @@ static PetscErrorCode CriticStep(UmbGan gan, TrainData *td, const PetscReal *row
 static PetscErrorCode GeneratorStep(UmbGan gan, TrainData *td, const PetscReal *rows, PetscInt64 s, PetscInt64 epoch)
 {
   const PetscInt  len = td->npG + UMB_GAN_NLOSS_G;
-  const PetscReal scale = 1.0 / (PetscReal)td->B;
+  const PetscReal scale = 1.0 / (PetscReal)td->set.B;
   PetscReal      *theta, *grad;
   PetscBool       finite;
 
   PetscFunctionBegin;
   PetscCall(UmbMLPGetParameters(gan->G, &theta, &grad));
   if (gan->reduce == UMB_REDUCE_MPI) {
-    PetscCall(PetscArrayzero(td->vec, len));
+    PetscCall(PetscArrayzero(td->set.vec, len));
     PetscCall(UmbMLPZeroGradients(gan->G));
   }
-  for (PetscInt k = 0; k < td->nchunk; k++) {
-    const PetscInt   q0 = td->chunk[k], b = td->chunk[k + 1] - q0;
-    const PetscReal *r  = rows + q0 * td->W;
-    PetscReal       *v  = td->vec + (gan->reduce == UMB_REDUCE_EXACT ? k * len : 0);
+  for (PetscInt k = 0; k < td->set.nchunk; k++) {
+    const PetscInt   q0 = td->set.chunk[k], b = td->set.chunk[k + 1] - q0;
+    const PetscReal *r  = rows + q0 * td->set.W;
+    PetscReal       *v  = td->set.vec + (gan->reduce == UMB_REDUCE_EXACT ? k * len : 0);
     PetscCall(UmbGanReserve(gan, b));
-    for (PetscInt i = 0; i < b; i++) td->ids[i] = (PetscInt64)r[i * td->W + td->oid];
-    UmbGanLatent(gan, UMB_GAN_RNG_GEN, (uint64_t)s, b, td->ids, gan->eta);
+    for (PetscInt i = 0; i < b; i++) td->set.ids[i] = (PetscInt64)r[i * td->set.W + td->set.oid];
+    UmbGanLatent(gan, UMB_GAN_RNG_GEN, (uint64_t)s, b, td->set.ids, gan->eta);
     if (gan->reduce == UMB_REDUCE_EXACT) {
       PetscCall(PetscArrayzero(v, len));
       PetscCall(UmbMLPZeroGradients(gan->G));
     }
-    PetscCall(UmbGanGeneratorChunk(gan, b, r + td->oz, td->W, r + td->or, td->W, gan->eta, scale, v + td->npG));
+    PetscCall(UmbGanGeneratorChunk(gan, b, r + td->set.oz, td->set.W, r + td->set.or, td->set.W, gan->eta, scale, v + td->npG));
     if (gan->reduce == UMB_REDUCE_EXACT) PetscCall(PetscArraycpy(v, grad, td->npG));
   }
-  if (gan->reduce == UMB_REDUCE_MPI) PetscCall(PetscArraycpy(td->vec, grad, td->npG));
-  PetscCall(Reduce(gan, td, len, td->nsegG, td->segG, &finite));
-  PetscCall(CheckDiverged(gan, td, "generator", finite, td->red[td->npG], epoch, s));
-  PetscCall(UmbAdamStep(gan->adam_g, theta, td->red));
+  if (gan->reduce == UMB_REDUCE_MPI) PetscCall(PetscArraycpy(td->set.vec, grad, td->npG));
+  PetscCall(UmbTrainSetReduce(&td->set, td->redG, &finite));
+  PetscCall(CheckDiverged(gan, td, "generator", finite, td->set.red[td->npG], epoch, s));
+  PetscCall(UmbAdamStep(gan->adam_g, theta, td->set.red));
   if (gan->Gl != gan->G) {
     PetscReal      *avg;
     const PetscReal b = gan->ema;
     PetscCall(UmbMLPGetParameters(gan->Gl, &avg, NULL));
     for (PetscInt i = 0; i < td->npG; i++) avg[i] = b * avg[i] + (1 - b) * theta[i];
   }
-  td->acc[4] += td->red[td->npG];
-  td->acc[5] += td->red[td->npG + 1];
+  td->acc[4] += td->set.red[td->npG];
+  td->acc[5] += td->set.red[td->npG + 1];
   td->acc[6] += 1;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -530,34 +252,34 @@ static PetscErrorCode Validate(UmbGan gan, TrainData *td, PetscInt64 e, PetscRea
   PetscFunctionBegin;
   *swd   = NAN;
   *restr = gan->coord ? 0 : NAN;
-  if (td->V == 0) {
+  if (td->set.V == 0) {
     td->floor = NAN;
     PetscFunctionReturn(PETSC_SUCCESS);
   }
   PetscCall(PetscLogEventBegin(UMB_EVENT.gan_valid, 0, 0, 0, 0));
-  PetscCall(PetscMalloc1(td->vloc * ncol + 1, &loc));
+  PetscCall(PetscMalloc1(td->set.vloc * ncol + 1, &loc));
   PetscCall(PetscMalloc1(UMB_GAN_BLOCK * gan->dz, &td->vzf));
-  for (PetscInt64 i0 = 0; i0 < td->vloc; i0 += UMB_GAN_BLOCK) {
-    const PetscInt b = (PetscInt)PetscMin(UMB_GAN_BLOCK, td->vloc - i0);
+  for (PetscInt64 i0 = 0; i0 < td->set.vloc; i0 += UMB_GAN_BLOCK) {
+    const PetscInt b = (PetscInt)PetscMin(UMB_GAN_BLOCK, td->set.vloc - i0);
     PetscCall(UmbGanReserve(gan, b));
     {
       PetscInt64 ids[UMB_GAN_BLOCK];
       PetscReal *zf = td->vzf, zr[UMB_GAN_BLOCK * 2];
       for (PetscInt i = 0; i < b; i++) {
-        const PetscReal *r = td->valid + (i0 + i) * td->W;
-        ids[i]             = (PetscInt64)r[td->oid];
-        for (PetscInt a = 0; a < gan->dz; a++) zf[i * gan->dz + a] = r[td->oz + a];
-        for (PetscInt a = 0; a < gan->d; a++) zr[i * gan->d + a] = r[td->or + a];
+        const PetscReal *r = td->set.valid + (i0 + i) * td->set.W;
+        ids[i]             = (PetscInt64)r[td->set.oid];
+        for (PetscInt a = 0; a < gan->dz; a++) zf[i * gan->dz + a] = r[td->set.oz + a];
+        for (PetscInt a = 0; a < gan->d; a++) zr[i * gan->d + a] = r[td->set.or + a];
       }
       UmbGanLatent(gan, UMB_GAN_RNG_VALID, (uint64_t)e, b, ids, gan->eta);
       PetscCall(UmbGanGeneratorForward(gan, gan->Gl, b, zf, gan->dz, gan->eta, gan->xf));
       for (PetscInt i = 0; i < b; i++) {
-        const PetscReal *r = td->valid + (i0 + i) * td->W;
+        const PetscReal *r = td->set.valid + (i0 + i) * td->set.W;
         PetscReal       *o = loc + (i0 + i) * ncol;
         PetscInt         bin = 0;
         for (PetscInt a = 0; a < gan->d; a++) {
           const PetscReal wdt = (gan->zhi[a] - gan->zlo[a]) / gan->val_bins;
-          PetscInt        k   = wdt > 0 ? (PetscInt)((r[td->or + a] - gan->zlo[a]) / wdt) : 0;
+          PetscInt        k   = wdt > 0 ? (PetscInt)((r[td->set.or + a] - gan->zlo[a]) / wdt) : 0;
           k                   = PetscMax(0, PetscMin(gan->val_bins - 1, k));
           bin                 = bin * gan->val_bins + k;
         }
@@ -565,7 +287,7 @@ static PetscErrorCode Validate(UmbGan gan, TrainData *td, PetscInt64 e, PetscRea
         for (PetscInt k = 0; k < nproj; k++) {
           PetscReal pr = 0, pf = 0;
           for (PetscInt j = 0; j < ng; j++) {
-            pr += td->proj[k * ng + j] * r[td->ox + j];
+            pr += td->proj[k * ng + j] * r[td->set.ox + j];
             pf += td->proj[k * ng + j] * gan->xf[i * ng + j];
           }
           o[1 + k]         = pr;
@@ -593,7 +315,7 @@ static PetscErrorCode Validate(UmbGan gan, TrainData *td, PetscInt64 e, PetscRea
     *restr = rsum[1] > 0 ? rsum[0] / rsum[1] : NAN;
   }
   /* gather to rank 0 (in global row order: ranks hold consecutive blocks) */
-  mine = (PetscMPIInt)(td->vloc * ncol);
+  mine = (PetscMPIInt)(td->set.vloc * ncol);
   if (!gan->rank) PetscCall(PetscMalloc2(gan->size, &cnt, gan->size + 1, &disp));
   PetscCallMPI(MPI_Gather(&mine, 1, MPI_INT, cnt, 1, MPI_INT, 0, gan->comm));
   if (!gan->rank) {
@@ -686,27 +408,16 @@ static PetscErrorCode WriteCsv(UmbGan gan, TrainData *td, const char dir[])
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Collective: every rank must hold the same parameters; also agrees on a stop signal */
-static PetscErrorCode DriftCheck(UmbGan gan, PetscInt64 step, PetscBool *stop)
+/* Collective: every rank must hold the same parameters of G and D; also agrees on a stop signal */
+static PetscErrorCode DriftCheck(UmbGan gan, TrainData *td, PetscInt64 step, PetscBool *stop)
 {
-  PetscReal *tg, *tdd;
-  PetscInt   ng, nd;
-  uint64_t   buf[3], h;
+  PetscReal     *theta[2];
+  const PetscInt np[2] = {td->npG, td->npD};
 
   PetscFunctionBegin;
-  PetscCall(UmbMLPGetParameters(gan->G, &tg, NULL));
-  PetscCall(UmbMLPGetParameters(gan->D, &tdd, NULL));
-  PetscCall(UmbMLPGetSizes(gan->G, NULL, NULL, &ng));
-  PetscCall(UmbMLPGetSizes(gan->D, NULL, NULL, &nd));
-  h      = UmbNNHash(ng, tg) ^ (UmbNNHash(nd, tdd) * UINT64_C(0x9e3779b97f4a7c15));
-  buf[0] = h;
-  buf[1] = ~h;
-  buf[2] = (uint64_t)UmbStopSignal(); /* the stop agreement rides on this reduction */
-  PetscCall(PetscLogEventBegin(UMB_EVENT.gan_allreduce, 0, 0, 0, 0));
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, buf, 3, MPI_UINT64_T, MPI_MAX, gan->comm));
-  PetscCall(PetscLogEventEnd(UMB_EVENT.gan_allreduce, 0, 0, 0, 0));
-  PetscCheck(buf[0] == ~buf[1], gan->comm, PETSC_ERR_PLIB, "the network parameters differ between ranks after generator step %lld (parameter hashes %016llx and %016llx): a non-deterministic BLAS? Run with OPENBLAS_NUM_THREADS=1", (long long)step, (unsigned long long)buf[0], (unsigned long long)~buf[1]);
-  *stop = (PetscBool)(buf[2] != 0);
+  PetscCall(UmbMLPGetParameters(gan->G, &theta[0], NULL));
+  PetscCall(UmbMLPGetParameters(gan->D, &theta[1], NULL));
+  PetscCall(UmbTrainSetDriftCheck(&td->set, 2, np, theta, step, stop));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -732,7 +443,7 @@ PetscErrorCode UmbGanTrain(UmbGan gan, const char dir[], PetscBool *finished)
   PetscCall(UmbMLPSetTraining(gan->G, PETSC_TRUE));
   PetscCall(SetUpBatches(gan, &td));
   PetscCall(SetUpProjections(gan, &td));
-  total       = td.S * gan->epochs;
+  total       = td.set.S * gan->epochs;
   td.maxhist  = (PetscInt)gan->epochs;
   PetscCall(PetscMalloc1(td.maxhist * UMB_GAN_NCOL + 1, &td.hist));
   td.dir       = dir;
@@ -742,38 +453,37 @@ PetscErrorCode UmbGanTrain(UmbGan gan, const char dir[], PetscBool *finished)
     td.ckpt_step = step > 0 ? step : -1;
   }
   if (td.nhist > gan->epochs) td.nhist = (PetscInt)gan->epochs;
-  PetscCall(UmbLog(gan->comm, "train: %lld samples (%lld for training, %lld held out), %lld generator steps per epoch (%" PetscInt_FMT " x %" PetscInt_FMT " samples per step), %lld steps in all", (long long)td.N, (long long)td.T, (long long)td.V, (long long)td.S, gan->critic_steps, gan->batch, (long long)total));
+  PetscCall(UmbLog(gan->comm, "train: %lld samples (%lld for training, %lld held out), %lld generator steps per epoch (%" PetscInt_FMT " x %" PetscInt_FMT " samples per step), %lld steps in all", (long long)td.set.N, (long long)td.set.T, (long long)td.set.V, (long long)td.set.S, gan->critic_steps, gan->batch, (long long)total));
   {
     PetscInt npg, npd;
     PetscCall(UmbMLPGetSizes(gan->G, NULL, NULL, &npg));
     PetscCall(UmbMLPGetSizes(gan->D, NULL, NULL, &npd));
-    PetscCall(UmbLog(gan->comm, "train: generator %" PetscInt_FMT " parameters, critic %" PetscInt_FMT "; reduction %s over %d rank%s (%" PetscInt_FMT " batch rows on this rank)", npg, npd, UmbReduceModes[gan->reduce], (int)gan->size, gan->size > 1 ? "s" : "", td.bloc));
+    PetscCall(UmbLog(gan->comm, "train: generator %" PetscInt_FMT " parameters, critic %" PetscInt_FMT "; reduction %s over %d rank%s (%" PetscInt_FMT " batch rows on this rank)", npg, npd, UmbReduceModes[gan->reduce], (int)gan->size, gan->size > 1 ? "s" : "", td.set.bloc));
   }
   PetscCall(UmbStopInstall());
 
-  PetscCall(DriftCheck(gan, step, &stop)); /* same initial parameters everywhere */
+  PetscCall(DriftCheck(gan, &td, step, &stop)); /* same initial parameters everywhere */
   PetscCall(UmbProgressCreate(gan->comm, "train", "steps", (double)total, &progress));
   PetscCall(PetscTime(&tlast));
   while (step < total && !stop) {
-    const PetscInt64 e = step / td.S, i = step % td.S;
+    const PetscInt64 e = step / td.set.S;
     const PetscReal *rows = NULL;
-    PetscCall(LoadEpoch(gan, &td, e));
+    PetscCall(UmbTrainSetLoadEpoch(&td.set, e));
     if (gan->lr_final != 1) { /* the generator's: constant, then linear decay over the second half (a function of the step only) */
       const PetscReal f = 1 + (gan->lr_final - 1) * PetscMax(0, 2 * (PetscReal)step / (PetscReal)total - 1);
       PetscCall(UmbAdamSetLearningRate(gan->adam_g, f * gan->lr_g));
     }
     PetscCall(PetscLogEventBegin(UMB_EVENT.gan_step, 0, 0, 0, 0));
     for (PetscInt k = 0; k < gan->critic_steps; k++) {
-      const PetscInt64 j = i * gan->critic_steps + k;
-      rows               = td.ebuf + j * td.bloc * td.W;
+      PetscCall(UmbTrainSetGetBatch(&td.set, step, k, &rows));
       PetscCall(CriticStep(gan, &td, rows, step * gan->critic_steps + k, e, step));
     }
     PetscCall(GeneratorStep(gan, &td, rows, step, e));
     PetscCall(PetscLogEventEnd(UMB_EVENT.gan_step, 0, 0, 0, 0));
     step++;
     PetscCall(UmbProgressUpdate(progress, (double)step));
-    if (step % gan->drift_interval == 0 || step == total) PetscCall(DriftCheck(gan, step, &stop));
-    if (step % td.S == 0) { /* end of an epoch: throughput of its steps, then the held-out measure */
+    if (step % gan->drift_interval == 0 || step == total) PetscCall(DriftCheck(gan, &td, step, &stop));
+    if (step % td.set.S == 0) { /* end of an epoch: throughput of its steps, then the held-out measure */
       PetscReal *h = td.hist + td.nhist * UMB_GAN_NCOL, swd, restr;
       PetscCall(PetscTime(&tnow));
       td.acc[7] += tnow - tlast;
@@ -825,7 +535,7 @@ PetscErrorCode UmbGanTrain(UmbGan gan, const char dir[], PetscBool *finished)
     gan->trained_steps  = step;
     gan->trained_epochs = gan->epochs;
     PetscCall(CheckParameters(gan, &td, gan->epochs - 1, step - 1));
-    PetscCall(UmbGanCalibrate(gan, &td));
+    PetscCall(UmbGanCalibrate(gan, &td.set));
     PetscCall(UmbPathJoin(dir, "gan.h5", path, sizeof(path)));
     PetscCall(UmbGanWrite(gan, path));
     PetscCall(WriteCsv(gan, &td, dir));

@@ -12,8 +12,7 @@
 
 /* Ids of the Philox streams (domain UMB_STREAM_LATENT) */
 enum { UMB_GAN_RNG_CRITIC = 0, UMB_GAN_RNG_EPS = 1, UMB_GAN_RNG_GEN = 2, UMB_GAN_RNG_LIFT = 3, UMB_GAN_RNG_VALID = 4, UMB_GAN_RNG_PROJ = 5, UMB_GAN_RNG_CALIB = 6 };
-/* Ids of the shuffle streams (domain UMB_STREAM_SHUFFLE) */
-enum { UMB_GAN_SHUFFLE_EPOCH = 0, UMB_GAN_SHUFFLE_SPLIT = 1 };
+/* The shuffle streams (domain UMB_STREAM_SHUFFLE) belong to the training set (trainset.h) */
 /* Ids of the initialisation streams (domain UMB_STREAM_NN_INIT) */
 enum { UMB_GAN_INIT_G = 0, UMB_GAN_INIT_D = 1 };
 
