@@ -521,7 +521,7 @@ PetscErrorCode UmbClosureCompareProfiles(UmbClosure c, const char name[], PetscI
   for (PetscInt j = 0; j < m; j++) {
     md += d[j] * d[j] / m;
     ms += s[j] * s[j] / m;
-    mz = PetscMax(mz, PetscAbsReal(d[j]) / s[j]);
+    mz = PetscIsNanReal(mz) || PetscIsNanReal(d[j]) || PetscIsNanReal(s[j]) ? (PetscReal)NAN : PetscMax(mz, PetscAbsReal(d[j]) / s[j]); /* a NaN must fail the row, not drop out of the max */
   }
   if (m < 1) md = ms = mz = NAN;
   snprintf(nm, sizeof(nm), "%s_rms", name);
