@@ -1,6 +1,8 @@
 /* Closures and micro-macro consistency: conditional averages E[A(x) | xi(x) = z] on a grid of z
    from the physics samples (MBAR weights of the unbiased state, binned in z, batch-means errors)
-   and from the generator's lifted samples, exact values where the model has them, and the
+   and from the generator's lifted samples (reweighted to p(y | z) by self-normalised importance
+   sampling when the generator has a density and the CV is a coordinate CV), exact values where
+   the model has them, and the
    consistency checks between the two pictures (conditional distributions, free energy from the
    integrated mean force, a reduced SDE driven by the closures). 1-D CVs, and 2-D coordinate or
    linear CVs (closures, distributions; the F, SDE and MFPT checks are 1-D). Reads <dir>/samples.h5,
@@ -42,6 +44,10 @@ PETSC_EXTERN PetscErrorCode UmbClosureDestroy(UmbClosure *);
 PETSC_EXTERN PetscErrorCode UmbClosureGetGrid(UmbClosure, PetscInt *, const PetscReal **);
 PETSC_EXTERN PetscErrorCode UmbClosureGetObservables(UmbClosure, PetscInt *, const char *const **);
 PETSC_EXTERN PetscErrorCode UmbClosureGetValues(UmbClosure, const PetscReal **phys, const PetscReal **phys_err, const PetscReal **gan, const PetscReal **gan_err, const PetscReal **exact);
+/* Generator with a density (reweighted route): the number of draws per grid point, the
+   -closure_min_ess threshold and the effective sample size per grid point (ng values; NULL for a
+   generator without a density). Points below the threshold have NaN generator closures. */
+PETSC_EXTERN PetscErrorCode UmbClosureGetESS(UmbClosure, PetscReal *lift_n, PetscReal *min_ess, const PetscReal **ess);
 /* Consistency checks: count, names, values, tolerances, verdicts */
 PETSC_EXTERN PetscErrorCode UmbClosureGetChecks(UmbClosure, PetscInt *, const char *const **, const PetscReal **, const PetscReal **, const PetscBool **);
 /* Mean first-passage times A -> B and B -> A: reduced SDE (with standard errors) and exact */

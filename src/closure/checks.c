@@ -5,6 +5,7 @@
    exact 1-D formula). */
 #include <umbra/private/closureimpl.h>
 #include <umbra/sampler.h>
+#include <gsl/gsl_cdf.h>
 
 /* KS distance of the labelling lab (1: first sample, n1 of them) along the sorted order */
 static PetscReal KS(PetscInt N, const PetscInt order[], const char lab[], PetscInt n1)
@@ -435,5 +436,45 @@ PetscErrorCode UmbClosureCheckSDE(UmbClosure c)
   } else if (!PetscIsInfOrNanReal(zA)) PetscCall(UmbLog(c->comm, "closure: no exact reference for the mean first-passage times (exact 1-D formula needs an exact F and a coordinate CV)"));
   PetscCall(PetscFree4(b, s2, H, hist));
   PetscCall(PetscLogEventEnd(UMB_EVENT.clo_sde, 0, 0, 0, 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Rows of the reweighted generator route. Its closures are exact up to their Monte Carlo error
+   (no bias of approximation: the weights correct q to p(y | z)), so unlike a learned generator's
+   they can be held to the physics closures: one row per observable, the largest |G - P| /
+   sqrt(gan_err^2 + physics_err^2) over the grid, against the two-sided Bonferroni quantile over
+   every compared (observable, point) pair (the rows are one family). Observables that are a
+   function of z alone are left out (their error bars vanish, the physics regression's smoothing
+   bias would be compared). Then the ESS: ess_loss_max = 1 - min ESS / L against
+   1 - min_ess / L, and ess_low_points, the number of points below min_ess, against 0. */
+PetscErrorCode UmbClosureCheckReweighted(UmbClosure c)
+{
+  PetscInt  m = 0, *cnt, gmin = 0;
+  PetscReal *mz, tol, emin = PETSC_MAX_REAL;
+  char      what[512], name[160];
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc2(c->nobs, &cnt, c->nobs, &mz));
+  for (PetscInt k = 0; k < c->nobs; k++) {
+    mz[k] = UmbClosureMaxZ(c, k, c->gval, c->gerr, c->phys, c->phys_err, &cnt[k]);
+    if (UmbClosureFunctionOfZOnly(c, k)) cnt[k] = 0;
+    m += cnt[k];
+  }
+  tol = m ? gsl_cdf_ugaussian_Qinv(c->alpha / (2 * m)) : (PetscReal)NAN;
+  for (PetscInt k = 0; k < c->nobs; k++) {
+    if (!cnt[k]) continue;
+    snprintf(name, sizeof(name), "gan_vs_physics_%s", c->names[k]);
+    snprintf(what, sizeof(what), "reweighted generator vs physics closure of %s: largest difference over %" PetscInt_FMT " grid points with ESS >= %g, in combined standard errors", c->names[k], cnt[k], (double)c->min_ess);
+    PetscCall(UmbClosureAddCheck(c, name, mz[k], tol, what));
+  }
+  for (PetscInt g = 0; g < c->ng; g++)
+    if (!(c->ess[g] >= emin)) emin = c->ess[g], gmin = g; /* NaN wins: it is the worst */
+  if (c->d > 1) snprintf(name, sizeof(name), "(%g, %g)", (double)c->z[2 * gmin], (double)c->z[2 * gmin + 1]);
+  else snprintf(name, sizeof(name), "%g", (double)c->z[gmin]);
+  snprintf(what, sizeof(what), "effective sample size of the reweighted draws: 1 - smallest ESS / draws (ESS %.4g of %" PetscInt_FMT " at z = %s), against 1 - -closure_min_ess / draws", (double)emin, c->lift_n, name);
+  PetscCall(UmbClosureAddCheck(c, "ess_loss_max", 1 - emin / c->lift_n, 1 - c->min_ess / c->lift_n, what));
+  snprintf(what, sizeof(what), "grid points whose reweighted draws have an ESS below -closure_min_ess %g (their generator closures are nan)", (double)c->min_ess);
+  PetscCall(UmbClosureAddCheck(c, "ess_low_points", (PetscReal)c->nlow, 0, what));
+  PetscCall(PetscFree2(cnt, mz));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -74,6 +74,7 @@ PetscErrorCode UmbClosureCreate(UmbCV cv, UmbGenerator generator, UmbClosure *cp
   c->grid[2] = c->grid[5] = c->d == 1 ? 31 : 21;
   c->use_gan     = PETSC_TRUE;
   c->lift_n      = 10000;
+  c->min_ess     = 100;
   c->batches     = 10;
   c->alpha       = 0.01;
   c->nperm       = 1000;
@@ -127,6 +128,7 @@ PetscErrorCode UmbClosureSetFromOptions(UmbClosure c)
   PetscCall(PetscOptionsString("-closure_plugin_options", "options string passed to umbra_observables_create", NULL, c->uoptions, c->uoptions, sizeof(c->uoptions), NULL));
   PetscCall(PetscOptionsBool("-closure_gan", "compute the generator route (needs gan.h5) and the checks that use it", NULL, c->use_gan, &c->use_gan, NULL));
   PetscCall(PetscOptionsInt("-closure_lift_n", "lifted states per grid point", NULL, c->lift_n, &c->lift_n, NULL));
+  PetscCall(PetscOptionsReal("-closure_min_ess", "generator with a density: smallest effective sample size of a grid point's reweighted draws for a trusted closure", NULL, c->min_ess, &c->min_ess, NULL));
   PetscCall(PetscOptionsInt("-closure_batches", "batches per walker series for the batch-means errors", NULL, c->batches, &c->batches, NULL));
   PetscCall(PetscOptionsReal("-closure_alpha", "false-alarm probability of each family of checks", NULL, c->alpha, &c->alpha, NULL));
   PetscCall(PetscOptionsInt("-closure_permutations", "permutations for the two-sample threshold", NULL, c->nperm, &c->nperm, NULL));
@@ -152,6 +154,7 @@ PetscErrorCode UmbClosureSetFromOptions(UmbClosure c)
   if (c->wells_set) PetscCheck(nmax == 2 && c->wells[0] < c->wells[1], c->comm, PETSC_ERR_USER_INPUT, "-closure_wells takes A,B with A < B");
   PetscOptionsEnd();
   PetscCheck(c->lift_n >= 10, c->comm, PETSC_ERR_USER_INPUT, "-closure_lift_n must be >= 10, got %" PetscInt_FMT, c->lift_n);
+  PetscCheck(c->min_ess >= 1 && PetscIsNormalReal(c->min_ess), c->comm, PETSC_ERR_USER_INPUT, "-closure_min_ess must be at least 1, got %g", (double)c->min_ess);
   PetscCheck(c->batches >= 2, c->comm, PETSC_ERR_USER_INPUT, "-closure_batches must be >= 2, got %" PetscInt_FMT, c->batches);
   PetscCheck(c->alpha > 0 && c->alpha < 0.5, c->comm, PETSC_ERR_USER_INPUT, "-closure_alpha must be in (0, 0.5), got %.6g", (double)c->alpha);
   PetscCheck(c->nperm >= 99, c->comm, PETSC_ERR_USER_INPUT, "-closure_permutations must be >= 99, got %" PetscInt_FMT, c->nperm);
@@ -394,6 +397,14 @@ PetscErrorCode UmbClosureSetUp(UmbClosure c)
     }
     if (c->use_gan) {
       PetscReal zr[4];
+      PetscBool dens;
+      /* a density reweights the draws to p(y | z) exactly; the CV part of the state must be z,
+         so that U(z, y) is the energy of the state: coordinate CVs only */
+      PetscCall(UmbGeneratorHasDensity(c->generator, &dens));
+      c->reweight = (PetscBool)(dens && c->coord);
+      /* the ESS of L draws is at most L (reached when q is the conditional itself) */
+      PetscCheck(!c->reweight || c->min_ess < c->lift_n, c->comm, PETSC_ERR_USER_INPUT, "-closure_min_ess %g must be below -closure_lift_n %" PetscInt_FMT ": the effective sample size of L draws is at most L", (double)c->min_ess, c->lift_n);
+      if (dens && !c->coord) PetscCall(UmbLogWarning(c->comm, "closure: the generator has a density, but the CV is not a coordinate CV, so its states are not reweighted to the conditional p(x | z): plain averages over its draws, as for a generator without a density"));
       PetscCall(UmbGeneratorGetRange(c->generator, zr));
       if (c->d > 1 && (c->grid[3] < zr[2] || c->grid[4] > zr[3])) PetscCall(UmbLogWarning(c->comm, "closure: -closure_grid [%g, %g] of the second CV component reaches outside the generator's trained range [%g, %g]: it extrapolates there", (double)c->grid[3], (double)c->grid[4], (double)zr[2], (double)zr[3]));
       if (c->grid[0] < zr[0] || c->grid[1] > zr[1]) PetscCall(UmbLogWarning(c->comm, "closure: -closure_grid [%g, %g] reaches outside the generator's trained range [%g, %g]: it extrapolates there", (double)c->grid[0], (double)c->grid[1], (double)zr[0], (double)zr[1]));
@@ -521,7 +532,7 @@ PetscErrorCode UmbClosureCompareProfiles(UmbClosure c, const char name[], PetscI
   for (PetscInt j = 0; j < m; j++) {
     md += d[j] * d[j] / m;
     ms += s[j] * s[j] / m;
-    mz = PetscMax(mz, PetscAbsReal(d[j]) / s[j]);
+    mz = PetscIsNanReal(mz) || PetscIsNanReal(d[j]) || PetscIsNanReal(s[j]) ? (PetscReal)NAN : PetscMax(mz, PetscAbsReal(d[j]) / s[j]); /* a NaN must fail the row, not drop out of the max */
   }
   if (m < 1) md = ms = mz = NAN;
   snprintf(nm, sizeof(nm), "%s_rms", name);
@@ -541,7 +552,8 @@ PetscErrorCode UmbClosureCompute(UmbClosure c)
   PetscCall(UmbClosurePhysics(c));
   PetscCall(UmbClosureExactValues(c));
   if (c->use_gan) {
-    PetscCall(UmbClosureGenerator(c));
+    if (c->reweight) PetscCall(UmbClosureReweight(c));
+    else PetscCall(UmbClosureGenerator(c));
     if (!c->coord) PetscCall(UmbClosureCheckRestriction(c));
     PetscCall(UmbClosureCheckDistributions(c));
     if (c->d == 1) {
@@ -549,6 +561,7 @@ PetscErrorCode UmbClosureCompute(UmbClosure c)
       PetscCall(UmbClosureCheckSDE(c));
       PetscCall(UmbClosureCheckDirect(c));
     } else PetscCall(UmbLog(c->comm, "closure: 2-D CV: the free-energy integration, reduced-SDE and first-passage checks are 1-D only; checked here: the conditional distributions"));
+    if (c->reweight) PetscCall(UmbClosureCheckReweighted(c));
   } else {
     const PetscInt N = c->ng * c->nobs;
     PetscCall(PetscMalloc2(N, &c->gval, N, &c->gerr));
@@ -577,6 +590,7 @@ PetscErrorCode UmbClosureDestroy(UmbClosure *cp)
   PetscCall(PetscFree2(c->Fm, c->dFm));
   PetscCall(PetscFree4(c->phys, c->phys_err, c->exval, c->counts));
   PetscCall(PetscFree2(c->gval, c->gerr));
+  PetscCall(PetscFree(c->ess));
   for (PetscInt i = 0; i < c->nchecks; i++) {
     PetscCall(PetscFree(c->cname[i]));
     PetscCall(PetscFree(c->cwhat[i]));
@@ -612,6 +626,23 @@ PetscErrorCode UmbClosureGetValues(UmbClosure c, const PetscReal **phys, const P
   if (gan) *gan = c->gval;
   if (gan_err) *gan_err = c->gerr;
   if (exact) *exact = c->has_exact ? c->exval : NULL;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbClosureGetESS(UmbClosure c, PetscReal *lift_n, PetscReal *min_ess, const PetscReal **ess)
+{
+  PetscFunctionBegin;
+  PetscCheck(c->computed, c->comm, PETSC_ERR_ORDER, "call UmbClosureCompute() first");
+  if (lift_n) *lift_n = (PetscReal)c->lift_n;
+  if (min_ess) *min_ess = c->min_ess;
+  if (ess) *ess = c->ess;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbClosureSetReweightVariant(UmbClosure c, UmbReweightVariant v)
+{
+  PetscFunctionBegin;
+  c->rw_variant = v;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -12,18 +12,20 @@ PetscErrorCode UmbClosureWrite(UmbClosure c)
   PetscCall(UmbPathJoin(c->dir, "closures.csv", path, sizeof(path)));
   {
     char head[128];
-    snprintf(head, sizeof(head), "z,%sobservable,physics,physics_err,gan,gan_err%s", c->d > 1 ? "z2," : "", c->has_exact ? ",exact" : "");
+    /* the reweighted route appends the effective sample size of the point's draws */
+    snprintf(head, sizeof(head), "z,%sobservable,physics,physics_err,gan,gan_err%s%s", c->d > 1 ? "z2," : "", c->has_exact ? ",exact" : "", c->ess ? ",ess,ess_fraction" : "");
     PetscCall(UmbCsvCreate(c->comm, path, head, &csv));
   }
   for (PetscInt g = 0; g < c->ng; g++)
     for (PetscInt k = 0; k < c->nobs; k++) {
       const PetscInt i = g * c->nobs + k;
-      char           zs[64], ex[32] = "";
+      char           zs[64], ex[32] = "", es[64] = "";
       if (!c->sel[k]) continue;
       if (c->d > 1) snprintf(zs, sizeof(zs), "%.10g,%.10g", (double)c->z[2 * g], (double)c->z[2 * g + 1]);
       else snprintf(zs, sizeof(zs), "%.10g", (double)c->z[g]);
       if (c->has_exact) snprintf(ex, sizeof(ex), ",%.10g", (double)c->exval[i]);
-      PetscCall(UmbCsvRow(csv, "%s,%s,%.10g,%.6g,%.10g,%.6g%s", zs, c->names[k], (double)c->phys[i], (double)c->phys_err[i], (double)c->gval[i], (double)c->gerr[i], ex));
+      if (c->ess) snprintf(es, sizeof(es), ",%.6g,%.6g", (double)c->ess[g], (double)(c->ess[g] / c->lift_n));
+      PetscCall(UmbCsvRow(csv, "%s,%s,%.10g,%.6g,%.10g,%.6g%s%s", zs, c->names[k], (double)c->phys[i], (double)c->phys_err[i], (double)c->gval[i], (double)c->gerr[i], ex, es));
     }
   PetscCall(UmbCsvClose(&csv, PETSC_TRUE));
   PetscCall(UmbPathJoin(c->dir, "consistency.csv", path, sizeof(path)));
@@ -34,9 +36,8 @@ PetscErrorCode UmbClosureWrite(UmbClosure c)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Largest |a - b| / sqrt(ea^2 + eb^2) of observable k over the grid (eb NULL: b exact), and the
-   number of grid points compared (points where a and b agree to round-off are not counted) */
-static PetscReal MaxZ(UmbClosure c, PetscInt k, const PetscReal a[], const PetscReal ea[], const PetscReal b[], const PetscReal eb[], PetscInt *cnt)
+/* Points where a and b agree to round-off are not counted */
+PetscReal UmbClosureMaxZ(UmbClosure c, PetscInt k, const PetscReal a[], const PetscReal ea[], const PetscReal b[], const PetscReal eb[], PetscInt *cnt)
 {
   PetscReal mz = 0;
 
@@ -55,7 +56,7 @@ static PetscReal MaxZ(UmbClosure c, PetscInt k, const PetscReal a[], const Petsc
 /* Every lifted state gives observable k the same value at every grid point (round-off spread
    only): a function of z alone, e.g. the mean-force component along a coordinate CV component of
    fastslow. Its error bars measure nothing, so the console does not compare it. */
-static PetscBool FunctionOfZOnly(UmbClosure c, PetscInt k)
+PetscBool UmbClosureFunctionOfZOnly(UmbClosure c, PetscInt k)
 {
   PetscInt n = 0;
 
@@ -78,16 +79,16 @@ PetscErrorCode UmbClosureView(UmbClosure c, PetscViewer v)
   if (c->d == 1) PetscCall(UmbViewerPrintf(v, "closures on %" PetscInt_FMT " points z in [%g, %g] (bins of width %g; samples span [%g, %g])\n", c->ng, (double)c->grid[0], (double)c->grid[1], (double)c->h, (double)c->zlo_data[0], (double)c->zhi_data[0]));
   else
     PetscCall(UmbViewerPrintf(v, "closures on %" PetscInt_FMT " x %" PetscInt_FMT " points (z1, z2) in [%g, %g] x [%g, %g] (spacing %g x %g); the free-energy integration, reduced-SDE and first-passage checks are 1-D only\n", c->ngd[0], c->ngd[1], (double)c->grid[0], (double)c->grid[1], (double)c->grid[3], (double)c->grid[4], (double)c->hd[0], (double)c->hd[1]));
-  PetscCall(UmbViewerPrintf(v, "  observable     gan vs physics    physics vs exact    gan vs exact   (largest difference over the grid in combined standard errors; shown, not checked: docs/closures.md)\n"));
+  PetscCall(UmbViewerPrintf(v, "  observable     gan vs physics    physics vs exact    gan vs exact   (largest difference over the grid in combined standard errors; %s: docs/closures.md)\n", c->reweight ? "gan vs physics checked (reweighted generator), the others shown" : "shown, not checked"));
   for (PetscInt k = 0; k < c->nobs; k++) {
     PetscInt  n1, n2, n3;
-    PetscReal z1 = MaxZ(c, k, c->gval, c->gerr, c->phys, c->phys_err, &n1);
-    PetscReal z2 = c->has_exact ? MaxZ(c, k, c->phys, c->phys_err, c->exval, NULL, &n2) : 0;
+    PetscReal z1 = UmbClosureMaxZ(c, k, c->gval, c->gerr, c->phys, c->phys_err, &n1);
+    PetscReal z2 = c->has_exact ? UmbClosureMaxZ(c, k, c->phys, c->phys_err, c->exval, NULL, &n2) : 0;
     /* the generator inherits the error of its training data: budget sqrt(gan_err^2 + physics_err^2) */
-    PetscReal z3 = c->has_exact ? MaxZ(c, k, c->gval, c->gerr, c->exval, c->phys_err, &n3) : 0;
+    PetscReal z3 = c->has_exact ? UmbClosureMaxZ(c, k, c->gval, c->gerr, c->exval, c->phys_err, &n3) : 0;
     if (!c->sel[k]) continue;
     if (!c->has_exact) n2 = n3 = 0;
-    if (FunctionOfZOnly(c, k)) n1 = n2 = n3 = 0;
+    if (UmbClosureFunctionOfZOnly(c, k)) n1 = n2 = n3 = 0;
     {
       char b1[32] = "-", b2[32] = "-", b3[32] = "-";
       if (n1) snprintf(b1, sizeof(b1), "%.2f", (double)z1);
@@ -111,7 +112,7 @@ PetscErrorCode UmbClosureView(UmbClosure c, PetscViewer v)
     else PetscCall(UmbViewerPrintf(v, "  FAIL  %s = %.4g exceeds the tolerance %.4g by %.0f%% (%s)\n", c->cname[i], (double)c->cvalue[i], (double)c->ctol[i], (double)(100 * (c->cvalue[i] / c->ctol[i] - 1)), c->cwhat[i]));
   }
   if (npass < c->nchecks) PetscCall(UmbViewerPrintf(v, "verdict: the generator's picture disagrees with the physics in the checks marked FAIL\n"));
-  else if (c->d == 1) PetscCall(UmbViewerPrintf(v, "verdict: the micro (samples) and macro (free energy, reduced dynamics) pictures agree (single closures above are shown, not checked)\n"));
-  else PetscCall(UmbViewerPrintf(v, "verdict: the generator's conditional distributions agree with the samples (the free-energy, reduced-SDE and first-passage checks are 1-D only; single closures above are shown, not checked)\n"));
+  else if (c->d == 1) PetscCall(UmbViewerPrintf(v, "verdict: the micro (samples) and macro (free energy, reduced dynamics) pictures agree (%s)\n", c->reweight ? "single closures of the reweighted generator checked" : "single closures above are shown, not checked"));
+  else PetscCall(UmbViewerPrintf(v, "verdict: the generator's conditional distributions agree with the samples (the free-energy, reduced-SDE and first-passage checks are 1-D only; %s)\n", c->reweight ? "single closures of the reweighted generator checked" : "single closures above are shown, not checked"));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -22,6 +22,18 @@ typedef enum {
 #define UMB_CLOSURE_MAX_CHECKS 256
 /* stream id of the direct runs of the full model (the reduced-SDE walkers use 1000 + walker) */
 #define UMB_CLOSURE_DIRECT_ID ((uint64_t)1 << 32)
+/* stream id of the base noise of the reweighted generator route: this plus the grid point,
+   counter (draw, 0); in the closure's domain, so no new domain is needed */
+#define UMB_CLOSURE_REWEIGHT_ID ((uint64_t)1 << 33)
+
+/* Weights of the generator route for a generator with a density (reweight.c). Only SNIS is
+   used by umbra; the others exist so that tests can show the statistical checks catching them. */
+typedef enum {
+  UMB_REWEIGHT_SNIS = 0,  /* w = exp(-beta U) / q */
+  UMB_REWEIGHT_NONE,      /* w = 1: the plain average of the same draws */
+  UMB_REWEIGHT_FLIP_LOGQ, /* broken on purpose: w = exp(-beta U) q */
+  UMB_REWEIGHT_NO_LOGQ    /* broken on purpose: w = exp(-beta U) */
+} UmbReweightVariant;
 
 struct _p_UmbClosure {
   MPI_Comm    comm;
@@ -31,6 +43,7 @@ struct _p_UmbClosure {
   UmbGenerator generator;
   UmbExact    exact;
   PetscBool   has_exact, const_grad, coord;
+  PetscBool   reweight; /* generator with a density and a coordinate CV: self-normalised importance sampling */
   PetscInt    n, d, cvidx, nfine, *fine; /* fine coordinates: all but the CV's for coordinate CVs */
   PetscReal   beta;
   const PetscReal *mob;
@@ -46,6 +59,8 @@ struct _p_UmbClosure {
   PetscReal  sde_dt, sde_time, sde_burn, mfpt_rtol, wells[2];
   PetscInt   sde_walkers, direct_walkers;
   PetscReal  direct_dt, direct_time;
+  PetscReal  min_ess; /* -closure_min_ess */
+  UmbReweightVariant rw_variant;
   PetscBool  wells_set;
   PetscInt64 seed;
   char       prefix[UMB_PREFIX_LEN]; /* of the options ("": none) */
@@ -72,6 +87,8 @@ struct _p_UmbClosure {
   PetscReal  h, bw, *z;  /* spacing, half-width of the local regression window (component 1); z: ng x d */
   PetscReal  hd[2], bwd[2]; /* the same per CV component */
   PetscReal *phys, *phys_err, *gval, *gerr, *exval;
+  PetscReal *ess; /* reweighted route: effective sample size per grid point (NULL otherwise) */
+  PetscInt   nlow; /* grid points with ESS below min_ess: their gval, gerr are NaN */
   PetscInt64 *counts; /* physics samples per grid bin (all ranks) */
   PetscReal  zlo_data[2], zhi_data[2]; /* the sampled range of each CV component */
 
@@ -109,6 +126,18 @@ PETSC_INTERN PetscErrorCode UmbClosureLoadUserObservables(UmbClosure);
 PETSC_INTERN PetscErrorCode UmbClosureEvaluateUser(UmbClosure, PetscInt m, const PetscReal x[], PetscReal A[]);
 PETSC_INTERN PetscErrorCode UmbClosureUnloadUserObservables(UmbClosure);
 PETSC_INTERN PetscErrorCode UmbClosureCheckRestriction(UmbClosure);
+/* Reweighted generator route (reweight.c): gval, gerr and ess by self-normalised importance
+   sampling; the warning for collapsed weights */
+PETSC_INTERN PetscErrorCode UmbClosureReweight(UmbClosure);
+/* Rows of a reweighted route: ESS, and generator vs physics per observable (checked) */
+PETSC_INTERN PetscErrorCode UmbClosureCheckReweighted(UmbClosure);
+/* Tests only: the weights of the reweighted route (default UMB_REWEIGHT_SNIS); before Compute */
+PETSC_INTERN PetscErrorCode UmbClosureSetReweightVariant(UmbClosure, UmbReweightVariant);
+/* Every lifted state gives observable k the same value at every grid point: a function of z alone */
+PETSC_INTERN PetscBool UmbClosureFunctionOfZOnly(UmbClosure, PetscInt k);
+/* Largest |a - b| / sqrt(ea^2 + eb^2) of observable k over the grid (eb NULL: b exact) and the
+   number of points compared (not NaN, not equal to round-off) */
+PETSC_INTERN PetscReal UmbClosureMaxZ(UmbClosure, PetscInt k, const PetscReal a[], const PetscReal ea[], const PetscReal b[], const PetscReal eb[], PetscInt *cnt);
 PETSC_INTERN PetscErrorCode UmbClosureAddCheck(UmbClosure, const char name[], PetscReal value, PetscReal tol, const char what[]);
 /* RMS and max-|z| comparison of two profiles d_j with standard errors s_j, rows <name>_rms and <name>_max_z */
 PETSC_INTERN PetscErrorCode UmbClosureCompareProfiles(UmbClosure, const char name[], PetscInt m, const PetscReal d[], const PetscReal s[], const char what[]);
