@@ -51,6 +51,8 @@ PetscErrorCode UmbLogRegisterAll(void)
   PetscCall(PetscLogEventRegister("UmbFlowStep", UMB_CLASSID, &UMB_EVENT.flow_step));
   PetscCall(PetscLogEventRegister("UmbFlowValid", UMB_CLASSID, &UMB_EVENT.flow_valid));
   PetscCall(PetscLogEventRegister("UmbFlowCkpt", UMB_CLASSID, &UMB_EVENT.flow_ckpt));
+  PetscCall(PetscLogEventRegister("UmbFlowData", UMB_CLASSID, &UMB_EVENT.flow_data));
+  PetscCall(PetscLogEventRegister("UmbFlowAllred", UMB_CLASSID, &UMB_EVENT.flow_allreduce));
   PetscCall(PetscLogEventRegister("UmbDmapRead", UMB_CLASSID, &UMB_EVENT.dmap_read));
   PetscCall(PetscLogEventRegister("UmbDmapBGH", UMB_CLASSID, &UMB_EVENT.dmap_bgh));
   PetscCall(PetscLogEventRegister("UmbDmapKNN", UMB_CLASSID, &UMB_EVENT.dmap_knn));
