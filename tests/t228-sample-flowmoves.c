@@ -408,14 +408,11 @@ static PetscErrorCode CaseRanks(void)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-int main(int argc, char **argv)
+static PetscErrorCode Main(void)
 {
-  PetscErrorCode ierr;
-  char           which[32] = "exact";
+  char which[32] = "exact";
 
-  ierr = UmbInitialize(&argc, &argv, NULL);
-  if (ierr) return UmbFinalize(ierr);
-  PetscFunctionBeginUser;
+  PetscFunctionBegin;
   PetscCall(UmbGeneratorRegister("gauss", Create_Gauss));
   PetscCall(PetscOptionsGetString(NULL, NULL, "-t228_case", which, sizeof(which), NULL));
   PetscCall(TestSetDefaultOptions(OPTS));
@@ -430,5 +427,13 @@ int main(int argc, char **argv)
     PetscBool finished;
     PetscCall(Run(PETSC_COMM_WORLD, "nan", RUN_EXACT, PETSC_FALSE, &finished));
   } else SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-t228_case: exact, ranks or nan, not %s", which);
-  PetscFunctionReturn(UmbTestFinalize(0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+int main(int argc, char **argv)
+{
+  PetscErrorCode ierr = UmbInitialize(&argc, &argv, NULL);
+  if (ierr) return UmbFinalize(ierr);
+  ierr = Main();
+  return UmbTestFinalize(ierr);
 }
