@@ -21,6 +21,7 @@ typedef enum {
   UMB_STREAM_DMAP      = 8, /* diffusion maps: subsample keys (id 0), eigensolver start (id 1), sign projection (id 2), exploration walkers (id 3) */
   UMB_STREAM_CLOSURE   = 9, /* closures: permutation tests (id: test point), reduced-SDE walkers (id: 1000 + walker), direct runs (id: 2^32, counter (step, walker)) */
   UMB_STREAM_COUPLING  = 10, /* coupling rounds: latent noise of the lifted walker states, id = window in the merged campaign, counter (walker, 0, 0) */
+  UMB_STREAM_FLOWMOVE  = 11, /* flow moves of the sampler: id = window (as the SDE noise), counter (step, walker, 0) the uniforms of the mixture choice, the window drawn and the acceptance, (step, walker, 1, *) the proposal's base noise */
   UMB_STREAM_TEST      = 15 /* tests only */
 } UmbStreamDomain;
 

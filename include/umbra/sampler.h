@@ -5,6 +5,7 @@
 #define UMBRA_SAMPLER_H
 
 #include <umbra/cv.h>
+#include <umbra/generator.h>
 
 typedef struct _p_UmbSampler *UmbSampler;
 
@@ -43,6 +44,10 @@ PETSC_EXTERN PetscErrorCode UmbSamplerSetInitialStates(UmbSampler, PetscInt, con
 /* Noise streams keyed by window id0 + k instead of k (windows added to an existing campaign
    get streams of their own). Default 0. */
 PETSC_EXTERN PetscErrorCode UmbSamplerSetStreamOffset(UmbSampler, PetscInt64);
+/* Flow moves proposed by g, a generator with a density on the sampler's CV, set up and trained
+   or loaded (instead of -us_flow_file; the caller keeps it alive until the sampler is destroyed,
+   NULL: none). Before SetUp. -us_flow_moves, -us_flow_base_scale and -us_flow_mix apply. */
+PETSC_EXTERN PetscErrorCode UmbSamplerSetProposalGenerator(UmbSampler, UmbGenerator);
 /* Walkers per window -us_walkers, seed (UmbSamplerSetSeed) */
 PETSC_EXTERN PetscErrorCode UmbSamplerGetWalkers(UmbSampler, PetscInt *);
 PETSC_EXTERN PetscErrorCode UmbSamplerGetSeed(UmbSampler, PetscInt64 *);

@@ -76,6 +76,9 @@ PETSC_EXTERN PetscErrorCode UmbSamplesFileWriteRows(UmbSamplesFile, UmbSamplesAr
 PETSC_EXTERN PetscErrorCode UmbSamplesFileWriteTable(UmbSamplesFile, const UmbSamplesTable *);
 /* Per-window IACT and sample counts, once the windows are sampled */
 PETSC_EXTERN PetscErrorCode UmbSamplesFileWriteWindowStats(UmbSamplesFile, PetscInt, const PetscReal[], const PetscInt64[]);
+/* Flow moves of each window: counts K x 3 (proposals, accepted, mode switches), the steps
+   between moves, the base scale and the mixture weight */
+PETSC_EXTERN PetscErrorCode UmbSamplesFileWriteFlowMoves(UmbSamplesFile, PetscInt, const PetscInt64[], PetscInt64, PetscReal, PetscReal);
 /* The round that added each window, and the number of coupling rounds */
 PETSC_EXTERN PetscErrorCode UmbSamplesFileWriteRounds(UmbSamplesFile, PetscInt, const PetscInt64[], PetscInt);
 /* States of an unbiased run (no windows): where they come from and how they were made */

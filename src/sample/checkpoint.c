@@ -2,7 +2,8 @@
    and every walker's position as one array indexed by window (row = window * walkers + walker),
    so a restart may run on another rank count. The frames saved so far stay in
    samples.h5.partial, flushed to disk before the checkpoint is written; the LM integrator's
-   noise is regenerated from its counter, so nothing else is needed. */
+   noise is regenerated from its counter. With flow moves, each window's counts and the sum of
+   its generated coordinates (the mode-switch reference) go in too. */
 #include <umbra/private/samplerimpl.h>
 #include <umbra/io.h>
 
@@ -34,6 +35,12 @@ static PetscErrorCode Record(UmbSampler s, UmbOptionRecord *rec)
   PetscCall(UmbOptionRecordAdd(rec, "-us_integrator", "%s", UmbIntegrators[s->integrator]));
   PetscCall(UmbOptionRecordAdd(rec, "-us_minimize_its", "%" PetscInt_FMT, s->minimize_its));
   PetscCall(UmbOptionRecordAdd(rec, "-seed", "%" PetscInt64_FMT, s->seed));
+  if (s->flow) { /* only then: checkpoints of runs without flow moves keep their record */
+    PetscCall(UmbOptionRecordAdd(rec, "-us_flow_file", "%s", s->flow_file[0] ? s->flow_file : "(a given generator)"));
+    PetscCall(UmbOptionRecordAdd(rec, "-us_flow_moves", "%" PetscInt_FMT, s->flow_moves));
+    PetscCall(UmbOptionRecordAddReals(rec, "-us_flow_base_scale", 1, &s->flow_scale));
+    PetscCall(UmbOptionRecordAddReals(rec, "-us_flow_mix", 1, &s->flow_mix));
+  }
   PetscCall(PetscMalloc2(s->n, &x, s->n, &g));
   PetscCall(UmbModelGetReferenceState(s->model, x));
   for (PetscInt i = 0; i < s->n; i++) x[i] += 0.1 * (PetscReal)(i + 1);
@@ -50,6 +57,63 @@ static PetscErrorCode Record(UmbSampler s, UmbOptionRecord *rec)
   PetscCall(UmbOptionRecordAddReals(rec, "the model fingerprint (energy, weighted gradient and mobility at a test point: its parameters)", 3, fp));
   PetscCall(UmbOptionRecordAddReals(rec, "the CV fingerprint (its value at a test point: its options)", s->d, z));
   PetscCall(PetscFree2(x, g));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* /state/flow_counts (K x 4: proposals, accepted, mode switches, frames summed) and
+   /state/flow_ysum (K x ng) */
+static PetscErrorCode WriteFlow(UmbSampler s, UmbH5 h5, const UmbWindowState ws[])
+{
+  const PetscInt nloc = s->khi - s->klo, ng = s->ng;
+  long long     *c;
+  PetscReal     *y;
+  hsize_t        dims[2] = {(hsize_t)s->K, 4};
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc2(4 * nloc + 1, &c, ng * nloc + 1, &y));
+  for (PetscInt lw = 0; lw < nloc; lw++) {
+    c[4 * lw]     = ws[lw].flow_prop;
+    c[4 * lw + 1] = ws[lw].flow_acc;
+    c[4 * lw + 2] = ws[lw].flow_switch;
+    c[4 * lw + 3] = ws[lw].ysum_n;
+    PetscCall(PetscArraycpy(y + lw * ng, ws[lw].ysum, ng));
+  }
+  PetscCall(UmbH5CreateDataset(h5, "/state/flow_counts", H5T_STD_I64LE, 2, dims));
+  PetscCall(UmbH5WriteRows(h5, "/state/flow_counts", H5T_NATIVE_LLONG, (hsize_t)s->klo, (hsize_t)nloc, c));
+  dims[1] = (hsize_t)ng;
+  PetscCall(UmbH5CreateDataset(h5, "/state/flow_ysum", H5T_IEEE_F64LE, 2, dims));
+  PetscCall(UmbH5WriteRows(h5, "/state/flow_ysum", H5T_NATIVE_DOUBLE, (hsize_t)s->klo, (hsize_t)nloc, y));
+  PetscCall(PetscFree2(c, y));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode ReadFlow(UmbSampler s, UmbH5 h5, const char path[], UmbWindowState ws[])
+{
+  const PetscInt nloc = s->khi - s->klo, ng = s->ng;
+  long long     *c;
+  PetscReal     *y;
+  int            r;
+  hsize_t        dims[3];
+  PetscBool      has;
+
+  PetscFunctionBegin;
+  PetscCall(UmbH5HasObject(h5, "/state/flow_counts", &has));
+  PetscCheck(has, s->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: no /state/flow_counts: the checkpoint was written without flow moves", path);
+  PetscCall(UmbH5GetShape(h5, "/state/flow_counts", &r, dims));
+  PetscCheck(r == 2 && dims[0] == (hsize_t)s->K && dims[1] == 4, s->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /state/flow_counts must be %" PetscInt_FMT " x 4", path, s->K);
+  PetscCall(UmbH5GetShape(h5, "/state/flow_ysum", &r, dims));
+  PetscCheck(r == 2 && dims[0] == (hsize_t)s->K && dims[1] == (hsize_t)ng, s->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /state/flow_ysum must be %" PetscInt_FMT " x %" PetscInt_FMT, path, s->K, ng);
+  PetscCall(PetscMalloc2(4 * nloc + 1, &c, ng * nloc + 1, &y));
+  PetscCall(UmbH5ReadRows(h5, "/state/flow_counts", H5T_NATIVE_LLONG, (hsize_t)s->klo, (hsize_t)nloc, c));
+  PetscCall(UmbH5ReadRows(h5, "/state/flow_ysum", H5T_NATIVE_DOUBLE, (hsize_t)s->klo, (hsize_t)nloc, y));
+  for (PetscInt lw = 0; lw < nloc; lw++) {
+    ws[lw].flow_prop   = c[4 * lw];
+    ws[lw].flow_acc    = c[4 * lw + 1];
+    ws[lw].flow_switch = c[4 * lw + 2];
+    ws[lw].ysum_n      = c[4 * lw + 3];
+    PetscCall(PetscArraycpy(ws[lw].ysum, y + lw * ng, ng));
+  }
+  PetscCall(PetscFree2(c, y));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -70,6 +134,7 @@ PetscErrorCode UmbSamplerWriteCheckpoint(UmbSampler s, const char dir[], const U
   PetscCall(UmbH5CreateDataset(h5, "/state/x", H5T_IEEE_F64LE, 2, dims));
   PetscCall(UmbH5WriteRows(h5, "/state/x", H5T_NATIVE_DOUBLE, (hsize_t)(s->klo * nw), (hsize_t)(nloc * nw), x));
   PetscCall(PetscFree(x));
+  if (s->flow) PetscCall(WriteFlow(s, h5, ws));
   PetscCall(UmbCheckpointCommit(&h5));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -97,6 +162,7 @@ PetscErrorCode UmbSamplerReadCheckpoint(UmbSampler s, const char dir[], UmbWindo
   PetscCall(UmbH5ReadRows(h5, "/state/x", H5T_NATIVE_DOUBLE, (hsize_t)(s->klo * nw), (hsize_t)(nloc * nw), x));
   for (PetscInt lw = 0; lw < nloc; lw++) PetscCall(PetscArraycpy(ws[lw].x, x + lw * nw * n, nw * n));
   PetscCall(PetscFree(x));
+  if (s->flow) PetscCall(ReadFlow(s, h5, path, ws));
   PetscCall(UmbLog(s->comm, "sample: restarting from %s at step %" PetscInt64_FMT " of %" PetscInt64_FMT, path, *step, s->burnin + s->steps));
   PetscCall(UmbH5Close(&h5, PETSC_FALSE));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -12,9 +12,11 @@ PetscErrorCode UmbWindowStateCreate(UmbSampler s, PetscInt k, UmbWindowState *ws
   PetscFunctionBegin;
   PetscCall(PetscMemzero(ws, sizeof(*ws)));
   ws->k          = k;
-  ws->bad_walker = -1;
+  ws->bad_walker      = -1;
+  ws->flow_bad_walker = -1;
   PetscCall(PetscMalloc5(nw * n, &ws->x, nw * n, &ws->g, nw * n, &ws->noise, nw * n, &ws->noise_next, nw * d, &ws->zw));
   PetscCall(PetscMalloc1(nw * d * n, &ws->Jw));
+  PetscCall(PetscCalloc1(s->ng + 1, &ws->ysum));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -23,6 +25,7 @@ PetscErrorCode UmbWindowStateDestroy(UmbWindowState *ws)
   PetscFunctionBegin;
   PetscCall(PetscFree5(ws->x, ws->g, ws->noise, ws->noise_next, ws->zw));
   PetscCall(PetscFree(ws->Jw));
+  PetscCall(PetscFree(ws->ysum));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -40,7 +43,7 @@ PetscErrorCode UmbWindowAdvance(UmbSampler s, UmbWindowState *ws, PetscInt64 s0,
   const PetscBool  lm = (PetscBool)(s->integrator == UMB_INTEGRATOR_LM);
 
   PetscFunctionBegin;
-  if (ws->bad_walker >= 0) PetscFunctionReturn(PETSC_SUCCESS);
+  if (ws->bad_walker >= 0 || ws->flow_bad_walker >= 0) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(UmbModelGetMobility(s->model, &M));
   PetscCall(UmbModelGetBeta(s->model, &beta));
   PetscCall(UmbModelGetDomainBound(s->model, &bound));
@@ -90,7 +93,18 @@ PetscErrorCode UmbWindowAdvance(UmbSampler s, UmbWindowState *ws, PetscInt64 s0,
       ws->bad_step   = step;
       break;
     }
-    if (save && step >= s->burnin && (step - s->burnin + 1) % s->stride == 0) PetscCall((*save)(ctx, ws, step));
+    if (s->flow && (step + 1) % s->flow_moves == 0) { /* by the global step: chunks and restarts agree */
+      PetscCall(UmbWindowFlowMove(s, ws, step));
+      if (ws->flow_bad_walker >= 0) break;
+    }
+    if (step >= s->burnin && (step - s->burnin + 1) % s->stride == 0) {
+      if (s->flow) { /* the reference of a mode switch: mean generated coordinates of the saved frames */
+        for (PetscInt w = 0; w < nw; w++)
+          for (PetscInt j = 0; j < s->ng; j++) ws->ysum[j] += ws->x[w * n + s->gen_idx[j]];
+        ws->ysum_n += nw;
+      }
+      if (save) PetscCall((*save)(ctx, ws, step));
+    }
   }
   PetscCall(PetscFree2(c, h));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -139,23 +139,27 @@ static PetscErrorCode ComputeIACT(UmbSampler s, const Frames *fr, PetscReal iact
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode WriteWindowsCsv(UmbSampler s, const char path[], const PetscReal iact[], PetscInt64 per_window)
+/* flow: K x 3 counts of the flow moves (NULL: none, and no flow columns) */
+static PetscErrorCode WriteWindowsCsv(UmbSampler s, const char path[], const PetscReal iact[], PetscInt64 per_window, const PetscInt64 flow[])
 {
   UmbCsv csv;
   char   header[256];
 
   PetscFunctionBegin;
-  snprintf(header, sizeof(header), "window,center%s,kappa%s,n_samples,iact,f,df", s->d > 1 ? ",center2" : "", s->d > 1 ? ",kappa2" : "");
+  /* f,df stay last: umbra fes fills them in */
+  snprintf(header, sizeof(header), "window,center%s,kappa%s,n_samples,iact%s,f,df", s->d > 1 ? ",center2" : "", s->d > 1 ? ",kappa2" : "", flow ? ",flow_proposals,flow_acceptance,flow_switch_rate" : "");
   PetscCall(UmbCsvCreate(s->comm, path, header, &csv));
   for (PetscInt k = 0; k < s->K; k++) {
-    if (s->d == 1) PetscCall(UmbCsvRow(csv, "%" PetscInt_FMT ",%.17g,%.17g,%" PetscInt64_FMT ",%.6g,nan,nan", k, (double)s->center[k], (double)s->kappa[k], per_window, (double)iact[k]));
-    else PetscCall(UmbCsvRow(csv, "%" PetscInt_FMT ",%.17g,%.17g,%.17g,%.17g,%" PetscInt64_FMT ",%.6g,nan,nan", k, (double)s->center[2 * k], (double)s->center[2 * k + 1], (double)s->kappa[2 * k], (double)s->kappa[2 * k + 1], per_window, (double)iact[k]));
+    char extra[128] = "";
+    if (flow) snprintf(extra, sizeof(extra), ",%" PetscInt64_FMT ",%.6g,%.6g", flow[3 * k], flow[3 * k] ? (double)flow[3 * k + 1] / (double)flow[3 * k] : 0.0, flow[3 * k] ? (double)flow[3 * k + 2] / (double)flow[3 * k] : 0.0);
+    if (s->d == 1) PetscCall(UmbCsvRow(csv, "%" PetscInt_FMT ",%.17g,%.17g,%" PetscInt64_FMT ",%.6g%s,nan,nan", k, (double)s->center[k], (double)s->kappa[k], per_window, (double)iact[k], extra));
+    else PetscCall(UmbCsvRow(csv, "%" PetscInt_FMT ",%.17g,%.17g,%.17g,%.17g,%" PetscInt64_FMT ",%.6g%s,nan,nan", k, (double)s->center[2 * k], (double)s->center[2 * k + 1], (double)s->kappa[2 * k], (double)s->kappa[2 * k + 1], per_window, (double)iact[k], extra));
   }
   PetscCall(UmbCsvClose(&csv, PETSC_TRUE));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode Summarise(UmbSampler s, const PetscReal iact[], PetscInt64 per_window, PetscLogDouble seconds)
+static PetscErrorCode Summarise(UmbSampler s, const PetscReal iact[], PetscInt64 per_window, PetscLogDouble seconds, const PetscInt64 flow[])
 {
   PetscReal  lo = PETSC_MAX_REAL, hi = 0, neff_min = PETSC_MAX_REAL;
   PetscInt   kmin = 0;
@@ -171,6 +175,21 @@ static PetscErrorCode Summarise(UmbSampler s, const PetscReal iact[], PetscInt64
     }
   }
   PetscCall(UmbLog(s->comm, "sample: %" PetscInt_FMT " windows x %" PetscInt_FMT " walkers, %.4g walker-steps in %.3g s (%.3g walker-steps/s on %d rank%s); %" PetscInt64_FMT " samples per window, IACT %.3g .. %.3g frames", s->K, s->walkers, (double)total, (double)seconds, (double)(total / PetscMax(seconds, 1e-9)), s->size, s->size > 1 ? "s" : "", per_window, (double)lo, (double)hi));
+  if (flow) {
+    PetscReal alo = 1, ahi = 0, swi = 0;
+    PetscInt  klo = 0;
+    for (PetscInt k = 0; k < s->K; k++) {
+      const PetscReal acc = flow[3 * k] ? (PetscReal)flow[3 * k + 1] / (PetscReal)flow[3 * k] : 0;
+      if (acc < alo) {
+        alo = acc;
+        klo = k;
+      }
+      ahi = PetscMax(ahi, acc);
+      swi += (PetscReal)flow[3 * k + 2];
+    }
+    PetscCall(UmbLog(s->comm, "sample: flow moves every %" PetscInt_FMT " steps: acceptance %.3g .. %.3g over the windows (lowest in window %" PetscInt_FMT "), %.0f mode switches", s->flow_moves, (double)alo, (double)ahi, klo, (double)swi));
+    if (alo < 0.01) PetscCall(UmbLogWarning(s->comm, "window %" PetscInt_FMT " accepted %.2g%% of its flow moves: the flow proposes poorly there (train it on more samples of that window, or lower -us_flow_base_scale)", klo, (double)(100 * alo)));
+  }
   if (neff_min < 50) PetscCall(UmbLogWarning(s->comm, "window %" PetscInt_FMT " has only %.1f effective samples (IACT %.3g frames): sample longer or increase -us_stride", kmin, (double)neff_min, (double)iact[kmin]));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -239,7 +258,7 @@ PetscErrorCode UmbSamplerRun(UmbSampler s, const char dir[], PetscBool *finished
   Frames           fr;
   UmbProgress      progress;
   PetscReal       *iact;
-  PetscInt64      *counts;
+  PetscInt64      *counts, *flow = NULL;
   PetscInt64       C = ChunkSteps(s, nsave), c0;
   PetscLogDouble   t0, t1, tckpt;
   PetscBool        stop = PETSC_FALSE;
@@ -272,6 +291,7 @@ PetscErrorCode UmbSamplerRun(UmbSampler s, const char dir[], PetscBool *finished
     for (PetscInt lw = 0; lw < nloc; lw++) PetscCall(UmbWindowAdvance(s, &ws[lw], c0, c1, SaveFrame, &fr));
     PetscCall(PetscLogEventEnd(UMB_EVENT.smp_step, 0, 0, 0, 0));
     PetscCall(CheckBlowUp(s, ws, nloc));
+    PetscCall(UmbSamplerFlowCheckFinite(s, ws, nloc));
     if (f1 > fr.f0) {
       PetscCall(UmbSamplesFileWriteFrames(sf, UMB_SAMPLES_X, s->klo, s->khi, nw, nsave, fr.F, fr.f0, f1, fr.xbuf));
       PetscCall(UmbSamplesFileWriteFrames(sf, UMB_SAMPLES_Z, s->klo, s->khi, nw, nsave, fr.F, fr.f0, f1, fr.zbuf));
@@ -290,13 +310,19 @@ PetscErrorCode UmbSamplerRun(UmbSampler s, const char dir[], PetscBool *finished
     for (PetscInt k = 0; k < s->K; k++) counts[k] = per_window;
     PetscCall(UmbSamplesFileWriteWindowStats(sf, s->K, iact, counts));
     PetscCall(PetscFree(counts));
+    if (s->flow) {
+      PetscCall(PetscMalloc1(3 * s->K, &flow));
+      PetscCall(UmbSamplerFlowGather(s, ws, flow));
+      PetscCall(UmbSamplesFileWriteFlowMoves(sf, s->K, flow, s->flow_moves, s->flow_scale, s->flow_mix));
+    }
     PetscCall(UmbSamplesFileClose(&sf, PETSC_TRUE)); /* samples.h5.partial becomes samples.h5 */
     PetscCall(UmbPathJoin(dir, "windows.csv", path, sizeof(path)));
-    PetscCall(WriteWindowsCsv(s, path, iact, per_window));
+    PetscCall(WriteWindowsCsv(s, path, iact, per_window, flow));
     PetscCall(UmbCheckpointRemove(s->comm, dir, "sample")); /* finished: nothing to continue */
     PetscCall(PetscTime(&t1));
-    PetscCall(Summarise(s, iact, per_window, t1 - t0));
+    PetscCall(Summarise(s, iact, per_window, t1 - t0, flow));
     PetscCall(PetscFree(iact));
+    PetscCall(PetscFree(flow));
     *finished = PETSC_TRUE;
   } else PetscCall(UmbSamplesFileClose(&sf, PETSC_FALSE)); /* the partial file stays for -restart */
 

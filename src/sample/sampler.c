@@ -30,6 +30,9 @@ PetscErrorCode UmbSamplerCreate(UmbCV cv, UmbSampler *sp)
   s->minimize_its = 500;
   s->stability_check = PETSC_TRUE;
   s->ckpt_interval   = 600;
+  s->flow_moves      = 10;
+  s->flow_scale      = 1.5;
+  s->flow_mix        = 0.2;
   *sp             = s;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -70,8 +73,15 @@ PetscErrorCode UmbSamplerSetFromOptions(UmbSampler s)
   PetscCall(PetscOptionsReal("-us_checkpoint_interval", "Wall-clock seconds between sampling checkpoints (0: only on a signal)", "UmbSamplerSetFromOptions", s->ckpt_interval, &s->ckpt_interval, NULL));
   PetscCall(UmbOptionsInt64(PetscOptionsObject, "-us_stop_step", "Checkpoint and stop (exit code 3) at the first chunk boundary at or after this step (0: run to the end)", s->stop_step, &s->stop_step, NULL));
   PetscCall(UmbOptionsInt64(PetscOptionsObject, "-us_chunk_steps", "Steps per chunk between collective writes and checkpoint chances (0: automatic)", s->chunk_steps, &s->chunk_steps, NULL));
+  PetscCall(PetscOptionsString("-us_flow_file", "Generator file (umbra train -generator flow) whose density proposes Metropolis-Hastings moves of the generated coordinates", "UmbSamplerSetFromOptions", s->flow_file, s->flow_file, sizeof(s->flow_file), NULL));
+  PetscCall(PetscOptionsInt("-us_flow_moves", "SDE steps between two flow moves of each walker", "UmbSamplerSetFromOptions", s->flow_moves, &s->flow_moves, &s->flow_moves_set));
+  PetscCall(PetscOptionsReal("-us_flow_base_scale", "Standard deviation s >= 1 of the base noise of flow proposals", "UmbSamplerSetFromOptions", s->flow_scale, &s->flow_scale, &s->flow_scale_set));
+  PetscCall(PetscOptionsReal("-us_flow_mix", "Probability in [0,1) of proposing from another window's centre", "UmbSamplerSetFromOptions", s->flow_mix, &s->flow_mix, &s->flow_mix_set));
   PetscOptionsEnd();
 
+  PetscCheck(s->flow_moves > 0, s->comm, PETSC_ERR_USER_INPUT, "-us_flow_moves must be positive (SDE steps between flow moves), got %" PetscInt_FMT, s->flow_moves);
+  PetscCheck(s->flow_scale >= 1 && PetscIsNormalReal(s->flow_scale), s->comm, PETSC_ERR_USER_INPUT, "-us_flow_base_scale must be finite and at least 1 (a broadened base), got %.6g", (double)s->flow_scale);
+  PetscCheck(s->flow_mix >= 0 && s->flow_mix < 1, s->comm, PETSC_ERR_USER_INPUT, "-us_flow_mix must be in [0, 1), got %.6g", (double)s->flow_mix);
   PetscCheck(s->walkers >= 1, s->comm, PETSC_ERR_USER_INPUT, "-us_walkers must be positive, got %" PetscInt_FMT, s->walkers);
   PetscCheck(s->steps >= 1, s->comm, PETSC_ERR_USER_INPUT, "-us_steps must be positive, got %" PetscInt64_FMT, s->steps);
   PetscCheck(s->burnin >= 0, s->comm, PETSC_ERR_USER_INPUT, "-us_burnin must be non-negative, got %" PetscInt64_FMT, s->burnin);
@@ -130,6 +140,7 @@ PetscErrorCode UmbSamplerSetUp(UmbSampler s)
   PetscCall(UmbSamplerSetUpCV(s));
   PetscCall(CheckDimension(s));
   PetscCall(UmbSamplerBuildGrid(s));
+  PetscCall(UmbSamplerFlowSetUp(s));
   UmbLayoutRange(s->K, s->size, s->rank, &s->klo, &s->khi);
   s->setup = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -144,6 +155,7 @@ PetscErrorCode UmbSamplerView(UmbSampler s, PetscViewer v)
   else if (s->d == 2) snprintf(grid, sizeof(grid), " (%d x %d)", (int)s->nwin[0], (int)s->nwin[1]);
   PetscCall(UmbViewerPrintf(v, "umbrella sampling: %" PetscInt_FMT " windows%s x %" PetscInt_FMT " walkers on %d rank%s, %s dt = %g, steps %" PetscInt64_FMT " + burn-in %" PetscInt64_FMT ", stride %" PetscInt_FMT ", seed %" PetscInt64_FMT "\n", s->K, grid, s->walkers, s->size, s->size > 1 ? "s" : "", UmbIntegrators[s->integrator], (double)s->dt, s->steps, s->burnin, s->stride, s->seed));
   for (PetscInt a = 0; a < s->d; a++) PetscCall(UmbViewerPrintf(v, "  component %" PetscInt_FMT ": centres %g .. %g, kappa %g\n", a + 1, (double)s->range[2 * a], (double)s->range[2 * a + 1], (double)s->kappa_opt[a]));
+  if (s->flow) PetscCall(UmbViewerPrintf(v, "  flow moves every %" PetscInt_FMT " steps from %s: base scale %g, mix %g\n", s->flow_moves, s->flow_file[0] ? s->flow_file : "a given generator", (double)s->flow_scale, (double)s->flow_mix));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -155,6 +167,8 @@ PetscErrorCode UmbSamplerDestroy(UmbSampler *sp)
   PetscCall(PetscFree((*sp)->center));
   PetscCall(PetscFree((*sp)->kappa));
   PetscCall(PetscFree((*sp)->x0));
+  if ((*sp)->flow_owned) PetscCall(UmbGeneratorDestroy(&(*sp)->flow));
+  PetscCall(PetscFree2((*sp)->gen_idx, (*sp)->cv_idx));
   PetscCall(PetscFree(*sp));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -208,6 +208,30 @@ PetscErrorCode UmbSamplesFileWriteWindowStats(UmbSamplesFile sf, PetscInt K, con
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode UmbSamplesFileWriteFlowMoves(UmbSamplesFile sf, PetscInt K, const PetscInt64 counts[], PetscInt64 interval, PetscReal scale, PetscReal mix)
+{
+  static const char *const names[3] = {"/windows/flow_proposals", "/windows/flow_accepted", "/windows/flow_switches"};
+  hsize_t                  dims[1]  = {(hsize_t)K};
+  long long               *buf;
+  PetscReal               *rate;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc2(K, &buf, K, &rate));
+  for (int c = 0; c < 3; c++) {
+    for (PetscInt k = 0; k < K; k++) buf[k] = (long long)counts[3 * k + c];
+    PetscCall(UmbH5WriteSmall(sf->h5, names[c], H5T_NATIVE_LLONG, 1, dims, buf));
+  }
+  for (PetscInt k = 0; k < K; k++) rate[k] = counts[3 * k] ? (PetscReal)counts[3 * k + 1] / (PetscReal)counts[3 * k] : 0;
+  PetscCall(UmbH5WriteSmall(sf->h5, "/windows/flow_acceptance", H5T_NATIVE_DOUBLE, 1, dims, rate));
+  for (PetscInt k = 0; k < K; k++) rate[k] = counts[3 * k] ? (PetscReal)counts[3 * k + 2] / (PetscReal)counts[3 * k] : 0;
+  PetscCall(UmbH5WriteSmall(sf->h5, "/windows/flow_switch_rate", H5T_NATIVE_DOUBLE, 1, dims, rate));
+  PetscCall(PetscFree2(buf, rate));
+  PetscCall(UmbH5WriteAttrInt(sf->h5, "/windows", "flow_moves", interval));
+  PetscCall(UmbH5WriteAttrReals(sf->h5, "/windows", "flow_base_scale", 1, &scale));
+  PetscCall(UmbH5WriteAttrReals(sf->h5, "/windows", "flow_mix", 1, &mix));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbSamplesFileWriteRounds(UmbSamplesFile sf, PetscInt K, const PetscInt64 round[], PetscInt nrounds)
 {
   hsize_t    dims[1] = {(hsize_t)K};

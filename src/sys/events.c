@@ -22,6 +22,8 @@ PetscErrorCode UmbLogRegisterAll(void)
   PetscCall(PetscLogEventRegister("UmbSmpStep", UMB_CLASSID, &UMB_EVENT.smp_step));
   PetscCall(PetscLogEventRegister("UmbSmpWrite", UMB_CLASSID, &UMB_EVENT.smp_write));
   PetscCall(PetscLogEventRegister("UmbSmpIACT", UMB_CLASSID, &UMB_EVENT.smp_iact));
+  PetscCall(PetscLogEventRegister("UmbSmpFlowMove", UMB_CLASSID, &UMB_EVENT.smp_flowmove));
+  PetscCall(PetscLogEventRegister("UmbSmpFlowDens", UMB_CLASSID, &UMB_EVENT.smp_flowdens));
   PetscCall(PetscLogEventRegister("UmbExactQuad", UMB_CLASSID, &UMB_EVENT.exact_quad));
   PetscCall(PetscLogEventRegister("UmbH5Write", UMB_CLASSID, &UMB_EVENT.h5_write));
   PetscCall(PetscLogEventRegister("UmbH5Read", UMB_CLASSID, &UMB_EVENT.h5_read));

@@ -4,6 +4,15 @@
 
 #include <umbra/sampler.h>
 #include <umbra/samplesfile.h>
+#include <umbra/generator.h>
+
+/* Flow moves as written, and two broken variants that the tests must catch (set only by tests,
+   UmbSamplerSetFlowMoveVariant) */
+typedef enum {
+  UMB_FLOWMOVE_EXACT         = 0,
+  UMB_FLOWMOVE_NO_RATIO      = 1, /* the proposal densities left out of the acceptance */
+  UMB_FLOWMOVE_ALWAYS_ACCEPT = 2  /* every proposal accepted, whatever U */
+} UmbFlowMoveVariant;
 
 struct _p_UmbSampler {
   MPI_Comm      comm;
@@ -41,6 +50,18 @@ struct _p_UmbSampler {
   PetscReal    *x0;              /* nx0 x walkers x n initial states, or NULL: restrained minimisation */
   PetscInt      nx0;             /* windows x0 was given for (must equal K) */
   PetscInt64    stream0;         /* the noise stream of window k has id stream0 + k */
+  /* flow moves (src/sample/flowmove.c): Metropolis-Hastings moves of the generated coordinates
+     at fixed CV value, proposed by a generator with a density */
+  char          flow_file[PETSC_MAX_PATH_LEN]; /* -us_flow_file ("": none) */
+  UmbGenerator  flow;            /* the proposal generator (NULL: no moves) */
+  PetscBool     flow_owned;      /* created from flow_file by SetUp, destroyed with the sampler */
+  PetscInt      flow_moves;      /* SDE steps between moves, -us_flow_moves */
+  PetscReal     flow_scale;      /* base noise N(0, s^2 I), -us_flow_base_scale */
+  PetscReal     flow_mix;        /* probability of proposing at another window's centre, -us_flow_mix */
+  PetscBool     flow_moves_set, flow_scale_set, flow_mix_set;
+  UmbFlowMoveVariant flow_variant;
+  PetscInt      ng, nk;          /* generated coordinates and noise dimension */
+  PetscInt     *gen_idx, *cv_idx; /* ng generated coordinates, d CV coordinates */
   /* layout */
   PetscInt      klo, khi;        /* windows owned by this rank */
   PetscBool     setup;
@@ -53,6 +74,13 @@ typedef struct {
   PetscReal *g, *noise, *noise_next, *zw, *Jw;
   PetscInt   bad_walker;         /* first walker that left the domain, -1 if none */
   PetscInt64 bad_step;
+  /* flow moves: counts since step 0, the sum of the generated coordinates over the saved frames
+     (the reference of a mode switch) and the first non-finite proposal */
+  PetscInt64 flow_prop, flow_acc, flow_switch, ysum_n;
+  PetscReal *ysum;               /* ng */
+  PetscInt   flow_bad_walker;    /* -1 if none */
+  PetscInt64 flow_bad_step;
+  char       flow_bad_what[96];
 } UmbWindowState;
 
 /* The CV set up and its dimension in s->d */
@@ -72,6 +100,15 @@ PETSC_INTERN PetscErrorCode UmbWindowAdvance(UmbSampler, UmbWindowState *, Petsc
 /* Collective: <path>.partial with the window table of this run and room for nsave frames per
    walker (src/sample/output.c) */
 PETSC_INTERN PetscErrorCode UmbSamplerCreateSamplesFile(UmbSampler, const char[], PetscInt64, UmbSamplesFile *);
+/* Flow moves (src/sample/flowmove.c). SetUp: checks the options against the CV, loads
+   -us_flow_file; Move: one proposal per walker of the window after step; CheckFinite: collective,
+   stops every rank when a window met a non-finite proposal; Gather: the counts of every window
+   (K x 3: proposals, accepted, mode switches), identical on every rank */
+PETSC_INTERN PetscErrorCode UmbSamplerFlowSetUp(UmbSampler);
+PETSC_INTERN PetscErrorCode UmbWindowFlowMove(UmbSampler, UmbWindowState *, PetscInt64);
+PETSC_INTERN PetscErrorCode UmbSamplerFlowCheckFinite(UmbSampler, const UmbWindowState[], PetscInt);
+PETSC_INTERN PetscErrorCode UmbSamplerFlowGather(UmbSampler, const UmbWindowState[], PetscInt64[]);
+PETSC_INTERN PetscErrorCode UmbSamplerSetFlowMoveVariant(UmbSampler, UmbFlowMoveVariant);
 /* ckpt/sample.h5 (src/sample/checkpoint.c) */
 PETSC_INTERN PetscErrorCode UmbSamplerWriteCheckpoint(UmbSampler, const char[], const UmbWindowState[], PetscInt64);
 PETSC_INTERN PetscErrorCode UmbSamplerReadCheckpoint(UmbSampler, const char[], UmbWindowState[], PetscInt64 *);
