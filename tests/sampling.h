@@ -6,7 +6,7 @@
 
 /* Adds "-name value ..." to the options database, except options already given on the command
    line (so a test can be rerun with, say, -seed 3 to check its calibration) */
-static PetscErrorCode TestSetDefaultOptions(const char opts[])
+static inline PetscErrorCode TestSetDefaultOptions(const char opts[])
 {
   char  buf[4096], *save = NULL, *tok, *name = NULL;
 
@@ -32,7 +32,7 @@ static PetscErrorCode TestSetDefaultOptions(const char opts[])
 }
 
 /* Runs `umbra sample` with the given default options into dir */
-static PetscErrorCode TestSample(MPI_Comm comm, const char opts[], const char dir[])
+static inline PetscErrorCode TestSample(MPI_Comm comm, const char opts[], const char dir[])
 {
   UmbModel   model;
   UmbCV      cv;
@@ -75,7 +75,7 @@ typedef struct {
 } TestWindow;
 
 /* Collective: every rank reads window k of dir/samples.h5 */
-static PetscErrorCode TestReadWindow(MPI_Comm comm, const char dir[], PetscInt k, TestWindow *w)
+static inline PetscErrorCode TestReadWindow(MPI_Comm comm, const char dir[], PetscInt k, TestWindow *w)
 {
   UmbH5      h5;
   char       path[PETSC_MAX_PATH_LEN];
@@ -114,7 +114,7 @@ static PetscErrorCode TestReadWindow(MPI_Comm comm, const char dir[], PetscInt k
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode TestWindowFree(TestWindow *w)
+static inline PetscErrorCode TestWindowFree(TestWindow *w)
 {
   PetscFunctionBegin;
   PetscCall(PetscFree2(w->x, w->z));
@@ -123,7 +123,7 @@ static PetscErrorCode TestWindowFree(TestWindow *w)
 
 /* Mean, variance and IACT-corrected standard error of the mean of a window's series
    (walkers series of frames values, one after another) */
-static PetscErrorCode TestSeriesStats(PetscInt walkers, PetscInt64 frames, const PetscReal *v, PetscReal *mean, PetscReal *var, PetscReal *tau)
+static inline PetscErrorCode TestSeriesStats(PetscInt walkers, PetscInt64 frames, const PetscReal *v, PetscReal *mean, PetscReal *var, PetscReal *tau)
 {
   PetscInt64 N = walkers * frames;
 

@@ -15,7 +15,7 @@ layer_of_folder() { # a folder of src/ or a header's module -> its layer
   sys) echo 0 ;;
   rng | io | nn | stats) echo 1 ;;
   model) echo 2 ;;
-  sample | gan | generator) echo 3 ;;
+  sample | gan | flow | generator) echo 3 ;;
   fes | dmap) echo 4 ;;
   closure | coupling) echo 5 ;;
   report) echo 6 ;;
@@ -37,6 +37,7 @@ module_of_header() { # include path as written (umbra/x.h, umbra/private/ximpl.h
   model | modelimpl | fastslowimpl | mullerbrownimpl | ringimpl | cv | cvimpl | exact | exactimpl | plugin) echo model ;;
   sampler | samplerimpl | sampleoutimpl | samplesfile | samplesfileimpl) echo sample ;;
   gan | ganimpl | gantrain) echo gan ;;
+  flow | flowimpl | flowtrain) echo flow ;;
   generator | generatorimpl | trainset) echo generator ;;
   fes | fesimpl) echo fes ;;
   dmap | dmapimpl) echo dmap ;;

@@ -23,8 +23,8 @@ cases=(
   "2|-us_flow_file: flow moves need a coordinate CV \(-cv coord\), not -cv linear: the flow generates only the coordinates outside a coordinate CV|$S -cv linear -cv_weights 1,0,0,0,0 -us_flow_file f.h5"
   "2|-us_flow_file: flow moves need a coordinate CV \(-cv coord\), not -cv native|$S -us_flow_file f.h5"
   "2|-us_flow_file: the CV is every coordinate of the model|$S -fastslow_m 1 -cv coord -cv_index 0,1 -us_windows 2,2 -us_range -1,1,-1,1 -us_flow_file f.h5"
-  # until the flow type is built in, a flow file cannot be loaded by umbra itself
-  "2|unknown generator type 'flow'|$S -cv coord -cv_index 0 -us_flow_file f.h5"
+  # a file that is not a flow file (t522 refuses flow files of another model or CV)
+  "2|f.h5 is not an HDF5 file|$S -cv coord -cv_index 0 -us_flow_file f.h5"
 )
 expect_errors "1"
 expect_error 2 2 "-us_flow_moves needs -us_flow_file" "$S -us_flow_moves 5"

@@ -42,9 +42,6 @@ PETSC_EXTERN PetscErrorCode UmbGanTrain(UmbGan, const char dir[], PetscBool *fin
 /* Collective. Reads the networks from a gan.h5 written by UmbGanTrain; checks that they fit
    the current model and CV. */
 PETSC_EXTERN PetscErrorCode UmbGanLoad(UmbGan, const char path[]);
-/* Collective. Lifts the -lift_z / -lift_grid values with -lift_n states each into
-   <dir>/lift.h5, loading <dir>/gan.h5 first unless networks are present. */
-PETSC_EXTERN PetscErrorCode UmbGanLift(UmbGan, const char dir[]);
 
 /* Not collective. Lifted states x (m x n) at z (m x d): row i uses the latent noise keyed by
    (seed, index[i]), so a row's value does not depend on which rank computes it; rows are

@@ -9,7 +9,8 @@
 
 typedef struct _p_UmbGenerator *UmbGenerator;
 typedef const char             *UmbGeneratorType;
-#define UMBGENERATORGAN "gan"
+#define UMBGENERATORGAN  "gan"
+#define UMBGENERATORFLOW "flow"
 
 /* Adds a type: create fills the ops table and the data of a generator of that type */
 PETSC_EXTERN PetscErrorCode UmbGeneratorRegister(const char[], PetscErrorCode (*create)(UmbGenerator));

@@ -92,7 +92,7 @@ typedef struct {
 typedef struct {
   PetscLogEvent smp_setup, smp_minimize, smp_step, smp_write, smp_iact, smp_flowmove, smp_flowdens, exact_quad, h5_write, h5_read, csv_write;
   PetscLogEvent fes_read, fes_sweep, fes_objgrad, fes_hess, fes_cov, fes_boot, fes_pmf, fes_diag, fes_export;
-  PetscLogEvent nn_forward, nn_backward, nn_dblback, nn_adam, gan_step, gan_allreduce, gan_data, gan_valid, gan_ckpt, gan_lift, gan_calibrate;
+  PetscLogEvent nn_forward, nn_backward, nn_dblback, nn_adam, gan_step, gan_allreduce, gan_data, gan_valid, gan_ckpt, lift, gan_calibrate;
   PetscLogEvent flow_forward, flow_backward, flow_step, flow_valid, flow_ckpt, flow_data, flow_allreduce;
   PetscLogEvent dmap_read, dmap_bgh, dmap_knn, dmap_comp, dmap_kernel, dmap_eigen, dmap_score, dmap_write, dmap_ext;
   PetscLogEvent clo_read, clo_phys, clo_gan, clo_test, clo_sde, clo_direct;

@@ -205,6 +205,7 @@ PetscErrorCode UmbFlowLossRows(UmbFlow flow, PetscInt b, const PetscReal y[], Pe
   PetscReal      *u, *au, *ald, sum = 0;
 
   PetscFunctionBegin;
+  PetscCall(UmbFlowReserve(flow, b)); /* flow->ld */
   PetscCall(PetscMalloc3(b * ng, &u, b * ng, &au, b, &ald));
   PetscCall(UmbFlowForwardRows(flow, b, y, ldy, zf, ldz, u, flow->ld));
   for (PetscInt i = 0; i < b; i++) {

@@ -85,6 +85,7 @@ static PetscErrorCode Validate(UmbFlow flow, FlowTrain *ft, PetscReal *nll)
   if (ts->V == 0) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(PetscLogEventBegin(UMB_EVENT.flow_valid, 0, 0, 0, 0));
   PetscCall(PetscCalloc1(ts->vloc + 1, &part));
+  PetscCall(UmbFlowReserve(flow, UMB_FLOW_BLOCK)); /* flow->ld */
   for (PetscInt kb = 0; kb < nb; kb++) {
     const PetscInt64 i0 = (PetscInt64)kb * UMB_FLOW_BLOCK;
     const PetscInt   b  = (PetscInt)PetscMin(UMB_FLOW_BLOCK, ts->vloc - i0);

@@ -83,8 +83,11 @@ static PetscErrorCode IsTrained_GAN(UmbGenerator g, PetscBool *trained)
 
 static PetscErrorCode Lift_GAN(UmbGenerator g, const char dir[])
 {
+  UmbGan               gan = (UmbGan)g->data;
+  const UmbLiftOptions lo  = {gan->lift_z, gan->nlift_z, gan->nlift_grid, gan->lift_n, gan->lift_grid};
+
   PetscFunctionBegin;
-  PetscCall(UmbGanLift((UmbGan)g->data, dir));
+  PetscCall(UmbGeneratorLiftToFile(g, dir, &lo));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

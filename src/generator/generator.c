@@ -19,6 +19,7 @@ static PetscErrorCode UmbGeneratorRegisterAll(void)
   if (generator_registered) PetscFunctionReturn(PETSC_SUCCESS);
   generator_registered = PETSC_TRUE;
   PetscCall(PetscFunctionListAdd(&generator_list, UMBGENERATORGAN, UmbGeneratorCreate_GAN));
+  PetscCall(PetscFunctionListAdd(&generator_list, UMBGENERATORFLOW, UmbGeneratorCreate_Flow));
   PetscCall(PetscRegisterFinalize(UmbGeneratorFinalizePackage));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

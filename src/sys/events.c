@@ -46,7 +46,7 @@ PetscErrorCode UmbLogRegisterAll(void)
   PetscCall(PetscLogEventRegister("UmbGanData", UMB_CLASSID, &UMB_EVENT.gan_data));
   PetscCall(PetscLogEventRegister("UmbGanValid", UMB_CLASSID, &UMB_EVENT.gan_valid));
   PetscCall(PetscLogEventRegister("UmbGanCkpt", UMB_CLASSID, &UMB_EVENT.gan_ckpt));
-  PetscCall(PetscLogEventRegister("UmbGanLift", UMB_CLASSID, &UMB_EVENT.gan_lift));
+  PetscCall(PetscLogEventRegister("UmbLift", UMB_CLASSID, &UMB_EVENT.lift));
   PetscCall(PetscLogEventRegister("UmbGanCalib", UMB_CLASSID, &UMB_EVENT.gan_calibrate));
   PetscCall(PetscLogEventRegister("UmbFlowForward", UMB_CLASSID, &UMB_EVENT.flow_forward));
   PetscCall(PetscLogEventRegister("UmbFlowBackward", UMB_CLASSID, &UMB_EVENT.flow_backward));

@@ -10,7 +10,7 @@
 #define UMB_FLOW_MAX_LAYERS 16 /* hidden layers of a conditioner */
 #define UMB_FLOW_MAX_COUPLINGS 32
 #define UMB_FLOW_MAX_BINS 64
-#define UMB_FLOW_BLOCK 256 /* rows per block of generation: noise keyed by row, blocks aligned */
+#define UMB_FLOW_BLOCK 256 /* = UMB_LIFT_BLOCK */ /* rows per block of generation: noise keyed by row, blocks aligned */
 
 /* Rational-quadratic spline (Durkan et al. 2019) on [-bound, bound) with K bins and identity
    tails, parametrised by 3K - 1 unconstrained values: K widths and K heights (softmax), K - 1

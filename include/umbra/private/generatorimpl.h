@@ -43,7 +43,25 @@ struct _p_UmbGenerator {
   PetscBool       setup;
 };
 
+/* Rows of lifting are generated in blocks aligned to multiples of this (UMB_GAN_BLOCK,
+   UMB_FLOW_BLOCK): a row's value does not depend on the rank that generates it */
+#define UMB_LIFT_BLOCK 256
+
+/* What umbra lift lifts (-lift_z, -lift_grid, -lift_n, read by the type): nz points z, or a
+   grid (lo, hi, count per component; ngrid values), or 11 points per component over the
+   trained range; n states each */
+typedef struct {
+  const PetscReal *z;
+  PetscInt         nz, ngrid, n;
+  const PetscReal *grid;
+} UmbLiftOptions;
+
+/* Collective: the lift op of every type. Loads the type's file in dir unless trained, generates
+   (UmbGeneratorGenerate) and writes <dir>/lift.h5 */
+PETSC_INTERN PetscErrorCode UmbGeneratorLiftToFile(UmbGenerator, const char dir[], const UmbLiftOptions *);
+
 /* Constructors of the built-in types (UmbGeneratorRegisterAll lists them): fill ops, file and data */
 PETSC_INTERN PetscErrorCode UmbGeneratorCreate_GAN(UmbGenerator);
+PETSC_INTERN PetscErrorCode UmbGeneratorCreate_Flow(UmbGenerator);
 
 #endif

@@ -1,8 +1,10 @@
-/* umbra lift: L lifted states at each of M CV values, generated in parallel and written to
-   lift.h5 as /lift/z (M x d) and /lift/x (M x L x n). Row g = m L + l of the flattened output
-   uses the latent noise keyed by (seed, g), and rows are generated in blocks of UMB_GAN_BLOCK
-   aligned to g, so the file does not depend on the rank count. */
-#include <umbra/private/ganimpl.h>
+/* umbra lift for every generator type: L lifted states at each of M CV values, generated in
+   parallel and written to lift.h5 as /lift/z (M x d) and /lift/x (M x L x n). Row g = m L + l of
+   the flattened output is generated with the noise keyed by (seed, g), and the rows are split
+   over the ranks in blocks of UMB_LIFT_BLOCK aligned to g (the types generate in such aligned
+   blocks), so the file does not depend on the rank count. */
+#include <umbra/private/generatorimpl.h>
+#include <umbra/io.h>
 
 /* Collective: rows [g0, g1) of the flattened first two dimensions of a dataset (M x L x ncol,
    or M x L when ncol is 0) from buf */
@@ -53,25 +55,25 @@ static PetscErrorCode WriteFlat(UmbH5 h5, const char name[], PetscInt64 L, Petsc
 }
 
 /* The CV values to lift: -lift_z, -lift_grid, or 11 points per component over the trained range */
-static PetscErrorCode LiftPoints(UmbGan gan, PetscInt *M, PetscReal **zp)
+static PetscErrorCode LiftPoints(UmbGenerator g, const UmbLiftOptions *lo, PetscInt d, const PetscReal range[], PetscInt *M, PetscReal **zp)
 {
-  const PetscInt d = gan->d;
   PetscReal      grid[6];
   PetscInt       np[2] = {1, 1};
   PetscReal     *z;
 
   PetscFunctionBegin;
-  if (gan->nlift_z) {
-    *M = gan->nlift_z;
+  if (lo->nz) {
+    *M = lo->nz;
     PetscCall(PetscMalloc1(*M * d, zp));
-    PetscCall(PetscArraycpy(*zp, gan->lift_z, *M * d));
+    PetscCall(PetscArraycpy(*zp, lo->z, *M * d));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
-  if (gan->nlift_grid) PetscCall(PetscArraycpy(grid, gan->lift_grid, 3 * d));
+  if (lo->ngrid)
+    for (PetscInt k = 0; k < 3 * d && k < 6; k++) grid[k] = lo->grid[k];
   else
     for (PetscInt a = 0; a < d; a++) {
-      grid[3 * a]     = gan->zlo[a];
-      grid[3 * a + 1] = gan->zhi[a];
+      grid[3 * a]     = range[2 * a];
+      grid[3 * a + 1] = range[2 * a + 1];
       grid[3 * a + 2] = 11;
     }
   for (PetscInt a = 0; a < d; a++) np[a] = (PetscInt)grid[3 * a + 2];
@@ -89,12 +91,18 @@ static PetscErrorCode LiftPoints(UmbGan gan, PetscInt *M, PetscReal **zp)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode UmbGanLift(UmbGan gan, const char dir[])
+PetscErrorCode UmbGeneratorLiftToFile(UmbGenerator g, const char dir[], const UmbLiftOptions *lo)
 {
-  const PetscInt d = gan->d, n = gan->n;
+  const MPI_Comm comm = g->comm;
+  UmbModel       model;
+  PetscInt       d, n, M, nwarn = 0, cvidx[2];
+  PetscMPIInt    rank, size;
+  PetscBool      coord, trained;
+  PetscReal      period[2], zlo[2], zhi[2], range[4];
   char           path[PETSC_MAX_PATH_LEN], names[256] = "";
-  PetscInt       M, nwarn = 0;
-  PetscInt64     L = gan->lift_n, total, nblk, b0, b1, g0, g1;
+  UmbModelType   modeltype;
+  UmbCVType      cvtype;
+  PetscInt64     L = lo->n, total, nblk, b0, b1, g0, g1;
   PetscReal     *z, *zrows, *x, *restr = NULL, rstat[2] = {0, 0};
   PetscInt64    *idx;
   UmbH5          h5;
@@ -102,49 +110,63 @@ PetscErrorCode UmbGanLift(UmbGan gan, const char dir[])
   PetscLogDouble t0, t1;
 
   PetscFunctionBegin;
-  PetscCall(UmbGanCheckGenerates(gan));
+  PetscCall(UmbGeneratorCheckGenerates(g));
+  PetscCall(UmbCVGetModel(g->cv, &model));
+  PetscCall(UmbModelGetDimension(model, &n));
+  PetscCall(UmbModelGetType(model, &modeltype));
+  PetscCall(UmbCVGetDimension(g->cv, &d));
+  PetscCall(UmbCVGetType(g->cv, &cvtype));
+  PetscCall(UmbCVGetPeriod(g->cv, period));
+  PetscCall(UmbCVGetCoordinates(g->cv, &coord, cvidx));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCall(PetscLogStagePush(UMB_STAGE.lift));
-  PetscCall(PetscLogEventBegin(UMB_EVENT.gan_lift, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(UMB_EVENT.lift, 0, 0, 0, 0));
   PetscCall(PetscTime(&t0));
-  if (!gan->have_networks || !gan->xmean) {
-    PetscCall(UmbPathJoin(dir, "gan.h5", path, sizeof(path)));
-    PetscCall(UmbGanLoad(gan, path));
+  PetscCall(UmbGeneratorIsTrained(g, &trained));
+  if (!trained) {
+    PetscCall(UmbPathJoin(dir, g->file, path, sizeof(path)));
+    PetscCall(UmbGeneratorLoad(g, path));
   }
-  PetscCall(UmbMLPSetTraining(gan->Gl, PETSC_FALSE));
-  PetscCall(LiftPoints(gan, &M, &z));
+  PetscCall(UmbGeneratorGetRange(g, range));
+  for (PetscInt a = 0; a < d; a++) {
+    zlo[a] = range[2 * a];
+    zhi[a] = range[2 * a + 1];
+  }
+  PetscCall(LiftPoints(g, lo, d, range, &M, &z));
   /* outside the trained range: the generator extrapolates; say by how much (a grid end that
      misses the stored range by rounding, 1e-9 of its width, is not extrapolation) */
   for (PetscInt k = 0; k < M; k++)
     for (PetscInt a = 0; a < d; a++) {
-      const PetscReal za = z[k * d + a], out = za < gan->zlo[a] ? gan->zlo[a] - za : za > gan->zhi[a] ? za - gan->zhi[a] : 0;
+      const PetscReal za = z[k * d + a], out = za < zlo[a] ? zlo[a] - za : za > zhi[a] ? za - zhi[a] : 0;
       const char     *nm;
-      if (gan->period[a] > 0 || out <= 1e-9 * (gan->zhi[a] - gan->zlo[a])) continue;
-      PetscCall(UmbCVGetName(gan->cv, a, &nm));
-      if (nwarn++ < 5) PetscCall(UmbLogWarning(gan->comm, "lift: %s = %g is outside the trained range [%g, %g] by %g (%.0f%% of its width): the generator extrapolates there", nm, (double)za, (double)gan->zlo[a], (double)gan->zhi[a], (double)out, (double)(100 * out / PetscMax(gan->zhi[a] - gan->zlo[a], PETSC_SMALL))));
+      if (period[a] > 0 || out <= 1e-9 * (zhi[a] - zlo[a])) continue;
+      PetscCall(UmbCVGetName(g->cv, a, &nm));
+      if (nwarn++ < 5) PetscCall(UmbLogWarning(comm, "lift: %s = %g is outside the trained range [%g, %g] by %g (%.0f%% of its width): the generator extrapolates there", nm, (double)za, (double)zlo[a], (double)zhi[a], (double)out, (double)(100 * out / PetscMax(zhi[a] - zlo[a], PETSC_SMALL))));
     }
-  if (nwarn > 5) PetscCall(UmbLogWarning(gan->comm, "lift: %" PetscInt_FMT " values outside the trained range in all", nwarn));
+  if (nwarn > 5) PetscCall(UmbLogWarning(comm, "lift: %" PetscInt_FMT " values outside the trained range in all", nwarn));
 
-  /* blocks of UMB_GAN_BLOCK rows of the flattened output, in contiguous runs per rank */
+  /* blocks of UMB_LIFT_BLOCK rows of the flattened output, in contiguous runs per rank */
   total = (PetscInt64)M * L;
-  nblk  = (total + UMB_GAN_BLOCK - 1) / UMB_GAN_BLOCK;
-  b0    = (PetscInt64)(((long double)nblk * gan->rank) / gan->size);
-  b1    = (PetscInt64)(((long double)nblk * (gan->rank + 1)) / gan->size);
-  g0    = PetscMin(total, b0 * UMB_GAN_BLOCK);
-  g1    = PetscMin(total, b1 * UMB_GAN_BLOCK);
+  nblk  = (total + UMB_LIFT_BLOCK - 1) / UMB_LIFT_BLOCK;
+  b0    = (PetscInt64)(((long double)nblk * rank) / size);
+  b1    = (PetscInt64)(((long double)nblk * (rank + 1)) / size);
+  g0    = PetscMin(total, b0 * UMB_LIFT_BLOCK);
+  g1    = PetscMin(total, b1 * UMB_LIFT_BLOCK);
   PetscCall(PetscMalloc4((g1 - g0) * d + 1, &zrows, (g1 - g0) + 1, &idx, (g1 - g0) * n + 1, &x, (g1 - g0) + 1, &restr));
   for (PetscInt64 g = g0; g < g1; g++) {
     idx[g - g0] = g;
     for (PetscInt a = 0; a < d; a++) zrows[(g - g0) * d + a] = z[(g / L) * d + a];
   }
-  PetscCall(UmbGanGenerate(gan, (PetscInt)(g1 - g0), zrows, idx, x));
-  if (!gan->coord) { /* restriction error |xi(x) - z| of every lifted state */
+  PetscCall(UmbGeneratorGenerate(g, (PetscInt)(g1 - g0), zrows, idx, x));
+  if (!coord) { /* restriction error |xi(x) - z| of every lifted state */
     PetscReal *zc;
     PetscCall(PetscMalloc1((g1 - g0) * d + 1, &zc));
-    PetscCall(UmbCVEvaluate(gan->cv, (PetscInt)(g1 - g0), x, zc, NULL));
+    PetscCall(UmbCVEvaluate(g->cv, (PetscInt)(g1 - g0), x, zc, NULL));
     for (PetscInt64 i = 0; i < g1 - g0; i++) {
       PetscReal s = 0;
       for (PetscInt a = 0; a < d; a++) {
-        const PetscReal df = UmbCVDifference(gan->cv, a, zc[i * d + a], zrows[i * d + a]);
+        const PetscReal df = UmbCVDifference(g->cv, a, zc[i * d + a], zrows[i * d + a]);
         s += df * df;
       }
       restr[i] = PetscSqrtReal(s);
@@ -152,12 +174,12 @@ PetscErrorCode UmbGanLift(UmbGan gan, const char dir[])
       rstat[1] = PetscMax(rstat[1], restr[i]);
     }
     PetscCall(PetscFree(zc));
-    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &rstat[0], 1, MPIU_REAL, MPI_SUM, gan->comm));
-    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &rstat[1], 1, MPIU_REAL, MPI_MAX, gan->comm));
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &rstat[0], 1, MPIU_REAL, MPI_SUM, comm));
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &rstat[1], 1, MPIU_REAL, MPI_MAX, comm));
   }
 
   PetscCall(UmbPathJoin(dir, "lift.h5", path, sizeof(path)));
-  PetscCall(UmbH5Create(gan->comm, path, "lift", &h5));
+  PetscCall(UmbH5Create(comm, path, "lift", &h5));
   dims[0] = (hsize_t)M;
   dims[1] = (hsize_t)d;
   PetscCall(UmbH5WriteSmall(h5, "/lift/z", H5T_NATIVE_DOUBLE, 2, dims, z));
@@ -165,13 +187,13 @@ PetscErrorCode UmbGanLift(UmbGan gan, const char dir[])
   dims[2] = (hsize_t)n;
   PetscCall(UmbH5CreateDataset(h5, "/lift/x", H5T_IEEE_F64LE, 3, dims));
   PetscCall(WriteFlat(h5, "/lift/x", L, n, g0, g1, x));
-  if (!gan->coord) {
+  if (!coord) {
     PetscCall(UmbH5CreateDataset(h5, "/lift/restriction", H5T_IEEE_F64LE, 2, dims));
     PetscCall(WriteFlat(h5, "/lift/restriction", L, 0, g0, g1, restr));
   }
   for (PetscInt i = 0; i < n; i++) {
     const char *nm;
-    PetscCall(UmbModelGetCoordinateName(gan->model, i, &nm));
+    PetscCall(UmbModelGetCoordinateName(model, i, &nm));
     PetscCall(PetscStrlcat(names, i ? "," : "", sizeof(names)));
     PetscCall(PetscStrlcat(names, nm, sizeof(names)));
   }
@@ -179,24 +201,24 @@ PetscErrorCode UmbGanLift(UmbGan gan, const char dir[])
   names[0] = 0;
   for (PetscInt a = 0; a < d; a++) {
     const char *nm;
-    PetscCall(UmbCVGetName(gan->cv, a, &nm));
+    PetscCall(UmbCVGetName(g->cv, a, &nm));
     PetscCall(PetscStrlcat(names, a ? "," : "", sizeof(names)));
     PetscCall(PetscStrlcat(names, nm, sizeof(names)));
   }
   PetscCall(UmbH5WriteAttrString(h5, "/lift", "cv_names", names));
-  PetscCall(UmbH5WriteAttrString(h5, "/lift", "model", gan->modeltype));
-  PetscCall(UmbH5WriteAttrString(h5, "/lift", "cv", gan->cvtype));
-  PetscCall(UmbH5WriteAttrInt(h5, "/lift", "seed", gan->seed));
-  PetscCall(UmbH5WriteAttrInt(h5, "/lift", "coordinate_cv", gan->coord));
-  PetscCall(UmbH5WriteAttrReals(h5, "/lift", "z_min", d, gan->zlo));
-  PetscCall(UmbH5WriteAttrReals(h5, "/lift", "z_max", d, gan->zhi));
+  PetscCall(UmbH5WriteAttrString(h5, "/lift", "model", modeltype));
+  PetscCall(UmbH5WriteAttrString(h5, "/lift", "cv", cvtype));
+  PetscCall(UmbH5WriteAttrInt(h5, "/lift", "seed", g->seed));
+  PetscCall(UmbH5WriteAttrInt(h5, "/lift", "coordinate_cv", coord));
+  PetscCall(UmbH5WriteAttrReals(h5, "/lift", "z_min", d, zlo));
+  PetscCall(UmbH5WriteAttrReals(h5, "/lift", "z_max", d, zhi));
   PetscCall(UmbH5Close(&h5, PETSC_TRUE));
   PetscCall(PetscTime(&t1));
-  PetscCall(UmbLog(gan->comm, "lift: %" PetscInt_FMT " CV value%s x %lld states in %.2f s; wrote %s", M, M > 1 ? "s" : "", (long long)L, (double)(t1 - t0), path));
-  if (!gan->coord) PetscCall(UmbLog(gan->comm, "lift: restriction error |xi(x) - z|: mean %.3g, max %.3g (-gan_consistency_lambda reduces it)", (double)(rstat[0] / (PetscReal)PetscMax(total, 1)), (double)rstat[1]));
+  PetscCall(UmbLog(comm, "lift: %" PetscInt_FMT " CV value%s x %lld states in %.2f s; wrote %s", M, M > 1 ? "s" : "", (long long)L, (double)(t1 - t0), path));
+  if (!coord) PetscCall(UmbLog(comm, "lift: restriction error |xi(x) - z|: mean %.3g, max %.3g (with -generator gan, -gan_consistency_lambda reduces it)", (double)(rstat[0] / (PetscReal)PetscMax(total, 1)), (double)rstat[1]));
   PetscCall(PetscFree4(zrows, idx, x, restr));
   PetscCall(PetscFree(z));
-  PetscCall(PetscLogEventEnd(UMB_EVENT.gan_lift, 0, 0, 0, 0));
+  PetscCall(PetscLogEventEnd(UMB_EVENT.lift, 0, 0, 0, 0));
   PetscCall(PetscLogStagePop());
   PetscFunctionReturn(PETSC_SUCCESS);
 }
