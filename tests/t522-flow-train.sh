@@ -9,7 +9,8 @@
 #     the flow's architecture and training record;
 #  4. umbra sample -us_flow_file flow.h5 -us_flow_moves 5 runs with the trained flow, reports an
 #     acceptance per window, and its samples are the same on 1 and 2 ranks;
-#  5. a flow file of another model or CV dimension is refused by name, a damaged one too.
+#  5. umbra closure -generator flow reweights the flow's draws (closures.csv has the ESS);
+#  6. a flow file of another model or CV dimension is refused by name, a damaged one too.
 # Catches: rank-dependent batches or reductions, a state missing from the checkpoint, a flow
 # that does not load or lift through the generator class, flow moves that fail with a real flow.
 set -u
@@ -61,6 +62,11 @@ for np in 1 2; do
 done
 grep -qi "acceptance" moves1.log || { echo "no acceptance line:"; tail -n 5 moves1.log; fail=1; }
 [ -n "$(dataset m1/samples.h5 /samples/x)" ] && cmp -s <(dataset m1/samples.h5 /samples/x) <(dataset m2/samples.h5 /samples/x) || { echo "flow-move samples differ between 1 and 2 ranks"; fail=1; }
+# closures by reweighting flow draws: the ESS columns are there and finite
+run 1 fes.log fes $M -out r1 || { echo "fes failed:"; tail -n 5 fes.log; fail=1; }
+run 2 closure.log closure $M -out r1 -generator flow -closure_lift_n 2000 -closure_min_ess 20 -closure_sde_time 5 -closure_direct_walkers 8 -closure_direct_time 5 ||
+  { echo "closure with the flow failed:"; tail -n 10 closure.log; fail=1; }
+head -n 3 r1/closures.csv | grep -q "ess,ess_fraction" || { echo "closures.csv has no ESS columns:"; head -n 3 r1/closures.csv; fail=1; }
 printf 'damaged\n' > bad.h5
 cases=(
   "2|was trained on model fastslow, not mullerbrown|sample -model mullerbrown -cv coord -cv_index 0 -us_windows 3 -us_steps 200 -us_flow_file $PWD/r1/flow.h5"
