@@ -38,7 +38,7 @@ module_of_header() { # include path as written (umbra/x.h, umbra/private/ximpl.h
   sampler | samplerimpl | sampleoutimpl | samplesfile | samplesfileimpl) echo sample ;;
   gan | ganimpl | gantrain) echo gan ;;
   flow | flowimpl | flowtrain) echo flow ;;
-  generator | generatorimpl | trainset) echo generator ;;
+  generator | generatorimpl | generatorcommon | trainset) echo generator ;;
   fes | fesimpl) echo fes ;;
   dmap | dmapimpl) echo dmap ;;
   closure | closureimpl) echo closure ;;

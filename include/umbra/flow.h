@@ -14,7 +14,7 @@ typedef struct _p_UmbFlow *UmbFlow;
 
 /* Collective on the CV's communicator. */
 PETSC_EXTERN PetscErrorCode UmbFlowCreate(UmbCV, UmbFlow *);
-/* Reads -flow_* and -lift_*; checks their values */
+/* Reads -flow_*; checks their values */
 PETSC_EXTERN PetscErrorCode UmbFlowSetFromOptions(UmbFlow);
 PETSC_EXTERN PetscErrorCode UmbFlowSetOptionsPrefix(UmbFlow, const char[]);
 PETSC_EXTERN PetscErrorCode UmbFlowSetRestart(UmbFlow, PetscBool);

@@ -20,7 +20,7 @@ PETSC_EXTERN const char *const UmbGanLosses[]; /* "wgan-gp", "ns" */
 
 /* Collective on the CV's communicator. */
 PETSC_EXTERN PetscErrorCode UmbGanCreate(UmbCV, UmbGan *);
-/* Reads -gan_* and -lift_*; checks their values */
+/* Reads -gan_*; checks their values */
 PETSC_EXTERN PetscErrorCode UmbGanSetFromOptions(UmbGan);
 /* Whether UmbGanTrain continues from ckpt/train.h5 (default: no; umbra passes -restart, and umbra run sets it per stage) */
 PETSC_EXTERN PetscErrorCode UmbGanSetRestart(UmbGan, PetscBool);

@@ -1,5 +1,6 @@
 /* UmbFlow: options, standardisation and features, generation and density, and flow.h5. */
 #include <umbra/private/flowimpl.h>
+#include <umbra/private/generatorcommon.h>
 
 PetscErrorCode UmbFlowCreate(UmbCV cv, UmbFlow *flowp)
 {
@@ -28,15 +29,9 @@ PetscErrorCode UmbFlowCreate(UmbCV cv, UmbFlow *flowp)
     PetscCall(PetscStrncpy(flow->cvtype, type, sizeof(flow->cvtype)));
   }
   PetscCall(PetscMalloc1(flow->n, &flow->gidx));
-  flow->ng = 0;
-  if (flow->coord)
-    for (PetscInt i = 0; i < flow->n; i++) {
-      PetscBool incv = PETSC_FALSE;
-      for (PetscInt a = 0; a < flow->d; a++) incv = (PetscBool)(incv || flow->cvidx[a] == i);
-      if (!incv) flow->gidx[flow->ng++] = i;
-    }
+  PetscCall(UmbGeneratorGeneratedCoordinates(cv, &flow->ng, flow->gidx));
   flow->fourier = 3;
-  UmbFlowSetFeatureDim(flow);
+  flow->dz = UmbFeatureDim(flow->d, flow->period, flow->fourier);
   flow->ncoupling              = 4;
   flow->nhidden                = 2;
   flow->hidden[0]              = 64;
@@ -61,7 +56,6 @@ PetscErrorCode UmbFlowCreate(UmbCV cv, UmbFlow *flowp)
   flow->drift_interval         = 100;
   flow->seed                   = 42;
   flow->reduce                 = UMB_REDUCE_MPI;
-  flow->lift_n                 = 1000;
   for (PetscInt a = 0; a < 2; a++) {
     flow->zmean[a] = 0;
     flow->zsd[a]   = 1;
@@ -77,13 +71,10 @@ PetscErrorCode UmbFlowSetFromOptions(UmbFlow flow)
   const MPI_Comm comm = flow->comm;
   PetscInt       nh = UMB_FLOW_MAX_LAYERS, nb = 2, act = (PetscInt)flow->act, red = (PetscInt)flow->reduce;
   PetscReal      betas[2] = {flow->beta1, flow->beta2};
-  PetscBool      set, set_z, set_grid;
-  PetscInt       nz = 4096, ngrid = 6;
-  PetscReal     *zbuf;
+  PetscBool      set;
 
   PetscFunctionBegin;
-  PetscCall(PetscMalloc1(nz, &zbuf));
-  PetscOptionsBegin(comm, UmbOptionsPrefix(flow->prefix), "Conditional normalizing flow options (umbra train -generator flow, umbra lift)", "UmbFlow");
+  PetscOptionsBegin(comm, UmbOptionsPrefix(flow->prefix), "Conditional normalizing flow options (umbra train -generator flow)", "UmbFlow");
   PetscCall(PetscOptionsInt("-flow_couplings", "Coupling layers", "UmbFlowSetFromOptions", flow->ncoupling, &flow->ncoupling, NULL));
   PetscCheck(flow->ncoupling >= 1 && flow->ncoupling <= UMB_FLOW_MAX_COUPLINGS, comm, PETSC_ERR_USER_INPUT, "-flow_couplings must be in 1..%d, got %" PetscInt_FMT, UMB_FLOW_MAX_COUPLINGS, flow->ncoupling);
   PetscCall(PetscOptionsIntArray("-flow_layers", "Hidden layer widths of each coupling layer's conditioner", "UmbFlowSetFromOptions", flow->hidden, &nh, &set));
@@ -100,7 +91,7 @@ PetscErrorCode UmbFlowSetFromOptions(UmbFlow flow)
   PetscCheck(flow->spline.bound > 0 && flow->spline.bound <= 100, comm, PETSC_ERR_USER_INPUT, "-flow_bound must be in (0, 100], got %.6g", (double)flow->spline.bound);
   PetscCall(PetscOptionsInt("-flow_fourier", "Sine/cosine features of each non-periodic CV component at K doubling frequencies over the trained range", "UmbFlowSetFromOptions", flow->fourier, &flow->fourier, NULL));
   PetscCheck(flow->fourier >= 0 && flow->fourier <= 16, comm, PETSC_ERR_USER_INPUT, "-flow_fourier must be in 0..16, got %" PetscInt_FMT, flow->fourier);
-  UmbFlowSetFeatureDim(flow);
+  flow->dz = UmbFeatureDim(flow->d, flow->period, flow->fourier);
   PetscCall(PetscOptionsReal("-flow_lr", "Learning rate (Adam)", "UmbFlowSetFromOptions", flow->lr, &flow->lr, NULL));
   PetscCheck(flow->lr > 0 && PetscIsNormalReal(flow->lr), comm, PETSC_ERR_USER_INPUT, "-flow_lr must be positive, got %.6g", (double)flow->lr);
   PetscCall(PetscOptionsReal("-flow_lr_final", "The learning rate is constant for the first half of the training, then decays linearly to this fraction", "UmbFlowSetFromOptions", flow->lr_final, &flow->lr_final, NULL));
@@ -130,30 +121,7 @@ PetscErrorCode UmbFlowSetFromOptions(UmbFlow flow)
   PetscCheck(flow->stop_step >= 0, comm, PETSC_ERR_USER_INPUT, "-flow_stop_step must be non-negative, got %" PetscInt64_FMT, flow->stop_step);
   PetscCall(UmbOptionsInt64(PetscOptionsObject, "-flow_drift_interval", "Steps between checks that all ranks hold the same parameters", flow->drift_interval, &flow->drift_interval, NULL));
   PetscCheck(flow->drift_interval >= 1, comm, PETSC_ERR_USER_INPUT, "-flow_drift_interval must be positive, got %" PetscInt64_FMT, flow->drift_interval);
-  PetscCall(PetscOptionsRealArray("-lift_z", "CV values to lift (d values each)", "UmbFlowSetFromOptions", zbuf, &nz, &set_z));
-  PetscCall(PetscOptionsRealArray("-lift_grid", "Grid of CV values to lift: lo,hi,n per component", "UmbFlowSetFromOptions", flow->lift_grid, &ngrid, &set_grid));
-  PetscCall(PetscOptionsInt("-lift_n", "Lifted states per CV value", "UmbFlowSetFromOptions", flow->lift_n, &flow->lift_n, NULL));
   PetscOptionsEnd();
-  PetscCheck(flow->lift_n >= 1, comm, PETSC_ERR_USER_INPUT, "-lift_n must be positive, got %" PetscInt_FMT, flow->lift_n);
-  PetscCheck(!(set_z && set_grid), comm, PETSC_ERR_USER_INPUT, "give either -lift_z or -lift_grid, not both");
-  if (set_z) {
-    PetscCheck(nz >= 1 && nz % flow->d == 0, comm, PETSC_ERR_USER_INPUT, "-lift_z needs %" PetscInt_FMT " value%s per point for this %" PetscInt_FMT "-D CV, got %" PetscInt_FMT, flow->d, flow->d > 1 ? "s" : "", flow->d, nz);
-    for (PetscInt i = 0; i < nz; i++) PetscCheck(!PetscIsInfOrNanReal(zbuf[i]), comm, PETSC_ERR_USER_INPUT, "-lift_z: value %" PetscInt_FMT " is not a finite number", i + 1);
-    PetscCall(PetscFree(flow->lift_z));
-    PetscCall(PetscMalloc1(nz, &flow->lift_z));
-    PetscCall(PetscArraycpy(flow->lift_z, zbuf, nz));
-    flow->nlift_z = nz / flow->d;
-  }
-  if (set_grid) {
-    PetscCheck(ngrid == 3 * flow->d, comm, PETSC_ERR_USER_INPUT, "-lift_grid needs %" PetscInt_FMT " values (lo,hi,n%s) for this %" PetscInt_FMT "-D CV, got %" PetscInt_FMT, 3 * flow->d, flow->d > 1 ? ",lo2,hi2,n2" : "", flow->d, ngrid);
-    for (PetscInt a = 0; a < flow->d; a++) {
-      const PetscReal lo = flow->lift_grid[3 * a], hi = flow->lift_grid[3 * a + 1], np = flow->lift_grid[3 * a + 2];
-      PetscCheck(!PetscIsInfOrNanReal(lo) && !PetscIsInfOrNanReal(hi) && lo <= hi, comm, PETSC_ERR_USER_INPUT, "-lift_grid: lo and hi must be finite numbers with lo <= hi");
-      PetscCheck(np >= 1 && np == PetscFloorReal(np) && np <= 1e6 && (np == 1 || lo < hi), comm, PETSC_ERR_USER_INPUT, "-lift_grid: the number of points must be a positive integer (more than one needs lo < hi), got %.6g", (double)np);
-    }
-    flow->nlift_grid = ngrid;
-  }
-  PetscCall(PetscFree(zbuf));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -217,7 +185,6 @@ PetscErrorCode UmbFlowDestroy(UmbFlow *flowp)
   PetscCall(PetscFree(flow->ymean));
   PetscCall(PetscFree(flow->ysd));
   PetscCall(PetscFree(flow->gidx));
-  PetscCall(PetscFree(flow->lift_z));
   PetscCall(PetscFree(*flowp));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -253,36 +220,6 @@ PetscErrorCode UmbFlowGetRange(UmbFlow flow, PetscReal range[])
     range[2 * a + 1] = flow->zhi[a];
   }
   PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-void UmbFlowSetFeatureDim(UmbFlow flow)
-{
-  flow->dz = 0;
-  for (PetscInt a = 0; a < flow->d; a++) flow->dz += flow->period[a] > 0 ? 2 : 1 + 2 * flow->fourier;
-}
-
-void UmbFlowFeatures(UmbFlow flow, PetscInt m, const PetscReal z[], PetscReal zf[])
-{
-  for (PetscInt i = 0; i < m; i++) {
-    PetscReal *f = zf + i * flow->dz;
-    PetscInt   k = 0;
-    for (PetscInt a = 0; a < flow->d; a++) {
-      const PetscReal za = z[i * flow->d + a];
-      if (flow->period[a] > 0) {
-        const PetscReal t = 2 * PETSC_PI * za / flow->period[a];
-        f[k++]            = PetscCosReal(t);
-        f[k++]            = PetscSinReal(t);
-      } else {
-        const PetscReal w = flow->zhi[a] - flow->zlo[a], u = w > 0 ? 2 * (za - flow->zlo[a]) / w - 1 : 0;
-        f[k++]            = (za - flow->zmean[a]) / flow->zsd[a];
-        for (PetscInt j = 0; j < flow->fourier; j++) {
-          const PetscReal t = PETSC_PI * (PetscReal)(1 << j) * u;
-          f[k++]            = PetscSinReal(t);
-          f[k++]            = PetscCosReal(t);
-        }
-      }
-    }
-  }
 }
 
 /* sum of log ysd: the Jacobian of the standardisation */
@@ -390,4 +327,10 @@ PetscErrorCode UmbFlowGenerateSeeds(UmbFlow flow, uint64_t id, PetscInt m, const
   PetscCall(GenerateKeyed(flow, UMB_STREAM_COUPLING, id, m, z, index, x));
   PetscCall(PetscFree(index));
   PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+void UmbFlowFeatures(UmbFlow flow, PetscInt m, const PetscReal z[], PetscReal zf[])
+{
+  const UmbFeatureMap fm = {flow->d, flow->fourier, flow->period, flow->zmean, flow->zsd, flow->zlo, flow->zhi};
+  UmbFeatures(&fm, m, z, zf);
 }

@@ -79,16 +79,6 @@ static PetscErrorCode IsTrained_Flow(UmbGenerator g, PetscBool *trained)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode Lift_Flow(UmbGenerator g, const char dir[])
-{
-  UmbFlow              flow = FLOW(g);
-  const UmbLiftOptions lo   = {flow->lift_z, flow->nlift_z, flow->nlift_grid, flow->lift_n, flow->lift_grid};
-
-  PetscFunctionBegin;
-  PetscCall(UmbGeneratorLiftToFile(g, dir, &lo));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /* no calibration: nrep is 0 (UmbGeneratorGetCalibrationReplicates) */
 static PetscErrorCode Generate_Flow(UmbGenerator g, PetscInt m, const PetscReal z[], const PetscInt64 index[], PetscInt nrep, PetscReal x[])
 {
@@ -160,7 +150,6 @@ PetscErrorCode UmbGeneratorCreate_Flow(UmbGenerator g)
   g->ops.train          = Train_Flow;
   g->ops.load           = Load_Flow;
   g->ops.istrained      = IsTrained_Flow;
-  g->ops.lift           = Lift_Flow;
   g->ops.generate       = Generate_Flow;
   g->ops.getreplicates  = GetReplicates_Flow;
   g->ops.generateseeds  = GenerateSeeds_Flow;

@@ -2,10 +2,11 @@
    conditioners' parameters (/flow/theta, one flat vector, layer after layer), the
    standardisation and the training record. */
 #include <umbra/private/flowimpl.h>
+#include <umbra/private/generatorcommon.h>
 
 PetscErrorCode UmbFlowWriteAttributes(UmbFlow flow, UmbH5 h5, const char g[])
 {
-  char      layers[256] = "", coords[256] = "";
+  char      layers[256] = "";
   PetscReal v[2];
 
   PetscFunctionBegin;
@@ -13,16 +14,7 @@ PetscErrorCode UmbFlowWriteAttributes(UmbFlow flow, UmbH5 h5, const char g[])
     size_t k = strlen(layers);
     snprintf(layers + k, sizeof(layers) - k, "%s%d", l ? "," : "", (int)flow->hidden[l]);
   }
-  for (PetscInt j = 0; j < flow->ng; j++) {
-    size_t k = strlen(coords);
-    snprintf(coords + k, sizeof(coords) - k, "%s%d", j ? "," : "", (int)flow->gidx[j]);
-  }
-  PetscCall(UmbH5WriteAttrString(h5, g, "model", flow->modeltype));
-  PetscCall(UmbH5WriteAttrString(h5, g, "cv", flow->cvtype));
-  PetscCall(UmbH5WriteAttrInt(h5, g, "n", flow->n));
-  PetscCall(UmbH5WriteAttrInt(h5, g, "d", flow->d));
-  PetscCall(UmbH5WriteAttrString(h5, g, "generated_coordinates", coords));
-  PetscCall(UmbH5WriteAttrReals(h5, g, "cv_period", flow->d, flow->period));
+  PetscCall(UmbGeneratorWriteProblem(flow->cv, flow->ng, flow->gidx, h5, g));
   PetscCall(UmbH5WriteAttrInt(h5, g, "couplings", flow->ncoupling));
   PetscCall(UmbH5WriteAttrString(h5, g, "layers", layers));
   PetscCall(UmbH5WriteAttrString(h5, g, "activation", UmbActivations[flow->act]));
@@ -83,23 +75,11 @@ static PetscErrorCode ReadArchitecture(UmbFlow flow, UmbH5 h5, const char path[]
 {
   const MPI_Comm comm = flow->comm;
   const char    *g    = "/flow";
-  char           buf[256], coords[256] = "", *save = NULL, *tok;
+  char           buf[256], *save = NULL, *tok;
   PetscInt64     v;
 
   PetscFunctionBegin;
-  PetscCall(UmbH5ReadAttrString(h5, g, "model", buf, sizeof(buf)));
-  PetscCheck(!strcmp(buf, flow->modeltype), comm, PETSC_ERR_USER_INPUT, "%s was trained on model %s, not %s: use the model options of the training run (stored in %s, /provenance options)", path, buf, flow->modeltype, path);
-  PetscCall(UmbH5ReadAttrInt(h5, g, "n", &v));
-  PetscCheck(v == flow->n, comm, PETSC_ERR_USER_INPUT, "%s was trained on states with n = %lld coordinates, but model %s now has n = %" PetscInt_FMT ": use the model options of the training run", path, (long long)v, flow->modeltype, flow->n);
-  PetscCall(UmbH5ReadAttrString(h5, g, "cv", buf, sizeof(buf)));
-  PetscCall(UmbH5ReadAttrInt(h5, g, "d", &v));
-  PetscCheck(v == flow->d && !strcmp(buf, flow->cvtype), comm, PETSC_ERR_USER_INPUT, "%s was trained for a %lld-D CV of type %s, but the current CV is %" PetscInt_FMT "-D of type %s: use the CV options of the training run", path, (long long)v, buf, flow->d, flow->cvtype);
-  PetscCall(UmbH5ReadAttrString(h5, g, "generated_coordinates", buf, sizeof(buf)));
-  for (PetscInt j = 0; j < flow->ng; j++) {
-    size_t k = strlen(coords);
-    snprintf(coords + k, sizeof(coords) - k, "%s%d", j ? "," : "", (int)flow->gidx[j]);
-  }
-  PetscCheck(!strcmp(buf, coords), comm, PETSC_ERR_USER_INPUT, "%s models coordinates %s, but with the current CV (-cv_index) the generated coordinates are %s", path, buf, coords);
+  PetscCall(UmbGeneratorCheckProblem(flow->cv, flow->ng, flow->gidx, h5, path, g));
   PetscCall(UmbH5ReadAttrInt(h5, g, "couplings", &v));
   PetscCheck(v >= 1 && v <= UMB_FLOW_MAX_COUPLINGS, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: bad couplings attribute %lld", path, (long long)v);
   flow->ncoupling = (PetscInt)v;
@@ -124,7 +104,7 @@ static PetscErrorCode ReadArchitecture(UmbFlow flow, UmbH5 h5, const char path[]
   PetscCall(UmbH5ReadAttrInt(h5, g, "fourier", &v));
   PetscCheck(v >= 0 && v <= 16, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: bad fourier attribute %lld (0..16)", path, (long long)v);
   flow->fourier = (PetscInt)v;
-  UmbFlowSetFeatureDim(flow);
+  flow->dz = UmbFeatureDim(flow->d, flow->period, flow->fourier);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -15,6 +15,9 @@ static PetscErrorCode FreeWork(UmbFlow flow)
   PetscCall(PetscFree(flow->dTheta));
   PetscCall(PetscFree(flow->dXc));
   PetscCall(PetscFree(flow->ld));
+  PetscCall(PetscFree(flow->nll));
+  PetscCall(PetscFree(flow->au));
+  PetscCall(PetscFree(flow->ald));
   flow->cap = 0;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -33,6 +36,9 @@ PetscErrorCode UmbFlowReserve(UmbFlow flow, PetscInt rows)
   PetscCall(PetscMalloc1((size_t)rows * ng * NRAW(flow), &flow->dTheta));
   PetscCall(PetscMalloc1((size_t)rows * (ng + flow->dz), &flow->dXc));
   PetscCall(PetscMalloc1(rows, &flow->ld));
+  PetscCall(PetscMalloc1(rows, &flow->nll));
+  PetscCall(PetscMalloc1((size_t)rows * ng, &flow->au));
+  PetscCall(PetscMalloc1(rows, &flow->ald));
   flow->cap = rows;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -198,28 +204,41 @@ PetscErrorCode UmbFlowBackwardRows(UmbFlow flow, PetscInt b, const PetscReal au[
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode UmbFlowLossRows(UmbFlow flow, PetscInt b, const PetscReal y[], PetscInt ldy, const PetscReal zf[], PetscInt ldz, PetscReal scale, PetscReal *loss)
+PetscErrorCode UmbFlowNLLRows(UmbFlow flow, PetscInt b, const PetscReal y[], PetscInt ldy, const PetscReal zf[], PetscInt ldz, PetscReal nll[])
 {
   const PetscInt  ng = flow->ng;
   const PetscReal c  = 0.5 * (PetscReal)ng * PetscLogReal(2 * PETSC_PI);
-  PetscReal      *u, *au, *ald, sum = 0;
+  const PetscReal *u;
 
   PetscFunctionBegin;
-  PetscCall(UmbFlowReserve(flow, b)); /* flow->ld */
-  PetscCall(PetscMalloc3(b * ng, &u, b * ng, &au, b, &ald));
-  PetscCall(UmbFlowForwardRows(flow, b, y, ldy, zf, ldz, u, flow->ld));
+  PetscCall(UmbFlowReserve(flow, b));
+  PetscCall(UmbFlowForwardRows(flow, b, y, ldy, zf, ldz, NULL, flow->ld));
+  u = flow->V + (size_t)flow->ncoupling * flow->cap * ng;
   for (PetscInt i = 0; i < b; i++) {
     PetscReal r2 = 0;
-    for (PetscInt j = 0; j < ng; j++) {
-      r2 += u[i * ng + j] * u[i * ng + j];
-      au[i * ng + j] = scale * u[i * ng + j];
-    }
-    sum += 0.5 * r2 + c - flow->ld[i];
-    ald[i] = -scale;
+    for (PetscInt j = 0; j < ng; j++) r2 += u[i * ng + j] * u[i * ng + j];
+    nll[i] = 0.5 * r2 + c - flow->ld[i];
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbFlowLossRows(UmbFlow flow, PetscInt b, const PetscReal y[], PetscInt ldy, const PetscReal zf[], PetscInt ldz, PetscReal scale, PetscReal *loss)
+{
+  const PetscInt   ng = flow->ng;
+  const PetscReal *u;
+  PetscReal        sum = 0;
+
+  PetscFunctionBegin;
+  PetscCall(UmbFlowReserve(flow, b));
+  PetscCall(UmbFlowNLLRows(flow, b, y, ldy, zf, ldz, flow->nll));
+  u = flow->V + (size_t)flow->ncoupling * flow->cap * ng;
+  for (PetscInt i = 0; i < b; i++) { /* adjoints of u (scale u) and of the log-Jacobian (-scale) */
+    for (PetscInt j = 0; j < ng; j++) flow->au[i * ng + j] = scale * u[i * ng + j];
+    sum += flow->nll[i];
+    flow->ald[i] = -scale;
   }
   *loss += scale * sum;
-  PetscCall(UmbFlowBackwardRows(flow, b, au, ald, NULL));
-  PetscCall(PetscFree3(u, au, ald));
+  PetscCall(UmbFlowBackwardRows(flow, b, flow->au, flow->ald, NULL));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -85,20 +85,11 @@ static PetscErrorCode Validate(UmbFlow flow, FlowTrain *ft, PetscReal *nll)
   if (ts->V == 0) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(PetscLogEventBegin(UMB_EVENT.flow_valid, 0, 0, 0, 0));
   PetscCall(PetscCalloc1(ts->vloc + 1, &part));
-  PetscCall(UmbFlowReserve(flow, UMB_FLOW_BLOCK)); /* flow->ld */
   for (PetscInt kb = 0; kb < nb; kb++) {
     const PetscInt64 i0 = (PetscInt64)kb * UMB_FLOW_BLOCK;
     const PetscInt   b  = (PetscInt)PetscMin(UMB_FLOW_BLOCK, ts->vloc - i0);
     const PetscReal *r  = ts->valid + i0 * ts->W;
-    PetscReal        u[UMB_FLOW_BLOCK * 8], *uu = u;
-    if (flow->ng > 8) PetscCall(PetscMalloc1(b * flow->ng, &uu));
-    PetscCall(UmbFlowForwardRows(flow, b, r + ts->ox, ts->W, r + ts->oz, ts->W, uu, flow->ld));
-    for (PetscInt i = 0; i < b; i++) {
-      PetscReal r2 = 0;
-      for (PetscInt j = 0; j < flow->ng; j++) r2 += uu[i * flow->ng + j] * uu[i * flow->ng + j];
-      part[i0 + i] = 0.5 * r2 + 0.5 * (PetscReal)flow->ng * PetscLogReal(2 * PETSC_PI) - flow->ld[i];
-    }
-    if (uu != u) PetscCall(PetscFree(uu));
+    PetscCall(UmbFlowNLLRows(flow, b, r + ts->ox, ts->W, r + ts->oz, ts->W, part + i0));
   }
   PetscCall(UmbNNSumExact(flow->comm, (PetscInt)ts->vloc, 1, 1, seg, part, ts->V, &sum, &finite));
   *nll = finite ? sum / (PetscReal)ts->V : NAN;
@@ -123,15 +114,19 @@ static PetscErrorCode WriteCsv(UmbFlow flow, FlowTrain *ft)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Collective: every rank holds the same parameters (each conditioner's buffer hashed); also
+   agrees on a stop signal */
 static PetscErrorCode DriftCheck(UmbFlow flow, FlowTrain *ft, PetscInt64 step, PetscBool *stop)
 {
-  PetscReal *theta;
+  PetscInt   n[UMB_FLOW_MAX_COUPLINGS];
+  PetscReal *theta[UMB_FLOW_MAX_COUPLINGS];
 
   PetscFunctionBegin;
-  PetscCall(PetscMalloc1(flow->nparams, &theta));
-  PetscCall(UmbFlowGetParameters(flow, theta));
-  PetscCall(UmbTrainSetDriftCheck(&ft->set, 1, &flow->nparams, &theta, step, stop));
-  PetscCall(PetscFree(theta));
+  for (PetscInt l = 0; l < flow->ncoupling; l++) {
+    PetscCall(UmbMLPGetParameters(flow->net[l], &theta[l], NULL));
+    n[l] = flow->poff[l + 1] - flow->poff[l];
+  }
+  PetscCall(UmbTrainSetDriftCheck(&ft->set, flow->ncoupling, n, theta, step, stop));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -163,18 +158,7 @@ static PetscErrorCode LoadTrainingSet(UmbFlow flow, FlowTrain *ft, const char di
   o.event_data       = UMB_EVENT.flow_data;
   o.event_reduce     = UMB_EVENT.flow_allreduce;
   PetscCall(UmbTrainSetLoad(&o, dir, ts));
-  PetscCall(PetscFree(flow->ymean));
-  PetscCall(PetscFree(flow->ysd));
-  PetscCall(PetscMalloc1(flow->ng, &flow->ymean));
-  PetscCall(PetscMalloc1(flow->ng, &flow->ysd));
-  PetscCall(PetscArraycpy(flow->ymean, ts->xmean, flow->ng));
-  PetscCall(PetscArraycpy(flow->ysd, ts->xsd, flow->ng));
-  for (PetscInt a = 0; a < flow->d; a++) {
-    flow->zmean[a] = ts->zmean[a];
-    flow->zsd[a]   = ts->zsd[a];
-    flow->zlo[a]   = ts->zlo[a];
-    flow->zhi[a]   = ts->zhi[a];
-  }
+  PetscCall(UmbTrainSetGetStandardization(ts, &flow->ymean, &flow->ysd, flow->zmean, flow->zsd, flow->zlo, flow->zhi));
   PetscCall(UmbTrainSetBuildRows(ts, flow->dz, Features, flow));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

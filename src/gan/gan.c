@@ -1,5 +1,6 @@
 /* UmbGan: options, networks, standardisation, generation, and the gan.h5 file. */
 #include <umbra/private/ganimpl.h>
+#include <umbra/private/generatorcommon.h>
 
 const char *const UmbGanLosses[] = {"wgan-gp", "ns", "UmbGanLoss", "UMB_GAN_", NULL};
 
@@ -30,14 +31,9 @@ PetscErrorCode UmbGanCreate(UmbCV cv, UmbGan *ganp)
     PetscCall(PetscStrncpy(gan->cvtype, type, sizeof(gan->cvtype)));
   }
   PetscCall(PetscMalloc1(gan->n, &gan->gidx));
-  gan->ng = 0;
-  for (PetscInt i = 0; i < gan->n; i++) {
-    PetscBool incv = PETSC_FALSE;
-    for (PetscInt a = 0; a < gan->d && gan->coord; a++) incv = (PetscBool)(incv || gan->cvidx[a] == i);
-    if (!incv) gan->gidx[gan->ng++] = i;
-  }
+  PetscCall(UmbGeneratorGeneratedCoordinates(cv, &gan->ng, gan->gidx));
   gan->fourier = 3;
-  UmbGanSetFeatureDim(gan);
+  gan->dz = UmbFeatureDim(gan->d, gan->period, gan->fourier);
   /* defaults */
   gan->nhidden      = 2;
   gan->hidden[0]    = 128;
@@ -66,7 +62,6 @@ PetscErrorCode UmbGanCreate(UmbCV cv, UmbGan *ganp)
   gan->drift_interval = 100;
   gan->seed           = 42;
   gan->reduce         = UMB_REDUCE_MPI;
-  gan->lift_n         = 1000;
   gan->calibrate      = gan->coord;
   gan->cal_nint[0]    = gan->cal_nint[1] = gan->d == 1 ? 48 : 8;
   gan->cal_draws      = 4;
@@ -85,13 +80,11 @@ PetscErrorCode UmbGanSetFromOptions(UmbGan gan)
   const MPI_Comm comm = gan->comm;
   PetscInt       nh = UMB_GAN_MAX_LAYERS, nb = 2, act = (PetscInt)gan->act, loss = (PetscInt)gan->loss, red = (PetscInt)gan->reduce;
   PetscReal      lr = 0, betas[2] = {gan->beta1, gan->beta2};
-  PetscBool      set, set_g, set_d, set_lr, set_gp, set_z, set_grid;
-  PetscInt       nz = 4096, ngrid = 6, nint = 2;
-  PetscReal     *zbuf;
+  PetscBool      set, set_g, set_d, set_lr, set_gp;
+  PetscInt       nint = 2;
 
   PetscFunctionBegin;
-  PetscCall(PetscMalloc1(nz, &zbuf));
-  PetscOptionsBegin(comm, UmbOptionsPrefix(gan->prefix), "Conditional GAN options (umbra train, umbra lift)", "UmbGan");
+  PetscOptionsBegin(comm, UmbOptionsPrefix(gan->prefix), "Conditional GAN options (umbra train -generator gan)", "UmbGan");
   PetscCall(PetscOptionsIntArray("-gan_layers", "Hidden layer widths of generator and critic", "UmbGanSetFromOptions", gan->hidden, &nh, &set));
   if (set) {
     PetscCheck(nh >= 1, comm, PETSC_ERR_USER_INPUT, "-gan_layers needs at least one width (e.g. 128,128)");
@@ -106,7 +99,7 @@ PetscErrorCode UmbGanSetFromOptions(UmbGan gan)
   PetscCheck(gan->latent >= 1, comm, PETSC_ERR_USER_INPUT, "-gan_latent must be positive, got %" PetscInt_FMT, gan->latent);
   PetscCall(PetscOptionsInt("-gan_fourier", "Sine/cosine features of each non-periodic CV component at K doubling frequencies over the trained range", "UmbGanSetFromOptions", gan->fourier, &gan->fourier, NULL));
   PetscCheck(gan->fourier >= 0 && gan->fourier <= 16, comm, PETSC_ERR_USER_INPUT, "-gan_fourier must be in 0..16, got %" PetscInt_FMT, gan->fourier);
-  UmbGanSetFeatureDim(gan);
+  gan->dz = UmbFeatureDim(gan->d, gan->period, gan->fourier);
   PetscCall(PetscOptionsEList("-gan_loss", "Loss: wgan-gp or ns (non-saturating)", "UmbGanSetFromOptions", UmbGanLosses, 2, UmbGanLosses[loss], &loss, NULL));
   gan->loss = (UmbGanLoss)loss;
   PetscCall(PetscOptionsReal("-gan_lr", "Learning rate of both networks (Adam)", "UmbGanSetFromOptions", gan->lr_g, &lr, &set_lr));
@@ -169,32 +162,7 @@ PetscErrorCode UmbGanSetFromOptions(UmbGan gan)
   PetscCall(UmbOptionsInt64(PetscOptionsObject, "-gan_calibrate_draws", "Generated states per training row that measure the generator's conditional moments", gan->cal_draws, &gan->cal_draws, NULL));
   PetscCheck(gan->cal_draws >= 1 && gan->cal_draws <= 1000000, comm, PETSC_ERR_USER_INPUT, "-gan_calibrate_draws must be in 1..1000000, got %" PetscInt64_FMT, gan->cal_draws);
 
-  PetscCall(PetscOptionsRealArray("-lift_z", "CV values to lift (d values each)", "UmbGanSetFromOptions", zbuf, &nz, &set_z));
-  PetscCall(PetscOptionsRealArray("-lift_grid", "Grid of CV values to lift: lo,hi,n per component", "UmbGanSetFromOptions", gan->lift_grid, &ngrid, &set_grid));
-  PetscCall(PetscOptionsInt("-lift_n", "Lifted states per CV value", "UmbGanSetFromOptions", gan->lift_n, &gan->lift_n, NULL));
   PetscOptionsEnd();
-  PetscCheck(gan->lift_n >= 1, comm, PETSC_ERR_USER_INPUT, "-lift_n must be positive, got %" PetscInt_FMT, gan->lift_n);
-  PetscCheck(!(set_z && set_grid), comm, PETSC_ERR_USER_INPUT, "give either -lift_z or -lift_grid, not both");
-  if (set_z) {
-    PetscCheck(nz >= 1 && nz % gan->d == 0, comm, PETSC_ERR_USER_INPUT, "-lift_z needs %" PetscInt_FMT " value%s per point for this %" PetscInt_FMT "-D CV, got %" PetscInt_FMT, gan->d, gan->d > 1 ? "s" : "", gan->d, nz);
-    for (PetscInt i = 0; i < nz; i++) PetscCheck(!PetscIsInfOrNanReal(zbuf[i]), comm, PETSC_ERR_USER_INPUT, "-lift_z: value %" PetscInt_FMT " is not a finite number", i + 1);
-    PetscCall(PetscFree(gan->lift_z));
-    PetscCall(PetscMalloc1(nz, &gan->lift_z));
-    PetscCall(PetscArraycpy(gan->lift_z, zbuf, nz));
-    gan->nlift_z = nz / gan->d;
-  }
-  if (set_grid) {
-    PetscCheck(ngrid == 3 * gan->d, comm, PETSC_ERR_USER_INPUT, "-lift_grid needs %" PetscInt_FMT " values (lo,hi,n%s) for this %" PetscInt_FMT "-D CV, got %" PetscInt_FMT, 3 * gan->d, gan->d > 1 ? ",lo2,hi2,n2" : "", gan->d, ngrid);
-    for (PetscInt a = 0; a < gan->d; a++) {
-      const PetscReal lo = gan->lift_grid[3 * a], hi = gan->lift_grid[3 * a + 1], np = gan->lift_grid[3 * a + 2];
-      PetscCheck(!PetscIsInfOrNanReal(lo) && !PetscIsInfOrNanReal(hi), comm, PETSC_ERR_USER_INPUT, "-lift_grid: lo and hi must be finite numbers");
-      PetscCheck(np >= 1 && np == PetscFloorReal(np) && np <= 1e6, comm, PETSC_ERR_USER_INPUT, "-lift_grid: the number of points must be a positive integer, got %.6g", (double)np);
-      PetscCheck(lo <= hi, comm, PETSC_ERR_USER_INPUT, "-lift_grid: lo must not exceed hi, got lo = %.6g, hi = %.6g", (double)lo, (double)hi);
-      PetscCheck(np == 1 || lo < hi, comm, PETSC_ERR_USER_INPUT, "-lift_grid: %.6g points need lo < hi", (double)np);
-    }
-    gan->nlift_grid = ngrid;
-  }
-  PetscCall(PetscFree(zbuf));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -262,42 +230,9 @@ PetscErrorCode UmbGanDestroy(UmbGan *ganp)
   PetscCall(PetscFree(gan->xmean));
   PetscCall(PetscFree(gan->xsd));
   PetscCall(PetscFree(gan->gidx));
-  PetscCall(PetscFree(gan->lift_z));
   PetscCall(UmbGanCalibrationFree(gan));
   PetscCall(PetscFree(*ganp));
   PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-void UmbGanSetFeatureDim(UmbGan gan)
-{
-  gan->dz = 0;
-  for (PetscInt a = 0; a < gan->d; a++) gan->dz += gan->period[a] > 0 ? 2 : 1 + 2 * gan->fourier;
-}
-
-/* periodic: cos, sin of 2 pi z / period; otherwise (z - mean) / sd, then with -gan_fourier K the
-   pairs sin, cos of pi 2^k u (k < K), u = the position in the trained range mapped to [-1, 1] */
-void UmbGanFeatures(UmbGan gan, PetscInt m, const PetscReal z[], PetscReal zf[])
-{
-  for (PetscInt i = 0; i < m; i++) {
-    PetscReal *f = zf + i * gan->dz;
-    PetscInt   k = 0;
-    for (PetscInt a = 0; a < gan->d; a++) {
-      const PetscReal za = z[i * gan->d + a];
-      if (gan->period[a] > 0) {
-        const PetscReal t = 2 * PETSC_PI * za / gan->period[a];
-        f[k++]            = PetscCosReal(t);
-        f[k++]            = PetscSinReal(t);
-      } else {
-        const PetscReal w = gan->zhi[a] - gan->zlo[a], u = w > 0 ? 2 * (za - gan->zlo[a]) / w - 1 : 0;
-        f[k++]            = (za - gan->zmean[a]) / gan->zsd[a];
-        for (PetscInt j = 0; j < gan->fourier; j++) {
-          const PetscReal t = PETSC_PI * (PetscReal)(1 << j) * u;
-          f[k++]            = PetscSinReal(t);
-          f[k++]            = PetscCosReal(t);
-        }
-      }
-    }
-  }
 }
 
 PetscErrorCode UmbGanBuildNetworks(UmbGan gan)
@@ -470,22 +405,12 @@ static void FormatLayers(UmbGan gan, char *buf, size_t len)
 
 PetscErrorCode UmbGanWriteAttributes(UmbGan gan, UmbH5 h5, const char g[])
 {
-  char      layers[256], coords[256] = "";
+  char      layers[256];
   PetscReal v[2];
 
   PetscFunctionBegin;
   FormatLayers(gan, layers, sizeof(layers));
-  for (PetscInt j = 0; j < gan->ng; j++) {
-    size_t k = strlen(coords);
-    snprintf(coords + k, sizeof(coords) - k, "%s%d", j ? "," : "", (int)gan->gidx[j]);
-  }
-  PetscCall(UmbH5WriteAttrString(h5, g, "model", gan->modeltype));
-  PetscCall(UmbH5WriteAttrString(h5, g, "cv", gan->cvtype));
-  PetscCall(UmbH5WriteAttrInt(h5, g, "n", gan->n));
-  PetscCall(UmbH5WriteAttrInt(h5, g, "d", gan->d));
-  PetscCall(UmbH5WriteAttrInt(h5, g, "coordinate_cv", gan->coord));
-  PetscCall(UmbH5WriteAttrString(h5, g, "generated_coordinates", coords));
-  PetscCall(UmbH5WriteAttrReals(h5, g, "cv_period", gan->d, gan->period));
+  PetscCall(UmbGeneratorWriteProblem(gan->cv, gan->ng, gan->gidx, h5, g));
   PetscCall(UmbH5WriteAttrString(h5, g, "layers", layers));
   PetscCall(UmbH5WriteAttrString(h5, g, "activation", UmbActivations[gan->act]));
   PetscCall(UmbH5WriteAttrReals(h5, g, "leaky_slope", 1, &gan->slope));
@@ -547,24 +472,12 @@ PetscErrorCode UmbGanWrite(UmbGan gan, const char path[])
 static PetscErrorCode ReadArchitecture(UmbGan gan, UmbH5 h5, const char path[], const char g[])
 {
   const MPI_Comm comm = gan->comm;
-  char           buf[256], coords[256] = "", *save = NULL, *tok;
+  char           buf[256], *save = NULL, *tok;
   PetscInt64     v;
   PetscReal      r[2];
 
   PetscFunctionBegin;
-  PetscCall(UmbH5ReadAttrString(h5, g, "model", buf, sizeof(buf)));
-  PetscCheck(!strcmp(buf, gan->modeltype), comm, PETSC_ERR_USER_INPUT, "%s was trained on model %s, not %s: use the model options of the training run (stored in %s, /provenance options)", path, buf, gan->modeltype, path);
-  PetscCall(UmbH5ReadAttrInt(h5, g, "n", &v));
-  PetscCheck(v == gan->n, comm, PETSC_ERR_USER_INPUT, "%s was trained on states with n = %lld coordinates, but model %s now has n = %" PetscInt_FMT ": use the model options of the training run (stored in %s, /provenance options)", path, (long long)v, gan->modeltype, gan->n, path);
-  PetscCall(UmbH5ReadAttrString(h5, g, "cv", buf, sizeof(buf)));
-  PetscCall(UmbH5ReadAttrInt(h5, g, "d", &v));
-  PetscCheck(v == gan->d && !strcmp(buf, gan->cvtype), comm, PETSC_ERR_USER_INPUT, "%s was trained for a %lld-D CV of type %s, but the current CV is %" PetscInt_FMT "-D of type %s: use the CV options of the training run", path, (long long)v, buf, gan->d, gan->cvtype);
-  PetscCall(UmbH5ReadAttrString(h5, g, "generated_coordinates", buf, sizeof(buf)));
-  for (PetscInt j = 0; j < gan->ng; j++) {
-    size_t k = strlen(coords);
-    snprintf(coords + k, sizeof(coords) - k, "%s%d", j ? "," : "", (int)gan->gidx[j]);
-  }
-  PetscCheck(!strcmp(buf, coords), comm, PETSC_ERR_USER_INPUT, "%s generates coordinates %s, but with the current CV (-cv_index) the generated coordinates are %s", path, buf, coords);
+  PetscCall(UmbGeneratorCheckProblem(gan->cv, gan->ng, gan->gidx, h5, path, g));
   PetscCall(UmbH5ReadAttrString(h5, g, "layers", buf, sizeof(buf)));
   gan->nhidden = 0;
   for (tok = strtok_r(buf, ",", &save); tok && gan->nhidden < UMB_GAN_MAX_LAYERS; tok = strtok_r(NULL, ",", &save)) {
@@ -584,7 +497,7 @@ static PetscErrorCode ReadArchitecture(UmbGan gan, UmbH5 h5, const char path[], 
   PetscCall(UmbH5ReadAttrInt(h5, g, "fourier", &v));
   PetscCheck(v >= 0 && v <= 16, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: bad fourier attribute %lld (0..16)", path, (long long)v);
   gan->fourier = (PetscInt)v;
-  UmbGanSetFeatureDim(gan);
+  gan->dz = UmbFeatureDim(gan->d, gan->period, gan->fourier);
   PetscCall(UmbH5ReadAttrString(h5, g, "loss", buf, sizeof(buf)));
   gan->loss = strcmp(buf, "ns") ? UMB_GAN_WGANGP : UMB_GAN_NS;
   PetscCall(UmbH5ReadAttrInt(h5, g, "seed", &v));
@@ -686,4 +599,10 @@ PetscErrorCode UmbGanSetOptionsPrefix(UmbGan gan, const char prefix[])
   PetscFunctionBegin;
   PetscCall(UmbOptionsPrefixCopy(gan->comm, prefix, gan->prefix));
   PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+void UmbGanFeatures(UmbGan gan, PetscInt m, const PetscReal z[], PetscReal zf[])
+{
+  const UmbFeatureMap fm = {gan->d, gan->fourier, gan->period, gan->zmean, gan->zsd, gan->zlo, gan->zhi};
+  UmbFeatures(&fm, m, z, zf);
 }

@@ -81,16 +81,6 @@ static PetscErrorCode IsTrained_GAN(UmbGenerator g, PetscBool *trained)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode Lift_GAN(UmbGenerator g, const char dir[])
-{
-  UmbGan               gan = (UmbGan)g->data;
-  const UmbLiftOptions lo  = {gan->lift_z, gan->nlift_z, gan->nlift_grid, gan->lift_n, gan->lift_grid};
-
-  PetscFunctionBegin;
-  PetscCall(UmbGeneratorLiftToFile(g, dir, &lo));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /* the lifting network in inference mode (no derivative buffers): after training in the same
    run it may still be in training mode */
 static PetscErrorCode Generate_GAN(UmbGenerator g, PetscInt m, const PetscReal z[], const PetscInt64 index[], PetscInt nrep, PetscReal x[])
@@ -142,7 +132,6 @@ PetscErrorCode UmbGeneratorCreate_GAN(UmbGenerator g)
   g->ops.train           = Train_GAN;
   g->ops.load            = Load_GAN;
   g->ops.istrained       = IsTrained_GAN;
-  g->ops.lift            = Lift_GAN;
   g->ops.generate        = Generate_GAN;
   g->ops.getreplicates   = GetReplicates_GAN;
   g->ops.generateseeds   = GenerateSeeds_GAN;

@@ -60,18 +60,7 @@ static PetscErrorCode LoadSamples(UmbGan gan, const char dir[], TrainData *td)
   o.event_data       = UMB_EVENT.gan_data;
   o.event_reduce     = UMB_EVENT.gan_allreduce;
   PetscCall(UmbTrainSetLoad(&o, dir, ts));
-  PetscCall(PetscFree(gan->xmean));
-  PetscCall(PetscFree(gan->xsd));
-  PetscCall(PetscMalloc1(gan->ng, &gan->xmean));
-  PetscCall(PetscMalloc1(gan->ng, &gan->xsd));
-  PetscCall(PetscArraycpy(gan->xmean, ts->xmean, gan->ng));
-  PetscCall(PetscArraycpy(gan->xsd, ts->xsd, gan->ng));
-  for (PetscInt a = 0; a < gan->d; a++) {
-    gan->zmean[a] = ts->zmean[a];
-    gan->zsd[a]   = ts->zsd[a];
-    gan->zlo[a]   = ts->zlo[a];
-    gan->zhi[a]   = ts->zhi[a];
-  }
+  PetscCall(UmbTrainSetGetStandardization(ts, &gan->xmean, &gan->xsd, gan->zmean, gan->zsd, gan->zlo, gan->zhi));
   PetscCall(UmbTrainSetBuildRows(ts, gan->dz, Features, gan));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

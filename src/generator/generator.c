@@ -57,8 +57,9 @@ PetscErrorCode UmbGeneratorCreate(UmbCV cv, UmbGenerator *gp)
 
   PetscFunctionBegin;
   PetscCall(PetscNew(&g));
-  g->cv   = cv;
-  g->seed = 42;
+  g->cv     = cv;
+  g->seed   = 42;
+  g->lift_n = 1000;
   PetscCall(UmbCVGetModel(cv, &model));
   PetscCall(UmbModelGetComm(model, &g->comm));
   *gp = g;
@@ -113,6 +114,45 @@ PetscErrorCode UmbGeneratorGetOptionsPrefix(UmbGenerator g, const char *prefix[]
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* -lift_z, -lift_grid, -lift_n: what umbra lift lifts, for every type */
+static PetscErrorCode LiftFromOptions(UmbGenerator g, PetscOptionItems *PetscOptionsObject)
+{
+  const MPI_Comm comm = g->comm;
+  PetscInt       d, nz = 4096, ngrid = 6;
+  PetscReal     *zbuf;
+  PetscBool      set_z, set_grid;
+
+  PetscFunctionBegin;
+  PetscCall(UmbCVGetDimension(g->cv, &d));
+  PetscCall(PetscMalloc1(nz, &zbuf));
+  PetscCall(PetscOptionsRealArray("-lift_z", "CV values to lift (d values each)", "UmbGeneratorSetFromOptions", zbuf, &nz, &set_z));
+  PetscCall(PetscOptionsRealArray("-lift_grid", "Grid of CV values to lift: lo,hi,n per component", "UmbGeneratorSetFromOptions", g->lift_grid, &ngrid, &set_grid));
+  PetscCall(PetscOptionsInt("-lift_n", "Lifted states per CV value", "UmbGeneratorSetFromOptions", g->lift_n, &g->lift_n, NULL));
+  PetscCheck(g->lift_n >= 1, comm, PETSC_ERR_USER_INPUT, "-lift_n must be positive, got %" PetscInt_FMT, g->lift_n);
+  PetscCheck(!(set_z && set_grid), comm, PETSC_ERR_USER_INPUT, "give either -lift_z or -lift_grid, not both");
+  if (set_z) {
+    PetscCheck(nz >= 1 && nz % d == 0, comm, PETSC_ERR_USER_INPUT, "-lift_z needs %" PetscInt_FMT " value%s per point for this %" PetscInt_FMT "-D CV, got %" PetscInt_FMT, d, d > 1 ? "s" : "", d, nz);
+    for (PetscInt i = 0; i < nz; i++) PetscCheck(!PetscIsInfOrNanReal(zbuf[i]), comm, PETSC_ERR_USER_INPUT, "-lift_z: value %" PetscInt_FMT " is not a finite number", i + 1);
+    PetscCall(PetscFree(g->lift_z));
+    PetscCall(PetscMalloc1(nz, &g->lift_z));
+    PetscCall(PetscArraycpy(g->lift_z, zbuf, nz));
+    g->nlift_z = nz / d;
+  }
+  if (set_grid) {
+    PetscCheck(ngrid == 3 * d, comm, PETSC_ERR_USER_INPUT, "-lift_grid needs %" PetscInt_FMT " values (lo,hi,n%s) for this %" PetscInt_FMT "-D CV, got %" PetscInt_FMT, 3 * d, d > 1 ? ",lo2,hi2,n2" : "", d, ngrid);
+    for (PetscInt a = 0; a < d; a++) {
+      const PetscReal lo = g->lift_grid[3 * a], hi = g->lift_grid[3 * a + 1], np = g->lift_grid[3 * a + 2];
+      PetscCheck(!PetscIsInfOrNanReal(lo) && !PetscIsInfOrNanReal(hi), comm, PETSC_ERR_USER_INPUT, "-lift_grid: lo and hi must be finite numbers");
+      PetscCheck(np >= 1 && np == PetscFloorReal(np) && np <= 1e6, comm, PETSC_ERR_USER_INPUT, "-lift_grid: the number of points must be a positive integer, got %.6g", (double)np);
+      PetscCheck(lo <= hi, comm, PETSC_ERR_USER_INPUT, "-lift_grid: lo must not exceed hi, got lo = %.6g, hi = %.6g", (double)lo, (double)hi);
+      PetscCheck(np == 1 || lo < hi, comm, PETSC_ERR_USER_INPUT, "-lift_grid: %.6g points need lo < hi", (double)np);
+    }
+    g->nlift_grid = ngrid;
+  }
+  PetscCall(PetscFree(zbuf));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbGeneratorSetFromOptions(UmbGenerator g)
 {
   const char *deft = g->type[0] ? g->type : UMBGENERATORGAN;
@@ -123,6 +163,7 @@ PetscErrorCode UmbGeneratorSetFromOptions(UmbGenerator g)
   PetscCall(UmbGeneratorRegisterAll());
   PetscOptionsBegin(g->comm, UmbOptionsPrefix(g->prefix), "Generator options", "UmbGenerator");
   PetscCall(PetscOptionsFList("-generator", "Generator type", "UmbGeneratorSetType", generator_list, deft, type, sizeof(type), &set));
+  PetscCall(LiftFromOptions(g, PetscOptionsObject));
   PetscOptionsEnd();
   PetscCall(UmbGeneratorSetType(g, set ? type : deft));
   if (g->ops.setfromoptions) PetscCall((*g->ops.setfromoptions)(g));
@@ -154,6 +195,7 @@ PetscErrorCode UmbGeneratorDestroy(UmbGenerator *gp)
   PetscFunctionBegin;
   if (!g) PetscFunctionReturn(PETSC_SUCCESS);
   if (g->ops.destroy) PetscCall((*g->ops.destroy)(g));
+  PetscCall(PetscFree(g->lift_z));
   PetscCall(PetscFree(*gp));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -230,7 +272,7 @@ PetscErrorCode UmbGeneratorLift(UmbGenerator g, const char dir[])
 {
   PetscFunctionBegin;
   PetscCall(UmbGeneratorSetUp(g));
-  PetscCall((*g->ops.lift)(g, dir));
+  PetscCall(UmbGeneratorLiftToFile(g, dir));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -55,21 +55,21 @@ static PetscErrorCode WriteFlat(UmbH5 h5, const char name[], PetscInt64 L, Petsc
 }
 
 /* The CV values to lift: -lift_z, -lift_grid, or 11 points per component over the trained range */
-static PetscErrorCode LiftPoints(UmbGenerator g, const UmbLiftOptions *lo, PetscInt d, const PetscReal range[], PetscInt *M, PetscReal **zp)
+static PetscErrorCode LiftPoints(UmbGenerator g, PetscInt d, const PetscReal range[], PetscInt *M, PetscReal **zp)
 {
   PetscReal      grid[6];
   PetscInt       np[2] = {1, 1};
   PetscReal     *z;
 
   PetscFunctionBegin;
-  if (lo->nz) {
-    *M = lo->nz;
+  if (g->nlift_z) {
+    *M = g->nlift_z;
     PetscCall(PetscMalloc1(*M * d, zp));
-    PetscCall(PetscArraycpy(*zp, lo->z, *M * d));
+    PetscCall(PetscArraycpy(*zp, g->lift_z, *M * d));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
-  if (lo->ngrid)
-    for (PetscInt k = 0; k < 3 * d && k < 6; k++) grid[k] = lo->grid[k];
+  if (g->nlift_grid)
+    for (PetscInt k = 0; k < 3 * d && k < 6; k++) grid[k] = g->lift_grid[k];
   else
     for (PetscInt a = 0; a < d; a++) {
       grid[3 * a]     = range[2 * a];
@@ -91,7 +91,7 @@ static PetscErrorCode LiftPoints(UmbGenerator g, const UmbLiftOptions *lo, Petsc
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode UmbGeneratorLiftToFile(UmbGenerator g, const char dir[], const UmbLiftOptions *lo)
+PetscErrorCode UmbGeneratorLiftToFile(UmbGenerator g, const char dir[])
 {
   const MPI_Comm comm = g->comm;
   UmbModel       model;
@@ -102,7 +102,7 @@ PetscErrorCode UmbGeneratorLiftToFile(UmbGenerator g, const char dir[], const Um
   char           path[PETSC_MAX_PATH_LEN], names[256] = "";
   UmbModelType   modeltype;
   UmbCVType      cvtype;
-  PetscInt64     L = lo->n, total, nblk, b0, b1, g0, g1;
+  PetscInt64     L = g->lift_n, total, nblk, b0, b1, g0, g1;
   PetscReal     *z, *zrows, *x, *restr = NULL, rstat[2] = {0, 0};
   PetscInt64    *idx;
   UmbH5          h5;
@@ -133,7 +133,7 @@ PetscErrorCode UmbGeneratorLiftToFile(UmbGenerator g, const char dir[], const Um
     zlo[a] = range[2 * a];
     zhi[a] = range[2 * a + 1];
   }
-  PetscCall(LiftPoints(g, lo, d, range, &M, &z));
+  PetscCall(LiftPoints(g, d, range, &M, &z));
   /* outside the trained range: the generator extrapolates; say by how much (a grid end that
      misses the stored range by rounding, 1e-9 of its width, is not extrapolation) */
   for (PetscInt k = 0; k < M; k++)

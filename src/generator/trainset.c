@@ -225,3 +225,23 @@ PetscErrorCode UmbTrainSetDestroy(UmbTrainSet *ts)
   PetscCall(PetscMemzero(ts, sizeof(*ts)));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+PetscErrorCode UmbTrainSetGetStandardization(const UmbTrainSet *ts, PetscReal **xmean, PetscReal **xsd, PetscReal zmean[], PetscReal zsd[], PetscReal zlo[], PetscReal zhi[])
+{
+  const PetscInt ng = ts->opts.ng;
+
+  PetscFunctionBegin;
+  PetscCall(PetscFree(*xmean));
+  PetscCall(PetscFree(*xsd));
+  PetscCall(PetscMalloc1(ng, xmean));
+  PetscCall(PetscMalloc1(ng, xsd));
+  PetscCall(PetscArraycpy(*xmean, ts->xmean, ng));
+  PetscCall(PetscArraycpy(*xsd, ts->xsd, ng));
+  for (PetscInt a = 0; a < ts->d; a++) {
+    zmean[a] = ts->zmean[a];
+    zsd[a]   = ts->zsd[a];
+    zlo[a]   = ts->zlo[a];
+    zhi[a]   = ts->zhi[a];
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

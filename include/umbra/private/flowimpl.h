@@ -66,9 +66,6 @@ struct _p_UmbFlow {
   PetscBool     restart;
   char          prefix[UMB_PREFIX_LEN];
 
-  /* lifting */
-  PetscReal *lift_z, lift_grid[6];
-  PetscInt   nlift_z, lift_n, nlift_grid;
 
   /* networks: one conditioner per coupling layer, each with its Adam */
   UmbMLP    net[UMB_FLOW_MAX_COUPLINGS];
@@ -76,9 +73,10 @@ struct _p_UmbFlow {
   PetscInt  nparams, poff[UMB_FLOW_MAX_COUPLINGS + 1]; /* offsets of each layer in the flat vector */
   PetscBool have_networks;
   /* work rows: V (ncoupling + 1 blocks of cap x ng: the input of each layer, then the output),
-     conditioner inputs Xc, adjoints G, Gn, dTheta, dXc */
+     conditioner inputs Xc, adjoints G, Gn, dTheta, dXc; log-Jacobian ld, NLL nll and the loss's
+     adjoints au (of u), ald (of ld) per row */
   PetscInt   cap;
-  PetscReal *V, *Xc, *G, *Gn, *dTheta, *dXc, *ld;
+  PetscReal *V, *Xc, *G, *Gn, *dTheta, *dXc, *ld, *nll, *au, *ald;
 
   /* standardisation: y_std = (y - ymean) / ysd; z features as the GAN's */
   PetscReal *ymean, *ysd, zmean[2], zsd[2], zlo[2], zhi[2];
@@ -89,7 +87,6 @@ struct _p_UmbFlow {
 /* Conditioning features (dz per row): as the GAN's (periodic: cos, sin; else standardised value
    and -flow_fourier sine/cosine pairs over the trained range) */
 PETSC_INTERN void           UmbFlowFeatures(UmbFlow, PetscInt m, const PetscReal z[], PetscReal zf[]);
-PETSC_INTERN void           UmbFlowSetFeatureDim(UmbFlow);
 PETSC_INTERN PetscErrorCode UmbFlowBuildNetworks(UmbFlow);
 PETSC_INTERN PetscErrorCode UmbFlowDestroyNetworks(UmbFlow);
 PETSC_INTERN PetscErrorCode UmbFlowReserve(UmbFlow, PetscInt rows);
@@ -101,6 +98,9 @@ PETSC_INTERN PetscErrorCode UmbFlowInverseRows(UmbFlow, PetscInt b, const PetscR
 /* Backward pass of the last UmbFlowForwardRows given the adjoints of u (b x ng) and of logdet
    (b): adds the parameter gradients to each conditioner's buffer; dy (may be NULL) = d/dy */
 PETSC_INTERN PetscErrorCode UmbFlowBackwardRows(UmbFlow, PetscInt b, const PetscReal au[], const PetscReal ald[], PetscReal dy[]);
+/* Per-row negative log-likelihood of b rows in standardised units into nll (b); the forward
+   state stays in the work rows */
+PETSC_INTERN PetscErrorCode UmbFlowNLLRows(UmbFlow, PetscInt b, const PetscReal y[], PetscInt ldy, const PetscReal zf[], PetscInt ldz, PetscReal nll[]);
 /* Negative log-likelihood of b rows in standardised units: adds scale * its gradient to the
    conditioners' buffers and scale * sum of the NLL to *loss */
 PETSC_INTERN PetscErrorCode UmbFlowLossRows(UmbFlow, PetscInt b, const PetscReal y[], PetscInt ldy, const PetscReal zf[], PetscInt ldz, PetscReal scale, PetscReal *loss);

@@ -43,9 +43,6 @@ struct _p_UmbGan {
   PetscBool     restart;
   char          prefix[UMB_PREFIX_LEN]; /* of the options ("": none) */
 
-  /* lifting */
-  PetscReal *lift_z, lift_grid[6];
-  PetscInt   nlift_z, lift_n, nlift_grid;
 
   /* networks and optimisers; Gl lifts: the running average of G's parameters (-gan_ema), or G */
   UmbMLP    G, D, Gl;
@@ -72,9 +69,8 @@ struct _p_UmbGan {
   PetscReal *cal_coef;
 };
 
-/* Conditioning features (dz per row) of m CV values; UmbGanSetFeatureDim sets dz */
+/* Conditioning features (dz per row) of m CV values (UmbFeatures with the GAN's standardisation) */
 PETSC_INTERN void UmbGanFeatures(UmbGan, PetscInt m, const PetscReal z[], PetscReal zf[]);
-PETSC_INTERN void UmbGanSetFeatureDim(UmbGan);
 /* Builds G and D (and the optimisers) for the current sizes and options */
 PETSC_INTERN PetscErrorCode UmbGanBuildNetworks(UmbGan);
 PETSC_INTERN PetscErrorCode UmbGanReserve(UmbGan, PetscInt rows);

@@ -18,7 +18,6 @@ typedef struct {
   PetscErrorCode (*train)(UmbGenerator, const char[], PetscBool *);
   PetscErrorCode (*load)(UmbGenerator, const char[]);
   PetscErrorCode (*istrained)(UmbGenerator, PetscBool *);
-  PetscErrorCode (*lift)(UmbGenerator, const char[]);
   /* block 0 the lifted states, then nrep calibration replicates (UmbGeneratorGenerateReplicates) */
   PetscErrorCode (*generate)(UmbGenerator, PetscInt, const PetscReal[], const PetscInt64[], PetscInt, PetscReal[]);
   PetscErrorCode (*getreplicates)(UmbGenerator, PetscInt *);
@@ -38,6 +37,11 @@ struct _p_UmbGenerator {
   PetscInt64      seed;                   /* the run's seed and restart, handed to the type */
   PetscBool       restart;
   const char     *file;   /* the type's file in the run directory (gan.h5), set by its constructor */
+  /* what umbra lift lifts (-lift_z, -lift_grid, -lift_n): nlift_z points lift_z, or a grid (lo,
+     hi, count per component; nlift_grid values), or 11 points per component over the trained
+     range; lift_n states each */
+  PetscReal      *lift_z, lift_grid[6];
+  PetscInt        nlift_z, nlift_grid, lift_n;
   UmbGeneratorOps ops;
   void           *data;
   PetscBool       setup;
@@ -47,18 +51,9 @@ struct _p_UmbGenerator {
    UMB_FLOW_BLOCK): a row's value does not depend on the rank that generates it */
 #define UMB_LIFT_BLOCK 256
 
-/* What umbra lift lifts (-lift_z, -lift_grid, -lift_n, read by the type): nz points z, or a
-   grid (lo, hi, count per component; ngrid values), or 11 points per component over the
-   trained range; n states each */
-typedef struct {
-  const PetscReal *z;
-  PetscInt         nz, ngrid, n;
-  const PetscReal *grid;
-} UmbLiftOptions;
-
-/* Collective: the lift op of every type. Loads the type's file in dir unless trained, generates
-   (UmbGeneratorGenerate) and writes <dir>/lift.h5 */
-PETSC_INTERN PetscErrorCode UmbGeneratorLiftToFile(UmbGenerator, const char dir[], const UmbLiftOptions *);
+/* Collective: umbra lift for every type (src/generator/lift.c). Loads the type's file in dir
+   unless trained, generates (UmbGeneratorGenerate) and writes <dir>/lift.h5 */
+PETSC_INTERN PetscErrorCode UmbGeneratorLiftToFile(UmbGenerator, const char dir[]);
 
 /* Constructors of the built-in types (UmbGeneratorRegisterAll lists them): fill ops, file and data */
 PETSC_INTERN PetscErrorCode UmbGeneratorCreate_GAN(UmbGenerator);

@@ -87,6 +87,9 @@ typedef struct {
 PETSC_INTERN PetscErrorCode UmbTrainSetLoad(const UmbTrainSetOptions *, const char dir[], UmbTrainSet *);
 /* Builds the payload rows; features(ctx, m, z, zf) gives dz conditioning features of m CV
    values (called after Load, so it may use the standardisation) */
+/* Not collective: the standardisation of the last Load into the caller's object: xmean, xsd
+   (re)allocated with ng values, the CV's zmean, zsd, zlo, zhi (d values each) */
+PETSC_INTERN PetscErrorCode UmbTrainSetGetStandardization(const UmbTrainSet *, PetscReal **xmean, PetscReal **xsd, PetscReal zmean[], PetscReal zsd[], PetscReal zlo[], PetscReal zhi[]);
 PETSC_INTERN PetscErrorCode UmbTrainSetBuildRows(UmbTrainSet *, PetscInt dz, void (*features)(void *ctx, PetscInt m, const PetscReal z[], PetscReal zf[]), void *ctx);
 /* Batch positions of this rank and its chunks (one in mpi mode, micro-batches in exact mode) */
 PETSC_INTERN PetscErrorCode UmbTrainSetSetUpBatches(UmbTrainSet *);
