@@ -22,6 +22,8 @@
 #    lift.h5 the report succeeds, skips training.png with its reason and draws conditional.png
 #    without the generator; -report_plots 0 writes the scripts and data but no PNG;
 #    an unusable -report_gnuplot is a warning, not a failure.
+# 5. The summary and summary.json name the generator (gan) and add nothing of the flow (no ESS
+#    or flow-move lines, no flow.png); t805 covers a run with the flow.
 set -u
 : "${UMBRA:?}" "${SRCDIR:=.}" "${MPIEXEC:=mpiexec}" "${MPIEXEC_FLAGS:=--oversubscribe --bind-to none}"
 PY=/usr/bin/python3
@@ -49,6 +51,8 @@ for p in fes conditional closures training overlap stages; do
   [ -s data/plots/$p.gp ] && [ -s data/plots/$p.dat ] || { echo "no $p.gp or $p.dat"; fail=1; }
 done
 grep -q '^verdict:' report.log && grep -q 'summary.json' report.log || { echo "no one-screen summary"; cat report.log; fail=1; }
+grep -q '^  generator:   gan, 1 epochs, held-out swd' report.log || { echo "the summary does not name the GAN"; cat report.log; fail=1; }
+! grep -Eq '^  (ESS|flow moves):' report.log && [ ! -e data/plots/flow.gp ] || { echo "flow lines or flow plot in a GAN run's report"; fail=1; }
 [ "$(grep -c '^verdict:' report.log)" = 1 ] || { echo "the summary is printed more than once"; fail=1; }
 
 $PY - data <<'PYEOF' || fail=1
@@ -71,6 +75,8 @@ if s["verdict"] != ("fail" if nfail else "pass"): bad.append(f"verdict {s['verdi
 w = read("windows.csv")
 if s["samples"]["total"] != w["n_samples"].sum() or s["samples"]["windows"] != len(w): bad.append("sample counts differ from windows.csv")
 t = np.atleast_1d(read("train.csv"))
+if s["generator"]["name"] != "gan" or {"ess", "flow_moves"} & set(s["generator"]): bad.append(f"generator {s['generator']}")
+if any("flow" in p["file"] for p in s["plots"]): bad.append("a flow plot listed in a GAN run")
 if not np.isclose(s["generator"]["final_swd"], t["swd"][-1]) or s["generator"]["epochs"] != t["epoch"][-1]: bad.append("generator numbers differ from train.csv")
 f, e = read("fes.csv"), read("exact.csv")
 ok = np.isfinite(f["F"]) & (f["z"] >= e["z"].min()) & (f["z"] <= e["z"].max())

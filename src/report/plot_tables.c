@@ -1,4 +1,4 @@
-/* The plots drawn from the CSV tables: closures.png, training.png, stages.png */
+/* The plots drawn from the CSV tables: closures.png, training.png (GAN or flow), stages.png */
 #include <umbra/private/reportimpl.h>
 
 PetscErrorCode UmbReportPlotClosures(UmbReport r)
@@ -68,6 +68,37 @@ PetscErrorCode UmbReportPlotClosures(UmbReport r)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The flow's train.csv: the training and held-out NLL per epoch */
+static PetscErrorCode PlotTrainingFlow(UmbReport r)
+{
+  static const char *cols[]   = {"epoch", "nll", "valid_nll"};
+  static const char *curves[] = {"'training.dat' using 1:2 with linespoints pt 7 ps 0.5 lw 2 title 'training NLL'", "'training.dat' using 1:3 with linespoints pt 5 ps 0.6 lw 2 lc rgb '#d62728' title 'held-out NLL'"};
+  const UmbTable    *t        = &r->train;
+  PetscInt           c[3];
+  PetscBool          has[2] = {PETSC_FALSE, PETSC_FALSE};
+  FILE              *f;
+
+  PetscFunctionBegin;
+  for (int k = 0; k < 3; k++) {
+    c[k] = UmbTableColumn(t, cols[k]);
+    PetscCheck(c[k] >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s/train.csv has no column %s", r->dir, cols[k]);
+  }
+  PetscCall(UmbReportOpen(r, "training.dat", "w", &f));
+  fprintf(f, "# train.csv (flow): epoch nll valid_nll\n");
+  for (PetscInt i = 0; i < t->nrows; i++)
+    for (int k = 0; k < 3; k++) {
+      if (k && !PetscIsInfOrNanReal(UmbTableReal(t, i, c[k]))) has[k - 1] = PETSC_TRUE;
+      fprintf(f, "%s%s", UmbTableString(t, i, c[k]), k < 2 ? " " : "\n");
+    }
+  PetscCall(UmbReportClose(r, f, "training.dat"));
+  PetscCall(UmbReportScriptBegin(r, "training", 900, 550, &f));
+  fprintf(f, "set title 'Flow training: negative log-likelihood per sample'\nset xlabel 'epoch'\nset xrange [0:*]\nset key top right font ',10'\n");
+  fprintf(f, "set ylabel 'NLL per sample (standardised units)'\n");
+  PetscCall(UmbReportPlotCurves(f, 2, curves, has));
+  PetscCall(UmbReportScriptEnd(r, f, "training"));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbReportPlotTraining(UmbReport r)
 {
   static const char *cols[]   = {"epoch", "loss_d", "loss_g", "wdist", "swd", "swd_floor"};
@@ -81,6 +112,11 @@ PetscErrorCode UmbReportPlotTraining(UmbReport r)
   PetscFunctionBegin;
   if (!r->has_train || !t->nrows) {
     PetscCall(UmbReportSkip(r, "training.png", "%s", r->has_train ? "train.csv has no epoch yet" : "no train.csv (made by umbra train)"));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  /* the flow's train.csv has its likelihood instead of the GAN's losses */
+  if (UmbTableColumn(t, "valid_nll") >= 0) {
+    PetscCall(PlotTrainingFlow(r));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
   for (int k = 0; k < 6; k++) {

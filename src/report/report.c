@@ -162,6 +162,7 @@ static PetscErrorCode Work(UmbReport r)
   PetscCall(UmbReportPath(r, "samples.h5", path, sizeof(path), &r->has_samples));
   PetscCall(UmbReportPath(r, "lift.h5", path, sizeof(path), &r->has_lift));
   PetscCall(UmbReportPath(r, "gan.h5", path, sizeof(path), &r->has_gan));
+  PetscCall(UmbReportPath(r, "flow.h5", path, sizeof(path), &r->has_flow));
   PetscCall(UmbReportPath(r, "fes.h5", path, sizeof(path), &r->has_fesh5));
   PetscCall(ReadRunInfo(r));
   PetscCall(UmbPathJoin(r->dir, "plots", r->plotdir, sizeof(r->plotdir)));
@@ -173,6 +174,7 @@ static PetscErrorCode Work(UmbReport r)
   PetscCall(UmbReportPlotTraining(r));
   PetscCall(UmbReportPlotOverlap(r));
   PetscCall(UmbReportPlotStages(r));
+  PetscCall(UmbReportPlotFlow(r));
   PetscCall(UmbReportCompute(r));
   PetscCall(UmbReportWriteJson(r));
   PetscFunctionReturn(PETSC_SUCCESS);

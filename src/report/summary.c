@@ -38,6 +38,74 @@ static PetscReal ExactF(UmbReport r, PetscReal z, PetscReal z2)
   return (1 - u) * (1 - v) * UmbTableReal(t, i * n2 + j, cF) + u * (1 - v) * UmbTableReal(t, (i + 1) * n2 + j, cF) + (1 - u) * v * UmbTableReal(t, i * n2 + j + 1, cF) + u * v * UmbTableReal(t, (i + 1) * n2 + j + 1, cF);
 }
 
+/* The generator that made the run's generator results: the closure's -generator, else the
+   training's (its option, else the columns only one type writes to train.csv), else the one
+   generator file present, else flow when windows.csv has flow moves (they need flow.h5).
+   gan is the default of -generator, so a command that names none used it. */
+static PetscErrorCode FindGenerator(UmbReport r)
+{
+  char value[sizeof(r->generator)];
+
+  PetscFunctionBegin;
+  r->generator[0] = 0;
+  if (r->has_closures && UmbTableOption(&r->closures, "-generator", value, sizeof(value))) PetscCall(PetscStrncpy(r->generator, value, sizeof(r->generator)));
+  else if (r->has_train && UmbTableOption(&r->train, "-generator", value, sizeof(value))) PetscCall(PetscStrncpy(r->generator, value, sizeof(r->generator)));
+  else if (r->has_train && UmbTableColumn(&r->train, "valid_nll") >= 0) PetscCall(PetscStrncpy(r->generator, "flow", sizeof(r->generator)));
+  else if (r->has_train && UmbTableColumn(&r->train, "swd") >= 0) PetscCall(PetscStrncpy(r->generator, "gan", sizeof(r->generator)));
+  else if (r->has_gan != r->has_flow) PetscCall(PetscStrncpy(r->generator, r->has_flow ? "flow" : "gan", sizeof(r->generator)));
+  else if (r->has_windows && UmbTableColumn(&r->windows, "flow_acceptance") >= 0) PetscCall(PetscStrncpy(r->generator, "flow", sizeof(r->generator)));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode Range(PetscReal v, PetscReal *lo, PetscReal *hi)
+{
+  PetscFunctionBegin;
+  if (!PetscIsInfOrNanReal(v)) {
+    *lo = PetscMin(*lo, v);
+    *hi = PetscMax(*hi, v);
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The ESS of the reweighted draws over the grid points (closures.csv repeats a point's ESS on
+   each observable's row: the rows of the first observable are the points) and the flow moves'
+   acceptance and mode-switch rate over the windows (windows.csv) */
+static PetscErrorCode FlowRanges(UmbReport r)
+{
+  const UmbTable *c = &r->closures, *w = &r->windows;
+
+  PetscFunctionBegin;
+  r->ess_points = r->move_windows = 0;
+  r->ess_min = r->essf_min = r->acc_min = r->switch_min = PETSC_MAX_REAL;
+  r->ess_max = r->essf_max = r->acc_max = r->switch_max = -PETSC_MAX_REAL;
+  if (r->has_closures && UmbTableColumn(c, "ess") >= 0 && UmbTableColumn(c, "ess_fraction") >= 0) {
+    PetscInt co = UmbTableColumn(c, "observable"), ce = UmbTableColumn(c, "ess"), cf = UmbTableColumn(c, "ess_fraction");
+    for (PetscInt i = 0; i < c->nrows; i++) {
+      PetscReal e = UmbTableReal(c, i, ce);
+      if (strcmp(UmbTableString(c, i, co), UmbTableString(c, 0, co)) || PetscIsInfOrNanReal(e)) continue;
+      r->ess_points++;
+      PetscCall(Range(e, &r->ess_min, &r->ess_max));
+      PetscCall(Range(UmbTableReal(c, i, cf), &r->essf_min, &r->essf_max));
+    }
+  }
+  if (r->has_windows && UmbTableColumn(w, "flow_acceptance") >= 0 && UmbTableColumn(w, "flow_switch_rate") >= 0) {
+    PetscInt ca = UmbTableColumn(w, "flow_acceptance"), cs = UmbTableColumn(w, "flow_switch_rate");
+    for (PetscInt i = 0; i < w->nrows; i++) {
+      PetscReal a = UmbTableReal(w, i, ca);
+      if (PetscIsInfOrNanReal(a)) continue; /* a window without proposals */
+      r->move_windows++;
+      PetscCall(Range(a, &r->acc_min, &r->acc_max));
+      PetscCall(Range(UmbTableReal(w, i, cs), &r->switch_min, &r->switch_max));
+    }
+  }
+  /* a range without a finite value is undefined */
+  if (r->essf_min > r->essf_max) r->essf_min = r->essf_max = (PetscReal)NAN;
+  if (r->switch_min > r->switch_max) r->switch_min = r->switch_max = (PetscReal)NAN;
+  if (!r->ess_points) r->ess_min = r->ess_max = (PetscReal)NAN;
+  if (!r->move_windows) r->acc_min = r->acc_max = (PetscReal)NAN;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbReportCompute(UmbReport r)
 {
   const UmbTable *t  = &r->fes;
@@ -94,15 +162,19 @@ PetscErrorCode UmbReportCompute(UmbReport r)
       r->neffective += tau >= 1 ? n / tau : n;
     }
   }
-  /* generator: the last epoch */
+  /* generator: its name and the last epoch */
+  PetscCall(FindGenerator(r));
   r->epochs = 0;
-  r->swd = r->swd_floor = (PetscReal)NAN;
+  r->swd = r->swd_floor = r->nll = r->valid_nll = (PetscReal)NAN;
   if (r->has_train && r->train.nrows) {
     PetscInt last = r->train.nrows - 1;
     r->epochs     = (PetscInt)UmbTableReal(&r->train, last, UmbTableColumn(&r->train, "epoch"));
     r->swd        = UmbTableReal(&r->train, last, UmbTableColumn(&r->train, "swd"));
     r->swd_floor  = UmbTableReal(&r->train, last, UmbTableColumn(&r->train, "swd_floor"));
+    r->nll        = UmbTableReal(&r->train, last, UmbTableColumn(&r->train, "nll"));
+    r->valid_nll  = UmbTableReal(&r->train, last, UmbTableColumn(&r->train, "valid_nll"));
   }
+  PetscCall(FlowRanges(r));
   /* checks: the worst is the failed one furthest over its tolerance, else the closest to it */
   r->checks = r->failed = 0;
   r->worst[0]       = 0;
@@ -234,12 +306,38 @@ static PetscErrorCode WriteJson(UmbReport r, FILE *f)
   JKey(f, 4, "max_error_vs_exact"), JNumber(f, r->max_exact), fputs(",\n", f);
   JKey(f, 4, "z_of_max_error"), JNumber(f, r->zmax_exact), fputs("\n  },\n", f);
   JKey(f, 2, "generator");
-  if (r->has_train) {
+  if (r->generator[0] || r->has_train) {
     fputs("{", f);
-    JKey(f, 0, "epochs"), fprintf(f, "%" PetscInt_FMT ", ", r->epochs);
-    JKey(f, 0, "final_swd"), JNumber(f, r->swd), fputs(", ", f);
-    JKey(f, 0, "swd_floor"), JNumber(f, r->swd_floor), fputs(", ", f);
-    JKey(f, 0, "swd_over_floor"), JNumber(f, r->swd_floor > 0 ? r->swd / r->swd_floor : (PetscReal)NAN), fputs("},\n", f);
+    JKey(f, 0, "name"), r->generator[0] ? JString(f, r->generator) : (void)fputs("null", f), fputs(", ", f);
+    JKey(f, 0, "epochs");
+    if (r->has_train) fprintf(f, "%" PetscInt_FMT ", ", r->epochs);
+    else fputs("null, ", f);
+    if (!strcmp(r->generator, "flow")) {
+      JKey(f, 0, "final_nll"), JNumber(f, r->nll), fputs(", ", f);
+      JKey(f, 0, "final_valid_nll"), JNumber(f, r->valid_nll);
+    } else {
+      JKey(f, 0, "final_swd"), JNumber(f, r->swd), fputs(", ", f);
+      JKey(f, 0, "swd_floor"), JNumber(f, r->swd_floor), fputs(", ", f);
+      JKey(f, 0, "swd_over_floor"), JNumber(f, r->swd_floor > 0 ? r->swd / r->swd_floor : (PetscReal)NAN);
+    }
+    /* only where the run has them, so a GAN run's summary keeps its keys */
+    if (r->ess_points) {
+      fputs(",\n    ", f), JKey(f, 0, "ess"), fputs("{", f);
+      JKey(f, 0, "points"), fprintf(f, "%" PetscInt_FMT ", ", r->ess_points);
+      JKey(f, 0, "min"), JNumber(f, r->ess_min), fputs(", ", f);
+      JKey(f, 0, "max"), JNumber(f, r->ess_max), fputs(", ", f);
+      JKey(f, 0, "fraction_min"), JNumber(f, r->essf_min), fputs(", ", f);
+      JKey(f, 0, "fraction_max"), JNumber(f, r->essf_max), fputs("}", f);
+    }
+    if (r->move_windows) {
+      fputs(",\n    ", f), JKey(f, 0, "flow_moves"), fputs("{", f);
+      JKey(f, 0, "windows"), fprintf(f, "%" PetscInt_FMT ", ", r->move_windows);
+      JKey(f, 0, "acceptance_min"), JNumber(f, r->acc_min), fputs(", ", f);
+      JKey(f, 0, "acceptance_max"), JNumber(f, r->acc_max), fputs(", ", f);
+      JKey(f, 0, "switch_rate_min"), JNumber(f, r->switch_min), fputs(", ", f);
+      JKey(f, 0, "switch_rate_max"), JNumber(f, r->switch_max), fputs("}", f);
+    }
+    fputs("},\n", f);
   } else fputs("null,\n", f);
   JKey(f, 2, "consistency"), fputs("[", f);
   if (r->has_consistency) {
@@ -304,7 +402,13 @@ PetscErrorCode UmbReportPrintSummary(UmbReport r)
   PetscCall(PetscPrintf(PETSC_COMM_SELF, "  free energy: %" PetscInt_FMT " of %" PetscInt_FMT " bins sampled, median error %.3g kT\n", r->nfinite, r->fes.nrows, (double)r->median_dF));
   if (r->ncompared) PetscCall(PetscPrintf(PETSC_COMM_SELF, "  vs exact F:  RMS %.3g kT, max %.3g kT at z = %.4g (%" PetscInt_FMT " bins)\n", (double)r->rms_exact, (double)r->max_exact, (double)r->zmax_exact, r->ncompared));
   else PetscCall(PetscPrintf(PETSC_COMM_SELF, "  vs exact F:  no exact reference (exact.csv)\n"));
-  if (r->epochs) PetscCall(PetscPrintf(PETSC_COMM_SELF, "  generator:   %" PetscInt_FMT " epochs, held-out swd %.3g (floor %.3g)\n", r->epochs, (double)r->swd, (double)r->swd_floor));
+  if (!strcmp(r->generator, "flow")) {
+    if (r->epochs) PetscCall(PetscPrintf(PETSC_COMM_SELF, "  generator:   flow, %" PetscInt_FMT " epochs, held-out NLL %.4g per sample (training %.4g)\n", r->epochs, (double)r->valid_nll, (double)r->nll));
+    else PetscCall(PetscPrintf(PETSC_COMM_SELF, "  generator:   flow (no train.csv)\n"));
+  } else if (r->epochs) PetscCall(PetscPrintf(PETSC_COMM_SELF, "  generator:   %s, %" PetscInt_FMT " epochs, held-out swd %.3g (floor %.3g)\n", r->generator[0] ? r->generator : "unknown type", r->epochs, (double)r->swd, (double)r->swd_floor));
+  else if (r->generator[0]) PetscCall(PetscPrintf(PETSC_COMM_SELF, "  generator:   %s (no train.csv)\n", r->generator));
+  if (r->ess_points) PetscCall(PetscPrintf(PETSC_COMM_SELF, "  ESS:         %.4g .. %.4g reweighted draws over %" PetscInt_FMT " grid points (fraction %.3g .. %.3g)\n", (double)r->ess_min, (double)r->ess_max, r->ess_points, (double)r->essf_min, (double)r->essf_max));
+  if (r->move_windows) PetscCall(PetscPrintf(PETSC_COMM_SELF, "  flow moves:  acceptance %.3g .. %.3g, mode switches per proposal %.3g .. %.3g over %" PetscInt_FMT " windows\n", (double)r->acc_min, (double)r->acc_max, (double)r->switch_min, (double)r->switch_max, r->move_windows));
   if (r->checks && r->failed) PetscCall(PetscPrintf(PETSC_COMM_SELF, "  checks:      %" PetscInt_FMT " of %" PetscInt_FMT " FAIL; worst %s = %.4g (tolerance %.4g)\n", r->failed, r->checks, r->worst, (double)r->worst_value, (double)r->worst_tolerance));
   else if (r->checks) PetscCall(PetscPrintf(PETSC_COMM_SELF, "  checks:      all %" PetscInt_FMT " pass; closest to its tolerance %s = %.4g (tolerance %.4g)\n", r->checks, r->worst, (double)r->worst_value, (double)r->worst_tolerance));
   else PetscCall(PetscPrintf(PETSC_COMM_SELF, "  checks:      none (no consistency.csv)\n"));

@@ -43,7 +43,7 @@ struct _p_UmbReport {
   PetscInt  d;            /* CV dimension of fes.csv */
   UmbTable  fes, exact, closures, consistency, train, windows, stages;
   PetscBool has_exact, has_closures, has_consistency, has_train, has_windows, has_stages;
-  PetscBool has_samples, has_lift, has_gan, has_fesh5;
+  PetscBool has_samples, has_lift, has_gan, has_flow, has_fesh5;
   char      model[64], cvnames[128], coordinates[256];
   PetscReal beta;
   /* results */
@@ -57,7 +57,13 @@ struct _p_UmbReport {
   PetscInt      nwindows, nfinite;
   PetscReal     nsamples, neffective, stage_seconds;
   PetscInt      epochs;
-  PetscReal     swd, swd_floor;
+  PetscReal     swd, swd_floor;   /* gan: the last epoch of train.csv */
+  PetscReal     nll, valid_nll;   /* flow: the last epoch of train.csv */
+  char          generator[16];    /* gan, flow, or "" when nothing in the directory names one */
+  PetscInt      ess_points;       /* grid points of closures.csv with a finite ESS (0: no ess column) */
+  PetscReal     ess_min, ess_max, essf_min, essf_max;
+  PetscInt      move_windows;     /* windows of windows.csv with flow moves (0: no flow-move columns) */
+  PetscReal     acc_min, acc_max, switch_min, switch_max;
   PetscBool     done;
 };
 
@@ -82,6 +88,7 @@ PETSC_INTERN PetscErrorCode UmbReportPlotClosures(UmbReport);
 PETSC_INTERN PetscErrorCode UmbReportPlotTraining(UmbReport);
 PETSC_INTERN PetscErrorCode UmbReportPlotOverlap(UmbReport);
 PETSC_INTERN PetscErrorCode UmbReportPlotStages(UmbReport);
+PETSC_INTERN PetscErrorCode UmbReportPlotFlow(UmbReport);
 
 /* The cumulative trapezoid integral of f (nan points skipped) shifted to minimum 0, with the
    standard error of F(z) - F(z_min) from independent point errors e */
