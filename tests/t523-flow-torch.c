@@ -26,6 +26,7 @@
 // TEST: nsize=1
 #include "tap.h"
 #include <umbra/private/flowimpl.h>
+#include <umbra/private/generatorcommon.h>
 #include <sys/wait.h>
 
 #define NB 16 /* rows per batch */
@@ -101,7 +102,7 @@ static PetscErrorCode Setup(const Spec *sp, Case *c)
   PetscCheck(flow->ng <= 3 && flow->n <= 4 && flow->d <= 2, PETSC_COMM_SELF, PETSC_ERR_PLIB, "case %s is larger than the test's buffers", sp->name);
   if (sp->period2 > 0) flow->period[1] = sp->period2; /* no coordinate CV is periodic: exercise the features' periodic branch */
   flow->fourier = sp->fourier;
-  UmbFlowSetFeatureDim(flow);
+  flow->dz      = UmbFeatureDim(flow->d, flow->period, flow->fourier);
   flow->ncoupling    = sp->ncoupling;
   flow->nhidden      = 2;
   flow->hidden[0]    = 11;
