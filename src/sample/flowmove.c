@@ -7,6 +7,7 @@
    depends on z alone, which the move keeps exactly (coordinate CV), so it cancels and each
    window's stationary distribution is kept exactly. */
 #include <umbra/private/samplerimpl.h>
+#include <umbra/private/generatorcommon.h>
 #include <umbra/rng.h>
 
 PetscErrorCode UmbSamplerSetProposalGenerator(UmbSampler s, UmbGenerator g)
@@ -26,30 +27,21 @@ PetscErrorCode UmbSamplerSetFlowMoveVariant(UmbSampler s, UmbFlowMoveVariant v)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* The CV must be plain coordinates: a move of the other coordinates then keeps z exactly, and
-   the generator's y is exactly those other coordinates */
+/* The CV must be plain coordinates (-cv coord, or a native CV that is one): a move of the other
+   coordinates then keeps z exactly, and the generator's y is exactly those other coordinates */
 static PetscErrorCode CheckCV(UmbSampler s, const char what[])
 {
   UmbCVType type;
-  PetscBool coord, is;
+  PetscBool coord;
   PetscInt  idx[2];
 
   PetscFunctionBegin;
   PetscCall(UmbCVGetType(s->cv, &type));
-  PetscCall(PetscStrcmp(type, UMBCVCOORD, &coord));
-  PetscCheck(coord, s->comm, PETSC_ERR_USER_INPUT, "%s: flow moves need a coordinate CV (-cv coord), not -cv %s: the flow generates only the coordinates outside a coordinate CV, and a move of them keeps z exactly only then", what, type);
-  PetscCall(UmbCVGetCoordinates(s->cv, &is, idx));
-  PetscCheck(is && s->d <= 2, s->comm, PETSC_ERR_USER_INPUT, "%s: the CV does not name its coordinates", what);
+  PetscCall(UmbCVGetCoordinates(s->cv, &coord, idx));
+  PetscCheck(coord && s->d <= 2, s->comm, PETSC_ERR_USER_INPUT, "%s: flow moves need a coordinate CV (-cv coord), not -cv %s: the flow generates only the coordinates outside a coordinate CV, and a move of them keeps z exactly only then", what, type);
   PetscCall(PetscMalloc2(s->n, &s->gen_idx, s->d, &s->cv_idx));
-  s->ng = 0;
-  for (PetscInt i = 0; i < s->n; i++) {
-    PetscBool in = PETSC_FALSE;
-    for (PetscInt a = 0; a < s->d; a++) {
-      if (i == idx[a]) in = PETSC_TRUE;
-      s->cv_idx[a] = idx[a];
-    }
-    if (!in) s->gen_idx[s->ng++] = i;
-  }
+  for (PetscInt a = 0; a < s->d; a++) s->cv_idx[a] = idx[a];
+  PetscCall(UmbGeneratorGeneratedCoordinates(s->cv, &s->ng, s->gen_idx));
   PetscCheck(s->ng > 0, s->comm, PETSC_ERR_USER_INPUT, "%s: the CV is every coordinate of the model: there is nothing for a flow move to change", what);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
