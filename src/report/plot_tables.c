@@ -68,6 +68,36 @@ PetscErrorCode UmbReportPlotClosures(UmbReport r)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The flow's train.csv (epoch, step, nll, valid_nll, ...): the training and held-out NLL */
+static PetscErrorCode PlotTrainingFlow(UmbReport r)
+{
+  static const char *cols[]   = {"epoch", "nll", "valid_nll"};
+  static const char *curves[] = {"'training.dat' using 1:2 with linespoints pt 7 ps 0.5 lw 2 title 'training NLL'", "'training.dat' using 1:3 with linespoints pt 5 ps 0.5 lw 2 title 'held-out NLL'"};
+  const UmbTable    *t      = &r->train;
+  PetscBool          has[2] = {PETSC_FALSE, PETSC_FALSE};
+  PetscInt           c[3];
+  FILE              *f;
+
+  PetscFunctionBegin;
+  for (int k = 0; k < 3; k++) {
+    c[k] = UmbTableColumn(t, cols[k]);
+    PetscCheck(c[k] >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s/train.csv has no column %s", r->dir, cols[k]);
+  }
+  PetscCall(UmbReportOpen(r, "training.dat", "w", &f));
+  fprintf(f, "# train.csv (flow): epoch nll valid_nll\n");
+  for (PetscInt i = 0; i < t->nrows; i++)
+    for (int k = 0; k < 3; k++) {
+      if (k && !PetscIsInfOrNanReal(UmbTableReal(t, i, c[k]))) has[k - 1] = PETSC_TRUE;
+      fprintf(f, "%s%s", UmbTableString(t, i, c[k]), k < 2 ? " " : "\n");
+    }
+  PetscCall(UmbReportClose(r, f, "training.dat"));
+  PetscCall(UmbReportScriptBegin(r, "training", 900, 550, &f));
+  fprintf(f, "set xlabel 'epoch'\nset xrange [0:*]\nset key top right\nset ylabel 'negative log-likelihood per sample (standardised units)'\n");
+  PetscCall(UmbReportPlotCurves(f, 2, curves, has));
+  PetscCall(UmbReportScriptEnd(r, f, "training"));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbReportPlotTraining(UmbReport r)
 {
   static const char *cols[]   = {"epoch", "loss_d", "loss_g", "wdist", "swd", "swd_floor"};
@@ -81,6 +111,10 @@ PetscErrorCode UmbReportPlotTraining(UmbReport r)
   PetscFunctionBegin;
   if (!r->has_train || !t->nrows) {
     PetscCall(UmbReportSkip(r, "training.png", "%s", r->has_train ? "train.csv has no epoch yet" : "no train.csv (made by umbra train)"));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if (UmbTableColumn(t, "loss_d") < 0 && UmbTableColumn(t, "valid_nll") >= 0) { /* the flow's */
+    PetscCall(PlotTrainingFlow(r));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
   for (int k = 0; k < 6; k++) {
