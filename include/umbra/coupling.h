@@ -39,9 +39,13 @@ PETSC_EXTERN PetscErrorCode UmbCouplingCreate(UmbCV, UmbCoupling *);
 /* The campaign's generator: rounds need one that generates something (checked by SetFromOptions) */
 PETSC_EXTERN PetscErrorCode UmbCouplingSetGenerator(UmbCoupling, UmbGenerator);
 /* Reads -run_iterations, -run_overlap_min, -run_neff_min, -run_reseed_flagged, -run_extend,
-   -run_max_windows, -run_centers */
+   -run_max_windows, -run_centers, -run_flow_moves (default: on when the generator has a
+   density) and -run_continue (default: as -run_flow_moves) */
 PETSC_EXTERN PetscErrorCode UmbCouplingSetFromOptions(UmbCoupling);
 PETSC_EXTERN PetscErrorCode UmbCouplingGetIterations(UmbCoupling, PetscInt *);
+/* Whether rounds sample with flow moves, -run_flow_moves (then -us_flow_* are meant for the
+   rounds' samplers, also with -run_iterations 0: a later run may add rounds) */
+PETSC_EXTERN PetscErrorCode UmbCouplingGetFlowMoves(UmbCoupling, PetscBool *);
 PETSC_EXTERN PetscErrorCode UmbCouplingDestroy(UmbCoupling *);
 
 /* The new windows from prev: a window between neighbours whose overlap is below
@@ -55,7 +59,9 @@ PETSC_EXTERN PetscErrorCode UmbCouplingPlanDestroy(UmbCouplingPlan *);
 
 /* Collective: round r >= 1 of the campaign in dir with walkers and seed the campaign sampler's:
    archives the previous round's files in <dir>/round<r-1>/, chooses windows from them, seeds
-   their walkers with lifted states, samples them into <dir>/coupling<r>/ and writes the merged
+   their walkers with lifted states, with -run_continue also continues the newest window at every
+   other centre from its walkers' last saved frames, samples them (with -run_flow_moves: flow
+   moves proposed by <dir>/round<r-1>/'s generator) into <dir>/coupling<r>/ and writes the merged
    <dir>/samples.h5 and windows.csv. finished is false when the sampling stopped at a checkpoint
    (the round is repeated from its start). */
 PETSC_EXTERN PetscErrorCode UmbCouplingRound(UmbCoupling, UmbSampler, const char[], PetscInt, PetscBool *);

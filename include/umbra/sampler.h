@@ -48,6 +48,10 @@ PETSC_EXTERN PetscErrorCode UmbSamplerSetStreamOffset(UmbSampler, PetscInt64);
    or loaded (instead of -us_flow_file; the caller keeps it alive until the sampler is destroyed,
    NULL: none). Before SetUp. -us_flow_moves, -us_flow_base_scale and -us_flow_mix apply. */
 PETSC_EXTERN PetscErrorCode UmbSamplerSetProposalGenerator(UmbSampler, UmbGenerator);
+/* Whether -us_flow_moves, -us_flow_base_scale and -us_flow_mix are meant for later samplers
+   built from the same options (the flow rounds of umbra run): without a proposal generator they
+   are then read and checked but not refused. Default: refused. Before SetUp. */
+PETSC_EXTERN PetscErrorCode UmbSamplerSetFlowOptionsLater(UmbSampler, PetscBool);
 /* Walkers per window -us_walkers, seed (UmbSamplerSetSeed) */
 PETSC_EXTERN PetscErrorCode UmbSamplerGetWalkers(UmbSampler, PetscInt *);
 PETSC_EXTERN PetscErrorCode UmbSamplerGetSeed(UmbSampler, PetscInt64 *);

@@ -94,7 +94,9 @@ PETSC_EXTERN PetscErrorCode UmbSamplesFileClose(UmbSamplesFile *, PetscBool);
 
 /* <out>/samples.h5 = the rows of <prev>/samples.h5 unchanged, then those of <add>/samples.h5
    (NULL: none), windows appended, with the round that added each window (round for the windows
-   of add, unless its file says otherwise); and <out>/windows.csv to match */
+   of add, unless its file says otherwise), the flow-move counts of every window when any part
+   has them (zero for windows sampled without moves; the flow_* attributes of the newest part
+   with moves); and <out>/windows.csv to match (with the flow columns then) */
 PETSC_EXTERN PetscErrorCode UmbSamplesFileMerge(MPI_Comm, const char[], const char[], PetscInt, const char[]);
 
 #endif

@@ -133,7 +133,7 @@ static const Stage stages[] = {
   {"sample", {"samples.h5", "windows.csv"}, PETSC_TRUE, RunSample, NULL, {"dmap"}, {MODEL_OPTIONS, "-us_", "-seed"}},
   {"fes", {"fes.h5", "fes.csv"}, PETSC_TRUE, RunFes, NULL, {"sample"}, {"-fes_"}},
   {"exact", {"exact.csv"}, PETSC_FALSE, RunExact, AppliesExact, {NULL}, {MODEL_OPTIONS, "-exact_", "-us_range"}},
-  {"train", {GENERATOR_FILE, "train.csv"}, PETSC_TRUE, RunTrain, AppliesGenerator, {"sample"}, {"-generator", "-gan_"}},
+  {"train", {GENERATOR_FILE, "train.csv"}, PETSC_TRUE, RunTrain, AppliesGenerator, {"sample"}, {"-generator", "-gan_", "-flow_"}},
   {"lift", {"lift.h5"}, PETSC_FALSE, RunLift, AppliesGenerator, {"train"}, {"-lift_"}},
   {"closure", {"closures.csv", "consistency.csv"}, PETSC_FALSE, RunClosure, AppliesClosure, {"fes", "train"}, {"-closure_"}},
   {"report", {"summary.json"}, PETSC_FALSE, RunReport, NULL, {"closure", "lift", "exact"}, {"-report_"}},
@@ -224,8 +224,9 @@ static PetscErrorCode HasCheckpoint(UmbApp *app, const char stage[], PetscBool *
   PetscInt    m1, m2;
 
   PetscFunctionBegin;
-  snprintf(cur, sizeof(cur), "ckpt/%s.h5", stage);
-  snprintf(prev, sizeof(prev), "ckpt/%s.prev.h5", stage);
+  /* a round's stage ("train.1") writes the checkpoint of its stage ("ckpt/train.h5") */
+  snprintf(cur, sizeof(cur), "ckpt/%.*s.h5", (int)strcspn(stage, "."), stage);
+  snprintf(prev, sizeof(prev), "ckpt/%.*s.prev.h5", (int)strcspn(stage, "."), stage);
   PetscCall(MissingFile(app, one, 1, &m1));
   PetscCall(MissingFile(app, other, 1, &m2));
   *has = (PetscBool)(m1 < 0 || m2 < 0);
@@ -238,6 +239,7 @@ static PetscErrorCode WhyRerun(Run *run, PetscInt i, const char name[], const ch
 {
   UmbStageStatus status;
   const char    *recorded, *outputs[MAX_OUTPUTS + 1];
+  char           moved[MAX_OUTPUTS][PETSC_MAX_PATH_LEN];
   PetscInt       missing = -1, rounds;
 
   PetscFunctionBegin;
@@ -256,7 +258,19 @@ static PetscErrorCode WhyRerun(Run *run, PetscInt i, const char name[], const ch
     if (!why[0]) snprintf(why, len, "its options changed since the record (fingerprint %s, recorded %s)", fp, recorded);
   }
   PetscCall(StageOutputs(run->app, i, outputs));
-  PetscCall(MissingFile(run->app, outputs, MAX_OUTPUTS, &missing));
+  { /* once round q+1 has started, round q's results lie in round<q>/ (docs/coupling.md, step 1) */
+    static const char *const archived[] = {"sample", "fes", "train", "lift", "closure", NULL};
+    char           next[32];
+    PetscInt       q = suffix[0] ? (PetscInt)atoi(suffix + 1) : 0;
+    UmbStageStatus ns;
+    snprintf(next, sizeof(next), "sample.%" PetscInt_FMT, q + 1);
+    PetscCall(UmbCampaignGetStage(run->record, next, &ns, NULL, NULL));
+    for (PetscInt k = 0; ns != UMB_STAGE_NONE && UmbCampaignMatches(stages[i].name, archived) && k < MAX_OUTPUTS && outputs[k]; k++) {
+      snprintf(moved[k], sizeof(moved[k]), "round%" PetscInt_FMT "/%s", q, outputs[k]);
+      outputs[k] = moved[k];
+    }
+    PetscCall(MissingFile(run->app, outputs, MAX_OUTPUTS, &missing));
+  }
   if (!why[0] && status == UMB_STAGE_DONE && missing >= 0) snprintf(why, len, "%s is missing", outputs[missing]);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -279,7 +293,7 @@ static PetscErrorCode StartAfresh(Run *run, PetscInt i, const char name[], const
     any = (PetscBool)(any || removed);
   }
   if (stages[i].checkpoints) {
-    PetscCall(UmbCheckpointRemove(run->app->comm, run->app->outdir, name));
+    PetscCall(UmbCheckpointRemove(run->app->comm, run->app->outdir, stages[i].name)); /* round stages share the stage's checkpoint */
     PetscCall(UmbCampaignSetStage(run->record, name, UMB_STAGE_CHECKPOINTED, 0, fp));
     any = PETSC_TRUE;
   }
@@ -365,6 +379,7 @@ static PetscErrorCode RunStage(Run *run, const char name[])
   snprintf(run->ran[run->nran++], sizeof(run->ran[0]), "%s", name);
   if (!finished) {
     run->stopped = PETSC_TRUE;
+    UmbSetExitStatus(UMB_EXIT_CHECKPOINTED); /* also for a coupling round's sampling, which no command sets it for */
     PetscCall(UmbLog(app->comm, "run: %s checkpointed after %.0f s; continue the campaign with -restart (exit code 3)", name, seconds + dt));
   }
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -51,6 +51,15 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
   PetscCall(UmbSamplerSetSeed(app->sampler, app->seed));
   PetscCall(UmbSamplerSetRestart(app->sampler, app->restart));
   PetscCall(UmbSamplerSetFromOptions(app->sampler));
+  PetscCall(UmbAppCreateStageObjects(app));
+  PetscCall(UmbCouplingCreate(app->cv, &app->coupling));
+  PetscCall(UmbCouplingSetGenerator(app->coupling, app->generator));
+  PetscCall(UmbCouplingSetFromOptions(app->coupling));
+  { /* with flow rounds (umbra run -generator flow) the -us_flow_* options are the rounds' */
+    PetscBool later;
+    PetscCall(UmbCouplingGetFlowMoves(app->coupling, &later));
+    PetscCall(UmbSamplerSetFlowOptionsLater(app->sampler, later));
+  }
   PetscCall(UmbSamplerSetUp(app->sampler)); /* checks -us_* against the CV before any work */
   {
     PetscReal range[4];
@@ -62,7 +71,6 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
     PetscCall(UmbExactSetGrid(app->exact, range, npts));
     PetscCall(UmbExactSetFromOptions(app->exact));
   }
-  PetscCall(UmbAppCreateStageObjects(app));
   PetscCall(UmbExportCreate(comm, &app->exporter));
   PetscCall(UmbExportSetFromOptions(app->exporter));
   PetscCall(UmbDmapCreate(comm, &app->dmap));
@@ -78,9 +86,6 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
   PetscCall(UmbRunSetFromOptions(app));
   PetscCall(UmbReportCreate(comm, &app->report));
   PetscCall(UmbReportSetFromOptions(app->report));
-  PetscCall(UmbCouplingCreate(app->cv, &app->coupling));
-  PetscCall(UmbCouplingSetGenerator(app->coupling, app->generator));
-  PetscCall(UmbCouplingSetFromOptions(app->coupling));
   PetscCall(UmbRunDirSetUp(comm, app->outdir));
   PetscCall(PetscOptionsHasHelp(NULL, &help));
   if (!help) PetscCall(UmbOptionsCheckUnused(comm));

@@ -46,14 +46,27 @@ PetscErrorCode UmbCouplingGetIterations(UmbCoupling o, PetscInt *n)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode UmbCouplingGetFlowMoves(UmbCoupling o, PetscBool *on)
+{
+  PetscFunctionBegin;
+  *on = o->flow_moves; /* also with -run_iterations 0: a later run may add the rounds */
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbCouplingSetFromOptions(UmbCoupling o)
 {
   PetscInt  d, ng = 0, n = 4;
-  PetscBool set;
+  PetscBool set, density = PETSC_FALSE, coord;
+  UmbCVType type;
 
   PetscFunctionBegin;
   PetscCall(UmbCVGetDimension(o->cv, &d));
-  o->ncenters = UMB_RUN_MAX_CENTERS;
+  PetscCall(UmbCVGetType(o->cv, &type));
+  PetscCall(PetscStrcmp(type, UMBCVCOORD, &coord));
+  if (o->generator) PetscCall(UmbGeneratorGetGenerated(o->generator, &ng));
+  if (o->generator && ng > 0) PetscCall(UmbGeneratorHasDensity(o->generator, &density));
+  o->ncenters   = UMB_RUN_MAX_CENTERS;
+  o->flow_moves = (PetscBool)(density && coord); /* a generator the physics can correct: use it */
   if (!o->centers) PetscCall(PetscMalloc1(UMB_RUN_MAX_CENTERS, &o->centers));
   PetscOptionsBegin(o->comm, NULL, "Coupling rounds of umbra run", "umbra run");
   PetscCall(PetscOptionsInt("-run_iterations", "Coupling rounds after the initial campaign: seed new windows with lifted states, resample, retrain", "UmbCouplingRound", o->iterations, &o->iterations, NULL));
@@ -63,6 +76,9 @@ PetscErrorCode UmbCouplingSetFromOptions(UmbCoupling o)
   PetscCall(PetscOptionsRealArray("-run_extend", "Extend the range: new windows beyond the end windows up to lo,hi (1-D CV)", "UmbCouplingRound", o->extend, &n, &o->have_extend));
   PetscCall(PetscOptionsInt("-run_max_windows", "New windows per coupling round at most", "UmbCouplingRound", o->max_windows, &o->max_windows, NULL));
   PetscCall(PetscOptionsRealArray("-run_centers", "Centres of windows added in round 1 (d values each)", "UmbCouplingRound", o->centers, &o->ncenters, &set));
+  PetscCall(PetscOptionsBool("-run_flow_moves", "Rounds sample with flow moves proposed by the previous round's generator (default: with a density generator and a coordinate CV)", "UmbCouplingRound", o->flow_moves, &o->flow_moves, NULL));
+  o->continue_windows = o->flow_moves; /* with moves a trapped window can still relax: keep it going */
+  PetscCall(PetscOptionsBool("-run_continue", "Rounds also continue the newest window at every centre from its walkers' last frames (default: as -run_flow_moves)", "UmbCouplingRound", o->continue_windows, &o->continue_windows, NULL));
   PetscOptionsEnd();
   if (!set) o->ncenters = 0;
   PetscCheck(o->iterations >= 0, o->comm, PETSC_ERR_USER_INPUT, "-run_iterations must be non-negative, got %" PetscInt_FMT, o->iterations);
@@ -72,8 +88,9 @@ PetscErrorCode UmbCouplingSetFromOptions(UmbCoupling o)
   PetscCheck(!o->have_extend || (d == 1 && n == 2 && o->extend[0] < o->extend[1] && !PetscIsInfOrNanReal(o->extend[0]) && !PetscIsInfOrNanReal(o->extend[1])), o->comm, PETSC_ERR_USER_INPUT, "-run_extend needs lo,hi: finite, with lo < hi, for a 1-D CV");
   PetscCheck(o->ncenters % d == 0, o->comm, PETSC_ERR_USER_INPUT, "-run_centers needs %" PetscInt_FMT " values per window, got %" PetscInt_FMT, d, o->ncenters);
   for (PetscInt i = 0; i < o->ncenters; i++) PetscCheck(!PetscIsInfOrNanReal(o->centers[i]), o->comm, PETSC_ERR_USER_INPUT, "-run_centers: value %" PetscInt_FMT " is not finite", i + 1);
-  if (o->generator) PetscCall(UmbGeneratorGetGenerated(o->generator, &ng));
   PetscCheck(!o->iterations || ng > 0, o->comm, PETSC_ERR_USER_INPUT, "-run_iterations %" PetscInt_FMT " needs a generator to lift with, but the CV is every coordinate of the model: there is nothing to lift", o->iterations);
+  PetscCheck(!o->flow_moves || density, o->comm, PETSC_ERR_USER_INPUT, "-run_flow_moves needs a generator with a density to propose the moves: add -generator flow");
+  PetscCheck(!o->flow_moves || coord, o->comm, PETSC_ERR_USER_INPUT, "-run_flow_moves needs a coordinate CV (-cv coord), not -cv %s: a flow move keeps z exactly only then", type);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -104,7 +121,7 @@ static PetscErrorCode MakeDir(MPI_Comm comm, const char dir[])
    already in arch stays: a round repeated after an interruption never overwrites its archive. */
 static PetscErrorCode Archive(MPI_Comm comm, const char dir[], const char arch[])
 {
-  const char *const files[] = {"samples.h5", "windows.csv", "fes.h5", "fes.csv", "gan.h5", "train.csv", "lift.h5", "closures.csv", "consistency.csv"};
+  const char *const files[] = {"samples.h5", "windows.csv", "fes.h5", "fes.csv", "gan.h5", "flow.h5", "train.csv", "lift.h5", "closures.csv", "consistency.csv"};
   PetscMPIInt       rank;
   int               err = 0, bad = -1;
 
@@ -128,118 +145,204 @@ static PetscErrorCode Archive(MPI_Comm comm, const char dir[], const char arch[]
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Lifted starting states (K_new x walkers x n) for the new windows, computed on every rank
-   (a few hundred generator evaluations): the stream of new window j is its merged index */
-static PetscErrorCode LiftSeeds(UmbCoupling o, const char ganfile[], PetscInt64 seed, const UmbCouplingPlan *plan, PetscInt nw, PetscInt n, PetscReal **x0)
+/* The previous round's generator, loaded on every rank: it lifts the seeds and proposes the
+   flow moves */
+static PetscErrorCode LoadGenerator(UmbCoupling o, const char file[], PetscInt64 seed, const UmbCouplingPlan *plan, UmbGenerator *gen)
 {
-  UmbGenerator gen;
-  PetscInt     d = plan->d;
-  PetscReal   *z;
+  PetscInt  d = plan->d, nout = 0;
+  PetscReal range[4];
 
   PetscFunctionBegin;
-  PetscCall(UmbGeneratorCreate(o->cv, &gen));
-  PetscCall(UmbGeneratorSetSeed(gen, seed));
-  PetscCall(UmbGeneratorSetFromOptions(gen));
-  PetscCall(UmbGeneratorSetUp(gen));
-  PetscCall(UmbGeneratorLoad(gen, ganfile));
-  { /* beyond the trained range (an extension) the generator extrapolates: say so */
-    PetscReal range[4];
-    PetscInt  nout = 0;
-    PetscCall(UmbGeneratorGetRange(gen, range));
-    for (PetscInt j = 0; j < plan->nnew; j++)
-      for (PetscInt a = 0; a < d; a++)
-        if (plan->center[j * d + a] < range[2 * a] || plan->center[j * d + a] > range[2 * a + 1]) nout++;
-    if (nout) PetscCall(UmbLogWarning(o->comm, "coupling: %" PetscInt_FMT " new window centre component%s outside the range the generator was trained on: the seeds there are extrapolated", nout, nout > 1 ? "s lie" : " lies"));
-  }
-  PetscCall(PetscMalloc1(nw * d, &z));
-  PetscCall(PetscMalloc1((size_t)plan->nnew * nw * n + 1, x0));
-  for (PetscInt j = 0; j < plan->nnew; j++) {
-    for (PetscInt w = 0; w < nw; w++)
-      for (PetscInt a = 0; a < d; a++) z[w * d + a] = plan->center[j * d + a];
-    PetscCall(UmbGeneratorGenerateSeeds(gen, (uint64_t)(plan->kold + j), nw, z, *x0 + (size_t)j * nw * n));
-  }
-  PetscCall(PetscFree(z));
-  PetscCall(UmbGeneratorDestroy(&gen));
+  PetscCall(UmbGeneratorCreate(o->cv, gen));
+  PetscCall(UmbGeneratorSetSeed(*gen, seed));
+  PetscCall(UmbGeneratorSetFromOptions(*gen));
+  PetscCall(UmbGeneratorSetUp(*gen));
+  PetscCall(UmbGeneratorLoad(*gen, file));
+  /* beyond the trained range (an extension) the generator extrapolates: say so */
+  PetscCall(UmbGeneratorGetRange(*gen, range));
+  for (PetscInt j = 0; j < plan->nnew; j++)
+    for (PetscInt a = 0; a < d; a++)
+      if (plan->center[j * d + a] < range[2 * a] || plan->center[j * d + a] > range[2 * a + 1]) nout++;
+  if (nout) PetscCall(UmbLogWarning(o->comm, "coupling: %" PetscInt_FMT " new window centre component%s outside the range the generator was trained on: the seeds there are extrapolated", nout, nout > 1 ? "s lie" : " lies"));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* <dir>/seeds.h5: the lifted starting states of the new windows */
-static PetscErrorCode WriteSeeds(MPI_Comm comm, const char dir[], const UmbCouplingPlan *plan, PetscInt nw, PetscInt n, const PetscReal x0[], PetscInt64 seed)
+/* Lifted starting states (K_new x walkers x n) of the new windows into x0, computed on every
+   rank (a few hundred generator evaluations): the stream of new window j is its merged index */
+static PetscErrorCode LiftSeeds(UmbGenerator gen, const UmbCouplingPlan *plan, PetscInt nw, PetscInt n, PetscReal x0[])
+{
+  PetscInt   d = plan->d;
+  PetscReal *z;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc1(nw * d, &z));
+  for (PetscInt j = 0; j < plan->nnew; j++) {
+    for (PetscInt w = 0; w < nw; w++)
+      for (PetscInt a = 0; a < d; a++) z[w * d + a] = plan->center[j * d + a];
+    PetscCall(UmbGeneratorGenerateSeeds(gen, (uint64_t)(plan->kold + j), nw, z, x0 + (size_t)j * nw * n));
+  }
+  PetscCall(PetscFree(z));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscBool SameCenter(PetscInt d, const PetscReal x[], const PetscReal y[])
+{
+  for (PetscInt a = 0; a < d; a++)
+    if (PetscAbsReal(x[a] - y[a]) > 1e-9 * (1 + PetscAbsReal(x[a]))) return PETSC_FALSE;
+  return PETSC_TRUE;
+}
+
+/* Collective. The windows of <prev>/samples.h5 a round continues: the newest window at each
+   centre (an older one at that centre is an earlier segment of it), except centres the plan
+   seeds anew; with their walkers' last saved frames (nc x walkers x n into *xc) */
+static PetscErrorCode ContinuedWindows(UmbCoupling o, const char prev[], const UmbCouplingPlan *plan, PetscInt nw, PetscInt n, PetscInt *nc, PetscInt **list, PetscReal **xc)
+{
+  char                   path[PETSC_MAX_PATH_LEN];
+  UmbSamplesFile         sf;
+  const UmbSamplesTable *t;
+  PetscInt64             N;
+  PetscInt               nx, d = plan->d;
+
+  PetscFunctionBegin;
+  PetscCall(UmbPathJoin(prev, "samples.h5", path, sizeof(path)));
+  PetscCall(UmbSamplesFileOpen(o->comm, path, &sf));
+  PetscCall(UmbSamplesFileGetTable(sf, &t));
+  PetscCall(UmbSamplesFileGetShape(sf, UMB_SAMPLES_X, &N, &nx));
+  PetscCheck(nx == n, o->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: states have %" PetscInt_FMT " coordinates, the model %" PetscInt_FMT, path, nx, n);
+  PetscCall(PetscMalloc1(t->K + 1, list));
+  *nc = 0;
+  for (PetscInt k = 0; k < t->K; k++) {
+    PetscBool newest = PETSC_TRUE;
+    for (PetscInt l = k + 1; l < t->K && newest; l++) /* windows are appended: a later index is newer */
+      if (SameCenter(d, t->center + k * d, t->center + l * d)) newest = PETSC_FALSE;
+    for (PetscInt j = 0; j < plan->nnew && newest; j++)
+      if (SameCenter(d, t->center + k * d, plan->center + j * d)) newest = PETSC_FALSE;
+    if (newest) (*list)[(*nc)++] = k;
+  }
+  PetscCall(PetscMalloc1((size_t)*nc * nw * n + 1, xc));
+  for (PetscInt j = 0; j < *nc; j++) {
+    const PetscInt k = (*list)[j];
+    PetscCheck(t->walkers[k] == nw && t->frames[k] >= 1, o->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: window %" PetscInt_FMT " has %" PetscInt64_FMT " walkers of %" PetscInt64_FMT " frames; continuing it needs %" PetscInt_FMT " walkers (-us_walkers) with saved frames", path, k, t->walkers[k], t->frames[k], nw);
+    for (PetscInt w = 0; w < nw; w++) /* walker-major rows: its last frame ends the walker's series */
+      PetscCall(UmbSamplesFileReadRows(sf, UMB_SAMPLES_X, t->offset[k] + (w + 1) * t->frames[k] - 1, 1, *xc + ((size_t)j * nw + w) * n));
+  }
+  PetscCall(UmbSamplesFileCheckFinite(sf, UMB_SAMPLES_X, (PetscInt64)*nc * nw, n, *xc, 0, NULL, "the windows cannot be continued from these states"));
+  PetscCall(UmbSamplesFileClose(&sf, PETSC_FALSE));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* <dir>/seeds.h5: the starting states of the round's windows (new ones lifted, then the
+   continued ones' last frames) and, per window, the window it continues (-1: a new one) */
+static PetscErrorCode WriteSeeds(MPI_Comm comm, const char dir[], PetscInt K, PetscInt d, const PetscReal center[], const PetscInt64 from[], PetscInt nw, PetscInt n, const PetscReal x0[], PetscInt64 seed, PetscInt kold)
 {
   char    path[PETSC_MAX_PATH_LEN];
   UmbH5   h5;
-  hsize_t dims[3] = {(hsize_t)plan->nnew, (hsize_t)plan->d, 0};
+  hsize_t dims[3] = {(hsize_t)K, (hsize_t)d, 0};
 
   PetscFunctionBegin;
   PetscCall(UmbPathJoin(dir, "seeds.h5", path, sizeof(path)));
   PetscCall(UmbH5Create(comm, path, "seeds", &h5));
-  PetscCall(UmbH5WriteSmall(h5, "/seeds/center", H5T_NATIVE_DOUBLE, 2, dims, plan->center));
+  PetscCall(UmbH5WriteSmall(h5, "/seeds/center", H5T_NATIVE_DOUBLE, 2, dims, center));
+  PetscCall(UmbH5WriteSmall(h5, "/seeds/continues", H5T_NATIVE_LLONG, 1, dims, from));
   dims[1] = (hsize_t)nw;
   dims[2] = (hsize_t)n;
   PetscCall(UmbH5WriteSmall(h5, "/seeds/x", H5T_NATIVE_DOUBLE, 3, dims, x0));
   PetscCall(UmbH5WriteAttrInt(h5, "/seeds", "seed", seed));
-  PetscCall(UmbH5WriteAttrInt(h5, "/seeds", "first_window", plan->kold));
+  PetscCall(UmbH5WriteAttrInt(h5, "/seeds", "first_window", kold));
   PetscCall(UmbH5Close(&h5, PETSC_TRUE));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode UmbCouplingRound(UmbCoupling o, UmbSampler campaign, const char dir[], PetscInt round, PetscBool *finished)
 {
-  char            prev[PETSC_MAX_PATH_LEN], newdir[PETSC_MAX_PATH_LEN], name[64], ganfile[PETSC_MAX_PATH_LEN];
+  char            prev[PETSC_MAX_PATH_LEN], newdir[PETSC_MAX_PATH_LEN], name[64], genfile[PETSC_MAX_PATH_LEN], cont[1024] = "";
   UmbCouplingPlan plan;
   UmbSampler      s;
+  UmbGenerator    gen = NULL;
   UmbModel        model;
-  PetscInt        nw, n;
-  PetscInt64      seed;
-  PetscReal      *x0;
+  PetscInt        nw, n, nc = 0, K, d, *list = NULL;
+  PetscInt64      seed, *from;
+  PetscReal      *x0, *xc = NULL, *center, *kappa;
 
   PetscFunctionBegin;
   *finished = PETSC_TRUE;
   PetscCheck(round >= 1, o->comm, PETSC_ERR_ARG_OUTOFRANGE, "coupling rounds count from 1, got %" PetscInt_FMT, round);
+  PetscCheck(o->generator, o->comm, PETSC_ERR_ORDER, "call UmbCouplingSetGenerator() first");
   snprintf(name, sizeof(name), "round%" PetscInt_FMT, round - 1);
   PetscCall(UmbPathJoin(dir, name, prev, sizeof(prev)));
   snprintf(name, sizeof(name), "coupling%" PetscInt_FMT, round);
   PetscCall(UmbPathJoin(dir, name, newdir, sizeof(newdir)));
   PetscCall(Archive(o->comm, dir, prev));
+  PetscCall(UmbSamplerGetWalkers(campaign, &nw));
+  PetscCall(UmbSamplerGetSeed(campaign, &seed));
+  PetscCall(UmbCVGetModel(o->cv, &model));
+  PetscCall(UmbModelGetDimension(model, &n));
 
-  /* the windows to add, from the previous round's files */
+  /* the windows to add, from the previous round's files, and those to continue */
   PetscCall(UmbCouplingPlanCreate(o, prev, round, &plan));
+  d = plan.d;
   PetscCall(UmbLog(o->comm, "coupling round %" PetscInt_FMT ": %" PetscInt_FMT " windows so far; new windows: %s", round, plan.kold, plan.nnew ? plan.why : "none (no gap, failed window or extension under the -run_* thresholds)"));
+  if (o->continue_windows) {
+    PetscCall(ContinuedWindows(o, prev, &plan, nw, n, &nc, &list, &xc));
+    for (PetscInt j = 0; j < nc; j++) {
+      size_t len = strlen(cont);
+      snprintf(cont + len, sizeof(cont) - len, "%s%" PetscInt_FMT, j ? "," : "", list[j]);
+    }
+    PetscCall(UmbLog(o->comm, "coupling round %" PetscInt_FMT ": continued windows (from their walkers' last saved frames): %s", round, nc ? cont : "none"));
+  }
+  K = plan.nnew + nc;
 
-  if (plan.nnew) {
+  if (K) {
     const char *file;
-    /* lifted states, one independent draw per walker */
-    PetscCheck(o->generator, o->comm, PETSC_ERR_ORDER, "call UmbCouplingSetGenerator() first");
     PetscCall(UmbGeneratorGetFileName(o->generator, &file));
-    PetscCall(UmbPathJoin(prev, file, ganfile, sizeof(ganfile)));
-    PetscCall(UmbSamplerGetWalkers(campaign, &nw));
-    PetscCall(UmbSamplerGetSeed(campaign, &seed));
-    PetscCall(UmbCVGetModel(o->cv, &model));
-    PetscCall(UmbModelGetDimension(model, &n));
-    PetscCall(LiftSeeds(o, ganfile, seed, &plan, nw, n, &x0));
+    PetscCall(UmbPathJoin(prev, file, genfile, sizeof(genfile)));
+    if (plan.nnew || o->flow_moves) PetscCall(LoadGenerator(o, genfile, seed, &plan, &gen));
+    /* the round's windows: the new ones (lifted seeds), then the continued ones (last frames) */
+    PetscCall(PetscMalloc4((size_t)K * nw * n, &x0, K * d, &center, K * d, &kappa, K, &from));
+    if (plan.nnew) PetscCall(LiftSeeds(gen, &plan, nw, n, x0));
+    PetscCall(PetscArraycpy(x0 + (size_t)plan.nnew * nw * n, xc, (size_t)nc * nw * n));
+    PetscCall(PetscArraycpy(center, plan.center, plan.nnew * d));
+    PetscCall(PetscArraycpy(kappa, plan.kappa, plan.nnew * d));
+    for (PetscInt j = 0; j < K; j++) from[j] = j < plan.nnew ? -1 : list[j - plan.nnew];
+    if (nc) {
+      UmbSamplesFile         sf;
+      const UmbSamplesTable *t;
+      char                   path[PETSC_MAX_PATH_LEN];
+      PetscCall(UmbPathJoin(prev, "samples.h5", path, sizeof(path)));
+      PetscCall(UmbSamplesFileOpen(o->comm, path, &sf));
+      PetscCall(UmbSamplesFileGetTable(sf, &t));
+      for (PetscInt j = 0; j < nc; j++)
+        for (PetscInt a = 0; a < d; a++) {
+          center[(plan.nnew + j) * d + a] = t->center[list[j] * d + a];
+          kappa[(plan.nnew + j) * d + a]  = t->kappa[list[j] * d + a];
+        }
+      PetscCall(UmbSamplesFileClose(&sf, PETSC_FALSE));
+    }
     PetscCall(MakeDir(o->comm, newdir));
     PetscCall(UmbSamplerCreate(o->cv, &s));
     PetscCall(UmbSamplerSetSeed(s, seed));
     PetscCall(UmbSamplerSetFromOptions(s));
-    PetscCall(WriteSeeds(o->comm, newdir, &plan, nw, n, x0, seed));
-    PetscCall(UmbLog(o->comm, "coupling round %" PetscInt_FMT ": seeds: -seed %" PetscInt64_FMT ", generator %s, %" PetscInt_FMT " lifted states per window from streams (coupling, %" PetscInt_FMT "..%" PetscInt_FMT "), SDE noise streams (noise, %" PetscInt_FMT "..%" PetscInt_FMT ")", round, seed, ganfile, nw, plan.kold, plan.kold + plan.nnew - 1, plan.kold, plan.kold + plan.nnew - 1));
-    /* sample the new windows alone */
-    PetscCall(UmbSamplerSetWindows(s, plan.nnew, plan.center, plan.kappa));
-    PetscCall(UmbSamplerSetInitialStates(s, plan.nnew, x0));
+    PetscCall(WriteSeeds(o->comm, newdir, K, d, center, from, nw, n, x0, seed, plan.kold));
+    if (plan.nnew) PetscCall(UmbLog(o->comm, "coupling round %" PetscInt_FMT ": seeds: -seed %" PetscInt64_FMT ", generator %s, %" PetscInt_FMT " lifted states per window from streams (coupling, %" PetscInt_FMT "..%" PetscInt_FMT "), SDE noise streams (noise, %" PetscInt_FMT "..%" PetscInt_FMT ")", round, seed, genfile, nw, plan.kold, plan.kold + plan.nnew - 1, plan.kold, plan.kold + plan.nnew - 1));
+    if (nc) PetscCall(UmbLog(o->comm, "coupling round %" PetscInt_FMT ": %" PetscInt_FMT " windows continued, SDE noise streams (noise, %" PetscInt_FMT "..%" PetscInt_FMT ")", round, nc, plan.kold + plan.nnew, plan.kold + K - 1));
+    if (o->flow_moves) PetscCall(UmbLog(o->comm, "coupling round %" PetscInt_FMT ": flow moves proposed by %s", round, genfile));
+    /* sample the round's windows alone */
+    PetscCall(UmbSamplerSetWindows(s, K, center, kappa));
+    PetscCall(UmbSamplerSetInitialStates(s, K, x0));
     PetscCall(UmbSamplerSetStreamOffset(s, plan.kold));
+    if (o->flow_moves) PetscCall(UmbSamplerSetProposalGenerator(s, gen));
     PetscCall(UmbSamplerSetRestart(s, PETSC_FALSE)); /* an interrupted round is repeated: it is deterministic */
     PetscCall(UmbSamplerSetUp(s));
     PetscCall(UmbSamplerView(s, PETSC_VIEWER_STDOUT_(o->comm)));
     PetscCall(UmbSamplerRun(s, newdir, finished));
     PetscCall(UmbSamplerDestroy(&s));
-    PetscCall(PetscFree(x0));
-    if (!*finished) {
-      PetscCall(UmbCouplingPlanDestroy(&plan));
-      PetscFunctionReturn(PETSC_SUCCESS);
-    }
+    PetscCall(UmbGeneratorDestroy(&gen));
+    PetscCall(PetscFree4(x0, center, kappa, from));
   }
-  /* merged campaign: the previous rows unchanged, then the new windows */
-  PetscCall(UmbSamplesFileMerge(o->comm, prev, plan.nnew ? newdir : NULL, round, dir));
+  PetscCall(PetscFree(list));
+  PetscCall(PetscFree(xc));
+  /* merged campaign: the previous rows unchanged, then the round's windows */
+  if (*finished) PetscCall(UmbSamplesFileMerge(o->comm, prev, K ? newdir : NULL, round, dir));
   PetscCall(UmbCouplingPlanDestroy(&plan));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

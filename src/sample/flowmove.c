@@ -20,6 +20,14 @@ PetscErrorCode UmbSamplerSetProposalGenerator(UmbSampler s, UmbGenerator g)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode UmbSamplerSetFlowOptionsLater(UmbSampler s, PetscBool later)
+{
+  PetscFunctionBegin;
+  s->flow_later = later;
+  s->setup      = PETSC_FALSE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbSamplerSetFlowMoveVariant(UmbSampler s, UmbFlowMoveVariant v)
 {
   PetscFunctionBegin;
@@ -59,7 +67,7 @@ PetscErrorCode UmbSamplerFlowSetUp(UmbSampler s)
   s->ng = s->nk = 0;
   if (!s->flow && !s->flow_file[0]) {
     const char *opt = s->flow_moves_set ? "-us_flow_moves" : s->flow_scale_set ? "-us_flow_base_scale" : s->flow_mix_set ? "-us_flow_mix" : NULL;
-    PetscCheck(!opt, s->comm, PETSC_ERR_USER_INPUT, "%s needs -us_flow_file (the flow generator whose density proposes the moves)", opt);
+    PetscCheck(!opt || s->flow_later, s->comm, PETSC_ERR_USER_INPUT, "%s needs -us_flow_file (the flow generator whose density proposes the moves)", opt);
     PetscFunctionReturn(PETSC_SUCCESS);
   }
   PetscCheck(!s->flow || !s->flow_file[0], s->comm, PETSC_ERR_USER_INPUT, "-us_flow_file %s: a proposal generator was given already (UmbSamplerSetProposalGenerator); give one of them", s->flow_file);

@@ -1,6 +1,7 @@
 /* The merged samples.h5 of a coupling round: the previous file's rows bit for bit, then the new
    windows' rows (windows appended, not sorted by centre), in the layout of docs/outputs.md,
-   with /windows/round telling the round that added each window. */
+   with /windows/round telling the round that added each window and, when any window was
+   sampled with flow moves, the /windows/flow_* counts of every window (zero for the others). */
 #include <umbra/private/samplesfileimpl.h>
 
 #define UMB_MERGE_ROWS 32768 /* rows per rank and copy step */
@@ -27,18 +28,52 @@ static PetscErrorCode CopyRows(UmbSamplesFile src, UmbSamplesFile dst, UmbSample
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode WriteWindowsCsv(MPI_Comm comm, const char path[], const UmbSamplesTable *t)
+/* flow: K x 3 flow-move counts (NULL: no window had moves, no flow columns), as the sampler's
+   windows.csv has them */
+static PetscErrorCode WriteWindowsCsv(MPI_Comm comm, const char path[], const UmbSamplesTable *t, const PetscInt64 flow[])
 {
   UmbCsv csv;
+  char   header[256];
 
   PetscFunctionBegin;
-  PetscCall(UmbCsvCreate(comm, path, t->d > 1 ? "window,center,center2,kappa,kappa2,n_samples,iact,f,df" : "window,center,kappa,n_samples,iact,f,df", &csv));
+  snprintf(header, sizeof(header), "window,center%s,kappa%s,n_samples,iact%s,f,df", t->d > 1 ? ",center2" : "", t->d > 1 ? ",kappa2" : "", flow ? ",flow_proposals,flow_acceptance,flow_switch_rate" : "");
+  PetscCall(UmbCsvCreate(comm, path, header, &csv));
   for (PetscInt k = 0; k < t->K; k++) {
     const long long ns = (long long)(t->offset[k + 1] - t->offset[k]);
-    if (t->d == 1) PetscCall(UmbCsvRow(csv, "%" PetscInt_FMT ",%.17g,%.17g,%lld,%.6g,nan,nan", k, (double)t->center[k], (double)t->kappa[k], ns, (double)t->iact[k]));
-    else PetscCall(UmbCsvRow(csv, "%" PetscInt_FMT ",%.17g,%.17g,%.17g,%.17g,%lld,%.6g,nan,nan", k, (double)t->center[2 * k], (double)t->center[2 * k + 1], (double)t->kappa[2 * k], (double)t->kappa[2 * k + 1], ns, (double)t->iact[k]));
+    char            extra[128] = "";
+    if (flow) snprintf(extra, sizeof(extra), ",%" PetscInt64_FMT ",%.6g,%.6g", flow[3 * k], flow[3 * k] ? (double)flow[3 * k + 1] / (double)flow[3 * k] : 0.0, flow[3 * k] ? (double)flow[3 * k + 2] / (double)flow[3 * k] : 0.0);
+    if (t->d == 1) PetscCall(UmbCsvRow(csv, "%" PetscInt_FMT ",%.17g,%.17g,%lld,%.6g%s,nan,nan", k, (double)t->center[k], (double)t->kappa[k], ns, (double)t->iact[k], extra));
+    else PetscCall(UmbCsvRow(csv, "%" PetscInt_FMT ",%.17g,%.17g,%.17g,%.17g,%lld,%.6g%s,nan,nan", k, (double)t->center[2 * k], (double)t->center[2 * k + 1], (double)t->kappa[2 * k], (double)t->kappa[2 * k + 1], ns, (double)t->iact[k], extra));
   }
   PetscCall(UmbCsvClose(&csv, PETSC_TRUE));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Collective. The flow-move counts of a part's K windows into c (K x 3: proposals, accepted,
+   mode switches; zeros when the part was sampled without moves) and, when it has them (*has),
+   its settings */
+static PetscErrorCode ReadFlowMoves(UmbSamplesFile sf, PetscInt K, PetscInt64 c[], PetscBool *has, PetscInt64 *interval, PetscReal *scale, PetscReal *mix)
+{
+  static const char *const names[3] = {"/windows/flow_proposals", "/windows/flow_accepted", "/windows/flow_switches"};
+  long long               *buf;
+
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k < 3 * K; k++) c[k] = 0;
+  PetscCall(UmbH5HasObject(sf->h5, names[0], has));
+  if (!*has) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscMalloc1(K, &buf));
+  for (int j = 0; j < 3; j++) {
+    int     r;
+    hsize_t dims[3];
+    PetscCall(UmbH5GetShape(sf->h5, names[j], &r, dims));
+    PetscCheck(r == 1 && dims[0] == (hsize_t)K, sf->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: %s must hold %" PetscInt_FMT " values", sf->path, names[j], K);
+    PetscCall(UmbH5ReadSmall(sf->h5, names[j], H5T_NATIVE_LLONG, K, buf));
+    for (PetscInt k = 0; k < K; k++) c[3 * k + j] = buf[k];
+  }
+  PetscCall(PetscFree(buf));
+  PetscCall(UmbH5ReadAttrInt(sf->h5, "/windows", "flow_moves", interval));
+  PetscCall(UmbH5ReadAttrReals(sf->h5, "/windows", "flow_base_scale", 1, scale));
+  PetscCall(UmbH5ReadAttrReals(sf->h5, "/windows", "flow_mix", 1, mix));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -62,7 +97,9 @@ PetscErrorCode UmbSamplesFileMerge(MPI_Comm comm, const char prev[], const char 
   const UmbSamplesTable *T[2] = {NULL, NULL};
   PetscInt               np = add ? 2 : 1, n[2] = {0, 0}, k0 = 0;
   UmbSamplesTable        m;
-  PetscInt64            *counts, row0 = 0;
+  PetscInt64            *counts, *flow, row0 = 0, interval = 0;
+  PetscReal              scale = 0, mix = 0;
+  PetscBool              anyflow = PETSC_FALSE;
   char                   path[PETSC_MAX_PATH_LEN];
 
   PetscFunctionBegin;
@@ -80,6 +117,13 @@ PetscErrorCode UmbSamplesFileMerge(MPI_Comm comm, const char prev[], const char 
     m.N += T[i]->N;
   }
   PetscCall(PetscMalloc6(m.K * m.d, &m.center, m.K * m.d, &m.kappa, m.K, &m.iact, m.K + 1, &m.offset, m.K, &m.round, m.K, &counts));
+  PetscCall(PetscMalloc1(3 * m.K, &flow));
+  /* flow-move counts carried per window; the settings are those of the newest part with moves */
+  for (PetscInt i = 0, kk = 0; i < np; kk += T[i]->K, i++) {
+    PetscBool has;
+    PetscCall(ReadFlowMoves(P[i], T[i]->K, flow + 3 * kk, &has, &interval, &scale, &mix));
+    anyflow = (PetscBool)(anyflow || has);
+  }
   m.offset[0] = 0;
   for (PetscInt i = 0; i < np; i++) {
     const UmbSamplesTable *t = T[i];
@@ -107,11 +151,13 @@ PetscErrorCode UmbSamplesFileMerge(MPI_Comm comm, const char prev[], const char 
   PetscCall(UmbSamplesFileWriteTable(sf, &m));
   PetscCall(UmbSamplesFileWriteWindowStats(sf, m.K, m.iact, counts));
   PetscCall(UmbSamplesFileWriteRounds(sf, m.K, m.round, round));
+  if (anyflow) PetscCall(UmbSamplesFileWriteFlowMoves(sf, m.K, flow, interval, scale, mix));
   PetscCall(UmbSamplesFileClose(&sf, PETSC_TRUE));
   PetscCall(UmbPathJoin(out, "windows.csv", path, sizeof(path)));
-  PetscCall(WriteWindowsCsv(comm, path, &m));
+  PetscCall(WriteWindowsCsv(comm, path, &m, anyflow ? flow : NULL));
   PetscCall(UmbLog(comm, "coupling round %" PetscInt_FMT ": wrote %s/samples.h5: %" PetscInt_FMT " windows (%" PetscInt_FMT " new, appended), %" PetscInt64_FMT " samples", round, out, m.K, m.K - T[0]->K, m.N));
   PetscCall(PetscFree6(m.center, m.kappa, m.iact, m.offset, m.round, counts));
+  PetscCall(PetscFree(flow));
   for (PetscInt i = 0; i < np; i++) PetscCall(UmbSamplesFileClose(&P[i], PETSC_FALSE));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

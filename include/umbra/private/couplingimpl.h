@@ -17,6 +17,8 @@ struct _p_UmbCoupling {
   PetscInt   max_windows;    /* new windows per round at most */
   PetscReal *centers;        /* -run_centers: windows added in round 1 (d values each) */
   PetscInt   ncenters;
+  PetscBool  flow_moves;     /* -run_flow_moves: the round's sampler proposes moves with the previous round's generator */
+  PetscBool  continue_windows; /* -run_continue: each round also continues the newest window at every centre */
 };
 
 #endif

@@ -59,6 +59,7 @@ struct _p_UmbSampler {
   PetscReal     flow_scale;      /* base noise N(0, s^2 I), -us_flow_base_scale */
   PetscReal     flow_mix;        /* probability of proposing at another window's centre, -us_flow_mix */
   PetscBool     flow_moves_set, flow_scale_set, flow_mix_set;
+  PetscBool     flow_later;      /* -us_flow_* configure later samplers (coupling rounds): not refused without a generator */
   UmbFlowMoveVariant flow_variant;
   PetscInt      ng, nk;          /* generated coordinates and noise dimension */
   PetscInt     *gen_idx, *cv_idx; /* ng generated coordinates, d CV coordinates */

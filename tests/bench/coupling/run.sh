@@ -7,9 +7,14 @@
 #             (-run_overlap_min 1: 11 windows at the midpoints) seeded with lifted states
 #   longer    12 windows, each run 23/12 times as long
 #   more      the coupled arm's 23 centres, every window started from the restrained minimum
+#   flow      umbra run -generator flow: 12 windows of 23000 steps (burn-in included), then
+#             -run_iterations 1 continuing the 12 windows with flow moves proposed by the flow
+#             trained on round 0 (docs/coupling.md, "Flow rounds"): 24 x 8 x 23000, the same budget
+#   flowalone (analysis, after flow) fes and physics closures of the flow arm's round-1 windows alone
 # Errors: RMS of F(z) - exact over the fes.csv bins (the constant removed), RMS of the physics
 # closure mean_y1 - exact over the closure grid, and the mode weight P(y > 0) of the lifted
-# seeds against exact. Environment: SEEDS (default "1 2 3"), NP (2), BUILD, OUT (scratch dir).
+# seeds against exact. Wall time of each arm (training included) in OUT/<arm><seed>.seconds.
+# Environment: SEEDS (default "1 2 3"), ARMS ("coupled longer more flow flowalone"), NP (2), BUILD, OUT.
 # Takes about 5 minutes for 3 seeds on 2 idle cores (15 to 25 on loaded ones); not part of make check.
 set -u
 # shellcheck source=tests/bench/common.sh
@@ -30,14 +35,41 @@ physics() { # dir, then sampler options: sample, fes, exact, physics closures
   for c in sample fes exact; do um $c $MODEL $SAMPLE "$@" -out "$dir" >"$dir.$c.log" 2>&1 || { echo "$c failed in $dir"; tail "$dir.$c.log"; exit 1; }; done
   um closure $MODEL $SAMPLE "$@" $CLOSURE -closure_gan false -out "$dir" >"$dir.closure.log" 2>&1 || { echo "closure failed in $dir"; tail "$dir.closure.log"; exit 1; }
 }
+ARMS=${ARMS:-coupled longer more flow flowalone}
+# the flow: a coordinate CV (the same x) for the moves, training in the rank-independent mode
+FLOW="-cv coord -cv_index 0 -generator flow -flow_reduce_mode exact"
+timed() { # arm seed command...: runs it, writes OUT/<arm><seed>.seconds
+  local arm=$1 s=$2 t0
+  shift 2
+  t0=$(date +%s.%N)
+  "$@"
+  echo "$(date +%s.%N) - $t0" | bc >"$OUT/$arm$s.seconds"
+}
+arm() { # arm seed
+  local s=$2
+  case $1 in
+  coupled)
+    um run $MODEL $SAMPLE $CLOSURE $GAN -us_windows 12 -us_range -1.5,1.5 -us_steps 22000 -seed "$s" \
+      -run_iterations 1 -run_overlap_min 1 -run_max_windows 11 -out "$OUT/coupled$s" >"$OUT/coupled$s.log" 2>&1 ||
+      { echo "coupled arm failed (seed $s)"; tail "$OUT/coupled$s.log"; exit 1; }
+    cp "$OUT/coupled$s/exact.csv" "$OUT/coupled$s/round0/" ;;
+  longer) physics "$OUT/longer$s" -us_windows 12 -us_range -1.5,1.5 -us_steps 44000 -seed "$s" ;;
+  more) physics "$OUT/more$s" -us_windows 23 -us_range -1.5,1.5 -us_steps 22000 -seed "$s" ;;
+  flow)
+    um run $MODEL $FLOW $SAMPLE $CLOSURE -us_windows 12 -us_range -1.5,1.5 -us_steps 21000 -seed "$s" \
+      -run_iterations 1 -run_overlap_min 0 -run_neff_min 0 -run_reseed_flagged false -out "$OUT/flow$s" >"$OUT/flow$s.log" 2>&1 ||
+      { echo "flow arm failed (seed $s)"; tail "$OUT/flow$s.log"; exit 1; }
+    cp "$OUT/flow$s/exact.csv" "$OUT/flow$s/round0/" ;;
+  flowalone) # analysis of the flow arm: F and closures from its round-1 windows alone
+    cp "$OUT/flow$s/exact.csv" "$OUT/flow$s/coupling1/"
+    um fes $MODEL $FLOW $SAMPLE -out "$OUT/flow$s/coupling1" >"$OUT/flowalone$s.log" 2>&1 &&
+      um closure $MODEL $FLOW $SAMPLE $CLOSURE -closure_gan false -out "$OUT/flow$s/coupling1" >>"$OUT/flowalone$s.log" 2>&1 ||
+      { echo "flowalone failed (seed $s)"; tail "$OUT/flowalone$s.log"; exit 1; } ;;
+  esac
+}
 for s in $SEEDS; do
   start=$(date +%s)
-  um run $MODEL $SAMPLE $CLOSURE $GAN -us_windows 12 -us_range -1.5,1.5 -us_steps 22000 -seed "$s" \
-    -run_iterations 1 -run_overlap_min 1 -run_max_windows 11 -out "$OUT/coupled$s" >"$OUT/coupled$s.log" 2>&1 ||
-    { echo "coupled arm failed (seed $s)"; tail "$OUT/coupled$s.log"; exit 1; }
-  cp "$OUT/coupled$s/exact.csv" "$OUT/coupled$s/round0/"
-  physics "$OUT/longer$s" -us_windows 12 -us_range -1.5,1.5 -us_steps 44000 -seed "$s"
-  physics "$OUT/more$s" -us_windows 23 -us_range -1.5,1.5 -us_steps 22000 -seed "$s"
-  echo "seed $s: three arms in $(($(date +%s) - start)) s"
+  for a in $ARMS; do timed "$a" "$s" arm "$a" "$s"; done
+  echo "seed $s: arms $ARMS in $(($(date +%s) - start)) s"
 done
-"$PY" "$HERE/analyse.py" --csv "$BUILD/bench/coupling.csv" "$OUT" $SEEDS | tee "$BUILD/bench/coupling.txt"
+"$PY" "$HERE/analyse.py" --csv "$BUILD/bench/coupling.csv" --arms "$ARMS" "$OUT" $SEEDS | tee "$BUILD/bench/coupling.txt"
