@@ -55,14 +55,14 @@ PetscErrorCode UmbCouplingGetFlowMoves(UmbCoupling o, PetscBool *on)
 
 PetscErrorCode UmbCouplingSetFromOptions(UmbCoupling o)
 {
-  PetscInt  d, ng = 0, n = 4;
+  PetscInt  d, ng = 0, n = 4, cvidx[2];
   PetscBool set, density = PETSC_FALSE, coord;
   UmbCVType type;
 
   PetscFunctionBegin;
   PetscCall(UmbCVGetDimension(o->cv, &d));
   PetscCall(UmbCVGetType(o->cv, &type));
-  PetscCall(PetscStrcmp(type, UMBCVCOORD, &coord));
+  PetscCall(UmbCVGetCoordinates(o->cv, &coord, cvidx)); /* a set of coordinates, whatever the type's name */
   if (o->generator) PetscCall(UmbGeneratorGetGenerated(o->generator, &ng));
   if (o->generator && ng > 0) PetscCall(UmbGeneratorHasDensity(o->generator, &density));
   o->ncenters   = UMB_RUN_MAX_CENTERS;
