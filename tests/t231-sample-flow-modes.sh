@@ -24,7 +24,7 @@
 # Measured: with moves largest |z| 2.04, acceptance 0.50 .. 0.75 over the windows; without
 # moves 27.4 (window at x = -0.41: 0.0017 against 0.138); proposal ratio left out 30.6, moves
 # ignoring U 64.4 (the table per window: docs/flow.md, "Tests"). The analysis:
-# tests/t231-modes.py. 40 to 55 s on two cores.
+# tests/t231-modes.py. 40 to 70 s on two shared cores (training 14 s, the four flow-move runs most of the rest).
 # Catches: flow moves that do not leave the window's distribution invariant with a real flow
 # (density, inverse or mixture of the trained flow inconsistent with its push-forward), a
 # flow that cannot propose the mode the walkers are missing, a check that cannot fail.
