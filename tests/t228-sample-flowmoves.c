@@ -13,6 +13,9 @@
    are bit-identical.
    Case "nan" (run by t229 and expected to fail): the generator's log-density is NaN above
    y = 1.2; the run must stop on every rank naming window, walker and step.
+   Case "variant" (run by t231 with a trained flow): one run of -t228_variant exact, noratio or
+   always into -t228_dir, with the proposal generator -t228_flow (a flow.h5; default the
+   gauss type) and every other option from the command line, walkers started at y = -1.
    Catches: a wrong or missing proposal ratio or mixture density, an acceptance that ignores the
    energy, moves or random numbers that depend on the rank layout or the chunking, counters
    lost at a restart, a NaN proposal accepted silently. */
@@ -181,11 +184,20 @@ static PetscErrorCode Run(MPI_Comm comm, const char dir[], RunKind kind, PetscBo
   PetscCall(UmbCVSetFromOptions(cv));
   PetscCall(UmbCVSetUp(cv));
   PetscCall(UmbSamplerCreate(cv, &s));
-  PetscCall(UmbSamplerSetSeed(s, 7));
+  {
+    PetscInt seed = 7;
+    PetscCall(PetscOptionsGetInt(NULL, NULL, "-seed", &seed, NULL));
+    PetscCall(UmbSamplerSetSeed(s, seed));
+  }
   if (kind != RUN_NONE) {
+    char      flow[PETSC_MAX_PATH_LEN];
+    PetscBool real;
+    PetscCall(PetscOptionsGetString(NULL, NULL, "-t228_flow", flow, sizeof(flow), &real));
     PetscCall(UmbGeneratorCreate(cv, &g));
-    PetscCall(UmbGeneratorSetType(g, "gauss"));
+    PetscCall(UmbGeneratorSetType(g, real ? "flow" : "gauss"));
+    if (real) PetscCall(UmbGeneratorSetSeed(g, s->seed));
     PetscCall(UmbGeneratorSetUp(g));
+    if (real) PetscCall(UmbGeneratorLoad(g, flow));
     PetscCall(UmbSamplerSetProposalGenerator(s, g));
     PetscCall(UmbSamplerSetFlowMoveVariant(s, (UmbFlowMoveVariant)kind));
   } else PetscCall(PetscOptionsClearValue(NULL, "-us_flow_moves"));
@@ -415,6 +427,19 @@ static PetscErrorCode Main(void)
   PetscFunctionBegin;
   PetscCall(UmbGeneratorRegister("gauss", Create_Gauss));
   PetscCall(PetscOptionsGetString(NULL, NULL, "-t228_case", which, sizeof(which), NULL));
+  if (!strcmp(which, "variant")) { /* for tests/t231: every option from the command line */
+    const char *const names[] = {"exact", "noratio", "always"};
+    char              dir[PETSC_MAX_PATH_LEN] = "variant", v[16] = "noratio";
+    PetscBool         finished;
+    PetscInt          kind = -1;
+    PetscCall(PetscOptionsGetString(NULL, NULL, "-t228_variant", v, sizeof(v), NULL));
+    PetscCall(PetscOptionsGetString(NULL, NULL, "-t228_dir", dir, sizeof(dir), NULL));
+    for (PetscInt i = 0; i < 3; i++)
+      if (!strcmp(v, names[i])) kind = i;
+    PetscCheck(kind >= 0, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-t228_variant: exact, noratio or always, not %s", v);
+    PetscCall(Run(PETSC_COMM_WORLD, dir, (RunKind)kind, PETSC_FALSE, &finished));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   PetscCall(TestSetDefaultOptions(OPTS));
   { /* TestSetDefaultOptions takes a value starting with '-' for an option name */
     PetscBool has;
@@ -426,7 +451,7 @@ static PetscErrorCode Main(void)
   else if (!strcmp(which, "nan")) {
     PetscBool finished;
     PetscCall(Run(PETSC_COMM_WORLD, "nan", RUN_EXACT, PETSC_FALSE, &finished));
-  } else SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-t228_case: exact, ranks or nan, not %s", which);
+  } else SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-t228_case: exact, ranks, nan or variant, not %s", which);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
