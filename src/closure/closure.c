@@ -389,10 +389,14 @@ PetscErrorCode UmbClosureSetUp(UmbClosure c)
       char        path[PETSC_MAX_PATH_LEN];
       const char *file;
       PetscBool   exists;
+      UmbGeneratorType type;
+      PetscBool        gan;
       PetscCall(UmbGeneratorGetFileName(c->generator, &file));
+      PetscCall(UmbGeneratorGetType(c->generator, &type));
+      PetscCall(PetscStrcmp(type, UMBGENERATORGAN, &gan));
       PetscCall(UmbPathJoin(c->dir, file, path, sizeof(path)));
       PetscCall(PetscTestFile(path, 'r', &exists));
-      PetscCheck(exists, c->comm, PETSC_ERR_USER_INPUT, "%s not found: the generator route needs a trained GAN; run `umbra train` first (or -closure_gan false for the physics route only)", path);
+      PetscCheck(exists, c->comm, PETSC_ERR_USER_INPUT, "%s not found: the generator route needs a trained %s; run `umbra train%s%s` first (or -closure_gan false for the physics route only)", path, gan ? "GAN" : type, gan ? "" : " -generator ", gan ? "" : type);
       PetscCall(UmbGeneratorLoad(c->generator, path));
     }
     if (c->use_gan) {

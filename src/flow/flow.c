@@ -69,19 +69,23 @@ PetscErrorCode UmbFlowCreate(UmbCV cv, UmbFlow *flowp)
 PetscErrorCode UmbFlowSetFromOptions(UmbFlow flow)
 {
   const MPI_Comm comm = flow->comm;
-  PetscInt       nh = UMB_FLOW_MAX_LAYERS, nb = 2, act = (PetscInt)flow->act, red = (PetscInt)flow->reduce;
-  PetscReal      betas[2] = {flow->beta1, flow->beta2};
+  /* one slot more than allowed, so that a value too many is seen rather than dropped */
+  PetscInt       nh = UMB_FLOW_MAX_LAYERS + 1, nb = 3, act = (PetscInt)flow->act, red = (PetscInt)flow->reduce, hidden[UMB_FLOW_MAX_LAYERS + 1];
+  PetscReal      betas[3] = {flow->beta1, flow->beta2, 0};
   PetscBool      set;
 
   PetscFunctionBegin;
   PetscOptionsBegin(comm, UmbOptionsPrefix(flow->prefix), "Conditional normalizing flow options (umbra train -generator flow)", "UmbFlow");
   PetscCall(PetscOptionsInt("-flow_couplings", "Coupling layers", "UmbFlowSetFromOptions", flow->ncoupling, &flow->ncoupling, NULL));
   PetscCheck(flow->ncoupling >= 1 && flow->ncoupling <= UMB_FLOW_MAX_COUPLINGS, comm, PETSC_ERR_USER_INPUT, "-flow_couplings must be in 1..%d, got %" PetscInt_FMT, UMB_FLOW_MAX_COUPLINGS, flow->ncoupling);
-  PetscCall(PetscOptionsIntArray("-flow_layers", "Hidden layer widths of each coupling layer's conditioner", "UmbFlowSetFromOptions", flow->hidden, &nh, &set));
+  PetscCall(PetscArraycpy(hidden, flow->hidden, flow->nhidden));
+  PetscCall(PetscOptionsIntArray("-flow_layers", "Hidden layer widths of each coupling layer's conditioner", "UmbFlowSetFromOptions", hidden, &nh, &set));
   if (set) {
     PetscCheck(nh >= 1, comm, PETSC_ERR_USER_INPUT, "-flow_layers needs at least one width (e.g. 64,64)");
+    PetscCheck(nh <= UMB_FLOW_MAX_LAYERS, comm, PETSC_ERR_USER_INPUT, "-flow_layers takes at most %d hidden layers, got more", UMB_FLOW_MAX_LAYERS);
+    for (PetscInt l = 0; l < nh; l++) PetscCheck(hidden[l] >= 1, comm, PETSC_ERR_USER_INPUT, "-flow_layers: width %" PetscInt_FMT " of hidden layer %" PetscInt_FMT " must be positive", hidden[l], l + 1);
     flow->nhidden = nh;
-    for (PetscInt l = 0; l < nh; l++) PetscCheck(flow->hidden[l] >= 1, comm, PETSC_ERR_USER_INPUT, "-flow_layers: width %" PetscInt_FMT " of hidden layer %" PetscInt_FMT " must be positive", flow->hidden[l], l + 1);
+    PetscCall(PetscArraycpy(flow->hidden, hidden, nh));
   }
   PetscCall(PetscOptionsEList("-flow_activation", "Activation of the conditioners' hidden layers", "UmbFlowSetFromOptions", UmbActivations, 4, UmbActivations[act], &act, NULL));
   flow->act = (UmbActivation)act;
@@ -97,7 +101,7 @@ PetscErrorCode UmbFlowSetFromOptions(UmbFlow flow)
   PetscCall(PetscOptionsReal("-flow_lr_final", "The learning rate is constant for the first half of the training, then decays linearly to this fraction", "UmbFlowSetFromOptions", flow->lr_final, &flow->lr_final, NULL));
   PetscCheck(flow->lr_final > 0 && flow->lr_final <= 1, comm, PETSC_ERR_USER_INPUT, "-flow_lr_final must be in (0, 1], got %.6g", (double)flow->lr_final);
   PetscCall(PetscOptionsRealArray("-flow_adam_betas", "Adam's beta1,beta2", "UmbFlowSetFromOptions", betas, &nb, &set));
-  PetscCheck(!set || nb == 2, comm, PETSC_ERR_USER_INPUT, "-flow_adam_betas needs two values beta1,beta2, got %" PetscInt_FMT, nb);
+  PetscCheck(!set || nb == 2, comm, PETSC_ERR_USER_INPUT, "-flow_adam_betas needs two values beta1,beta2, got %s%" PetscInt_FMT, nb > 2 ? "more than " : "", nb > 2 ? (PetscInt)2 : nb);
   PetscCheck(betas[0] >= 0 && betas[0] < 1 && betas[1] >= 0 && betas[1] < 1, comm, PETSC_ERR_USER_INPUT, "-flow_adam_betas must be in [0, 1), got %.6g,%.6g", (double)betas[0], (double)betas[1]);
   flow->beta1 = betas[0];
   flow->beta2 = betas[1];

@@ -24,7 +24,7 @@ static PetscErrorCode CheckDiverged(UmbFlow flow, FlowTrain *ft, PetscBool finit
   else snprintf(what, sizeof(what), "the negative log-likelihood reached %.3g, beyond -flow_loss_limit %.3g", (double)loss, (double)flow->loss_limit);
   if (ft->ckpt_step >= 0) snprintf(ckpt, sizeof(ckpt), "the last checkpoint, %s/ckpt/train.h5 at step %lld, is kept (-restart continues from it with the same options only)", ft->dir, (long long)ft->ckpt_step);
   else snprintf(ckpt, sizeof(ckpt), "no checkpoint was written before it");
-  SETERRQ(flow->comm, PETSC_ERR_NOT_CONVERGED, "flow training diverged in epoch %lld (step %lld): %s; lower the learning rate (-flow_lr, now %.6g; try -flow_lr %.3g) or widen the splines' interval (-flow_bound, now %g); flow.h5 is not written, %s", (long long)(epoch + 1), (long long)(step + 1), what, (double)flow->lr, (double)(0.1 * flow->lr), (double)flow->spline.bound, ckpt);
+  SETERRQ(flow->comm, PETSC_ERR_NOT_CONVERGED, "flow training diverged in epoch %lld (step %lld): %s; lower the learning rate (-flow_lr, now %.6g; try -flow_lr %.3g) or widen the splines' interval (-flow_bound, now %.6g); flow.h5 is not written, %s", (long long)(epoch + 1), (long long)(step + 1), what, (double)flow->lr, (double)(0.1 * flow->lr), (double)flow->spline.bound, ckpt);
 }
 
 /* One step on the rows of batch `step`: per chunk the NLL gradient (scaled by 1/B) into the

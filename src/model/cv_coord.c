@@ -10,13 +10,14 @@ static PetscErrorCode SetFromOptions_Coord(UmbCV cv, PetscOptionItems *PetscOpti
 {
   UmbCV_Coord *c = (UmbCV_Coord *)cv->data;
   UmbModel     m = cv->model;
-  PetscInt     nidx = 2, idx[2] = {0, 0};
+  PetscInt     nidx = 3, idx[3] = {0, 0, 0}; /* one slot more than allowed: a third index is seen, not dropped */
   PetscBool    set_idx;
 
   PetscFunctionBegin;
   PetscCall(PetscOptionsIntArray("-cv_index", "Coordinate index (0-based) of each CV component", "UmbCVSetFromOptions", idx, &nidx, &set_idx));
   if (!set_idx) nidx = 1;
-  PetscCheck(nidx >= 1 && nidx <= 2, cv->comm, PETSC_ERR_USER_INPUT, "-cv_index takes one or two indices, got %" PetscInt_FMT, nidx);
+  PetscCheck(nidx <= 2, cv->comm, PETSC_ERR_USER_INPUT, "-cv_index takes one or two indices, got more than two");
+  PetscCheck(nidx >= 1, cv->comm, PETSC_ERR_USER_INPUT, "-cv_index takes one or two indices, got %" PetscInt_FMT, nidx);
   cv->d = nidx;
   for (PetscInt a = 0; a < cv->d; a++) {
     PetscCheck(idx[a] >= 0 && idx[a] < m->n, cv->comm, PETSC_ERR_USER_INPUT, "-cv_index %" PetscInt_FMT " is not a coordinate of model %s, which has %" PetscInt_FMT " (0..%" PetscInt_FMT ")", idx[a], m->type, m->n, m->n - 1);
