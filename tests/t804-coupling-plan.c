@@ -241,13 +241,13 @@ static PetscErrorCode TestMerge(MPI_Comm comm)
   PetscCall(WriteSamples(comm, "prev", 3, 0));
   PetscCall(WriteSamples(comm, "add", 2, 3));
   PetscCall(WriteSamples(comm, "out", 1, 0)); /* replaced by the merge */
-  PetscCall(UmbSamplesFileMerge(comm, "prev", "add", 1, "out"));
+  PetscCall(UmbSamplesFileMerge(comm, "prev", "add", 1, NULL, PETSC_FALSE, "out"));
   PetscCall(CheckMerged(comm, "out", 5, 3, 1));
   PetscCall(PetscTestFile("out/windows.csv", 'r', &exists));
   UMB_CHECK(exists, "out/windows.csv not written");
   /* the next round on top, without new windows: the same table and rows */
   PetscCall(WriteSamples(comm, "none", 1, 0));
-  PetscCall(UmbSamplesFileMerge(comm, "out", NULL, 2, "none"));
+  PetscCall(UmbSamplesFileMerge(comm, "out", NULL, 2, NULL, PETSC_FALSE, "none"));
   PetscCall(CheckMerged(comm, "none", 5, 3, 1));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -14,8 +14,17 @@
 #     stopped in its sampling (-us_stop_step, exit 3), continued and stopped in the round's
 #     training (-flow_stop_step, exit 3), continued to the end on 1 rank (the training from its
 #     checkpoint): every output equals the straight run's.
-#  4. -run_flow_moves with the gan generator is refused (exit 2, one line).
-# Catches: flow counts dropped by the merge, rounds that restart walkers from elsewhere than
+#  4. Superseding (-run_supersede, on by default here): the merged samples.h5 records
+#     /windows/superseded_by (window k of round 0 -> its continuation K0 + k, -1 for the
+#     continuations); fes logs that it pools 5 of the 10 windows, fes.h5 maps its windows to
+#     samples.h5 (/windows/samples_window) and has log normalisers for their rows only, windows.csv
+#     gives nan for the superseded windows, and F(z) and the window free energies equal those of
+#     umbra fes on a samples.h5 that holds the continuations alone (coupling1/); with
+#     -run_supersede false the run pools all 10 windows and writes no flag (the earlier behaviour).
+#     The 1- vs 2-rank and restart comparisons of 2 and 3 include the flag (samples.h5 bit for bit).
+#  5. -run_flow_moves with the gan generator is refused (exit 2, one line).
+# Catches: flow counts dropped by the merge, superseded windows pooled into fes or their flag
+# lost in a merge or a restart, rounds that restart walkers from elsewhere than
 # their last frames, moves not enabled, round state that depends on the rank count or on where
 # the run was interrupted.
 set -u
@@ -93,6 +102,44 @@ for b in bad:
 sys_exit = 1 if bad else 0
 raise SystemExit(sys_exit)
 PY
+
+# 4. superseded windows: flagged in samples.h5, left out of fes
+grep -q "fes: ref/samples.h5: 5 of 10 windows pooled; 5 superseded" ref.log || { echo "fes did not report 5 of 10 windows pooled:"; grep "fes:" ref.log | head -5; fail=1; }
+grep -q "coupling round 1: 5 windows superseded by their continuations" ref.log || { echo "the merge did not report the superseded windows"; fail=1; }
+mkdir -p alone && cp ref/coupling1/samples.h5 ref/coupling1/windows.csv alone/
+# shellcheck disable=SC2086
+timeout 120 $MPIEXEC -n 2 $MPIEXEC_FLAGS "$UMBRA" fes $OPTS -out alone </dev/null >alone.log 2>&1 || { echo "umbra fes on the continuations alone failed"; tail alone.log; fail=1; }
+for p in /profile/F /windows/f /samples/log_normaliser; do
+  h5diff -d 1e-12 ref/fes.h5 alone/fes.h5 $p >h5.diff 2>&1 || { echo "ref/fes.h5 $p differs from fes on the continuations alone:"; head -n 5 h5.diff; fail=1; }
+done
+$PY - <<'PY' || fail=1
+import h5py
+import numpy as np
+bad = []
+with h5py.File("ref/samples.h5", "r") as m, h5py.File("ref/fes.h5", "r") as f:
+    K = m["windows/center"].shape[0]
+    by = m["windows/superseded_by"][:] if "windows/superseded_by" in m else None
+    want = np.concatenate([np.arange(K // 2, K), -np.ones(K // 2, dtype=int)])
+    if by is None or not np.array_equal(by, want):
+        bad.append(f"/windows/superseded_by {by}, want {want}")
+    sw = f["windows/samples_window"][:] if "windows/samples_window" in f else None
+    if sw is None or not np.array_equal(sw, np.arange(K // 2, K)):
+        bad.append(f"fes.h5 /windows/samples_window {sw}")
+    off = m["windows/offset"][:]
+    if f["samples/log_normaliser"].shape[0] != off[K] - off[K // 2]:
+        bad.append(f"fes.h5 has {f['samples/log_normaliser'].shape[0]} log normalisers, want {off[K] - off[K // 2]}")
+with open("ref/windows.csv") as fd:
+    rows = [r.strip().split(",") for r in fd if not r.startswith("#")][1:]
+if any(r[-2:] != ["nan", "nan"] for r in rows[:5]) or any(r[-1] == "nan" for r in rows[5:]):
+    bad.append("windows.csv: f, df not nan for exactly the 5 superseded windows")
+for b in bad:
+    print(b)
+raise SystemExit(1 if bad else 0)
+PY
+run pool 2 0 -run_iterations 1 -run_supersede false
+grep -q "windows pooled" pool.log && { echo "-run_supersede false still left windows out"; fail=1; }
+$PY -c 'import h5py, sys; f = h5py.File("pool/samples.h5", "r"); sys.exit(("windows/superseded_by" in f) or h5py.File("pool/fes.h5", "r")["windows/f"].shape[0] != 10)' || { echo "-run_supersede false: a flag written, or fes.h5 without all 10 windows"; fail=1; }
+h5diff --exclude-path /provenance --exclude-path /windows/superseded_by ref/samples.h5 pool/samples.h5 >h5.diff 2>&1 || { echo "-run_supersede changed the samples:"; head -n 5 h5.diff; fail=1; }
 
 run one 1 0 -run_iterations 1
 same ref one roundoff

@@ -15,7 +15,10 @@ typedef struct _p_UmbCoupling *UmbCoupling;
 /* What a round chooses from: the previous round's windows (samples.h5) and their diagnostics
    (fes.h5) */
 typedef struct {
-  PetscInt          K, d;          /* windows so far, CV dimension */
+  PetscInt          K, d;          /* windows so far, CV dimension (the pooled windows: those no
+                                      continuation superseded, as fes.h5 has them) */
+  PetscInt          Kall;          /* windows in samples.h5, superseded ones included (0: K) */
+  const PetscInt   *window;        /* K: the samples.h5 index of each window (NULL: the same) */
   const PetscReal  *center, *kappa; /* K x d */
   PetscReal         period[2];     /* of each CV component (0: not periodic) */
   const PetscInt64 *round;         /* K: the round that added each window */
@@ -40,7 +43,8 @@ PETSC_EXTERN PetscErrorCode UmbCouplingCreate(UmbCV, UmbCoupling *);
 PETSC_EXTERN PetscErrorCode UmbCouplingSetGenerator(UmbCoupling, UmbGenerator);
 /* Reads -run_iterations, -run_overlap_min, -run_neff_min, -run_reseed_flagged, -run_extend,
    -run_max_windows, -run_centers, -run_flow_moves (default: on when the generator has a
-   density) and -run_continue (default: as -run_flow_moves) */
+   density) and -run_continue (default: as -run_flow_moves), -run_supersede (default: when rounds
+   continue windows with flow moves) */
 PETSC_EXTERN PetscErrorCode UmbCouplingSetFromOptions(UmbCoupling);
 PETSC_EXTERN PetscErrorCode UmbCouplingGetIterations(UmbCoupling, PetscInt *);
 /* Whether rounds sample with flow moves, -run_flow_moves (then -us_flow_* are meant for the

@@ -28,6 +28,12 @@ typedef struct {
                                      (one series when the file's layout does not fit) */
   PetscReal  *iact;               /* K: the IACT of each window in frames, when has_iact */
   PetscInt64 *round;              /* K: the coupling round that added the window (0 without) */
+  PetscInt64 *superseded_by;      /* K: the window that continues this one and replaces it in the
+                                     estimates (/windows/superseded_by; -1: none, and without) */
+  PetscInt   *window;             /* K: the file's index of each window (a pooled table leaves the
+                                     superseded windows out) */
+  PetscInt64 *row;                /* K: the file row of each window's first row */
+  PetscInt    Kfile, nsuperseded; /* windows in the file, superseded among them */
   PetscBool   has_iact, has_round;
   PetscReal   beta, period[2], dt;
   PetscInt64  nwalkers, nframes;  /* the attributes walkers and frames_per_walker */
@@ -51,6 +57,11 @@ PETSC_EXTERN PetscErrorCode UmbSamplesFileGetPath(UmbSamplesFile, const char **)
 /* The window table, read on first use and checked: d = 1 or 2, offsets rising from 0 to the
    rows of z, finite centres, spring constants >= 0, beta > 0, period >= 0 */
 PETSC_EXTERN PetscErrorCode UmbSamplesFileGetTable(UmbSamplesFile, const UmbSamplesTable **);
+/* The windows the estimates pool (free energy, closures): those no later window superseded
+   (docs/coupling.md, flow rounds), with offsets counted over them alone (rows of superseded
+   windows left out); window[k] and row[k] locate them in the file. The whole table when no
+   window is superseded. */
+PETSC_EXTERN PetscErrorCode UmbSamplesFileGetPooledTable(UmbSamplesFile, const UmbSamplesTable **);
 /* Rows and columns of an array (an error naming the file when it is missing) */
 PETSC_EXTERN PetscErrorCode UmbSamplesFileGetShape(UmbSamplesFile, UmbSamplesArray, PetscInt64 *, PetscInt *);
 /* Stops unless x is N x n ("the samples come from another model") */
@@ -60,8 +71,11 @@ PETSC_EXTERN PetscErrorCode UmbSamplesFileReadRows(UmbSamplesFile, UmbSamplesArr
 /* Stops, naming file, array and row, when one of the values read is not finite (rows numbered
    row0 + i, or rowid[i]); remedy ends the message */
 PETSC_EXTERN PetscErrorCode UmbSamplesFileCheckFinite(UmbSamplesFile, UmbSamplesArray, PetscInt64, PetscInt, const PetscReal[], PetscInt64, const PetscInt64[], const char[]);
-/* This rank's windows and their CV values (UmbLayoutRange over the windows, any rank count) */
+/* This rank's windows of the pooled table and their CV values (UmbLayoutRange over the pooled
+   windows, any rank count); row0 counts pooled rows */
 PETSC_EXTERN PetscErrorCode UmbSamplesFileReadBlock(UmbSamplesFile, UmbSamplesBlock *);
+/* The rows of an array (ncol columns) of this rank's block, in the block's order */
+PETSC_EXTERN PetscErrorCode UmbSamplesFileReadBlockRows(UmbSamplesFile, const UmbSamplesBlock *, UmbSamplesArray, PetscInt, PetscReal[]);
 PETSC_EXTERN PetscErrorCode UmbSamplesBlockFree(UmbSamplesBlock *);
 
 /* Writing. Create writes <path>.tmp, or <path>.partial when partial (kept for a restart when
@@ -81,6 +95,8 @@ PETSC_EXTERN PetscErrorCode UmbSamplesFileWriteWindowStats(UmbSamplesFile, Petsc
 PETSC_EXTERN PetscErrorCode UmbSamplesFileWriteFlowMoves(UmbSamplesFile, PetscInt, const PetscInt64[], PetscInt64, PetscReal, PetscReal);
 /* The round that added each window, and the number of coupling rounds */
 PETSC_EXTERN PetscErrorCode UmbSamplesFileWriteRounds(UmbSamplesFile, PetscInt, const PetscInt64[], PetscInt);
+/* /windows/superseded_by: for each window the window that superseded it (-1: none) */
+PETSC_EXTERN PetscErrorCode UmbSamplesFileWriteSuperseded(UmbSamplesFile, PetscInt, const PetscInt64[]);
 /* States of an unbiased run (no windows): where they come from and how they were made */
 PETSC_EXTERN PetscErrorCode UmbSamplesFileWriteUnbiased(UmbSamplesFile, const char[], const char[], PetscInt64, PetscInt64, PetscInt64, PetscInt64, PetscReal, PetscReal);
 /* Frames [f0, f1) of every walker of windows [klo, khi) with nsave frames per walker, from or
@@ -96,7 +112,10 @@ PETSC_EXTERN PetscErrorCode UmbSamplesFileClose(UmbSamplesFile *, PetscBool);
    (NULL: none), windows appended, with the round that added each window (round for the windows
    of add, unless its file says otherwise), the flow-move counts of every window when any part
    has them (zero for windows sampled without moves; the flow_* attributes of the newest part
-   with moves); and <out>/windows.csv to match (with the flow columns then) */
-PETSC_EXTERN PetscErrorCode UmbSamplesFileMerge(MPI_Comm, const char[], const char[], PetscInt, const char[]);
+   with moves); and <out>/windows.csv to match (with the flow columns then). continues (NULL:
+   none) gives for each window of add the window of prev it continues (-1: a new window); with
+   supersede those windows of prev are recorded as superseded by their continuations
+   (/windows/superseded_by, carried over from prev for earlier rounds). */
+PETSC_EXTERN PetscErrorCode UmbSamplesFileMerge(MPI_Comm, const char[], const char[], PetscInt, const PetscInt64[], PetscBool, const char[]);
 
 #endif

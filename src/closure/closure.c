@@ -308,7 +308,7 @@ PetscErrorCode UmbClosureSetUp(UmbClosure c)
   PetscCheck(exists, c->comm, PETSC_ERR_FILE_OPEN, "%s not found: run `umbra sample` first (with the same -out)", spath);
   PetscCall(UmbSamplesFileOpen(c->comm, spath, &sf));
   PetscCall(UmbSamplesFileGetPath(sf, &path));
-  PetscCall(UmbSamplesFileGetTable(sf, &w));
+  PetscCall(UmbSamplesFileGetPooledTable(sf, &w)); /* windows superseded by a continuation left out, as in fes */
   PetscCall(UmbSamplesFileReadBlock(sf, &b));
   PetscCheck(w->d == c->d, c->comm, PETSC_ERR_USER_INPUT, "%s has a %" PetscInt_FMT "-D CV but the current CV is %" PetscInt_FMT "-D: use the options of the sampling run", path, w->d, c->d);
   c->K    = w->K;
@@ -339,8 +339,12 @@ PetscErrorCode UmbClosureSetUp(UmbClosure c)
     }
   }
   PetscCall(UmbSamplesBlockFree(&b));
-  PetscCall(UmbSamplesFileCheckStates(sf, N, c->n));
-  PetscCall(UmbSamplesFileReadRows(sf, UMB_SAMPLES_X, row0, c->nloc, c->x));
+  {
+    const UmbSamplesTable *all;
+    PetscCall(UmbSamplesFileGetTable(sf, &all));
+    PetscCall(UmbSamplesFileCheckStates(sf, all->N, c->n));
+  }
+  PetscCall(UmbSamplesFileReadBlockRows(sf, &b, UMB_SAMPLES_X, c->n, c->x));
   PetscCall(UmbSamplesFileClose(&sf, PETSC_FALSE));
 
   /* the grid */

@@ -79,6 +79,8 @@ PetscErrorCode UmbCouplingSetFromOptions(UmbCoupling o)
   PetscCall(PetscOptionsBool("-run_flow_moves", "Rounds sample with flow moves proposed by the previous round's generator (default: with a density generator and a coordinate CV)", "UmbCouplingRound", o->flow_moves, &o->flow_moves, NULL));
   o->continue_windows = o->flow_moves; /* with moves a trapped window can still relax: keep it going */
   PetscCall(PetscOptionsBool("-run_continue", "Rounds also continue the newest window at every centre from its walkers' last frames (default: as -run_flow_moves)", "UmbCouplingRound", o->continue_windows, &o->continue_windows, NULL));
+  o->supersede = (PetscBool)(o->continue_windows && o->flow_moves); /* the earlier segment is the continuation's burn-in */
+  PetscCall(PetscOptionsBool("-run_supersede", "A window continued with flow moves replaces its earlier segment in fes and the closures (the segment stays in samples.h5, flagged); default: when rounds continue windows with flow moves", "UmbCouplingRound", o->supersede, &o->supersede, NULL));
   PetscOptionsEnd();
   if (!set) o->ncenters = 0;
   PetscCheck(o->iterations >= 0, o->comm, PETSC_ERR_USER_INPUT, "-run_iterations must be non-negative, got %" PetscInt_FMT, o->iterations);
@@ -91,6 +93,7 @@ PetscErrorCode UmbCouplingSetFromOptions(UmbCoupling o)
   PetscCheck(!o->iterations || ng > 0, o->comm, PETSC_ERR_USER_INPUT, "-run_iterations %" PetscInt_FMT " needs a generator to lift with, but the CV is every coordinate of the model: there is nothing to lift", o->iterations);
   PetscCheck(!o->flow_moves || density, o->comm, PETSC_ERR_USER_INPUT, "-run_flow_moves needs a generator with a density to propose the moves: add -generator flow");
   PetscCheck(!o->flow_moves || coord, o->comm, PETSC_ERR_USER_INPUT, "-run_flow_moves needs a coordinate CV (-cv coord), not -cv %s: a flow move keeps z exactly only then", type);
+  PetscCheck(!o->supersede || o->continue_windows, o->comm, PETSC_ERR_USER_INPUT, "-run_supersede needs -run_continue: only a continued window supersedes its earlier segment");
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -261,7 +264,7 @@ PetscErrorCode UmbCouplingRound(UmbCoupling o, UmbSampler campaign, const char d
   UmbGenerator    gen = NULL;
   UmbModel        model;
   PetscInt        nw, n, nc = 0, K, d, *list = NULL;
-  PetscInt64      seed, *from;
+  PetscInt64      seed, *from = NULL, *cfrom = NULL;
   PetscReal      *x0, *xc = NULL, *center, *kappa;
 
   PetscFunctionBegin;
@@ -299,11 +302,12 @@ PetscErrorCode UmbCouplingRound(UmbCoupling o, UmbSampler campaign, const char d
     if (plan.nnew || o->flow_moves) PetscCall(LoadGenerator(o, genfile, seed, &plan, &gen));
     /* the round's windows: the new ones (lifted seeds), then the continued ones (last frames) */
     PetscCall(PetscMalloc4((size_t)K * nw * n, &x0, K * d, &center, K * d, &kappa, K, &from));
+    PetscCall(PetscMalloc1(K, &cfrom));
     if (plan.nnew) PetscCall(LiftSeeds(gen, &plan, nw, n, x0));
     PetscCall(PetscArraycpy(x0 + (size_t)plan.nnew * nw * n, xc, (size_t)nc * nw * n));
     PetscCall(PetscArraycpy(center, plan.center, plan.nnew * d));
     PetscCall(PetscArraycpy(kappa, plan.kappa, plan.nnew * d));
-    for (PetscInt j = 0; j < K; j++) from[j] = j < plan.nnew ? -1 : list[j - plan.nnew];
+    for (PetscInt j = 0; j < K; j++) from[j] = cfrom[j] = j < plan.nnew ? -1 : list[j - plan.nnew];
     if (nc) {
       UmbSamplesFile         sf;
       const UmbSamplesTable *t;
@@ -342,7 +346,8 @@ PetscErrorCode UmbCouplingRound(UmbCoupling o, UmbSampler campaign, const char d
   PetscCall(PetscFree(list));
   PetscCall(PetscFree(xc));
   /* merged campaign: the previous rows unchanged, then the round's windows */
-  if (*finished) PetscCall(UmbSamplesFileMerge(o->comm, prev, K ? newdir : NULL, round, dir));
+  if (*finished) PetscCall(UmbSamplesFileMerge(o->comm, prev, K ? newdir : NULL, round, cfrom, o->supersede, dir));
+  PetscCall(PetscFree(cfrom));
   PetscCall(UmbCouplingPlanDestroy(&plan));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -14,8 +14,10 @@ static PetscErrorCode ReadPrev(MPI_Comm comm, const char dir[], UmbSamplesFile *
   PetscCall(PetscMemzero(p, sizeof(*p)));
   PetscCall(UmbPathJoin(dir, "samples.h5", path, sizeof(path)));
   PetscCall(UmbSamplesFileOpen(comm, path, sf));
-  PetscCall(UmbSamplesFileGetTable(*sf, &t));
+  PetscCall(UmbSamplesFileGetPooledTable(*sf, &t)); /* the windows fes pooled */
   p->K         = t->K;
+  p->Kall      = t->Kfile;
+  p->window    = t->window;
   p->d         = t->d;
   p->center    = t->center;
   p->kappa     = t->kappa;
@@ -34,6 +36,12 @@ static PetscErrorCode ReadPrev(MPI_Comm comm, const char dir[], UmbSamplesFile *
   p->overlap = g->overlap;
   p->pvalue  = g->pvalue;
   PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the samples.h5 index of window k of the diagnostics */
+static PetscInt Index(const UmbCouplingPrevious *p, PetscInt k)
+{
+  return p->window ? p->window[k] : k;
 }
 
 static PetscReal Diff(const UmbCouplingPrevious *p, PetscInt a, PetscReal x, PetscReal y)
@@ -110,7 +118,7 @@ PetscErrorCode UmbCouplingPlanChoose(UmbCoupling o, const UmbCouplingPrevious *p
   cap = max + 1;
   PetscCall(PetscMemzero(plan, sizeof(*plan)));
   plan->d    = d;
-  plan->kold = p.K;
+  plan->kold = p.Kall > p.K ? p.Kall : p.K; /* new windows are appended after all of samples.h5's */
   PetscCall(PetscMalloc2(cap * d, &plan->center, cap * d, &plan->kappa));
   /* gaps: a window between neighbours that barely overlap */
   for (PetscInt q = 0; q < p.npairs; q++) {
@@ -123,20 +131,20 @@ PetscErrorCode UmbCouplingPlanChoose(UmbCoupling o, const UmbCouplingPrevious *p
       kap[a] = 0.5 * (p.kappa[k * d + a] + p.kappa[l * d + a]);
       if (PetscAbsReal(c[a]) > 0.5 * p.period[a]) c[a] = UmbMinimumImage(c[a], p.period[a]);
     }
-    snprintf(why, sizeof(why), "gap: windows %" PetscInt_FMT ",%" PetscInt_FMT " overlap %.3g", k, l, (double)ov);
+    snprintf(why, sizeof(why), "gap: windows %" PetscInt_FMT ",%" PetscInt_FMT " overlap %.3g", Index(&p, k), Index(&p, l), (double)ov);
     Add(plan, &p, max, c, kap, PETSC_TRUE, why, &skipped);
   }
   /* failed diagnostics: too few effective samples, a failed neighbour consistency test */
   for (PetscInt k = 0; k < p.K; k++)
     if (p.neff[k] < o->neff_min) {
-      snprintf(why, sizeof(why), "re-seed window %" PetscInt_FMT ": n_eff %.3g", k, (double)p.neff[k]);
+      snprintf(why, sizeof(why), "re-seed window %" PetscInt_FMT ": n_eff %.3g", Index(&p, k), (double)p.neff[k]);
       Reseed(plan, &p, max, k, why, &skipped);
     }
   if (o->reseed_flagged)
     for (PetscInt q = 0; q < p.npairs; q++)
       if (p.pvalue[q] < p.alpha)
         for (PetscInt i = 0; i < 2; i++) {
-          snprintf(why, sizeof(why), "re-seed window %" PetscInt_FMT ": consistency p %.3g with window %" PetscInt_FMT, (PetscInt)p.pairs[2 * q + i], (double)p.pvalue[q], (PetscInt)p.pairs[2 * q + 1 - i]);
+          snprintf(why, sizeof(why), "re-seed window %" PetscInt_FMT ": consistency p %.3g with window %" PetscInt_FMT, Index(&p, (PetscInt)p.pairs[2 * q + i]), (double)p.pvalue[q], Index(&p, (PetscInt)p.pairs[2 * q + 1 - i]));
           Reseed(plan, &p, max, (PetscInt)p.pairs[2 * q + i], why, &skipped);
         }
   /* extension of a 1-D range at the spacing of the end windows */

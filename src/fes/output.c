@@ -55,6 +55,11 @@ static PetscErrorCode WriteH5(UmbFes fes, const char path[])
   PetscCall(WriteReals(h5, "/windows/kappa", 2, K, d, w->kappa));
   for (PetscInt k = 0; k < K; k++) tmp[k] = w->offset[k + 1] - w->offset[k];
   PetscCall(WriteInts(h5, "/windows/n_samples", 1, K, 1, tmp));
+  if (w->Kfile > K) { /* windows superseded in samples.h5 are left out: where each window of fes.h5 is there */
+    for (PetscInt k = 0; k < K; k++) tmp[k] = w->window[k];
+    PetscCall(WriteInts(h5, "/windows/samples_window", 1, K, 1, tmp));
+    PetscCall(UmbH5WriteAttrInt(h5, "/windows", "superseded", w->Kfile - K));
+  }
   PetscCall(WriteReals(h5, "/windows/iact", 1, K, 1, w->iact));
   PetscCall(WriteReals(h5, "/windows/n_eff", 1, K, 1, fes->neff));
   PetscCall(WriteReals(h5, "/windows/f", 1, K, 1, fes->f));
@@ -119,7 +124,7 @@ static PetscErrorCode WriteH5(UmbFes fes, const char path[])
   PetscCall(UmbH5WriteAttrReals(h5, "/diagnostics", "overlap_warn", 1, &fes->overlap_warn));
   PetscCall(UmbH5WriteAttrReals(h5, "/diagnostics", "consistency_alpha", 1, &fes->alpha));
   PetscCall(UmbH5WriteAttrInt(h5, "/diagnostics", "consistency_flagged", fes->nflagged));
-  /* per-sample log normalisers, in samples.h5 row order, written collectively */
+  /* per-sample log normalisers, in samples.h5 row order (of the pooled windows' rows), written collectively */
   {
     hsize_t dims[1] = {(hsize_t)w->offset[K]};
     PetscCall(UmbH5CreateDataset(h5, "/samples/log_normaliser", H5T_IEEE_F64LE, 1, dims));
@@ -166,7 +171,7 @@ static PetscErrorCode WriteWindowsCsv(UmbFes fes, const char path[])
       ssize_t len;
       PetscInt nrow = 0;
       keep          = PETSC_TRUE;
-      PetscCall(PetscCalloc1(fes->K, &rows));
+      PetscCall(PetscCalloc1(w->Kfile, &rows));
       while ((len = getline(&line, &cap, fd)) >= 0 && keep) {
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
         if (line[0] == '#' || !len) continue;
@@ -181,29 +186,37 @@ static PetscErrorCode WriteWindowsCsv(UmbFes fes, const char path[])
           if (!c1) { keep = PETSC_FALSE; break; }
           *c1 = 0;
           c2  = strrchr(line, ',');
-          if (!c2 || sscanf(line, "%" PetscInt_FMT, &k) != 1 || k != nrow || nrow >= fes->K) { keep = PETSC_FALSE; break; }
+          if (!c2 || sscanf(line, "%" PetscInt_FMT, &k) != 1 || k != nrow || nrow >= w->Kfile) { keep = PETSC_FALSE; break; }
           *c2 = 0;
           rows[nrow++] = strdup(line);
         }
       }
       free(line);
       fclose(fd);
-      if (nrow != fes->K) keep = PETSC_FALSE;
+      if (nrow != w->Kfile) keep = PETSC_FALSE;
     }
   }
   PetscCall(UmbCsvCreate(fes->comm, path, header, &csv));
-  for (PetscInt k = 0; k < fes->K && !fes->rank; k++) {
+  /* the sampler's rows: a superseded window (left out of the estimate) gets nan, nan */
+  for (PetscInt kf = 0, k = 0; keep && kf < w->Kfile && !fes->rank; kf++) {
+    char s1[32], s2[32];
+    if (k < fes->K && w->window[k] == kf) {
+      PetscCall(UmbCsvRow(csv, "%s,%s,%s", rows[kf], Num(s1, sizeof(s1), "%.10g", fes->f[k]), Num(s2, sizeof(s2), "%.6g", df[k])));
+      k++;
+    } else PetscCall(UmbCsvRow(csv, "%s,nan,nan", rows[kf]));
+  }
+  for (PetscInt k = 0; !keep && k < fes->K && !fes->rank; k++) {
     char s1[32], s2[32], gen[512];
-    if (!keep) {
+    {
       const PetscReal *c = w->center + k * fes->d, *kap = w->kappa + k * fes->d;
       const PetscInt64 n = w->offset[k + 1] - w->offset[k];
-      if (fes->d == 1) snprintf(gen, sizeof(gen), "%" PetscInt_FMT ",%.17g,%.17g,%" PetscInt64_FMT ",%.6g", k, (double)c[0], (double)kap[0], n, (double)w->iact[k]);
-      else snprintf(gen, sizeof(gen), "%" PetscInt_FMT ",%.17g,%.17g,%.17g,%.17g,%" PetscInt64_FMT ",%.6g", k, (double)c[0], (double)c[1], (double)kap[0], (double)kap[1], n, (double)w->iact[k]);
+      if (fes->d == 1) snprintf(gen, sizeof(gen), "%" PetscInt_FMT ",%.17g,%.17g,%" PetscInt64_FMT ",%.6g", w->window[k], (double)c[0], (double)kap[0], n, (double)w->iact[k]);
+      else snprintf(gen, sizeof(gen), "%" PetscInt_FMT ",%.17g,%.17g,%.17g,%.17g,%" PetscInt64_FMT ",%.6g", w->window[k], (double)c[0], (double)c[1], (double)kap[0], (double)kap[1], n, (double)w->iact[k]);
     }
-    PetscCall(UmbCsvRow(csv, "%s,%s,%s", keep ? rows[k] : gen, Num(s1, sizeof(s1), "%.10g", fes->f[k]), Num(s2, sizeof(s2), "%.6g", df[k])));
+    PetscCall(UmbCsvRow(csv, "%s,%s,%s", gen, Num(s1, sizeof(s1), "%.10g", fes->f[k]), Num(s2, sizeof(s2), "%.6g", df[k])));
   }
   if (rows) {
-    for (PetscInt k = 0; k < fes->K; k++) free(rows[k]);
+    for (PetscInt k = 0; k < w->Kfile; k++) free(rows[k]);
     PetscCall(PetscFree(rows));
   }
   PetscCall(UmbCsvClose(&csv, PETSC_TRUE));

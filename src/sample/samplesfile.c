@@ -126,6 +126,7 @@ PetscErrorCode UmbSamplesFileClose(UmbSamplesFile *sf, PetscBool commit)
   PetscFunctionBegin;
   if (!*sf) PetscFunctionReturn(PETSC_SUCCESS);
   if ((*sf)->h5) PetscCall(UmbH5Close(&(*sf)->h5, commit));
+  if ((*sf)->have_pooled && (*sf)->pooled.center != (*sf)->table.center) PetscCall(UmbSamplesTableFree(&(*sf)->pooled));
   PetscCall(UmbSamplesTableFree(&(*sf)->table));
   PetscCall(PetscFree(*sf));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -1,7 +1,9 @@
 /* The merged samples.h5 of a coupling round: the previous file's rows bit for bit, then the new
    windows' rows (windows appended, not sorted by centre), in the layout of docs/outputs.md,
    with /windows/round telling the round that added each window and, when any window was
-   sampled with flow moves, the /windows/flow_* counts of every window (zero for the others). */
+   sampled with flow moves, the /windows/flow_* counts of every window (zero for the others),
+   and /windows/superseded_by when a continued window replaces its earlier segment in the
+   estimates. */
 #include <umbra/private/samplesfileimpl.h>
 
 #define UMB_MERGE_ROWS 32768 /* rows per rank and copy step */
@@ -91,13 +93,14 @@ static PetscErrorCode OpenPart(MPI_Comm comm, const char dir[], UmbSamplesFile *
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode UmbSamplesFileMerge(MPI_Comm comm, const char prev[], const char add[], PetscInt round, const char out[])
+PetscErrorCode UmbSamplesFileMerge(MPI_Comm comm, const char prev[], const char add[], PetscInt round, const PetscInt64 continues[], PetscBool supersede, const char out[])
 {
   UmbSamplesFile         P[2] = {NULL, NULL}, sf;
   const UmbSamplesTable *T[2] = {NULL, NULL};
   PetscInt               np = add ? 2 : 1, n[2] = {0, 0}, k0 = 0;
   UmbSamplesTable        m;
-  PetscInt64            *counts, *flow, row0 = 0, interval = 0;
+  PetscInt64            *counts, *flow, *by, row0 = 0, interval = 0;
+  PetscInt               nsup = 0;
   PetscReal              scale = 0, mix = 0;
   PetscBool              anyflow = PETSC_FALSE;
   char                   path[PETSC_MAX_PATH_LEN];
@@ -117,7 +120,16 @@ PetscErrorCode UmbSamplesFileMerge(MPI_Comm comm, const char prev[], const char 
     m.N += T[i]->N;
   }
   PetscCall(PetscMalloc6(m.K * m.d, &m.center, m.K * m.d, &m.kappa, m.K, &m.iact, m.K + 1, &m.offset, m.K, &m.round, m.K, &counts));
-  PetscCall(PetscMalloc1(3 * m.K, &flow));
+  PetscCall(PetscMalloc2(3 * m.K, &flow, m.K, &by));
+  /* superseded windows: those of earlier rounds, then those this round continued */
+  for (PetscInt k = 0; k < m.K; k++) by[k] = k < T[0]->K ? T[0]->superseded_by[k] : -1;
+  for (PetscInt j = 0; add && continues && supersede && j < T[1]->K; j++)
+    if (continues[j] >= 0) {
+      PetscCheck(continues[j] < T[0]->K, comm, PETSC_ERR_ARG_OUTOFRANGE, "window %" PetscInt_FMT " of %s continues window %" PetscInt64_FMT ", but %s/samples.h5 has %" PetscInt_FMT, j, add, continues[j], prev, T[0]->K);
+      by[continues[j]] = T[0]->K + j;
+    }
+  for (PetscInt k = 0; k < m.K; k++)
+    if (by[k] >= 0) nsup++;
   /* flow-move counts carried per window; the settings are those of the newest part with moves */
   for (PetscInt i = 0, kk = 0; i < np; kk += T[i]->K, i++) {
     PetscBool has;
@@ -152,12 +164,14 @@ PetscErrorCode UmbSamplesFileMerge(MPI_Comm comm, const char prev[], const char 
   PetscCall(UmbSamplesFileWriteWindowStats(sf, m.K, m.iact, counts));
   PetscCall(UmbSamplesFileWriteRounds(sf, m.K, m.round, round));
   if (anyflow) PetscCall(UmbSamplesFileWriteFlowMoves(sf, m.K, flow, interval, scale, mix));
+  if (nsup) PetscCall(UmbSamplesFileWriteSuperseded(sf, m.K, by));
   PetscCall(UmbSamplesFileClose(&sf, PETSC_TRUE));
   PetscCall(UmbPathJoin(out, "windows.csv", path, sizeof(path)));
   PetscCall(WriteWindowsCsv(comm, path, &m, anyflow ? flow : NULL));
   PetscCall(UmbLog(comm, "coupling round %" PetscInt_FMT ": wrote %s/samples.h5: %" PetscInt_FMT " windows (%" PetscInt_FMT " new, appended), %" PetscInt64_FMT " samples", round, out, m.K, m.K - T[0]->K, m.N));
+  if (nsup) PetscCall(UmbLog(comm, "coupling round %" PetscInt_FMT ": %" PetscInt_FMT " windows superseded by their continuations (kept in samples.h5, left out of fes and the closures): %" PetscInt_FMT " windows pooled", round, nsup, m.K - nsup));
   PetscCall(PetscFree6(m.center, m.kappa, m.iact, m.offset, m.round, counts));
-  PetscCall(PetscFree(flow));
+  PetscCall(PetscFree2(flow, by));
   for (PetscInt i = 0; i < np; i++) PetscCall(UmbSamplesFileClose(&P[i], PETSC_FALSE));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

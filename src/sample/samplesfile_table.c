@@ -84,6 +84,7 @@ static PetscErrorCode ReadTable(UmbSamplesFile sf, UmbSamplesTable *t)
   PetscCall(PetscMalloc1(t->K + 1, &off));
   PetscCall(PetscMalloc3(t->K * t->d, &t->center, t->K * t->d, &t->kappa, t->K, &t->iact));
   PetscCall(PetscMalloc4(t->K + 1, &t->offset, t->K, &t->walkers, t->K, &t->frames, t->K, &t->round));
+  PetscCall(PetscMalloc3(t->K, &t->superseded_by, t->K, &t->window, t->K, &t->row));
   PetscCall(UmbH5ReadSmall(h5, "/windows/offset", H5T_NATIVE_LLONG, t->K + 1, off));
   for (PetscInt k = 0; k <= t->K; k++) t->offset[k] = off[k];
   PetscCall(PetscFree(off));
@@ -120,6 +121,17 @@ static PetscErrorCode ReadTable(UmbSamplesFile sf, UmbSamplesTable *t)
   PetscCall(ReadOptionalLongs(sf, "/windows/round", t->K, t->round, &t->has_round));
   if (!t->has_round)
     for (PetscInt k = 0; k < t->K; k++) t->round[k] = 0;
+  PetscCall(ReadOptionalLongs(sf, "/windows/superseded_by", t->K, t->superseded_by, &has));
+  t->Kfile       = t->K;
+  t->nsuperseded = 0;
+  for (PetscInt k = 0; k < t->K; k++) {
+    if (!has) t->superseded_by[k] = -1;
+    PetscCheck(t->superseded_by[k] == -1 || (t->superseded_by[k] > k && t->superseded_by[k] < t->K), comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /windows/superseded_by[%" PetscInt_FMT "] = %" PetscInt64_FMT " is not a later window", path, k, t->superseded_by[k]);
+    if (t->superseded_by[k] >= 0) t->nsuperseded++;
+    t->window[k] = k;
+    t->row[k]    = t->offset[k];
+  }
+  PetscCheck(t->nsuperseded < t->K, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: every window is superseded", path);
 
   /* checks */
   PetscCheck(t->beta > 0 && PetscIsNormalReal(t->beta), comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute beta = %.6g is not positive", path, (double)t->beta);
@@ -154,11 +166,54 @@ PetscErrorCode UmbSamplesFileGetTable(UmbSamplesFile sf, const UmbSamplesTable *
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode UmbSamplesFileGetPooledTable(UmbSamplesFile sf, const UmbSamplesTable **pt)
+{
+  const UmbSamplesTable *t;
+  UmbSamplesTable       *p = &sf->pooled;
+
+  PetscFunctionBegin;
+  PetscCall(UmbSamplesFileGetTable(sf, &t));
+  if (!sf->have_pooled) {
+    if (!t->nsuperseded) *p = *t; /* shares the arrays of the table */
+    else {
+      PetscInt K = t->K - t->nsuperseded, d = t->d, j = 0;
+      *p   = *t;
+      p->K = K;
+      PetscCall(PetscMalloc3(K * d, &p->center, K * d, &p->kappa, K, &p->iact));
+      PetscCall(PetscMalloc4(K + 1, &p->offset, K, &p->walkers, K, &p->frames, K, &p->round));
+      PetscCall(PetscMalloc3(K, &p->superseded_by, K, &p->window, K, &p->row));
+      p->offset[0] = 0;
+      for (PetscInt k = 0; k < t->K; k++) {
+        if (t->superseded_by[k] >= 0) continue;
+        for (PetscInt a = 0; a < d; a++) {
+          p->center[j * d + a] = t->center[k * d + a];
+          p->kappa[j * d + a]  = t->kappa[k * d + a];
+        }
+        p->iact[j]          = t->iact[k];
+        p->walkers[j]       = t->walkers[k];
+        p->frames[j]        = t->frames[k];
+        p->round[j]         = t->round[k];
+        p->superseded_by[j] = -1;
+        p->window[j]        = k;
+        p->row[j]           = t->offset[k];
+        p->offset[j + 1]    = p->offset[j] + t->offset[k + 1] - t->offset[k];
+        j++;
+      }
+      p->N           = p->offset[K];
+      p->nsuperseded = 0;
+    }
+    sf->have_pooled = PETSC_TRUE;
+  }
+  *pt = p;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbSamplesTableFree(UmbSamplesTable *t)
 {
   PetscFunctionBegin;
   PetscCall(PetscFree3(t->center, t->kappa, t->iact));
   PetscCall(PetscFree4(t->offset, t->walkers, t->frames, t->round));
+  PetscCall(PetscFree3(t->superseded_by, t->window, t->row));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -243,6 +298,19 @@ PetscErrorCode UmbSamplesFileWriteRounds(UmbSamplesFile sf, PetscInt K, const Pe
   PetscCall(UmbH5WriteSmall(sf->h5, "/windows/round", H5T_NATIVE_LLONG, 1, dims, buf));
   PetscCall(PetscFree(buf));
   PetscCall(UmbH5WriteAttrInt(sf->h5, "/windows", "coupling_rounds", nrounds));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbSamplesFileWriteSuperseded(UmbSamplesFile sf, PetscInt K, const PetscInt64 by[])
+{
+  hsize_t    dims[1] = {(hsize_t)K};
+  long long *buf;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc1(K, &buf));
+  for (PetscInt k = 0; k < K; k++) buf[k] = (long long)by[k];
+  PetscCall(UmbH5WriteSmall(sf->h5, "/windows/superseded_by", H5T_NATIVE_LLONG, 1, dims, buf));
+  PetscCall(PetscFree(buf));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -19,6 +19,7 @@ struct _p_UmbCoupling {
   PetscInt   ncenters;
   PetscBool  flow_moves;     /* -run_flow_moves: the round's sampler proposes moves with the previous round's generator */
   PetscBool  continue_windows; /* -run_continue: each round also continues the newest window at every centre */
+  PetscBool  supersede;      /* -run_supersede: a continued window replaces its earlier segment in the estimates */
 };
 
 #endif

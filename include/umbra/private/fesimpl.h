@@ -12,10 +12,13 @@
 typedef struct {
   MPI_Comm    comm;
   char        path[PETSC_MAX_PATH_LEN];
-  PetscInt    K, d;
+  PetscInt    K, d;             /* the pooled windows: those no continuation superseded */
+  PetscInt    Kfile;            /* windows in samples.h5 (K plus the superseded ones) */
+  PetscInt   *window;           /* K: the samples.h5 index of each window */
   PetscReal   beta, period[2];
   PetscReal  *center, *kappa;   /* K x d */
-  PetscInt64 *offset;           /* K + 1: window k is rows offset[k] .. offset[k+1]-1 */
+  PetscInt64 *offset;           /* K + 1: window k is rows offset[k] .. offset[k+1]-1 of the
+                                   pooled windows' rows (the file's rows when none is superseded) */
   PetscInt64 *walkers, *frames; /* per window: walker series and frames per walker */
   PetscReal  *iact;             /* K: IACT of the CV in frames (from the file, or computed) */
   PetscBool   iact_from_file;

@@ -10,6 +10,8 @@ struct _p_UmbSamplesFile {
   char            path[PETSC_MAX_PATH_LEN];
   PetscBool       have_table;
   UmbSamplesTable table;     /* read by UmbSamplesFileGetTable */
+  PetscBool       have_pooled;
+  UmbSamplesTable pooled;    /* UmbSamplesFileGetPooledTable, when windows are superseded */
 };
 
 /* dataset of an array */

@@ -9,8 +9,11 @@
 #   more      the coupled arm's 23 centres, every window started from the restrained minimum
 #   flow      umbra run -generator flow: 12 windows of 23000 steps (burn-in included), then
 #             -run_iterations 1 continuing the 12 windows with flow moves proposed by the flow
-#             trained on round 0 (docs/coupling.md, "Flow rounds"): 24 x 8 x 23000, the same budget
-#   flowalone (analysis, after flow) fes and physics closures of the flow arm's round-1 windows alone
+#             trained on round 0 (docs/coupling.md, "Flow rounds"): 24 x 8 x 23000, the same budget;
+#             the round-0 windows are superseded by their continuations (-run_supersede, the
+#             default), so fes and the closures pool the round-1 windows only
+#   flowalone (analysis, after flow) fes and physics closures of the flow arm's round-1 windows
+#             alone: with superseding the same estimate as the flow arm's (a cross-check)
 # Errors: RMS of F(z) - exact over the fes.csv bins (the constant removed), RMS of the physics
 # closure mean_y1 - exact over the closure grid, and the mode weight P(y > 0) of the lifted
 # seeds against exact. Wall time of each arm (training included) in OUT/<arm><seed>.seconds.
