@@ -208,7 +208,7 @@ static PetscErrorCode DensityStd(UmbFlow flow, PetscReal zv, PetscInt m, const P
   for (PetscInt i = 0; i < m; i++) {
     z[i] = zv;
     for (PetscInt a = 0; a < n; a++) x[i * n + a] = zv;
-    for (PetscInt j = 0; j < ng; j++) x[i * n + flow->gidx[j]] = flow->ymean[j] + flow->ysd[j] * v[i * ng + j];
+    for (PetscInt j = 0; j < ng; j++) x[i * n + flow->space.idx[j]] = flow->ymean[j] + flow->ysd[j] * v[i * ng + j];
   }
   PetscCall(UmbFlowLogDensity(flow, m, z, x, logq, noise));
   for (PetscInt i = 0; i < m; i++) {

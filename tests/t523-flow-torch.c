@@ -139,8 +139,8 @@ static PetscErrorCode Setup(const Spec *sp, Case *c)
   c->y[flow->ng] = -3.2;
   c->e[0] = 3.5; /* the inverse through a tail */
   for (PetscInt i = 0; i < NB; i++) {
-    for (PetscInt j = 0; j < flow->ng; j++) c->x[i * flow->n + flow->gidx[j]] = flow->ymean[j] + flow->ysd[j] * c->y[i * flow->ng + j];
-    for (PetscInt a = 0; a < flow->d; a++) c->x[i * flow->n + flow->cvidx[a]] = c->z[i * flow->d + a];
+    for (PetscInt j = 0; j < flow->ng; j++) c->x[i * flow->n + flow->space.idx[j]] = flow->ymean[j] + flow->ysd[j] * c->y[i * flow->ng + j];
+    for (PetscInt a = 0; a < flow->d; a++) c->x[i * flow->n + flow->space.cvidx[a]] = c->z[i * flow->d + a];
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -175,8 +175,8 @@ static PetscErrorCode WriteInput(const Spec *sp, Case *c, UmbH5 h5)
   PetscCall(UmbH5WriteAttrReals(h5, g, "z_hi", flow->d, flow->zhi));
   { /* which coordinates of x are generated and which are the CV */
     PetscReal gi[3], ci[2];
-    for (PetscInt j = 0; j < flow->ng; j++) gi[j] = (PetscReal)flow->gidx[j];
-    for (PetscInt a = 0; a < flow->d; a++) ci[a] = (PetscReal)flow->cvidx[a];
+    for (PetscInt j = 0; j < flow->ng; j++) gi[j] = (PetscReal)flow->space.idx[j];
+    for (PetscInt a = 0; a < flow->d; a++) ci[a] = (PetscReal)flow->space.cvidx[a];
     PetscCall(UmbH5WriteAttrReals(h5, g, "generated_index", flow->ng, gi));
     PetscCall(UmbH5WriteAttrReals(h5, g, "cv_index", flow->d, ci));
   }

@@ -62,7 +62,7 @@ with h5py.File(sys.argv[1], "r+") as f:
 EOF
 T="train $M -out data $F"
 S="sample -us_windows 2 -us_steps 200 -us_stride 10 -out s"
-NOTCOORD="the flow models the coordinates outside a coordinate CV \(-cv coord\); with CV linear use -generator gan"
+NOTCOORD="the flow models the coordinates outside a coordinate CV \(-cv coord\) or the null space of a linear CV \(-cv linear\); with CV native use -generator gan"
 DIVNAN="flow training diverged in epoch 1 \(step [0-9]+\): the negative log-likelihood or its gradient became NaN or infinite; lower the learning rate \(-flow_lr, now 1e\+300; try -flow_lr 1e\+299\) .*; flow.h5 is not written, the last checkpoint, div2/ckpt/train.h5 at step [0-9]+, is kept"
 DIVLIM="flow training diverged in epoch 1 \(step 1\): the negative log-likelihood reached [0-9.]+, beyond -flow_loss_limit 0.001; lower the learning rate \(-flow_lr, now 0.002; try -flow_lr 0.0002\) or widen the splines' interval \(-flow_bound, now 5\); flow.h5 is not written, no checkpoint was written before it"
 RESTART="-flow_batch is 32 here but 64 in the checkpoint div2/ckpt/train.h5"
@@ -95,12 +95,13 @@ cases=(
   "2|-flow_stop_step must be non-negative, got -1|$T -flow_stop_step -1"
   "2|-flow_drift_interval must be positive, got 0|$T -flow_drift_interval 0"
   # CVs the flow cannot condition on, missing inputs
-  "2|$NOTCOORD|train -out data $F -cv linear -cv_weights 1,0,0,0,0"
+  "2|$NOTCOORD|train -out data $F -model ring -ring_n 4 -cv native"
   "2|the CV is all 2 coordinates of model fastslow: a conditional flow has nothing left to generate|train -out data $F -fastslow_m 1 -cv coord -cv_index 0,1"
   "2|-cv_index takes one or two indices, got more than two|train -out data $F -cv coord -cv_index 0,1,2,3,4"
   "2|training needs empty/samples.h5: run .umbra sample. \(or .umbra run.\) with the same -out first|train $M -out empty $F"
   "2|-restart: there is no checkpoint div/ckpt/train.h5|train $M -out div $F -restart"
-  "2|$NOTCOORD|lift -out data -generator flow -cv linear -cv_weights 1,0,0,0,0"
+  "2|$NOTCOORD|lift -out data -generator flow -model ring -ring_n 4 -cv native"
+  "2|data/flow.h5 was trained for a 1-D CV of type coord, but the current CV is 1-D of type linear|lift -out data -generator flow -cv linear -cv_weights 1,0,0,0,0"
   # flow.h5 of another problem, missing, damaged, with a NaN parameter: lift
   "2|cannot read empty/flow.h5: no such file; .umbra train -generator flow. \(or .umbra run -generator flow.\) writes it|lift $M -out empty -generator flow"
   "2|data/flow.h5 was trained on model fastslow, not mullerbrown|lift -model mullerbrown $M -out data -generator flow"
@@ -132,7 +133,7 @@ expect_errors s
 # the checks that stop on every rank: collective ones, file reads, the training
 cases=(
   "2|unknown generator type 'nosuch' for -generator: choose gan or flow|train $M -out data -generator nosuch"
-  "2|$NOTCOORD|train -out data $F -cv linear -cv_weights 1,0,0,0,0"
+  "2|$NOTCOORD|train -out data $F -model ring -ring_n 4 -cv native"
   "2|data/flow.h5 was trained for a 1-D CV of type coord, but the current CV is 2-D of type coord|lift -cv coord -cv_index 0,1 -out data -generator flow"
   "2|dmg/flow.h5 is not an HDF5 file|lift $M -out dmg -generator flow"
   "2|nan/flow.h5: /flow/theta\[3\] is not a finite number|closure $M -out nan -generator flow"

@@ -43,6 +43,12 @@ PETSC_EXTERN PetscErrorCode UmbCVGetModel(UmbCV, UmbModel *);
 PETSC_EXTERN PetscErrorCode UmbCVGetPeriod(UmbCV, PetscReal[]);
 /* For coord CVs: the coordinate index of each component (else PETSC_FALSE) */
 PETSC_EXTERN PetscErrorCode UmbCVGetCoordinates(UmbCV, PetscBool *, PetscInt[]);
+/* For linear CVs: the d x n weights W of z = W x, row after row (else PETSC_FALSE and NULL) */
+PETSC_EXTERN PetscErrorCode UmbCVGetLinear(UmbCV, PetscBool *, const PetscReal **);
+/* Whether every level set {x : xi(x) = z} is an affine subspace that the state moves along
+   without changing z, in orthonormal coordinates: coordinate and linear CVs. A density over
+   those coordinates is then a density on the level set (flow moves, reweighted closures). */
+PETSC_EXTERN PetscErrorCode UmbCVHasFlatLevelSets(UmbCV, PetscBool *);
 /* Label for outputs, e.g. "x", "x_2", "linear" */
 PETSC_EXTERN PetscErrorCode UmbCVGetName(UmbCV, PetscInt, const char **);
 

@@ -72,14 +72,12 @@ static PetscErrorCode WarnCollapsed(UmbClosure c)
 /* Every grid point is computed whole by one rank (the block layout of the grid), draws and sums
    in a fixed order, then gathered: the results do not depend on the rank count, bit for bit.
    Draw l at point g: base noise from the stream (seed, closure, REWEIGHT_ID + g) at counter
-   (l, 0), pushed forward to x = T(noise; z) with log q; the CV coordinates of x set to z, so that
-   U(x) = U(z, y). */
+   (l, 0), pushed forward to the state x = T(noise; z) on the level set of z, with log q. */
 PetscErrorCode UmbClosureReweight(UmbClosure c)
 {
   const PetscInt   ng = c->ng, nobs = c->nobs, n = c->n, d = c->d, rec = 2 * nobs + 1;
   const PetscInt64 L  = c->lift_n;
-  PetscInt         g0, g1, k, cvi[2] = {-1, -1};
-  PetscBool        coord;
+  PetscInt         g0, g1, k;
   PetscReal       *noise, *zr, *x, *logq, *U, *G, *lw, *raw, *res, *all;
   PetscMPIInt     *counts, *displs;
   UmbProgress      prog;
@@ -87,8 +85,6 @@ PetscErrorCode UmbClosureReweight(UmbClosure c)
   PetscFunctionBegin;
   PetscCall(PetscLogEventBegin(UMB_EVENT.clo_gan, 0, 0, 0, 0));
   PetscCall(UmbGeneratorGetNoiseDimension(c->generator, &k));
-  PetscCall(UmbCVGetCoordinates(c->cv, &coord, cvi));
-  PetscCheck(coord, c->comm, PETSC_ERR_PLIB, "the reweighted generator route needs a coordinate CV");
   UmbLayoutRange(ng, c->size, c->rank, &g0, &g1);
   PetscCall(PetscMalloc6(CHUNK * k, &noise, CHUNK * d, &zr, CHUNK * n, &x, CHUNK, &logq, CHUNK, &U, CHUNK * n, &G));
   PetscCall(PetscMalloc4(L, &lw, L * nobs, &raw, (g1 - g0) * rec + 1, &res, ng * rec, &all));
@@ -103,8 +99,6 @@ PetscErrorCode UmbClosureReweight(UmbClosure c)
         for (PetscInt a = 0; a < d; a++) zr[i * d + a] = c->z[g * d + a];
       }
       PetscCall(UmbGeneratorPushForward(c->generator, mc, zr, noise, x, logq));
-      for (PetscInt i = 0; i < mc; i++)
-        for (PetscInt a = 0; a < d; a++) x[i * n + cvi[a]] = zr[i * d + a];
       PetscCall(UmbModelEnergyGradient(c->model, mc, x, U, G));
       PetscCall(UmbClosureObsRaw(c, mc, x, raw + l0 * nobs));
       for (PetscInt i = 0; i < mc; i++) {

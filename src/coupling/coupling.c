@@ -55,18 +55,18 @@ PetscErrorCode UmbCouplingGetFlowMoves(UmbCoupling o, PetscBool *on)
 
 PetscErrorCode UmbCouplingSetFromOptions(UmbCoupling o)
 {
-  PetscInt  d, ng = 0, n = 4, cvidx[2];
-  PetscBool set, density = PETSC_FALSE, coord;
+  PetscInt  d, ng = 0, n = 4;
+  PetscBool set, density = PETSC_FALSE, flat;
   UmbCVType type;
 
   PetscFunctionBegin;
   PetscCall(UmbCVGetDimension(o->cv, &d));
   PetscCall(UmbCVGetType(o->cv, &type));
-  PetscCall(UmbCVGetCoordinates(o->cv, &coord, cvidx)); /* a set of coordinates, whatever the type's name */
+  PetscCall(UmbCVHasFlatLevelSets(o->cv, &flat));
   if (o->generator) PetscCall(UmbGeneratorGetGenerated(o->generator, &ng));
   if (o->generator && ng > 0) PetscCall(UmbGeneratorHasDensity(o->generator, &density));
   o->ncenters   = UMB_RUN_MAX_CENTERS;
-  o->flow_moves = (PetscBool)(density && coord); /* a generator the physics can correct: use it */
+  o->flow_moves = (PetscBool)(density && flat); /* a generator the physics can correct: use it */
   if (!o->centers) PetscCall(PetscMalloc1(UMB_RUN_MAX_CENTERS, &o->centers));
   PetscOptionsBegin(o->comm, NULL, "Coupling rounds of umbra run", "umbra run");
   PetscCall(PetscOptionsInt("-run_iterations", "Coupling rounds after the initial campaign: seed new windows with lifted states, resample, retrain", "UmbCouplingRound", o->iterations, &o->iterations, NULL));
@@ -76,7 +76,7 @@ PetscErrorCode UmbCouplingSetFromOptions(UmbCoupling o)
   PetscCall(PetscOptionsRealArray("-run_extend", "Extend the range: new windows beyond the end windows up to lo,hi (1-D CV)", "UmbCouplingRound", o->extend, &n, &o->have_extend));
   PetscCall(PetscOptionsInt("-run_max_windows", "New windows per coupling round at most", "UmbCouplingRound", o->max_windows, &o->max_windows, NULL));
   PetscCall(PetscOptionsRealArray("-run_centers", "Centres of windows added in round 1 (d values each)", "UmbCouplingRound", o->centers, &o->ncenters, &set));
-  PetscCall(PetscOptionsBool("-run_flow_moves", "Rounds sample with flow moves proposed by the previous round's generator (default: with a density generator and a coordinate CV)", "UmbCouplingRound", o->flow_moves, &o->flow_moves, NULL));
+  PetscCall(PetscOptionsBool("-run_flow_moves", "Rounds sample with flow moves proposed by the previous round's generator (default: with a density generator and a coordinate or linear CV)", "UmbCouplingRound", o->flow_moves, &o->flow_moves, NULL));
   o->continue_windows = o->flow_moves; /* with moves a trapped window can still relax: keep it going */
   PetscCall(PetscOptionsBool("-run_continue", "Rounds also continue the newest window at every centre from its walkers' last frames (default: as -run_flow_moves)", "UmbCouplingRound", o->continue_windows, &o->continue_windows, NULL));
   o->supersede = (PetscBool)(o->continue_windows && o->flow_moves); /* the earlier segment is the continuation's burn-in */
@@ -92,7 +92,7 @@ PetscErrorCode UmbCouplingSetFromOptions(UmbCoupling o)
   for (PetscInt i = 0; i < o->ncenters; i++) PetscCheck(!PetscIsInfOrNanReal(o->centers[i]), o->comm, PETSC_ERR_USER_INPUT, "-run_centers: value %" PetscInt_FMT " is not finite", i + 1);
   PetscCheck(!o->iterations || ng > 0, o->comm, PETSC_ERR_USER_INPUT, "-run_iterations %" PetscInt_FMT " needs a generator to lift with, but the CV is every coordinate of the model: there is nothing to lift", o->iterations);
   PetscCheck(!o->flow_moves || density, o->comm, PETSC_ERR_USER_INPUT, "-run_flow_moves needs a generator with a density to propose the moves: add -generator flow");
-  PetscCheck(!o->flow_moves || coord, o->comm, PETSC_ERR_USER_INPUT, "-run_flow_moves needs a coordinate CV (-cv coord), not -cv %s: a flow move keeps z exactly only then", type);
+  PetscCheck(!o->flow_moves || flat, o->comm, PETSC_ERR_USER_INPUT, "-run_flow_moves needs a coordinate or linear CV (-cv coord, -cv linear), not -cv %s: a flow move keeps z exactly only then", type);
   PetscCheck(!o->supersede || o->continue_windows, o->comm, PETSC_ERR_USER_INPUT, "-run_supersede needs -run_continue: only a continued window supersedes its earlier segment");
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -6,7 +6,6 @@ PetscErrorCode UmbFlowCreate(UmbCV cv, UmbFlow *flowp)
 {
   UmbFlow   flow;
   UmbCVType type;
-  PetscBool is;
 
   PetscFunctionBegin;
   PetscCall(PetscNew(&flow));
@@ -19,8 +18,6 @@ PetscErrorCode UmbFlowCreate(UmbCV cv, UmbFlow *flowp)
   PetscCall(UmbModelGetDimension(flow->model, &flow->n));
   PetscCall(UmbCVGetDimension(cv, &flow->d));
   PetscCall(UmbCVGetPeriod(cv, flow->period));
-  PetscCall(UmbCVGetCoordinates(cv, &is, flow->cvidx));
-  flow->coord = is;
   {
     UmbModelType mt;
     PetscCall(UmbModelGetType(flow->model, &mt));
@@ -28,8 +25,8 @@ PetscErrorCode UmbFlowCreate(UmbCV cv, UmbFlow *flowp)
     PetscCall(UmbCVGetType(cv, &type));
     PetscCall(PetscStrncpy(flow->cvtype, type, sizeof(flow->cvtype)));
   }
-  PetscCall(PetscMalloc1(flow->n, &flow->gidx));
-  PetscCall(UmbGeneratorGeneratedCoordinates(cv, &flow->ng, flow->gidx));
+  PetscCall(UmbGenSpaceCreate(cv, PETSC_TRUE, &flow->space));
+  flow->ng = flow->space.ng;
   flow->fourier = 3;
   flow->dz = UmbFeatureDim(flow->d, flow->period, flow->fourier);
   flow->ncoupling              = 4;
@@ -170,9 +167,14 @@ PetscErrorCode UmbFlowView(UmbFlow flow, PetscViewer v)
   PetscCall(UmbViewerPrintf(v, "  batch %d, %d epochs, lr %g decaying to %g of it, Adam betas %g,%g, reduction %s on %d rank%s\n", (int)flow->batch, (int)flow->epochs, (double)flow->lr, (double)flow->lr_final, (double)flow->beta1, (double)flow->beta2, UmbReduceModes[flow->reduce], (int)flow->size, flow->size > 1 ? "s" : ""));
   if (flow->ymean) {
     PetscCall(UmbViewerPrintf(v, "  %d parameters; trained %lld steps (%lld epochs): NLL per sample %.6g (training), %.6g (held out), in standardised units\n", (int)flow->nparams, (long long)flow->trained_steps, (long long)flow->trained_epochs, (double)flow->train_nll, (double)flow->valid_nll));
+    if (flow->space.Q) PetscCall(UmbViewerPrintf(v, "  generated: the %d coordinates of an orthonormal basis of the null space of the linear CV's weights\n", (int)flow->ng));
     for (PetscInt j = 0; j < flow->ng; j++) {
-      const char *name;
-      PetscCall(UmbModelGetCoordinateName(flow->model, flow->gidx[j], &name));
+      const char *name = NULL;
+      char        buf[32];
+      if (flow->space.Q) {
+        PetscCall(PetscSNPrintf(buf, sizeof(buf), "u%d", (int)(j + 1)));
+        name = buf;
+      } else PetscCall(UmbModelGetCoordinateName(flow->model, flow->space.idx[j], &name));
       PetscCall(UmbViewerPrintf(v, "  %s: mean %.6g, sd %.6g\n", name, (double)flow->ymean[j], (double)flow->ysd[j]));
     }
   }
@@ -188,7 +190,7 @@ PetscErrorCode UmbFlowDestroy(UmbFlow *flowp)
   PetscCall(UmbFlowDestroyNetworks(flow));
   PetscCall(PetscFree(flow->ymean));
   PetscCall(PetscFree(flow->ysd));
-  PetscCall(PetscFree(flow->gidx));
+  PetscCall(UmbGenSpaceDestroy(&flow->space));
   PetscCall(PetscFree(*flowp));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -203,7 +205,7 @@ PetscErrorCode UmbFlowGetGenerated(UmbFlow flow, PetscInt *ng)
 PetscErrorCode UmbFlowCheckGenerates(UmbFlow flow)
 {
   PetscFunctionBegin;
-  PetscCheck(flow->coord, flow->comm, PETSC_ERR_USER_INPUT, "the flow models the coordinates outside a coordinate CV (-cv coord); with CV %s use -generator gan", flow->cvtype);
+  PetscCheck(flow->space.coord || flow->space.Q, flow->comm, PETSC_ERR_USER_INPUT, "the flow models the coordinates outside a coordinate CV (-cv coord) or the null space of a linear CV (-cv linear); with CV %s use -generator gan", flow->cvtype);
   PetscCheck(flow->ng > 0, flow->comm, PETSC_ERR_USER_INPUT, "the CV is all %" PetscInt_FMT " coordinates of model %s: a conditional flow has nothing left to generate", flow->n, flow->modeltype);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -252,13 +254,13 @@ PetscErrorCode UmbFlowPushForward(UmbFlow flow, PetscInt m, const PetscReal z[],
     UmbFlowFeatures(flow, b, z + i0 * flow->d, zf);
     PetscCall(UmbFlowInverseRows(flow, b, noise + i0 * ng, zf, flow->dz, y, ld));
     for (PetscInt i = 0; i < b; i++) {
-      PetscReal *xi = x + (i0 + i) * flow->n, r2 = 0;
+      PetscReal *yi = y + i * ng, r2 = 0;
       for (PetscInt j = 0; j < ng; j++) {
         const PetscReal e = noise[(i0 + i) * ng + j];
-        xi[flow->gidx[j]] = flow->ymean[j] + flow->ysd[j] * y[i * ng + j];
+        yi[j]             = flow->ymean[j] + flow->ysd[j] * yi[j];
         r2 += e * e;
       }
-      for (PetscInt a = 0; a < flow->d; a++) xi[flow->cvidx[a]] = z[(i0 + i) * flow->d + a];
+      UmbGenSpaceEmbed(&flow->space, z + (i0 + i) * flow->d, yi, x + (i0 + i) * flow->n);
       if (logq) logq[i0 + i] = -0.5 * r2 - c + ld[i] - ls;
     }
   }
@@ -278,8 +280,10 @@ PetscErrorCode UmbFlowLogDensity(UmbFlow flow, PetscInt m, const PetscReal z[], 
   for (PetscInt i0 = 0; i0 < m; i0 += UMB_FLOW_BLOCK) {
     const PetscInt b = PetscMin(UMB_FLOW_BLOCK, m - i0);
     UmbFlowFeatures(flow, b, z + i0 * flow->d, zf);
-    for (PetscInt i = 0; i < b; i++)
-      for (PetscInt j = 0; j < ng; j++) y[i * ng + j] = (x[(i0 + i) * flow->n + flow->gidx[j]] - flow->ymean[j]) / flow->ysd[j];
+    for (PetscInt i = 0; i < b; i++) {
+      UmbGenSpaceProject(&flow->space, x + (i0 + i) * flow->n, y + i * ng);
+      for (PetscInt j = 0; j < ng; j++) y[i * ng + j] = (y[i * ng + j] - flow->ymean[j]) / flow->ysd[j];
+    }
     PetscCall(UmbFlowForwardRows(flow, b, y, ng, zf, flow->dz, u, ld));
     for (PetscInt i = 0; i < b; i++) {
       PetscReal r2 = 0;

@@ -14,7 +14,7 @@ PetscErrorCode UmbFlowWriteAttributes(UmbFlow flow, UmbH5 h5, const char g[])
     size_t k = strlen(layers);
     snprintf(layers + k, sizeof(layers) - k, "%s%d", l ? "," : "", (int)flow->hidden[l]);
   }
-  PetscCall(UmbGeneratorWriteProblem(flow->cv, flow->ng, flow->gidx, h5, g));
+  PetscCall(UmbGeneratorWriteProblem(flow->cv, &flow->space, h5, g));
   PetscCall(UmbH5WriteAttrInt(h5, g, "couplings", flow->ncoupling));
   PetscCall(UmbH5WriteAttrString(h5, g, "layers", layers));
   PetscCall(UmbH5WriteAttrString(h5, g, "activation", UmbActivations[flow->act]));
@@ -79,7 +79,7 @@ static PetscErrorCode ReadArchitecture(UmbFlow flow, UmbH5 h5, const char path[]
   PetscInt64     v;
 
   PetscFunctionBegin;
-  PetscCall(UmbGeneratorCheckProblem(flow->cv, flow->ng, flow->gidx, h5, path, g));
+  PetscCall(UmbGeneratorCheckProblem(flow->cv, &flow->space, h5, path, g));
   PetscCall(UmbH5ReadAttrInt(h5, g, "couplings", &v));
   PetscCheck(v >= 1 && v <= UMB_FLOW_MAX_COUPLINGS, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: bad couplings attribute %lld", path, (long long)v);
   flow->ncoupling = (PetscInt)v;

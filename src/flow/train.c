@@ -148,8 +148,7 @@ static PetscErrorCode LoadTrainingSet(UmbFlow flow, FlowTrain *ft, const char di
   o.modeltype        = flow->modeltype;
   o.cvtype           = flow->cvtype;
   o.n                = flow->n;
-  o.ng               = flow->ng;
-  o.gidx             = flow->gidx;
+  o.space            = &flow->space;
   o.name             = "the flow";
   o.doc              = "docs/flow.md";
   o.step             = "step";

@@ -30,8 +30,9 @@ PetscErrorCode UmbGanCreate(UmbCV cv, UmbGan *ganp)
     PetscCall(UmbCVGetType(cv, &type));
     PetscCall(PetscStrncpy(gan->cvtype, type, sizeof(gan->cvtype)));
   }
-  PetscCall(PetscMalloc1(gan->n, &gan->gidx));
-  PetscCall(UmbGeneratorGeneratedCoordinates(cv, &gan->ng, gan->gidx));
+  PetscCall(UmbGenSpaceCreate(cv, PETSC_FALSE, &gan->space));
+  gan->ng   = gan->space.ng;
+  gan->gidx = gan->space.idx;
   gan->fourier = 3;
   gan->dz = UmbFeatureDim(gan->d, gan->period, gan->fourier);
   /* defaults */
@@ -229,7 +230,7 @@ PetscErrorCode UmbGanDestroy(UmbGan *ganp)
   PetscCall(FreeWorkBuffers(gan));
   PetscCall(PetscFree(gan->xmean));
   PetscCall(PetscFree(gan->xsd));
-  PetscCall(PetscFree(gan->gidx));
+  PetscCall(UmbGenSpaceDestroy(&gan->space));
   PetscCall(UmbGanCalibrationFree(gan));
   PetscCall(PetscFree(*ganp));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -410,7 +411,7 @@ PetscErrorCode UmbGanWriteAttributes(UmbGan gan, UmbH5 h5, const char g[])
 
   PetscFunctionBegin;
   FormatLayers(gan, layers, sizeof(layers));
-  PetscCall(UmbGeneratorWriteProblem(gan->cv, gan->ng, gan->gidx, h5, g));
+  PetscCall(UmbGeneratorWriteProblem(gan->cv, &gan->space, h5, g));
   PetscCall(UmbH5WriteAttrString(h5, g, "layers", layers));
   PetscCall(UmbH5WriteAttrString(h5, g, "activation", UmbActivations[gan->act]));
   PetscCall(UmbH5WriteAttrReals(h5, g, "leaky_slope", 1, &gan->slope));
@@ -477,7 +478,7 @@ static PetscErrorCode ReadArchitecture(UmbGan gan, UmbH5 h5, const char path[], 
   PetscReal      r[2];
 
   PetscFunctionBegin;
-  PetscCall(UmbGeneratorCheckProblem(gan->cv, gan->ng, gan->gidx, h5, path, g));
+  PetscCall(UmbGeneratorCheckProblem(gan->cv, &gan->space, h5, path, g));
   PetscCall(UmbH5ReadAttrString(h5, g, "layers", buf, sizeof(buf)));
   gan->nhidden = 0;
   for (tok = strtok_r(buf, ",", &save); tok && gan->nhidden < UMB_GAN_MAX_LAYERS; tok = strtok_r(NULL, ",", &save)) {

@@ -50,8 +50,7 @@ static PetscErrorCode LoadSamples(UmbGan gan, const char dir[], TrainData *td)
   o.modeltype        = gan->modeltype;
   o.cvtype           = gan->cvtype;
   o.n                = gan->n;
-  o.ng               = gan->ng;
-  o.gidx             = gan->gidx;
+  o.space            = &gan->space;
   o.name             = "the cGAN";
   o.doc              = "docs/gan.md";
   o.step             = "generator step";

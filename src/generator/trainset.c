@@ -96,7 +96,7 @@ static PetscErrorCode Statistics(UmbTrainSet *ts, const char path[])
 {
   const UmbTrainSetOptions *o    = &ts->opts;
   const MPI_Comm            comm = o->comm;
-  const PetscInt            ng = o->ng, d = ts->d, n = o->n, ncs = ng + d;
+  const PetscInt            ng = o->space->ng, d = ts->d, n = o->n, ncs = ng + d;
   PetscReal                *stat, *sum;
   PetscInt                 *seg;
   PetscBool                 finite;
@@ -105,7 +105,7 @@ static PetscErrorCode Statistics(UmbTrainSet *ts, const char path[])
   PetscCall(PetscMalloc2(ts->tloc * ncs, &stat, ncs, &sum));
   for (PetscInt64 i = 0, k = 0; i < ts->nloc; i++) {
     if (IsValidation(o, ts->row0 + i)) continue;
-    for (PetscInt j = 0; j < ng; j++) stat[k * ncs + j] = ts->x[i * n + o->gidx[j]];
+    UmbGenSpaceProject(o->space, ts->x + i * n, stat + k * ncs);
     for (PetscInt a = 0; a < d; a++) stat[k * ncs + ng + a] = ts->z[i * d + a];
     k++;
   }
@@ -178,7 +178,7 @@ PetscErrorCode UmbTrainSetLoad(const UmbTrainSetOptions *opts, const char dir[],
 PetscErrorCode UmbTrainSetBuildRows(UmbTrainSet *ts, PetscInt dz, void (*features)(void *, PetscInt, const PetscReal[], PetscReal[]), void *ctx)
 {
   const UmbTrainSetOptions *o = &ts->opts;
-  const PetscInt            ng = o->ng, d = ts->d, n = o->n;
+  const PetscInt            ng = o->space->ng, d = ts->d, n = o->n;
 
   PetscFunctionBegin;
   PetscCheck(ts->x && ts->z, PETSC_COMM_SELF, PETSC_ERR_ORDER, "UmbTrainSetBuildRows needs UmbTrainSetLoad first, once");
@@ -193,7 +193,8 @@ PetscErrorCode UmbTrainSetBuildRows(UmbTrainSet *ts, PetscInt dz, void (*feature
   for (PetscInt64 i = 0, kt = 0, kv = 0; i < ts->nloc; i++) {
     const PetscInt64 row = ts->row0 + i;
     PetscReal       *p   = IsValidation(o, row) ? ts->valid + (kv++) * ts->W : ts->train + (kt++) * ts->W;
-    for (PetscInt j = 0; j < ng; j++) p[ts->ox + j] = (ts->x[i * n + o->gidx[j]] - ts->xmean[j]) / ts->xsd[j];
+    UmbGenSpaceProject(o->space, ts->x + i * n, p + ts->ox);
+    for (PetscInt j = 0; j < ng; j++) p[ts->ox + j] = (p[ts->ox + j] - ts->xmean[j]) / ts->xsd[j];
     features(ctx, 1, ts->z + i * d, p + ts->oz);
     for (PetscInt a = 0; a < d; a++) p[ts->or + a] = ts->z[i * d + a];
     p[ts->oid] = (PetscReal)row;
@@ -228,7 +229,7 @@ PetscErrorCode UmbTrainSetDestroy(UmbTrainSet *ts)
 
 PetscErrorCode UmbTrainSetGetStandardization(const UmbTrainSet *ts, PetscReal **xmean, PetscReal **xsd, PetscReal zmean[], PetscReal zsd[], PetscReal zlo[], PetscReal zhi[])
 {
-  const PetscInt ng = ts->opts.ng;
+  const PetscInt ng = ts->opts.space->ng;
 
   PetscFunctionBegin;
   PetscCall(PetscFree(*xmean));

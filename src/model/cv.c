@@ -195,6 +195,31 @@ PetscErrorCode UmbCVGetCoordinates(UmbCV cv, PetscBool *is, PetscInt idx[])
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode UmbCVGetLinear(UmbCV cv, PetscBool *is, const PetscReal **W)
+{
+  PetscFunctionBegin;
+  *is = PETSC_FALSE;
+  if (W) *W = NULL;
+  if (cv->ops.getlinear) {
+    const PetscReal *w;
+    PetscCall((*cv->ops.getlinear)(cv, &w));
+    *is = PETSC_TRUE;
+    if (W) *W = w;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbCVHasFlatLevelSets(UmbCV cv, PetscBool *flat)
+{
+  PetscBool coord, linear;
+
+  PetscFunctionBegin;
+  PetscCall(UmbCVGetCoordinates(cv, &coord, NULL));
+  PetscCall(UmbCVGetLinear(cv, &linear, NULL));
+  *flat = (PetscBool)(coord || linear);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbCVGetName(UmbCV cv, PetscInt a, const char **name)
 {
   PetscFunctionBegin;

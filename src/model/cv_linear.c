@@ -26,6 +26,16 @@ static PetscErrorCode SetFromOptions_Linear(UmbCV cv, PetscOptionItems *PetscOpt
     for (PetscInt i = 0; i < m->n; i++) norm += l->weights[a * m->n + i] * l->weights[a * m->n + i];
     PetscCheck(norm > 0, cv->comm, PETSC_ERR_USER_INPUT, "-cv_weights: component %" PetscInt_FMT " has all weights zero", a + 1);
   }
+  if (cv->d == 2) { /* Cauchy-Schwarz: |w1 . w2| = |w1| |w2| only for parallel rows */
+    const PetscReal *w1 = l->weights, *w2 = l->weights + m->n;
+    PetscReal        n11 = 0, n22 = 0, n12 = 0;
+    for (PetscInt i = 0; i < m->n; i++) {
+      n11 += w1[i] * w1[i];
+      n22 += w2[i] * w2[i];
+      n12 += w1[i] * w2[i];
+    }
+    PetscCheck(n11 * n22 - n12 * n12 > 1e-12 * n11 * n22, cv->comm, PETSC_ERR_USER_INPUT, "-cv_weights: the two components are parallel, so they define one coordinate, not two: give a 1-D CV or independent rows");
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -42,6 +52,13 @@ static PetscErrorCode Evaluate_Linear(UmbCV cv, PetscInt nw, const PetscReal *X,
       z[k * d + a] = s;
       if (J) PetscCall(PetscArraycpy(J + (k * d + a) * n, l->weights + a * n, n));
     }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode GetLinear_Linear(UmbCV cv, const PetscReal **W)
+{
+  PetscFunctionBegin;
+  *W = ((UmbCV_Linear *)cv->data)->weights;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -64,6 +81,7 @@ PetscErrorCode UmbCVCreate_Linear(UmbCV cv)
   cv->data               = l;
   cv->ops.setfromoptions = SetFromOptions_Linear;
   cv->ops.evaluate       = Evaluate_Linear;
+  cv->ops.getlinear      = GetLinear_Linear;
   cv->ops.destroy        = Destroy_Linear;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -4,8 +4,9 @@
    centre of a window j drawn uniformly; eta ~ N(0, s^2 I). Its density is the mixture
    qmix(y | z) = (1 - f) q_s(y | z) + f/K sum_j q_s(y | c_j), and a move is accepted with
    probability min(1, exp(-beta [U(z, y') - U(z, y)]) qmix(y | z) / qmix(y' | z)): the bias
-   depends on z alone, which the move keeps exactly (coordinate CV), so it cancels and each
-   window's stationary distribution is kept exactly. */
+   depends on z alone, which the move keeps exactly (a coordinate or linear CV: y are the other
+   coordinates, or those of the null space of the weights, and only they change), so it cancels
+   and each window's stationary distribution is kept exactly. */
 #include <umbra/private/samplerimpl.h>
 #include <umbra/private/generatorcommon.h>
 #include <umbra/rng.h>
@@ -35,21 +36,19 @@ PetscErrorCode UmbSamplerSetFlowMoveVariant(UmbSampler s, UmbFlowMoveVariant v)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* The CV must be plain coordinates (-cv coord, or a native CV that is one): a move of the other
-   coordinates then keeps z exactly, and the generator's y is exactly those other coordinates */
+/* The CV must have flat level sets (coordinate or linear CV): a move of the generated
+   coordinates then keeps z exactly, and they are exactly what the flow models */
 static PetscErrorCode CheckCV(UmbSampler s, const char what[])
 {
   UmbCVType type;
-  PetscBool coord;
-  PetscInt  idx[2];
+  PetscBool flat;
 
   PetscFunctionBegin;
   PetscCall(UmbCVGetType(s->cv, &type));
-  PetscCall(UmbCVGetCoordinates(s->cv, &coord, idx));
-  PetscCheck(coord && s->d <= 2, s->comm, PETSC_ERR_USER_INPUT, "%s: flow moves need a coordinate CV (-cv coord), not -cv %s: the flow generates only the coordinates outside a coordinate CV, and a move of them keeps z exactly only then", what, type);
-  PetscCall(PetscMalloc2(s->n, &s->gen_idx, s->d, &s->cv_idx));
-  for (PetscInt a = 0; a < s->d; a++) s->cv_idx[a] = idx[a];
-  PetscCall(UmbGeneratorGeneratedCoordinates(s->cv, &s->ng, s->gen_idx));
+  PetscCall(UmbCVHasFlatLevelSets(s->cv, &flat));
+  PetscCheck(flat, s->comm, PETSC_ERR_USER_INPUT, "%s: flow moves need a coordinate or linear CV (-cv coord, -cv linear), not -cv %s: the flow generates the coordinates outside a coordinate CV or in the null space of a linear one, and a move of them keeps z exactly only then", what, type);
+  PetscCall(UmbGenSpaceCreate(s->cv, PETSC_TRUE, &s->space));
+  s->ng = s->space.ng;
   PetscCheck(s->ng > 0, s->comm, PETSC_ERR_USER_INPUT, "%s: the CV is every coordinate of the model: there is nothing for a flow move to change", what);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -63,7 +62,7 @@ PetscErrorCode UmbSamplerFlowSetUp(UmbSampler s)
   PetscFunctionBegin;
   if (s->flow_owned) PetscCall(UmbGeneratorDestroy(&s->flow));
   s->flow_owned = PETSC_FALSE;
-  PetscCall(PetscFree2(s->gen_idx, s->cv_idx));
+  PetscCall(UmbGenSpaceDestroy(&s->space));
   s->ng = s->nk = 0;
   if (!s->flow && !s->flow_file[0]) {
     const char *opt = s->flow_moves_set ? "-us_flow_moves" : s->flow_scale_set ? "-us_flow_base_scale" : s->flow_mix_set ? "-us_flow_mix" : NULL;
@@ -137,13 +136,11 @@ static PetscErrorCode MixLogDensity(UmbSampler s, PetscInt m, const PetscReal z[
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Whether some generated coordinate lies on the other side of ref in x and in xp */
-static PetscBool Switched(UmbSampler s, const PetscReal x[], const PetscReal xp[], const PetscReal ref[])
+/* Whether some generated coordinate lies on the other side of ref in y and in yp */
+static PetscBool Switched(UmbSampler s, const PetscReal y[], const PetscReal yp[], const PetscReal ref[])
 {
-  for (PetscInt j = 0; j < s->ng; j++) {
-    const PetscInt i = s->gen_idx[j];
-    if ((x[i] > ref[j]) != (xp[i] > ref[j])) return PETSC_TRUE;
-  }
+  for (PetscInt j = 0; j < s->ng; j++)
+    if ((y[j] > ref[j]) != (yp[j] > ref[j])) return PETSC_TRUE;
   return PETSC_FALSE;
 }
 
@@ -158,7 +155,8 @@ PetscErrorCode UmbWindowFlowMove(UmbSampler s, UmbWindowState *ws, PetscInt64 st
 {
   const PetscInt  nw = s->walkers, n = s->n, d = s->d, nk = s->nk, K = s->K;
   const PetscReal f = s->flow_mix;
-  PetscReal       beta, bound, *xp, *zc, *zp, *eta, *U0, *U1, *lq0, *lq1, *uacc, *ref;
+  const PetscInt  ng = s->ng;
+  PetscReal       beta, bound, *xp, *zc, *zp, *eta, *U0, *U1, *lq0, *lq1, *uacc, *ref, *y, *yp;
   UmbStream       stream;
 
   PetscFunctionBegin;
@@ -167,6 +165,7 @@ PetscErrorCode UmbWindowFlowMove(UmbSampler s, UmbWindowState *ws, PetscInt64 st
   PetscCall(UmbModelGetDomainBound(s->model, &bound));
   PetscCall(PetscMalloc5(nw * n, &xp, nw * d, &zc, nw * d, &zp, nw * nk, &eta, s->ng, &ref));
   PetscCall(PetscMalloc5(nw, &U0, nw, &U1, nw, &lq0, nw, &lq1, nw, &uacc));
+  PetscCall(PetscMalloc2(nw * ng, &y, nw * ng, &yp));
   UmbStreamInit(&stream, (uint64_t)s->seed, UMB_STREAM_FLOWMOVE, (uint64_t)(s->stream0 + ws->k));
   PetscCall(UmbCVEvaluate(s->cv, nw, ws->x, zc, NULL));
   for (PetscInt w = 0; w < nw; w++) {
@@ -182,9 +181,14 @@ PetscErrorCode UmbWindowFlowMove(UmbSampler s, UmbWindowState *ws, PetscInt64 st
     for (PetscInt j = 0; j < nk; j++) eta[w * nk + j] = s->flow_scale * UmbNormal(&words);
   }
   PetscCall(UmbGeneratorPushForward(s->flow, nw, zp, eta, xp, NULL));
-  /* the CV coordinates stay those of the walker (a proposal from another centre too) */
-  for (PetscInt w = 0; w < nw; w++)
-    for (PetscInt a = 0; a < d; a++) xp[w * n + s->cv_idx[a]] = ws->x[w * n + s->cv_idx[a]];
+  /* the walker with the proposed generated coordinates: its CV value stays (a proposal from
+     another centre too) */
+  for (PetscInt w = 0; w < nw; w++) {
+    UmbGenSpaceProject(&s->space, ws->x + w * n, y + w * ng);
+    UmbGenSpaceProject(&s->space, xp + w * n, yp + w * ng);
+    PetscCall(PetscArraycpy(xp + w * n, ws->x + w * n, n));
+    UmbGenSpaceReplace(&s->space, yp + w * ng, xp + w * n);
+  }
   PetscCall(MixLogDensity(s, nw, zc, ws->x, lq0));
   PetscCall(MixLogDensity(s, nw, zc, xp, lq1));
   PetscCall(UmbModelEnergyGradient(s->model, nw, ws->x, U0, ws->g)); /* g: scratch, recomputed by the next step */
@@ -192,11 +196,11 @@ PetscErrorCode UmbWindowFlowMove(UmbSampler s, UmbWindowState *ws, PetscInt64 st
 
   /* a mode switch is judged against the mean of the generated coordinates over the window's
      saved frames so far (before the first frame: over its walkers now) */
-  for (PetscInt j = 0; j < s->ng; j++) {
+  for (PetscInt j = 0; j < ng; j++) {
     if (ws->ysum_n > 0) ref[j] = ws->ysum[j] / (PetscReal)ws->ysum_n;
     else {
       ref[j] = 0;
-      for (PetscInt w = 0; w < nw; w++) ref[j] += ws->x[w * n + s->gen_idx[j]];
+      for (PetscInt w = 0; w < nw; w++) ref[j] += y[w * ng + j];
       ref[j] /= nw;
     }
   }
@@ -233,11 +237,12 @@ PetscErrorCode UmbWindowFlowMove(UmbSampler s, UmbWindowState *ws, PetscInt64 st
     ws->flow_prop++;
     if (!accept) continue;
     ws->flow_acc++;
-    if (Switched(s, x, xp + w * n, ref)) ws->flow_switch++;
+    if (Switched(s, y + w * ng, yp + w * ng, ref)) ws->flow_switch++;
     PetscCall(PetscArraycpy(x, xp + w * n, n));
   }
   PetscCall(PetscFree5(xp, zc, zp, eta, ref));
   PetscCall(PetscFree5(U0, U1, lq0, lq1, uacc));
+  PetscCall(PetscFree2(y, yp));
   PetscCall(PetscLogEventEnd(UMB_EVENT.smp_flowmove, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -16,7 +16,7 @@ PetscErrorCode UmbWindowStateCreate(UmbSampler s, PetscInt k, UmbWindowState *ws
   ws->flow_bad_walker = -1;
   PetscCall(PetscMalloc5(nw * n, &ws->x, nw * n, &ws->g, nw * n, &ws->noise, nw * n, &ws->noise_next, nw * d, &ws->zw));
   PetscCall(PetscMalloc1(nw * d * n, &ws->Jw));
-  PetscCall(PetscCalloc1(s->ng + 1, &ws->ysum));
+  PetscCall(PetscCalloc2(s->ng + 1, &ws->ysum, s->ng + 1, &ws->ytmp));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -25,7 +25,7 @@ PetscErrorCode UmbWindowStateDestroy(UmbWindowState *ws)
   PetscFunctionBegin;
   PetscCall(PetscFree5(ws->x, ws->g, ws->noise, ws->noise_next, ws->zw));
   PetscCall(PetscFree(ws->Jw));
-  PetscCall(PetscFree(ws->ysum));
+  PetscCall(PetscFree2(ws->ysum, ws->ytmp));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -99,8 +99,10 @@ PetscErrorCode UmbWindowAdvance(UmbSampler s, UmbWindowState *ws, PetscInt64 s0,
     }
     if (step >= s->burnin && (step - s->burnin + 1) % s->stride == 0) {
       if (s->flow) { /* the reference of a mode switch: mean generated coordinates of the saved frames */
-        for (PetscInt w = 0; w < nw; w++)
-          for (PetscInt j = 0; j < s->ng; j++) ws->ysum[j] += ws->x[w * n + s->gen_idx[j]];
+        for (PetscInt w = 0; w < nw; w++) {
+          UmbGenSpaceProject(&s->space, ws->x + w * n, ws->ytmp);
+          for (PetscInt j = 0; j < s->ng; j++) ws->ysum[j] += ws->ytmp[j];
+        }
         ws->ysum_n += nw;
       }
       if (save) PetscCall((*save)(ctx, ws, step));

@@ -168,7 +168,7 @@ PetscErrorCode UmbSamplerDestroy(UmbSampler *sp)
   PetscCall(PetscFree((*sp)->kappa));
   PetscCall(PetscFree((*sp)->x0));
   if ((*sp)->flow_owned) PetscCall(UmbGeneratorDestroy(&(*sp)->flow));
-  PetscCall(PetscFree2((*sp)->gen_idx, (*sp)->cv_idx));
+  PetscCall(UmbGenSpaceDestroy(&(*sp)->space));
   PetscCall(PetscFree(*sp));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

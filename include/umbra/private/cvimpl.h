@@ -9,6 +9,7 @@ typedef struct {
   PetscErrorCode (*setup)(UmbCV);                              /* I/O; may set d, period and names */
   PetscErrorCode (*evaluate)(UmbCV, PetscInt, const PetscReal *, PetscReal *, PetscReal *);
   PetscErrorCode (*getcoordinates)(UmbCV, PetscBool *, PetscInt *); /* NULL: not coordinates */
+  PetscErrorCode (*getlinear)(UmbCV, const PetscReal **);             /* NULL: not linear */
   PetscErrorCode (*view)(UmbCV, PetscViewer);
   PetscErrorCode (*destroy)(UmbCV);
 } UmbCVOps;

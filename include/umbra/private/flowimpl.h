@@ -3,6 +3,7 @@
 #define UMBRA_FLOWIMPL_H
 
 #include <umbra/flow.h>
+#include <umbra/private/generatorcommon.h>
 #include <umbra/nn.h>
 #include <umbra/io.h>
 #include <umbra/rng.h>
@@ -43,10 +44,10 @@ struct _p_UmbFlow {
   UmbCV       cv;
   UmbModel    model;
 
-  /* problem: n coordinates, d CV components; the flow models the ng coordinates gidx[] */
-  PetscInt  n, d, ng, dz, *gidx;
-  PetscBool coord;
-  PetscInt  cvidx[2];
+  /* problem: n coordinates, d CV components; the flow models the ng generated coordinates of
+     space (outside a coordinate CV, or in the null space of a linear CV) */
+  UmbGenSpace space;
+  PetscInt    n, d, ng, dz;
   PetscReal period[2];
   char      modeltype[64], cvtype[32];
 

@@ -3,6 +3,7 @@
 #define UMBRA_GANIMPL_H
 
 #include <umbra/gan.h>
+#include <umbra/private/generatorcommon.h>
 #include <umbra/io.h>
 #include <umbra/rng.h>
 
@@ -22,8 +23,10 @@ struct _p_UmbGan {
   UmbCV       cv;
   UmbModel    model;
 
-  /* problem: n coordinates, d CV components; the generator makes ng coordinates gidx[] */
-  PetscInt  n, d, ng, dz, *gidx;
+  /* problem: n coordinates, d CV components; the generator makes ng coordinates gidx[] (those of
+     space: the GAN generates coordinates, not a basis) */
+  UmbGenSpace space;
+  PetscInt    n, d, ng, dz, *gidx;
   PetscBool coord;      /* coordinate CV: lifted state = (z, G) */
   PetscInt  cvidx[2];
   PetscReal period[2];

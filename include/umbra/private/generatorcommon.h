@@ -6,8 +6,30 @@
 #include <umbra/cv.h>
 #include <umbra/io.h>
 
-/* The coordinates outside a coordinate CV (all n for any other CV): ng of them into gidx (n) */
-PETSC_INTERN PetscErrorCode UmbGeneratorGeneratedCoordinates(UmbCV, PetscInt *ng, PetscInt gidx[]);
+/* The generated coordinates y of a state x (n values) with CV value z (d values):
+   - coordinate CV: the coordinates outside it, y_j = x[idx[j]];
+   - linear CV z = W x, when a basis is asked for: the coordinates of x in an orthonormal basis Q
+     of the null space of W, y = Q^T x, and x = W^+ z + Q y (W^+ = W^T (W W^T)^-1). The level
+     set {x : W x = z} is then all of R^(n-d) in y, with a volume element dy that is a constant
+     times its surface measure: a density in y is a density on the level set;
+   - otherwise all n coordinates (generators of whole states: the GAN). */
+typedef struct {
+  PetscInt         n, d, ng;
+  PetscBool        coord; /* coordinate CV: its coordinates in cvidx */
+  PetscInt         cvidx[2];
+  PetscInt        *idx;   /* the ng generated coordinates (NULL with a basis) */
+  const PetscReal *W;     /* with a basis: the CV's weights (d x n), */
+  PetscReal       *Q, *Wp; /* Q (n x ng) and W^+ (n x d), row-major */
+} UmbGenSpace;
+PETSC_INTERN PetscErrorCode UmbGenSpaceCreate(UmbCV, PetscBool basis, UmbGenSpace *);
+PETSC_INTERN PetscErrorCode UmbGenSpaceDestroy(UmbGenSpace *);
+/* y (ng) of a state x (n) */
+PETSC_INTERN void UmbGenSpaceProject(const UmbGenSpace *, const PetscReal x[], PetscReal y[]);
+/* the state x (n) of CV value z and generated coordinates y (without a basis or coordinate CV,
+   x[idx] = y only) */
+PETSC_INTERN void UmbGenSpaceEmbed(const UmbGenSpace *, const PetscReal z[], const PetscReal y[], PetscReal x[]);
+/* x (n) with its generated coordinates set to y and its CV value kept */
+PETSC_INTERN void UmbGenSpaceReplace(const UmbGenSpace *, const PetscReal y[], PetscReal x[]);
 
 /* Conditioning features of CV values: a periodic component as (cos, sin) of 2 pi z / period;
    any other as (z - mean) / sd, then `fourier` pairs sin, cos of pi 2^k u (k < fourier), u the
@@ -19,10 +41,11 @@ typedef struct {
 PETSC_INTERN PetscInt UmbFeatureDim(PetscInt d, const PetscReal period[], PetscInt fourier);
 PETSC_INTERN void     UmbFeatures(const UmbFeatureMap *, PetscInt m, const PetscReal z[], PetscReal zf[]);
 
-/* Attributes model, cv, n, d, coordinate_cv, generated_coordinates, cv_period of group g */
-PETSC_INTERN PetscErrorCode UmbGeneratorWriteProblem(UmbCV, PetscInt ng, const PetscInt gidx[], UmbH5, const char g[]);
+/* Attributes model, cv, n, d, coordinate_cv, generated_coordinates, cv_period (and cv_weights
+   with a basis) of group g */
+PETSC_INTERN PetscErrorCode UmbGeneratorWriteProblem(UmbCV, const UmbGenSpace *, UmbH5, const char g[]);
 /* Refuses (bad input, naming the file) a file of group g written for another model, dimension,
-   CV or set of generated coordinates */
-PETSC_INTERN PetscErrorCode UmbGeneratorCheckProblem(UmbCV, PetscInt ng, const PetscInt gidx[], UmbH5, const char path[], const char g[]);
+   CV, set of generated coordinates or linear CV's weights */
+PETSC_INTERN PetscErrorCode UmbGeneratorCheckProblem(UmbCV, const UmbGenSpace *, UmbH5, const char path[], const char g[]);
 
 #endif

@@ -5,6 +5,7 @@
 #include <umbra/sampler.h>
 #include <umbra/samplesfile.h>
 #include <umbra/generator.h>
+#include <umbra/private/generatorcommon.h>
 
 /* Flow moves as written, and two broken variants that the tests must catch (set only by tests,
    UmbSamplerSetFlowMoveVariant) */
@@ -62,7 +63,7 @@ struct _p_UmbSampler {
   PetscBool     flow_later;      /* -us_flow_* configure later samplers (coupling rounds): not refused without a generator */
   UmbFlowMoveVariant flow_variant;
   PetscInt      ng, nk;          /* generated coordinates and noise dimension */
-  PetscInt     *gen_idx, *cv_idx; /* ng generated coordinates, d CV coordinates */
+  UmbGenSpace   space;           /* the generated coordinates y of a state: what a move changes */
   /* layout */
   PetscInt      klo, khi;        /* windows owned by this rank */
   PetscBool     setup;
@@ -78,7 +79,7 @@ typedef struct {
   /* flow moves: counts since step 0, the sum of the generated coordinates over the saved frames
      (the reference of a mode switch) and the first non-finite proposal */
   PetscInt64 flow_prop, flow_acc, flow_switch, ysum_n;
-  PetscReal *ysum;               /* ng */
+  PetscReal *ysum, *ytmp;        /* ng each: the sum, and scratch */
   PetscInt   flow_bad_walker;    /* -1 if none */
   PetscInt64 flow_bad_step;
   char       flow_bad_what[96];

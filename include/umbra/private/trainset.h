@@ -23,13 +23,14 @@
 
 #include <umbra/cv.h>
 #include <umbra/nn.h>
+#include <umbra/private/generatorcommon.h>
 
 /* Ids of the shuffle streams (domain UMB_STREAM_SHUFFLE) */
 enum { UMB_TRAINSET_SHUFFLE_EPOCH = 0, UMB_TRAINSET_SHUFFLE_SPLIT = 1 };
 /* parameter vectors that can be registered for reduction (GAN: G and D; a flow: one) */
 #define UMB_TRAINSET_MAX_RED 4
 
-/* Filled by the caller; the strings and gidx must outlive the set */
+/* Filled by the caller; the strings and space must outlive the set */
 typedef struct {
   MPI_Comm      comm;
   PetscInt64    seed;
@@ -41,8 +42,7 @@ typedef struct {
   UmbCV         cv;               /* names, dimension and periods of the conditioning CV */
   const char   *modeltype, *cvtype;
   PetscInt      n;                /* coordinates of a state (the model's dimension) */
-  PetscInt      ng;               /* generated coordinates gidx[0..ng) */
-  const PetscInt *gidx;
+  const UmbGenSpace *space;       /* the generated coordinates (space->ng of them) */
   /* for messages: the generator ("the cGAN"), its documentation ("docs/gan.md"), what a step is
      called ("generator step"), its batch option ("-gan_batch") and batches-per-step option
      ("-gan_critic_steps", or NULL when a step is one batch) */
