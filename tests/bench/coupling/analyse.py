@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Tables of the coupling experiment (run.sh; usage: analyse.py [--csv FILE] [--arms "coupled longer more flow"] OUT SEED...): errors of F(z) and of the physics closure mean_y1
+"""Tables of the coupling experiment (run.sh; usage: analyse.py [--csv FILE] [--arms "coupled longer more flow"] [--cw C_W] OUT SEED...): errors of F(z) and of the physics closure mean_y1
 against exact.csv for each arm and seed, the walker-steps each arm spent, and the mode weight
 P(y > 0 | x) of the lifted seeds against the round-0 samples and the exact value; the wall time of
 each arm (OUT/<arm><seed>.seconds) and the flow moves' acceptance of the flow arm."""
@@ -7,8 +7,8 @@ import sys
 import h5py
 import numpy as np
 
-CW, T = 6.0, 2.0  # -fastslow_cw, -fastslow_t of run.sh (beta = 1)
-MIXED = 0.55      # |x| below which P(y > 0 | x) is in [0.1, 0.9] for these parameters
+CW, T = 6.0, 2.0  # -fastslow_cw (--cw), -fastslow_t of run.sh (beta = 1)
+MIXED = 0.55      # |x| below which P(y > 0 | x) is in [0.1, 0.9] (set from CW by main)
 KEYS = ("F", "y1", "y1_mixed", "y1_one", "y1_gan", "F_in")
 
 
@@ -87,10 +87,19 @@ def acceptance(d):
     return f"acceptance {a.min():.2f} .. {a.max():.2f}, mode switches per proposal {sw.min():.3f} .. {sw.max():.3f}"
 
 
+def mixed_range():
+    """|x| below which the exact P(y > 0 | x) is in [0.1, 0.9] (symmetric: P(-x) = 1 - P(x)),
+    rounded down to a multiple of 0.05"""
+    xs = np.linspace(0, 1.5, 1501)
+    return np.floor(xs[np.argmax([p_exact(-x) < 0.1 for x in xs])] / 0.05) * 0.05
+
+
 def main(out, seeds, csv=None, arms="coupled longer more flow flowalone"):
+    global MIXED
+    MIXED = mixed_range()
     rows = []
     use = [a for a, (_, k) in ARMS.items() if k in arms.split()]
-    print("| seed | arm | windows x walkers x steps | walker-steps | wall s | F RMS (kT) | mean_y1 RMS | mean_y1 RMS, abs(z) <= 0.55 | mean_y1 RMS, abs(z) > 0.55 | mean_y1 RMS (generator) | F RMS in abs(z) <= 1.5 (kT) |")
+    print(f"| seed | arm | windows x walkers x steps | walker-steps | wall s | F RMS (kT) | mean_y1 RMS | mean_y1 RMS, abs(z) <= {MIXED:.2f} | mean_y1 RMS, abs(z) > {MIXED:.2f} | mean_y1 RMS (generator) | F RMS in abs(z) <= 1.5 (kT) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for s in seeds:
         for arm in use:
@@ -109,7 +118,7 @@ def main(out, seeds, csv=None, arms="coupled longer more flow flowalone"):
                 f.write(f"{r[0]},{r[1]},{r[2]},{r[3]:.1f}," + ",".join(f"{v:.6g}" for v in r[4:]) + "\n")
     print()
     print(f"mean and standard deviation over {len(seeds)} seeds:")
-    print("| arm | wall s | F RMS (kT) | mean_y1 RMS | mean_y1 RMS, abs(z) <= 0.55 | mean_y1 RMS, abs(z) > 0.55 | mean_y1 RMS (generator) | F RMS in abs(z) <= 1.5 (kT) |")
+    print(f"| arm | wall s | F RMS (kT) | mean_y1 RMS | mean_y1 RMS, abs(z) <= {MIXED:.2f} | mean_y1 RMS, abs(z) > {MIXED:.2f} | mean_y1 RMS (generator) | F RMS in abs(z) <= 1.5 (kT) |")
     print("|---|---|---|---|---|---|---|---|")
     for arm in dict.fromkeys(r[1] for r in rows):
         r = np.array([x[3:] for x in rows if x[1] == arm], dtype=float)
@@ -120,7 +129,7 @@ def main(out, seeds, csv=None, arms="coupled longer more flow flowalone"):
         print(f"| {arm} | " + " | ".join(cells) + " |")
     print()
     print("paired differences, coupled or flow arm minus physics (mean ± standard error over seeds; negative: the coupled arm is better), and the ratio of the mean RMS:")
-    print("| arm | against | F RMS (kT) | mean_y1 RMS | mean_y1 RMS, abs(z) <= 0.55 | mean_y1 RMS, abs(z) > 0.55 | F RMS in abs(z) <= 1.5 | seeds where it is better (F, mean_y1) | physics / arm (F, mean_y1, F in abs(z) <= 1.5) |")
+    print(f"| arm | against | F RMS (kT) | mean_y1 RMS | mean_y1 RMS, abs(z) <= {MIXED:.2f} | mean_y1 RMS, abs(z) > {MIXED:.2f} | F RMS in abs(z) <= 1.5 | seeds where it is better (F, mean_y1) | physics / arm (F, mean_y1, F in abs(z) <= 1.5) |")
     print("|---|---|---|---|---|---|---|---|---|")
     for mine in ("coupled (round 1)", "flow (round 1, flow moves)", "flow arm, round-1 windows alone (half the budget)"):
         cp = {x[0]: np.array(x[4:8] + x[9:10], dtype=float) for x in rows if x[1] == mine}
@@ -157,9 +166,11 @@ def main(out, seeds, csv=None, arms="coupled longer more flow flowalone"):
 if __name__ == "__main__":
     args = sys.argv[1:]
     csv, arms = None, "coupled longer more flow flowalone"
-    while len(args) > 1 and args[0] in ("--csv", "--arms"):
+    while len(args) > 1 and args[0] in ("--csv", "--arms", "--cw"):
         if args[0] == "--csv":
             csv = args[1]
+        elif args[0] == "--cw":
+            CW = float(args[1])
         else:
             arms = args[1]
         args = args[2:]

@@ -17,18 +17,26 @@
 # Errors: RMS of F(z) - exact over the fes.csv bins (the constant removed), RMS of the physics
 # closure mean_y1 - exact over the closure grid, and the mode weight P(y > 0) of the lifted
 # seeds against exact. Wall time of each arm (training included) in OUT/<arm><seed>.seconds.
-# Environment: SEEDS (default "1 2 3"), ARMS ("coupled longer more flow flowalone"), NP (2), BUILD, OUT.
+# Environment: SEEDS (default "1 2 3"), ARMS ("coupled longer more flow flowalone"), NP (2), BUILD, OUT,
+#   CASE: tilted (default: one fast variable, c_w = 6) or hard (two fast variables, c_w = 7: four
+#   modes of y and a barrier one kT higher; OUT defaults to $BUILD/bench/coupling-hard).
 # Takes about 5 minutes for 3 seeds on 2 idle cores (15 to 25 on loaded ones); not part of make check.
 set -u
 # shellcheck source=tests/bench/common.sh
 . "$(dirname "$0")/../common.sh" coupling
 NP=${NP:-2}
 SEEDS=${SEEDS:-1 2 3}
-OUT=$(realpath -m "${OUT:-$BUILD/bench/coupling}")
+CASE=${CASE:-tilted}
+case $CASE in
+tilted) FS_M=1 FS_CW=6 SUFFIX= ;;
+hard) FS_M=2 FS_CW=7 SUFFIX=-hard ;;
+*) echo "CASE must be tilted or hard, not '$CASE'" >&2; exit 2 ;;
+esac
+OUT=$(realpath -m "${OUT:-$BUILD/bench/coupling$SUFFIX}")
 PY=$PYTHON
 HERE=$(pwd)/tests/bench/coupling
 mkdir -p "$OUT" "$BUILD/bench"
-MODEL="-model fastslow -fastslow_m 1 -fastslow_eps 0.1 -fastslow_coupling tilted -fastslow_cw 6 -fastslow_t 2"
+MODEL="-model fastslow -fastslow_m $FS_M -fastslow_eps 0.1 -fastslow_coupling tilted -fastslow_cw $FS_CW -fastslow_t 2"
 SAMPLE="-us_kappa 40 -us_walkers 8 -us_burnin 2000 -us_stride 40 -us_dt 2e-4 -progress_interval 1000"
 CLOSURE="-closure_direct_walkers 0 -closure_sde_time 20 -closure_sde_walkers 32 -closure_lift_n 2000 -closure_permutations 200"
 GAN="-gan_loss ns -gan_epochs 30" # wgan-gp oscillates on these bimodal samples (swd 0.7 .. 2.2 over 20 epochs)
@@ -75,4 +83,4 @@ for s in $SEEDS; do
   for a in $ARMS; do timed "$a" "$s" arm "$a" "$s"; done
   echo "seed $s: arms $ARMS in $(($(date +%s) - start)) s"
 done
-"$PY" "$HERE/analyse.py" --csv "$BUILD/bench/coupling.csv" --arms "$ARMS" "$OUT" $SEEDS | tee "$BUILD/bench/coupling.txt"
+"$PY" "$HERE/analyse.py" --csv "$BUILD/bench/coupling$SUFFIX.csv" --arms "$ARMS" --cw "$FS_CW" "$OUT" $SEEDS | tee "$BUILD/bench/coupling$SUFFIX.txt"
