@@ -16,7 +16,7 @@ run() { timeout 300 $MPIEXEC -n 2 $MPIEXEC_FLAGS "$UMBRA" "$@" </dev/null >>setu
 
 run sample -us_windows 6 -us_walkers 2 -us_steps 4000 -us_stride 10 -out good
 run fes -out good -fes_bootstrap 0
-run train -out good -gan_batch 32 -gan_critic_steps 1 -gan_epochs 1 -gan_layers 8
+run train -out good -generator gan -gan_batch 32 -gan_critic_steps 1 -gan_epochs 1 -gan_layers 8
 run dmap -out good -dmap_points 200 -dmap_cutoff 0 -dmap_neighbors 10
 copy() { rm -rf "$1" && mkdir -p "$1" && cp good/*.h5 "$1"/; }
 size() { stat -c %s "$1"; }
@@ -38,7 +38,7 @@ cases=(
   "2|cannot open half/samples.h5 \(truncated or corrupt HDF5 file\)|closure -out half"
   "2|cannot open half/samples.h5 \(truncated or corrupt HDF5 file\)|info half/samples.h5"
   "2|cannot open fhalf/fes.h5 \(truncated or corrupt HDF5 file\)|closure -out fhalf -closure_gan false"
-  "2|cannot open ghalf/gan.h5 \(truncated or corrupt HDF5 file\)|lift -out ghalf"
+  "2|cannot open ghalf/gan.h5 \(truncated or corrupt HDF5 file\)|lift -out ghalf -generator gan"
   "2|cannot open dhalf/dmap.h5 \(truncated or corrupt HDF5 file\)|sample -cv dmap -cv_dmap_file dhalf/dmap.h5 -out dhalf"
   "2|options file adir.opts is not a regular file|sample -options_file adir.opts"
   "2|-options_file needs a file name|sample -options_file"
@@ -65,7 +65,7 @@ PYEOF
     "2|offset/samples.h5: /windows/offset decreases at window 2|fes -out offset"
     "2|nox/samples.h5 has no dataset /samples/x|train -out nox"
     "2|lnan/fes.h5: row 10 of /samples/log_normaliser is not a finite number: the file is damaged; rerun .umbra fes.|closure -out lnan -closure_gan false"
-    "2|gnan/gan.h5: /gan/generator/theta\[3\] is not a finite number: the file is damaged|lift -out gnan"
+    "2|gnan/gan.h5: /gan/generator/theta\[3\] is not a finite number: the file is damaged|lift -out gnan -generator gan"
   )
 else
   echo "note: $PY lacks h5py: the cases of non-finite values inside files are not run"

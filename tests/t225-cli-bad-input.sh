@@ -19,7 +19,7 @@ cases=(
   "2|option -us_dt needs a value \(given without one, it would keep its default\)|sample -us_dt -us_steps 100"
   "2|option -fes_tol needs a value|fes -options_file novalue.opts"
   "2|option -us_steps needs a value|sample -us_walkers 2 -us_steps"
-  "2|option -gan_epochs needs a value|train -gan_epochs -gan_batch 64"
+  "2|option -gan_epochs needs a value|train -generator gan -gan_epochs -gan_batch 64"
   "2|-us_steps must be positive|sample -us_steps 0"
   "2|-us_steps must be positive|sample -us_steps -5"
   "2|-us_walkers must be positive|sample -us_walkers 0"

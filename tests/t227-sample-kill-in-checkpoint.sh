@@ -17,7 +17,7 @@ fail=0
 . "$SRCDIR/tests/bad-input.sh"
 export OMPI_MCA_rmaps_base_oversubscribe=1
 O="-us_windows 4 -us_walkers 2 -us_steps 3000 -us_stride 10 -us_burnin 100 -us_chunk_steps 300 -us_checkpoint_interval 1e-9 -progress_interval 1000"
-GAN="-gan_batch 64 -gan_critic_steps 2 -gan_epochs 1 -gan_layers 16,16 -gan_checkpoint_interval 5 -progress_interval 1000"
+GAN="-generator gan -gan_batch 64 -gan_critic_steps 2 -gan_epochs 1 -gan_layers 16,16 -gan_checkpoint_interval 5 -progress_interval 1000"
 umbra() { expect_exit "$@"; } # log expected-exit args...
 said() { # log pattern what
   grep -Eq "$2" "$1" || { echo "$1 does not say $3:"; grep -E 'warning|error|restart' "$1" | head -n 5; fail=1; }

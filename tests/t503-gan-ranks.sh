@@ -21,7 +21,7 @@ fail=0
 export OMPI_MCA_rmaps_base_oversubscribe=1
 timeout 300 $MPIEXEC -n 2 $MPIEXEC_FLAGS "$UMBRA" sample -us_windows 6 -us_walkers 2 -us_steps 5000 -us_stride 10 -out data </dev/null >sample.log 2>&1 ||
   { echo "sampling failed:"; cat sample.log; exit 1; }
-GAN="-gan_batch 64 -gan_critic_steps 2 -gan_epochs 2 -gan_layers 24,24 -gan_validation 0.1 -progress_interval 1000"
+GAN="-generator gan -gan_batch 64 -gan_critic_steps 2 -gan_epochs 2 -gan_layers 24,24 -gan_validation 0.1 -progress_interval 1000"
 train() { # dir np options... (samples from $DATA, default data)
   local dir=$1 np=$2
   shift 2
@@ -30,7 +30,7 @@ train() { # dir np options... (samples from $DATA, default data)
     { echo "training in $dir on $np ranks failed:"; tail -n 20 "$dir.log"; fail=1; }
 }
 lift() { # dir np
-  timeout 300 $MPIEXEC -n "$2" $MPIEXEC_FLAGS "$UMBRA" lift -out "$1" -lift_z -0.7,0,0.4 -lift_n 300 </dev/null >"$1.lift.log" 2>&1 ||
+  timeout 300 $MPIEXEC -n "$2" $MPIEXEC_FLAGS "$UMBRA" lift -out "$1" -generator gan -lift_z -0.7,0,0.4 -lift_n 300 </dev/null >"$1.lift.log" 2>&1 ||
     { echo "lifting in $1 on $2 ranks failed:"; tail -n 20 "$1.lift.log"; fail=1; }
 }
 for np in 1 2 3; do
@@ -71,7 +71,7 @@ timeout 300 $MPIEXEC -n 2 $MPIEXEC_FLAGS "$UMBRA" sample $RING -us_windows 3,2 -
   { echo "sampling ring failed:"; tail -n 5 ring.log; exit 1; }
 for np in 1 3; do
   DATA=ring train ring2d.$np "$np" $RING -gan_reduce_mode exact -gan_microbatch 16 -gan_epochs 1
-  timeout 300 $MPIEXEC -n "$np" $MPIEXEC_FLAGS "$UMBRA" lift -out ring2d.$np $RING -lift_grid -0.5,0.5,3,-0.5,0.5,2 -lift_n 50 </dev/null >ring2d.$np.lift.log 2>&1 ||
+  timeout 300 $MPIEXEC -n "$np" $MPIEXEC_FLAGS "$UMBRA" lift -out ring2d.$np $RING -generator gan -lift_grid -0.5,0.5,3,-0.5,0.5,2 -lift_n 50 </dev/null >ring2d.$np.lift.log 2>&1 ||
     { echo "lifting ring2d on $np ranks failed:"; tail -n 5 ring2d.$np.lift.log; fail=1; }
 done
 for f in gan.h5 lift.h5; do

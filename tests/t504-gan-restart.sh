@@ -19,7 +19,7 @@ fail=0
 export OMPI_MCA_rmaps_base_oversubscribe=1
 timeout 300 $MPIEXEC -n 2 $MPIEXEC_FLAGS "$UMBRA" sample -us_windows 6 -us_walkers 2 -us_steps 5000 -us_stride 10 -out data </dev/null >sample.log 2>&1 ||
   { echo "sampling failed:"; cat sample.log; exit 1; }
-GAN="-gan_batch 64 -gan_critic_steps 2 -gan_epochs 2 -gan_layers 24,24 -progress_interval 1000"
+GAN="-generator gan -gan_batch 64 -gan_critic_steps 2 -gan_epochs 2 -gan_layers 24,24 -progress_interval 1000"
 train() { # dir np expected-exit options...
   local dir=$1 np=$2 want=$3 rc
   shift 3

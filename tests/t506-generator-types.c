@@ -1,5 +1,6 @@
-/* The generator class: its default type is gan (file gan.h5, no density: UmbGeneratorLogDensity
-   fails with PETSC_ERR_SUP); an unknown type is refused as bad input; a type registered from
+/* The generator class: its default type is flow on a coordinate CV (file flow.h5, a density) and
+   gan on a CV with curved level sets (the ring's angle; file gan.h5, no density:
+   UmbGeneratorLogDensity fails with PETSC_ERR_SUP); an unknown type is refused as bad input; a type registered from
    outside is chosen with -generator and its ops are called; an options prefix reaches
    -<prefix>generator and the GAN's own options. Catches a registry that loses or misnames
    types, a class that calls the wrong op, and a prefix that does not reach the type. */
@@ -112,15 +113,43 @@ int main(int argc, char **argv)
   PetscCall(UmbCVSetFromOptions(cv));
   PetscCall(UmbCVSetUp(cv));
 
-  /* the default: gan, without a density */
+  /* the default on a coordinate CV (fastslow's native x): flow, with a density */
   PetscCall(UmbGeneratorCreate(cv, &g));
+  PetscCall(UmbGeneratorSetFromOptions(g));
+  PetscCall(UmbGeneratorSetUp(g));
+  PetscCall(UmbGeneratorGetType(g, &type));
+  PetscCall(UmbGeneratorGetFileName(g, &file));
+  PetscCall(UmbGeneratorHasDensity(g, &has));
+  UMB_CHECK(!strcmp(type, UMBGENERATORFLOW) && !strcmp(file, "flow.h5") && has, "default type on a coordinate CV %s (file %s, density %d)", type, file, (int)has);
+  PetscCall(UmbGeneratorDestroy(&g));
+
+  /* gan, without a density: chosen, or the default on the ring's angle */
+  {
+    UmbModel rmodel;
+    UmbCV    rcv;
+    PetscCall(UmbModelCreate(PETSC_COMM_WORLD, &rmodel)); /* not from options: -model is fastslow */
+    PetscCall(UmbModelSetType(rmodel, UMBMODELRING));
+    PetscCall(UmbModelSetUp(rmodel));
+    PetscCall(UmbCVCreate(rmodel, &rcv));
+    PetscCall(UmbCVSetType(rcv, UMBCVNATIVE));
+    PetscCall(UmbCVSetUp(rcv));
+    PetscCall(UmbGeneratorCreate(rcv, &g));
+    PetscCall(UmbGeneratorSetUp(g));
+    PetscCall(UmbGeneratorGetType(g, &type));
+    UMB_CHECK(!strcmp(type, UMBGENERATORGAN), "default type on the ring's angle %s", type);
+    PetscCall(UmbGeneratorDestroy(&g));
+    PetscCall(UmbCVDestroy(&rcv));
+    PetscCall(UmbModelDestroy(&rmodel));
+  }
+  PetscCall(UmbGeneratorCreate(cv, &g));
+  PetscCall(UmbGeneratorSetType(g, UMBGENERATORGAN));
   PetscCall(UmbGeneratorSetFromOptions(g));
   PetscCall(UmbGeneratorSetUp(g));
   PetscCall(UmbGeneratorGetType(g, &type));
   PetscCall(UmbGeneratorGetFileName(g, &file));
   PetscCall(UmbGeneratorGetGenerated(g, &ng));
   PetscCall(UmbGeneratorHasDensity(g, &has));
-  UMB_CHECK(!strcmp(type, UMBGENERATORGAN), "default type %s", type);
+  UMB_CHECK(!strcmp(type, UMBGENERATORGAN), "type %s", type);
   UMB_CHECK(!strcmp(file, "gan.h5"), "gan file %s", file);
   UMB_CHECK(ng == n - 1, "gan generates %d of %d coordinates", (int)ng, (int)n);
   UMB_CHECK(!has, "gan has a density");
@@ -142,6 +171,7 @@ int main(int argc, char **argv)
 
   /* a prefix reaches the GAN's options */
   PetscCall(UmbGeneratorCreate(cv, &g));
+  PetscCall(UmbGeneratorSetType(g, UMBGENERATORGAN));
   PetscCall(UmbGeneratorSetOptionsPrefix(g, "u_"));
   PetscCall(UmbGeneratorSetFromOptions(g));
   PetscCall(UmbGeneratorGetOptionsPrefix(g, &prefix));

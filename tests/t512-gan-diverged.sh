@@ -11,7 +11,7 @@ set -u
 fail=0
 . "$SRCDIR/tests/bad-input.sh"
 PY=${PYTHON:-/usr/bin/python3}
-G="-gan_batch 32 -gan_layers 8 -gan_reduce_mode exact -progress_interval 1000"
+G="-generator gan -gan_batch 32 -gan_layers 8 -gan_reduce_mode exact -progress_interval 1000"
 timeout 300 $MPIEXEC -n 2 $MPIEXEC_FLAGS "$UMBRA" sample -us_windows 4 -us_walkers 2 -us_steps 3000 -us_stride 10 -out data </dev/null >sample.log 2>&1 ||
   { echo "sampling failed:"; cat sample.log; exit 1; }
 timeout 300 $MPIEXEC -n 2 $MPIEXEC_FLAGS "$UMBRA" train -out data $G -gan_epochs 2 </dev/null >train.log 2>&1 ||

@@ -21,7 +21,7 @@ cases=(
   "2|-closure_observables: unknown observable 'mean_force2'; this model and CV have: mean_y1, var_y1, .*mean_force, drift, diffusion|closure -out nogan -closure_observables mean_y1,mean_force2"
   "2|empty/samples.h5 not found: run .umbra sample. first|closure -out empty"
   "2|nofes/fes.h5 not found: the closures need the MBAR weights; run .umbra fes. first|closure -out nofes"
-  "2|nogan/gan.h5 not found: the generator route needs a trained GAN; run .umbra train. first \(or -closure_gan false|closure -out nogan"
+  "2|nogan/gan.h5 not found: the generator route needs a trained GAN; run .umbra train. first \(or -closure_gan false|closure -out nogan -generator gan"
   "2|-closure_grid \[5, 6\] holds no sampled CV value: the samples span \[-?[0-9.]+, [0-9.]+\]|closure -out nogan -closure_gan false -closure_grid 5,6,11"
   "2|-closure_grid takes lo,hi,n \(3 values\), got 2|closure -out nogan -closure_grid -1,1"
   "2|-closure_grid: hi = -1 must exceed lo = 1|closure -out nogan -closure_grid 1,-1,11"

@@ -30,6 +30,7 @@ fail=0
 export OMPI_MCA_rmaps_base_oversubscribe=1
 command -v python3 >/dev/null || { echo "python3 not found"; exit 77; }
 grep -v '^-out' "$SRCDIR/inputs/fastslow-tilted.opts" >in.opts
+printf -- '-generator gan\n-gan_latent 16\n' >>in.opts # the GAN's closures on the tilted coupling, 4 latent variables per fine coordinate
 run() {
   timeout 600 $MPIEXEC -n 2 $MPIEXEC_FLAGS "$UMBRA" "$@" -options_file in.opts -out data -progress_interval 1000 </dev/null
 }

@@ -21,6 +21,7 @@ command -v python3 >/dev/null || { echo "python3 not found"; exit 77; }
 lib="$BUILD/plugins/libproducts.so"
 [ -f "$lib" ] || { echo "$lib not built"; exit 1; }
 grep -v '^-out' "$SRCDIR/inputs/fastslow.opts" >in.opts
+echo '-generator gan' >>in.opts # these checks are the GAN's (docs/gan.md)
 run() { timeout 600 $MPIEXEC -n 2 $MPIEXEC_FLAGS "$UMBRA" "$@" -options_file in.opts -us_steps 40000 -out data -progress_interval 1000 </dev/null; }
 run sample >sample.log 2>&1 || { echo "sample failed"; cat sample.log; exit 1; }
 run fes >fes.log 2>&1 || { echo "fes failed"; cat fes.log; exit 1; }

@@ -47,6 +47,7 @@ cat >in.opts <<'OPTS'
 -us_dt 1e-3
 -fes_bootstrap 0
 -seed 42
+-generator gan
 OPTS
 run() { timeout 600 $MPIEXEC -n 2 $MPIEXEC_FLAGS "$UMBRA" "$@" -options_file in.opts -out data -progress_interval 1000 </dev/null; }
 run sample >sample.log 2>&1 || { echo "sample failed"; cat sample.log; exit 1; }

@@ -28,7 +28,7 @@ PY=/usr/bin/python3
 [ -x $PY ] && $PY -c 'import h5py' 2>/dev/null || { echo "no python3 with h5py"; exit 77; }
 OPTS="-model fastslow -fastslow_m 2 -fastslow_eps 1 -us_windows 6 -us_range -1.5,1.5 -us_kappa 40
   -us_walkers 3 -us_steps 300 -us_burnin 0 -us_stride 1 -seed 5
-  -gan_epochs 1 -gan_layers 16,16 -gan_batch 64 -gan_critic_steps 2 -gan_reduce_mode exact
+  -generator gan -gan_epochs 1 -gan_layers 16,16 -gan_batch 64 -gan_critic_steps 2 -gan_reduce_mode exact
   -closure_direct_walkers 0 -closure_sde_time 1 -closure_sde_walkers 8 -closure_lift_n 200 -closure_permutations 99
   -run_iterations 1 -run_overlap_min 0.2 -run_neff_min 0 -run_reseed_flagged false -progress_interval 1000"
 for d in run:2 again:2 ranks3:3; do

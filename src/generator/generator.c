@@ -153,13 +153,32 @@ static PetscErrorCode LiftFromOptions(UmbGenerator g, PetscOptionItems *PetscOpt
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The default type, chosen by measurement (docs/flow.md, "Which generator by default"): the flow
+   where its density lives on the level sets (coordinate and linear CVs that leave coordinates to
+   generate), so that the physics can correct it; the GAN for every other CV */
+static PetscErrorCode DefaultType(UmbGenerator g, const char **type)
+{
+  PetscBool flat;
+  PetscInt  n, d;
+  UmbModel  model;
+
+  PetscFunctionBegin;
+  PetscCall(UmbCVHasFlatLevelSets(g->cv, &flat));
+  PetscCall(UmbCVGetModel(g->cv, &model));
+  PetscCall(UmbModelGetDimension(model, &n));
+  PetscCall(UmbCVGetDimension(g->cv, &d));
+  *type = flat && n > d ? UMBGENERATORFLOW : UMBGENERATORGAN;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbGeneratorSetFromOptions(UmbGenerator g)
 {
-  const char *deft = g->type[0] ? g->type : UMBGENERATORGAN;
+  const char *deft = g->type;
   char        type[64];
   PetscBool   set;
 
   PetscFunctionBegin;
+  if (!g->type[0]) PetscCall(DefaultType(g, &deft));
   PetscCall(UmbGeneratorRegisterAll());
   PetscOptionsBegin(g->comm, UmbOptionsPrefix(g->prefix), "Generator options", "UmbGenerator");
   PetscCall(PetscOptionsFList("-generator", "Generator type", "UmbGeneratorSetType", generator_list, deft, type, sizeof(type), &set));
@@ -174,7 +193,11 @@ PetscErrorCode UmbGeneratorSetUp(UmbGenerator g)
 {
   PetscFunctionBegin;
   if (g->setup) PetscFunctionReturn(PETSC_SUCCESS);
-  if (!g->type[0]) PetscCall(UmbGeneratorSetType(g, UMBGENERATORGAN));
+  if (!g->type[0]) {
+    const char *deft;
+    PetscCall(DefaultType(g, &deft));
+    PetscCall(UmbGeneratorSetType(g, deft));
+  }
   if (g->ops.setup) PetscCall((*g->ops.setup)(g));
   g->setup = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -40,8 +40,7 @@ static PetscReal ExactF(UmbReport r, PetscReal z, PetscReal z2)
 
 /* The generator that made the run's generator results: the closure's -generator, else the
    training's (its option, else the columns only one type writes to train.csv), else the one
-   generator file present, else flow when windows.csv has flow moves (they need flow.h5).
-   gan is the default of -generator, so a command that names none used it. */
+   generator file present, else flow when windows.csv has flow moves (they need flow.h5). */
 static PetscErrorCode FindGenerator(UmbReport r)
 {
   char value[sizeof(r->generator)];
