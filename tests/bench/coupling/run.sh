@@ -78,6 +78,9 @@ arm() { # arm seed
       { echo "flowalone failed (seed $s)"; tail "$OUT/flowalone$s.log"; exit 1; } ;;
   esac
 }
+# exact F on a grid wider than every fes.csv bin, for the error over all bins (analyse.py)
+um exact $MODEL -cv coord -cv_index 0 -exact_grid -2.5,2.5,1001 -out "$OUT/exact-wide" >"$OUT/exact-wide.log" 2>&1 ||
+  { echo "exact failed"; tail "$OUT/exact-wide.log"; exit 1; }
 for s in $SEEDS; do
   start=$(date +%s)
   for a in $ARMS; do timed "$a" "$s" arm "$a" "$s"; done
