@@ -108,6 +108,9 @@ static PetscErrorCode ReadTable(UmbSamplesFile sf, UmbSamplesTable *t)
   PetscCall(ReadOptionalInt(h5, "/windows", "burnin", 0, &t->burnin));
   PetscCall(ReadOptionalInt(h5, "/windows", "steps", 0, &t->steps));
   PetscCall(ReadOptionalInt(h5, "/windows", "seed", 0, &t->seed));
+  PetscCall(HasAttr(h5, "/samples", "temperature", &has));
+  if (has) PetscCall(UmbH5ReadAttrReals(h5, "/samples", "temperature", 1, &t->temperature));
+  else t->temperature = 0;
   PetscCall(HasAttr(h5, "/windows", "dt", &has));
   if (has) PetscCall(UmbH5ReadAttrReals(h5, "/windows", "dt", 1, &t->dt));
   else t->dt = 1;
@@ -134,6 +137,7 @@ static PetscErrorCode ReadTable(UmbSamplesFile sf, UmbSamplesTable *t)
   PetscCheck(t->nsuperseded < t->K, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: every window is superseded", path);
 
   /* checks */
+  PetscCheck(t->temperature >= 0 && !PetscIsInfOrNanReal(t->temperature), comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute temperature = %.6g is negative", path, (double)t->temperature);
   PetscCheck(t->beta > 0 && PetscIsNormalReal(t->beta), comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute beta = %.6g is not positive", path, (double)t->beta);
   PetscCheck(t->offset[0] == 0 && t->offset[t->K] == t->N, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /windows/offset must run from 0 to the %" PetscInt64_FMT " rows of /samples/z", path, t->N);
   for (PetscInt k = 0; k < t->K; k++) {
@@ -239,6 +243,7 @@ PetscErrorCode UmbSamplesFileWriteTable(UmbSamplesFile sf, const UmbSamplesTable
   PetscCall(UmbH5WriteAttrString(h5, "/samples", "coordinates", t->coordinates));
   PetscCall(UmbH5WriteAttrReals(h5, "/samples", "beta", 1, &t->beta));
   PetscCall(UmbH5WriteAttrReals(h5, "/samples", "cv_period", t->d, t->period));
+  if (t->temperature > 0) PetscCall(UmbH5WriteAttrReals(h5, "/samples", "temperature", 1, &t->temperature));
   {
     const char *const keys[]  = {"walkers", "stride", "frames_per_walker", "steps", "burnin", "seed"};
     const PetscInt64  vals[6] = {t->nwalkers, t->stride, t->nframes, t->steps, t->burnin, t->seed};
@@ -327,5 +332,38 @@ PetscErrorCode UmbSamplesFileWriteUnbiased(UmbSamplesFile sf, const char model[]
   PetscCall(UmbH5WriteAttrInt(h5, "/samples", "seed", seed));
   PetscCall(UmbH5WriteAttrReals(h5, "/samples", "dt", 1, &dt));
   PetscCall(UmbH5WriteAttrReals(h5, "/samples", "beta", 1, &beta));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbSamplesFileWriteImport(UmbSamplesFile sf, const UmbSamplesImport *im)
+{
+  UmbH5      h5      = sf->h5;
+  hsize_t    dims[1] = {(hsize_t)im->nfiles};
+  hid_t      type;
+  long long *buf;
+  const struct {
+    const char       *name;
+    const PetscInt64 *v;
+  } cols[3] = {{"/import/window", im->window}, {"/import/frames", im->frames}, {"/import/dropped", im->dropped}};
+
+  PetscFunctionBegin;
+  UmbCallHDF5Id(type, H5Tcopy(H5T_C_S1));
+  UmbCallHDF5(H5Tset_size(type, (size_t)im->width));
+  UmbCallHDF5(H5Tset_strpad(type, H5T_STR_NULLTERM));
+  PetscCall(UmbH5WriteSmall(h5, "/import/files", type, 1, dims, im->files));
+  UmbCallHDF5(H5Tclose(type));
+  PetscCall(PetscMalloc1(im->nfiles, &buf));
+  for (int c = 0; c < 3; c++) {
+    for (PetscInt i = 0; i < im->nfiles; i++) buf[i] = (long long)cols[c].v[i];
+    PetscCall(UmbH5WriteSmall(h5, cols[c].name, H5T_NATIVE_LLONG, 1, dims, buf));
+  }
+  PetscCall(PetscFree(buf));
+  PetscCall(UmbH5WriteAttrString(h5, "/import", "format", im->format));
+  PetscCall(UmbH5WriteAttrString(h5, "/import", "engine", im->engine));
+  PetscCall(UmbH5WriteAttrString(h5, "/import", "units", im->units));
+  PetscCall(UmbH5WriteAttrString(h5, "/import", "cv_unit", im->cv_unit));
+  PetscCall(UmbH5WriteAttrReals(h5, "/import", "kB", 1, &im->kB));
+  PetscCall(UmbH5WriteAttrReals(h5, "/import", "begin", 1, &im->begin));
+  PetscCall(UmbH5WriteAttrReals(h5, "/import", "end", 1, &im->end));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
