@@ -46,9 +46,13 @@ PetscErrorCode UmbImportSetFromOptions(UmbImport im)
     else if (!strcmp(im->units, "kcal/mol")) im->kB = UMB_KB_KCALMOL;
     else PetscCheck(!strcmp(im->units, "kT"), im->comm, PETSC_ERR_USER_INPUT, "unknown units '%s' (-import_units: kJ/mol, kcal/mol or kT)", im->units);
   }
-  PetscCheck(!im->temp_set || (im->temp > 0 && PetscIsNormalReal(im->temp)), im->comm, PETSC_ERR_USER_INPUT, "-import_temp must be a positive temperature in K, got %g", (double)im->temp);
-  PetscCheck(!im->period_set || (im->period >= 0 && !PetscIsInfOrNanReal(im->period)), im->comm, PETSC_ERR_USER_INPUT, "-import_period must be 0 (not periodic) or positive, got %g", (double)im->period);
-  PetscCheck(!(im->begin_set && im->end_set) || im->begin <= im->end, im->comm, PETSC_ERR_USER_INPUT, "-import_begin %g is after -import_end %g", (double)im->begin, (double)im->end);
+  PetscCheck(!im->temp_set || (im->temp > 0 && PetscIsNormalReal(im->temp)), im->comm, PETSC_ERR_USER_INPUT, "-import_temp must be a positive temperature in K, got %.6g", (double)im->temp);
+  PetscCheck(!im->period_set || (im->period >= 0 && !PetscIsInfOrNanReal(im->period)), im->comm, PETSC_ERR_USER_INPUT, "-import_period must be 0 (not periodic) or positive, got %.6g", (double)im->period);
+  if (im->begin_set && im->end_set && im->begin > im->end) { /* formatted here: PETSc's error formatter turns %g of 5 into "5." */
+    char msg[128];
+    snprintf(msg, sizeof(msg), "-import_begin %g is after -import_end %g", (double)im->begin, (double)im->end);
+    SETERRQ(im->comm, PETSC_ERR_USER_INPUT, "%s", msg);
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -328,7 +332,11 @@ static PetscErrorCode CheckCV(UmbImport im)
   hi[1] = none ? -PETSC_MAX_REAL : (PetscReal)im->n;
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, lo, 2, MPIU_REAL, MPI_MIN, im->comm));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, hi, 2, MPIU_REAL, MPI_MAX, im->comm));
-  PetscCheck(lo[0] == hi[0], im->comm, PETSC_ERR_USER_INPUT, "the files of %s give the CV different periods (%g and %g): one CV per import", im->entlist, (double)lo[0], (double)hi[0]);
+  if (lo[0] != hi[0]) {
+    char msg[PETSC_MAX_PATH_LEN + 128];
+    snprintf(msg, sizeof(msg), "the files of %s give the CV different periods (%g and %g): one CV per import", im->entlist, (double)lo[0], (double)hi[0]);
+    SETERRQ(im->comm, PETSC_ERR_USER_INPUT, "%s", msg);
+  }
   PetscCheck(lo[1] == hi[1], im->comm, PETSC_ERR_USER_INPUT, "the files of %s hold different columns: one set of fine coordinates per import", im->entlist);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
