@@ -11,7 +11,7 @@ CDF on a fine grid (numpy, fixed seed), and writes the same frames as
           kJ/mol), plumed-meta-kcal.dat (KAPPA in kcal/mol)
   truth   truth.npz: centres, spring constants (kJ/mol per unit^2 of the .mdp), the frames kept
           after -import_begin (BEGIN)
-Usage: import_synthetic.py GEOMETRY(direction|dihedral) OUTDIR [SEED]
+Usage: import_synthetic.py GEOMETRY(direction|dihedral) OUTDIR [SEED [FRAMES per window, 1200]]
 """
 import os, sys
 import numpy as np
@@ -21,7 +21,8 @@ seed = int(sys.argv[3]) if len(sys.argv) > 3 else 7
 rng = np.random.default_rng(seed)
 T, kB = 300.0, 0.00831446261815324
 kT = kB * T
-FRAMES, DT, BEGIN = 1200, 0.2, 20.0          # frames with t < BEGIN are dropped by -import_begin / gmx wham -b
+FRAMES = int(sys.argv[4]) if len(sys.argv) > 4 else 1200
+DT, BEGIN = 0.2, 20.0         # frames with t < BEGIN are dropped by -import_begin / gmx wham -b
 os.makedirs(out, exist_ok=True)
 
 if geometry == 'direction':
