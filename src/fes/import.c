@@ -193,6 +193,32 @@ PetscErrorCode UmbImportFrame(UmbImport im, const UmbImportReader *r, PetscInt e
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode UmbImportReadSeries(UmbImport im, PetscInt e, const char skip[], const char what[])
+{
+  UmbImportReader r;
+  double          tprev = -PETSC_MAX_REAL;
+  ssize_t         len;
+
+  PetscFunctionBegin;
+  if (!UmbImportOpen(im, &r, im->series[e])) PetscFunctionReturn(PETSC_SUCCESS);
+  while (!im->err[0] && (len = UmbImportNextLine(im, &r)) >= 0) {
+    char  *tok[UMB_IMPORT_MAXCOL + 1];
+    int    nt;
+    double t, v;
+    if (r.line[0] && strchr(skip, r.line[0])) continue;
+    nt = UmbImportSplit(r.line, tok, UMB_IMPORT_MAXCOL);
+    if (nt == 0) continue;
+    if (nt < 2) {
+      UmbImportFail(im, "%s, line %" PetscInt64_FMT ": malformed line, expected time and the %s", r.path, r.lineno, what);
+      break;
+    }
+    if (!UmbImportReal(im, &r, tok[0], "time", &t) || !UmbImportReal(im, &r, tok[1], what, &v)) break;
+    PetscCall(UmbImportFrame(im, &r, e, t, &tprev, &v));
+  }
+  UmbImportClose(&r, im->sha[e]);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* ---- lists ------------------------------------------------------------------------------- */
 
 PetscErrorCode UmbImportAddEntry(UmbImport im, const UmbImportReader *r, const char series[], const char param[], PetscReal center, PetscReal kappa, PetscReal correl, PetscReal temp)

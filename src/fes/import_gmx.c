@@ -196,33 +196,6 @@ done:
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* a pullx.xvg: '#' and '@' lines are headers; time, then the coordinate */
-static PetscErrorCode ReadXvg(UmbImport im, PetscInt e)
-{
-  UmbImportReader r;
-  double          tprev = -PETSC_MAX_REAL;
-  ssize_t         len;
-
-  PetscFunctionBegin;
-  if (!UmbImportOpen(im, &r, im->series[e])) PetscFunctionReturn(PETSC_SUCCESS);
-  while (!im->err[0] && (len = UmbImportNextLine(im, &r)) >= 0) {
-    char  *tok[UMB_IMPORT_MAXCOL + 1];
-    int    nt;
-    double t, v;
-    if (r.line[0] == '#' || r.line[0] == '@') continue;
-    nt = UmbImportSplit(r.line, tok, UMB_IMPORT_MAXCOL);
-    if (nt == 0) continue;
-    if (nt < 2) {
-      UmbImportFail(im, "%s, line %" PetscInt64_FMT ": malformed line, expected time and the pull coordinate", r.path, r.lineno);
-      break;
-    }
-    if (!UmbImportReal(im, &r, tok[0], "time", &t) || !UmbImportReal(im, &r, tok[1], "pull coordinate", &v)) break;
-    PetscCall(UmbImportFrame(im, &r, e, t, &tprev, &v));
-  }
-  UmbImportClose(&r, im->sha[e]);
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 PetscErrorCode UmbImportReadGmx(UmbImport im)
 {
   const Geometry *geo0 = NULL;
@@ -243,7 +216,7 @@ PetscErrorCode UmbImportReadGmx(UmbImport im)
       snprintf(im->cvunit, sizeof(im->cvunit), "%s", geo->unit);
       snprintf(im->cvtype, sizeof(im->cvtype), "gmx-%s", geo->name);
     }
-    for (PetscInt e = im->first[k]; e < im->first[k + 1] && !im->err[0]; e++) PetscCall(ReadXvg(im, e));
+    for (PetscInt e = im->first[k]; e < im->first[k + 1] && !im->err[0]; e++) PetscCall(UmbImportReadSeries(im, e, "#@", "pull coordinate")); /* pullx.xvg */
   }
   snprintf(im->cvname, sizeof(im->cvname), "pull_coord1");
   snprintf(im->coordinates, sizeof(im->coordinates), "pull_coord1");

@@ -80,26 +80,8 @@ PetscErrorCode UmbImportReadGrossfield(UmbImport im)
   snprintf(im->cvname, sizeof(im->cvname), "z");
   snprintf(im->coordinates, sizeof(im->coordinates), "z");
   for (PetscInt k = im->klo; k < im->khi && !im->err[0]; k++) {
-    UmbImportReader r;
-    double          tprev = -PETSC_MAX_REAL;
-    ssize_t         len;
     SetWindow(im, k);
-    if (im->err[0] || !UmbImportOpen(im, &r, im->series[k])) break;
-    while (!im->err[0] && (len = UmbImportNextLine(im, &r)) >= 0) {
-      char  *tok[UMB_IMPORT_MAXCOL + 1];
-      int    nt;
-      double t, z;
-      if (r.line[0] == '#') continue;
-      nt = UmbImportSplit(r.line, tok, UMB_IMPORT_MAXCOL);
-      if (nt == 0) continue;
-      if (nt < 2) {
-        UmbImportFail(im, "%s, line %" PetscInt64_FMT ": malformed line, expected time and the coordinate", r.path, r.lineno);
-        break;
-      }
-      if (!UmbImportReal(im, &r, tok[0], "time", &t) || !UmbImportReal(im, &r, tok[1], "coordinate", &z)) break;
-      PetscCall(UmbImportFrame(im, &r, k, t, &tprev, &z));
-    }
-    UmbImportClose(&r, im->sha[k]);
+    if (!im->err[0]) PetscCall(UmbImportReadSeries(im, k, "#", "coordinate"));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }

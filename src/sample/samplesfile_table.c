@@ -254,17 +254,27 @@ PetscErrorCode UmbSamplesFileWriteTable(UmbSamplesFile sf, const UmbSamplesTable
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* a vector of n integers as int64 */
+static PetscErrorCode WriteLongs(UmbSamplesFile sf, const char name[], PetscInt n, const PetscInt64 v[])
+{
+  hsize_t    dims[1] = {(hsize_t)n};
+  long long *buf;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc1(n + 1, &buf));
+  for (PetscInt i = 0; i < n; i++) buf[i] = (long long)v[i];
+  PetscCall(UmbH5WriteSmall(sf->h5, name, H5T_NATIVE_LLONG, 1, dims, buf));
+  PetscCall(PetscFree(buf));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbSamplesFileWriteWindowStats(UmbSamplesFile sf, PetscInt K, const PetscReal iact[], const PetscInt64 n[])
 {
-  hsize_t    dims[1] = {(hsize_t)K};
-  long long *counts;
+  hsize_t dims[1] = {(hsize_t)K};
 
   PetscFunctionBegin;
   PetscCall(UmbH5WriteSmall(sf->h5, "/windows/iact", H5T_NATIVE_DOUBLE, 1, dims, iact));
-  PetscCall(PetscMalloc1(K, &counts));
-  for (PetscInt k = 0; k < K; k++) counts[k] = (long long)n[k];
-  PetscCall(UmbH5WriteSmall(sf->h5, "/windows/n_samples", H5T_NATIVE_LLONG, 1, dims, counts));
-  PetscCall(PetscFree(counts));
+  PetscCall(WriteLongs(sf, "/windows/n_samples", K, n));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -294,28 +304,16 @@ PetscErrorCode UmbSamplesFileWriteFlowMoves(UmbSamplesFile sf, PetscInt K, const
 
 PetscErrorCode UmbSamplesFileWriteRounds(UmbSamplesFile sf, PetscInt K, const PetscInt64 round[], PetscInt nrounds)
 {
-  hsize_t    dims[1] = {(hsize_t)K};
-  long long *buf;
-
   PetscFunctionBegin;
-  PetscCall(PetscMalloc1(K, &buf));
-  for (PetscInt k = 0; k < K; k++) buf[k] = (long long)round[k];
-  PetscCall(UmbH5WriteSmall(sf->h5, "/windows/round", H5T_NATIVE_LLONG, 1, dims, buf));
-  PetscCall(PetscFree(buf));
+  PetscCall(WriteLongs(sf, "/windows/round", K, round));
   PetscCall(UmbH5WriteAttrInt(sf->h5, "/windows", "coupling_rounds", nrounds));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode UmbSamplesFileWriteSuperseded(UmbSamplesFile sf, PetscInt K, const PetscInt64 by[])
 {
-  hsize_t    dims[1] = {(hsize_t)K};
-  long long *buf;
-
   PetscFunctionBegin;
-  PetscCall(PetscMalloc1(K, &buf));
-  for (PetscInt k = 0; k < K; k++) buf[k] = (long long)by[k];
-  PetscCall(UmbH5WriteSmall(sf->h5, "/windows/superseded_by", H5T_NATIVE_LLONG, 1, dims, buf));
-  PetscCall(PetscFree(buf));
+  PetscCall(WriteLongs(sf, "/windows/superseded_by", K, by));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -337,14 +335,9 @@ PetscErrorCode UmbSamplesFileWriteUnbiased(UmbSamplesFile sf, const char model[]
 
 PetscErrorCode UmbSamplesFileWriteImport(UmbSamplesFile sf, const UmbSamplesImport *im)
 {
-  UmbH5      h5      = sf->h5;
-  hsize_t    dims[1] = {(hsize_t)im->nfiles};
-  hid_t      type;
-  long long *buf;
-  const struct {
-    const char       *name;
-    const PetscInt64 *v;
-  } cols[3] = {{"/import/window", im->window}, {"/import/frames", im->frames}, {"/import/dropped", im->dropped}};
+  UmbH5   h5      = sf->h5;
+  hsize_t dims[1] = {(hsize_t)im->nfiles};
+  hid_t   type;
 
   PetscFunctionBegin;
   UmbCallHDF5Id(type, H5Tcopy(H5T_C_S1));
@@ -352,12 +345,9 @@ PetscErrorCode UmbSamplesFileWriteImport(UmbSamplesFile sf, const UmbSamplesImpo
   UmbCallHDF5(H5Tset_strpad(type, H5T_STR_NULLTERM));
   PetscCall(UmbH5WriteSmall(h5, "/import/files", type, 1, dims, im->files));
   UmbCallHDF5(H5Tclose(type));
-  PetscCall(PetscMalloc1(im->nfiles, &buf));
-  for (int c = 0; c < 3; c++) {
-    for (PetscInt i = 0; i < im->nfiles; i++) buf[i] = (long long)cols[c].v[i];
-    PetscCall(UmbH5WriteSmall(h5, cols[c].name, H5T_NATIVE_LLONG, 1, dims, buf));
-  }
-  PetscCall(PetscFree(buf));
+  PetscCall(WriteLongs(sf, "/import/window", im->nfiles, im->window));
+  PetscCall(WriteLongs(sf, "/import/frames", im->nfiles, im->frames));
+  PetscCall(WriteLongs(sf, "/import/dropped", im->nfiles, im->dropped));
   PetscCall(UmbH5WriteAttrString(h5, "/import", "format", im->format));
   PetscCall(UmbH5WriteAttrString(h5, "/import", "engine", im->engine));
   PetscCall(UmbH5WriteAttrString(h5, "/import", "units", im->units));

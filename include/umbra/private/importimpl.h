@@ -73,6 +73,9 @@ PETSC_INTERN PetscBool UmbImportReal(UmbImport, const UmbImportReader *, const c
 /* A frame of entry e at time t (checked against the previous one in *tprev, then kept or dropped
    by -import_begin/-import_end): z and the x row (n values, x[0] = z) */
 PETSC_INTERN PetscErrorCode UmbImportFrame(UmbImport, const UmbImportReader *, PetscInt, double, double *, const double[]);
+/* The time series of entry e: lines of time and value (further columns ignored; lines starting
+   with a character of skip are headers); what names the value in messages */
+PETSC_INTERN PetscErrorCode UmbImportReadSeries(UmbImport, PetscInt, const char[], const char[]);
 /* A path of a list, relative to the list's directory unless absolute */
 PETSC_INTERN void UmbImportResolve(const char[], const char[], char[], size_t);
 /* The entries of a list file: the tokens of each non-comment line to add(im, r, tok, ntok),
