@@ -109,6 +109,7 @@ PETSC_EXTERN PetscErrorCode UmbSamplesFileReadFrames(UmbSamplesFile, UmbSamplesA
 typedef struct {
   const char       *format, *engine; /* the import format (gmx, plumed, grossfield) and who wrote the files */
   const char       *units, *cv_unit; /* energy unit of the spring constants in the files; the CV's unit */
+  const char       *cv;              /* what the CV is in the source (gmx-<pull geometry>, plumed, grossfield) */
   PetscReal         kB;              /* Boltzmann constant in units per K (0: the files are in kT) */
   PetscReal         begin, end;      /* -import_begin, -import_end (NaN: not given) */
   PetscInt          nfiles;          /* files read: the lists, then the data and parameter files */

@@ -432,6 +432,7 @@ static PetscErrorCode WriteProvenance(UmbImport im, UmbSamplesFile sf)
   rec.engine  = im->engine;
   rec.units   = im->kB == UMB_KB_KJMOL ? "kJ/mol" : im->kB == UMB_KB_KCALMOL ? "kcal/mol" : "kT";
   rec.cv_unit = im->cvunit;
+  rec.cv      = im->cvtype;
   rec.kB      = im->kB;
   rec.begin   = im->begin_set ? im->begin : NAN;
   rec.end     = im->end_set ? im->end : NAN;
@@ -479,7 +480,7 @@ static PetscErrorCode WriteSamples(UmbImport im, const char dir[])
   t.stride      = 1;
   t.dt          = 1;
   snprintf(t.model, sizeof(t.model), "imported");
-  snprintf(t.cv, sizeof(t.cv), "%s", im->cvtype);
+  snprintf(t.cv, sizeof(t.cv), "coord"); /* z is column 0 of x (-model imported -cv coord -cv_index 0) */
   snprintf(t.cv_names, sizeof(t.cv_names), "%s", im->cvname);
   snprintf(t.coordinates, sizeof(t.coordinates), "%s", im->coordinates);
   snprintf(t.integrator, sizeof(t.integrator), "%s", im->engine);
@@ -495,7 +496,7 @@ static PetscErrorCode WriteSamples(UmbImport im, const char dir[])
   PetscCall(UmbSamplesFileClose(&sf, PETSC_TRUE));
   PetscCall(UmbPathJoin(dir, "windows.csv", path, sizeof(path)));
   PetscCall(UmbSamplesFileWriteWindowsCsv(im->comm, path, &t, NULL));
-  PetscCall(UmbLog(im->comm, "import: %" PetscInt_FMT " windows, %" PetscInt64_FMT " samples (%" PetscInt64_FMT " frames dropped by time) from %s (%s); CV %s [%s]%s, T = %g K, kappa in kT/%s^2 -> %s", im->K, t.N, dropped, im->format == UMB_IMPORT_GMX ? im->ix : im->list, UmbImportFormats[im->format], im->cvname, im->cvunit, im->per > 0 ? " periodic" : "", (double)t.temperature, im->cvunit, path));
+  PetscCall(UmbLog(im->comm, "import: %" PetscInt_FMT " windows, %" PetscInt64_FMT " samples (%" PetscInt64_FMT " frames dropped by time) from %s (%s); CV %s [%s]%s, T = %g K, kappa in kT/%s^2; coordinates %s -> %s", im->K, t.N, dropped, im->format == UMB_IMPORT_GMX ? im->ix : im->list, UmbImportFormats[im->format], im->cvname, im->cvunit, im->per > 0 ? " periodic" : "", (double)t.temperature, im->cvunit, im->coordinates, path));
   PetscCall(PetscFree(t.offset));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

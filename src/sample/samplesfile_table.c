@@ -352,6 +352,7 @@ PetscErrorCode UmbSamplesFileWriteImport(UmbSamplesFile sf, const UmbSamplesImpo
   PetscCall(UmbH5WriteAttrString(h5, "/import", "engine", im->engine));
   PetscCall(UmbH5WriteAttrString(h5, "/import", "units", im->units));
   PetscCall(UmbH5WriteAttrString(h5, "/import", "cv_unit", im->cv_unit));
+  PetscCall(UmbH5WriteAttrString(h5, "/import", "cv", im->cv));
   PetscCall(UmbH5WriteAttrReals(h5, "/import", "kB", 1, &im->kB));
   PetscCall(UmbH5WriteAttrReals(h5, "/import", "begin", 1, &im->begin));
   PetscCall(UmbH5WriteAttrReals(h5, "/import", "end", 1, &im->end));
