@@ -65,7 +65,11 @@ static PetscErrorCode FreeData(UmbImport im)
   }
   PetscCall(PetscFree(im->series));
   PetscCall(PetscFree(im->param));
-  PetscCall(PetscFree5(im->entline, im->ecenter, im->ekappa, im->ecorrel, im->etemp));
+  PetscCall(PetscFree(im->entline)); /* grown one by one with PetscRealloc: freed one by one */
+  PetscCall(PetscFree(im->ecenter));
+  PetscCall(PetscFree(im->ekappa));
+  PetscCall(PetscFree(im->ecorrel));
+  PetscCall(PetscFree(im->etemp));
   PetscCall(PetscFree(im->first));
   PetscCall(PetscFree4(im->center, im->kappa, im->temperature, im->iact));
   PetscCall(PetscFree3(im->nk, im->walkers, im->frames));
