@@ -79,6 +79,29 @@ PETSC_EXTERN PetscErrorCode UmbExportSetFromOptions(UmbExport);
 PETSC_EXTERN PetscErrorCode UmbExportWrite(UmbExport, const char[]);
 PETSC_EXTERN PetscErrorCode UmbExportDestroy(UmbExport *);
 
+/* Boltzmann constant in kJ/mol/K and kcal/mol/K (CODATA 2018, as GROMACS 2022 uses it) */
+#define UMB_KB_KJMOL   0.00831446261815324
+#define UMB_KB_KCALMOL 0.00198720425864083
+
+/* Importers (docs/import.md): <dir>/samples.h5 from umbrella data of GROMACS (pullx.xvg and
+   .mdp), PLUMED (COLVAR files and a list of windows) or Grossfield's WHAM (metadata file) */
+typedef struct _p_UmbImport *UmbImport;
+typedef enum {
+  UMB_IMPORT_NONE       = 0,
+  UMB_IMPORT_GMX        = 1,
+  UMB_IMPORT_PLUMED     = 2,
+  UMB_IMPORT_GROSSFIELD = 3
+} UmbImportFormat;
+PETSC_EXTERN const char *const UmbImportFormats[];
+
+PETSC_EXTERN PetscErrorCode UmbImportCreate(MPI_Comm, UmbImport *);
+/* Reads -import_* and checks their values */
+PETSC_EXTERN PetscErrorCode UmbImportSetFromOptions(UmbImport);
+/* Collective: reads the files, each rank those of its windows (UmbLayoutRange), and writes
+   <dir>/samples.h5 and <dir>/windows.csv; nothing is written when an input is bad */
+PETSC_EXTERN PetscErrorCode UmbImportWrite(UmbImport, const char[]);
+PETSC_EXTERN PetscErrorCode UmbImportDestroy(UmbImport *);
+
 /* fes.h5 read back by the later stages (closure, dmap, coupling rounds, report): the only way
    to it, so that its layout has one owner. Collective on the communicator of Open. */
 typedef struct _p_UmbFesFile *UmbFesFile;

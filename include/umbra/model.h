@@ -12,6 +12,7 @@ typedef const char         *UmbModelType;
 #define UMBMODELMULLERBROWN "mullerbrown"
 #define UMBMODELRING        "ring"
 #define UMBMODELPLUGIN      "plugin"
+#define UMBMODELIMPORTED    "imported" /* the coordinates of umbra import, no potential */
 
 /* Collective: all ranks hold the same model. */
 PETSC_EXTERN PetscErrorCode UmbModelCreate(MPI_Comm, UmbModel *);

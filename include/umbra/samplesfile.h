@@ -36,6 +36,8 @@ typedef struct {
   PetscInt    Kfile, nsuperseded; /* windows in the file, superseded among them */
   PetscBool   has_iact, has_round;
   PetscReal   beta, period[2], dt;
+  PetscReal   temperature;        /* K, of samples imported from an engine with a temperature
+                                     (attribute temperature of /samples; 0: reduced units only) */
   PetscInt64  nwalkers, nframes;  /* the attributes walkers and frames_per_walker */
   PetscInt64  stride, steps, burnin, seed;
   char        model[256], cv[256], cv_names[256], coordinates[256], integrator[64];
@@ -103,6 +105,23 @@ PETSC_EXTERN PetscErrorCode UmbSamplesFileWriteUnbiased(UmbSamplesFile, const ch
    into buf laid out [window - klo][walker][F frames][component] */
 PETSC_EXTERN PetscErrorCode UmbSamplesFileWriteFrames(UmbSamplesFile, UmbSamplesArray, PetscInt, PetscInt, PetscInt, PetscInt64, PetscInt64, PetscInt64, PetscInt64, const PetscReal *);
 PETSC_EXTERN PetscErrorCode UmbSamplesFileReadFrames(UmbSamplesFile, UmbSamplesArray, PetscInt, PetscInt, PetscInt, PetscInt64, PetscInt64, PetscInt64, PetscInt64, PetscReal *);
+/* Where imported samples come from (umbra import, docs/import.md), written to /import */
+typedef struct {
+  const char       *format, *engine; /* the import format (gmx, plumed, grossfield) and who wrote the files */
+  const char       *units, *cv_unit; /* energy unit of the spring constants in the files; the CV's unit */
+  const char       *cv;              /* what the CV is in the source (gmx-<pull geometry>, plumed, grossfield) */
+  PetscReal         kB;              /* Boltzmann constant in units per K (0: the files are in kT) */
+  PetscReal         begin, end;      /* -import_begin, -import_end (NaN: not given) */
+  PetscInt          nfiles;          /* files read: the lists, then the data and parameter files */
+  PetscInt          width;           /* characters per entry of files (the longest entry and its NUL) */
+  const char       *files;           /* nfiles x width: "sha256  path", as sha256sum prints them */
+  const PetscInt64 *window;          /* nfiles: the window of each file (-1: a list) */
+  const PetscInt64 *frames, *dropped; /* nfiles: frames kept, and dropped by time, of each file */
+} UmbSamplesImport;
+PETSC_EXTERN PetscErrorCode UmbSamplesFileWriteImport(UmbSamplesFile, const UmbSamplesImport *);
+/* windows.csv of a table (flow: K x 3 flow-move counts, NULL: none): window, centre, kappa,
+   samples, IACT, and f, df left nan for umbra fes */
+PETSC_EXTERN PetscErrorCode UmbSamplesFileWriteWindowsCsv(MPI_Comm, const char[], const UmbSamplesTable *, const PetscInt64[]);
 /* Data and metadata written so far to disk (a checkpoint counts on them) */
 PETSC_EXTERN PetscErrorCode UmbSamplesFileFlush(UmbSamplesFile);
 /* A created file is renamed into place when commit is true; a file opened for reading is closed */

@@ -91,7 +91,7 @@ typedef struct {
 } UmbLogStages;
 typedef struct {
   PetscLogEvent smp_setup, smp_minimize, smp_step, smp_write, smp_iact, smp_flowmove, smp_flowdens, exact_quad, h5_write, h5_read, csv_write;
-  PetscLogEvent fes_read, fes_sweep, fes_objgrad, fes_hess, fes_cov, fes_boot, fes_pmf, fes_diag, fes_export;
+  PetscLogEvent fes_read, fes_sweep, fes_objgrad, fes_hess, fes_cov, fes_boot, fes_pmf, fes_diag, fes_export, fes_import;
   PetscLogEvent nn_forward, nn_backward, nn_dblback, nn_adam, gan_step, gan_allreduce, gan_data, gan_valid, gan_ckpt, lift, gan_calibrate;
   PetscLogEvent flow_forward, flow_backward, flow_step, flow_valid, flow_ckpt, flow_data, flow_allreduce;
   PetscLogEvent dmap_read, dmap_bgh, dmap_knn, dmap_comp, dmap_kernel, dmap_eigen, dmap_score, dmap_write, dmap_ext;
@@ -146,6 +146,21 @@ PETSC_EXTERN PetscErrorCode UmbFileCommitKeep(const char[], const char[], const 
    rank; UmbLayoutOwner is the rank that holds item k */
 PETSC_EXTERN void        UmbLayoutRange(PetscInt, PetscMPIInt, PetscMPIInt, PetscInt *, PetscInt *);
 PETSC_EXTERN PetscMPIInt UmbLayoutOwner(PetscInt, PetscMPIInt, PetscInt);
+
+/* SHA-256 of a byte stream (src/sys/sha256.c), hex digest as sha256sum prints it */
+typedef struct {
+  uint32_t      h[8];
+  uint64_t      len;
+  unsigned char buf[64];
+  size_t        nbuf;
+} UmbSha256;
+PETSC_EXTERN void UmbSha256Init(UmbSha256 *);
+PETSC_EXTERN void UmbSha256Update(UmbSha256 *, const void *, size_t);
+PETSC_EXTERN void UmbSha256Final(UmbSha256 *, char[65]);
+
+/* Collective: every rank learns the first failure that any rank recorded in msg (empty: none)
+   and stops with it (error code code, raised on comm so that rank 0 prints it once) */
+PETSC_EXTERN PetscErrorCode UmbErrorAgree(MPI_Comm, const char[], PetscErrorCode);
 
 /* Minimum-image difference of a periodic coordinate (period <= 0: not periodic). The result lies
    in [-period/2, period/2): exactly half a period maps to -period/2 from either side. */

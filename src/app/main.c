@@ -9,6 +9,7 @@ static const char help[] = "umbra: umbrella sampling, free energies, conditional
                            "  exact    quadrature references of the built-in models -> exact.csv\n"
                            "  fes      free energies (MBAR or WHAM), errors, diagnostics -> fes.h5, fes.csv\n"
                            "  export   windows for pymbar, Grossfield WHAM or gmx wham -> export/\n"
+                           "  import   umbrella data of GROMACS, PLUMED or Grossfield WHAM -> samples.h5, windows.csv\n"
                            "  train    data-parallel conditional GAN on samples.h5 -> gan.h5, train.csv\n"
                            "  lift     configurations at given CV values from gan.h5 -> lift.h5\n"
                            "  closure  closures from physics and the GAN, consistency checks -> closures.csv, consistency.csv\n"
@@ -17,7 +18,7 @@ static const char help[] = "umbra: umbrella sampling, free energies, conditional
                            "  info F   what an umbra HDF5 file holds\n"
                            "  version  print the version\n";
 
-static const char *const commands[] = {"run", "sample", "exact", "fes", "export", "train", "lift", "closure", "report", "dmap", "info", "version", "help"};
+static const char *const commands[] = {"run", "sample", "exact", "fes", "export", "import", "train", "lift", "closure", "report", "dmap", "info", "version", "help"};
 
 /* PETSc aborts errors raised in a function named main: dispatch from here instead */
 static PetscErrorCode RunCommand(const char *command, const char *file)
@@ -26,7 +27,7 @@ static PetscErrorCode RunCommand(const char *command, const char *file)
 
   PetscFunctionBegin;
   for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) known = (PetscBool)(known || !strcmp(command, commands[i]));
-  PetscCheck(known, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "unknown command '%s'; commands are run, sample, exact, fes, export, train, lift, closure, report, dmap, info, version (umbra help lists them)", command);
+  PetscCheck(known, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "unknown command '%s'; commands are run, sample, exact, fes, export, import, train, lift, closure, report, dmap, info, version (umbra help lists them)", command);
   PetscCall(UmbSetCommand(command));
   if (!strcmp(command, "help")) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%s", help));
   else if (!strcmp(command, "version")) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "umbra %s\n", UmbVersion()));
@@ -38,11 +39,12 @@ static PetscErrorCode RunCommand(const char *command, const char *file)
     PetscCall(PetscOptionsHasHelp(NULL, &help_asked));
     if (!help_asked) { /* -help lists the options of every stage and stops */
       /* -cv dmap needs dmap.h5, except for the commands that make it and the report */
-      if (strcmp(command, "run") && strcmp(command, "dmap") && strcmp(command, "report")) PetscCall(UmbCVDmapRequire(app.cv));
+      if (strcmp(command, "run") && strcmp(command, "dmap") && strcmp(command, "report") && strcmp(command, "import")) PetscCall(UmbCVDmapRequire(app.cv));
       if (!strcmp(command, "sample")) PetscCall(UmbCommandSample(&app, NULL));
       else if (!strcmp(command, "exact")) PetscCall(UmbCommandExact(&app));
       else if (!strcmp(command, "fes")) PetscCall(UmbCommandFes(&app, NULL));
       else if (!strcmp(command, "export")) PetscCall(UmbCommandExport(&app));
+      else if (!strcmp(command, "import")) PetscCall(UmbCommandImport(&app));
       else if (!strcmp(command, "train")) PetscCall(UmbCommandTrain(&app, NULL));
       else if (!strcmp(command, "lift")) PetscCall(UmbCommandLift(&app));
       else if (!strcmp(command, "closure")) PetscCall(UmbCommandClosure(&app));

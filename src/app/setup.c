@@ -73,6 +73,8 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
   }
   PetscCall(UmbExportCreate(comm, &app->exporter));
   PetscCall(UmbExportSetFromOptions(app->exporter));
+  PetscCall(UmbImportCreate(comm, &app->importer));
+  PetscCall(UmbImportSetFromOptions(app->importer));
   PetscCall(UmbDmapCreate(comm, &app->dmap));
   PetscCall(UmbDmapSetModel(app->dmap, app->model));
   PetscCall(UmbDmapSetSeed(app->dmap, app->seed));
@@ -132,6 +134,7 @@ PetscErrorCode UmbAppDestroy(UmbApp *app)
   PetscCall(UmbDmapDestroy(&app->dmap));
   PetscCall(UmbGeneratorDestroy(&app->generator));
   PetscCall(UmbExportDestroy(&app->exporter));
+  PetscCall(UmbImportDestroy(&app->importer));
   PetscCall(UmbFesDestroy(&app->fes));
   PetscCall(UmbExactDestroy(&app->exact));
   PetscCall(UmbSamplerDestroy(&app->sampler));

@@ -34,7 +34,8 @@ PetscErrorCode UmbWindowDataRead(MPI_Comm comm, const char dir[], UmbWindowData 
   w->K         = t->K;
   w->Kfile     = t->Kfile;
   w->d         = t->d;
-  w->beta      = t->beta;
+  w->beta        = t->beta;
+  w->temperature = t->temperature;
   w->period[0] = t->period[0];
   w->period[1] = t->period[1];
   w->stride    = t->stride;

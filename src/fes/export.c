@@ -86,22 +86,11 @@ static void Close(IOStatus *st, FILE *fd, const char *dir, const char *name)
 /* every rank learns the first failure */
 static PetscErrorCode Agree(MPI_Comm comm, IOStatus *st)
 {
-  struct {
-    int err, rank;
-  } in, out;
-  PetscMPIInt rank;
+  char msg[sizeof(st->what) + 64] = "";
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  in.err  = st->err ? 1 : 0;
-  in.rank = rank;
-  PetscCallMPI(MPI_Allreduce(&in, &out, 1, MPI_2INT, MPI_MAXLOC, comm));
-  if (out.err) {
-    char msg[sizeof(st->what) + 64] = "";
-    if (st->err) snprintf(msg, sizeof(msg), "%s: %s", st->what, strerror(st->err));
-    PetscCallMPI(MPI_Bcast(msg, sizeof(msg), MPI_CHAR, out.rank, comm));
-    SETERRQ(comm, PETSC_ERR_FILE_WRITE, "%s", msg);
-  }
+  if (st->err) snprintf(msg, sizeof(msg), "%s: %s", st->what, strerror(st->err));
+  PetscCall(UmbErrorAgree(comm, msg, PETSC_ERR_FILE_WRITE));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -208,7 +197,7 @@ static PetscErrorCode ExportGrossfield(MPI_Comm comm, const UmbWindowData *w, co
   }
   if (!rank) {
     FILE     *fd = Open(st, dir, "metadata.dat");
-    const double T_lj = 1.0 / (double)w->beta, T_kcal = 1.0 / ((double)w->beta * 0.0019872041);
+    const double T_lj = 1.0 / (double)w->beta, T_kcal = 1.0 / ((double)w->beta * UMB_KB_KCALMOL);
     if (fd) {
       for (PetscInt k = 0; k < w->K; k++) fprintf(fd, "win%03d.dat %.17g %.17g %.10g\n", (int)k, (double)w->center[k], (double)w->kappa[k], (double)w->iact[k]);
       Close(st, fd, dir, "metadata.dat");
@@ -240,7 +229,7 @@ static PetscErrorCode ExportGrossfield(MPI_Comm comm, const UmbWindowData *w, co
 static PetscErrorCode ExportGmx(MPI_Comm comm, const UmbWindowData *w, const char *dir, IOStatus *st)
 {
   PetscMPIInt  rank;
-  const double kB = 0.0083144626, T = 1.0 / ((double)w->beta * kB);
+  const double kB = UMB_KB_KJMOL, T = 1.0 / ((double)w->beta * kB);
   double       zabs = 0;
 
   PetscFunctionBegin;
@@ -288,7 +277,7 @@ static PetscErrorCode ExportGmx(MPI_Comm comm, const UmbWindowData *w, const cha
       if (!fd) break;
       fprintf(fd, "; umbra window %" PetscInt_FMT "; ref-t makes kT = 1/beta kJ/mol\n"
                   "integrator = sd\nnsteps = 0\ncutoff-scheme = Verlet\ncoulombtype = cut-off\nvdwtype = cut-off\nrcoulomb = 1.0\nrvdw = 1.0\n"
-                  "tc-grps = System\ntau-t = 1\nref-t = %.10g\n"
+                  "tc-grps = System\ntau-t = 1\nref-t = %.17g\n"
                   "pull = yes\npull-ncoords = 1\npull-ngroups = 2\npull-group1-name = REF\npull-group2-name = MOV\n"
                   "pull-coord1-type = umbrella\npull-coord1-geometry = direction\npull-coord1-vec = 1 0 0\npull-coord1-groups = 1 2\n"
                   "pull-coord1-start = no\npull-coord1-init = %.17g\npull-coord1-k = %.17g\n",

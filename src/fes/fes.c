@@ -19,6 +19,7 @@ PetscErrorCode UmbFesCreate(MPI_Comm comm, UmbFes *out)
   fes->solver       = UMB_FES_NEWTON;
   fes->errtype      = UMB_FES_ERROR_BOOTSTRAP;
   fes->tol          = 1e-12;
+  snprintf(fes->units, sizeof(fes->units), "kT");
   fes->max_it       = 100;
   fes->sweeps       = 3;
   fes->nboot        = 50;
@@ -53,6 +54,7 @@ PetscErrorCode UmbFesSetFromOptions(UmbFes fes)
   PetscCall(PetscOptionsReal("-fes_overlap_warn", "Warn when a neighbour overlap is below this", "UmbFesSetFromOptions", fes->overlap_warn, &fes->overlap_warn, NULL));
   PetscCall(PetscOptionsReal("-fes_consistency_alpha", "Flag neighbour windows whose consistency test has p below this", "UmbFesSetFromOptions", fes->alpha, &fes->alpha, NULL));
   PetscCall(PetscOptionsReal("-fes_checkpoint_interval", "Wall-clock seconds between bootstrap checkpoints (0: only on a signal)", "UmbFesSetFromOptions", fes->ckpt_interval, &fes->ckpt_interval, NULL));
+  PetscCall(PetscOptionsString("-fes_units", "Energy unit of fes.csv's extra columns F_<unit>, dF_<unit>: kT (none), kJ/mol or kcal/mol (needs samples with a temperature)", "UmbFesSetFromOptions", fes->units, fes->units, sizeof(fes->units), NULL));
   PetscCall(PetscOptionsInt("-fes_stop_replica", "Checkpoint and stop (exit code 3) after this many bootstrap replicas (0: run to the end)", "UmbFesSetFromOptions", fes->stop_replica, &fes->stop_replica, NULL));
   PetscOptionsEnd();
   if (!fes->max_it_set) fes->max_it = fes->solver == UMB_FES_NEWTON ? 100 : 2000;
@@ -70,6 +72,7 @@ PetscErrorCode UmbFesSetFromOptions(UmbFes fes)
   PetscCheck(fes->overlap_warn >= 0 && fes->overlap_warn <= 1, fes->comm, PETSC_ERR_USER_INPUT, "-fes_overlap_warn must be in [0, 1], got %.6g", (double)fes->overlap_warn);
   PetscCheck(fes->alpha > 0 && fes->alpha < 1, fes->comm, PETSC_ERR_USER_INPUT, "-fes_consistency_alpha must be in (0, 1), got %.6g", (double)fes->alpha);
   PetscCheck(fes->ckpt_interval >= 0, fes->comm, PETSC_ERR_USER_INPUT, "-fes_checkpoint_interval must be non-negative (seconds; 0: only on a signal), got %.6g", (double)fes->ckpt_interval);
+  PetscCheck(!strcmp(fes->units, "kT") || !strcmp(fes->units, "kJ/mol") || !strcmp(fes->units, "kcal/mol"), fes->comm, PETSC_ERR_USER_INPUT, "unknown units '%s' (-fes_units: kT, kJ/mol or kcal/mol)", fes->units);
   PetscCheck(fes->stop_replica >= 0, fes->comm, PETSC_ERR_USER_INPUT, "-fes_stop_replica must be non-negative, got %" PetscInt_FMT, fes->stop_replica);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -205,6 +208,10 @@ PetscErrorCode UmbFesSetUp(UmbFes fes)
   PetscCall(UmbWindowDataRead(fes->comm, fes->dir, w));
   fes->K = w->K;
   fes->d = w->d;
+  if (strcmp(fes->units, "kT")) {
+    PetscCheck(w->temperature > 0, fes->comm, PETSC_ERR_USER_INPUT, "-fes_units %s needs the temperature of the samples, and %s has none: umbra's models work in kT (samples imported with a temperature have one, docs/import.md)", fes->units, w->path);
+    fes->ukT = (strcmp(fes->units, "kJ/mol") ? UMB_KB_KCALMOL : UMB_KB_KJMOL) * w->temperature / w->beta;
+  }
   PetscCheck(fes->nbins_n <= 1 || fes->nbins_n == fes->d, fes->comm, PETSC_ERR_USER_INPUT, "-fes_bins needs 1 or %" PetscInt_FMT " values for the %" PetscInt_FMT "-D CV of %s, got %" PetscInt_FMT, fes->d, fes->d, w->path, fes->nbins_n);
   PetscCheck(fes->range_n == 0 || fes->range_n == 2 * fes->d, fes->comm, PETSC_ERR_USER_INPUT, "-fes_range needs %" PetscInt_FMT " values (lo,hi%s) for the %" PetscInt_FMT "-D CV of %s, got %" PetscInt_FMT, 2 * fes->d, fes->d > 1 ? ",lo2,hi2" : "", fes->d, w->path, fes->range_n);
   PetscCall(PetscMalloc3(fes->K * fes->d, &fes->h, fes->K, &fes->Nk, fes->K, &fes->neff));

@@ -49,6 +49,7 @@ static PetscErrorCode WriteH5(UmbFes fes, const char path[])
   PetscCall(UmbH5WriteAttrReals(h5, "/", "beta", 1, &w->beta));
   PetscCall(UmbH5WriteAttrString(h5, "/", "cv_names", w->cv_names));
   PetscCall(UmbH5WriteAttrReals(h5, "/", "cv_period", d, w->period));
+  if (w->temperature > 0) PetscCall(UmbH5WriteAttrReals(h5, "/", "temperature", 1, &w->temperature));
   /* windows */
   PetscCall(PetscMalloc1((size_t)PetscMax(K, PetscMax(B, 2 * np)) + 1, &tmp));
   PetscCall(WriteReals(h5, "/windows/center", 2, K, d, w->center));
@@ -138,14 +139,23 @@ static PetscErrorCode WriteH5(UmbFes fes, const char path[])
 static PetscErrorCode WriteProfileCsv(UmbFes fes, const char path[])
 {
   const PetscReal *dF = fes->errtype == UMB_FES_ERROR_BOOTSTRAP ? fes->dF_boot : fes->dF_asym;
+  const char      *u  = !strcmp(fes->units, "kJ/mol") ? "kJ_mol" : "kcal_mol";
   UmbCsv           csv;
+  char             header[64];
 
   PetscFunctionBegin;
-  PetscCall(UmbCsvCreate(fes->comm, path, fes->d == 1 ? "z,F,dF" : "z,z2,F,dF", &csv));
+  snprintf(header, sizeof(header), "%s", fes->d == 1 ? "z,F,dF" : "z,z2,F,dF");
+  if (fes->ukT > 0) snprintf(header + strlen(header), sizeof(header) - strlen(header), ",F_%s,dF_%s", u, u);
+  PetscCall(UmbCsvCreate(fes->comm, path, header, &csv));
   for (PetscInt b = 0; b < fes->B; b++) {
-    char s1[32], s2[32];
-    if (fes->d == 1) PetscCall(UmbCsvRow(csv, "%.10g,%s,%s", (double)fes->zc[b], Num(s1, sizeof(s1), "%.10g", fes->F[b]), Num(s2, sizeof(s2), "%.6g", dF[b])));
-    else PetscCall(UmbCsvRow(csv, "%.10g,%.10g,%s,%s", (double)fes->zc[2 * b], (double)fes->zc[2 * b + 1], Num(s1, sizeof(s1), "%.10g", fes->F[b]), Num(s2, sizeof(s2), "%.6g", dF[b])));
+    char s1[32], s2[32], z[64], extra[80] = "";
+    if (fes->d == 1) snprintf(z, sizeof(z), "%.10g", (double)fes->zc[b]);
+    else snprintf(z, sizeof(z), "%.10g,%.10g", (double)fes->zc[2 * b], (double)fes->zc[2 * b + 1]);
+    if (fes->ukT > 0) {
+      char s3[32], s4[32];
+      snprintf(extra, sizeof(extra), ",%s,%s", Num(s3, sizeof(s3), "%.10g", fes->F[b] * fes->ukT), Num(s4, sizeof(s4), "%.6g", dF[b] * fes->ukT));
+    }
+    PetscCall(UmbCsvRow(csv, "%s,%s,%s%s", z, Num(s1, sizeof(s1), "%.10g", fes->F[b]), Num(s2, sizeof(s2), "%.6g", dF[b]), extra));
   }
   PetscCall(UmbCsvClose(&csv, PETSC_TRUE));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -1,7 +1,7 @@
 /* UmbModel: the common life cycle and accessors; each type fills the ops table. */
 #include <umbra/private/modelimpl.h>
 
-static const char *const model_types[] = {UMBMODELFASTSLOW, UMBMODELMULLERBROWN, UMBMODELRING, UMBMODELPLUGIN};
+static const char *const model_types[] = {UMBMODELFASTSLOW, UMBMODELMULLERBROWN, UMBMODELRING, UMBMODELPLUGIN, UMBMODELIMPORTED};
 
 PetscErrorCode UmbModelCreate(MPI_Comm comm, UmbModel *model)
 {
@@ -32,7 +32,8 @@ PetscErrorCode UmbModelSetType(UmbModel m, UmbModelType type)
   else if (!strcmp(type, UMBMODELMULLERBROWN)) PetscCall(UmbModelCreate_MullerBrown(m));
   else if (!strcmp(type, UMBMODELRING)) PetscCall(UmbModelCreate_Ring(m));
   else if (!strcmp(type, UMBMODELPLUGIN)) PetscCall(UmbModelCreate_Plugin(m));
-  else SETERRQ(m->comm, PETSC_ERR_USER_INPUT, "unknown model '%s': choose fastslow, mullerbrown, ring or plugin", type);
+  else if (!strcmp(type, UMBMODELIMPORTED)) PetscCall(UmbModelCreate_Imported(m));
+  else SETERRQ(m->comm, PETSC_ERR_USER_INPUT, "unknown model '%s': choose fastslow, mullerbrown, ring, plugin or imported", type);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -44,10 +45,10 @@ PetscErrorCode UmbModelSetFromOptions(UmbModel m)
   PetscFunctionBegin;
   PetscOptionsBegin(m->comm, UmbOptionsPrefix(m->prefix), "Model options", "UmbModel");
   if (m->type[0]) {
-    for (PetscInt i = 0; i < 4; i++)
+    for (PetscInt i = 0; i < 5; i++)
       if (!strcmp(m->type, model_types[i])) which = i;
   }
-  PetscCall(PetscOptionsEList("-model", "Model", "UmbModelSetType", model_types, 4, model_types[which], &which, &set));
+  PetscCall(PetscOptionsEList("-model", "Model", "UmbModelSetType", model_types, 5, model_types[which], &which, &set));
   PetscCall(UmbModelSetType(m, model_types[which]));
   PetscCall(PetscOptionsReal("-beta", "Inverse temperature", "UmbModelSetFromOptions", m->beta, &m->beta, NULL));
   PetscCheck(m->beta > 0 && PetscIsNormalReal(m->beta), m->comm, PETSC_ERR_USER_INPUT, "-beta must be positive and finite, got %.6g", (double)m->beta);

@@ -32,7 +32,7 @@ static PetscErrorCode CopyRows(UmbSamplesFile src, UmbSamplesFile dst, UmbSample
 
 /* flow: K x 3 flow-move counts (NULL: no window had moves, no flow columns), as the sampler's
    windows.csv has them */
-static PetscErrorCode WriteWindowsCsv(MPI_Comm comm, const char path[], const UmbSamplesTable *t, const PetscInt64 flow[])
+PetscErrorCode UmbSamplesFileWriteWindowsCsv(MPI_Comm comm, const char path[], const UmbSamplesTable *t, const PetscInt64 flow[])
 {
   UmbCsv csv;
   char   header[256];
@@ -167,7 +167,7 @@ PetscErrorCode UmbSamplesFileMerge(MPI_Comm comm, const char prev[], const char 
   if (nsup) PetscCall(UmbSamplesFileWriteSuperseded(sf, m.K, by));
   PetscCall(UmbSamplesFileClose(&sf, PETSC_TRUE));
   PetscCall(UmbPathJoin(out, "windows.csv", path, sizeof(path)));
-  PetscCall(WriteWindowsCsv(comm, path, &m, anyflow ? flow : NULL));
+  PetscCall(UmbSamplesFileWriteWindowsCsv(comm, path, &m, anyflow ? flow : NULL));
   PetscCall(UmbLog(comm, "coupling round %" PetscInt_FMT ": wrote %s/samples.h5: %" PetscInt_FMT " windows (%" PetscInt_FMT " new, appended), %" PetscInt64_FMT " samples", round, out, m.K, m.K - T[0]->K, m.N));
   if (nsup) PetscCall(UmbLog(comm, "coupling round %" PetscInt_FMT ": %" PetscInt_FMT " windows superseded by their continuations (kept in samples.h5, left out of fes and the closures): %" PetscInt_FMT " windows pooled", round, nsup, m.K - nsup));
   PetscCall(PetscFree6(m.center, m.kappa, m.iact, m.offset, m.round, counts));

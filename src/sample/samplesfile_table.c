@@ -108,6 +108,9 @@ static PetscErrorCode ReadTable(UmbSamplesFile sf, UmbSamplesTable *t)
   PetscCall(ReadOptionalInt(h5, "/windows", "burnin", 0, &t->burnin));
   PetscCall(ReadOptionalInt(h5, "/windows", "steps", 0, &t->steps));
   PetscCall(ReadOptionalInt(h5, "/windows", "seed", 0, &t->seed));
+  PetscCall(HasAttr(h5, "/samples", "temperature", &has));
+  if (has) PetscCall(UmbH5ReadAttrReals(h5, "/samples", "temperature", 1, &t->temperature));
+  else t->temperature = 0;
   PetscCall(HasAttr(h5, "/windows", "dt", &has));
   if (has) PetscCall(UmbH5ReadAttrReals(h5, "/windows", "dt", 1, &t->dt));
   else t->dt = 1;
@@ -134,6 +137,7 @@ static PetscErrorCode ReadTable(UmbSamplesFile sf, UmbSamplesTable *t)
   PetscCheck(t->nsuperseded < t->K, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: every window is superseded", path);
 
   /* checks */
+  PetscCheck(t->temperature >= 0 && !PetscIsInfOrNanReal(t->temperature), comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute temperature = %.6g is negative", path, (double)t->temperature);
   PetscCheck(t->beta > 0 && PetscIsNormalReal(t->beta), comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute beta = %.6g is not positive", path, (double)t->beta);
   PetscCheck(t->offset[0] == 0 && t->offset[t->K] == t->N, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /windows/offset must run from 0 to the %" PetscInt64_FMT " rows of /samples/z", path, t->N);
   for (PetscInt k = 0; k < t->K; k++) {
@@ -239,6 +243,7 @@ PetscErrorCode UmbSamplesFileWriteTable(UmbSamplesFile sf, const UmbSamplesTable
   PetscCall(UmbH5WriteAttrString(h5, "/samples", "coordinates", t->coordinates));
   PetscCall(UmbH5WriteAttrReals(h5, "/samples", "beta", 1, &t->beta));
   PetscCall(UmbH5WriteAttrReals(h5, "/samples", "cv_period", t->d, t->period));
+  if (t->temperature > 0) PetscCall(UmbH5WriteAttrReals(h5, "/samples", "temperature", 1, &t->temperature));
   {
     const char *const keys[]  = {"walkers", "stride", "frames_per_walker", "steps", "burnin", "seed"};
     const PetscInt64  vals[6] = {t->nwalkers, t->stride, t->nframes, t->steps, t->burnin, t->seed};
@@ -249,17 +254,27 @@ PetscErrorCode UmbSamplesFileWriteTable(UmbSamplesFile sf, const UmbSamplesTable
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* a vector of n integers as int64 */
+static PetscErrorCode WriteLongs(UmbSamplesFile sf, const char name[], PetscInt n, const PetscInt64 v[])
+{
+  hsize_t    dims[1] = {(hsize_t)n};
+  long long *buf;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc1(n + 1, &buf));
+  for (PetscInt i = 0; i < n; i++) buf[i] = (long long)v[i];
+  PetscCall(UmbH5WriteSmall(sf->h5, name, H5T_NATIVE_LLONG, 1, dims, buf));
+  PetscCall(PetscFree(buf));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbSamplesFileWriteWindowStats(UmbSamplesFile sf, PetscInt K, const PetscReal iact[], const PetscInt64 n[])
 {
-  hsize_t    dims[1] = {(hsize_t)K};
-  long long *counts;
+  hsize_t dims[1] = {(hsize_t)K};
 
   PetscFunctionBegin;
   PetscCall(UmbH5WriteSmall(sf->h5, "/windows/iact", H5T_NATIVE_DOUBLE, 1, dims, iact));
-  PetscCall(PetscMalloc1(K, &counts));
-  for (PetscInt k = 0; k < K; k++) counts[k] = (long long)n[k];
-  PetscCall(UmbH5WriteSmall(sf->h5, "/windows/n_samples", H5T_NATIVE_LLONG, 1, dims, counts));
-  PetscCall(PetscFree(counts));
+  PetscCall(WriteLongs(sf, "/windows/n_samples", K, n));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -289,28 +304,16 @@ PetscErrorCode UmbSamplesFileWriteFlowMoves(UmbSamplesFile sf, PetscInt K, const
 
 PetscErrorCode UmbSamplesFileWriteRounds(UmbSamplesFile sf, PetscInt K, const PetscInt64 round[], PetscInt nrounds)
 {
-  hsize_t    dims[1] = {(hsize_t)K};
-  long long *buf;
-
   PetscFunctionBegin;
-  PetscCall(PetscMalloc1(K, &buf));
-  for (PetscInt k = 0; k < K; k++) buf[k] = (long long)round[k];
-  PetscCall(UmbH5WriteSmall(sf->h5, "/windows/round", H5T_NATIVE_LLONG, 1, dims, buf));
-  PetscCall(PetscFree(buf));
+  PetscCall(WriteLongs(sf, "/windows/round", K, round));
   PetscCall(UmbH5WriteAttrInt(sf->h5, "/windows", "coupling_rounds", nrounds));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode UmbSamplesFileWriteSuperseded(UmbSamplesFile sf, PetscInt K, const PetscInt64 by[])
 {
-  hsize_t    dims[1] = {(hsize_t)K};
-  long long *buf;
-
   PetscFunctionBegin;
-  PetscCall(PetscMalloc1(K, &buf));
-  for (PetscInt k = 0; k < K; k++) buf[k] = (long long)by[k];
-  PetscCall(UmbH5WriteSmall(sf->h5, "/windows/superseded_by", H5T_NATIVE_LLONG, 1, dims, buf));
-  PetscCall(PetscFree(buf));
+  PetscCall(WriteLongs(sf, "/windows/superseded_by", K, by));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -327,5 +330,31 @@ PetscErrorCode UmbSamplesFileWriteUnbiased(UmbSamplesFile sf, const char model[]
   PetscCall(UmbH5WriteAttrInt(h5, "/samples", "seed", seed));
   PetscCall(UmbH5WriteAttrReals(h5, "/samples", "dt", 1, &dt));
   PetscCall(UmbH5WriteAttrReals(h5, "/samples", "beta", 1, &beta));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbSamplesFileWriteImport(UmbSamplesFile sf, const UmbSamplesImport *im)
+{
+  UmbH5   h5      = sf->h5;
+  hsize_t dims[1] = {(hsize_t)im->nfiles};
+  hid_t   type;
+
+  PetscFunctionBegin;
+  UmbCallHDF5Id(type, H5Tcopy(H5T_C_S1));
+  UmbCallHDF5(H5Tset_size(type, (size_t)im->width));
+  UmbCallHDF5(H5Tset_strpad(type, H5T_STR_NULLTERM));
+  PetscCall(UmbH5WriteSmall(h5, "/import/files", type, 1, dims, im->files));
+  UmbCallHDF5(H5Tclose(type));
+  PetscCall(WriteLongs(sf, "/import/window", im->nfiles, im->window));
+  PetscCall(WriteLongs(sf, "/import/frames", im->nfiles, im->frames));
+  PetscCall(WriteLongs(sf, "/import/dropped", im->nfiles, im->dropped));
+  PetscCall(UmbH5WriteAttrString(h5, "/import", "format", im->format));
+  PetscCall(UmbH5WriteAttrString(h5, "/import", "engine", im->engine));
+  PetscCall(UmbH5WriteAttrString(h5, "/import", "units", im->units));
+  PetscCall(UmbH5WriteAttrString(h5, "/import", "cv_unit", im->cv_unit));
+  PetscCall(UmbH5WriteAttrString(h5, "/import", "cv", im->cv));
+  PetscCall(UmbH5WriteAttrReals(h5, "/import", "kB", 1, &im->kB));
+  PetscCall(UmbH5WriteAttrReals(h5, "/import", "begin", 1, &im->begin));
+  PetscCall(UmbH5WriteAttrReals(h5, "/import", "end", 1, &im->end));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -115,3 +115,24 @@ void UmbErrorExplainOptionValue(char *msg, size_t len)
   free(copy);
   PetscFree(all);
 }
+
+PetscErrorCode UmbErrorAgree(MPI_Comm comm, const char msg[], PetscErrorCode code)
+{
+  struct {
+    int err, rank;
+  } in, out;
+  PetscMPIInt rank;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  in.err  = msg && msg[0] ? 1 : 0;
+  in.rank = rank;
+  PetscCallMPI(MPI_Allreduce(&in, &out, 1, MPI_2INT, MPI_MAXLOC, comm)); /* ties: the lowest rank */
+  if (out.err) {
+    char buf[2048] = "";
+    if (rank == out.rank) snprintf(buf, sizeof(buf), "%s", msg);
+    PetscCallMPI(MPI_Bcast(buf, sizeof(buf), MPI_CHAR, out.rank, comm));
+    SETERRQ(comm, code, "%s", buf);
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

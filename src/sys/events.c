@@ -37,6 +37,7 @@ PetscErrorCode UmbLogRegisterAll(void)
   PetscCall(PetscLogEventRegister("UmbFesPMF", UMB_CLASSID, &UMB_EVENT.fes_pmf));
   PetscCall(PetscLogEventRegister("UmbFesDiag", UMB_CLASSID, &UMB_EVENT.fes_diag));
   PetscCall(PetscLogEventRegister("UmbFesExport", UMB_CLASSID, &UMB_EVENT.fes_export));
+  PetscCall(PetscLogEventRegister("UmbFesImport", UMB_CLASSID, &UMB_EVENT.fes_import));
   PetscCall(PetscLogEventRegister("UmbNNForward", UMB_CLASSID, &UMB_EVENT.nn_forward));
   PetscCall(PetscLogEventRegister("UmbNNBackward", UMB_CLASSID, &UMB_EVENT.nn_backward));
   PetscCall(PetscLogEventRegister("UmbNNDblBack", UMB_CLASSID, &UMB_EVENT.nn_dblback));

@@ -14,6 +14,7 @@ typedef struct {
   UmbExact     exact;
   UmbFes       fes;
   UmbExport    exporter;
+  UmbImport    importer;
   UmbGenerator generator;
   UmbDmap      dmap;
   UmbClosure   closure;
@@ -37,6 +38,7 @@ PETSC_INTERN PetscErrorCode UmbCommandSample(UmbApp *, PetscBool *); /* finished
 PETSC_INTERN PetscErrorCode UmbCommandExact(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandFes(UmbApp *, PetscBool *);
 PETSC_INTERN PetscErrorCode UmbCommandExport(UmbApp *);
+PETSC_INTERN PetscErrorCode UmbCommandImport(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandRun(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbRunSetFromOptions(UmbApp *);
 PETSC_INTERN PetscErrorCode UmbCommandTrain(UmbApp *, PetscBool *);

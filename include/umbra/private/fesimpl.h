@@ -16,6 +16,7 @@ typedef struct {
   PetscInt    Kfile;            /* windows in samples.h5 (K plus the superseded ones) */
   PetscInt   *window;           /* K: the samples.h5 index of each window */
   PetscReal   beta, period[2];
+  PetscReal   temperature;      /* K, of imported samples (0: none, reduced units only) */
   PetscReal  *center, *kappa;   /* K x d */
   PetscInt64 *offset;           /* K + 1: window k is rows offset[k] .. offset[k+1]-1 of the
                                    pooled windows' rows (the file's rows when none is superseded) */
@@ -135,6 +136,8 @@ struct _p_UmbFes {
   PetscReal       range_opt[4];
   PetscReal       overlap_warn, alpha;
   PetscReal       cut;
+  char            units[16];     /* -fes_units: fes.csv's F and dF also in kJ/mol or kcal/mol */
+  PetscReal       ukT;           /* 1 kT in those units (0: kT only) */
   char            dir[PETSC_MAX_PATH_LEN];
   /* checkpoints of the bootstrap */
   PetscReal       ckpt_interval; /* wall seconds between checkpoints (0: only on a signal or -fes_stop_replica) */

@@ -35,6 +35,7 @@ PETSC_INTERN PetscErrorCode UmbModelCreate_FastSlow(UmbModel);
 PETSC_INTERN PetscErrorCode UmbModelCreate_MullerBrown(UmbModel);
 PETSC_INTERN PetscErrorCode UmbModelCreate_Ring(UmbModel);
 PETSC_INTERN PetscErrorCode UmbModelCreate_Plugin(UmbModel);
+PETSC_INTERN PetscErrorCode UmbModelCreate_Imported(UmbModel);
 
 /* Used by type SetUp functions: allocate mobility/reference/names once n is known */
 PETSC_INTERN PetscErrorCode UmbModelAllocate(UmbModel, PetscInt);
