@@ -1,9 +1,15 @@
 /* Bandwidth and kernel of a diffusion map.
 
-   Bandwidth (-dmap_eps auto): the scan of Berry, Giannakis and Harlim (Phys. Rev. E 91, 032915,
-   2015). T(eps) = sum_ij exp(-|x_i - x_j|^2 / eps) over all ordered pairs (i = j included) of an
-   evenly spread subsample of M = min(N, -dmap_eps_points) points (positions floor(t N / M) in
-   the input order); for eps = 2^j on an integer grid of j covering the pair distances, the slope
+   Bandwidth, from an evenly spread subsample of M = min(N, -dmap_eps_points) points (positions
+   floor(t N / M) in the input order), gathered on every rank. -dmap_eps auto (the default), the
+   local scale: eps = UMB_DMAP_LOCAL_FACTOR (0.5) times the median over the subsample of the
+   squared distance of a point to its UMB_DMAP_LOCAL_K-th (10th) nearest other point of the
+   subsample (coincident points skipped); its size is fixed, so eps does not shrink with N, and
+   a squared distance to a near neighbour carries the transverse noise of the data, which the
+   bandwidth must exceed for the kernel to see the slow manifold (docs/dmap.md, "Defaults").
+   -dmap_eps bgh: the scan of Berry, Giannakis and Harlim (Phys. Rev. E 91, 032915,
+   2015). T(eps) = sum_ij exp(-|x_i - x_j|^2 / eps) over all ordered pairs (i = j included) of the
+   subsample; for eps = 2^j on an integer grid of j covering the pair distances, the slope
    s_j = (ln T_{j+1} - ln T_{j-1}) / (2 ln 2) of ln T against ln eps; eps = 2^j at the largest
    slope, and the intrinsic dimension is estimated as 2 s_j (T ~ eps^(dim/2) in the scaling
    regime). The subsample makes the sum exact over its pairs (a sum over the sparse graph would
@@ -171,7 +177,7 @@ PetscErrorCode UmbDmapKernelMatrix(UmbDmap dm, Mat *Sout)
   }
   thr = dm->eps * PetscLogReal(1.0 / DBL_EPSILON); /* exp(-d2/eps) >= 2^-52 */
   PetscCall(UmbDmapComponents(dm, thr, &dm->ncomp_eps));
-  PetscCheck(dm->ncomp_eps == 1, dm->comm, PETSC_ERR_USER_INPUT, "eps = %.6g%s is too small: the kernel graph falls apart into %" PetscInt64_FMT " connected components (kernel values exp(-d^2/eps) below 2.2e-16 count as missing edges); %s", (double)dm->eps, dm->eps_opt > 0 ? " (-dmap_eps)" : " (chosen automatically)", dm->ncomp_eps, dm->eps_opt > 0 ? "increase -dmap_eps or use -dmap_eps auto" : "give a larger -dmap_eps");
+  PetscCheck(dm->ncomp_eps == 1, dm->comm, PETSC_ERR_USER_INPUT, "eps = %.6g%s is too small: the kernel graph falls apart into %" PetscInt64_FMT " connected components (kernel values exp(-d^2/eps) below 2.2e-16 count as missing edges); %s", (double)dm->eps, dm->eps_opt > 0 ? " (-dmap_eps)" : " (chosen automatically)", dm->ncomp_eps, dm->eps_opt > 0 ? "increase -dmap_eps or use -dmap_eps auto" : "give a larger -dmap_eps (the automatic choices are in the log above)");
 
   PetscCall(PetscLogEventBegin(UMB_EVENT.dmap_kernel, 0, 0, 0, 0));
   PetscCall(PetscMalloc2(dm->nloc + 1, &dnz, dm->nloc + 1, &onz));
