@@ -48,22 +48,6 @@ static const Config configs[] = {
 };
 #define NCONFIG ((PetscInt)(sizeof(configs) / sizeof(configs[0])))
 
-static PetscErrorCode Gather(MPI_Comm comm, PetscInt nloc, const PetscReal *v, PetscReal *all)
-{
-  PetscMPIInt size, *cnt, *disp, nl;
-
-  PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCall(PetscMalloc2(size, &cnt, size + 1, &disp));
-  PetscCall(PetscMPIIntCast(nloc, &nl));
-  PetscCallMPI(MPI_Allgather(&nl, 1, MPI_INT, cnt, 1, MPI_INT, comm));
-  disp[0] = 0;
-  for (PetscMPIInt r = 0; r < size; r++) disp[r + 1] = disp[r] + cnt[r];
-  PetscCallMPI(MPI_Allgatherv(v, nl, MPIU_REAL, all, cnt, disp, MPIU_REAL, comm));
-  PetscCall(PetscFree2(cnt, disp));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /* The extension of psi_1 at NHELD states that were drawn but not mapped; gradient at NGRAD */
 static PetscErrorCode CheckHeldOut(MPI_Comm comm, UmbModel model, const Config *c, const char *path, const PetscBool *mapped_all, PetscInt tag)
 {
@@ -165,8 +149,8 @@ static PetscErrorCode RunConfig(MPI_Comm comm, PetscInt tag, const Config *c)
     p1[i]  = psi[(size_t)i * m];
   }
   PetscCall(PetscMalloc2(Nmap, &thall, Nmap, &p1all));
-  PetscCall(Gather(comm, nmap, thm, thall));
-  PetscCall(Gather(comm, nmap, p1, p1all));
+  PetscCall(GatherAll(comm, nmap, thm, thall));
+  PetscCall(GatherAll(comm, nmap, p1, p1all));
   PetscCall(Spearman((PetscInt)Nmap, thall, p1all, &rho));
   gap = (1 - lambda[1]) / (1 - lambda[0]);
   UMB_NOTE("case %d: n = %d, seed %lld, h = %g, N = %lld (mapped %lld): |Spearman(psi_1, theta)| = %.5f, (1 - lambda_2) / (1 - lambda_1) = %.3g, %.2f s", (int)tag, (int)c->n, (long long)c->seed, (double)c->h, (long long)c->N, (long long)Nmap, (double)PetscAbsReal(rho), (double)gap, (double)(t1 - t0));
