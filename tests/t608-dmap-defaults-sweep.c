@@ -24,7 +24,8 @@
    nearly a step between them, in the right order). Catches: a default bandwidth that follows the transverse noise
    instead of the arc (BGH's largest slope on thick rings), a default that fails on large N
    (a cut-off holding thousands of neighbours), a subsample whose extension is wrong.
-   -sweep_cases i,j,... runs only those configurations (0-based). */
+   -sweep_cases i,j,... runs only those configurations (0-based); -sweep_dmap_options "..." maps
+   with those options instead of none (to compare other settings on the same sweep). */
 // TEST: nsize=1
 // TEST: name=ranks nsize=2 args="-sweep_cases 1,3"
 #include "tap.h"
@@ -87,6 +88,8 @@ static PetscErrorCode CheckHeldOut(MPI_Comm comm, UmbModel model, const Config *
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+static char dmap_options[PETSC_MAX_PATH_LEN] = "";
+
 static PetscErrorCode RunConfig(MPI_Comm comm, PetscInt tag, const Config *c)
 {
   UmbModel          model;
@@ -117,6 +120,7 @@ static PetscErrorCode RunConfig(MPI_Comm comm, PetscInt tag, const Config *c)
   PetscCall(UmbModelSetFromOptions(model));
   PetscCall(UmbModelSetUp(model));
   PetscCall(PetscOptionsClear(NULL)); /* the diffusion map with no option */
+  PetscCall(PetscOptionsInsertString(NULL, dmap_options));
 
   PetscCall(PetscIntCast(c->N, &N32));
   UmbLayoutRange(N32, size, rank, &lo, &hi);
@@ -185,6 +189,7 @@ int main(int argc, char **argv)
   for (PetscInt i = 0; i < NCONFIG; i++) cases[i] = i;
   PetscCall(PetscOptionsGetIntArray(NULL, NULL, "-sweep_cases", cases, &ncases, &set));
   if (!set) ncases = NCONFIG;
+  PetscCall(PetscOptionsGetString(NULL, NULL, "-sweep_dmap_options", dmap_options, sizeof(dmap_options), NULL));
   for (PetscInt i = 0; i < ncases; i++) {
     PetscCheck(cases[i] >= 0 && cases[i] < NCONFIG, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-sweep_cases: %d is not a configuration 0 .. %d", (int)cases[i], (int)NCONFIG - 1);
     PetscCall(RunConfig(PETSC_COMM_WORLD, cases[i], &configs[cases[i]]));
