@@ -60,6 +60,23 @@ static inline PetscErrorCode RingDraw(UmbModel model, uint64_t seed, PetscInt64 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Every rank's nloc values v, in rank order, gathered into all on every rank */
+static inline PetscErrorCode GatherAll(MPI_Comm comm, PetscInt nloc, const PetscReal *v, PetscReal *all)
+{
+  PetscMPIInt size, *cnt, *disp, nl;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(PetscMalloc2(size, &cnt, size + 1, &disp));
+  PetscCall(PetscMPIIntCast(nloc, &nl));
+  PetscCallMPI(MPI_Allgather(&nl, 1, MPI_INT, cnt, 1, MPI_INT, comm));
+  disp[0] = 0;
+  for (PetscMPIInt r = 0; r < size; r++) disp[r + 1] = disp[r] + cnt[r];
+  PetscCallMPI(MPI_Allgatherv(v, nl, MPIU_REAL, all, cnt, disp, MPIU_REAL, comm));
+  PetscCall(PetscFree2(cnt, disp));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Spearman rank correlation of a and b (length N, on one rank) */
 static inline PetscErrorCode Spearman(PetscInt N, const PetscReal *a, const PetscReal *b, PetscReal *rho)
 {

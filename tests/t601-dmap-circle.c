@@ -23,7 +23,10 @@
    near 1: for the circle T(eps) = N^2 exp(-2/eps) I_0(2/eps) in the regime h^2 << eps, whose
    log-slope is 1/2 + eps/16 + O(eps^2) until it saturates at eps of the order of the
    squared diameter; on the grid eps = 2^j the largest slope lies within
-   [0.4, 0.65] (dimension 0.8 .. 1.3), and the auto eps must give the same first eigenpair theory.
+   [0.4, 0.65] (dimension 0.8 .. 1.3), and the scan's eps (-dmap_eps bgh) must give the same
+   eigenpair theory. (The default local-scale eps is 0.003 here, where the six eigenvalues sit
+   within 0.03 of 1 in exactly degenerate pairs: Krylov-Schur from one start vector may then
+   return one vector of a pair only, which this test would flag; the ring tests use it.)
    Catches: a wrong kernel exponent (eps vs 2 eps), a wrong normalisation (alpha or D^-1/2),
    a wrong scaling of psi, a lost neighbour in the distributed search or in the symmetrisation
    (the matrix would not be circulant: eigenvalues would split), a broken cut-off kernel, and a
@@ -135,13 +138,13 @@ int main(int argc, char **argv)
   PetscErrorCode ierr;
   const char    *knn[][2]    = {{"-dmap_eps", "0.05"}, {"-dmap_cutoff", "0"}, {"-dmap_neighbors", "181"}, {"-dmap_nev", "6"}};
   const char    *cutoff[][2] = {{"-dmap_eps", "0.05"}, {"-dmap_cutoff", "6.5"}, {"-dmap_nev", "6"}};
-  const char    *autoe[][2]  = {{"-dmap_eps", "auto"}, {"-dmap_cutoff", "6.5"}, {"-dmap_nev", "6"}};
+  const char    *autoe[][2]  = {{"-dmap_eps", "bgh"}, {"-dmap_cutoff", "6.5"}, {"-dmap_nev", "6"}};
 
   ierr = UmbInitialize(&argc, &argv, NULL);
   if (ierr) return UmbFinalize(ierr);
   PetscFunctionBeginUser;
   PetscCall(RunCase(PETSC_COMM_WORLD, "knn", knn, 4, PETSC_FALSE));
   PetscCall(RunCase(PETSC_COMM_WORLD, "cutoff", cutoff, 3, PETSC_FALSE));
-  PetscCall(RunCase(PETSC_COMM_WORLD, "auto", autoe, 3, PETSC_TRUE));
+  PetscCall(RunCase(PETSC_COMM_WORLD, "bgh", autoe, 3, PETSC_TRUE));
   PetscFunctionReturn(UmbTestFinalize(0));
 }

@@ -45,22 +45,6 @@
 #define NHELD  500
 #define NBINS  30
 
-static PetscErrorCode GatherAll(MPI_Comm comm, PetscInt nloc, const PetscReal *v, PetscReal *all)
-{
-  PetscMPIInt size, *cnt, *disp, nl;
-
-  PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCall(PetscMalloc2(size, &cnt, size + 1, &disp));
-  PetscCall(PetscMPIIntCast(nloc, &nl));
-  PetscCallMPI(MPI_Allgather(&nl, 1, MPI_INT, cnt, 1, MPI_INT, comm));
-  disp[0] = 0;
-  for (PetscMPIInt r = 0; r < size; r++) disp[r + 1] = disp[r] + cnt[r];
-  PetscCallMPI(MPI_Allgatherv(v, nl, MPIU_REAL, all, cnt, disp, MPIU_REAL, comm));
-  PetscCall(PetscFree2(cnt, disp));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /* Computes a map of the training points with the given options, writes it to dir/dmap.h5 */
 static PetscErrorCode MakeMap(MPI_Comm comm, UmbModel model, const char *dir, const char *cutoff, PetscInt nloc, const PetscReal *x, UmbDmap *dmp)
 {

@@ -7,7 +7,10 @@
 # more eigenvectors than points; a dmap.h5 whose input dimension does not match the model (for
 # -cv dmap, and samples.h5 vs the model for umbra dmap). Also: no samples.h5, -cv dmap without a
 # map, -dmap_coords beyond -dmap_nev, -dmap_weights mbar without fes.h5, a cut-off radius holding
-# more than -dmap_max_neighbors points.
+# more than -dmap_max_neighbors points. Written with numpy and h5py (skipped without them): a
+# samples file of 300 identical states, one with a NaN coordinate, one of 5 states (fewer than the
+# default 8 eigenpairs need); and a CV of 2 coordinates asked of a map of 1 (-dmap_dim 2,
+# -dmap_coords 1,2 with a 1-D dmap.h5).
 # Catches: a check that is missing (a crash, a hang, SLEPc's own error, a garbage map), a check
 # on one rank only (a hang or several error lines), a message that does not say what to change.
 set -u
@@ -21,6 +24,33 @@ run 2 sample -model ring -cv native -us_windows 2 -us_range -1,1 -us_kappa 20 -u
 run 2 dmap -model ring -out good -dmap_cutoff 4 -dmap_eps 0.05
 for d in nev zero neg tinyk tinyc crowd mbar; do mkdir -p $d && cp good/samples.h5 $d/; done
 mkdir -p nosamples
+PY=${PYTHON:-/usr/bin/python3}
+if "$PY" -c 'import numpy, h5py' 2>/dev/null; then
+  "$PY" - "$SRCDIR/tests" <<'EOF' || { echo "writing the samples files failed"; exit 1; }
+import os, sys
+import numpy as np, h5py
+sys.path.insert(0, sys.argv[1])
+from synthetic_samples import sattr
+def write(d, x):
+    os.makedirs(d, exist_ok=True)
+    with h5py.File(d + '/samples.h5', 'w') as f:
+        sattr(f, 'umbra_format', '1.0'); sattr(f, 'umbra_kind', 'samples')
+        f['samples/x'] = x
+rng = np.random.default_rng(3)
+write('same', np.tile(rng.standard_normal(10), (300, 1)))
+x = rng.standard_normal((300, 10)); x[123, 4] = np.nan
+write('nan', x)
+write('five', rng.standard_normal((5, 10)))
+EOF
+  pycases=(
+    "n|same/samples.h5: all 300 states are identical: there is nothing to map|dmap -model ring -out same"
+    "n|nan/samples.h5: row 123 of /samples/x is not a finite number|dmap -model ring -out nan"
+    "n|-dmap_nev 8 asks for more eigenvectors than 5 points have \(at most 4|dmap -model ring -out five"
+  )
+else
+  echo "# numpy or h5py missing: the identical-states, NaN and 5-state cases are skipped"
+  pycases=()
+fi
 cases=(
   "n|-dmap_neighbors 200 needs at least that many points, but there are 100|dmap -model ring -out small -dmap_cutoff 0 -dmap_neighbors 200"
   "n|-dmap_nev 60 asks for more eigenvectors than 50 points have \(at most 49|dmap -model ring -out nev -dmap_points 50 -dmap_cutoff 0 -dmap_neighbors 10 -dmap_nev 60"
@@ -38,6 +68,9 @@ cases=(
   "s|-dmap_neighbors must be at least 2|dmap -model ring -out good -dmap_neighbors 1"
   "s|-dmap_alpha must be in \[0, 1\]|dmap -model ring -out good -dmap_alpha 2"
   "s|-dmap_dim must be 1 or 2|dmap -model ring -out good -dmap_dim 3"
+  "n|-cv dmap: good/dmap.h5 holds a map of 1 coordinate, but -dmap_dim asks for 2|sample -model ring -cv dmap -cv_dmap_file good/dmap.h5 -dmap_dim 2 -out nosamples"
+  "n|-cv dmap: good/dmap.h5 holds a map of 1 coordinate, but -dmap_coords asks for 2|sample -model ring -cv dmap -cv_dmap_file good/dmap.h5 -dmap_coords 1,2 -out nosamples"
+  "${pycases[@]}"
 )
 for c in "${cases[@]}"; do
   IFS='|' read -r where pattern args <<<"$c"
@@ -45,7 +78,7 @@ for c in "${cases[@]}"; do
     expect_error "$np" 2 "$pattern" "$args"
   done
 done
-for d in small nev zero neg tinyk tinyc crowd mbar nosamples; do
+for d in small nev zero neg tinyk tinyc crowd mbar nosamples same nan five; do
   for f in dmap.h5 dmap.h5.tmp dmap.csv dmap.csv.tmp; do
     [ -e $d/$f ] && { echo "a failed run left $d/$f"; fail=1; }
   done

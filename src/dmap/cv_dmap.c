@@ -9,7 +9,7 @@
 typedef struct {
   char       file[PETSC_MAX_PATH_LEN]; /* the map */
   char       coords[64];               /* -dmap_coords and -dmap_dim: d before the map exists */
-  PetscBool  coords_set;
+  PetscBool  coords_set, dim_set;
   PetscInt   dim;
   UmbDmapExt ext;                      /* its extension, NULL until loaded */
 } UmbCV_Dmap;
@@ -28,6 +28,11 @@ static PetscErrorCode Load(UmbCV cv)
   PetscCall(UmbDmapExtGetSizes(dm->ext, &n, &d, NULL));
   PetscCheck(n == cv->n, cv->comm, PETSC_ERR_USER_INPUT, "-cv dmap: %s maps states of dimension %" PetscInt_FMT ", but model %s has n = %" PetscInt_FMT " (a map of another model? give -cv_dmap_file or rerun `umbra dmap`)", dm->file, n, mtype, cv->n);
   PetscCheck(!cv->setup || d == cv->d, cv->comm, PETSC_ERR_USER_INPUT, "-cv dmap: %s has %" PetscInt_FMT " coordinate%s, but the CV was set up with %" PetscInt_FMT " (-dmap_dim / -dmap_coords)", dm->file, d, d > 1 ? "s" : "", cv->d);
+  if (!cv->setup) { /* a dimension asked for explicitly must be the map's */
+    const PetscBool bycoords = (PetscBool)(dm->coords_set && strcmp(dm->coords, "auto"));
+    const PetscInt  want     = bycoords ? (strchr(dm->coords, ',') ? 2 : 1) : dm->dim_set ? dm->dim : d;
+    PetscCheck(want == d, cv->comm, PETSC_ERR_USER_INPUT, "-cv dmap: %s holds a map of %" PetscInt_FMT " coordinate%s, but %s asks for %" PetscInt_FMT ": remake the map with that option (`umbra dmap`), or leave it out", dm->file, d, d > 1 ? "s" : "", bycoords ? "-dmap_coords" : "-dmap_dim", want);
+  }
   cv->d = d;
   if (dm->ext->kernel == UMB_DMAP_KERNEL_KNN) PetscCall(UmbLogWarning(cv->comm, "-cv dmap: %s uses the kNN kernel, whose extension jumps where a training point enters or leaves the neighbourhood; biased sampling along it is not exact (the bias force misses the jumps). Remake the map with the cut-off kernel (-dmap_cutoff 4, the default)", dm->file));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -45,7 +50,7 @@ static PetscErrorCode SetFromOptions_Dmap(UmbCV cv, PetscOptionItems *PetscOptio
   PetscCall(PetscStrncpy(dm->coords, "auto", sizeof(dm->coords)));
   dm->dim = 1;
   PetscCall(PetscOptionsGetString(NULL, NULL, "-dmap_coords", dm->coords, sizeof(dm->coords), &dm->coords_set));
-  PetscCall(PetscOptionsGetInt(NULL, NULL, "-dmap_dim", &dm->dim, NULL));
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-dmap_dim", &dm->dim, &dm->dim_set));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -17,6 +17,42 @@ static uint64_t RowKey(const UmbStream *s, PetscInt64 row)
   return b[0];
 }
 
+/* A random subsample by row: row r is kept when its Philox key (seed, UMB_STREAM_DMAP, 0) at
+   counter r is at most a threshold, so the choice depends on the rows only, not on the rank
+   count. KeySelected tests one row against a threshold. */
+PetscBool UmbDmapKeySelected(UmbDmap dm, PetscInt64 row, uint64_t thr)
+{
+  UmbStream s;
+  UmbStreamInit(&s, (uint64_t)dm->seed, UMB_STREAM_DMAP, 0);
+  return RowKey(&s, row) <= thr ? PETSC_TRUE : PETSC_FALSE;
+}
+
+/* The threshold that keeps the `want` rows with the smallest keys among the rows held by the
+   ranks together (collective): this rank's nrows rows are rows[] or, when rows is NULL,
+   lo .. lo + nrows - 1. Bisection on the key. */
+PetscErrorCode UmbDmapKeyThreshold(UmbDmap dm, PetscInt64 nrows, const PetscInt64 rows[], PetscInt64 lo, PetscInt64 want, uint64_t *thr)
+{
+  UmbStream  s;
+  uint64_t   tlo = 0, thi = UINT64_MAX, *key;
+  PetscInt64 cnt;
+
+  PetscFunctionBegin;
+  UmbStreamInit(&s, (uint64_t)dm->seed, UMB_STREAM_DMAP, 0);
+  PetscCall(PetscMalloc1(nrows + 1, &key));
+  for (PetscInt64 i = 0; i < nrows; i++) key[i] = RowKey(&s, rows ? rows[i] : lo + i);
+  while (tlo < thi) {
+    uint64_t   mid = tlo + (thi - tlo) / 2;
+    PetscInt64 c   = 0;
+    for (PetscInt64 i = 0; i < nrows; i++) c += key[i] <= mid;
+    PetscCallMPI(MPI_Allreduce(&c, &cnt, 1, MPIU_INT64, MPI_SUM, dm->comm));
+    if (cnt >= want) thi = mid;
+    else tlo = mid + 1;
+  }
+  PetscCall(PetscFree(key));
+  *thr = tlo;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode FileExists(MPI_Comm comm, const char path[], PetscBool *exists)
 {
   PetscMPIInt rank;
@@ -100,26 +136,16 @@ PetscErrorCode UmbDmapReadPoints(UmbDmap dm)
     hi = lo + q + (dm->rank < rem ? 1 : 0);
   }
   if (dm->npoints_opt > 0 && dm->npoints_opt < dm->nfile) {
-    UmbStream  s;
-    uint64_t   tlo = 0, thi = UINT64_MAX;
-    PetscInt64 cnt;
+    uint64_t thr;
 
-    /* the rows with the npoints smallest keys: bisection on the key threshold */
-    UmbStreamInit(&s, (uint64_t)dm->seed, UMB_STREAM_DMAP, 0);
-    while (tlo < thi) {
-      uint64_t   mid = tlo + (thi - tlo) / 2;
-      PetscInt64 c   = 0;
-      for (PetscInt64 row = lo; row < hi; row++) c += RowKey(&s, row) <= mid;
-      PetscCallMPI(MPI_Allreduce(&c, &cnt, 1, MPIU_INT64, MPI_SUM, dm->comm));
-      if (cnt >= dm->npoints_opt) thi = mid;
-      else tlo = mid + 1;
-    }
+    /* the rows with the npoints smallest keys */
+    PetscCall(UmbDmapKeyThreshold(dm, hi - lo, NULL, lo, dm->npoints_opt, &thr));
     nsel = 0;
-    for (PetscInt64 row = lo; row < hi; row++) nsel += RowKey(&s, row) <= tlo;
+    for (PetscInt64 row = lo; row < hi; row++) nsel += UmbDmapKeySelected(dm, row, thr);
     PetscCall(PetscMalloc1(nsel + 1, &sel));
     nsel = 0;
     for (PetscInt64 row = lo; row < hi; row++)
-      if (RowKey(&s, row) <= tlo) sel[nsel++] = row;
+      if (UmbDmapKeySelected(dm, row, thr)) sel[nsel++] = row;
   } else {
     PetscCall(PetscIntCast(hi - lo, &nsel));
   }

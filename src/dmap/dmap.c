@@ -46,6 +46,8 @@ PetscErrorCode UmbDmapCreate(MPI_Comm comm, UmbDmap *dp)
   dm->cutoff          = 4; /* the kernel down to exp(-16): an extension without jumps (nystrom.c) */
   dm->max_neighbors   = 4000;
   dm->eps_opt         = 0;
+  dm->eps_rule        = UMB_DMAP_EPS_LOCAL;
+  dm->npoints_opt     = -1;
   dm->alpha           = 1;
   dm->weights         = UMB_DMAP_WEIGHTS_NONE;
   dm->nev             = 8;
@@ -96,17 +98,20 @@ static PetscErrorCode ParseCoords(UmbDmap dm, const char *text)
 
 PetscErrorCode UmbDmapSetFromOptions(UmbDmap dm)
 {
-  char      epsbuf[64] = "auto", coords[64] = "auto";
+  char      epsbuf[64] = "auto", coords[64] = "auto", ptsbuf[64] = "auto";
   PetscBool set, dimset;
 
   PetscFunctionBegin;
   PetscOptionsBegin(dm->comm, UmbOptionsPrefix(dm->prefix), "Diffusion maps (umbra dmap)", "UmbDmap");
   PetscCall(PetscOptionsString("-dmap_input", "Samples file to map (default: samples.h5 in the run directory)", "UmbDmapSetFromOptions", dm->input, dm->input, sizeof(dm->input), NULL));
-  PetscCall(UmbOptionsInt64(PetscOptionsObject, "-dmap_points", "Map a random subsample of this many rows (0: every row)", dm->npoints_opt, &dm->npoints_opt, NULL));
+  if (dm->npoints_opt >= 0) snprintf(ptsbuf, sizeof(ptsbuf), "%" PetscInt64_FMT, dm->npoints_opt);
+  PetscCall(PetscOptionsString("-dmap_points", "Map a random subsample of this many rows (0: every row; auto: every row, or a subsample when the cut-off kernel would be too dense)", "UmbDmapSetFromOptions", ptsbuf, ptsbuf, sizeof(ptsbuf), NULL));
   PetscCall(PetscOptionsInt("-dmap_neighbors", "Nearest neighbours per point, the point itself included (kNN kernel)", "UmbDmapSetFromOptions", dm->k, &dm->k, NULL));
   PetscCall(PetscOptionsReal("-dmap_cutoff", "Cut-off kernel: pairs closer than this times sqrt(eps); 0: the kNN kernel (-dmap_neighbors)", "UmbDmapSetFromOptions", dm->cutoff, &dm->cutoff, NULL));
   PetscCall(PetscOptionsInt("-dmap_max_neighbors", "Cut-off kernel: largest number of neighbours of one point", "UmbDmapSetFromOptions", dm->max_neighbors, &dm->max_neighbors, NULL));
-  PetscCall(PetscOptionsString("-dmap_eps", "Kernel bandwidth eps in k = exp(-|x-y|^2/eps), or auto (Berry-Giannakis-Harlim)", "UmbDmapSetFromOptions", epsbuf, epsbuf, sizeof(epsbuf), &set));
+  if (dm->eps_rule == UMB_DMAP_EPS_USER) snprintf(epsbuf, sizeof(epsbuf), "%.17g", (double)dm->eps_opt);
+  else if (dm->eps_rule == UMB_DMAP_EPS_BGH) snprintf(epsbuf, sizeof(epsbuf), "bgh");
+  PetscCall(PetscOptionsString("-dmap_eps", "Kernel bandwidth eps in k = exp(-|x-y|^2/eps), auto (the local scale: kNN-distance median) or bgh (Berry-Giannakis-Harlim scan)", "UmbDmapSetFromOptions", epsbuf, epsbuf, sizeof(epsbuf), &set));
   PetscCall(PetscOptionsReal("-dmap_alpha", "alpha-normalisation (1: Laplace-Beltrami, 0.5: Fokker-Planck, 0: graph Laplacian)", "UmbDmapSetFromOptions", dm->alpha, &dm->alpha, NULL));
   PetscCall(PetscOptionsEnum("-dmap_weights", "Target-measure weights of the samples: none or mbar (from fes.h5)", "UmbDmapSetFromOptions", UmbDmapWeightsTypes, (PetscEnum)dm->weights, (PetscEnum *)&dm->weights, NULL));
   PetscCall(PetscOptionsInt("-dmap_nev", "Non-trivial eigenvectors to compute", "UmbDmapSetFromOptions", dm->nev, &dm->nev, NULL));
@@ -120,14 +125,22 @@ PetscErrorCode UmbDmapSetFromOptions(UmbDmap dm)
   PetscCall(PetscOptionsInt("-dmap_explore_frames", "umbra run with -cv dmap: states the exploratory sampling saves in all", "UmbDmapSetFromOptions", dm->explore_frames, &dm->explore_frames, NULL));
   PetscOptionsEnd();
 
-  if (strcmp(epsbuf, "auto")) {
+  dm->eps_opt  = 0;
+  dm->eps_rule = !strcmp(epsbuf, "bgh") ? UMB_DMAP_EPS_BGH : UMB_DMAP_EPS_LOCAL;
+  if (strcmp(epsbuf, "auto") && strcmp(epsbuf, "bgh")) {
     char  *end;
     double v = strtod(epsbuf, &end);
-    PetscCheck(epsbuf[0] && !*end, dm->comm, PETSC_ERR_USER_INPUT, "-dmap_eps takes a positive number or auto, got '%s'", epsbuf);
+    PetscCheck(epsbuf[0] && !*end, dm->comm, PETSC_ERR_USER_INPUT, "-dmap_eps takes a positive number, auto or bgh, got '%s'", epsbuf);
     PetscCheck(v > 0 && PetscIsNormalReal(v), dm->comm, PETSC_ERR_USER_INPUT, "-dmap_eps must be positive (the kernel is exp(-|x-y|^2/eps)), got %.6g", v);
-    dm->eps_opt = v;
-  } else dm->eps_opt = 0;
-  PetscCheck(dm->npoints_opt >= 0, dm->comm, PETSC_ERR_USER_INPUT, "-dmap_points must be non-negative (0: every row), got %" PetscInt64_FMT, dm->npoints_opt);
+    dm->eps_opt  = v;
+    dm->eps_rule = UMB_DMAP_EPS_USER;
+  }
+  if (strcmp(ptsbuf, "auto")) {
+    char     *end;
+    long long v = strtoll(ptsbuf, &end, 10);
+    PetscCheck(ptsbuf[0] && !*end && v >= 0, dm->comm, PETSC_ERR_USER_INPUT, "-dmap_points takes auto or a non-negative number of rows (0: every row), got '%s'", ptsbuf);
+    dm->npoints_opt = (PetscInt64)v;
+  } else dm->npoints_opt = -1;
   PetscCheck(dm->k >= 2, dm->comm, PETSC_ERR_USER_INPUT, "-dmap_neighbors must be at least 2 (the point itself and one other), got %" PetscInt_FMT, dm->k);
   PetscCheck(dm->cutoff >= 0 && PetscIsNormalReal(dm->cutoff + 1), dm->comm, PETSC_ERR_USER_INPUT, "-dmap_cutoff must be non-negative (0: kNN kernel), got %.6g", (double)dm->cutoff);
   PetscCheck(dm->max_neighbors >= 2, dm->comm, PETSC_ERR_USER_INPUT, "-dmap_max_neighbors must be at least 2, got %" PetscInt_FMT, dm->max_neighbors);
@@ -197,7 +210,7 @@ PetscErrorCode UmbDmapSetInput(UmbDmap dm, const char path[])
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode UmbDmapLayout(UmbDmap dm)
+PetscErrorCode UmbDmapLayout(UmbDmap dm)
 {
   PetscMPIInt nl;
 
@@ -243,6 +256,39 @@ PetscErrorCode UmbDmapSetPoints(UmbDmap dm, PetscInt nlocal, PetscInt n, const P
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Every coordinate finite (a samples file is checked as it is read; in-memory points here), and
+   not every state the same (nothing to map: the kernel would be one block of ones) */
+static PetscErrorCode CheckStates(UmbDmap dm)
+{
+  PetscInt64 bad = -1, gbad;
+  PetscReal *lo, *hi, spread = 0;
+
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < dm->nloc && bad < 0; i++)
+    for (PetscInt a = 0; a < dm->n; a++)
+      if (PetscIsInfOrNanReal(dm->x[(size_t)i * dm->n + a])) {
+        bad = dm->index[i];
+        break;
+      }
+  PetscCallMPI(MPI_Allreduce(&bad, &gbad, 1, MPIU_INT64, MPI_MAX, dm->comm));
+  PetscCheck(gbad < 0, dm->comm, PETSC_ERR_USER_INPUT, "%s: state %" PetscInt64_FMT " has a coordinate that is not a finite number (NaN or Inf): a diffusion map needs finite states", dm->from_memory ? "the input" : dm->input, gbad);
+  PetscCall(PetscMalloc2(2 * dm->n, &lo, 2 * dm->n, &hi));
+  for (PetscInt a = 0; a < dm->n; a++) {
+    lo[a] = PETSC_MAX_REAL;
+    lo[dm->n + a] = PETSC_MAX_REAL;
+  }
+  for (PetscInt i = 0; i < dm->nloc; i++)
+    for (PetscInt a = 0; a < dm->n; a++) {
+      lo[a]         = PetscMin(lo[a], dm->x[(size_t)i * dm->n + a]);
+      lo[dm->n + a] = PetscMin(lo[dm->n + a], -dm->x[(size_t)i * dm->n + a]);
+    }
+  PetscCallMPI(MPI_Allreduce(lo, hi, (PetscMPIInt)(2 * dm->n), MPIU_REAL, MPI_MIN, dm->comm));
+  for (PetscInt a = 0; a < dm->n; a++) spread = PetscMax(spread, -hi[dm->n + a] - hi[a]);
+  PetscCall(PetscFree2(lo, hi));
+  PetscCheck(spread > 0, dm->comm, PETSC_ERR_USER_INPUT, "%s: all %" PetscInt64_FMT " states are identical: there is nothing to map (sample a region, not one point)", dm->from_memory ? "the input" : dm->input, dm->N);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbDmapSetUp(UmbDmap dm)
 {
   PetscLogDouble t0, t1;
@@ -262,12 +308,49 @@ PetscErrorCode UmbDmapSetUp(UmbDmap dm)
     PetscCheck(nm == dm->n, dm->comm, PETSC_ERR_USER_INPUT, "%s holds states of dimension %" PetscInt_FMT ", but model %s has n = %" PetscInt_FMT " (wrong -model or -out?)", dm->from_memory ? "the input" : dm->input, dm->n, type, nm);
   }
   /* the bad inputs that are known before any work */
+  PetscCall(CheckStates(dm));
   if (dm->cutoff == 0) PetscCheck(dm->N >= dm->k, dm->comm, PETSC_ERR_USER_INPUT, "-dmap_neighbors %" PetscInt_FMT " needs at least that many points, but there are %" PetscInt64_FMT " (lower -dmap_neighbors or give more samples)", dm->k, dm->N);
   PetscCheck(dm->nev + 1 <= dm->N, dm->comm, PETSC_ERR_USER_INPUT, "-dmap_nev %" PetscInt_FMT " asks for more eigenvectors than %" PetscInt64_FMT " points have (at most %" PetscInt64_FMT " besides the trivial one)", dm->nev, dm->N, dm->N - 1);
   PetscCheck(dm->N >= 3, dm->comm, PETSC_ERR_USER_INPUT, "a diffusion map needs at least 3 points, got %" PetscInt64_FMT, dm->N);
   PetscCall(PetscTime(&t1));
   dm->time_read = t1 - t0;
   dm->setup     = PETSC_TRUE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* -dmap_points auto with the cut-off kernel: when the whole input would make more than about
+   UMB_DMAP_AUTO_NNZ kernel non-zeros, or a point more than half of -dmap_max_neighbors, as
+   estimated from the fraction of the bandwidth subsample within the cut-off, map a random
+   subsample of the points instead (by row key, as -dmap_points: the same rows at any rank
+   count), of at least UMB_DMAP_AUTO_MIN points. The points stay on their ranks. */
+PetscErrorCode UmbDmapAutoSubsample(UmbDmap dm)
+{
+  PetscReal  want;
+  PetscInt64 M;
+  uint64_t   thr;
+  PetscInt   keep = 0;
+
+  PetscFunctionBegin;
+  dm->nauto = 0;
+  if (dm->npoints_opt >= 0 || dm->cutoff <= 0 || !(dm->frac_mean > 0)) PetscFunctionReturn(PETSC_SUCCESS);
+  want = PetscMin(PetscSqrtReal(UMB_DMAP_AUTO_NNZ / dm->frac_mean), 0.5 * (PetscReal)dm->max_neighbors / dm->frac_max);
+  want = PetscMax(want, UMB_DMAP_AUTO_MIN);
+  if (want >= (PetscReal)dm->N) PetscFunctionReturn(PETSC_SUCCESS);
+  M = (PetscInt64)want;
+  PetscCall(UmbDmapKeyThreshold(dm, dm->nloc, dm->index, 0, M, &thr));
+  for (PetscInt i = 0; i < dm->nloc; i++) {
+    if (!UmbDmapKeySelected(dm, dm->index[i], thr)) continue;
+    if (keep < i) {
+      PetscCall(PetscArraycpy(dm->x + (size_t)keep * dm->n, dm->x + (size_t)i * dm->n, dm->n));
+      dm->index[keep] = dm->index[i];
+      dm->w[keep]     = dm->w[i];
+    }
+    keep++;
+  }
+  dm->nauto = dm->N;
+  dm->nloc  = keep;
+  PetscCall(UmbDmapLayout(dm));
+  PetscCall(UmbLog(dm->comm, "dmap: the cut-off kernel of all %" PetscInt64_FMT " points would hold about %.3g non-zeros: mapping a random subsample of %" PetscInt64_FMT " (-dmap_points auto; -dmap_points 0 maps every point)", dm->nauto, (double)(dm->frac_mean * (PetscReal)dm->nauto * (PetscReal)dm->nauto), dm->N));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -282,6 +365,7 @@ PetscErrorCode UmbDmapCompute(UmbDmap dm)
   PetscCall(UmbLog(dm->comm, "dmap: %" PetscInt64_FMT " points of dimension %" PetscInt_FMT " on %d rank%s, %s kernel", dm->N, dm->n, dm->size, dm->size > 1 ? "s" : "", dm->cutoff > 0 ? "cut-off" : "kNN"));
   PetscCall(PetscTime(&t0));
   PetscCall(UmbDmapBandwidth(dm));
+  PetscCall(UmbDmapAutoSubsample(dm));
   PetscCall(PetscTime(&t1));
   dm->time_bgh = t1 - t0;
   PetscCall(UmbDmapNeighbours(dm));
@@ -311,8 +395,12 @@ PetscErrorCode UmbDmapView(UmbDmap dm, PetscViewer v)
   PetscCheck(dm->computed, dm->comm, PETSC_ERR_ORDER, "call UmbDmapCompute() first");
   PetscCall(EPSGetType(dm->eps_solver, &etype));
   PetscCall(UmbViewerPrintf(v, "diffusion map: %" PetscInt64_FMT " points of dimension %" PetscInt_FMT " (%s%s), on %d rank%s\n", dm->N, dm->n, dm->from_memory ? "in memory" : dm->input, dm->N < dm->nfile ? ", a random subsample" : "", dm->size, dm->size > 1 ? "s" : ""));
-  if (dm->eps_opt > 0) PetscCall(UmbViewerPrintf(v, "  bandwidth: eps = %.6g (-dmap_eps)\n", (double)dm->eps));
-  else PetscCall(UmbViewerPrintf(v, "  bandwidth: eps = %.6g (Berry-Giannakis-Harlim scan on %" PetscInt_FMT " points, largest slope %.4g), estimated intrinsic dimension %.3g\n", (double)dm->eps, dm->scan_points, (double)(dm->dimension / 2), (double)dm->dimension));
+  if (dm->eps_rule == UMB_DMAP_EPS_USER) PetscCall(UmbViewerPrintf(v, "  bandwidth: eps = %.6g (-dmap_eps)\n", (double)dm->eps));
+  else {
+    PetscCall(UmbViewerPrintf(v, "  bandwidth: eps = %.6g (%s); local scale %.6g (%g x the median squared distance to the %d-th neighbour in %" PetscInt_FMT " points), Berry-Giannakis-Harlim scan %.6g (largest slope %.4g)\n", (double)dm->eps, dm->eps_rule == UMB_DMAP_EPS_BGH ? "-dmap_eps bgh" : "auto: the local scale", (double)dm->eps_local, UMB_DMAP_LOCAL_FACTOR, UMB_DMAP_LOCAL_K, dm->scan_points, (double)dm->eps_bgh, (double)(dm->dimension / 2)));
+    PetscCall(UmbViewerPrintf(v, "  estimated intrinsic dimension %.3g (twice the scan's largest slope)\n", (double)dm->dimension));
+  }
+  if (dm->nauto) PetscCall(UmbViewerPrintf(v, "  automatic subsample: %" PetscInt64_FMT " of %" PetscInt64_FMT " points (the cut-off kernel of all of them: about %.3g non-zeros; -dmap_points)\n", dm->N, dm->nauto, (double)(dm->frac_mean * (PetscReal)dm->nauto * (PetscReal)dm->nauto)));
   if (dm->cutoff > 0) PetscCall(UmbViewerPrintf(v, "  kernel: exp(-|x-y|^2/eps) on pairs closer than %.6g sqrt(eps) = %.6g; %" PetscInt64_FMT " non-zeros (%.1f per point)\n", (double)dm->cutoff, (double)(dm->cutoff * PetscSqrtReal(dm->eps)), dm->nnz, (double)dm->nnz / (double)dm->N));
   else PetscCall(UmbViewerPrintf(v, "  kernel: exp(-|x-y|^2/eps) on the %" PetscInt_FMT "-nearest-neighbour graph (union); %" PetscInt64_FMT " non-zeros (%.1f per point); kernel at the k-th neighbour: median %.3g, largest %.3g\n", dm->k, dm->nnz, (double)dm->nnz / (double)dm->N, (double)dm->kmed_trunc, (double)dm->kmax_trunc));
   PetscCall(UmbViewerPrintf(v, "  normalisation: alpha = %g, weights %s; graph connected (%" PetscInt64_FMT " component)\n", (double)dm->alpha, UmbDmapWeightsTypes[dm->weights], dm->ncomp_eps));

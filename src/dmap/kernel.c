@@ -1,9 +1,15 @@
 /* Bandwidth and kernel of a diffusion map.
 
-   Bandwidth (-dmap_eps auto): the scan of Berry, Giannakis and Harlim (Phys. Rev. E 91, 032915,
-   2015). T(eps) = sum_ij exp(-|x_i - x_j|^2 / eps) over all ordered pairs (i = j included) of an
-   evenly spread subsample of M = min(N, -dmap_eps_points) points (positions floor(t N / M) in
-   the input order); for eps = 2^j on an integer grid of j covering the pair distances, the slope
+   Bandwidth, from an evenly spread subsample of M = min(N, -dmap_eps_points) points (positions
+   floor(t N / M) in the input order), gathered on every rank. -dmap_eps auto (the default), the
+   local scale: eps = UMB_DMAP_LOCAL_FACTOR (0.5) times the median over the subsample of the
+   squared distance of a point to its UMB_DMAP_LOCAL_K-th (10th) nearest other point of the
+   subsample (coincident points skipped); its size is fixed, so eps does not shrink with N, and
+   a squared distance to a near neighbour carries the transverse noise of the data, which the
+   bandwidth must exceed for the kernel to see the slow manifold (docs/dmap.md, "Defaults").
+   -dmap_eps bgh: the scan of Berry, Giannakis and Harlim (Phys. Rev. E 91, 032915,
+   2015). T(eps) = sum_ij exp(-|x_i - x_j|^2 / eps) over all ordered pairs (i = j included) of the
+   subsample; for eps = 2^j on an integer grid of j covering the pair distances, the slope
    s_j = (ln T_{j+1} - ln T_{j-1}) / (2 ln 2) of ln T against ln eps; eps = 2^j at the largest
    slope, and the intrinsic dimension is estimated as 2 s_j (T ~ eps^(dim/2) in the scaling
    regime). The subsample makes the sum exact over its pairs (a sum over the sparse graph would
@@ -22,21 +28,28 @@
 #include <umbra/private/dmapimpl.h>
 #include <float.h>
 
+/* k-th smallest positive value (1-based; the largest positive one when there are fewer, 0 when
+   none) of v[0..len-1]; reorders v */
+static PetscReal KthPositive(PetscReal *v, PetscInt len, PetscInt k)
+{
+  PetscInt np = 0;
+  for (PetscInt i = 0; i < len; i++)
+    if (v[i] > 0) v[np++] = v[i];
+  if (!np) return 0;
+  return UmbDmapSelect(v, np, PetscMin(k, np) - 1);
+}
+
 PetscErrorCode UmbDmapBandwidth(UmbDmap dm)
 {
   const PetscInt n = dm->n;
-  PetscInt       M, mine = 0, a, b, J, jlo, jhi, best = -1;
-  PetscReal     *Y, *loc, *d2, dmin = PETSC_MAX_REAL, dmax = 0, g[2], *sums, *gsum;
+  PetscInt       M, mine = 0, a, b, J, jlo, jhi, best = -1, nl = 0;
+  PetscReal     *Y, *loc, *d2, *row, *rho2, *grho2, dmin = PETSC_MAX_REAL, dmax = 0, g[2], *sums, *gsum;
   PetscInt64     npair = 0;
   PetscMPIInt   *rc, *rd, nsend;
 
   PetscFunctionBegin;
-  if (dm->eps_opt > 0) {
-    dm->eps = dm->eps_opt;
-    PetscFunctionReturn(PETSC_SUCCESS);
-  }
   PetscCall(PetscLogEventBegin(UMB_EVENT.dmap_bgh, 0, 0, 0, 0));
-  M              = (PetscInt)PetscMin((PetscInt64)dm->eps_points, dm->N);
+  M               = (PetscInt)PetscMin((PetscInt64)dm->eps_points, dm->N);
   dm->scan_points = M;
   /* gather the subsample on every rank, in input order */
   PetscCall(PetscMalloc3((size_t)M * n, &Y, (size_t)M * n + 1, &loc, 2 * dm->size + 2, &rc));
@@ -50,23 +63,30 @@ PetscErrorCode UmbDmapBandwidth(UmbDmap dm)
   rd[0] = 0;
   for (PetscMPIInt r = 1; r < dm->size; r++) rd[r] = rd[r - 1] + rc[r - 1];
   PetscCallMPI(MPI_Allgatherv(loc, nsend, MPIU_REAL, Y, rc, rd, MPIU_REAL, dm->comm));
-  /* this rank's rows of the upper triangle */
+  /* this rank's rows of the subsample: the upper triangle for the scan, and each row's squared
+     distance to its UMB_DMAP_LOCAL_K-th nearest other point for the local scale */
   {
     PetscInt q = M / dm->size, r = M % dm->size;
     a = dm->rank * q + PetscMin(dm->rank, r);
     b = a + q + (dm->rank < r ? 1 : 0);
   }
   for (PetscInt t = a; t < b; t++) npair += M - 1 - t;
-  PetscCall(PetscMalloc1(npair + 1, &d2));
+  PetscCall(PetscMalloc4(npair + 1, &d2, M + 1, &row, M + 1, &rho2, M + 1, &grho2));
   npair = 0;
-  for (PetscInt t = a; t < b; t++)
-    for (PetscInt u = t + 1; u < M; u++) {
-      PetscReal v = UmbDmapDist2(n, Y + (size_t)t * n, Y + (size_t)u * n);
+  for (PetscInt t = a; t < b; t++) {
+    PetscInt len = 0;
+    for (PetscInt u = 0; u < M; u++) {
+      PetscReal v;
+      if (u == t) continue;
+      v = UmbDmapDist2(n, Y + (size_t)t * n, Y + (size_t)u * n);
+      row[len++] = v;
+      if (u < t) continue;
       d2[npair++] = v;
       if (v > 0) dmin = PetscMin(dmin, v);
       dmax = PetscMax(dmax, v);
     }
-  PetscCall(PetscSortReal((PetscInt)npair, d2));
+    rho2[nl++] = KthPositive(row, len, UMB_DMAP_LOCAL_K);
+  }
   g[0] = -dmin;
   g[1] = dmax;
   {
@@ -75,31 +95,64 @@ PetscErrorCode UmbDmapBandwidth(UmbDmap dm)
     dmin = -gg[0];
     dmax = gg[1];
   }
-  PetscCheck(dmax > 0, dm->comm, PETSC_ERR_USER_INPUT, "-dmap_eps auto: the %" PetscInt_FMT " points of the bandwidth subsample all coincide; give -dmap_eps", M);
-  jlo = (PetscInt)PetscFloorReal(PetscLog2Real(dmin)) - 3;
-  jhi = (PetscInt)PetscCeilReal(PetscLog2Real(dmax)) + 3;
-  J   = jhi - jlo + 1;
-  PetscCall(PetscFree3(dm->scan_eps, dm->scan_logsum, dm->scan_slope));
-  PetscCall(PetscMalloc3(J, &dm->scan_eps, J, &dm->scan_logsum, J, &dm->scan_slope));
-  PetscCall(PetscMalloc2(J, &sums, J, &gsum));
-  for (PetscInt j = 0; j < J; j++) {
-    PetscReal eps = PetscPowReal(2.0, (PetscReal)(jlo + j)), s = 0;
-    /* terms below exp(-40) are dropped: at most M^2 e^-40 < 4e-12 M^2, against T >= M */
-    for (PetscInt64 t = 0; t < npair && d2[t] <= 40 * eps; t++) s += PetscExpReal(-d2[t] / eps);
-    sums[j]         = 2 * s;
-    dm->scan_eps[j] = eps;
+  PetscCheck(dmax > 0 || dm->eps_rule == UMB_DMAP_EPS_USER, dm->comm, PETSC_ERR_USER_INPUT, "-dmap_eps auto: the %" PetscInt_FMT " points of the bandwidth subsample all coincide; give -dmap_eps", M);
+  /* the local scale: median over the subsample (the same values at any rank count) */
+  for (PetscMPIInt r = 0; r < dm->size; r++) {
+    PetscInt q = M / dm->size, rr = M % dm->size;
+    rc[r] = (PetscMPIInt)(q + (r < rr ? 1 : 0));
+    rd[r] = (PetscMPIInt)(r * q + PetscMin(r, rr));
   }
-  PetscCallMPI(MPI_Allreduce(sums, gsum, (PetscMPIInt)J, MPIU_REAL, MPI_SUM, dm->comm));
-  for (PetscInt j = 0; j < J; j++) dm->scan_logsum[j] = PetscLogReal((PetscReal)M + gsum[j]);
-  for (PetscInt j = 0; j < J; j++) {
-    dm->scan_slope[j] = (j == 0 || j == J - 1) ? 0 : (dm->scan_logsum[j + 1] - dm->scan_logsum[j - 1]) / (2 * PetscLogReal(2.0));
-    if (j > 0 && j < J - 1 && (best < 0 || dm->scan_slope[j] > dm->scan_slope[best])) best = j;
+  PetscCallMPI(MPI_Allgatherv(rho2, (PetscMPIInt)nl, MPIU_REAL, grho2, rc, rd, MPIU_REAL, dm->comm));
+  dm->eps_local = UMB_DMAP_LOCAL_FACTOR * KthPositive(grho2, M, (M + 1) / 2);
+
+  if (dm->eps_rule != UMB_DMAP_EPS_USER) { /* the Berry-Giannakis-Harlim scan */
+    PetscCall(PetscSortReal((PetscInt)npair, d2));
+    jlo = (PetscInt)PetscFloorReal(PetscLog2Real(dmin)) - 3;
+    jhi = (PetscInt)PetscCeilReal(PetscLog2Real(dmax)) + 3;
+    J   = jhi - jlo + 1;
+    PetscCall(PetscFree3(dm->scan_eps, dm->scan_logsum, dm->scan_slope));
+    PetscCall(PetscMalloc3(J, &dm->scan_eps, J, &dm->scan_logsum, J, &dm->scan_slope));
+    PetscCall(PetscMalloc2(J, &sums, J, &gsum));
+    for (PetscInt j = 0; j < J; j++) {
+      PetscReal eps = PetscPowReal(2.0, (PetscReal)(jlo + j)), s = 0;
+      /* terms below exp(-40) are dropped: at most M^2 e^-40 < 4e-12 M^2, against T >= M */
+      for (PetscInt64 t = 0; t < npair && d2[t] <= 40 * eps; t++) s += PetscExpReal(-d2[t] / eps);
+      sums[j]         = 2 * s;
+      dm->scan_eps[j] = eps;
+    }
+    PetscCallMPI(MPI_Allreduce(sums, gsum, (PetscMPIInt)J, MPIU_REAL, MPI_SUM, dm->comm));
+    for (PetscInt j = 0; j < J; j++) dm->scan_logsum[j] = PetscLogReal((PetscReal)M + gsum[j]);
+    for (PetscInt j = 0; j < J; j++) {
+      dm->scan_slope[j] = (j == 0 || j == J - 1) ? 0 : (dm->scan_logsum[j + 1] - dm->scan_logsum[j - 1]) / (2 * PetscLogReal(2.0));
+      if (j > 0 && j < J - 1 && (best < 0 || dm->scan_slope[j] > dm->scan_slope[best])) best = j;
+    }
+    dm->nscan     = J;
+    dm->eps_bgh   = dm->scan_eps[best];
+    dm->dimension = 2 * dm->scan_slope[best];
+    PetscCall(PetscFree2(sums, gsum));
   }
-  dm->nscan     = J;
-  dm->eps       = dm->scan_eps[best];
-  dm->dimension = 2 * dm->scan_slope[best];
-  PetscCall(PetscFree2(sums, gsum));
-  PetscCall(PetscFree(d2));
+  dm->eps = dm->eps_rule == UMB_DMAP_EPS_USER ? dm->eps_opt : dm->eps_rule == UMB_DMAP_EPS_BGH ? dm->eps_bgh : dm->eps_local;
+
+  /* cut-off kernel: the fraction of the subsample within the cut-off of each of its points, from
+     which the automatic subsample (UmbDmapAutoSubsample) bounds the kernel's non-zeros */
+  dm->frac_mean = dm->frac_max = 0;
+  if (dm->cutoff > 0 && dm->eps > 0) {
+    const PetscReal rc2 = dm->cutoff * dm->cutoff * dm->eps;
+    PetscInt64      cnt, tot = 0, mx = 0, gl[2], gg[2];
+    for (PetscInt t = a; t < b; t++) {
+      cnt = 0;
+      for (PetscInt u = 0; u < M; u++) cnt += UmbDmapDist2(n, Y + (size_t)t * n, Y + (size_t)u * n) <= rc2;
+      tot += cnt;
+      mx = PetscMax(mx, cnt);
+    }
+    gl[0] = tot;
+    gl[1] = mx;
+    PetscCallMPI(MPI_Allreduce(&gl[0], &gg[0], 1, MPIU_INT64, MPI_SUM, dm->comm));
+    PetscCallMPI(MPI_Allreduce(&gl[1], &gg[1], 1, MPIU_INT64, MPI_MAX, dm->comm));
+    dm->frac_mean = (PetscReal)gg[0] / ((PetscReal)M * (PetscReal)M);
+    dm->frac_max  = (PetscReal)gg[1] / (PetscReal)M;
+  }
+  PetscCall(PetscFree4(d2, row, rho2, grho2));
   PetscCall(PetscFree3(Y, loc, rc));
   PetscCall(PetscLogEventEnd(UMB_EVENT.dmap_bgh, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -124,7 +177,7 @@ PetscErrorCode UmbDmapKernelMatrix(UmbDmap dm, Mat *Sout)
   }
   thr = dm->eps * PetscLogReal(1.0 / DBL_EPSILON); /* exp(-d2/eps) >= 2^-52 */
   PetscCall(UmbDmapComponents(dm, thr, &dm->ncomp_eps));
-  PetscCheck(dm->ncomp_eps == 1, dm->comm, PETSC_ERR_USER_INPUT, "eps = %.6g%s is too small: the kernel graph falls apart into %" PetscInt64_FMT " connected components (kernel values exp(-d^2/eps) below 2.2e-16 count as missing edges); %s", (double)dm->eps, dm->eps_opt > 0 ? " (-dmap_eps)" : " (chosen automatically)", dm->ncomp_eps, dm->eps_opt > 0 ? "increase -dmap_eps or use -dmap_eps auto" : "give a larger -dmap_eps");
+  PetscCheck(dm->ncomp_eps == 1, dm->comm, PETSC_ERR_USER_INPUT, "eps = %.6g%s is too small: the kernel graph falls apart into %" PetscInt64_FMT " connected components (kernel values exp(-d^2/eps) below 2.2e-16 count as missing edges); %s", (double)dm->eps, dm->eps_opt > 0 ? " (-dmap_eps)" : " (chosen automatically)", dm->ncomp_eps, dm->eps_opt > 0 ? "increase -dmap_eps or use -dmap_eps auto" : "give a larger -dmap_eps (the automatic choices are in the log above)");
 
   PetscCall(PetscLogEventBegin(UMB_EVENT.dmap_kernel, 0, 0, 0, 0));
   PetscCall(PetscMalloc2(dm->nloc + 1, &dnz, dm->nloc + 1, &onz));

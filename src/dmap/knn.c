@@ -280,17 +280,38 @@ static PetscErrorCode SortRow(PetscInt len, PetscInt64 *col, PetscReal *d2)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The cell of a projected point in G (clamped to the grid) */
+static inline PetscInt QueryCell(const Grid *G, const PetscReal *p)
+{
+  PetscInt cx = (PetscInt)PetscFloorReal((p[0] - G->x0) / G->h), cy = G->pd > 1 ? (PetscInt)PetscFloorReal((p[1] - G->y0) / G->h) : 0;
+  cx = PetscMax(0, PetscMin(G->nx - 1, cx));
+  cy = PetscMax(0, PetscMin(G->ny - 1, cy));
+  return cx * G->ny + cy;
+}
+
 /* One round: the local points query the visiting block (m points at global positions from
-   gstart). kNN: heaps; cut-off: pairs. */
-static PetscErrorCode SearchBlock(UmbDmap dm, const Grid *G, const PetscReal *xv, const PetscReal *pv, PetscInt64 gstart, const PetscReal *ploc, PetscInt kk, PetscReal *hd, PetscInt64 *hc, PetscInt *hcnt, Pairs *pairs, PetscInt *rowcnt, UmbProgress prog, PetscInt round)
+   gstart). xs holds the block's points in the grid's cell order (row t of xs is point perm[t]),
+   so that a cell's points lie together in memory; the local points query in the order of their
+   own cells, so that consecutive queries read the same cells. Neither order changes a result:
+   every query is independent and its candidates are ranked by (distance, global position).
+   kNN: heaps; cut-off: pairs. */
+static PetscErrorCode SearchBlock(UmbDmap dm, const Grid *G, const PetscReal *xs, const PetscReal *pv, PetscInt64 gstart, const PetscReal *ploc, PetscInt kk, PetscReal *hd, PetscInt64 *hc, PetscInt *hcnt, Pairs *pairs, PetscInt *rowcnt, UmbProgress prog, PetscInt round)
 {
   const PetscInt  n = dm->n, nx = G->nx, ny = G->ny;
   const PetscBool knn = (PetscBool)(dm->cutoff <= 0);
   const PetscReal rc2 = knn ? 0 : dm->cutoff * dm->cutoff * dm->eps, h = G->h;
 
+  PetscInt       *order, *cstart;
+
   PetscFunctionBegin;
   if (!G->m) PetscFunctionReturn(PETSC_SUCCESS);
-  for (PetscInt i = 0; i < dm->nloc; i++) {
+  PetscCall(PetscMalloc2(dm->nloc + 1, &order, nx * ny + 1, &cstart));
+  PetscCall(PetscArrayzero(cstart, nx * ny + 1));
+  for (PetscInt i = 0; i < dm->nloc; i++) cstart[QueryCell(G, ploc + 2 * i) + 1]++;
+  for (PetscInt c = 0; c < nx * ny; c++) cstart[c + 1] += cstart[c];
+  for (PetscInt i = 0; i < dm->nloc; i++) order[cstart[QueryCell(G, ploc + 2 * i)]++] = i;
+  for (PetscInt oi = 0; oi < dm->nloc; oi++) {
+    const PetscInt   i  = order[oi];
     const PetscReal *xi = dm->x + i * n;
     const PetscReal  px = ploc[2 * i], py = ploc[2 * i + 1];
     PetscReal       *rd = hd ? hd + (size_t)i * kk : NULL;
@@ -323,9 +344,8 @@ static PetscErrorCode SearchBlock(UmbDmap dm, const Grid *G, const PetscReal *xv
           if (dx * dx + dy * dy > R2 * (1 + 1e-12)) continue;
           c = ix * ny + iy;
           for (PetscInt t = G->start[c]; t < G->start[c + 1]; t++) {
-            PetscInt   j  = G->perm[t];
-            PetscReal  d2 = UmbDmapDist2(n, xi, xv + (size_t)j * n);
-            PetscInt64 gj = gstart + j;
+            PetscReal  d2 = UmbDmapDist2(n, xi, xs + (size_t)t * n);
+            PetscInt64 gj = gstart + G->perm[t];
             if (knn) {
               if (hcnt[i] < kk || Less(d2, gj, rd[0], rc[0])) {
                 HeapPush(rd, rc, &hcnt[i], kk, d2, gj);
@@ -339,8 +359,9 @@ static PetscErrorCode SearchBlock(UmbDmap dm, const Grid *G, const PetscReal *xv
         }
       }
     }
-    if ((i & 255) == 255 && prog) PetscCall(UmbProgressUpdate(prog, (double)round * dm->nloc + i));
+    if ((oi & 255) == 255 && prog) PetscCall(UmbProgressUpdate(prog, (double)round * dm->nloc + oi));
   }
+  PetscCall(PetscFree2(order, cstart));
   (void)pv;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -479,7 +500,7 @@ PetscErrorCode UmbDmapNeighbours(UmbDmap dm)
   const PetscInt  n   = dm->n;
   const PetscBool knn = (PetscBool)(dm->cutoff <= 0);
   PetscInt        kk  = 0, pd = 0, maxloc = 0, *hcnt = NULL, *rowcnt = NULL;
-  PetscReal      *mean, *axes, *ploc, *pvis, *buf[2], *hd = NULL;
+  PetscReal      *mean, *axes, *ploc, *pvis, *buf[2], *xs, *hd = NULL;
   PetscInt64     *hc = NULL;
   Pairs           pairs = {NULL, NULL, NULL, 0, 0};
   UmbProgress     prog;
@@ -491,6 +512,7 @@ PetscErrorCode UmbDmapNeighbours(UmbDmap dm)
   PetscCall(PetscMalloc2(n, &mean, 2 * n, &axes));
   PetscCall(Axes(dm, mean, axes, &pd));
   PetscCall(PetscMalloc4(2 * dm->nloc + 2, &ploc, 2 * maxloc + 2, &pvis, (size_t)maxloc * n + 1, &buf[0], (size_t)maxloc * n + 1, &buf[1]));
+  PetscCall(PetscMalloc1((size_t)maxloc * n + 1, &xs));
   Project(dm->nloc, n, pd, dm->x, mean, axes, ploc);
   if (knn) {
     kk = (PetscInt)PetscMin((PetscInt64)dm->k + UMB_DMAP_KNN_EXTRA, dm->N);
@@ -512,7 +534,8 @@ PetscErrorCode UmbDmapNeighbours(UmbDmap dm)
     }
     Project(m, n, pd, buf[0], mean, axes, pvis);
     PetscCall(GridBuild(&G, m, pd, pvis, knn ? dm->k : 0, knn ? 0 : dm->cutoff * PetscSqrtReal(dm->eps)));
-    PetscCall(SearchBlock(dm, &G, buf[0], pvis, dm->starts[owner], ploc, kk, hd, hc, hcnt, &pairs, rowcnt, prog, round));
+    for (PetscInt t = 0; t < m; t++) PetscCall(PetscArraycpy(xs + (size_t)t * n, buf[0] + (size_t)G.perm[t] * n, n));
+    PetscCall(SearchBlock(dm, &G, xs, pvis, dm->starts[owner], ploc, kk, hd, hc, hcnt, &pairs, rowcnt, prog, round));
     PetscCall(GridDestroy(&G));
     if (round + 1 < dm->size) {
       PetscReal *t;
@@ -589,6 +612,7 @@ PetscErrorCode UmbDmapNeighbours(UmbDmap dm)
       PetscCall(PetscFree3(pairs.row, pairs.col, pairs.d2));
       PetscCall(PetscFree(rowcnt));
       PetscCall(PetscFree4(ploc, pvis, buf[0], buf[1]));
+      PetscCall(PetscFree(xs));
       PetscCall(PetscFree2(mean, axes));
       PetscCall(PetscLogEventEnd(UMB_EVENT.dmap_knn, 0, 0, 0, 0));
       SETERRQ(dm->comm, PETSC_ERR_USER_INPUT, "the cut-off radius %.6g sqrt(eps) = %.6g holds %" PetscInt64_FMT " neighbours of sample %" PetscInt64_FMT ", more than -dmap_max_neighbors %" PetscInt_FMT ": lower -dmap_cutoff or -dmap_eps, use the kNN kernel (-dmap_cutoff 0), map a subsample (-dmap_points), or raise -dmap_max_neighbors", (double)dm->cutoff, (double)(dm->cutoff * PetscSqrtReal(dm->eps)), gworst, gwrow, dm->max_neighbors);
@@ -617,6 +641,7 @@ PetscErrorCode UmbDmapNeighbours(UmbDmap dm)
   }
   PetscCall(PetscFree3(hd, hc, hcnt));
   PetscCall(PetscFree4(ploc, pvis, buf[0], buf[1]));
+  PetscCall(PetscFree(xs));
   PetscCall(PetscFree2(mean, axes));
   PetscCall(PetscLogEventEnd(UMB_EVENT.dmap_knn, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -67,6 +67,8 @@ PetscErrorCode UmbDmapWrite(UmbDmap dm)
     PetscCall(UmbH5WriteSmall(h5, "/dmap/bandwidth_scan/log_sum", H5T_NATIVE_DOUBLE, 1, dims, dm->scan_logsum));
     PetscCall(UmbH5WriteSmall(h5, "/dmap/bandwidth_scan/slope", H5T_NATIVE_DOUBLE, 1, dims, dm->scan_slope));
     PetscCall(UmbH5WriteAttrInt(h5, "/dmap/bandwidth_scan", "points", dm->scan_points));
+    PetscCall(UmbH5WriteAttrReals(h5, "/dmap/bandwidth_scan", "eps_local", 1, &dm->eps_local));
+    PetscCall(UmbH5WriteAttrReals(h5, "/dmap/bandwidth_scan", "eps_bgh", 1, &dm->eps_bgh));
   }
   PetscCall(UmbH5WriteAttrString(h5, "/dmap", "input", dm->from_memory ? "(in memory)" : dm->input));
   if (dm->model) {
@@ -76,9 +78,10 @@ PetscErrorCode UmbDmapWrite(UmbDmap dm)
   }
   PetscCall(UmbH5WriteAttrString(h5, "/dmap", "kernel", dm->cutoff > 0 ? "cutoff" : "knn"));
   PetscCall(UmbH5WriteAttrString(h5, "/dmap", "weights", UmbDmapWeightsTypes[dm->weights]));
-  PetscCall(UmbH5WriteAttrString(h5, "/dmap", "eps_source", dm->eps_opt > 0 ? "user" : "bgh"));
+  PetscCall(UmbH5WriteAttrString(h5, "/dmap", "eps_source", dm->eps_rule == UMB_DMAP_EPS_USER ? "user" : dm->eps_rule == UMB_DMAP_EPS_BGH ? "bgh" : "local"));
   PetscCall(UmbH5WriteAttrInt(h5, "/dmap", "n", dm->n));
   PetscCall(UmbH5WriteAttrInt(h5, "/dmap", "points", dm->N));
+  PetscCall(UmbH5WriteAttrInt(h5, "/dmap", "points_before_subsample", dm->nauto ? dm->nauto : dm->N));
   PetscCall(UmbH5WriteAttrInt(h5, "/dmap", "input_rows", dm->nfile));
   PetscCall(UmbH5WriteAttrInt(h5, "/dmap", "neighbors", dm->k));
   PetscCall(UmbH5WriteAttrInt(h5, "/dmap", "nnz", dm->nnz));

@@ -5,8 +5,25 @@
 #include <umbra/dmap.h>
 #include <umbra/io.h>
 #include <slepceps.h>
+#include <stdint.h>
 
 #define UMB_DMAP_MAX_NEV 64
+
+/* automatic bandwidth (-dmap_eps auto): eps = UMB_DMAP_LOCAL_FACTOR times the median squared
+   distance of a point of the bandwidth subsample to its UMB_DMAP_LOCAL_K-th nearest other point
+   of the subsample (docs/dmap.md, "Defaults") */
+#define UMB_DMAP_LOCAL_K      10
+#define UMB_DMAP_LOCAL_FACTOR 0.5
+/* automatic subsample of the cut-off kernel (-dmap_points auto): about this many kernel
+   non-zeros in all, and never fewer points than UMB_DMAP_AUTO_MIN (or all of them) */
+#define UMB_DMAP_AUTO_NNZ 4e6
+#define UMB_DMAP_AUTO_MIN 2000
+
+typedef enum {
+  UMB_DMAP_EPS_USER  = 0, /* -dmap_eps <value> */
+  UMB_DMAP_EPS_LOCAL = 1, /* auto: from the local scale (the kNN-distance median) */
+  UMB_DMAP_EPS_BGH   = 2  /* bgh: the Berry-Giannakis-Harlim scan's largest slope */
+} UmbDmapEpsRule;
 
 typedef enum {
   UMB_DMAP_KERNEL_KNN    = 0, /* k nearest neighbours (the point itself included), union-symmetrised */
@@ -20,11 +37,12 @@ struct _p_UmbDmap {
   /* options */
   char           dir[PETSC_MAX_PATH_LEN];
   char           input[PETSC_MAX_PATH_LEN]; /* "" = <dir>/samples.h5 */
-  PetscInt64     npoints_opt;               /* -dmap_points: 0 = every row */
+  PetscInt64     npoints_opt;               /* -dmap_points: 0 = every row, -1 = auto */
   PetscInt       k;                         /* -dmap_neighbors */
   PetscReal      cutoff;                    /* -dmap_cutoff (default 4; 0 = kNN kernel) */
   PetscInt       max_neighbors;             /* -dmap_max_neighbors (cut-off kernel) */
-  PetscReal      eps_opt;                   /* -dmap_eps value; 0 = auto */
+  PetscReal      eps_opt;                   /* -dmap_eps value; 0 = auto or bgh */
+  UmbDmapEpsRule eps_rule;                  /* -dmap_eps: a value, auto or bgh */
   PetscReal      alpha;                     /* -dmap_alpha */
   UmbDmapWeights weights;                   /* -dmap_weights */
   PetscInt       nev;                       /* -dmap_nev: non-trivial eigenvectors */
@@ -56,6 +74,9 @@ struct _p_UmbDmap {
   PetscInt64     ncomp_graph, ncomp_eps;    /* connected components: any edge / edges K >= 2^-52 */
   /* bandwidth */
   PetscReal      eps, dimension;
+  PetscReal      eps_local, eps_bgh;        /* the two automatic choices (both reported) */
+  PetscReal      frac_mean, frac_max;       /* cut-off kernel: mean and largest fraction of the subsample within the cut-off */
+  PetscInt64     nauto;                     /* points before the automatic subsample (0: none taken) */
   PetscInt       nscan;
   PetscReal     *scan_eps, *scan_logsum, *scan_slope;
   PetscInt       scan_points;
@@ -101,6 +122,10 @@ static inline PetscReal UmbDmapDist2(PetscInt n, const PetscReal *a, const Petsc
 PETSC_INTERN PetscReal UmbDmapSelect(PetscReal *, PetscInt, PetscInt);
 
 PETSC_INTERN PetscErrorCode UmbDmapReadPoints(UmbDmap);
+PETSC_INTERN PetscErrorCode UmbDmapLayout(UmbDmap);
+PETSC_INTERN PetscErrorCode UmbDmapKeyThreshold(UmbDmap, PetscInt64, const PetscInt64[], PetscInt64, PetscInt64, uint64_t *);
+PETSC_INTERN PetscBool      UmbDmapKeySelected(UmbDmap, PetscInt64, uint64_t);
+PETSC_INTERN PetscErrorCode UmbDmapAutoSubsample(UmbDmap);
 PETSC_INTERN PetscErrorCode UmbDmapNeighbours(UmbDmap);
 PETSC_INTERN PetscErrorCode UmbDmapComponents(UmbDmap, PetscReal, PetscInt64 *);
 PETSC_INTERN PetscErrorCode UmbDmapBandwidth(UmbDmap);
