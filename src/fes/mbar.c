@@ -11,6 +11,7 @@
    beyond its own last-bit rounding (see docs/fes.md; tests/t302 compares with cut = 745, where
    exp() underflows to zero). */
 #include <umbra/private/fesimpl.h>
+#include <umbra/private/fesexp.h>
 #include <petscblaslapack.h>
 
 #define UMB_PAIR_EPS 8.673617379884035e-19 /* 2^-60: p_nk p_nl pairs below this in either factor are not accumulated */
@@ -43,6 +44,7 @@ PetscErrorCode UmbMbarCreate(MPI_Comm comm, PetscInt K, PetscInt d, const PetscR
   PetscCall(PetscMalloc2(K, &mb->Nk, K, &mb->lnNk));
   PetscCall(PetscMalloc2((size_t)K * K, &mb->PP, (size_t)K * K, &mb->PPcheck));
   PetscCall(PetscMalloc1(2 * (1 + K + (size_t)K * (K + 1) / 2), &mb->buf));
+  if (mb->banded) PetscCall(PetscMalloc4((size_t)UMB_MBAR_BLOCK * K, &mb->blk, (size_t)UMB_MBAR_BLOCK * K, &mb->blkx, UMB_MBAR_BLOCK, &mb->blo, UMB_MBAR_BLOCK, &mb->bhi));
   *out = mb;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -87,12 +89,13 @@ PetscErrorCode UmbMbarDestroy(UmbMbar **mbp)
   PetscCall(PetscFree2(mb->Nk, mb->lnNk));
   PetscCall(PetscFree2(mb->PP, mb->PPcheck));
   PetscCall(PetscFree(mb->buf));
+  PetscCall(PetscFree4(mb->blk, mb->blkx, mb->blo, mb->bhi));
   PetscCall(PetscFree(*mbp));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* Reduced bias of window k at z */
-static inline PetscReal Bias(const UmbMbar *mb, PetscInt k, const PetscReal *z)
+UMB_FES_INLINE PetscReal Bias(const UmbMbar *mb, PetscInt k, const PetscReal *z)
 {
   PetscReal u = 0;
   for (PetscInt a = 0; a < mb->d; a++) {
@@ -102,9 +105,48 @@ static inline PetscReal Bias(const UmbMbar *mb, PetscInt k, const PetscReal *z)
   return u;
 }
 
-/* One point: fills a[lo..hi] with exp(a_k - a_max) (0 for skipped terms), returns their sum s and
-   ln sum_k N_k exp(f_k - u_k(z)) = a_max + ln s. g holds f_k + ln N_k, gmax its maximum. */
-static inline PetscReal PointTerms(const UmbMbar *mb, const PetscReal *zn, PetscReal gmax, PetscInt *hint, PetscInt *plo, PetscInt *phi, PetscReal *ps)
+/* sum of x[0..n) in an order that does not depend on the vector width: eight interleaved partial
+   sums (the compiler vectorises the blocks of eight), combined pairwise */
+UMB_FES_INLINE PetscReal SumFixed(const PetscReal *x, PetscInt n)
+{
+  PetscReal p[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  PetscInt  i    = 0;
+  for (; i + 8 <= n; i += 8)
+    for (PetscInt j = 0; j < 8; j++) p[j] += x[i + j];
+  for (; i < n; i++) p[i & 7] += x[i];
+  return ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+}
+
+/* max of x[0..n), n >= 1, the same way */
+UMB_FES_INLINE PetscReal MaxFixed(const PetscReal *x, PetscInt n)
+{
+  PetscReal p[8];
+  PetscInt  i = 0;
+  for (PetscInt j = 0; j < 8; j++) p[j] = x[0];
+  for (; i + 8 <= n; i += 8)
+    for (PetscInt j = 0; j < 8; j++) p[j] = x[i + j] > p[j] ? x[i + j] : p[j];
+  for (; i < n; i++) p[0] = x[i] > p[0] ? x[i] : p[0];
+  for (PetscInt j = 1; j < 8; j++) p[0] = p[j] > p[0] ? p[j] : p[0];
+  return p[0];
+}
+
+/* the first k in [0, K) with c_k > x (strict) or c_k >= x, K if none; c increasing */
+UMB_FES_INLINE PetscInt FirstAbove(const PetscReal *c, PetscInt K, PetscReal x, PetscBool strict)
+{
+  PetscInt lo = 0, n = K;
+  while (n > 0) {
+    const PetscInt half = n / 2;
+    if (strict ? c[lo + half] <= x : c[lo + half] < x) {
+      lo += half + 1;
+      n -= half + 1;
+    } else n = half;
+  }
+  return lo;
+}
+
+/* One point: fills a[lo..hi] with exp(a_k - a_max) (0 for skipped terms), returns their sum s,
+   a_max (if pamax) and ln sum_k N_k exp(f_k - u_k(z)) = a_max + ln s. g holds f_k + ln N_k, gmax its maximum. */
+UMB_FES_INLINE PetscReal PointTerms(const UmbMbar *mb, const PetscReal *zn, PetscReal gmax, PetscInt *hint, PetscInt *plo, PetscInt *phi, PetscReal *ps, PetscReal *pamax)
 {
   const PetscReal *g = mb->g, cut = mb->cut;
   PetscReal       *a = mb->a, amax = PETSC_MIN_REAL, s = 0;
@@ -116,33 +158,32 @@ static inline PetscReal PointTerms(const UmbMbar *mb, const PetscReal *zn, Petsc
        window, so the walk is short). */
     const PetscReal *c = mb->center, *h = mb->h, z = zn[0];
     PetscInt         k0 = *hint;
-    PetscReal        a0, R2;
+    PetscReal        a0, R2, R;
     while (k0 > 0 && z < 0.5 * (c[k0 - 1] + c[k0])) k0--;
     while (k0 < mb->K - 1 && z > 0.5 * (c[k0] + c[k0 + 1])) k0++;
     *hint = k0;
     a0    = g[k0] - h[k0] * (z - c[k0]) * (z - c[k0]);
     R2    = (gmax - a0 + cut) / mb->hmin;
-    lo = hi = k0;
-    while (lo > 0 && (z - c[lo - 1]) * (z - c[lo - 1]) <= R2) lo--;
-    while (hi < mb->K - 1 && (z - c[hi + 1]) * (z - c[hi + 1]) <= R2) hi++;
-    for (PetscInt k = lo; k <= hi; k++) {
-      a[k] = g[k] - h[k] * (z - c[k]) * (z - c[k]);
-      amax = PetscMax(amax, a[k]);
-    }
+    R     = PetscSqrtReal(R2) * (1 + 1e-12); /* by bisection: tens of windows within reach */
+    lo    = PetscMin(k0, FirstAbove(c, mb->K, z - R, PETSC_FALSE));
+    hi    = PetscMax(k0, FirstAbove(c, mb->K, z + R, PETSC_TRUE) - 1);
+    for (PetscInt k = lo; k <= hi; k++) a[k] = g[k] - h[k] * (z - c[k]) * (z - c[k]);
+    amax = MaxFixed(a + lo, hi - lo + 1);
   } else {
     for (PetscInt k = 0; k < mb->K; k++) {
       a[k] = g[k] - Bias(mb, k, zn);
       amax = PetscMax(amax, a[k]);
     }
   }
-  for (PetscInt k = lo; k <= hi; k++) {
-    const PetscReal e = a[k] - amax, v = e >= -cut ? PetscExpReal(e) : 0;
-    a[k] = v;
-    s += v;
+  for (PetscInt k = lo; k <= hi; k++) { /* vectorised: UmbExpNeg has no branches */
+    const PetscReal e = a[k] - amax, v = UmbExpNeg(e);
+    a[k] = e >= -cut ? v : 0;
   }
+  s = SumFixed(a + lo, hi - lo + 1);
   *plo = lo;
   *phi = hi;
   *ps  = s;
+  if (pamax) *pamax = amax;
   return amax + PetscLogReal(s);
 }
 
@@ -154,6 +195,37 @@ static PetscReal SetG(UmbMbar *mb, const PetscReal f[])
     gmax     = PetscMax(gmax, mb->g[k]);
   }
   return gmax;
+}
+
+/* The pair sums of the rows in the block (banded windows): PP += X X^T over the block's band of
+   windows, X (band x rows) the rows p_nk sqrt(m_n) (0 outside each row's own band), by one BLAS
+   dsyrk into the upper triangle of the row-major PP (the lower one of its column-major view). */
+static PetscErrorCode BlockFlush(UmbMbar *mb, PetscReal P[])
+{
+  const PetscInt K = mb->K, nr = mb->nblk;
+  PetscInt       clo = K, chi = -1, bw;
+  PetscBLASInt   n, k, lda, ldc;
+  const PetscReal one = 1;
+
+  PetscFunctionBegin;
+  if (!nr) PetscFunctionReturn(PETSC_SUCCESS);
+  for (PetscInt i = 0; i < nr; i++) {
+    clo = PetscMin(clo, mb->blo[i]);
+    chi = PetscMax(chi, mb->bhi[i]);
+  }
+  bw = chi - clo + 1;
+  for (PetscInt i = 0; i < nr; i++) {
+    const PetscReal *row = mb->blk + (size_t)i * K;
+    PetscReal       *x   = mb->blkx + (size_t)i * bw;
+    for (PetscInt q = clo; q <= chi; q++) x[q - clo] = q < mb->blo[i] || q > mb->bhi[i] ? 0 : row[q];
+  }
+  PetscCall(PetscBLASIntCast(bw, &n));
+  PetscCall(PetscBLASIntCast(nr, &k));
+  lda = n;
+  PetscCall(PetscBLASIntCast(K, &ldc));
+  PetscCallBLAS("BLASsyrk", BLASsyrk_("L", "N", &n, &k, &one, mb->blkx, &lda, &one, P + (size_t)clo * K + clo, &ldc));
+  mb->nblk = 0;
+  PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* Sum over ranks, formed on rank 0 and broadcast so that every rank holds the same bits */
@@ -172,7 +244,7 @@ static PetscErrorCode ReduceSame(MPI_Comm comm, PetscReal *in, PetscReal *out, P
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode UmbMbarPass(UmbMbar *mb, const PetscReal f[], PetscReal *obj, PetscReal S[], PetscReal PP[])
+UMB_FES_SIMD PetscErrorCode UmbMbarPass(UmbMbar *mb, const PetscReal f[], PetscReal *obj, PetscReal S[], PetscReal PP[])
 {
   const PetscInt   K = mb->K, d = mb->d;
   const PetscReal  gmax = SetG(mb, f);
@@ -192,7 +264,7 @@ PetscErrorCode UmbMbarPass(UmbMbar *mb, const PetscReal f[], PetscReal *obj, Pet
       PetscReal       s, l, c, t;
       PetscInt        lo, hi;
       if (wm == 0) continue;
-      l = PointTerms(mb, mb->z + n * d, gmax, &hint, &lo, &hi, &s);
+      l = PointTerms(mb, mb->z + n * d, gmax, &hint, &lo, &hi, &s, NULL);
       if (mb->lse) mb->lse[n] = l;
       /* Neumaier summation of the objective: it is compared at round-off level by the line search */
       t = osum + wm * l;
@@ -200,17 +272,16 @@ PetscErrorCode UmbMbarPass(UmbMbar *mb, const PetscReal f[], PetscReal *obj, Pet
       osum = t;
       c    = wm / s;
       for (PetscInt k = lo; k <= hi; k++) Sg[k] += c * a[k];
-      if (PP && mb->banded) { /* contiguous windows: the pair loop runs over contiguous memory */
-        const PetscReal thr = s * mb->pair_eps, inv = 1 / s;
+      if (PP && mb->banded) { /* contiguous windows: rows of a block for one BLAS rank update */
+        const PetscReal thr = s * mb->pair_eps, sc = PetscSqrtReal(wm) / s;
+        PetscReal      *row = mb->blk + (size_t)mb->nblk * K;
         PetscInt        k0 = lo, k1 = hi;
         while (k0 < k1 && !(a[k0] > thr)) k0++;
         while (k1 > k0 && !(a[k1] > thr)) k1--;
-        for (PetscInt k = k0; k <= k1; k++) pv[k] = a[k] * inv;
-        for (PetscInt k = k0; k <= k1; k++) {
-          const PetscReal ci  = wm * pv[k];
-          PetscReal      *row = P + (size_t)k * K;
-          for (PetscInt l2 = k; l2 <= k1; l2++) row[l2] += ci * pv[l2];
-        }
+        for (PetscInt k = k0; k <= k1; k++) row[k] = a[k] > thr ? a[k] * sc : 0;
+        mb->blo[mb->nblk]   = k0;
+        mb->bhi[mb->nblk++] = k1;
+        if (mb->nblk == UMB_MBAR_BLOCK) PetscCall(BlockFlush(mb, P));
       } else if (PP) {
         const PetscReal thr = s * mb->pair_eps, inv = 1 / s;
         PetscInt        ni  = 0;
@@ -226,6 +297,7 @@ PetscErrorCode UmbMbarPass(UmbMbar *mb, const PetscReal f[], PetscReal *obj, Pet
         }
       }
     }
+    if (PP && mb->banded) PetscCall(BlockFlush(mb, P));
     for (PetscInt k = 0; k < K; k++) mb->S[k] += Sg[k];
   }
   in[0] = osum + ocomp;
@@ -249,7 +321,7 @@ PetscErrorCode UmbMbarPass(UmbMbar *mb, const PetscReal f[], PetscReal *obj, Pet
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode UmbMbarBinSums(UmbMbar *mb, const PetscReal f[], const PetscInt bin[], PetscInt B, PetscReal shift, PetscReal wsum[], PetscReal G[], PetscReal w2[])
+UMB_FES_SIMD PetscErrorCode UmbMbarBinSums(UmbMbar *mb, const PetscReal f[], const PetscInt bin[], PetscInt B, PetscReal shift, PetscReal wsum[], PetscReal G[], PetscReal w2[])
 {
   const PetscInt  K = mb->K, d = mb->d;
   const PetscReal gmax = SetG(mb, f);
@@ -264,7 +336,7 @@ PetscErrorCode UmbMbarBinSums(UmbMbar *mb, const PetscReal f[], const PetscInt b
     PetscReal       s, l, w, c;
     PetscInt        lo, hi, b = bin[n];
     if (wm == 0 || b < 0) continue;
-    l = PointTerms(mb, mb->z + n * d, gmax, &hint, &lo, &hi, &s);
+    l = PointTerms(mb, mb->z + n * d, gmax, &hint, &lo, &hi, &s, NULL);
     w = PetscExpReal(-l - shift);
     loc[b] += wm * w;
     loc[B + b] += wm * w * w;
@@ -281,6 +353,60 @@ PetscErrorCode UmbMbarBinSums(UmbMbar *mb, const PetscReal f[], const PetscInt b
     PetscCall(PetscFree(out));
   }
   PetscCall(PetscFree(loc));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* ---- many replicas in one pass ---------------------------------------------------------------
+   Replica r has multiplicities m_nr and free energies f^r = fbase + d^r. With a_nk = N_k exp(fbase_k
+   - u_kn - amax_n) (the terms of a pass at fbase) and E_kr = exp(d^r_k), its terms are a_nk E_kr:
+   one set of exponentials serves every replica, and the replicas cost 2 (windows in reach) R
+   multiply-adds per point, vectorised over r. Every column is computed by the same element-wise
+   operations in the same order whatever R and its place: a replica's numbers do not depend on the
+   others in the batch. */
+UMB_FES_SIMD PetscErrorCode UmbMbarReplicaPass(UmbMbar *mb, const PetscReal fbase[], PetscInt R, const PetscReal E[], UmbMbarMultFn mult, void *ctx, PetscReal M[], const PetscInt bin[], PetscInt B, PetscReal shift, PetscReal S[], PetscReal FB[])
+{
+  const PetscInt  K = mb->K, d = mb->d;
+  const PetscReal gmax = SetG(mb, fbase);
+  const size_t    nS = (size_t)K * R, nF = bin ? (size_t)B * R : 0;
+  PetscReal      *loc, *out, *sr, *q, *a = mb->a;
+
+  PetscFunctionBegin;
+  PetscCall(PetscCalloc2(2 * (nS + nF), &loc, 2 * (size_t)R, &sr));
+  out = loc + nS + nF;
+  q   = sr + R;
+  for (PetscInt grp = 0; grp < mb->ngroups; grp++) {
+    const PetscInt64 n0   = mb->gptr[grp];
+    PetscInt         hint = 0;
+    PetscCall(mult(ctx, grp, R, M));
+    for (PetscInt64 n = n0; n < mb->gptr[grp + 1]; n++) {
+      const PetscReal *mn = M + (size_t)(n - n0) * R;
+      PetscReal        s, amax, w = 0;
+      PetscInt         lo, hi;
+      (void)PointTerms(mb, mb->z + n * d, gmax, &hint, &lo, &hi, &s, &amax);
+      for (PetscInt r = 0; r < R; r++) sr[r] = 0;
+      for (PetscInt k = lo; k <= hi; k++) {
+        const PetscReal  ak = a[k];
+        const PetscReal *Ek = E + (size_t)k * R;
+        for (PetscInt r = 0; r < R; r++) sr[r] += ak * Ek[r];
+      }
+      for (PetscInt r = 0; r < R; r++) q[r] = mn[r] / sr[r];
+      for (PetscInt k = lo; k <= hi; k++) {
+        const PetscReal ak = a[k];
+        PetscReal      *Sk = loc + (size_t)k * R;
+        for (PetscInt r = 0; r < R; r++) Sk[r] += ak * q[r];
+      }
+      if (bin && bin[n] >= 0) {
+        PetscReal *Fb = loc + nS + (size_t)bin[n] * R;
+        w             = PetscExpReal(-amax - shift);
+        for (PetscInt r = 0; r < R; r++) Fb[r] += q[r] * w;
+      }
+    }
+  }
+  PetscCall(ReduceSame(mb->comm, loc, out, (PetscMPIInt)(nS + nF)));
+  for (size_t i = 0; i < nS; i++) S[i] = E[i] * out[i];
+  if (bin) PetscCall(PetscArraycpy(FB, out + nS, nF));
+  PetscCall(PetscFree2(loc, sr));
+  mb->npass++;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
