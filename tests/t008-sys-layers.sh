@@ -39,7 +39,7 @@ module_of_header() { # include path as written (umbra/x.h, umbra/private/ximpl.h
   gan | ganimpl | gantrain) echo gan ;;
   flow | flowimpl | flowtrain) echo flow ;;
   generator | generatorimpl | generatorcommon | trainset) echo generator ;;
-  fes | fesimpl) echo fes ;;
+  fes | fesimpl | fesexp) echo fes ;;
   dmap | dmapimpl) echo dmap ;;
   closure | closureimpl) echo closure ;;
   coupling | couplingimpl) echo coupling ;;

@@ -312,6 +312,7 @@ PetscErrorCode UmbFesView(UmbFes fes, PetscViewer v)
     }
     PetscCall(UmbViewerPrintf(v, "  windows: f_%" PetscInt_FMT " - f_0 = %.6g +- %.3g (asymptotic)%s", K - 1, (double)fes->f[K - 1], (double)fes->df_asym[K - 1], fes->nboot ? "" : "\n"));
     if (fes->nboot) PetscCall(UmbViewerPrintf(v, " +- %.3g (bootstrap, %" PetscInt_FMT " replicas, %.3g passes each, %.3g s)\n", (double)fes->df_boot[K - 1], fes->nboot, (double)fes->boot_passes / fes->nboot, (double)fes->t_boot));
+    if (fes->nboot && fes->boot_left) PetscCall(UmbViewerPrintf(v, "  bootstrap: %" PetscInt_FMT " replicas solved separately (the joint iteration did not finish them)\n", fes->boot_left));
     PetscCall(UmbViewerPrintf(v, "  IACT %.3g .. %.3g frames (%s); effective samples per window >= %.4g (window %" PetscInt_FMT ")\n", (double)imin, (double)imax, w->iact_from_file ? "from samples.h5" : "computed", (double)nmin, kn));
   }
   if (fes->npairs) {

@@ -380,11 +380,11 @@ UMB_FES_SIMD PetscErrorCode UmbMbarReplicaPass(UmbMbar *mb, const PetscReal fbas
     PetscCall(mult(ctx, grp, R, M));
     for (PetscInt64 n = n0; n < mb->gptr[grp + 1]; n++) {
       const PetscReal *mn = M + (size_t)(n - n0) * R;
-      PetscReal        s, amax, w = 0;
+      PetscReal        s, amax;
       PetscInt         lo, hi;
       (void)PointTerms(mb, mb->z + n * d, gmax, &hint, &lo, &hi, &s, &amax);
       for (PetscInt r = 0; r < R; r++) sr[r] = 0;
-      for (PetscInt k = lo; k <= hi; k++) {
+      for (PetscInt k = lo; k <= hi; k++) { /* sr_r = sum_k a_k E_kr, k in order for every r */
         const PetscReal  ak = a[k];
         const PetscReal *Ek = E + (size_t)k * R;
         for (PetscInt r = 0; r < R; r++) sr[r] += ak * Ek[r];
@@ -396,8 +396,8 @@ UMB_FES_SIMD PetscErrorCode UmbMbarReplicaPass(UmbMbar *mb, const PetscReal fbas
         for (PetscInt r = 0; r < R; r++) Sk[r] += ak * q[r];
       }
       if (bin && bin[n] >= 0) {
-        PetscReal *Fb = loc + nS + (size_t)bin[n] * R;
-        w             = PetscExpReal(-amax - shift);
+        const PetscReal w  = PetscExpReal(-amax - shift);
+        PetscReal      *Fb = loc + nS + (size_t)bin[n] * R;
         for (PetscInt r = 0; r < R; r++) Fb[r] += q[r] * w;
       }
     }

@@ -126,7 +126,8 @@ PetscErrorCode UmbFesBootstrapWindowWeights(UmbFes fes, PetscInt k, PetscInt r, 
       start = (PetscInt64)(UmbU01(bits[j % 4]) * (double)F);
       if (start >= F) start = F - 1;
       len = PetscMin(L, F - filled);
-      for (PetscInt64 t = 0; t < len; t++) mw[((start + t) % F) * stride] += 1;
+      for (PetscInt64 t = start; t < PetscMin(start + len, F); t++) mw[t * stride] += 1;
+      for (PetscInt64 t = 0; t < start + len - F; t++) mw[t * stride] += 1; /* the circular wrap */
       filled += len;
     }
   }
@@ -264,6 +265,7 @@ static PetscErrorCode Bootstrap(UmbFes fes, const Replica *rep)
   tckpt = t0;
   PetscCall(PetscLogEventBegin(UMB_EVENT.fes_boot, 0, 0, 0, 0));
   PetscCall(UmbFesBootstrapResume(fes, &r0, &passes));
+  fes->boot_left = 0;
   PetscCall(PetscMalloc3(fes->data.nloc + 1, &m, K, &fr, UMB_FES_BATCH, &left));
   PetscCall(Options(fes, &opt, PETSC_TRUE));
   PetscCall(UmbProgressCreate(fes->comm, "fes bootstrap", "replicas", (double)fes->nboot, &progress));
@@ -273,7 +275,6 @@ static PetscErrorCode Bootstrap(UmbFes fes, const Replica *rep)
       r1 = PetscMin(fes->nboot, r + UMB_FES_BATCH);
       if (fes->stop_replica > r) r1 = PetscMin(r1, fes->stop_replica);
       PetscCall(rep->joint(fes, rep->ctx, r, r1, &opt, left));
-      fes->boot_left = 0;
       for (PetscInt q = r; q < r1; q++)
         if (left[q - r]) {
           PetscCall(SolveReplica(fes, rep, q, &opt, m, fr));

@@ -138,7 +138,7 @@ struct _p_UmbFes {
   PetscReal       tol;
   PetscInt        max_it, sweeps, nboot;
   PetscBool       boot_joint; /* MBAR: the replicas of a batch solved together (-fes_bootstrap_joint) */
-  PetscInt        boot_left;  /* replicas of the last batch that needed a separate solve */
+  PetscInt        boot_left;  /* replicas of the joint bootstrap that needed a separate solve (this run) */
   PetscBool       tol_set, max_it_set;
   /* cut > 0 replaces the exp() cutoff of the kernels (tests) */
   PetscInt64      seed;
