@@ -145,7 +145,8 @@ UMB_FES_INLINE PetscInt FirstAbove(const PetscReal *c, PetscInt K, PetscReal x, 
 }
 
 /* One point: fills a[lo..hi] with exp(a_k - a_max) (0 for skipped terms), returns their sum s,
-   a_max (if pamax) and ln sum_k N_k exp(f_k - u_k(z)) = a_max + ln s. g holds f_k + ln N_k, gmax its maximum. */
+   a_max (if pamax) and ln sum_k N_k exp(f_k - u_k(z)) = a_max + ln s. g holds f_k + ln N_k, gmax its maximum.
+   hint (banded windows): the previous point's nearest window and band, {0, -1, -1} for none. */
 UMB_FES_INLINE PetscReal PointTerms(const UmbMbar *mb, const PetscReal *zn, PetscReal gmax, PetscInt *hint, PetscInt *plo, PetscInt *phi, PetscReal *ps, PetscReal *pamax)
 {
   const PetscReal *g = mb->g, cut = mb->cut;
@@ -157,16 +158,29 @@ UMB_FES_INLINE PetscReal PointTerms(const UmbMbar *mb, const PetscReal *zn, Pets
        The nearest centre is found by walking from the previous point's (points come window by
        window, so the walk is short). */
     const PetscReal *c = mb->center, *h = mb->h, z = zn[0];
-    PetscInt         k0 = *hint;
+    PetscInt         k0 = hint[0];
     PetscReal        a0, R2, R;
     while (k0 > 0 && z < 0.5 * (c[k0 - 1] + c[k0])) k0--;
     while (k0 < mb->K - 1 && z > 0.5 * (c[k0] + c[k0 + 1])) k0++;
-    *hint = k0;
+    hint[0] = k0;
     a0    = g[k0] - h[k0] * (z - c[k0]) * (z - c[k0]);
     R2    = (gmax - a0 + cut) / mb->hmin;
-    R     = PetscSqrtReal(R2) * (1 + 1e-12); /* by bisection: tens of windows within reach */
-    lo    = PetscMin(k0, FirstAbove(c, mb->K, z - R, PETSC_FALSE));
-    hi    = PetscMax(k0, FirstAbove(c, mb->K, z + R, PETSC_TRUE) - 1);
+    R     = PetscSqrtReal(R2) * (1 + 1e-12);
+    if (hint[1] < 0) { /* the first point of a group: by bisection (tens of windows within reach) */
+      lo = FirstAbove(c, mb->K, z - R, PETSC_FALSE);
+      hi = FirstAbove(c, mb->K, z + R, PETSC_TRUE) - 1;
+    } else { /* from the previous point's band: a few steps at most */
+      lo = hint[1];
+      hi = hint[2];
+      while (lo > 0 && c[lo - 1] >= z - R) lo--;
+      while (lo < mb->K && c[lo] < z - R) lo++;
+      while (hi < mb->K - 1 && c[hi + 1] <= z + R) hi++;
+      while (hi >= 0 && c[hi] > z + R) hi--;
+    }
+    hint[1] = lo;
+    hint[2] = hi;
+    lo      = PetscMin(k0, lo);
+    hi      = PetscMax(k0, hi);
     for (PetscInt k = lo; k <= hi; k++) a[k] = g[k] - h[k] * (z - c[k]) * (z - c[k]);
     amax = MaxFixed(a + lo, hi - lo + 1);
   } else {
@@ -214,11 +228,8 @@ static PetscErrorCode BlockFlush(UmbMbar *mb, PetscReal P[])
     chi = PetscMax(chi, mb->bhi[i]);
   }
   bw = chi - clo + 1;
-  for (PetscInt i = 0; i < nr; i++) {
-    const PetscReal *row = mb->blk + (size_t)i * K;
-    PetscReal       *x   = mb->blkx + (size_t)i * bw;
-    for (PetscInt q = clo; q <= chi; q++) x[q - clo] = q < mb->blo[i] || q > mb->bhi[i] ? 0 : row[q];
-  }
+  PetscCall(PetscArrayzero(mb->blkx, (size_t)nr * bw));
+  for (PetscInt i = 0; i < nr; i++) PetscCall(PetscArraycpy(mb->blkx + (size_t)i * bw + (mb->blo[i] - clo), mb->blk + (size_t)i * K + mb->blo[i], mb->bhi[i] - mb->blo[i] + 1));
   PetscCall(PetscBLASIntCast(bw, &n));
   PetscCall(PetscBLASIntCast(nr, &k));
   lda = n;
@@ -257,14 +268,14 @@ UMB_FES_SIMD PetscErrorCode UmbMbarPass(UmbMbar *mb, const PetscReal f[], PetscR
   PetscCall(PetscArrayzero(mb->S, K));
   if (PP) PetscCall(PetscArrayzero(P, (size_t)K * K));
   for (PetscInt grp = 0; grp < mb->ngroups; grp++) {
-    PetscInt hint = 0;
+    PetscInt hint[3] = {0, -1, -1};
     PetscCall(PetscArrayzero(Sg, K));
     for (PetscInt64 n = mb->gptr[grp]; n < mb->gptr[grp + 1]; n++) {
       const PetscReal wm = mb->m ? mb->m[n] : 1.0;
       PetscReal       s, l, c, t;
       PetscInt        lo, hi;
       if (wm == 0) continue;
-      l = PointTerms(mb, mb->z + n * d, gmax, &hint, &lo, &hi, &s, NULL);
+      l = PointTerms(mb, mb->z + n * d, gmax, hint, &lo, &hi, &s, NULL);
       if (mb->lse) mb->lse[n] = l;
       /* Neumaier summation of the objective: it is compared at round-off level by the line search */
       t = osum + wm * l;
@@ -329,14 +340,14 @@ UMB_FES_SIMD PetscErrorCode UmbMbarBinSums(UmbMbar *mb, const PetscReal f[], con
 
   PetscFunctionBegin;
   PetscCall(PetscCalloc1((size_t)B * (K + 2), &loc));
-  PetscInt        hint = 0;
+  PetscInt        hint[3] = {0, -1, -1};
 
   for (PetscInt64 n = 0; n < mb->gptr[mb->ngroups]; n++) {
     const PetscReal wm = mb->m ? mb->m[n] : 1.0;
     PetscReal       s, l, w, c;
     PetscInt        lo, hi, b = bin[n];
     if (wm == 0 || b < 0) continue;
-    l = PointTerms(mb, mb->z + n * d, gmax, &hint, &lo, &hi, &s, NULL);
+    l = PointTerms(mb, mb->z + n * d, gmax, hint, &lo, &hi, &s, NULL);
     w = PetscExpReal(-l - shift);
     loc[b] += wm * w;
     loc[B + b] += wm * w * w;
@@ -376,13 +387,13 @@ UMB_FES_SIMD PetscErrorCode UmbMbarReplicaPass(UmbMbar *mb, const PetscReal fbas
   q   = sr + R;
   for (PetscInt grp = 0; grp < mb->ngroups; grp++) {
     const PetscInt64 n0   = mb->gptr[grp];
-    PetscInt         hint = 0;
+    PetscInt         hint[3] = {0, -1, -1};
     PetscCall(mult(ctx, grp, R, M));
     for (PetscInt64 n = n0; n < mb->gptr[grp + 1]; n++) {
       const PetscReal *mn = M + (size_t)(n - n0) * R;
       PetscReal        s, amax;
       PetscInt         lo, hi;
-      (void)PointTerms(mb, mb->z + n * d, gmax, &hint, &lo, &hi, &s, &amax);
+      (void)PointTerms(mb, mb->z + n * d, gmax, hint, &lo, &hi, &s, &amax);
       for (PetscInt r = 0; r < R; r++) sr[r] = 0;
       for (PetscInt k = lo; k <= hi; k++) { /* sr_r = sum_k a_k E_kr, k in order for every r */
         const PetscReal  ak = a[k];
