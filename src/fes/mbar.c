@@ -647,21 +647,33 @@ static PetscErrorCode SymEig(PetscInt K, PetscReal A[], PetscReal w[])
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* out = V diag(s) Mid diag(s) V^T (K x K; V, Mid column-major, out row-major), X scratch */
-static void Congruence(PetscInt K, const PetscReal V[], const PetscReal s[], const PetscReal Mid[], PetscReal X[], PetscReal out[])
+/* C = op(A) op(B) (K x K, column-major) by BLAS dgemm */
+static PetscErrorCode Gemm(PetscInt K, const char *ta, const char *tb, const PetscReal A[], const PetscReal B[], PetscReal C[])
 {
-  for (PetscInt j = 0; j < K; j++)
-    for (PetscInt i = 0; i < K; i++) {
-      PetscReal t = 0;
-      for (PetscInt q = 0; q < K; q++) t += V[i + q * K] * s[q] * Mid[q + j * K];
-      X[i + j * K] = t * s[j];
+  PetscBLASInt    n;
+  const PetscReal one = 1, zero = 0;
+
+  PetscFunctionBegin;
+  PetscCall(PetscBLASIntCast(K, &n));
+  PetscCallBLAS("BLASgemm", BLASgemm_(ta, tb, &n, &n, &n, &one, A, &n, B, &n, &zero, C, &n));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* out = V diag(s) Mid diag(s) V^T (K x K; V, Mid column-major, out row-major), X, Y scratch */
+static PetscErrorCode Congruence(PetscInt K, const PetscReal V[], const PetscReal s[], const PetscReal Mid[], PetscReal X[], PetscReal Y[], PetscReal out[])
+{
+  PetscFunctionBegin;
+  for (PetscInt q = 0; q < K; q++)
+    for (PetscInt i = 0; i < K; i++) Y[i + q * K] = V[i + q * K] * s[q]; /* V S */
+  PetscCall(Gemm(K, "N", "N", Y, Mid, X));                                  /* V S Mid */
+  PetscCall(Gemm(K, "N", "T", X, Y, out));                                  /* (V S Mid) (V S)^T */
+  for (PetscInt i = 0; i < K; i++) /* column-major to row-major */
+    for (PetscInt j = i + 1; j < K; j++) {
+      const PetscReal t = out[i + j * K];
+      out[i + j * K]    = out[j + i * K];
+      out[j + i * K]    = t;
     }
-  for (PetscInt j = 0; j < K; j++)
-    for (PetscInt i = 0; i < K; i++) {
-      PetscReal t = 0;
-      for (PetscInt q = 0; q < K; q++) t += X[i + q * K] * V[j + q * K];
-      out[i * K + j] = t;
-    }
+  PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* pymbar 3.1 _computeAsymptoticCovarianceMatrix, method 'svd-ew' (its default), and pinv with
@@ -670,10 +682,10 @@ static void Congruence(PetscInt K, const PetscReal V[], const PetscReal s[], con
    extra (unsampled, N = 0) states with weight columns Wb is Wb^T Wb + G T G^T, G = Wb^T W. */
 PetscErrorCode UmbFesCovariance(PetscInt K, const PetscReal A[], const PetscReal N[], PetscReal Theta[], PetscReal T[], PetscReal sv[])
 {
-  PetscReal *V, *s2, *M, *lam, *Mp, *X, smax = 0, lmax = 0;
+  PetscReal *V, *s2, *M, *lam, *Mp, *X, *Y, smax = 0, lmax = 0;
 
   PetscFunctionBegin;
-  PetscCall(PetscMalloc6((size_t)K * K, &V, K, &s2, (size_t)K * K, &M, K, &lam, (size_t)K * K, &Mp, (size_t)K * K, &X));
+  PetscCall(PetscMalloc7((size_t)K * K, &V, K, &s2, (size_t)K * K, &M, K, &lam, (size_t)K * K, &Mp, (size_t)K * K, &X, (size_t)K * K, &Y));
   PetscCall(PetscArraycpy(V, A, (size_t)K * K));
   PetscCall(SymEig(K, V, s2)); /* V column-major: V[i + j K] = component i of eigenvector j */
   for (PetscInt j = 0; j < K; j++) {
@@ -682,28 +694,26 @@ PetscErrorCode UmbFesCovariance(PetscInt K, const PetscReal A[], const PetscReal
   }
   if (sv) PetscCall(PetscArraycpy(sv, s2, K));
   /* M = I - S V^T N V S */
+  for (PetscInt j = 0; j < K; j++)
+    for (PetscInt k = 0; k < K; k++) Y[k + j * K] = N[k] * V[k + j * K];
+  PetscCall(Gemm(K, "T", "N", V, Y, X));
   for (PetscInt i = 0; i < K; i++)
-    for (PetscInt j = 0; j < K; j++) {
-      PetscReal t = 0;
-      for (PetscInt k = 0; k < K; k++) t += V[k + i * K] * N[k] * V[k + j * K];
-      M[i + j * K] = (i == j ? 1 : 0) - s2[i] * t * s2[j];
-    }
+    for (PetscInt j = 0; j < K; j++) M[i + j * K] = (i == j ? 1 : 0) - s2[i] * X[i + j * K] * s2[j];
   PetscCall(SymEig(K, M, lam));
   for (PetscInt j = 0; j < K; j++) lmax = PetscMax(lmax, PetscAbsReal(lam[j]));
-  /* Mp = pinv(M) */
-  PetscCall(PetscArrayzero(Mp, (size_t)K * K));
+  /* Mp = pinv(M) = sum over the kept eigenpairs of m_q m_q^T / lam_q */
   for (PetscInt q = 0; q < K; q++) {
-    if (PetscAbsReal(lam[q]) <= 1e-10 * lmax) continue;
-    for (PetscInt j = 0; j < K; j++)
-      for (PetscInt i = 0; i < K; i++) Mp[i + j * K] += M[i + q * K] * M[j + q * K] / lam[q];
+    const PetscReal iq = PetscAbsReal(lam[q]) <= 1e-10 * lmax ? 0 : 1 / lam[q];
+    for (PetscInt i = 0; i < K; i++) Y[i + q * K] = M[i + q * K] * iq;
   }
+  PetscCall(Gemm(K, "N", "T", Y, M, Mp));
   /* Theta = V S Mp S V^T */
-  Congruence(K, V, s2, Mp, X, Theta);
+  PetscCall(Congruence(K, V, s2, Mp, X, Y, Theta));
   if (T) {
     for (PetscInt q = 0; q < K; q++) s2[q] = s2[q] > 1e-10 * smax ? 1 / s2[q] : 0; /* S^+ */
     for (PetscInt q = 0; q < K; q++) Mp[q + q * K] -= 1;
-    Congruence(K, V, s2, Mp, X, T);
+    PetscCall(Congruence(K, V, s2, Mp, X, Y, T));
   }
-  PetscCall(PetscFree6(V, s2, M, lam, Mp, X));
+  PetscCall(PetscFree7(V, s2, M, lam, Mp, X, Y));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
