@@ -18,6 +18,7 @@
 #define UMB_CHECK_EPS 1e-8  /* for the connectivity check before the solver: overlap entries > 1e-12 need pairs above 1e-8 */
 #define UMB_HESS_EPS 1e-10                 /* the same for the Newton Hessian of the solver: an O(K 1e-10) relative
                                               error in the Hessian only changes the step, not the solution */
+#define UMB_FINAL_GUESS 1e-6 /* a Newton pass after one with max_k |sum_n W_nk - 1| below this is expected to be the last */
 
 PetscErrorCode UmbMbarCreate(MPI_Comm comm, PetscInt K, PetscInt d, const PetscReal center[], const PetscReal h[], const PetscReal period[], UmbMbar **out)
 {
@@ -428,7 +429,7 @@ typedef struct {
   const UmbMbarOptions *opt;
   PetscReal            *f, *S, *PP, *ycache;
   PetscBool             cached, hess_cached;
-  PetscReal             gnorm;
+  PetscReal             gnorm, glast, eps; /* glast: max_k |S_k / N_k - 1| of the last pass, eps: its pair_eps */
 } SolveCtx;
 
 static void ToF(SolveCtx *c, const PetscReal *y)
@@ -458,9 +459,15 @@ static PetscErrorCode FormObjGrad(Tao tao, Vec Y, PetscReal *obj, Vec G, void *c
   ToF(c, y);
   PetscCall(PetscArraycpy(c->ycache, y, mb->K - 1));
   PetscCall(VecRestoreArrayRead(Y, &y));
+  /* near the solution (Newton converges quadratically: this pass is likely the last one) the pair
+     sums are formed as the final pass needs them, which then is this pass */
+  if (newton && mb->Sfin && c->glast <= UMB_FINAL_GUESS) mb->pair_eps = UMB_PAIR_EPS;
+  c->eps = mb->pair_eps;
   PetscCall(PetscLogEventBegin(UMB_EVENT.fes_objgrad, 0, 0, 0, 0));
   PetscCall(UmbMbarPass(mb, c->f, &L, c->S, newton ? c->PP : NULL));
   PetscCall(PetscLogEventEnd(UMB_EVENT.fes_objgrad, 0, 0, 0, 0));
+  mb->pair_eps   = UMB_HESS_EPS;
+  c->glast       = GradMeasure(mb, c->S);
   c->cached      = PETSC_TRUE;
   c->hess_cached = newton;
   *obj           = L / mb->Ntot;
@@ -489,6 +496,8 @@ static PetscErrorCode FormHessian(Tao tao, Vec Y, Mat H, Mat Hpre, void *ctx)
     PetscCall(PetscLogEventBegin(UMB_EVENT.fes_objgrad, 0, 0, 0, 0));
     PetscCall(UmbMbarPass(mb, c->f, &L, c->S, c->PP));
     PetscCall(PetscLogEventEnd(UMB_EVENT.fes_objgrad, 0, 0, 0, 0));
+    c->glast       = GradMeasure(mb, c->S);
+    c->eps         = mb->pair_eps;
     c->hess_cached = PETSC_TRUE;
   }
   PetscCall(VecRestoreArrayRead(Y, &y));
@@ -539,6 +548,7 @@ PetscErrorCode UmbMbarSolve(UmbMbar *mb, const UmbMbarOptions *opt, PetscReal f[
 
   PetscFunctionBegin;
   PetscCall(PetscMemzero(info, sizeof(*info)));
+  mb->fin = PETSC_FALSE;
   PetscCall(PetscMalloc1(K, &S));
   for (PetscInt k = 1; k < K; k++) f[k] -= f[0];
   f[0] = 0;
@@ -581,8 +591,9 @@ PetscErrorCode UmbMbarSolve(UmbMbar *mb, const UmbMbarOptions *opt, PetscReal f[
     PetscReal *y;
 
     PetscCall(PetscMemzero(&c, sizeof(c)));
-    c.mb  = mb;
-    c.opt = opt;
+    c.mb    = mb;
+    c.opt   = opt;
+    c.glast = PETSC_MAX_REAL;
     PetscCall(PetscMalloc4(K, &c.f, K, &c.S, (size_t)K * K, &c.PP, K, &c.ycache));
     PetscCall(VecCreateSeq(PETSC_COMM_SELF, K - 1, &Y));
     PetscCall(VecGetArray(Y, &y));
@@ -616,6 +627,17 @@ PetscErrorCode UmbMbarSolve(UmbMbar *mb, const UmbMbarOptions *opt, PetscReal f[
     PetscCall(VecRestoreArray(Y, &y));
     info->gnorm     = c.gnorm;
     info->converged = (PetscBool)(info->reason == TAO_CONVERGED_USER && c.gnorm <= opt->tol);
+    if (mb->Sfin && info->converged && c.hess_cached && c.eps == UMB_PAIR_EPS) { /* the last pass was at the solution? */
+      PetscBool same;
+      PetscCall(VecGetArray(Y, &y));
+      PetscCall(PetscArraycmp(y, c.ycache, K - 1, &same));
+      PetscCall(VecRestoreArray(Y, &y));
+      if (same) {
+        PetscCall(PetscArraycpy(mb->Sfin, c.S, K));
+        PetscCall(PetscArraycpy(mb->PPfin, c.PP, (size_t)K * K));
+        mb->fin = PETSC_TRUE;
+      }
+    }
     PetscCall(TaoDestroy(&tao));
     PetscCall(MatDestroy(&H));
     PetscCall(VecDestroy(&Y));

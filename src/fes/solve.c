@@ -357,15 +357,20 @@ PetscErrorCode UmbFesSolveMBAR(UmbFes fes)
   PetscCall(PetscArrayzero(fes->f, K));
   cc.fes = fes;
   cc.Nk  = fes->Nk;
-  PetscCall(UmbMbarSolve(mb, &opt, fes->f, &fes->info, CheckOverlap, &cc));
   /* the final pass: log normalisers of every sample, S and the pair sums for the overlap matrix
-     and the covariance */
+     and the covariance; the solver's last pass when it was at the solution */
   PetscCall(PetscMalloc3(K, &S, (size_t)K * K, &PP, (size_t)K * K, &T));
-  mb->lse = fes->lse;
-  PetscCall(PetscLogEventBegin(UMB_EVENT.fes_objgrad, 0, 0, 0, 0));
-  PetscCall(UmbMbarPass(mb, fes->f, &L, S, PP));
-  PetscCall(PetscLogEventEnd(UMB_EVENT.fes_objgrad, 0, 0, 0, 0));
-  fes->info.passes++;
+  mb->lse   = fes->lse;
+  mb->Sfin  = S;
+  mb->PPfin = PP;
+  PetscCall(UmbMbarSolve(mb, &opt, fes->f, &fes->info, CheckOverlap, &cc));
+  mb->Sfin = mb->PPfin = NULL;
+  if (!mb->fin) {
+    PetscCall(PetscLogEventBegin(UMB_EVENT.fes_objgrad, 0, 0, 0, 0));
+    PetscCall(UmbMbarPass(mb, fes->f, &L, S, PP));
+    PetscCall(PetscLogEventEnd(UMB_EVENT.fes_objgrad, 0, 0, 0, 0));
+    fes->info.passes++;
+  }
   PetscCall(UmbFesOverlapCheck(fes, PP, fes->Nk)); /* windows without overlap: an error naming them */
   if (!fes->info.converged) PetscCall(NotConverged(fes, &fes->info, "MBAR"));
   PetscCall(PetscTime(&t1));

@@ -70,6 +70,9 @@ typedef struct {
   PetscReal         hmin, cut;  /* exp() is skipped for terms below the per-point maximum exponent by more than cut */
   PetscReal         pair_eps;   /* PP sums only pairs with both p_nk, p_nl above this */
   PetscReal        *lse;        /* if set, every pass stores ln sum_k N_k exp(f_k - u_kn) per local point */
+  PetscReal        *Sfin, *PPfin; /* if set, UmbMbarSolve (Newton) fills them with S and PP (pair_eps 2^-60) at the
+                                     solution when its last pass was there, and sets fin (lse is then of that pass) */
+  PetscBool         fin;
   /* work */
   PetscReal        *g, *a, *S, *Sg, *PP, *PPcheck, *pv, *buf, *flast; /* flast: f of the last pass */
   PetscInt         *idx;
