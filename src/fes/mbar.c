@@ -229,8 +229,12 @@ static PetscErrorCode BlockFlush(UmbMbar *mb, PetscReal P[])
     chi = PetscMax(chi, mb->bhi[i]);
   }
   bw = chi - clo + 1;
-  PetscCall(PetscArrayzero(mb->blkx, (size_t)nr * bw));
-  for (PetscInt i = 0; i < nr; i++) PetscCall(PetscArraycpy(mb->blkx + (size_t)i * bw + (mb->blo[i] - clo), mb->blk + (size_t)i * K + mb->blo[i], mb->bhi[i] - mb->blo[i] + 1));
+  for (PetscInt i = 0; i < nr; i++) { /* each row's band, zeros on either side of it */
+    PetscReal *x = mb->blkx + (size_t)i * bw;
+    PetscCall(PetscArrayzero(x, mb->blo[i] - clo));
+    PetscCall(PetscArraycpy(x + (mb->blo[i] - clo), mb->blk + (size_t)i * K + mb->blo[i], mb->bhi[i] - mb->blo[i] + 1));
+    PetscCall(PetscArrayzero(x + (mb->bhi[i] - clo) + 1, chi - mb->bhi[i]));
+  }
   PetscCall(PetscBLASIntCast(bw, &n));
   PetscCall(PetscBLASIntCast(nr, &k));
   lda = n;
