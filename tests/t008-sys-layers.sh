@@ -39,7 +39,7 @@ module_of_header() { # include path as written (umbra/x.h, umbra/private/ximpl.h
   gan | ganimpl | gantrain) echo gan ;;
   flow | flowimpl | flowtrain) echo flow ;;
   generator | generatorimpl | generatorcommon | trainset) echo generator ;;
-  fes | fesimpl | importimpl) echo fes ;;
+  fes | fesimpl | fesexp | importimpl) echo fes ;;
   dmap | dmapimpl) echo dmap ;;
   closure | closureimpl) echo closure ;;
   coupling | couplingimpl) echo coupling ;;

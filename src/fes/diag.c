@@ -167,6 +167,15 @@ static PetscReal PairDu(const UmbWindowData *w, const PetscReal h[], PetscInt k,
   return du;
 }
 
+/* bin of z along axis a of the grid, -1 outside it */
+static inline PetscInt AxisBin(const UmbFes fes, PetscInt a, const PetscReal *z)
+{
+  PetscReal v = z[a], p = fes->data.period[a];
+  if (p > 0) v = fes->lo[a] + (v - fes->lo[a]) - p * PetscFloorReal((v - fes->lo[a]) / p);
+  if (!(v >= fes->lo[a] && v < fes->hi[a])) return -1;
+  return PetscMin((PetscInt)((v - fes->lo[a]) / fes->width[a]), fes->nb[a] - 1);
+}
+
 static inline PetscReal Logistic(PetscReal x) { return x >= 0 ? 1 / (1 + PetscExpReal(-x)) : PetscExpReal(x) / (1 + PetscExpReal(x)); }
 
 PetscErrorCode UmbFesConsistency(UmbFes fes)
@@ -210,36 +219,60 @@ PetscErrorCode UmbFesConsistency(UmbFes fes)
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &worst, 1, MPIU_REAL, MPI_MAX, fes->comm));
     if (worst < 1e-10) break; /* the fitted constant to ~1e-10 kT: far below what the test resolves */
   }
-  /* per pair: O_b (window-l samples), E_b = sum rho, C_b (all samples), and per window the
-     block sums' first moments S1_b, second moments S2_bc and the number of blocks m */
+  /* per pair, on the bins b0..b0+nr-1 that samples of its two windows reach (global): O_b
+     (window-l samples), E_b = sum rho, C_b (all samples), and per window the block sums' first
+     moments S1_b, second moments S2_bc and the number of blocks m */
   {
-    const size_t per = 3 * (size_t)nbmax + 2 * ((size_t)nbmax + (size_t)nbmax * nbmax + 1);
-    PetscReal   *cur;
-    PetscInt    *touched;
-    PetscCall(PetscCalloc1((size_t)np * per, &acc));
-    PetscCall(PetscCalloc1(nbmax, &cur));
-    PetscCall(PetscMalloc1(nbmax, &touched));
+    PetscReal *cur;
+    PetscInt  *touched, *brange, *b0, *nr;
+    size_t    *off, tot = 0;
+    PetscCall(PetscMalloc5(2 * np, &brange, np, &b0, np, &nr, np + 1, &off, nbmax, &touched));
     for (PetscInt q = 0; q < np; q++) {
-      const PetscInt  k = fes->pairs[2 * q], l = fes->pairs[2 * q + 1], a = fes->pair_axis[q];
+      const PetscInt k = fes->pairs[2 * q], l = fes->pairs[2 * q + 1], a = fes->pair_axis[q];
+      PetscInt       bmin = PETSC_MAX_INT, bmax = -1;
+      for (PetscInt win = 0; win < 2; win++) {
+        const PetscInt kk = win ? l : k;
+        if (kk < w->klo || kk >= w->khi) continue;
+        for (PetscInt64 n = w->offset[kk] - w->offset[w->klo]; n < w->offset[kk + 1] - w->offset[w->klo]; n++) {
+          const PetscInt ib = AxisBin(fes, a, w->z + n * d);
+          if (ib < 0) continue;
+          bmin = PetscMin(bmin, ib);
+          bmax = PetscMax(bmax, ib);
+        }
+      }
+      brange[2 * q]     = -bmin;
+      brange[2 * q + 1] = bmax;
+    }
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, brange, (PetscMPIInt)(2 * np), MPIU_INT, MPI_MAX, fes->comm));
+    for (PetscInt q = 0; q < np; q++) {
+      b0[q]  = -brange[2 * q];
+      nr[q]  = brange[2 * q + 1] >= b0[q] ? brange[2 * q + 1] - b0[q] + 1 : 0;
+      off[q] = tot;
+      tot += 3 * (size_t)nr[q] + 2 * ((size_t)nr[q] + (size_t)nr[q] * nr[q] + 1);
+    }
+    off[np] = tot;
+    PetscCall(PetscCalloc1(tot, &acc));
+    PetscCall(PetscCalloc1(nbmax, &cur));
+    for (PetscInt q = 0; q < np; q++) {
+      const PetscInt  k = fes->pairs[2 * q], l = fes->pairs[2 * q + 1], a = fes->pair_axis[q], nq = nr[q];
       const PetscReal c = PetscLogReal(fes->Nk[l] / fes->Nk[k]) + delta[q];
-      PetscReal      *O = acc + (size_t)q * per, *E = O + nbmax, *C = E + nbmax;
+      PetscReal      *O = acc + off[q], *E = O + nq, *C = E + nq;
       for (PetscInt win = 0; win < 2; win++) {
         const PetscInt   kk = win ? l : k;
-        PetscReal       *S1 = C + nbmax + (size_t)win * (nbmax + (size_t)nbmax * nbmax + 1), *S2 = S1 + nbmax, *m = S2 + (size_t)nbmax * nbmax;
+        PetscReal       *S1 = C + nq + (size_t)win * (nq + (size_t)nq * nq + 1), *S2 = S1 + nq, *m = S2 + (size_t)nq * nq;
         const PetscInt64 F = w->frames[kk], L = PetscMax(1, (PetscInt64)PetscCeilReal(60 * w->iact[kk]));
         if (kk < w->klo || kk >= w->khi) continue;
         for (PetscInt64 wk = 0; wk < w->walkers[kk]; wk++)
           for (PetscInt64 t0 = 0; t0 < F; t0 += L) {
             PetscInt ntouched = 0;
             for (PetscInt64 t = t0; t < PetscMin(F, t0 + L); t++) {
-              const PetscInt64 n = w->offset[kk] - w->offset[w->klo] + wk * F + t;
-              const PetscReal *z = w->z + n * d;
-              PetscReal        v = z[a], p = w->period[a], r;
-              PetscInt         ib;
-              if (p > 0) v = fes->lo[a] + (v - fes->lo[a]) - p * PetscFloorReal((v - fes->lo[a]) / p);
-              if (!(v >= fes->lo[a] && v < fes->hi[a])) continue;
-              ib = PetscMin((PetscInt)((v - fes->lo[a]) / fes->width[a]), fes->nb[a] - 1);
-              r  = Logistic(c - PairDu(w, fes->h, k, l, z));
+              const PetscInt64 n  = w->offset[kk] - w->offset[w->klo] + wk * F + t;
+              const PetscReal *z  = w->z + n * d;
+              PetscInt         ib = AxisBin(fes, a, z);
+              PetscReal        r;
+              if (ib < 0) continue;
+              ib -= b0[q];
+              r = Logistic(c - PairDu(w, fes->h, k, l, z));
               O[ib] += win;
               E[ib] += r;
               C[ib] += 1;
@@ -249,7 +282,7 @@ PetscErrorCode UmbFesConsistency(UmbFes fes)
             }
             for (PetscInt i = 0; i < ntouched; i++) {
               S1[touched[i]] += cur[touched[i]];
-              for (PetscInt j = 0; j < ntouched; j++) S2[(size_t)touched[i] * nbmax + touched[j]] += cur[touched[i]] * cur[touched[j]];
+              for (PetscInt j = 0; j < ntouched; j++) S2[(size_t)touched[i] * nq + touched[j]] += cur[touched[i]] * cur[touched[j]];
             }
             for (PetscInt i = 0; i < ntouched; i++) cur[touched[i]] = 0;
             *m += 1;
@@ -257,11 +290,10 @@ PetscErrorCode UmbFesConsistency(UmbFes fes)
       }
     }
     PetscCall(PetscFree(cur));
-    PetscCall(PetscFree(touched));
-    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, acc, (PetscMPIInt)((size_t)np * per), MPIU_REAL, MPI_SUM, fes->comm));
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, acc, (PetscMPIInt)tot, MPIU_REAL, MPI_SUM, fes->comm));
     for (PetscInt q = 0; q < np; q++) {
-      const PetscInt   nb = fes->nb[fes->pair_axis[q]];
-      const PetscReal *O = acc + (size_t)q * per, *E = O + nbmax, *C = E + nbmax;
+      const PetscInt   nb = nr[q];
+      const PetscReal *O = acc + off[q], *E = O + nb, *C = E + nb;
       PetscInt        *sel, nsel = 0;
       PetscReal        chi2 = 0, mtot = 0;
       gsl_matrix      *Sigma;
@@ -280,13 +312,13 @@ PetscErrorCode UmbFesConsistency(UmbFes fes)
         r     = gsl_vector_alloc((size_t)nsel);
         PetscCheck(Sigma && r, PETSC_COMM_SELF, PETSC_ERR_MEM, "cannot allocate the consistency test");
         for (PetscInt win = 0; win < 2; win++) {
-          const PetscReal *S1 = C + nbmax + (size_t)win * (nbmax + (size_t)nbmax * nbmax + 1), *S2 = S1 + nbmax, m = S2[(size_t)nbmax * nbmax];
+          const PetscReal *S1 = C + nb + (size_t)win * (nb + (size_t)nb * nb + 1), *S2 = S1 + nb, m = S2[(size_t)nb * nb];
           if (m < 2) continue;
           mtot += m - 1; /* each window's block mean is estimated */
           for (PetscInt i = 0; i < nsel; i++)
             for (PetscInt j = 0; j < nsel; j++) {
               const PetscInt bi = sel[i], bj = sel[j];
-              *gsl_matrix_ptr(Sigma, (size_t)i, (size_t)j) += (S2[(size_t)bi * nbmax + bj] - S1[bi] * S1[bj] / m) * m / (m - 1);
+              *gsl_matrix_ptr(Sigma, (size_t)i, (size_t)j) += (S2[(size_t)bi * nb + bj] - S1[bi] * S1[bj] / m) * m / (m - 1);
             }
         }
         for (PetscInt i = 0; i < nsel; i++) gsl_vector_set(r, (size_t)i, O[sel[i]] - E[sel[i]]);
@@ -308,6 +340,7 @@ PetscErrorCode UmbFesConsistency(UmbFes fes)
       }
       PetscCall(PetscFree(sel));
     }
+    PetscCall(PetscFree5(brange, b0, nr, off, touched));
   }
   PetscCall(PetscFree2(delta, sums));
   PetscCall(PetscFree(acc));

@@ -23,6 +23,7 @@ PetscErrorCode UmbFesCreate(MPI_Comm comm, UmbFes *out)
   fes->max_it       = 100;
   fes->sweeps       = 3;
   fes->nboot        = 50;
+  fes->boot_joint   = PETSC_TRUE;
   fes->seed         = 42;
   fes->overlap_warn = 0.03;
   fes->alpha        = 1e-3;
@@ -44,6 +45,7 @@ PetscErrorCode UmbFesSetFromOptions(UmbFes fes)
   PetscCall(PetscOptionsInt("-fes_max_it", "Maximum solver iterations (after the self-consistent sweeps)", "UmbFesSetFromOptions", fes->max_it, &fes->max_it, &fes->max_it_set));
   PetscCall(PetscOptionsInt("-fes_sc_sweeps", "Self-consistent sweeps before the solver", "UmbFesSetFromOptions", fes->sweeps, &fes->sweeps, NULL));
   PetscCall(PetscOptionsInt("-fes_bootstrap", "Block-bootstrap replicas (0: none)", "UmbFesSetFromOptions", fes->nboot, &fes->nboot, NULL));
+  PetscCall(PetscOptionsBool("-fes_bootstrap_joint", "MBAR: solve the bootstrap replicas together, one pass over the samples per iteration for all (false: one full solve per replica)", "UmbFesSetFromOptions", fes->boot_joint, &fes->boot_joint, NULL));
   PetscCall(PetscOptionsEnum("-fes_error", "Error in dF and windows.csv df: bootstrap or asymptotic", "UmbFesSetFromOptions", UmbFesErrorTypes, (PetscEnum)fes->errtype, (PetscEnum *)&fes->errtype, &fes->errtype_set));
   n = 2;
   PetscCall(PetscOptionsIntArray("-fes_bins", "Bins of the F(z) grid per CV component", "UmbFesSetFromOptions", fes->nbins_opt, &n, NULL));
@@ -317,6 +319,7 @@ PetscErrorCode UmbFesView(UmbFes fes, PetscViewer v)
     }
     PetscCall(UmbViewerPrintf(v, "  windows: f_%" PetscInt_FMT " - f_0 = %.6g +- %.3g (asymptotic)%s", K - 1, (double)fes->f[K - 1], (double)fes->df_asym[K - 1], fes->nboot ? "" : "\n"));
     if (fes->nboot) PetscCall(UmbViewerPrintf(v, " +- %.3g (bootstrap, %" PetscInt_FMT " replicas, %.3g passes each, %.3g s)\n", (double)fes->df_boot[K - 1], fes->nboot, (double)fes->boot_passes / fes->nboot, (double)fes->t_boot));
+    if (fes->nboot && fes->boot_left) PetscCall(UmbViewerPrintf(v, "  bootstrap: %" PetscInt_FMT " replicas solved separately (the joint iteration did not finish them)\n", fes->boot_left));
     PetscCall(UmbViewerPrintf(v, "  IACT %.3g .. %.3g frames (%s); effective samples per window >= %.4g (window %" PetscInt_FMT ")\n", (double)imin, (double)imax, w->iact_from_file ? "from samples.h5" : "computed", (double)nmin, kn));
   }
   if (fes->npairs) {

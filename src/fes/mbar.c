@@ -11,12 +11,14 @@
    beyond its own last-bit rounding (see docs/fes.md; tests/t302 compares with cut = 745, where
    exp() underflows to zero). */
 #include <umbra/private/fesimpl.h>
+#include <umbra/private/fesexp.h>
 #include <petscblaslapack.h>
 
 #define UMB_PAIR_EPS 8.673617379884035e-19 /* 2^-60: p_nk p_nl pairs below this in either factor are not accumulated */
 #define UMB_CHECK_EPS 1e-8  /* for the connectivity check before the solver: overlap entries > 1e-12 need pairs above 1e-8 */
 #define UMB_HESS_EPS 1e-10                 /* the same for the Newton Hessian of the solver: an O(K 1e-10) relative
                                               error in the Hessian only changes the step, not the solution */
+#define UMB_FINAL_GUESS 1e-6 /* a Newton pass after one with max_k |sum_n W_nk - 1| below this is expected to be the last */
 
 PetscErrorCode UmbMbarCreate(MPI_Comm comm, PetscInt K, PetscInt d, const PetscReal center[], const PetscReal h[], const PetscReal period[], UmbMbar **out)
 {
@@ -43,6 +45,7 @@ PetscErrorCode UmbMbarCreate(MPI_Comm comm, PetscInt K, PetscInt d, const PetscR
   PetscCall(PetscMalloc2(K, &mb->Nk, K, &mb->lnNk));
   PetscCall(PetscMalloc2((size_t)K * K, &mb->PP, (size_t)K * K, &mb->PPcheck));
   PetscCall(PetscMalloc1(2 * (1 + K + (size_t)K * (K + 1) / 2), &mb->buf));
+  if (mb->banded) PetscCall(PetscMalloc4((size_t)UMB_MBAR_BLOCK * K, &mb->blk, (size_t)UMB_MBAR_BLOCK * K, &mb->blkx, UMB_MBAR_BLOCK, &mb->blo, UMB_MBAR_BLOCK, &mb->bhi));
   *out = mb;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -87,12 +90,13 @@ PetscErrorCode UmbMbarDestroy(UmbMbar **mbp)
   PetscCall(PetscFree2(mb->Nk, mb->lnNk));
   PetscCall(PetscFree2(mb->PP, mb->PPcheck));
   PetscCall(PetscFree(mb->buf));
+  PetscCall(PetscFree4(mb->blk, mb->blkx, mb->blo, mb->bhi));
   PetscCall(PetscFree(*mbp));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* Reduced bias of window k at z */
-static inline PetscReal Bias(const UmbMbar *mb, PetscInt k, const PetscReal *z)
+UMB_FES_INLINE PetscReal Bias(const UmbMbar *mb, PetscInt k, const PetscReal *z)
 {
   PetscReal u = 0;
   for (PetscInt a = 0; a < mb->d; a++) {
@@ -102,9 +106,49 @@ static inline PetscReal Bias(const UmbMbar *mb, PetscInt k, const PetscReal *z)
   return u;
 }
 
-/* One point: fills a[lo..hi] with exp(a_k - a_max) (0 for skipped terms), returns their sum s and
-   ln sum_k N_k exp(f_k - u_k(z)) = a_max + ln s. g holds f_k + ln N_k, gmax its maximum. */
-static inline PetscReal PointTerms(const UmbMbar *mb, const PetscReal *zn, PetscReal gmax, PetscInt *hint, PetscInt *plo, PetscInt *phi, PetscReal *ps)
+/* sum of x[0..n) in an order that does not depend on the vector width: eight interleaved partial
+   sums (the compiler vectorises the blocks of eight), combined pairwise */
+UMB_FES_INLINE PetscReal SumFixed(const PetscReal *x, PetscInt n)
+{
+  PetscReal p[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  PetscInt  i    = 0;
+  for (; i + 8 <= n; i += 8)
+    for (PetscInt j = 0; j < 8; j++) p[j] += x[i + j];
+  for (; i < n; i++) p[i & 7] += x[i];
+  return ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+}
+
+/* max of x[0..n), n >= 1, the same way */
+UMB_FES_INLINE PetscReal MaxFixed(const PetscReal *x, PetscInt n)
+{
+  PetscReal p[8];
+  PetscInt  i = 0;
+  for (PetscInt j = 0; j < 8; j++) p[j] = x[0];
+  for (; i + 8 <= n; i += 8)
+    for (PetscInt j = 0; j < 8; j++) p[j] = x[i + j] > p[j] ? x[i + j] : p[j];
+  for (; i < n; i++) p[0] = x[i] > p[0] ? x[i] : p[0];
+  for (PetscInt j = 1; j < 8; j++) p[0] = p[j] > p[0] ? p[j] : p[0];
+  return p[0];
+}
+
+/* the first k in [0, K) with c_k > x (strict) or c_k >= x, K if none; c increasing */
+UMB_FES_INLINE PetscInt FirstAbove(const PetscReal *c, PetscInt K, PetscReal x, PetscBool strict)
+{
+  PetscInt lo = 0, n = K;
+  while (n > 0) {
+    const PetscInt half = n / 2;
+    if (strict ? c[lo + half] <= x : c[lo + half] < x) {
+      lo += half + 1;
+      n -= half + 1;
+    } else n = half;
+  }
+  return lo;
+}
+
+/* One point: fills a[lo..hi] with exp(a_k - a_max) (0 for skipped terms), returns their sum s,
+   a_max (if pamax) and ln sum_k N_k exp(f_k - u_k(z)) = a_max + ln s. g holds f_k + ln N_k, gmax its maximum.
+   hint (banded windows): the previous point's nearest window and band, {0, -1, -1} for none. */
+UMB_FES_INLINE PetscReal PointTerms(const UmbMbar *mb, const PetscReal *zn, PetscReal gmax, PetscInt *hint, PetscInt *plo, PetscInt *phi, PetscReal *ps, PetscReal *pamax)
 {
   const PetscReal *g = mb->g, cut = mb->cut;
   PetscReal       *a = mb->a, amax = PETSC_MIN_REAL, s = 0;
@@ -115,34 +159,46 @@ static inline PetscReal PointTerms(const UmbMbar *mb, const PetscReal *zn, Petsc
        The nearest centre is found by walking from the previous point's (points come window by
        window, so the walk is short). */
     const PetscReal *c = mb->center, *h = mb->h, z = zn[0];
-    PetscInt         k0 = *hint;
-    PetscReal        a0, R2;
+    PetscInt         k0 = hint[0];
+    PetscReal        a0, R2, R;
     while (k0 > 0 && z < 0.5 * (c[k0 - 1] + c[k0])) k0--;
     while (k0 < mb->K - 1 && z > 0.5 * (c[k0] + c[k0 + 1])) k0++;
-    *hint = k0;
+    hint[0] = k0;
     a0    = g[k0] - h[k0] * (z - c[k0]) * (z - c[k0]);
     R2    = (gmax - a0 + cut) / mb->hmin;
-    lo = hi = k0;
-    while (lo > 0 && (z - c[lo - 1]) * (z - c[lo - 1]) <= R2) lo--;
-    while (hi < mb->K - 1 && (z - c[hi + 1]) * (z - c[hi + 1]) <= R2) hi++;
-    for (PetscInt k = lo; k <= hi; k++) {
-      a[k] = g[k] - h[k] * (z - c[k]) * (z - c[k]);
-      amax = PetscMax(amax, a[k]);
+    R     = PetscSqrtReal(R2) * (1 + 1e-12);
+    if (hint[1] < 0) { /* the first point of a group: by bisection (tens of windows within reach) */
+      lo = FirstAbove(c, mb->K, z - R, PETSC_FALSE);
+      hi = FirstAbove(c, mb->K, z + R, PETSC_TRUE) - 1;
+    } else { /* from the previous point's band: a few steps at most */
+      lo = hint[1];
+      hi = hint[2];
+      while (lo > 0 && c[lo - 1] >= z - R) lo--;
+      while (lo < mb->K && c[lo] < z - R) lo++;
+      while (hi < mb->K - 1 && c[hi + 1] <= z + R) hi++;
+      while (hi >= 0 && c[hi] > z + R) hi--;
     }
+    hint[1] = lo;
+    hint[2] = hi;
+    lo      = PetscMin(k0, lo);
+    hi      = PetscMax(k0, hi);
+    for (PetscInt k = lo; k <= hi; k++) a[k] = g[k] - h[k] * (z - c[k]) * (z - c[k]);
+    amax = MaxFixed(a + lo, hi - lo + 1);
   } else {
     for (PetscInt k = 0; k < mb->K; k++) {
       a[k] = g[k] - Bias(mb, k, zn);
       amax = PetscMax(amax, a[k]);
     }
   }
-  for (PetscInt k = lo; k <= hi; k++) {
-    const PetscReal e = a[k] - amax, v = e >= -cut ? PetscExpReal(e) : 0;
-    a[k] = v;
-    s += v;
+  for (PetscInt k = lo; k <= hi; k++) { /* vectorised: UmbExpNeg has no branches */
+    const PetscReal e = a[k] - amax, v = UmbExpNeg(e);
+    a[k] = e >= -cut ? v : 0;
   }
+  s = SumFixed(a + lo, hi - lo + 1);
   *plo = lo;
   *phi = hi;
   *ps  = s;
+  if (pamax) *pamax = amax;
   return amax + PetscLogReal(s);
 }
 
@@ -154,6 +210,38 @@ static PetscReal SetG(UmbMbar *mb, const PetscReal f[])
     gmax     = PetscMax(gmax, mb->g[k]);
   }
   return gmax;
+}
+
+/* The pair sums of the rows in the block (banded windows): PP += X X^T over the block's band of
+   windows, X (band x rows) the rows p_nk sqrt(m_n) (0 outside each row's own band), by one BLAS
+   dsyrk into the upper triangle of the row-major PP (the lower one of its column-major view). */
+static PetscErrorCode BlockFlush(UmbMbar *mb, PetscReal P[])
+{
+  const PetscInt K = mb->K, nr = mb->nblk;
+  PetscInt       clo = K, chi = -1, bw;
+  PetscBLASInt   n, k, lda, ldc;
+  const PetscReal one = 1;
+
+  PetscFunctionBegin;
+  if (!nr) PetscFunctionReturn(PETSC_SUCCESS);
+  for (PetscInt i = 0; i < nr; i++) {
+    clo = PetscMin(clo, mb->blo[i]);
+    chi = PetscMax(chi, mb->bhi[i]);
+  }
+  bw = chi - clo + 1;
+  for (PetscInt i = 0; i < nr; i++) { /* each row's band, zeros on either side of it */
+    PetscReal *x = mb->blkx + (size_t)i * bw;
+    PetscCall(PetscArrayzero(x, mb->blo[i] - clo));
+    PetscCall(PetscArraycpy(x + (mb->blo[i] - clo), mb->blk + (size_t)i * K + mb->blo[i], mb->bhi[i] - mb->blo[i] + 1));
+    PetscCall(PetscArrayzero(x + (mb->bhi[i] - clo) + 1, chi - mb->bhi[i]));
+  }
+  PetscCall(PetscBLASIntCast(bw, &n));
+  PetscCall(PetscBLASIntCast(nr, &k));
+  lda = n;
+  PetscCall(PetscBLASIntCast(K, &ldc));
+  PetscCallBLAS("BLASsyrk", BLASsyrk_("L", "N", &n, &k, &one, mb->blkx, &lda, &one, P + (size_t)clo * K + clo, &ldc));
+  mb->nblk = 0;
+  PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* Sum over ranks, formed on rank 0 and broadcast so that every rank holds the same bits */
@@ -172,7 +260,7 @@ static PetscErrorCode ReduceSame(MPI_Comm comm, PetscReal *in, PetscReal *out, P
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode UmbMbarPass(UmbMbar *mb, const PetscReal f[], PetscReal *obj, PetscReal S[], PetscReal PP[])
+UMB_FES_SIMD PetscErrorCode UmbMbarPass(UmbMbar *mb, const PetscReal f[], PetscReal *obj, PetscReal S[], PetscReal PP[])
 {
   const PetscInt   K = mb->K, d = mb->d;
   const PetscReal  gmax = SetG(mb, f);
@@ -185,14 +273,14 @@ PetscErrorCode UmbMbarPass(UmbMbar *mb, const PetscReal f[], PetscReal *obj, Pet
   PetscCall(PetscArrayzero(mb->S, K));
   if (PP) PetscCall(PetscArrayzero(P, (size_t)K * K));
   for (PetscInt grp = 0; grp < mb->ngroups; grp++) {
-    PetscInt hint = 0;
+    PetscInt hint[3] = {0, -1, -1};
     PetscCall(PetscArrayzero(Sg, K));
     for (PetscInt64 n = mb->gptr[grp]; n < mb->gptr[grp + 1]; n++) {
       const PetscReal wm = mb->m ? mb->m[n] : 1.0;
       PetscReal       s, l, c, t;
       PetscInt        lo, hi;
       if (wm == 0) continue;
-      l = PointTerms(mb, mb->z + n * d, gmax, &hint, &lo, &hi, &s);
+      l = PointTerms(mb, mb->z + n * d, gmax, hint, &lo, &hi, &s, NULL);
       if (mb->lse) mb->lse[n] = l;
       /* Neumaier summation of the objective: it is compared at round-off level by the line search */
       t = osum + wm * l;
@@ -200,17 +288,16 @@ PetscErrorCode UmbMbarPass(UmbMbar *mb, const PetscReal f[], PetscReal *obj, Pet
       osum = t;
       c    = wm / s;
       for (PetscInt k = lo; k <= hi; k++) Sg[k] += c * a[k];
-      if (PP && mb->banded) { /* contiguous windows: the pair loop runs over contiguous memory */
-        const PetscReal thr = s * mb->pair_eps, inv = 1 / s;
+      if (PP && mb->banded) { /* contiguous windows: rows of a block for one BLAS rank update */
+        const PetscReal thr = s * mb->pair_eps, sc = PetscSqrtReal(wm) / s;
+        PetscReal      *row = mb->blk + (size_t)mb->nblk * K;
         PetscInt        k0 = lo, k1 = hi;
         while (k0 < k1 && !(a[k0] > thr)) k0++;
         while (k1 > k0 && !(a[k1] > thr)) k1--;
-        for (PetscInt k = k0; k <= k1; k++) pv[k] = a[k] * inv;
-        for (PetscInt k = k0; k <= k1; k++) {
-          const PetscReal ci  = wm * pv[k];
-          PetscReal      *row = P + (size_t)k * K;
-          for (PetscInt l2 = k; l2 <= k1; l2++) row[l2] += ci * pv[l2];
-        }
+        for (PetscInt k = k0; k <= k1; k++) row[k] = a[k] > thr ? a[k] * sc : 0;
+        mb->blo[mb->nblk]   = k0;
+        mb->bhi[mb->nblk++] = k1;
+        if (mb->nblk == UMB_MBAR_BLOCK) PetscCall(BlockFlush(mb, P));
       } else if (PP) {
         const PetscReal thr = s * mb->pair_eps, inv = 1 / s;
         PetscInt        ni  = 0;
@@ -226,6 +313,7 @@ PetscErrorCode UmbMbarPass(UmbMbar *mb, const PetscReal f[], PetscReal *obj, Pet
         }
       }
     }
+    if (PP && mb->banded) PetscCall(BlockFlush(mb, P));
     for (PetscInt k = 0; k < K; k++) mb->S[k] += Sg[k];
   }
   in[0] = osum + ocomp;
@@ -249,7 +337,7 @@ PetscErrorCode UmbMbarPass(UmbMbar *mb, const PetscReal f[], PetscReal *obj, Pet
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode UmbMbarBinSums(UmbMbar *mb, const PetscReal f[], const PetscInt bin[], PetscInt B, PetscReal shift, PetscReal wsum[], PetscReal G[], PetscReal w2[])
+UMB_FES_SIMD PetscErrorCode UmbMbarBinSums(UmbMbar *mb, const PetscReal f[], const PetscInt bin[], PetscInt B, PetscReal shift, PetscReal wsum[], PetscReal G[], PetscReal w2[])
 {
   const PetscInt  K = mb->K, d = mb->d;
   const PetscReal gmax = SetG(mb, f);
@@ -257,14 +345,14 @@ PetscErrorCode UmbMbarBinSums(UmbMbar *mb, const PetscReal f[], const PetscInt b
 
   PetscFunctionBegin;
   PetscCall(PetscCalloc1((size_t)B * (K + 2), &loc));
-  PetscInt        hint = 0;
+  PetscInt        hint[3] = {0, -1, -1};
 
   for (PetscInt64 n = 0; n < mb->gptr[mb->ngroups]; n++) {
     const PetscReal wm = mb->m ? mb->m[n] : 1.0;
     PetscReal       s, l, w, c;
     PetscInt        lo, hi, b = bin[n];
     if (wm == 0 || b < 0) continue;
-    l = PointTerms(mb, mb->z + n * d, gmax, &hint, &lo, &hi, &s);
+    l = PointTerms(mb, mb->z + n * d, gmax, hint, &lo, &hi, &s, NULL);
     w = PetscExpReal(-l - shift);
     loc[b] += wm * w;
     loc[B + b] += wm * w * w;
@@ -284,6 +372,60 @@ PetscErrorCode UmbMbarBinSums(UmbMbar *mb, const PetscReal f[], const PetscInt b
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* ---- many replicas in one pass ---------------------------------------------------------------
+   Replica r has multiplicities m_nr and free energies f^r = fbase + d^r. With a_nk = N_k exp(fbase_k
+   - u_kn - amax_n) (the terms of a pass at fbase) and E_kr = exp(d^r_k), its terms are a_nk E_kr:
+   one set of exponentials serves every replica, and the replicas cost 2 (windows in reach) R
+   multiply-adds per point, vectorised over r. Every column is computed by the same element-wise
+   operations in the same order whatever R and its place: a replica's numbers do not depend on the
+   others in the batch. */
+UMB_FES_SIMD PetscErrorCode UmbMbarReplicaPass(UmbMbar *mb, const PetscReal fbase[], PetscInt R, const PetscReal E[], UmbMbarMultFn mult, void *ctx, PetscReal M[], const PetscInt bin[], PetscInt B, PetscReal shift, PetscReal S[], PetscReal FB[])
+{
+  const PetscInt  K = mb->K, d = mb->d;
+  const PetscReal gmax = SetG(mb, fbase);
+  const size_t    nS = (size_t)K * R, nF = bin ? (size_t)B * R : 0;
+  PetscReal      *loc, *out, *sr, *q, *a = mb->a;
+
+  PetscFunctionBegin;
+  PetscCall(PetscCalloc2(2 * (nS + nF), &loc, 2 * (size_t)R, &sr));
+  out = loc + nS + nF;
+  q   = sr + R;
+  for (PetscInt grp = 0; grp < mb->ngroups; grp++) {
+    const PetscInt64 n0   = mb->gptr[grp];
+    PetscInt         hint[3] = {0, -1, -1};
+    PetscCall(mult(ctx, grp, R, M));
+    for (PetscInt64 n = n0; n < mb->gptr[grp + 1]; n++) {
+      const PetscReal *mn = M + (size_t)(n - n0) * R;
+      PetscReal        s, amax;
+      PetscInt         lo, hi;
+      (void)PointTerms(mb, mb->z + n * d, gmax, hint, &lo, &hi, &s, &amax);
+      for (PetscInt r = 0; r < R; r++) sr[r] = 0;
+      for (PetscInt k = lo; k <= hi; k++) { /* sr_r = sum_k a_k E_kr, k in order for every r */
+        const PetscReal  ak = a[k];
+        const PetscReal *Ek = E + (size_t)k * R;
+        for (PetscInt r = 0; r < R; r++) sr[r] += ak * Ek[r];
+      }
+      for (PetscInt r = 0; r < R; r++) q[r] = mn[r] / sr[r];
+      for (PetscInt k = lo; k <= hi; k++) {
+        const PetscReal ak = a[k];
+        PetscReal      *Sk = loc + (size_t)k * R;
+        for (PetscInt r = 0; r < R; r++) Sk[r] += ak * q[r];
+      }
+      if (bin && bin[n] >= 0) {
+        const PetscReal w  = PetscExpReal(-amax - shift);
+        PetscReal      *Fb = loc + nS + (size_t)bin[n] * R;
+        for (PetscInt r = 0; r < R; r++) Fb[r] += q[r] * w;
+      }
+    }
+  }
+  PetscCall(ReduceSame(mb->comm, loc, out, (PetscMPIInt)(nS + nF)));
+  for (size_t i = 0; i < nS; i++) S[i] = E[i] * out[i];
+  if (bin) PetscCall(PetscArraycpy(FB, out + nS, nF));
+  PetscCall(PetscFree2(loc, sr));
+  mb->npass++;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* ---- solver ----------------------------------------------------------------------------- */
 
 typedef struct {
@@ -291,7 +433,7 @@ typedef struct {
   const UmbMbarOptions *opt;
   PetscReal            *f, *S, *PP, *ycache;
   PetscBool             cached, hess_cached;
-  PetscReal             gnorm;
+  PetscReal             gnorm, glast, eps; /* glast: max_k |S_k / N_k - 1| of the last pass, eps: its pair_eps */
 } SolveCtx;
 
 static void ToF(SolveCtx *c, const PetscReal *y)
@@ -321,9 +463,15 @@ static PetscErrorCode FormObjGrad(Tao tao, Vec Y, PetscReal *obj, Vec G, void *c
   ToF(c, y);
   PetscCall(PetscArraycpy(c->ycache, y, mb->K - 1));
   PetscCall(VecRestoreArrayRead(Y, &y));
+  /* near the solution (Newton converges quadratically: this pass is likely the last one) the pair
+     sums are formed as the final pass needs them, which then is this pass */
+  if (newton && mb->Sfin && c->glast <= UMB_FINAL_GUESS) mb->pair_eps = UMB_PAIR_EPS;
+  c->eps = mb->pair_eps;
   PetscCall(PetscLogEventBegin(UMB_EVENT.fes_objgrad, 0, 0, 0, 0));
   PetscCall(UmbMbarPass(mb, c->f, &L, c->S, newton ? c->PP : NULL));
   PetscCall(PetscLogEventEnd(UMB_EVENT.fes_objgrad, 0, 0, 0, 0));
+  mb->pair_eps   = UMB_HESS_EPS;
+  c->glast       = GradMeasure(mb, c->S);
   c->cached      = PETSC_TRUE;
   c->hess_cached = newton;
   *obj           = L / mb->Ntot;
@@ -352,6 +500,8 @@ static PetscErrorCode FormHessian(Tao tao, Vec Y, Mat H, Mat Hpre, void *ctx)
     PetscCall(PetscLogEventBegin(UMB_EVENT.fes_objgrad, 0, 0, 0, 0));
     PetscCall(UmbMbarPass(mb, c->f, &L, c->S, c->PP));
     PetscCall(PetscLogEventEnd(UMB_EVENT.fes_objgrad, 0, 0, 0, 0));
+    c->glast       = GradMeasure(mb, c->S);
+    c->eps         = mb->pair_eps;
     c->hess_cached = PETSC_TRUE;
   }
   PetscCall(VecRestoreArrayRead(Y, &y));
@@ -402,6 +552,7 @@ PetscErrorCode UmbMbarSolve(UmbMbar *mb, const UmbMbarOptions *opt, PetscReal f[
 
   PetscFunctionBegin;
   PetscCall(PetscMemzero(info, sizeof(*info)));
+  mb->fin = PETSC_FALSE;
   PetscCall(PetscMalloc1(K, &S));
   for (PetscInt k = 1; k < K; k++) f[k] -= f[0];
   f[0] = 0;
@@ -444,8 +595,9 @@ PetscErrorCode UmbMbarSolve(UmbMbar *mb, const UmbMbarOptions *opt, PetscReal f[
     PetscReal *y;
 
     PetscCall(PetscMemzero(&c, sizeof(c)));
-    c.mb  = mb;
-    c.opt = opt;
+    c.mb    = mb;
+    c.opt   = opt;
+    c.glast = PETSC_MAX_REAL;
     PetscCall(PetscMalloc4(K, &c.f, K, &c.S, (size_t)K * K, &c.PP, K, &c.ycache));
     PetscCall(VecCreateSeq(PETSC_COMM_SELF, K - 1, &Y));
     PetscCall(VecGetArray(Y, &y));
@@ -479,6 +631,17 @@ PetscErrorCode UmbMbarSolve(UmbMbar *mb, const UmbMbarOptions *opt, PetscReal f[
     PetscCall(VecRestoreArray(Y, &y));
     info->gnorm     = c.gnorm;
     info->converged = (PetscBool)(info->reason == TAO_CONVERGED_USER && c.gnorm <= opt->tol);
+    if (mb->Sfin && info->converged && c.hess_cached && c.eps == UMB_PAIR_EPS) { /* the last pass was at the solution? */
+      PetscBool same;
+      PetscCall(VecGetArray(Y, &y));
+      PetscCall(PetscArraycmp(y, c.ycache, K - 1, &same));
+      PetscCall(VecRestoreArray(Y, &y));
+      if (same) {
+        PetscCall(PetscArraycpy(mb->Sfin, c.S, K));
+        PetscCall(PetscArraycpy(mb->PPfin, c.PP, (size_t)K * K));
+        mb->fin = PETSC_TRUE;
+      }
+    }
     PetscCall(TaoDestroy(&tao));
     PetscCall(MatDestroy(&H));
     PetscCall(VecDestroy(&Y));
@@ -510,21 +673,33 @@ static PetscErrorCode SymEig(PetscInt K, PetscReal A[], PetscReal w[])
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* out = V diag(s) Mid diag(s) V^T (K x K; V, Mid column-major, out row-major), X scratch */
-static void Congruence(PetscInt K, const PetscReal V[], const PetscReal s[], const PetscReal Mid[], PetscReal X[], PetscReal out[])
+/* C = op(A) op(B) (K x K, column-major) by BLAS dgemm */
+static PetscErrorCode Gemm(PetscInt K, const char *ta, const char *tb, const PetscReal A[], const PetscReal B[], PetscReal C[])
 {
-  for (PetscInt j = 0; j < K; j++)
-    for (PetscInt i = 0; i < K; i++) {
-      PetscReal t = 0;
-      for (PetscInt q = 0; q < K; q++) t += V[i + q * K] * s[q] * Mid[q + j * K];
-      X[i + j * K] = t * s[j];
+  PetscBLASInt    n;
+  const PetscReal one = 1, zero = 0;
+
+  PetscFunctionBegin;
+  PetscCall(PetscBLASIntCast(K, &n));
+  PetscCallBLAS("BLASgemm", BLASgemm_(ta, tb, &n, &n, &n, &one, A, &n, B, &n, &zero, C, &n));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* out = V diag(s) Mid diag(s) V^T (K x K; V, Mid column-major, out row-major), X, Y scratch */
+static PetscErrorCode Congruence(PetscInt K, const PetscReal V[], const PetscReal s[], const PetscReal Mid[], PetscReal X[], PetscReal Y[], PetscReal out[])
+{
+  PetscFunctionBegin;
+  for (PetscInt q = 0; q < K; q++)
+    for (PetscInt i = 0; i < K; i++) Y[i + q * K] = V[i + q * K] * s[q]; /* V S */
+  PetscCall(Gemm(K, "N", "N", Y, Mid, X));                                  /* V S Mid */
+  PetscCall(Gemm(K, "N", "T", X, Y, out));                                  /* (V S Mid) (V S)^T */
+  for (PetscInt i = 0; i < K; i++) /* column-major to row-major */
+    for (PetscInt j = i + 1; j < K; j++) {
+      const PetscReal t = out[i + j * K];
+      out[i + j * K]    = out[j + i * K];
+      out[j + i * K]    = t;
     }
-  for (PetscInt j = 0; j < K; j++)
-    for (PetscInt i = 0; i < K; i++) {
-      PetscReal t = 0;
-      for (PetscInt q = 0; q < K; q++) t += X[i + q * K] * V[j + q * K];
-      out[i * K + j] = t;
-    }
+  PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* pymbar 3.1 _computeAsymptoticCovarianceMatrix, method 'svd-ew' (its default), and pinv with
@@ -533,10 +708,10 @@ static void Congruence(PetscInt K, const PetscReal V[], const PetscReal s[], con
    extra (unsampled, N = 0) states with weight columns Wb is Wb^T Wb + G T G^T, G = Wb^T W. */
 PetscErrorCode UmbFesCovariance(PetscInt K, const PetscReal A[], const PetscReal N[], PetscReal Theta[], PetscReal T[], PetscReal sv[])
 {
-  PetscReal *V, *s2, *M, *lam, *Mp, *X, smax = 0, lmax = 0;
+  PetscReal *V, *s2, *M, *lam, *Mp, *X, *Y, smax = 0, lmax = 0;
 
   PetscFunctionBegin;
-  PetscCall(PetscMalloc6((size_t)K * K, &V, K, &s2, (size_t)K * K, &M, K, &lam, (size_t)K * K, &Mp, (size_t)K * K, &X));
+  PetscCall(PetscMalloc7((size_t)K * K, &V, K, &s2, (size_t)K * K, &M, K, &lam, (size_t)K * K, &Mp, (size_t)K * K, &X, (size_t)K * K, &Y));
   PetscCall(PetscArraycpy(V, A, (size_t)K * K));
   PetscCall(SymEig(K, V, s2)); /* V column-major: V[i + j K] = component i of eigenvector j */
   for (PetscInt j = 0; j < K; j++) {
@@ -545,28 +720,26 @@ PetscErrorCode UmbFesCovariance(PetscInt K, const PetscReal A[], const PetscReal
   }
   if (sv) PetscCall(PetscArraycpy(sv, s2, K));
   /* M = I - S V^T N V S */
+  for (PetscInt j = 0; j < K; j++)
+    for (PetscInt k = 0; k < K; k++) Y[k + j * K] = N[k] * V[k + j * K];
+  PetscCall(Gemm(K, "T", "N", V, Y, X));
   for (PetscInt i = 0; i < K; i++)
-    for (PetscInt j = 0; j < K; j++) {
-      PetscReal t = 0;
-      for (PetscInt k = 0; k < K; k++) t += V[k + i * K] * N[k] * V[k + j * K];
-      M[i + j * K] = (i == j ? 1 : 0) - s2[i] * t * s2[j];
-    }
+    for (PetscInt j = 0; j < K; j++) M[i + j * K] = (i == j ? 1 : 0) - s2[i] * X[i + j * K] * s2[j];
   PetscCall(SymEig(K, M, lam));
   for (PetscInt j = 0; j < K; j++) lmax = PetscMax(lmax, PetscAbsReal(lam[j]));
-  /* Mp = pinv(M) */
-  PetscCall(PetscArrayzero(Mp, (size_t)K * K));
+  /* Mp = pinv(M) = sum over the kept eigenpairs of m_q m_q^T / lam_q */
   for (PetscInt q = 0; q < K; q++) {
-    if (PetscAbsReal(lam[q]) <= 1e-10 * lmax) continue;
-    for (PetscInt j = 0; j < K; j++)
-      for (PetscInt i = 0; i < K; i++) Mp[i + j * K] += M[i + q * K] * M[j + q * K] / lam[q];
+    const PetscReal iq = PetscAbsReal(lam[q]) <= 1e-10 * lmax ? 0 : 1 / lam[q];
+    for (PetscInt i = 0; i < K; i++) Y[i + q * K] = M[i + q * K] * iq;
   }
+  PetscCall(Gemm(K, "N", "T", Y, M, Mp));
   /* Theta = V S Mp S V^T */
-  Congruence(K, V, s2, Mp, X, Theta);
+  PetscCall(Congruence(K, V, s2, Mp, X, Y, Theta));
   if (T) {
     for (PetscInt q = 0; q < K; q++) s2[q] = s2[q] > 1e-10 * smax ? 1 / s2[q] : 0; /* S^+ */
     for (PetscInt q = 0; q < K; q++) Mp[q + q * K] -= 1;
-    Congruence(K, V, s2, Mp, X, T);
+    PetscCall(Congruence(K, V, s2, Mp, X, Y, T));
   }
-  PetscCall(PetscFree6(V, s2, M, lam, Mp, X));
+  PetscCall(PetscFree7(V, s2, M, lam, Mp, X, Y));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -102,36 +102,46 @@ PetscErrorCode UmbFesProfileErrors(UmbFes fes, UmbMbar *mb, const PetscReal f[],
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Block-bootstrap multiplicities of the local samples for replica r: every walker series of
-   window k (F frames) is rebuilt from circular blocks of L = max(1, round(2 IACT_k)) frames with
-   uniformly drawn starts. Draws come from Philox keyed by (seed, bootstrap domain, window) at
-   counter (replica, walker, block / 4), so they do not depend on the rank count. */
+/* Block-bootstrap multiplicities of the local samples of window k for replica r, added to
+   m[i stride] for the window's i-th local sample: every walker series (F frames) is rebuilt from
+   circular blocks of L = max(1, round(2 IACT_k)) frames with uniformly drawn starts. Draws come
+   from Philox keyed by (seed, bootstrap domain, window) at counter (replica, walker, block / 4),
+   so they do not depend on the rank count. */
+PetscErrorCode UmbFesBootstrapWindowWeights(UmbFes fes, PetscInt k, PetscInt r, PetscReal m[], PetscInt stride)
+{
+  const UmbWindowData *w = &fes->data;
+  const PetscInt64     F = w->frames[k];
+  const PetscInt64     L = PetscMax(1, PetscMin(F, (PetscInt64)round(2 * w->iact[k])));
+  UmbStream            s;
+
+  PetscFunctionBegin;
+  UmbStreamInit(&s, (uint64_t)fes->seed, UMB_STREAM_BOOTSTRAP, (uint64_t)k);
+  for (PetscInt64 wk = 0; wk < w->walkers[k]; wk++) {
+    PetscReal *mw     = m + wk * F * stride;
+    PetscInt64 filled = 0;
+    uint64_t   bits[4];
+    for (PetscInt64 j = 0; filled < F; j++) {
+      PetscInt64 start, len;
+      if (j % 4 == 0) UmbStreamBits(&s, (uint64_t)r, (uint64_t)wk, (uint64_t)(j / 4), bits);
+      start = (PetscInt64)(UmbU01(bits[j % 4]) * (double)F);
+      if (start >= F) start = F - 1;
+      len = PetscMin(L, F - filled);
+      for (PetscInt64 t = start; t < PetscMin(start + len, F); t++) mw[t * stride] += 1;
+      for (PetscInt64 t = 0; t < start + len - F; t++) mw[t * stride] += 1; /* the circular wrap */
+      filled += len;
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The multiplicities of all local samples for replica r */
 PetscErrorCode UmbFesBootstrapWeights(UmbFes fes, PetscInt r, PetscReal m[])
 {
   const UmbWindowData *w = &fes->data;
 
   PetscFunctionBegin;
   PetscCall(PetscArrayzero(m, w->nloc));
-  for (PetscInt k = w->klo; k < w->khi; k++) {
-    const PetscInt64 F = w->frames[k], base = w->offset[k] - w->offset[w->klo];
-    const PetscInt64 L = PetscMax(1, PetscMin(F, (PetscInt64)round(2 * w->iact[k])));
-    UmbStream        s;
-    UmbStreamInit(&s, (uint64_t)fes->seed, UMB_STREAM_BOOTSTRAP, (uint64_t)k);
-    for (PetscInt64 wk = 0; wk < w->walkers[k]; wk++) {
-      PetscReal *mw     = m + base + wk * F;
-      PetscInt64 filled = 0;
-      uint64_t   bits[4];
-      for (PetscInt64 j = 0; filled < F; j++) {
-        PetscInt64 start, len;
-        if (j % 4 == 0) UmbStreamBits(&s, (uint64_t)r, (uint64_t)wk, (uint64_t)(j / 4), bits);
-        start = (PetscInt64)(UmbU01(bits[j % 4]) * (double)F);
-        if (start >= F) start = F - 1;
-        len = PetscMin(L, F - filled);
-        for (PetscInt64 t = 0; t < len; t++) mw[(start + t) % F] += 1;
-        filled += len;
-      }
-    }
-  }
+  for (PetscInt k = w->klo; k < w->khi; k++) PetscCall(UmbFesBootstrapWindowWeights(fes, k, r, m + (w->offset[k] - w->offset[w->klo]), 1));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -203,21 +213,46 @@ static PetscErrorCode CheckOverlap(void *ctx, const PetscReal PP[])
 
 /* One estimator's bootstrap replica, for the driver below. solve: from fr (the full-data f on
    entry) on the multiplicities m of the local samples; profile (once solve converged): the
-   replica's F(z) into Fr, from fr. r numbers the replica. */
+   replica's F(z) into Fr, from fr. r numbers the replica. joint (may be NULL): replicas r0 .. r1-1
+   together, their rows of fboot and Fboot (not yet shifted); those it leaves (left[r - r0]) are
+   solved one by one. */
 typedef struct {
   const char *name; /* the estimator, in messages */
   UmbMbar    *mb;   /* the solver whose passes the checkpoints count */
   PetscErrorCode (*solve)(UmbFes, void *, PetscInt, const PetscReal[], const UmbMbarOptions *, PetscReal[], UmbMbarInfo *);
   PetscErrorCode (*profile)(UmbFes, void *, const PetscReal[], const PetscReal[], PetscReal[]);
+  PetscErrorCode (*joint)(UmbFes, void *, PetscInt, PetscInt, const UmbMbarOptions *, PetscBool[]);
   void *ctx;
 } Replica;
 
+/* replica r on its own: rows r of fboot and Fboot (not yet shifted) */
+static PetscErrorCode SolveReplica(UmbFes fes, const Replica *rep, PetscInt r, const UmbMbarOptions *opt, PetscReal m[], PetscReal fr[])
+{
+  UmbMbarInfo info;
+
+  PetscFunctionBegin;
+  PetscCall(UmbFesBootstrapWeights(fes, r, m));
+  PetscCall(PetscArraycpy(fr, fes->f, fes->K));
+  PetscCall(rep->solve(fes, rep->ctx, r, m, opt, fr, &info));
+  if (!info.converged) {
+    char what[64];
+    snprintf(what, sizeof(what), "%s on bootstrap replica %" PetscInt_FMT, rep->name, r);
+    PetscCall(NotConverged(fes, &info, what));
+  }
+  PetscCall(rep->profile(fes, rep->ctx, m, fr, fes->Fboot + (size_t)r * fes->B));
+  PetscCall(PetscArraycpy(fes->fboot + (size_t)r * fes->K, fr, fes->K));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* The block bootstrap of either estimator: continues from the checkpoint (-restart), reports
-   progress, and checkpoints between replicas (stopping on a signal or -fes_stop_replica) */
+   progress, and checkpoints between replicas, or between batches of UMB_FES_BATCH replicas solved
+   together (stopping on a signal or -fes_stop_replica, where a batch ends) */
+#define UMB_FES_BATCH 64
 static PetscErrorCode Bootstrap(UmbFes fes, const Replica *rep)
 {
   const PetscInt K = fes->K, B = fes->B;
   PetscReal     *m, *fr;
+  PetscBool     *left;
   UmbMbarOptions opt;
   UmbProgress    progress;
   PetscInt64     pass0 = rep->mb->npass, passes;
@@ -230,29 +265,29 @@ static PetscErrorCode Bootstrap(UmbFes fes, const Replica *rep)
   tckpt = t0;
   PetscCall(PetscLogEventBegin(UMB_EVENT.fes_boot, 0, 0, 0, 0));
   PetscCall(UmbFesBootstrapResume(fes, &r0, &passes));
-  PetscCall(PetscMalloc2(fes->data.nloc + 1, &m, K, &fr));
+  fes->boot_left = 0;
+  PetscCall(PetscMalloc3(fes->data.nloc + 1, &m, K, &fr, UMB_FES_BATCH, &left));
   PetscCall(Options(fes, &opt, PETSC_TRUE));
   PetscCall(UmbProgressCreate(fes->comm, "fes bootstrap", "replicas", (double)fes->nboot, &progress));
-  for (PetscInt r = r0; r < fes->nboot && !stop; r++) {
-    PetscReal  *Fr = fes->Fboot + (size_t)r * B;
-    UmbMbarInfo info;
-    PetscCall(UmbFesBootstrapWeights(fes, r, m));
-    PetscCall(PetscArraycpy(fr, fes->f, K));
-    PetscCall(rep->solve(fes, rep->ctx, r, m, &opt, fr, &info));
-    if (!info.converged) {
-      char what[64];
-      snprintf(what, sizeof(what), "%s on bootstrap replica %" PetscInt_FMT, rep->name, r);
-      PetscCall(NotConverged(fes, &info, what));
-    }
-    PetscCall(rep->profile(fes, rep->ctx, m, fr, Fr));
-    PetscCall(PetscArraycpy(fes->fboot + (size_t)r * K, fr, K));
-    ShiftReplica(fes, Fr);
-    PetscCall(UmbProgressUpdate(progress, (double)(r + 1)));
-    PetscCall(UmbFesBootstrapMaybeCheckpoint(fes, r + 1, passes + rep->mb->npass - pass0, &tckpt, &stop));
+  for (PetscInt r = r0, r1; r < fes->nboot && !stop; r = r1) {
+    r1 = r + 1;
+    if (rep->joint) {
+      r1 = PetscMin(fes->nboot, r + UMB_FES_BATCH);
+      if (fes->stop_replica > r) r1 = PetscMin(r1, fes->stop_replica);
+      PetscCall(rep->joint(fes, rep->ctx, r, r1, &opt, left));
+      for (PetscInt q = r; q < r1; q++)
+        if (left[q - r]) {
+          PetscCall(SolveReplica(fes, rep, q, &opt, m, fr));
+          fes->boot_left++;
+        }
+    } else PetscCall(SolveReplica(fes, rep, r, &opt, m, fr));
+    for (PetscInt q = r; q < r1; q++) ShiftReplica(fes, fes->Fboot + (size_t)q * B);
+    PetscCall(UmbProgressUpdate(progress, (double)r1));
+    PetscCall(UmbFesBootstrapMaybeCheckpoint(fes, r1, passes + rep->mb->npass - pass0, &tckpt, &stop));
   }
   PetscCall(UmbProgressFinish(progress));
   PetscCall(UmbProgressDestroy(&progress));
-  PetscCall(PetscFree2(m, fr));
+  PetscCall(PetscFree3(m, fr, left));
   fes->boot_passes  = passes + rep->mb->npass - pass0;
   fes->boot_stopped = stop;
   PetscCall(BootstrapSummary(fes));
@@ -264,8 +299,10 @@ static PetscErrorCode Bootstrap(UmbFes fes, const Replica *rep)
 
 /* MBAR replicas: the distributed samples with multiplicities m */
 typedef struct {
-  UmbMbar   *mb;
-  PetscReal *S, *lse; /* work: K, and the replica's log normalisers (nloc) */
+  UmbMbar         *mb;
+  PetscReal       *S, *lse; /* work: K, and the replica's log normalisers (nloc) */
+  const PetscReal *PP;      /* the full-data pair sums (K x K) and the profile's shift, for the joint solve */
+  PetscReal        shift;
 } MbarReplica;
 
 static PetscErrorCode MbarReplicaSolve(UmbFes fes, void *ctx, PetscInt r, const PetscReal m[], const UmbMbarOptions *opt, PetscReal fr[], UmbMbarInfo *info)
@@ -275,6 +312,15 @@ static PetscErrorCode MbarReplicaSolve(UmbFes fes, void *ctx, PetscInt r, const 
   PetscFunctionBegin;
   PetscCall(UmbMbarSetPoints(c->mb, fes->data.khi - fes->data.klo, fes->gptr, fes->data.z, m));
   PetscCall(UmbMbarSolve(c->mb, opt, fr, info, NULL, NULL));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode MbarReplicaJoint(UmbFes fes, void *ctx, PetscInt r0, PetscInt r1, const UmbMbarOptions *opt, PetscBool left[])
+{
+  MbarReplica *c = (MbarReplica *)ctx;
+
+  PetscFunctionBegin;
+  PetscCall(UmbFesBootstrapJoint(fes, c->mb, c->PP, c->shift, r0, r1, opt->tol, left));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -311,15 +357,20 @@ PetscErrorCode UmbFesSolveMBAR(UmbFes fes)
   PetscCall(PetscArrayzero(fes->f, K));
   cc.fes = fes;
   cc.Nk  = fes->Nk;
-  PetscCall(UmbMbarSolve(mb, &opt, fes->f, &fes->info, CheckOverlap, &cc));
   /* the final pass: log normalisers of every sample, S and the pair sums for the overlap matrix
-     and the covariance */
+     and the covariance; the solver's last pass when it was at the solution */
   PetscCall(PetscMalloc3(K, &S, (size_t)K * K, &PP, (size_t)K * K, &T));
-  mb->lse = fes->lse;
-  PetscCall(PetscLogEventBegin(UMB_EVENT.fes_objgrad, 0, 0, 0, 0));
-  PetscCall(UmbMbarPass(mb, fes->f, &L, S, PP));
-  PetscCall(PetscLogEventEnd(UMB_EVENT.fes_objgrad, 0, 0, 0, 0));
-  fes->info.passes++;
+  mb->lse   = fes->lse;
+  mb->Sfin  = S;
+  mb->PPfin = PP;
+  PetscCall(UmbMbarSolve(mb, &opt, fes->f, &fes->info, CheckOverlap, &cc));
+  mb->Sfin = mb->PPfin = NULL;
+  if (!mb->fin) {
+    PetscCall(PetscLogEventBegin(UMB_EVENT.fes_objgrad, 0, 0, 0, 0));
+    PetscCall(UmbMbarPass(mb, fes->f, &L, S, PP));
+    PetscCall(PetscLogEventEnd(UMB_EVENT.fes_objgrad, 0, 0, 0, 0));
+    fes->info.passes++;
+  }
   PetscCall(UmbFesOverlapCheck(fes, PP, fes->Nk)); /* windows without overlap: an error naming them */
   if (!fes->info.converged) PetscCall(NotConverged(fes, &fes->info, "MBAR"));
   PetscCall(PetscTime(&t1));
@@ -336,8 +387,8 @@ PetscErrorCode UmbFesSolveMBAR(UmbFes fes)
   PetscCall(UmbFesProfileErrors(fes, mb, fes->f, T, shift, fes->bin));
 
   if (fes->nboot) {
-    MbarReplica   c   = {mb, S, NULL};
-    const Replica rep = {"MBAR", mb, MbarReplicaSolve, MbarReplicaProfile, &c};
+    MbarReplica   c   = {mb, S, NULL, PP, shift};
+    const Replica rep = {"MBAR", mb, MbarReplicaSolve, MbarReplicaProfile, fes->boot_joint ? MbarReplicaJoint : NULL, &c};
 
     PetscCall(PetscMalloc1(w->nloc + 1, &c.lse));
     mb->lse = c.lse;
@@ -490,7 +541,7 @@ PetscErrorCode UmbFesSolveWHAM(UmbFes fes)
 
   if (fes->nboot) {
     WhamReplica   c   = {mb, &p, S, NULL, Nin};
-    const Replica rep = {"WHAM", mb, WhamReplicaSolve, WhamReplicaProfile, &c};
+    const Replica rep = {"WHAM", mb, WhamReplicaSolve, WhamReplicaProfile, NULL, &c};
 
     PetscCall(PetscMalloc1(B, &c.M));
     PetscCall(Bootstrap(fes, &rep));

@@ -71,11 +71,17 @@ typedef struct {
   PetscReal         hmin, cut;  /* exp() is skipped for terms below the per-point maximum exponent by more than cut */
   PetscReal         pair_eps;   /* PP sums only pairs with both p_nk, p_nl above this */
   PetscReal        *lse;        /* if set, every pass stores ln sum_k N_k exp(f_k - u_kn) per local point */
+  PetscReal        *Sfin, *PPfin; /* if set, UmbMbarSolve (Newton) fills them with S and PP (pair_eps 2^-60) at the
+                                     solution when its last pass was there, and sets fin (lse is then of that pass) */
+  PetscBool         fin;
   /* work */
   PetscReal        *g, *a, *S, *Sg, *PP, *PPcheck, *pv, *buf, *flast; /* flast: f of the last pass */
   PetscInt         *idx;
+  PetscReal        *blk, *blkx;   /* banded pair sums: rows of up to UMB_MBAR_BLOCK points (K wide), packed */
+  PetscInt         *blo, *bhi, nblk;
   PetscInt64        npass;
 } UmbMbar;
+#define UMB_MBAR_BLOCK 128
 
 typedef struct {
   UmbFesSolver solver;
@@ -106,6 +112,13 @@ PETSC_INTERN PetscErrorCode UmbMbarSolve(UmbMbar *, const UmbMbarOptions *, Pets
    w_n = exp(-lse_n) of the unbiased state (lse from the last pass), per bin b (bin[n] < 0:
    none): wsum_b = sum m w_n exp(-shift), G_bk = sum m w_n exp(-shift) p_nk, w2_b = sum m (w_n exp(-shift))^2 */
 PETSC_INTERN PetscErrorCode UmbMbarBinSums(UmbMbar *, const PetscReal[], const PetscInt[], PetscInt, PetscReal, PetscReal[], PetscReal[], PetscReal[]);
+/* Multiplicities of the points of local group grp for R replicas: M[i R + r] for its i-th point */
+typedef PetscErrorCode (*UmbMbarMultFn)(void *, PetscInt, PetscInt, PetscReal[]);
+/* Collective pass for R replicas at once (src/fes/bootjoint.c): replica r at f^r with
+   E[k R + r] = exp(f^r_k - fbase_k) and multiplicities from mult (M: work, largest group x R).
+   Out: S[k R + r] = sum_n m_nr p^r_nk and, if bin is not NULL, the profile sums
+   FB[b R + r] = sum_{n in b} m_nr exp(-lse^r_n - shift) */
+PETSC_INTERN PetscErrorCode UmbMbarReplicaPass(UmbMbar *, const PetscReal[], PetscInt, const PetscReal[], UmbMbarMultFn, void *, PetscReal[], const PetscInt[], PetscInt, PetscReal, PetscReal[], PetscReal[]);
 PETSC_INTERN PetscErrorCode UmbMbarDestroy(UmbMbar **);
 /* Developers and tests: the exp() cutoff (default 64 ln 2 + ln K, see docs/fes.md) */
 PETSC_INTERN PetscErrorCode UmbMbarSetCutoff(UmbMbar *, PetscReal);
@@ -128,6 +141,8 @@ struct _p_UmbFes {
   PetscBool       errtype_set;
   PetscReal       tol;
   PetscInt        max_it, sweeps, nboot;
+  PetscBool       boot_joint; /* MBAR: the replicas of a batch solved together (-fes_bootstrap_joint) */
+  PetscInt        boot_left;  /* replicas of the joint bootstrap that needed a separate solve (this run) */
   PetscBool       tol_set, max_it_set;
   /* cut > 0 replaces the exp() cutoff of the kernels (tests) */
   PetscInt64      seed;
@@ -186,6 +201,11 @@ PETSC_INTERN PetscErrorCode UmbFesSolveMBAR(UmbFes);
 PETSC_INTERN PetscErrorCode UmbFesSolveWHAM(UmbFes);
 PETSC_INTERN PetscErrorCode UmbFesProfileFromLse(UmbFes, MPI_Comm, const PetscReal[], const PetscReal[], PetscInt64, const PetscInt[], PetscReal[], PetscInt64[], PetscReal *);
 PETSC_INTERN PetscErrorCode UmbFesBootstrapWeights(UmbFes, PetscInt, PetscReal[]);
+PETSC_INTERN PetscErrorCode UmbFesBootstrapWindowWeights(UmbFes, PetscInt, PetscInt, PetscReal[], PetscInt);
+/* Replicas r0 .. r1-1 of the MBAR bootstrap solved together (src/fes/bootjoint.c) from the full-data
+   f with the full-data pair sums PP (K x K) to tolerance tol: rows of fboot and Fboot (F minimum 0,
+   not yet shifted), and left[r - r0] for those it leaves to a separate solve */
+PETSC_INTERN PetscErrorCode UmbFesBootstrapJoint(UmbFes, UmbMbar *, const PetscReal[], PetscReal, PetscInt, PetscInt, PetscReal, PetscBool[]);
 PETSC_INTERN PetscErrorCode UmbFesProfileErrors(UmbFes, UmbMbar *, const PetscReal[], const PetscReal[], PetscReal, const PetscInt[]);
 PETSC_INTERN PetscErrorCode UmbFesNeighbours(UmbFes);
 /* Bootstrap checkpoints, ckpt/fes.h5 (src/fes/checkpoint.c). Resume: with -restart, the replicas
