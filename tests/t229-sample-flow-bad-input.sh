@@ -15,8 +15,10 @@ printf 'not a flow\n' > f.h5
 S="sample -us_windows 3 -us_steps 200 -us_stride 10"
 cases=(
   # exit | pattern (extended regex) | arguments
-  "2|-us_flow_moves needs -us_flow_file|$S -us_flow_moves 5"
-  "2|-us_flow_base_scale needs -us_flow_file|$S -us_flow_base_scale 2"
+  # with the GAN no coupling round proposes flow moves, so the options need a file (with the
+  # default flow they are the rounds' of umbra run: t806)
+  "2|-us_flow_moves needs -us_flow_file|$S -generator gan -us_flow_moves 5"
+  "2|-us_flow_base_scale needs -us_flow_file|$S -generator gan -us_flow_base_scale 2"
   "2|-us_flow_moves must be positive|$S -cv coord -cv_index 0 -us_flow_file f.h5 -us_flow_moves 0"
   "2|-us_flow_base_scale must be finite and at least 1|$S -cv coord -cv_index 0 -us_flow_file f.h5 -us_flow_base_scale 0.5"
   "2|-us_flow_mix must be in \[0, 1\), got 1|$S -cv coord -cv_index 0 -us_flow_file f.h5 -us_flow_mix 1"
@@ -30,7 +32,7 @@ cases=(
   "2|f.h5 is not an HDF5 file|$S -cv coord -cv_index 0 -us_flow_file f.h5"
 )
 expect_errors "1"
-expect_error 2 2 "-us_flow_moves needs -us_flow_file" "$S -us_flow_moves 5"
+expect_error 2 2 "-us_flow_moves needs -us_flow_file" "$S -generator gan -us_flow_moves 5"
 expect_error 2 2 "flow moves need a coordinate or linear CV \(-cv coord, -cv linear\), not -cv native" "$S -model ring -ring_n 4 -cv native -us_flow_file f.h5"
 # a NaN log-density in a proposal (t228's analytic generator, NaN above y = 1.2)
 UMBRA="$BUILD/tests/t228-sample-flowmoves" expect_error 2 1 "flow move of window [0-9]+ \(centre [-0-9.]+\), walker [0-9]+, step [0-9]+: the log-density of the proposed state is not finite.*retrain it.*lower -us_flow_base_scale" "-t228_case nan -t228_nan_above 1.2"

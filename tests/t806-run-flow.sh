@@ -151,5 +151,5 @@ grep -q '^train.1,checkpointed,' rs/stages.csv || { echo "rs/stages.csv does not
 run rs 1 0 -run_iterations 1 -restart
 grep -q "run: train.1 continues from its checkpoint" rs.log || { echo "the round's training was not continued from its checkpoint"; fail=1; }
 same ref rs
-expect_error 1 2 "-run_flow_moves needs a generator with a density" "run -model fastslow -fastslow_m 1 -cv coord -cv_index 0 -run_iterations 1 -run_flow_moves true -out bad"
+expect_error 1 2 "-run_flow_moves needs a generator with a density" "run -model fastslow -fastslow_m 1 -cv coord -cv_index 0 -generator gan -run_iterations 1 -run_flow_moves true -out bad"
 exit $fail
