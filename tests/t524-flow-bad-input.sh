@@ -69,7 +69,7 @@ RESTART="-flow_batch is 32 here but 64 in the checkpoint div2/ckpt/train.h5"
 cases=(
   # exit | pattern (extended regex) | arguments
   "2|unknown generator type 'nosuch' for -generator: choose gan or flow|train $M -out data -generator nosuch"
-  "2|unknown or unused option: -flow_lr|train $M -out data -flow_lr 1e-3"
+  "2|unknown or unused option: -flow_lr|train $M -out data -generator gan -flow_lr 1e-3"
   "2|-flow_couplings must be in 1..32, got 0|$T -flow_couplings 0"
   "2|-flow_couplings must be in 1..32, got 33|$T -flow_couplings 33"
   "2|-flow_layers: width 0 of hidden layer 2 must be positive|$T -flow_layers 8,0"
