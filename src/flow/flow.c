@@ -204,8 +204,11 @@ PetscErrorCode UmbFlowGetGenerated(UmbFlow flow, PetscInt *ng)
 
 PetscErrorCode UmbFlowCheckGenerates(UmbFlow flow)
 {
+  PetscBool flat;
+
   PetscFunctionBegin;
-  PetscCheck(flow->space.coord || flow->space.Q, flow->comm, PETSC_ERR_USER_INPUT, "the flow models the coordinates outside a coordinate CV (-cv coord) or the null space of a linear CV (-cv linear); with CV %s use -generator gan", flow->cvtype);
+  PetscCall(UmbCVHasFlatLevelSets(flow->cv, &flat)); /* the one rule of the flow moves and the reweighting */
+  PetscCheck(flat, flow->comm, PETSC_ERR_USER_INPUT, "the flow models the coordinates outside a coordinate CV (-cv coord) or the null space of a linear CV (-cv linear); with CV %s use -generator gan", flow->cvtype);
   PetscCheck(flow->ng > 0, flow->comm, PETSC_ERR_USER_INPUT, "the CV is all %" PetscInt_FMT " coordinates of model %s: a conditional flow has nothing left to generate", flow->n, flow->modeltype);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
