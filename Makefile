@@ -35,6 +35,15 @@ CFLAGS    += $(SANITIZE)
 LDLIBS    := $(filter-out -lgslcblas,$(shell pkg-config --libs $(PACKAGES))) -ldl -lm
 LDFLAGS   += $(shell pkg-config --libs-only-L $(PACKAGES) | sed 's/-L/-Wl,-rpath,/g')
 
+# LAMMPS is optional: without it, -model lammps says so. LAMMPS=no leaves it out even when found.
+LAMMPS_PC ?= liblammps
+LAMMPS    ?= $(shell pkg-config --exists $(LAMMPS_PC) && echo yes)
+ifeq ($(LAMMPS),yes)
+CPPFLAGS  += -DUMBRA_HAVE_LAMMPS -DLAMMPS_LIB_MPI $(shell pkg-config --cflags $(LAMMPS_PC))
+LDLIBS    += $(shell pkg-config --libs $(LAMMPS_PC))
+LDFLAGS   += $(shell pkg-config --libs-only-L $(LAMMPS_PC) | sed 's/-L/-Wl,-rpath,/g')
+endif
+
 LIB_SRC   := $(sort $(wildcard src/*/*.c))
 LIB_SRC   := $(filter-out src/app/%,$(LIB_SRC))
 APP_SRC   := $(sort $(wildcard src/app/*.c))

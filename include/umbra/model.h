@@ -13,6 +13,7 @@ typedef const char         *UmbModelType;
 #define UMBMODELRING        "ring"
 #define UMBMODELPLUGIN      "plugin"
 #define UMBMODELIMPORTED    "imported" /* the coordinates of umbra import, no potential */
+#define UMBMODELLAMMPS      "lammps"   /* a molecular system in LAMMPS (built with liblammps) */
 
 /* Collective: all ranks hold the same model. */
 PETSC_EXTERN PetscErrorCode UmbModelCreate(MPI_Comm, UmbModel *);
@@ -21,6 +22,8 @@ PETSC_EXTERN PetscErrorCode UmbModelSetType(UmbModel, UmbModelType);
 PETSC_EXTERN PetscErrorCode UmbModelSetFromOptions(UmbModel);
 /* Prefix of the options SetFromOptions reads (default none) */
 PETSC_EXTERN PetscErrorCode UmbModelSetOptionsPrefix(UmbModel, const char[]);
+/* Run directory, where types that write files put them (lammps: its log); default none */
+PETSC_EXTERN PetscErrorCode UmbModelSetRunDirectory(UmbModel, const char[]);
 PETSC_EXTERN PetscErrorCode UmbModelSetUp(UmbModel);
 PETSC_EXTERN PetscErrorCode UmbModelView(UmbModel, PetscViewer);
 PETSC_EXTERN PetscErrorCode UmbModelDestroy(UmbModel *);
@@ -48,5 +51,27 @@ PETSC_EXTERN PetscErrorCode UmbModelGetNativeCVDimension(UmbModel, PetscInt *);
 PETSC_EXTERN PetscErrorCode UmbModelNativeCV(UmbModel, PetscInt, const PetscReal[], PetscReal[], PetscReal[]);
 /* Period of each native CV component (0 when not periodic) */
 PETSC_EXTERN PetscErrorCode UmbModelGetNativeCVPeriod(UmbModel, PetscReal[]);
+
+/* Models with dynamics of their own (lammps: velocity Verlet with a Langevin thermostat in the
+   engine). A call advances one state (positions x and velocities v, length n each) over the
+   global steps [s0, s1), asking bias() for the umbrella energy and gradient at every step and
+   calling save() after every step t >= save_first with (t - save_first) % save_stride == 0.
+   seed (> 0) keys the engine's noise for this call. Not collective. */
+typedef struct {
+  PetscReal  dt;
+  PetscInt64 s0, s1, save_first, save_stride;
+  uint64_t   seed;
+  PetscErrorCode (*bias)(void *, const PetscReal[], PetscReal *, PetscReal[]);
+  PetscErrorCode (*save)(void *, PetscInt64, const PetscReal[]);
+  void      *ctx;
+  PetscReal  temperature; /* out: mean kinetic temperature over the steps (the model's unit) */
+} UmbDynamics;
+PETSC_EXTERN PetscErrorCode UmbModelHasDynamics(UmbModel, PetscBool *);
+PETSC_EXTERN PetscErrorCode UmbModelAdvance(UmbModel, UmbDynamics *, PetscReal[], PetscReal[]);
+/* Standard deviation of each velocity component at the model's temperature (length n) */
+PETSC_EXTERN PetscErrorCode UmbModelGetThermalVelocity(UmbModel, const PetscReal **);
+/* The target temperature of the dynamics and the model's energy unit ("kcal/mol"), or "" */
+PETSC_EXTERN PetscErrorCode UmbModelGetTemperature(UmbModel, PetscReal *);
+PETSC_EXTERN PetscErrorCode UmbModelGetEnergyUnit(UmbModel, const char **);
 
 #endif

@@ -22,6 +22,7 @@ typedef enum {
   UMB_STREAM_CLOSURE   = 9, /* closures: permutation tests (id: test point), reduced-SDE walkers (id: 1000 + walker), direct runs (id: 2^32, counter (step, walker)) */
   UMB_STREAM_COUPLING  = 10, /* coupling rounds: latent noise of the lifted walker states, id = window in the merged campaign, counter (walker, 0, 0) */
   UMB_STREAM_FLOWMOVE  = 11, /* flow moves of the sampler: id = window (as the SDE noise), counter (step, walker, 0) the uniforms of the mixture choice, the window drawn and the acceptance, (step, walker, 1, *) the proposal's base noise */
+  UMB_STREAM_ENGINE    = 12, /* models with dynamics: id = window, counter (walker, 0, 0) the initial velocities, (step, walker, 1) the engine's seed of a call */
   UMB_STREAM_TEST      = 15 /* tests only */
 } UmbStreamDomain;
 

@@ -11,7 +11,8 @@ typedef struct _p_UmbSampler *UmbSampler;
 
 typedef enum {
   UMB_INTEGRATOR_EM = 0, /* Euler-Maruyama: invariant measure biased at O(dt) */
-  UMB_INTEGRATOR_LM = 1  /* Leimkuhler-Matthews: O(dt^2), exact for harmonic potentials */
+  UMB_INTEGRATOR_LM = 1, /* Leimkuhler-Matthews: O(dt^2), exact for harmonic potentials */
+  UMB_INTEGRATOR_LANGEVIN = 2 /* the model's own underdamped Langevin dynamics (lammps) */
 } UmbIntegrator;
 PETSC_EXTERN const char *const UmbIntegrators[];
 

@@ -109,7 +109,7 @@ static PetscErrorCode AppliesClosure(UmbApp *app, char why[], size_t len)
 
 /* The options that identify the model: a directory whose samples come from another model (or
    CV, or temperature) holds another campaign */
-#define MODEL_OPTIONS "-model", "-model_", "-beta", "-fastslow_", "-mb_", "-ring_", "-cv", "-cv_"
+#define MODEL_OPTIONS "-model", "-model_", "-beta", "-fastslow_", "-mb_", "-ring_", "-lammps_", "-cv", "-cv_"
 static const char *const model_options[] = {MODEL_OPTIONS, NULL};
 
 #define MAX_OUTPUTS  3

@@ -40,8 +40,9 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
   PetscCall(RunSetFromOptions(app));
   PetscCall(UmbModelCreate(comm, &app->model));
   PetscCall(UmbModelSetFromOptions(app->model));
-  PetscCall(UmbModelSetUp(app->model));
   PetscCall(OutSetFromOptions(app));
+  PetscCall(UmbModelSetRunDirectory(app->model, app->outdir));
+  PetscCall(UmbModelSetUp(app->model));
   PetscCall(UmbDmapRegisterCV());
   PetscCall(UmbCVCreate(app->model, &app->cv));
   PetscCall(UmbCVSetRunDirectory(app->cv, app->outdir));

@@ -1,7 +1,8 @@
 /* UmbModel: the common life cycle and accessors; each type fills the ops table. */
 #include <umbra/private/modelimpl.h>
 
-static const char *const model_types[] = {UMBMODELFASTSLOW, UMBMODELMULLERBROWN, UMBMODELRING, UMBMODELPLUGIN, UMBMODELIMPORTED};
+static const char *const model_types[] = {UMBMODELFASTSLOW, UMBMODELMULLERBROWN, UMBMODELRING, UMBMODELPLUGIN, UMBMODELIMPORTED, UMBMODELLAMMPS};
+#define NTYPES ((PetscInt)(sizeof(model_types) / sizeof(model_types[0])))
 
 PetscErrorCode UmbModelCreate(MPI_Comm comm, UmbModel *model)
 {
@@ -33,7 +34,8 @@ PetscErrorCode UmbModelSetType(UmbModel m, UmbModelType type)
   else if (!strcmp(type, UMBMODELRING)) PetscCall(UmbModelCreate_Ring(m));
   else if (!strcmp(type, UMBMODELPLUGIN)) PetscCall(UmbModelCreate_Plugin(m));
   else if (!strcmp(type, UMBMODELIMPORTED)) PetscCall(UmbModelCreate_Imported(m));
-  else SETERRQ(m->comm, PETSC_ERR_USER_INPUT, "unknown model '%s': choose fastslow, mullerbrown, ring, plugin or imported", type);
+  else if (!strcmp(type, UMBMODELLAMMPS)) PetscCall(UmbModelCreate_Lammps(m));
+  else SETERRQ(m->comm, PETSC_ERR_USER_INPUT, "unknown model '%s': choose fastslow, mullerbrown, ring, plugin, imported or lammps", type);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -45,10 +47,10 @@ PetscErrorCode UmbModelSetFromOptions(UmbModel m)
   PetscFunctionBegin;
   PetscOptionsBegin(m->comm, UmbOptionsPrefix(m->prefix), "Model options", "UmbModel");
   if (m->type[0]) {
-    for (PetscInt i = 0; i < 5; i++)
+    for (PetscInt i = 0; i < NTYPES; i++)
       if (!strcmp(m->type, model_types[i])) which = i;
   }
-  PetscCall(PetscOptionsEList("-model", "Model", "UmbModelSetType", model_types, 5, model_types[which], &which, &set));
+  PetscCall(PetscOptionsEList("-model", "Model", "UmbModelSetType", model_types, NTYPES, model_types[which], &which, &set));
   PetscCall(UmbModelSetType(m, model_types[which]));
   PetscCall(PetscOptionsReal("-beta", "Inverse temperature", "UmbModelSetFromOptions", m->beta, &m->beta, NULL));
   PetscCheck(m->beta > 0 && PetscIsNormalReal(m->beta), m->comm, PETSC_ERR_USER_INPUT, "-beta must be positive and finite, got %.6g", (double)m->beta);
@@ -78,6 +80,14 @@ PetscErrorCode UmbModelAllocate(UmbModel m, PetscInt n)
     snprintf(name, sizeof(name), "x%" PetscInt_FMT, i + 1);
     PetscCall(PetscStrallocpy(name, &m->coord_names[i]));
   }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbModelSetRunDirectory(UmbModel m, const char dir[])
+{
+  PetscFunctionBegin;
+  PetscCheck(strlen(dir) < sizeof(m->rundir), m->comm, PETSC_ERR_ARG_SIZ, "run directory %s: path too long", dir);
+  PetscCall(PetscStrncpy(m->rundir, dir, sizeof(m->rundir)));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -116,6 +126,7 @@ PetscErrorCode UmbModelDestroy(UmbModel *mp)
   PetscCall(PetscFree(m->coord_names));
   PetscCall(PetscFree(m->mobility));
   PetscCall(PetscFree(m->reference));
+  PetscCall(PetscFree(m->vthermal));
   PetscCall(PetscFree(*mp));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -210,5 +221,44 @@ PetscErrorCode UmbModelNativeCV(UmbModel m, PetscInt nw, const PetscReal x[], Pe
   PetscFunctionBegin;
   PetscCheck(m->native_d > 0 && m->ops.nativecv, m->comm, PETSC_ERR_USER_INPUT, "model %s has no native collective variable", m->type);
   PetscCall((*m->ops.nativecv)(m, nw, x, z, J));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbModelHasDynamics(UmbModel m, PetscBool *has)
+{
+  PetscFunctionBegin;
+  *has = (PetscBool)(m->ops.advance != NULL);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbModelAdvance(UmbModel m, UmbDynamics *dyn, PetscReal x[], PetscReal v[])
+{
+  PetscFunctionBegin;
+  UmbModelCheckSetUp(m);
+  PetscCheck(m->ops.advance, m->comm, PETSC_ERR_USER_INPUT, "model %s has no dynamics of its own", m->type);
+  PetscCall((*m->ops.advance)(m, dyn, x, v));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbModelGetThermalVelocity(UmbModel m, const PetscReal **sigma)
+{
+  PetscFunctionBegin;
+  UmbModelCheckSetUp(m);
+  PetscCheck(m->vthermal, m->comm, PETSC_ERR_USER_INPUT, "model %s has no velocities", m->type);
+  *sigma = m->vthermal;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbModelGetTemperature(UmbModel m, PetscReal *T)
+{
+  PetscFunctionBegin;
+  *T = m->temperature;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbModelGetEnergyUnit(UmbModel m, const char **unit)
+{
+  PetscFunctionBegin;
+  *unit = m->energy_unit;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

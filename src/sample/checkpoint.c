@@ -117,6 +117,58 @@ static PetscErrorCode ReadFlow(UmbSampler s, UmbH5 h5, const char path[], UmbWin
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Models with dynamics: /state/v (as /state/x) and /state/temperature (K x 2: the sum of the
+   mean kinetic temperature over steps, and the steps) */
+static PetscErrorCode WriteEngine(UmbSampler s, UmbH5 h5, const UmbWindowState ws[])
+{
+  const PetscInt nloc = s->khi - s->klo, nw = s->walkers, n = s->n;
+  PetscReal     *v, *t;
+  hsize_t        dims[2] = {(hsize_t)(s->K * nw), (hsize_t)n};
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc2(nloc * nw * n + 1, &v, 2 * nloc + 1, &t));
+  for (PetscInt lw = 0; lw < nloc; lw++) {
+    PetscCall(PetscArraycpy(v + lw * nw * n, ws[lw].v, nw * n));
+    t[2 * lw]     = ws[lw].tsum;
+    t[2 * lw + 1] = (PetscReal)ws[lw].tsteps;
+  }
+  PetscCall(UmbH5CreateDataset(h5, "/state/v", H5T_IEEE_F64LE, 2, dims));
+  PetscCall(UmbH5WriteRows(h5, "/state/v", H5T_NATIVE_DOUBLE, (hsize_t)(s->klo * nw), (hsize_t)(nloc * nw), v));
+  dims[0] = (hsize_t)s->K;
+  dims[1] = 2;
+  PetscCall(UmbH5CreateDataset(h5, "/state/temperature", H5T_IEEE_F64LE, 2, dims));
+  PetscCall(UmbH5WriteRows(h5, "/state/temperature", H5T_NATIVE_DOUBLE, (hsize_t)s->klo, (hsize_t)nloc, t));
+  PetscCall(PetscFree2(v, t));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode ReadEngine(UmbSampler s, UmbH5 h5, const char path[], UmbWindowState ws[])
+{
+  const PetscInt nloc = s->khi - s->klo, nw = s->walkers, n = s->n;
+  PetscReal     *v, *t;
+  int            r;
+  hsize_t        dims[3];
+  PetscBool      has;
+
+  PetscFunctionBegin;
+  PetscCall(UmbH5HasObject(h5, "/state/v", &has));
+  PetscCheck(has, s->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: no /state/v: the checkpoint was written without velocities", path);
+  PetscCall(UmbH5GetShape(h5, "/state/v", &r, dims));
+  PetscCheck(r == 2 && dims[0] == (hsize_t)(s->K * nw) && dims[1] == (hsize_t)n, s->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /state/v has the wrong shape", path);
+  PetscCall(UmbH5GetShape(h5, "/state/temperature", &r, dims));
+  PetscCheck(r == 2 && dims[0] == (hsize_t)s->K && dims[1] == 2, s->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /state/temperature must be %" PetscInt_FMT " x 2", path, s->K);
+  PetscCall(PetscMalloc2(nloc * nw * n + 1, &v, 2 * nloc + 1, &t));
+  PetscCall(UmbH5ReadRows(h5, "/state/v", H5T_NATIVE_DOUBLE, (hsize_t)(s->klo * nw), (hsize_t)(nloc * nw), v));
+  PetscCall(UmbH5ReadRows(h5, "/state/temperature", H5T_NATIVE_DOUBLE, (hsize_t)s->klo, (hsize_t)nloc, t));
+  for (PetscInt lw = 0; lw < nloc; lw++) {
+    PetscCall(PetscArraycpy(ws[lw].v, v + lw * nw * n, nw * n));
+    ws[lw].tsum   = t[2 * lw];
+    ws[lw].tsteps = (PetscInt64)t[2 * lw + 1];
+  }
+  PetscCall(PetscFree2(v, t));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbSamplerWriteCheckpoint(UmbSampler s, const char dir[], const UmbWindowState ws[], PetscInt64 step)
 {
   const PetscInt  nloc = s->khi - s->klo, nw = s->walkers, n = s->n;
@@ -135,6 +187,7 @@ PetscErrorCode UmbSamplerWriteCheckpoint(UmbSampler s, const char dir[], const U
   PetscCall(UmbH5WriteRows(h5, "/state/x", H5T_NATIVE_DOUBLE, (hsize_t)(s->klo * nw), (hsize_t)(nloc * nw), x));
   PetscCall(PetscFree(x));
   if (s->flow) PetscCall(WriteFlow(s, h5, ws));
+  if (s->integrator == UMB_INTEGRATOR_LANGEVIN) PetscCall(WriteEngine(s, h5, ws));
   PetscCall(UmbCheckpointCommit(&h5));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -163,6 +216,7 @@ PetscErrorCode UmbSamplerReadCheckpoint(UmbSampler s, const char dir[], UmbWindo
   for (PetscInt lw = 0; lw < nloc; lw++) PetscCall(PetscArraycpy(ws[lw].x, x + lw * nw * n, nw * n));
   PetscCall(PetscFree(x));
   if (s->flow) PetscCall(ReadFlow(s, h5, path, ws));
+  if (s->integrator == UMB_INTEGRATOR_LANGEVIN) PetscCall(ReadEngine(s, h5, path, ws));
   PetscCall(UmbLog(s->comm, "sample: restarting from %s at step %" PetscInt64_FMT " of %" PetscInt64_FMT, path, *step, s->burnin + s->steps));
   PetscCall(UmbH5Close(&h5, PETSC_FALSE));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -17,6 +17,7 @@ PetscErrorCode UmbWindowStateCreate(UmbSampler s, PetscInt k, UmbWindowState *ws
   PetscCall(PetscMalloc5(nw * n, &ws->x, nw * n, &ws->g, nw * n, &ws->noise, nw * n, &ws->noise_next, nw * d, &ws->zw));
   PetscCall(PetscMalloc1(nw * d * n, &ws->Jw));
   PetscCall(PetscCalloc2(s->ng + 1, &ws->ysum, s->ng + 1, &ws->ytmp));
+  if (s->integrator == UMB_INTEGRATOR_LANGEVIN) PetscCall(PetscCalloc1(nw * n, &ws->v));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -26,6 +27,7 @@ PetscErrorCode UmbWindowStateDestroy(UmbWindowState *ws)
   PetscCall(PetscFree5(ws->x, ws->g, ws->noise, ws->noise_next, ws->zw));
   PetscCall(PetscFree(ws->Jw));
   PetscCall(PetscFree2(ws->ysum, ws->ytmp));
+  PetscCall(PetscFree(ws->v));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -44,6 +46,10 @@ PetscErrorCode UmbWindowAdvance(UmbSampler s, UmbWindowState *ws, PetscInt64 s0,
 
   PetscFunctionBegin;
   if (ws->bad_walker >= 0 || ws->flow_bad_walker >= 0) PetscFunctionReturn(PETSC_SUCCESS);
+  if (s->integrator == UMB_INTEGRATOR_LANGEVIN) {
+    PetscCall(UmbWindowAdvanceEngine(s, ws, s0, s1, save, ctx));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   PetscCall(UmbModelGetMobility(s->model, &M));
   PetscCall(UmbModelGetBeta(s->model, &beta));
   PetscCall(UmbModelGetDomainBound(s->model, &bound));

@@ -92,7 +92,8 @@ static PetscErrorCode CheckTimeStep(UmbSampler s, const UmbWindowState *ws, Pets
 
   PetscFunctionBegin;
   s->dt_limit = 0;
-  if (!s->stability_check) PetscFunctionReturn(PETSC_SUCCESS);
+  /* the estimate is of the overdamped step; an engine's dynamics has its own limits */
+  if (!s->stability_check || s->integrator == UMB_INTEGRATOR_LANGEVIN) PetscFunctionReturn(PETSC_SUCCESS);
   for (PetscInt lw = 0; lw < nloc; lw++) {
     PetscCall(UmbSamplerStiffness(s, ws[lw].k, ws[lw].x, &rate, &c));
     if (s->dt * rate > mine.v) {
@@ -139,19 +140,21 @@ static PetscErrorCode ComputeIACT(UmbSampler s, const Frames *fr, PetscReal iact
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* flow: K x 3 counts of the flow moves (NULL: none, and no flow columns) */
-static PetscErrorCode WriteWindowsCsv(UmbSampler s, const char path[], const PetscReal iact[], PetscInt64 per_window, const PetscInt64 flow[])
+/* flow: K x 3 counts of the flow moves (NULL: none, and no flow columns); temp: K mean kinetic
+   temperatures of models with dynamics (NULL: none, no column) */
+static PetscErrorCode WriteWindowsCsv(UmbSampler s, const char path[], const PetscReal iact[], PetscInt64 per_window, const PetscInt64 flow[], const PetscReal temp[])
 {
   UmbCsv csv;
   char   header[256];
 
   PetscFunctionBegin;
   /* f,df stay last: umbra fes fills them in */
-  snprintf(header, sizeof(header), "window,center%s,kappa%s,n_samples,iact%s,f,df", s->d > 1 ? ",center2" : "", s->d > 1 ? ",kappa2" : "", flow ? ",flow_proposals,flow_acceptance,flow_switch_rate" : "");
+  snprintf(header, sizeof(header), "window,center%s,kappa%s,n_samples,iact%s%s,f,df", s->d > 1 ? ",center2" : "", s->d > 1 ? ",kappa2" : "", flow ? ",flow_proposals,flow_acceptance,flow_switch_rate" : "", temp ? ",temperature" : "");
   PetscCall(UmbCsvCreate(s->comm, path, header, &csv));
   for (PetscInt k = 0; k < s->K; k++) {
     char extra[128] = "";
     if (flow) snprintf(extra, sizeof(extra), ",%" PetscInt64_FMT ",%.6g,%.6g", flow[3 * k], flow[3 * k] ? (double)flow[3 * k + 1] / (double)flow[3 * k] : 0.0, flow[3 * k] ? (double)flow[3 * k + 2] / (double)flow[3 * k] : 0.0);
+    if (temp) snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), ",%.6f", (double)temp[k]);
     if (s->d == 1) PetscCall(UmbCsvRow(csv, "%" PetscInt_FMT ",%.17g,%.17g,%" PetscInt64_FMT ",%.6g%s,nan,nan", k, (double)s->center[k], (double)s->kappa[k], per_window, (double)iact[k], extra));
     else PetscCall(UmbCsvRow(csv, "%" PetscInt_FMT ",%.17g,%.17g,%.17g,%.17g,%" PetscInt64_FMT ",%.6g%s,nan,nan", k, (double)s->center[2 * k], (double)s->center[2 * k + 1], (double)s->kappa[2 * k], (double)s->kappa[2 * k + 1], per_window, (double)iact[k], extra));
   }
@@ -159,7 +162,18 @@ static PetscErrorCode WriteWindowsCsv(UmbSampler s, const char path[], const Pet
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode Summarise(UmbSampler s, const PetscReal iact[], PetscInt64 per_window, PetscLogDouble seconds, const PetscInt64 flow[])
+/* The mean kinetic temperature of each window over all its steps, on every rank */
+static PetscErrorCode GatherTemperatures(UmbSampler s, const UmbWindowState ws[], PetscInt nloc, PetscReal **temp)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscCalloc1(s->K, temp));
+  for (PetscInt lw = 0; lw < nloc; lw++) (*temp)[ws[lw].k] = ws[lw].tsteps > 0 ? ws[lw].tsum / (PetscReal)ws[lw].tsteps : 0;
+  /* one non-zero contribution per entry: exact on any rank count */
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, *temp, s->K, MPIU_REAL, MPI_SUM, s->comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode Summarise(UmbSampler s, const PetscReal iact[], PetscInt64 per_window, PetscLogDouble seconds, const PetscInt64 flow[], const PetscReal temp[])
 {
   PetscReal  lo = PETSC_MAX_REAL, hi = 0, neff_min = PETSC_MAX_REAL;
   PetscInt   kmin = 0;
@@ -190,6 +204,15 @@ static PetscErrorCode Summarise(UmbSampler s, const PetscReal iact[], PetscInt64
     PetscCall(UmbLog(s->comm, "sample: flow moves every %" PetscInt_FMT " steps: acceptance %.3g .. %.3g over the windows (lowest in window %" PetscInt_FMT "), %.0f mode switches", s->flow_moves, (double)alo, (double)ahi, klo, (double)swi));
     if (alo < 0.01) PetscCall(UmbLogWarning(s->comm, "window %" PetscInt_FMT " accepted %.2g%% of its flow moves: the flow proposes poorly there (train it on more samples of that window, or lower -us_flow_base_scale)", klo, (double)(100 * alo)));
   }
+  if (temp) {
+    PetscReal tlo = PETSC_MAX_REAL, thi = 0, target;
+    for (PetscInt k = 0; k < s->K; k++) {
+      tlo = PetscMin(tlo, temp[k]);
+      thi = PetscMax(thi, temp[k]);
+    }
+    PetscCall(UmbModelGetTemperature(s->model, &target));
+    PetscCall(UmbLog(s->comm, "sample: mean kinetic temperature %.4g .. %.4g K over the windows (thermostat at %.4g K)", (double)tlo, (double)thi, (double)target));
+  }
   if (neff_min < 50) PetscCall(UmbLogWarning(s->comm, "window %" PetscInt_FMT " has only %.1f effective samples (IACT %.3g frames): sample longer or increase -us_stride", kmin, (double)neff_min, (double)iact[kmin]));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -219,7 +242,10 @@ static PetscErrorCode Start(UmbSampler s, const char dir[], const char path[], U
   /* a fresh start: a checkpoint left from an earlier run would not match the new partial file */
   PetscCall(UmbCheckpointRemove(s->comm, dir, "sample"));
   PetscCall(UmbSamplerCreateSamplesFile(s, path, fr->nsave, sf));
-  for (PetscInt lw = 0; lw < nloc; lw++) PetscCall(UmbSamplerInitialWalkers(s, s->klo + lw, ws[lw].x));
+  for (PetscInt lw = 0; lw < nloc; lw++) {
+    PetscCall(UmbSamplerInitialWalkers(s, s->klo + lw, ws[lw].x));
+    if (ws[lw].v) PetscCall(UmbWindowInitialVelocities(s, &ws[lw]));
+  }
   PetscCall(CheckTimeStep(s, ws, nloc));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -259,6 +285,7 @@ PetscErrorCode UmbSamplerRun(UmbSampler s, const char dir[], PetscBool *finished
   UmbProgress      progress;
   PetscReal       *iact;
   PetscInt64      *counts, *flow = NULL;
+  PetscReal       *temp = NULL;
   PetscInt64       C = ChunkSteps(s, nsave), c0;
   PetscLogDouble   t0, t1, tckpt;
   PetscBool        stop = PETSC_FALSE;
@@ -315,13 +342,15 @@ PetscErrorCode UmbSamplerRun(UmbSampler s, const char dir[], PetscBool *finished
       PetscCall(UmbSamplerFlowGather(s, ws, flow));
       PetscCall(UmbSamplesFileWriteFlowMoves(sf, s->K, flow, s->flow_moves, s->flow_scale, s->flow_mix));
     }
+    if (s->integrator == UMB_INTEGRATOR_LANGEVIN) PetscCall(GatherTemperatures(s, ws, nloc, &temp));
     PetscCall(UmbSamplesFileClose(&sf, PETSC_TRUE)); /* samples.h5.partial becomes samples.h5 */
     PetscCall(UmbPathJoin(dir, "windows.csv", path, sizeof(path)));
-    PetscCall(WriteWindowsCsv(s, path, iact, per_window, flow));
+    PetscCall(WriteWindowsCsv(s, path, iact, per_window, flow, temp));
     PetscCall(UmbCheckpointRemove(s->comm, dir, "sample")); /* finished: nothing to continue */
     PetscCall(PetscTime(&t1));
-    PetscCall(Summarise(s, iact, per_window, t1 - t0, flow));
+    PetscCall(Summarise(s, iact, per_window, t1 - t0, flow, temp));
     PetscCall(PetscFree(iact));
+    PetscCall(PetscFree(temp));
     PetscCall(PetscFree(flow));
     *finished = PETSC_TRUE;
   } else PetscCall(UmbSamplesFileClose(&sf, PETSC_FALSE)); /* the partial file stays for -restart */

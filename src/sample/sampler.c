@@ -1,7 +1,7 @@
 /* UmbSampler life cycle: options, window grid, layout. Running is in run.c. */
 #include <umbra/private/samplerimpl.h>
 
-const char *const UmbIntegrators[] = {"em", "lm", "UmbIntegrator", "UMB_INTEGRATOR_", NULL};
+const char *const UmbIntegrators[] = {"em", "lm", "langevin", "UmbIntegrator", "UMB_INTEGRATOR_", NULL};
 
 #define UMB_MAX_CENTERS 4096 /* values -us_centers accepts */
 
@@ -27,6 +27,11 @@ PetscErrorCode UmbSamplerCreate(UmbCV cv, UmbSampler *sp)
   s->dt           = 1e-3;
   s->integrator   = UMB_INTEGRATOR_LM;
   s->seed         = 42;
+  {
+    PetscBool dyn;
+    PetscCall(UmbModelHasDynamics(s->model, &dyn));
+    if (dyn) s->integrator = UMB_INTEGRATOR_LANGEVIN; /* the engine's thermostat by default */
+  }
   s->minimize_its = 500;
   s->stability_check = PETSC_TRUE;
   s->ckpt_interval   = 600;
@@ -67,7 +72,7 @@ PetscErrorCode UmbSamplerSetFromOptions(UmbSampler s)
   PetscCall(UmbOptionsInt64(PetscOptionsObject, "-us_burnin", "Steps per walker discarded before production", s->burnin, &s->burnin, NULL));
   PetscCall(PetscOptionsInt("-us_stride", "Save every this many production steps", "UmbSamplerSetFromOptions", s->stride, &s->stride, NULL));
   PetscCall(PetscOptionsReal("-us_dt", "Time step", "UmbSamplerSetFromOptions", s->dt, &s->dt, NULL));
-  PetscCall(PetscOptionsEnum("-us_integrator", "Integrator: em (Euler-Maruyama) or lm (Leimkuhler-Matthews)", "UmbSamplerSetFromOptions", UmbIntegrators, (PetscEnum)s->integrator, (PetscEnum *)&s->integrator, NULL));
+  PetscCall(PetscOptionsEnum("-us_integrator", "Integrator: em (Euler-Maruyama), lm (Leimkuhler-Matthews) or langevin (the model's own dynamics)", "UmbSamplerSetFromOptions", UmbIntegrators, (PetscEnum)s->integrator, (PetscEnum *)&s->integrator, NULL));
   PetscCall(PetscOptionsInt("-us_minimize_its", "Iterations of the restrained minimisation that prepares each window", "UmbSamplerSetFromOptions", s->minimize_its, &s->minimize_its, NULL));
   PetscCall(PetscOptionsBool("-us_stability_check", "Refuse a time step beyond the stability limit of the prepared windows", "UmbSamplerSetFromOptions", s->stability_check, &s->stability_check, NULL));
   PetscCall(PetscOptionsReal("-us_checkpoint_interval", "Wall-clock seconds between sampling checkpoints (0: only on a signal)", "UmbSamplerSetFromOptions", s->ckpt_interval, &s->ckpt_interval, NULL));
@@ -93,6 +98,11 @@ PetscErrorCode UmbSamplerSetFromOptions(UmbSampler s)
   PetscCheck(s->stop_step >= 0, s->comm, PETSC_ERR_USER_INPUT, "-us_stop_step must be non-negative, got %" PetscInt64_FMT, s->stop_step);
   PetscCheck(s->chunk_steps >= 0, s->comm, PETSC_ERR_USER_INPUT, "-us_chunk_steps must be non-negative, got %" PetscInt64_FMT, s->chunk_steps);
   PetscCall(UmbModelGetDimension(s->model, &s->n));
+  {
+    PetscBool dyn;
+    PetscCall(UmbModelHasDynamics(s->model, &dyn));
+    PetscCheck(dyn || s->integrator != UMB_INTEGRATOR_LANGEVIN, s->comm, PETSC_ERR_USER_INPUT, "-us_integrator langevin needs a model with dynamics of its own (-model lammps); use em or lm");
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -141,6 +151,7 @@ PetscErrorCode UmbSamplerSetUp(UmbSampler s)
   PetscCall(CheckDimension(s));
   PetscCall(UmbSamplerBuildGrid(s));
   PetscCall(UmbSamplerFlowSetUp(s));
+  PetscCheck(!s->flow || s->integrator != UMB_INTEGRATOR_LANGEVIN, s->comm, PETSC_ERR_USER_INPUT, "flow moves (-us_flow_file) work with the overdamped integrators only: use -us_integrator em or lm");
   UmbLayoutRange(s->K, s->size, s->rank, &s->klo, &s->khi);
   s->setup = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);

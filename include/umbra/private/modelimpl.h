@@ -9,6 +9,7 @@ typedef struct {
   PetscErrorCode (*setup)(UmbModel);
   PetscErrorCode (*energygradient)(UmbModel, PetscInt, const PetscReal *, PetscReal *, PetscReal *);
   PetscErrorCode (*nativecv)(UmbModel, PetscInt, const PetscReal *, PetscReal *, PetscReal *);
+  PetscErrorCode (*advance)(UmbModel, UmbDynamics *, PetscReal *, PetscReal *); /* NULL: no dynamics of its own */
   PetscErrorCode (*view)(UmbModel, PetscViewer);
   PetscErrorCode (*destroy)(UmbModel);
 } UmbModelOps;
@@ -28,6 +29,10 @@ struct _p_UmbModel {
   PetscInt    native_d;    /* dimension of the native CV, 0 if none */
   PetscReal   native_period[2];
   char      **coord_names; /* length n */
+  PetscReal  *vthermal;    /* length n, models with dynamics: velocity standard deviations */
+  PetscReal   temperature; /* of the dynamics (0: none) */
+  char        energy_unit[32]; /* "" : reduced units */
+  char        rundir[PETSC_MAX_PATH_LEN]; /* "" : none */
 };
 
 /* Constructors of the types: fill ops and data */
@@ -36,6 +41,14 @@ PETSC_INTERN PetscErrorCode UmbModelCreate_MullerBrown(UmbModel);
 PETSC_INTERN PetscErrorCode UmbModelCreate_Ring(UmbModel);
 PETSC_INTERN PetscErrorCode UmbModelCreate_Plugin(UmbModel);
 PETSC_INTERN PetscErrorCode UmbModelCreate_Imported(UmbModel);
+PETSC_INTERN PetscErrorCode UmbModelCreate_Lammps(UmbModel);
+
+/* lammps (for its tests): the energy terms of state x (bond, angle, dihedral, improper, van der
+   Waals, Coulomb incl. long-range: the engine's ebond, eangle, edihed, eimp, evdwl, ecoul+elong),
+   and the engine's potential energy and forces at x with the umbrella force of dyn->bias added
+   through the callback, as the dynamics sees them */
+PETSC_INTERN PetscErrorCode UmbModelLammpsEnergyTerms(UmbModel, const PetscReal[], PetscReal[6]);
+PETSC_INTERN PetscErrorCode UmbModelLammpsBiasedForces(UmbModel, UmbDynamics *, const PetscReal[], PetscReal *, PetscReal[]);
 
 /* Used by type SetUp functions: allocate mobility/reference/names once n is known */
 PETSC_INTERN PetscErrorCode UmbModelAllocate(UmbModel, PetscInt);

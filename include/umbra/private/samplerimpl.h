@@ -83,6 +83,10 @@ typedef struct {
   PetscInt   flow_bad_walker;    /* -1 if none */
   PetscInt64 flow_bad_step;
   char       flow_bad_what[96];
+  /* models with dynamics: velocities, and the sums of the mean kinetic temperature over steps */
+  PetscReal *v;                  /* walkers x n, or NULL */
+  PetscReal  tsum;
+  PetscInt64 tsteps;
 } UmbWindowState;
 
 /* The CV set up and its dimension in s->d */
@@ -99,6 +103,10 @@ PETSC_INTERN PetscErrorCode UmbWindowStateDestroy(UmbWindowState *);
    every production step that is a multiple of the stride. */
 typedef PetscErrorCode (*UmbSaveFn)(void *, UmbWindowState *, PetscInt64);
 PETSC_INTERN PetscErrorCode UmbWindowAdvance(UmbSampler, UmbWindowState *, PetscInt64, PetscInt64, UmbSaveFn, void *);
+/* The same for -us_integrator langevin, through the model's own dynamics (src/sample/engine.c);
+   InitialVelocities draws the walkers' velocities from the Maxwell-Boltzmann distribution */
+PETSC_INTERN PetscErrorCode UmbWindowAdvanceEngine(UmbSampler, UmbWindowState *, PetscInt64, PetscInt64, UmbSaveFn, void *);
+PETSC_INTERN PetscErrorCode UmbWindowInitialVelocities(UmbSampler, UmbWindowState *);
 /* Collective: <path>.partial with the window table of this run and room for nsave frames per
    walker (src/sample/output.c) */
 PETSC_INTERN PetscErrorCode UmbSamplerCreateSamplesFile(UmbSampler, const char[], PetscInt64, UmbSamplesFile *);

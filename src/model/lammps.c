@@ -1,0 +1,454 @@
+/* lammps: a molecular system defined by a LAMMPS input (-lammps_input), one LAMMPS instance per
+   rank on MPI_COMM_SELF. x holds the atom positions by atom id (atom i at x[3(i-1) .. 3(i-1)+2]),
+   unwrapped, relative to the centre of the box, in the engine's length unit; energies are in the
+   engine's energy unit and beta = 1 / (k_B T) with T = -lammps_temp.
+   Energies and gradients of given states: the state is scattered into LAMMPS and a "run 0"
+   evaluates it. Dynamics (UmbModelAdvance): velocity Verlet with LAMMPS's Langevin thermostat
+   (fix nve + fix langevin, without "zero yes", which overheats a lone small molecule) and the
+   umbrella force through fix external's callback. The overdamped integrators of the sampler use
+   the energy gradient, with mobility M_i = damp / m_i (the overdamped limit of the same
+   Langevin equation). A LAMMPS error aborts the process in Debian's build (no exceptions): what
+   can be checked before LAMMPS reads the input is checked here, and its messages go to
+   -lammps_log. */
+#include <umbra/private/modelimpl.h>
+
+#if !defined(UMBRA_HAVE_LAMMPS)
+
+PetscErrorCode UmbModelCreate_Lammps(UmbModel m)
+{
+  PetscFunctionBegin;
+  SETERRQ(m->comm, PETSC_ERR_SUP, "-model lammps: this umbra was built without LAMMPS; install liblammps-dev (or give LAMMPS_PC, see INSTALL) and rebuild");
+}
+
+#else
+  #include <lammps/library.h>
+  #include <libgen.h>
+  #include <inttypes.h>
+  #include <errno.h>
+  #include <limits.h>
+  #include <unistd.h>
+
+  #if defined(LAMMPS_BIGBIG)
+typedef int64_t umb_tagint;
+typedef int64_t umb_imageint;
+  #else
+typedef int umb_tagint;
+typedef int umb_imageint;
+  #endif
+
+typedef struct {
+  char         input[PETSC_MAX_PATH_LEN]; /* -lammps_input */
+  char         log[PETSC_MAX_PATH_LEN];   /* -lammps_log ("": none) */
+  PetscReal    temp, damp;                /* -lammps_temp, -lammps_damp */
+  void        *lmp;
+  PetscInt     natoms;
+  PetscReal    center[3], prd[3];         /* box centre and lengths */
+  PetscReal    boltz, mvv2e, ftm2v;
+  PetscReal   *mass;                      /* per atom, by id */
+  PetscReal   *xfull, *gfull;             /* n each: work of the callback */
+  umb_imageint image0;                    /* the encoded image (0, 0, 0) */
+  /* the callback's mode and the dynamics of the current call */
+  UmbDynamics   *dyn;
+  PetscErrorCode cb_error;
+  char           cb_why[256];
+} UmbLammps;
+
+static PetscErrorCode SetFromOptions_Lammps(UmbModel m, PetscOptionItems *PetscOptionsObject)
+{
+  UmbLammps *p = (UmbLammps *)m->data;
+  PetscBool  set;
+
+  PetscFunctionBegin;
+  PetscOptionsHeadBegin(PetscOptionsObject, "lammps model");
+  PetscCall(PetscOptionsString("-lammps_input", "LAMMPS input that defines the system (units, atom_style, data, force field); ${umbra_dir} is its directory", "", p->input, p->input, sizeof(p->input), &set));
+  PetscCall(PetscOptionsReal("-lammps_temp", "Temperature (K)", "", p->temp, &p->temp, NULL));
+  PetscCall(PetscOptionsReal("-lammps_damp", "Damping time of the Langevin thermostat (engine time unit); the overdamped mobility is damp / mass", "", p->damp, &p->damp, NULL));
+  PetscCall(PetscOptionsString("-lammps_log", "LAMMPS's log file, where its own error messages go; rank r > 0 appends .r (default <run directory>/lammps.log; none: no log)", "", p->log, p->log, sizeof(p->log), NULL));
+  PetscOptionsHeadEnd();
+  PetscCheck(p->input[0], m->comm, PETSC_ERR_USER_INPUT, "-model lammps needs -lammps_input FILE (a LAMMPS input that defines the system, see docs/molecules.md)");
+  {
+    PetscBool beta;
+    PetscCall(PetscOptionsHasName(NULL, m->prefix[0] ? m->prefix : NULL, "-beta", &beta));
+    PetscCheck(!beta, m->comm, PETSC_ERR_USER_INPUT, "-model lammps takes its temperature from -lammps_temp (K) and the input's units: drop -beta");
+  }
+  PetscCheck(p->temp > 0 && PetscIsNormalReal(p->temp), m->comm, PETSC_ERR_USER_INPUT, "-lammps_temp must be positive (K), got %.6g", (double)p->temp);
+  PetscCheck(p->damp > 0 && PetscIsNormalReal(p->damp), m->comm, PETSC_ERR_USER_INPUT, "-lammps_damp must be positive (engine time unit), got %.6g", (double)p->damp);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The files LAMMPS would abort on: the input and every read_data file it names (${umbra_dir}
+   substituted), checked before LAMMPS sees them */
+static PetscErrorCode CheckFiles(UmbModel m, const char dir[])
+{
+  UmbLammps *p = (UmbLammps *)m->data;
+  char       line[4096], why[3 * PETSC_MAX_PATH_LEN + 256] = "";
+  FILE      *f;
+  int        bad;
+
+  PetscFunctionBegin;
+  f = fopen(p->input, "r");
+  if (!f) snprintf(why, sizeof(why), "-lammps_input: cannot read '%s' (%s)", p->input, strerror(errno));
+  while (f && !why[0] && fgets(line, sizeof(line), f)) {
+    char  cmd[64], arg[PETSC_MAX_PATH_LEN], path[2 * PETSC_MAX_PATH_LEN];
+    char *var;
+    if (sscanf(line, " %63s %1023s", cmd, arg) != 2 || strcmp(cmd, "read_data")) continue;
+    if ((var = strstr(arg, "${umbra_dir}"))) {
+      *var = 0;
+      snprintf(path, sizeof(path), "%s%s%s", arg, dir, var + strlen("${umbra_dir}"));
+    } else snprintf(path, sizeof(path), "%s", arg);
+    if (access(path, R_OK)) snprintf(why, sizeof(why), "-lammps_input %s: its read_data file '%s' cannot be read (%s)", p->input, path, strerror(errno));
+  }
+  if (f) fclose(f);
+  bad = why[0] != 0;
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, m->comm));
+  if (bad) {
+    PetscMPIInt rank, first, mine;
+    PetscCallMPI(MPI_Comm_rank(m->comm, &rank));
+    mine = why[0] ? rank : (PetscMPIInt)INT_MAX;
+    PetscCallMPI(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, m->comm));
+    PetscCallMPI(MPI_Bcast(why, sizeof(why), MPI_CHAR, first, m->comm));
+    SETERRQ(m->comm, PETSC_ERR_FILE_OPEN, "%s", why);
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode Command(UmbModel m, const char fmt[], ...) PETSC_ATTRIBUTE_FORMAT(2, 3);
+static PetscErrorCode Command(UmbModel m, const char fmt[], ...)
+{
+  UmbLammps *p = (UmbLammps *)m->data;
+  char       cmd[1024];
+  va_list    ap;
+
+  PetscFunctionBegin;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof(cmd), fmt, ap);
+  va_end(ap);
+  lammps_command(p->lmp, cmd);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Positions of the local atoms, unwrapped and relative to the box centre, into xfull by id */
+static void Unwrap(UmbLammps *p, int nlocal, const umb_tagint *ids, double **x)
+{
+  const umb_imageint *image = (const umb_imageint *)lammps_extract_atom(p->lmp, "image");
+
+  for (int i = 0; i < nlocal; i++) {
+    int        flags[3];
+    PetscReal *xi = p->xfull + 3 * (ids[i] - 1);
+    lammps_decode_image_flags(image[i], flags);
+    for (int c = 0; c < 3; c++) xi[c] = x[i][c] + flags[c] * p->prd[c] - p->center[c];
+  }
+}
+
+/* Moves the centre of mass of a state to the origin: translation changes neither the energy nor
+   a molecular CV, and it keeps a drifting molecule's coordinates bounded */
+static void CentreOfMass(const UmbLammps *p, PetscReal x[])
+{
+  PetscReal c[3] = {0, 0, 0}, M = 0;
+
+  for (PetscInt i = 0; i < p->natoms; i++) {
+    M += p->mass[i];
+    for (int a = 0; a < 3; a++) c[a] += p->mass[i] * x[3 * i + a];
+  }
+  for (PetscInt i = 0; i < p->natoms; i++)
+    for (int a = 0; a < 3; a++) x[3 * i + a] -= c[a] / M;
+}
+
+/* fix external's callback after the force field's forces: the umbrella force, and the frames
+   to save. Errors cannot pass through LAMMPS: the first one is kept and the run cut short. */
+static void Callback(void *ctx, int64_t step, int nlocal, umb_tagint *ids, double **x, double **fext)
+{
+  UmbModel     m   = (UmbModel)ctx;
+  UmbLammps   *p   = (UmbLammps *)m->data;
+  UmbDynamics *dyn = p->dyn;
+  PetscReal    W   = 0;
+
+  for (int i = 0; i < nlocal; i++) fext[i][0] = fext[i][1] = fext[i][2] = 0;
+  if (!dyn || p->cb_error) {
+    lammps_fix_external_set_energy_global(p->lmp, "umbra_bias", 0.0);
+    return;
+  }
+  Unwrap(p, nlocal, ids, x);
+  for (PetscInt i = 0; i < m->n; i++) p->gfull[i] = 0;
+  p->cb_error = dyn->bias(dyn->ctx, p->xfull, &W, p->gfull);
+  if (!p->cb_error && !PetscIsNormalReal(W) && W != 0) {
+    p->cb_error = PETSC_ERR_FP;
+    snprintf(p->cb_why, sizeof(p->cb_why), "the umbrella energy is %g at step %" PetscInt64_FMT, (double)W, (PetscInt64)step);
+  }
+  for (int i = 0; i < nlocal; i++)
+    for (int c = 0; c < 3; c++) fext[i][c] = -p->gfull[3 * (ids[i] - 1) + c];
+  lammps_fix_external_set_energy_global(p->lmp, "umbra_bias", W);
+  /* LAMMPS step t ends the sampler's step t - 1: positions are final after the force call */
+  if (!p->cb_error && step > dyn->s0 && step - 1 >= dyn->save_first && (step - 1 - dyn->save_first) % dyn->save_stride == 0) {
+    CentreOfMass(p, p->xfull);
+    p->cb_error = dyn->save(dyn->ctx, step - 1, p->xfull);
+  }
+  if (p->cb_error) lammps_force_timeout(p->lmp);
+}
+
+/* State into LAMMPS: positions around the box centre (every image flag 0), velocities if given */
+static PetscErrorCode Scatter(UmbModel m, const PetscReal x[], const PetscReal v[])
+{
+  UmbLammps    *p = (UmbLammps *)m->data;
+  umb_imageint *img;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc1(p->natoms, &img));
+  for (PetscInt i = 0; i < p->natoms; i++) img[i] = p->image0;
+  for (PetscInt i = 0; i < m->n; i++) p->xfull[i] = x[i] + p->center[i % 3];
+  lammps_scatter_atoms(p->lmp, (char *)"x", 1, 3, p->xfull);
+  lammps_scatter_atoms(p->lmp, (char *)"image", 0, 1, img);
+  if (v) lammps_scatter_atoms(p->lmp, (char *)"v", 1, 3, (void *)v);
+  PetscCall(PetscFree(img));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* State out of LAMMPS: unwrapped positions relative to the box centre */
+static PetscErrorCode Gather(UmbModel m, PetscReal x[], PetscReal v[])
+{
+  UmbLammps    *p = (UmbLammps *)m->data;
+  umb_imageint *img;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc1(p->natoms, &img));
+  lammps_gather_atoms(p->lmp, (char *)"x", 1, 3, x);
+  lammps_gather_atoms(p->lmp, (char *)"image", 0, 1, img);
+  for (PetscInt i = 0; i < p->natoms; i++) {
+    int flags[3];
+    lammps_decode_image_flags(img[i], flags);
+    for (int c = 0; c < 3; c++) x[3 * i + c] += flags[c] * p->prd[c] - p->center[c];
+  }
+  if (v) lammps_gather_atoms(p->lmp, (char *)"v", 1, 3, v);
+  PetscCall(PetscFree(img));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Where LAMMPS writes: -lammps_log, else lammps.log in the run directory (created), else none;
+   rank r > 0 of the model's communicator appends .r */
+static PetscErrorCode LogPath(UmbModel m, char path[], size_t len)
+{
+  UmbLammps  *p = (UmbLammps *)m->data;
+  PetscMPIInt rank;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(m->comm, &rank));
+  if (!p->log[0] && m->rundir[0]) {
+    PetscCall(UmbRunDirSetUp(m->comm, m->rundir));
+    PetscCall(UmbPathJoin(m->rundir, "lammps.log", p->log, sizeof(p->log)));
+  }
+  if (!p->log[0] || !strcmp(p->log, "none")) snprintf(path, len, "none");
+  else if (rank) snprintf(path, len, "%s.%d", p->log, rank);
+  else snprintf(path, len, "%s", p->log);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SetUp_Lammps(UmbModel m)
+{
+  UmbLammps  *p = (UmbLammps *)m->data;
+  char        dir[PETSC_MAX_PATH_LEN], copy[PETSC_MAX_PATH_LEN], logarg[PETSC_MAX_PATH_LEN + 16];
+  const char *units;
+  char       *argv[] = {(char *)"umbra", (char *)"-screen", (char *)"none", (char *)"-log", logarg, (char *)"-nocite", (char *)"-var", (char *)"umbra_dir", dir, NULL};
+  double      lo[3], hi[3], xy, yz, xz;
+  int         periodic[3], box_change, *type;
+  double     *tmass, *rmass;
+
+  PetscFunctionBegin;
+  PetscCall(PetscStrncpy(copy, p->input, sizeof(copy)));
+  PetscCall(PetscStrncpy(dir, dirname(copy), sizeof(dir)));
+  PetscCall(CheckFiles(m, dir));
+  PetscCall(LogPath(m, logarg, sizeof(logarg)));
+  /* a LAMMPS error ends the process: say first where its message will be */
+  if (strcmp(logarg, "none")) PetscCall(UmbLog(m->comm, "lammps: reading %s; should LAMMPS stop the run, its message is at the end of %s (of %s.<rank> for rank > 0)", p->input, p->log, p->log));
+  p->lmp = lammps_open(9, argv, PETSC_COMM_SELF, NULL);
+  PetscCheck(p->lmp, m->comm, PETSC_ERR_LIB, "LAMMPS did not start");
+  lammps_file(p->lmp, p->input);
+  units = (const char *)lammps_extract_global(p->lmp, "units");
+  PetscCheck(units && (!strcmp(units, "real") || !strcmp(units, "metal")), m->comm, PETSC_ERR_USER_INPUT, "-lammps_input %s: units %s are not supported: use units real (kcal/mol, Angstrom, fs) or metal (eV, Angstrom, ps)", p->input, units ? units : "(none)");
+  PetscCall(PetscStrncpy(m->energy_unit, !strcmp(units, "real") ? "kcal/mol" : "eV", sizeof(m->energy_unit)));
+  p->natoms = (PetscInt)lammps_get_natoms(p->lmp);
+  PetscCheck(p->natoms >= 1, m->comm, PETSC_ERR_USER_INPUT, "-lammps_input %s defines no atoms", p->input);
+  PetscCheck(lammps_extract_setting(p->lmp, "map_style") != 0, m->comm, PETSC_ERR_USER_INPUT, "-lammps_input %s: add \"atom_modify map array\" before the box is defined: umbra addresses atoms by id", p->input);
+  lammps_extract_box(p->lmp, lo, hi, &xy, &yz, &xz, periodic, &box_change);
+  PetscCheck(xy == 0 && yz == 0 && xz == 0, m->comm, PETSC_ERR_USER_INPUT, "-lammps_input %s: a triclinic box is not supported", p->input);
+  for (int c = 0; c < 3; c++) {
+    p->center[c] = 0.5 * (lo[c] + hi[c]);
+    p->prd[c]    = hi[c] - lo[c];
+  }
+  p->boltz  = *(double *)lammps_extract_global(p->lmp, "boltz");
+  p->mvv2e  = *(double *)lammps_extract_global(p->lmp, "mvv2e");
+  p->ftm2v  = *(double *)lammps_extract_global(p->lmp, "ftm2v");
+  p->image0 = (umb_imageint)lammps_encode_image_flags(0, 0, 0);
+  m->beta        = 1.0 / (p->boltz * p->temp);
+  m->temperature = p->temp;
+  PetscCall(UmbModelAllocate(m, 3 * p->natoms));
+  PetscCall(PetscMalloc1(p->natoms, &p->mass));
+  PetscCall(PetscMalloc2(m->n, &p->xfull, m->n, &p->gfull));
+  PetscCall(PetscMalloc1(p->natoms, &type));
+  PetscCall(PetscMalloc1(m->n, &m->vthermal));
+  lammps_gather_atoms(p->lmp, (char *)"type", 0, 1, type);
+  rmass = (double *)lammps_extract_atom(p->lmp, "rmass");
+  tmass = (double *)lammps_extract_atom(p->lmp, "mass");
+  if (rmass) lammps_gather_atoms(p->lmp, (char *)"rmass", 1, 1, p->mass);
+  for (PetscInt i = 0; i < p->natoms; i++) {
+    if (!rmass) p->mass[i] = tmass ? tmass[type[i]] : 0;
+    PetscCheck(p->mass[i] > 0 && PetscIsNormalReal(p->mass[i]), m->comm, PETSC_ERR_USER_INPUT, "-lammps_input %s: atom %" PetscInt_FMT " has no positive mass", p->input, i + 1);
+    for (int c = 0; c < 3; c++) {
+      char name[48];
+      m->mobility[3 * i + c] = p->ftm2v * p->damp / p->mass[i];
+      m->vthermal[3 * i + c] = PetscSqrtReal(p->boltz * p->temp / (p->mass[i] * p->mvv2e));
+      snprintf(name, sizeof(name), "a%" PetscInt_FMT "_%c", i + 1, "xyz"[c]);
+      PetscCall(PetscFree(m->coord_names[3 * i + c]));
+      PetscCall(PetscStrallocpy(name, &m->coord_names[3 * i + c]));
+    }
+  }
+  PetscCall(PetscFree(type));
+  /* umbra's fixes: the umbrella force (zero outside dynamics) and its energy in pe */
+  PetscCall(Command(m, "fix umbra_bias all external pf/callback 1 1"));
+  PetscCall(Command(m, "fix_modify umbra_bias energy yes"));
+  lammps_set_fix_external_callback(p->lmp, "umbra_bias", Callback, m);
+  PetscCall(Command(m, "thermo_style custom step pe"));
+  PetscCall(Command(m, "thermo 0"));
+  PetscCall(Gather(m, m->reference, NULL));
+  PetscCall(UmbLog(m->comm, "lammps: %s, %" PetscInt_FMT " atoms, units %s, T = %g K (beta = %.6g per %s); LAMMPS's messages go to %s", p->input, p->natoms, units, (double)p->temp, (double)m->beta, m->energy_unit, strcmp(logarg, "none") ? p->log : "nowhere (-lammps_log FILE keeps them)"));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Energy and gradient of each state: scattered in, "run 0", forces gathered */
+static PetscErrorCode EnergyGradient_Lammps(UmbModel m, PetscInt nw, const PetscReal *X, PetscReal *U, PetscReal *G)
+{
+  UmbLammps *p = (UmbLammps *)m->data;
+
+  PetscFunctionBegin;
+  p->dyn = NULL;
+  for (PetscInt k = 0; k < nw; k++) {
+    const PetscReal *x = X + k * m->n;
+    for (PetscInt i = 0; i < m->n; i++) PetscCheck(PetscIsNormalReal(x[i]) || x[i] == 0, PETSC_COMM_SELF, PETSC_ERR_FP, "lammps: coordinate %" PetscInt_FMT " of a state is %g", i, (double)x[i]);
+    PetscCall(Scatter(m, x, NULL));
+    PetscCall(Command(m, "run 0 pre yes post no"));
+    if (U) {
+      U[k] = lammps_get_thermo(p->lmp, "pe");
+      PetscCheck(!PetscIsInfOrNanReal(U[k]), PETSC_COMM_SELF, PETSC_ERR_FP, "lammps: the potential energy of a state is %g", (double)U[k]);
+    }
+    if (G) {
+      PetscReal *g = G + k * m->n;
+      lammps_gather_atoms(p->lmp, (char *)"f", 1, 3, g);
+      for (PetscInt i = 0; i < m->n; i++) {
+        g[i] = -g[i];
+        PetscCheck(!PetscIsInfOrNanReal(g[i]), PETSC_COMM_SELF, PETSC_ERR_FP, "lammps: the force on coordinate %s of a state is %g", m->coord_names[i], (double)-g[i]);
+      }
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* One state over [s0, s1): velocity Verlet, Langevin thermostat keyed by dyn->seed, the umbrella
+   force through the callback; the mean kinetic temperature over all 3N degrees of freedom (the
+   thermostat acts on the centre of mass too) */
+static PetscErrorCode Advance_Lammps(UmbModel m, UmbDynamics *dyn, PetscReal *x, PetscReal *v)
+{
+  UmbLammps      *p = (UmbLammps *)m->data;
+  const PetscInt64 nsteps = dyn->s1 - dyn->s0;
+  double         *ke;
+
+  PetscFunctionBegin;
+  if (nsteps <= 0) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(Scatter(m, x, v));
+  p->dyn      = dyn;
+  p->cb_error = 0;
+  PetscCall(Command(m, "reset_timestep %" PetscInt64_FMT, dyn->s0));
+  PetscCall(Command(m, "timestep %.17g", (double)dyn->dt));
+  PetscCall(Command(m, "fix umbra_nve all nve"));
+  PetscCall(Command(m, "fix umbra_lgv all langevin %.17g %.17g %.17g %" PRIu64, (double)p->temp, (double)p->temp, (double)p->damp, dyn->seed));
+  PetscCall(Command(m, "compute umbra_ke all ke"));
+  PetscCall(Command(m, "fix umbra_kavg all ave/time 1 1 1 c_umbra_ke ave running"));
+  PetscCall(Command(m, "run %" PetscInt64_FMT " pre yes post no", nsteps));
+  ke = (double *)lammps_extract_fix(p->lmp, "umbra_kavg", 0, 0, 0, 0);
+  dyn->temperature = ke ? 2 * *ke / (3 * p->natoms * p->boltz) : 0;
+  if (ke) lammps_free(ke);
+  PetscCall(Command(m, "unfix umbra_kavg"));
+  PetscCall(Command(m, "uncompute umbra_ke"));
+  PetscCall(Command(m, "unfix umbra_lgv"));
+  PetscCall(Command(m, "unfix umbra_nve"));
+  p->dyn = NULL;
+  PetscCheck(!p->cb_error, PETSC_COMM_SELF, p->cb_error, "lammps: the umbrella callback failed%s%s", p->cb_why[0] ? ": " : "", p->cb_why);
+  PetscCall(Gather(m, x, v));
+  CentreOfMass(p, x); /* a non-finite state is the caller's to report, collectively */
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbModelLammpsEnergyTerms(UmbModel m, const PetscReal x[], PetscReal terms[6])
+{
+  UmbLammps *p = (UmbLammps *)m->data;
+
+  PetscFunctionBegin;
+  PetscCall(EnergyGradient_Lammps(m, 1, x, NULL, NULL));
+  PetscCall(Command(m, "thermo_style custom step pe ebond eangle edihed eimp evdwl ecoul elong"));
+  PetscCall(Command(m, "run 0 pre yes post no"));
+  terms[0] = lammps_get_thermo(p->lmp, "ebond");
+  terms[1] = lammps_get_thermo(p->lmp, "eangle");
+  terms[2] = lammps_get_thermo(p->lmp, "edihed");
+  terms[3] = lammps_get_thermo(p->lmp, "eimp");
+  terms[4] = lammps_get_thermo(p->lmp, "evdwl");
+  terms[5] = lammps_get_thermo(p->lmp, "ecoul") + lammps_get_thermo(p->lmp, "elong");
+  PetscCall(Command(m, "thermo_style custom step pe"));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbModelLammpsBiasedForces(UmbModel m, UmbDynamics *dyn, const PetscReal x[], PetscReal *pe, PetscReal f[])
+{
+  UmbLammps *p = (UmbLammps *)m->data;
+
+  PetscFunctionBegin;
+  PetscCall(Scatter(m, x, NULL));
+  p->dyn      = dyn;
+  p->cb_error = 0;
+  dyn->s0     = 0; /* no frame is saved at set-up */
+  PetscCall(Command(m, "reset_timestep 0"));
+  PetscCall(Command(m, "run 0 pre yes post no"));
+  p->dyn = NULL;
+  PetscCheck(!p->cb_error, PETSC_COMM_SELF, p->cb_error, "lammps: the umbrella callback failed");
+  *pe = lammps_get_thermo(p->lmp, "pe");
+  lammps_gather_atoms(p->lmp, (char *)"f", 1, 3, f);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode View_Lammps(UmbModel m, PetscViewer viewer)
+{
+  UmbLammps *p = (UmbLammps *)m->data;
+
+  PetscFunctionBegin;
+  PetscCall(UmbViewerPrintf(viewer, "LAMMPS input %s: %" PetscInt_FMT " atoms, T = %g K, damp %g, energy unit %s\n", p->input, p->natoms, (double)p->temp, (double)p->damp, m->energy_unit));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode Destroy_Lammps(UmbModel m)
+{
+  UmbLammps *p = (UmbLammps *)m->data;
+
+  PetscFunctionBegin;
+  if (p->lmp) lammps_close(p->lmp);
+  PetscCall(PetscFree(p->mass));
+  PetscCall(PetscFree2(p->xfull, p->gfull));
+  PetscCall(PetscFree(m->data));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbModelCreate_Lammps(UmbModel m)
+{
+  UmbLammps *p;
+
+  PetscFunctionBegin;
+  PetscCall(PetscNew(&p));
+  p->temp              = 300;
+  p->damp              = 100;
+  m->data              = p;
+  m->ops.setfromoptions = SetFromOptions_Lammps;
+  m->ops.setup         = SetUp_Lammps;
+  m->ops.energygradient = EnergyGradient_Lammps;
+  m->ops.advance       = Advance_Lammps;
+  m->ops.view          = View_Lammps;
+  m->ops.destroy       = Destroy_Lammps;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+#endif
