@@ -1,8 +1,9 @@
 /* Collective variables z = xi(x) in R^d, d = 1 or 2, with their gradients.
    Types (a table, UmbCVRegister): coord (coordinates -cv_index i[,j]), linear (-cv_weights,
    d x n row-major), native (the model's own slow variable: fastslow x, ring theta), plugin (the
-   plugin model's CV); dmap (a learned coordinate) is registered by the diffusion-map module
-   (UmbDmapRegisterCV in umbra/dmap.h). */
+   plugin model's CV), dihedral and distance (of the atoms -cv_atoms names, for a model whose
+   state is atom positions, atom i at x[3 (i - 1) + 0..2]); dmap (a learned coordinate) is
+   registered by the diffusion-map module (UmbDmapRegisterCV in umbra/dmap.h). */
 #ifndef UMBRA_CV_H
 #define UMBRA_CV_H
 
@@ -14,6 +15,8 @@ typedef const char      *UmbCVType;
 #define UMBCVLINEAR "linear"
 #define UMBCVNATIVE "native"
 #define UMBCVPLUGIN "plugin"
+#define UMBCVDIHEDRAL "dihedral"
+#define UMBCVDISTANCE "distance"
 
 /* Adds a type (or replaces the one of that name): create fills the CV's ops and data. Types are
    offered to -cv in the order they were registered, the built-in ones first. Not collective. */

@@ -1,5 +1,6 @@
 /* UmbCV: the type table, the common life cycle and accessors; each type fills the ops table
-   (cv_coord.c, cv_linear.c, cv_native.c, cv_plugin.c here; dmap in src/dmap/cv_dmap.c). */
+   (cv_coord.c, cv_linear.c, cv_native.c, cv_plugin.c, cv_dihedral.c, cv_distance.c here, the
+   last two with cv_atoms.c; dmap in src/dmap/cv_dmap.c). */
 #include <umbra/private/cvimpl.h>
 #include <umbra/private/modelimpl.h>
 
@@ -36,6 +37,8 @@ PetscErrorCode UmbCVRegisterAll(void)
   PetscCall(Add(UMBCVLINEAR, UmbCVCreate_Linear));
   PetscCall(Add(UMBCVNATIVE, UmbCVCreate_Native));
   PetscCall(Add(UMBCVPLUGIN, UmbCVCreate_Plugin));
+  PetscCall(Add(UMBCVDIHEDRAL, UmbCVCreate_Dihedral));
+  PetscCall(Add(UMBCVDISTANCE, UmbCVCreate_Distance));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -33,9 +33,19 @@ PETSC_INTERN PetscErrorCode UmbCVCreate_Coord(UmbCV);
 PETSC_INTERN PetscErrorCode UmbCVCreate_Linear(UmbCV);
 PETSC_INTERN PetscErrorCode UmbCVCreate_Native(UmbCV);
 PETSC_INTERN PetscErrorCode UmbCVCreate_Plugin(UmbCV);
+PETSC_INTERN PetscErrorCode UmbCVCreate_Dihedral(UmbCV);
+PETSC_INTERN PetscErrorCode UmbCVCreate_Distance(UmbCV);
 
 /* The native type's options check and evaluation, shared by the plugin type */
 PETSC_INTERN PetscErrorCode UmbCVSetFromOptions_Native(UmbCV, PetscOptionItems *);
 PETSC_INTERN PetscErrorCode UmbCVEvaluate_Native(UmbCV, PetscInt, const PetscReal *, PetscReal *, PetscReal *);
+
+/* The molecular types' options (cv_atoms.c): -cv_atoms, per 1-based atom ids per component, into
+   0-based atoms[] (sets d; checks n = 3 N, the ids' range, repeats within a component and two
+   equal components, reversed order included), and -cv_names into names[d] (default
+   "<type>(id-id-...)") */
+#define UMB_CV_MAX_ATOMS 4
+PETSC_INTERN PetscErrorCode UmbCVOptionsAtoms(UmbCV, PetscOptionItems *, PetscInt, PetscInt[]);
+PETSC_INTERN PetscErrorCode UmbCVOptionsNames(UmbCV, PetscOptionItems *, PetscInt, const PetscInt[], char[][80]);
 
 #endif

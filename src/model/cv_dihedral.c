@@ -1,0 +1,130 @@
+/* dihedral: the torsion angle of four atoms, one or two components (-cv_atoms a,b,c,d[,e,f,g,h],
+   1-based ids; a state holds atom i at x[3 (i - 1) + 0..2]). In radians in (-pi, pi], period
+   2 pi, IUPAC sign (trans = pi, cis = 0; positive when, looking from b to c, the bond to a turns
+   clockwise onto the bond to d: the GROMACS and LAMMPS convention).
+
+   Value and gradient after Blondel & Karplus (J Comput Chem 17:1132, 1996): with
+   F = r_a - r_b, G = r_b - r_c, H = r_d - r_c, A = F x G, B = H x G,
+     phi = atan2(-|G| F.B, A.B),
+     dphi/dr_a = -|G|/|A|^2 A,                 dphi/dr_d = |G|/|B|^2 B,
+     dphi/dr_b = (|G|/|A|^2 + F.G/(|A|^2 |G|)) A - H.G/(|B|^2 |G|) B,
+     dphi/dr_c = -dphi/dr_a - dphi/dr_b - dphi/dr_d.
+   Neither divides by sin phi or cos phi: both stay accurate at 0 and pi. Where three atoms of a
+   component are collinear (|A| or |B| zero to round-off), the angle has no value and the
+   evaluation stops with PETSC_ERR_FP naming the atoms (no NaN goes on into a run). */
+#include <umbra/private/cvimpl.h>
+#include <umbra/private/modelimpl.h>
+
+typedef struct {
+  PetscInt atoms[8]; /* 0-based atom ids, 4 per component */
+  char     names[2][80];
+} UmbCV_Dihedral;
+
+static inline void Cross(const PetscReal u[3], const PetscReal v[3], PetscReal w[3])
+{
+  w[0] = u[1] * v[2] - u[2] * v[1];
+  w[1] = u[2] * v[0] - u[0] * v[2];
+  w[2] = u[0] * v[1] - u[1] * v[0];
+}
+
+static inline PetscReal Dot(const PetscReal u[3], const PetscReal v[3])
+{
+  return u[0] * v[0] + u[1] * v[1] + u[2] * v[2];
+}
+
+static PetscErrorCode SetFromOptions_Dihedral(UmbCV cv, PetscOptionItems *PetscOptionsObject)
+{
+  UmbCV_Dihedral *dh = (UmbCV_Dihedral *)cv->data;
+
+  PetscFunctionBegin;
+  PetscCall(UmbCVOptionsAtoms(cv, PetscOptionsObject, 4, dh->atoms));
+  PetscCall(UmbCVOptionsNames(cv, PetscOptionsObject, 4, dh->atoms, dh->names));
+  for (PetscInt a = 0; a < cv->d; a++) cv->period[a] = 2 * PETSC_PI;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SetUp_Dihedral(UmbCV cv)
+{
+  UmbCV_Dihedral *dh = (UmbCV_Dihedral *)cv->data;
+
+  PetscFunctionBegin;
+  for (PetscInt a = 0; a < cv->d; a++) PetscCall(PetscStrncpy(cv->names[a], dh->names[a], sizeof(cv->names[a])));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode Evaluate_Dihedral(UmbCV cv, PetscInt nw, const PetscReal *X, PetscReal *z, PetscReal *J)
+{
+  UmbCV_Dihedral *dh = (UmbCV_Dihedral *)cv->data;
+  const PetscInt  n = cv->n, d = cv->d;
+  const PetscReal tol2 = 16 * PETSC_MACHINE_EPSILON * PETSC_MACHINE_EPSILON; /* sin^2 of a bond angle that is 0 or pi to round-off */
+
+  PetscFunctionBegin;
+  if (J) PetscCall(PetscArrayzero(J, nw * d * n));
+  for (PetscInt k = 0; k < nw; k++)
+    for (PetscInt a = 0; a < d; a++) {
+      const PetscInt  *at = dh->atoms + 4 * a;
+      const PetscReal *r[4];
+      PetscReal        F[3], G[3], H[3], A[3], B[3], A2, B2, g, phi;
+
+      for (PetscInt i = 0; i < 4; i++) r[i] = X + k * n + 3 * at[i];
+      for (PetscInt c = 0; c < 3; c++) {
+        F[c] = r[0][c] - r[1][c];
+        G[c] = r[1][c] - r[2][c];
+        H[c] = r[3][c] - r[2][c];
+      }
+      Cross(F, G, A);
+      Cross(H, G, B);
+      A2 = Dot(A, A);
+      B2 = Dot(B, B);
+      g  = PetscSqrtReal(Dot(G, G));
+      PetscCheck(A2 > tol2 * Dot(F, F) * g * g, PETSC_COMM_SELF, PETSC_ERR_FP, "-cv dihedral: atoms %" PetscInt_FMT ", %" PetscInt_FMT ", %" PetscInt_FMT " of %s are collinear (or coincide) in state %" PetscInt_FMT ": the dihedral angle is undefined", at[0] + 1, at[1] + 1, at[2] + 1, dh->names[a], k);
+      PetscCheck(B2 > tol2 * Dot(H, H) * g * g, PETSC_COMM_SELF, PETSC_ERR_FP, "-cv dihedral: atoms %" PetscInt_FMT ", %" PetscInt_FMT ", %" PetscInt_FMT " of %s are collinear (or coincide) in state %" PetscInt_FMT ": the dihedral angle is undefined", at[1] + 1, at[2] + 1, at[3] + 1, dh->names[a], k);
+      phi = PetscAtan2Real(-g * Dot(F, B), Dot(A, B));
+      if (phi <= -PETSC_PI) phi += 2 * PETSC_PI; /* atan2 gives -pi for a sine of -0 */
+      z[k * d + a] = phi;
+      if (J) {
+        PetscReal      *Jr = J + (k * d + a) * n;
+        const PetscReal fg = Dot(F, G) / (A2 * g), hg = Dot(H, G) / (B2 * g);
+        for (PetscInt c = 0; c < 3; c++) {
+          const PetscReal ga = -g / A2 * A[c], gd = g / B2 * B[c];
+          const PetscReal gb = (g / A2 + fg) * A[c] - hg * B[c];
+          Jr[3 * at[0] + c] = ga;
+          Jr[3 * at[1] + c] = gb;
+          Jr[3 * at[2] + c] = -ga - gb - gd;
+          Jr[3 * at[3] + c] = gd;
+        }
+      }
+    }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode View_Dihedral(UmbCV cv, PetscViewer v)
+{
+  UmbCV_Dihedral *dh = (UmbCV_Dihedral *)cv->data;
+
+  PetscFunctionBegin;
+  for (PetscInt a = 0; a < cv->d; a++) PetscCall(UmbViewerPrintf(v, "%s: dihedral of atoms %" PetscInt_FMT ", %" PetscInt_FMT ", %" PetscInt_FMT ", %" PetscInt_FMT " (radians, period 2 pi)\n", dh->names[a], dh->atoms[4 * a] + 1, dh->atoms[4 * a + 1] + 1, dh->atoms[4 * a + 2] + 1, dh->atoms[4 * a + 3] + 1));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode Destroy_Dihedral(UmbCV cv)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFree(cv->data));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbCVCreate_Dihedral(UmbCV cv)
+{
+  UmbCV_Dihedral *dh;
+
+  PetscFunctionBegin;
+  PetscCall(PetscNew(&dh));
+  cv->data               = dh;
+  cv->ops.setfromoptions = SetFromOptions_Dihedral;
+  cv->ops.setup          = SetUp_Dihedral;
+  cv->ops.evaluate       = Evaluate_Dihedral;
+  cv->ops.view           = View_Dihedral;
+  cv->ops.destroy        = Destroy_Dihedral;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
