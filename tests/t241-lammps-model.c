@@ -54,10 +54,13 @@ static PetscErrorCode Run(void)
   UmbStream       st;
   BiasCtx         b;
   UmbDynamics     dyn;
+  const char     *src = getenv("SRCDIR");
+  char            input[PETSC_MAX_PATH_LEN];
 
   PetscFunctionBegin;
+  snprintf(input, sizeof(input), "%s/inputs/ala2/ala2.in", src ? src : ".");
   PetscCall(PetscOptionsSetValue(NULL, "-model", "lammps"));
-  PetscCall(PetscOptionsSetValue(NULL, "-lammps_input", "inputs/ala2/ala2.in"));
+  PetscCall(PetscOptionsSetValue(NULL, "-lammps_input", input));
   PetscCall(UmbModelCreate(PETSC_COMM_WORLD, &m));
   PetscCall(UmbModelSetFromOptions(m));
   PetscCall(UmbModelSetUp(m));
