@@ -52,6 +52,12 @@ PETSC_EXTERN PetscErrorCode UmbModelNativeCV(UmbModel, PetscInt, const PetscReal
 /* Period of each native CV component (0 when not periodic) */
 PETSC_EXTERN PetscErrorCode UmbModelGetNativeCVPeriod(UmbModel, PetscReal[]);
 
+/* Molecular models (lammps): the atoms behind the coordinates, atom i (0-based) at coordinates
+   3i .. 3i+2: names (from the data file's comments, else the element and id), masses, engine
+   types and chemical elements (guessed from the mass: H, C, N, O, ...; "X" when unknown).
+   natoms is 0 and the arrays NULL for the other models. */
+PETSC_EXTERN PetscErrorCode UmbModelGetAtoms(UmbModel, PetscInt *, const char *const **, const PetscReal **, const PetscInt **, const char *const **);
+
 /* Models with dynamics of their own (lammps: velocity Verlet with a Langevin thermostat in the
    engine). A call advances one state (positions x and velocities v, length n each) over the
    global steps [s0, s1), asking bias() for the umbrella energy and gradient at every step and

@@ -44,7 +44,7 @@ typedef struct {
   PetscInt     natoms;
   PetscReal    center[3], prd[3];         /* box centre and lengths */
   PetscReal    boltz, mvv2e, ftm2v;
-  PetscReal   *mass;                      /* per atom, by id */
+  char         data[2 * PETSC_MAX_PATH_LEN]; /* the (first) read_data file, "" if none */
   PetscReal   *xfull, *gfull;             /* n each: work of the callback */
   umb_imageint image0;                    /* the encoded image (0, 0, 0) */
   /* the callback's mode and the dynamics of the current call */
@@ -96,6 +96,7 @@ static PetscErrorCode CheckFiles(UmbModel m, const char dir[])
       *var = 0;
       snprintf(path, sizeof(path), "%s%s%s", arg, dir, var + strlen("${umbra_dir}"));
     } else snprintf(path, sizeof(path), "%s", arg);
+    if (!p->data[0]) snprintf(p->data, sizeof(p->data), "%s", path);
     if (access(path, R_OK)) snprintf(why, sizeof(why), "-lammps_input %s: its read_data file '%s' cannot be read (%s)", p->input, path, strerror(errno));
   }
   if (f) fclose(f);
@@ -142,13 +143,14 @@ static void Unwrap(UmbLammps *p, int nlocal, const umb_tagint *ids, double **x)
 
 /* Moves the centre of mass of a state to the origin: translation changes neither the energy nor
    a molecular CV, and it keeps a drifting molecule's coordinates bounded */
-static void CentreOfMass(const UmbLammps *p, PetscReal x[])
+static void CentreOfMass(UmbModel m, PetscReal x[])
 {
+  const UmbLammps *p = (const UmbLammps *)m->data;
   PetscReal c[3] = {0, 0, 0}, M = 0;
 
   for (PetscInt i = 0; i < p->natoms; i++) {
-    M += p->mass[i];
-    for (int a = 0; a < 3; a++) c[a] += p->mass[i] * x[3 * i + a];
+    M += m->atom_mass[i];
+    for (int a = 0; a < 3; a++) c[a] += m->atom_mass[i] * x[3 * i + a];
   }
   for (PetscInt i = 0; i < p->natoms; i++)
     for (int a = 0; a < 3; a++) x[3 * i + a] -= c[a] / M;
@@ -180,7 +182,7 @@ static void Callback(void *ctx, int64_t step, int nlocal, umb_tagint *ids, doubl
   lammps_fix_external_set_energy_global(p->lmp, "umbra_bias", W);
   /* LAMMPS step t ends the sampler's step t - 1: positions are final after the force call */
   if (!p->cb_error && step > dyn->s0 && step - 1 >= dyn->save_first && (step - 1 - dyn->save_first) % dyn->save_stride == 0) {
-    CentreOfMass(p, p->xfull);
+    CentreOfMass(m, p->xfull);
     p->cb_error = dyn->save(dyn->ctx, step - 1, p->xfull);
   }
   if (p->cb_error) lammps_force_timeout(p->lmp);
@@ -242,6 +244,52 @@ static PetscErrorCode LogPath(UmbModel m, char path[], size_t len)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The element of an atom from its mass (within 0.1 of the standard atomic weight) */
+static const char *Element(PetscReal mass)
+{
+  static const struct {
+    const char *symbol;
+    double      mass;
+  } table[] = {{"H", 1.008}, {"C", 12.011}, {"N", 14.007}, {"O", 15.999}, {"F", 18.998}, {"Na", 22.990}, {"Mg", 24.305}, {"P", 30.974}, {"S", 32.06}, {"Cl", 35.45}, {"K", 39.098}, {"Ca", 40.078}};
+  for (size_t e = 0; e < sizeof(table) / sizeof(table[0]); e++)
+    if (PetscAbsReal(mass - table[e].mass) < 0.1) return table[e].symbol;
+  return "X";
+}
+
+/* Atom names from the comments of the data file's Atoms lines ("1 1 3 0.1 x y z # CA"), where
+   present; the element and id otherwise */
+static PetscErrorCode ReadAtomNames(UmbModel m)
+{
+  UmbLammps *p = (UmbLammps *)m->data;
+  FILE      *f = p->data[0] ? fopen(p->data, "r") : NULL;
+  char       line[1024];
+  PetscBool  atoms = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  while (f && fgets(line, sizeof(line), f)) {
+    char      word[64], name[32];
+    long long id;
+    char     *hash;
+    if (sscanf(line, " %63s", word) != 1) continue;
+    if (!atoms) {
+      atoms = (PetscBool)!strcmp(word, "Atoms");
+      continue;
+    }
+    if (sscanf(line, " %lld", &id) != 1) break; /* the next section */
+    hash = strchr(line, '#');
+    if (id < 1 || id > p->natoms || !hash || sscanf(hash + 1, " %31s", name) != 1 || m->atom_names[id - 1]) continue;
+    PetscCall(PetscStrallocpy(name, &m->atom_names[id - 1]));
+  }
+  if (f) fclose(f);
+  for (PetscInt i = 0; i < p->natoms; i++)
+    if (!m->atom_names[i]) {
+      char name[32];
+      snprintf(name, sizeof(name), "%s%" PetscInt_FMT, m->atom_elements[i], i + 1);
+      PetscCall(PetscStrallocpy(name, &m->atom_names[i]));
+    }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode SetUp_Lammps(UmbModel m)
 {
   UmbLammps  *p = (UmbLammps *)m->data;
@@ -281,27 +329,34 @@ static PetscErrorCode SetUp_Lammps(UmbModel m)
   m->beta        = 1.0 / (p->boltz * p->temp);
   m->temperature = p->temp;
   PetscCall(UmbModelAllocate(m, 3 * p->natoms));
-  PetscCall(PetscMalloc1(p->natoms, &p->mass));
+  m->natoms = p->natoms;
+  PetscCall(PetscMalloc2(p->natoms, &m->atom_mass, p->natoms, &m->atom_type));
+  PetscCall(PetscCalloc2(p->natoms, &m->atom_names, p->natoms, &m->atom_elements));
   PetscCall(PetscMalloc2(m->n, &p->xfull, m->n, &p->gfull));
   PetscCall(PetscMalloc1(p->natoms, &type));
   PetscCall(PetscMalloc1(m->n, &m->vthermal));
   lammps_gather_atoms(p->lmp, (char *)"type", 0, 1, type);
   rmass = (double *)lammps_extract_atom(p->lmp, "rmass");
   tmass = (double *)lammps_extract_atom(p->lmp, "mass");
-  if (rmass) lammps_gather_atoms(p->lmp, (char *)"rmass", 1, 1, p->mass);
+  if (rmass) lammps_gather_atoms(p->lmp, (char *)"rmass", 1, 1, m->atom_mass);
   for (PetscInt i = 0; i < p->natoms; i++) {
-    if (!rmass) p->mass[i] = tmass ? tmass[type[i]] : 0;
-    PetscCheck(p->mass[i] > 0 && PetscIsNormalReal(p->mass[i]), m->comm, PETSC_ERR_USER_INPUT, "-lammps_input %s: atom %" PetscInt_FMT " has no positive mass", p->input, i + 1);
+    if (!rmass) m->atom_mass[i] = tmass ? tmass[type[i]] : 0;
+    PetscCheck(m->atom_mass[i] > 0 && PetscIsNormalReal(m->atom_mass[i]), m->comm, PETSC_ERR_USER_INPUT, "-lammps_input %s: atom %" PetscInt_FMT " has no positive mass", p->input, i + 1);
     for (int c = 0; c < 3; c++) {
       char name[48];
-      m->mobility[3 * i + c] = p->ftm2v * p->damp / p->mass[i];
-      m->vthermal[3 * i + c] = PetscSqrtReal(p->boltz * p->temp / (p->mass[i] * p->mvv2e));
+      m->mobility[3 * i + c] = p->ftm2v * p->damp / m->atom_mass[i];
+      m->vthermal[3 * i + c] = PetscSqrtReal(p->boltz * p->temp / (m->atom_mass[i] * p->mvv2e));
       snprintf(name, sizeof(name), "a%" PetscInt_FMT "_%c", i + 1, "xyz"[c]);
       PetscCall(PetscFree(m->coord_names[3 * i + c]));
       PetscCall(PetscStrallocpy(name, &m->coord_names[3 * i + c]));
     }
   }
+  for (PetscInt i = 0; i < p->natoms; i++) {
+    m->atom_type[i] = type[i];
+    PetscCall(PetscStrallocpy(Element(m->atom_mass[i]), &m->atom_elements[i]));
+  }
   PetscCall(PetscFree(type));
+  PetscCall(ReadAtomNames(m));
   /* umbra's fixes: the umbrella force (zero outside dynamics) and its energy in pe */
   PetscCall(Command(m, "fix umbra_bias all external pf/callback 1 1"));
   PetscCall(Command(m, "fix_modify umbra_bias energy yes"));
@@ -372,7 +427,7 @@ static PetscErrorCode Advance_Lammps(UmbModel m, UmbDynamics *dyn, PetscReal *x,
   p->dyn = NULL;
   PetscCheck(!p->cb_error, PETSC_COMM_SELF, p->cb_error, "lammps: the umbrella callback failed%s%s", p->cb_why[0] ? ": " : "", p->cb_why);
   PetscCall(Gather(m, x, v));
-  CentreOfMass(p, x); /* a non-finite state is the caller's to report, collectively */
+  CentreOfMass(m, x); /* a non-finite state is the caller's to report, collectively */
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -427,7 +482,6 @@ static PetscErrorCode Destroy_Lammps(UmbModel m)
 
   PetscFunctionBegin;
   if (p->lmp) lammps_close(p->lmp);
-  PetscCall(PetscFree(p->mass));
   PetscCall(PetscFree2(p->xfull, p->gfull));
   PetscCall(PetscFree(m->data));
   PetscFunctionReturn(PETSC_SUCCESS);

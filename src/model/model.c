@@ -127,6 +127,12 @@ PetscErrorCode UmbModelDestroy(UmbModel *mp)
   PetscCall(PetscFree(m->mobility));
   PetscCall(PetscFree(m->reference));
   PetscCall(PetscFree(m->vthermal));
+  for (PetscInt i = 0; i < m->natoms; i++) {
+    PetscCall(PetscFree(m->atom_names[i]));
+    PetscCall(PetscFree(m->atom_elements[i]));
+  }
+  PetscCall(PetscFree2(m->atom_names, m->atom_elements));
+  PetscCall(PetscFree2(m->atom_mass, m->atom_type));
   PetscCall(PetscFree(*mp));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -221,6 +227,18 @@ PetscErrorCode UmbModelNativeCV(UmbModel m, PetscInt nw, const PetscReal x[], Pe
   PetscFunctionBegin;
   PetscCheck(m->native_d > 0 && m->ops.nativecv, m->comm, PETSC_ERR_USER_INPUT, "model %s has no native collective variable", m->type);
   PetscCall((*m->ops.nativecv)(m, nw, x, z, J));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbModelGetAtoms(UmbModel m, PetscInt *natoms, const char *const **names, const PetscReal **mass, const PetscInt **type, const char *const **elements)
+{
+  PetscFunctionBegin;
+  UmbModelCheckSetUp(m);
+  *natoms = m->natoms;
+  if (names) *names = (const char *const *)m->atom_names;
+  if (mass) *mass = m->atom_mass;
+  if (type) *type = m->atom_type;
+  if (elements) *elements = (const char *const *)m->atom_elements;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

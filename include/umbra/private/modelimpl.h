@@ -33,6 +33,10 @@ struct _p_UmbModel {
   PetscReal   temperature; /* of the dynamics (0: none) */
   char        energy_unit[32]; /* "" : reduced units */
   char        rundir[PETSC_MAX_PATH_LEN]; /* "" : none */
+  PetscInt    natoms;      /* molecular models: atoms (n = 3 natoms), else 0 */
+  char      **atom_names, **atom_elements;
+  PetscReal  *atom_mass;
+  PetscInt   *atom_type;
 };
 
 /* Constructors of the types: fill ops and data */
