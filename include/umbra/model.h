@@ -71,6 +71,7 @@ typedef struct {
   PetscErrorCode (*save)(void *, PetscInt64, const PetscReal[]);
   void      *ctx;
   PetscReal  temperature; /* out: mean kinetic temperature over the steps (the model's unit) */
+  PetscInt64 blowup;      /* out: the step at which the state blew up (x is then non-finite), or -1 */
 } UmbDynamics;
 PETSC_EXTERN PetscErrorCode UmbModelHasDynamics(UmbModel, PetscBool *);
 PETSC_EXTERN PetscErrorCode UmbModelAdvance(UmbModel, UmbDynamics *, PetscReal[], PetscReal[]);

@@ -45,7 +45,8 @@ typedef struct {
   PetscReal    center[3], prd[3];         /* box centre and lengths */
   PetscReal    boltz, mvv2e, ftm2v;
   char         data[2 * PETSC_MAX_PATH_LEN]; /* the (first) read_data file, "" if none */
-  PetscReal   *xfull, *gfull;             /* n each: work of the callback */
+  PetscReal   *xfull, *gfull, *xprev;     /* n each: work of the callback, the previous step */
+  PetscInt64   blowup;                    /* step at which an atom jumped (-1: none) */
   umb_imageint image0;                    /* the encoded image (0, 0, 0) */
   /* the callback's mode and the dynamics of the current call */
   UmbDynamics   *dyn;
@@ -171,6 +172,15 @@ static void Callback(void *ctx, int64_t step, int nlocal, umb_tagint *ids, doubl
     return;
   }
   Unwrap(p, nlocal, ids, x);
+  /* an atom that moves half an Angstrom in one step, or a non-finite one, means the step is
+     too large: stop before LAMMPS loses the atom (which would end the process) */
+  for (PetscInt i = 0; i < m->n && p->blowup < 0; i++)
+    if (!(PetscAbsReal(p->xfull[i] - p->xprev[i]) < 0.5) && step > dyn->s0) p->blowup = step;
+  memcpy(p->xprev, p->xfull, (size_t)m->n * sizeof(PetscReal));
+  if (p->blowup >= 0) {
+    lammps_force_timeout(p->lmp);
+    return;
+  }
   for (PetscInt i = 0; i < m->n; i++) p->gfull[i] = 0;
   p->cb_error = dyn->bias(dyn->ctx, p->xfull, &W, p->gfull);
   if (!p->cb_error && !PetscIsNormalReal(W) && W != 0) {
@@ -332,7 +342,7 @@ static PetscErrorCode SetUp_Lammps(UmbModel m)
   m->natoms = p->natoms;
   PetscCall(PetscMalloc2(p->natoms, &m->atom_mass, p->natoms, &m->atom_type));
   PetscCall(PetscCalloc2(p->natoms, &m->atom_names, p->natoms, &m->atom_elements));
-  PetscCall(PetscMalloc2(m->n, &p->xfull, m->n, &p->gfull));
+  PetscCall(PetscMalloc3(m->n, &p->xfull, m->n, &p->gfull, m->n, &p->xprev));
   PetscCall(PetscMalloc1(p->natoms, &type));
   PetscCall(PetscMalloc1(m->n, &m->vthermal));
   lammps_gather_atoms(p->lmp, (char *)"type", 0, 1, type);
@@ -410,6 +420,7 @@ static PetscErrorCode Advance_Lammps(UmbModel m, UmbDynamics *dyn, PetscReal *x,
   PetscCall(Scatter(m, x, v));
   p->dyn      = dyn;
   p->cb_error = 0;
+  p->blowup   = -1;
   PetscCall(Command(m, "reset_timestep %" PetscInt64_FMT, dyn->s0));
   PetscCall(Command(m, "timestep %.17g", (double)dyn->dt));
   PetscCall(Command(m, "fix umbra_nve all nve"));
@@ -427,7 +438,10 @@ static PetscErrorCode Advance_Lammps(UmbModel m, UmbDynamics *dyn, PetscReal *x,
   p->dyn = NULL;
   PetscCheck(!p->cb_error, PETSC_COMM_SELF, p->cb_error, "lammps: the umbrella callback failed%s%s", p->cb_why[0] ? ": " : "", p->cb_why);
   PetscCall(Gather(m, x, v));
-  CentreOfMass(m, x); /* a non-finite state is the caller's to report, collectively */
+  CentreOfMass(m, x);
+  /* a state that blew up is returned non-finite: the caller reports it, collectively */
+  dyn->blowup = p->blowup >= 0 ? p->blowup - 1 : -1; /* LAMMPS step t ends step t - 1 */
+  if (p->blowup >= 0) x[0] = (PetscReal)NAN;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -457,6 +471,7 @@ PetscErrorCode UmbModelLammpsBiasedForces(UmbModel m, UmbDynamics *dyn, const Pe
   PetscCall(Scatter(m, x, NULL));
   p->dyn      = dyn;
   p->cb_error = 0;
+  p->blowup   = -1;
   dyn->s0     = 0; /* no frame is saved at set-up */
   PetscCall(Command(m, "reset_timestep 0"));
   PetscCall(Command(m, "run 0 pre yes post no"));
@@ -482,7 +497,7 @@ static PetscErrorCode Destroy_Lammps(UmbModel m)
 
   PetscFunctionBegin;
   if (p->lmp) lammps_close(p->lmp);
-  PetscCall(PetscFree2(p->xfull, p->gfull));
+  PetscCall(PetscFree3(p->xfull, p->gfull, p->xprev));
   PetscCall(PetscFree(m->data));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -100,7 +100,7 @@ PetscErrorCode UmbWindowAdvanceEngine(UmbSampler s, UmbWindowState *ws, PetscInt
     for (PetscInt i = 0; i < n; i++) ok &= PetscAbsReal(ws->x[w * n + i]) <= bound && PetscAbsReal(ws->v[w * n + i]) < PETSC_MAX_REAL; /* false for NaN too */
     if (!ok || e.saved != nf) {
       ws->bad_walker = w;
-      ws->bad_step   = s1 - 1;
+      ws->bad_step   = dyn.blowup >= 0 ? dyn.blowup : s1 - 1;
       break;
     }
     ws->tsum += dyn.temperature * (PetscReal)(s1 - s0);

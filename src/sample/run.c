@@ -41,10 +41,17 @@ static PetscErrorCode SaveFrame(void *ctx, UmbWindowState *ws, PetscInt64 step)
 }
 
 /* Steps per chunk: a multiple of the stride, about a second of work per rank, buffers of at
-   most ~64 MB. Depends on global quantities only, so every rank agrees. */
+   most ~64 MB. Depends on global quantities only, so every rank agrees. The engine's dynamics
+   reseeds its thermostat at every chunk, so there the chunk does not depend on the rank count
+   (sized as if one rank held every window) and is at least 2000 steps (each chunk restarts the
+   engine's run). */
 static PetscInt64 ChunkSteps(UmbSampler s, PetscInt64 nsave)
 {
   if (s->chunk_steps > 0) return PetscMax(1, s->chunk_steps / s->stride) * s->stride;
+  if (s->integrator == UMB_INTEGRATOR_LANGEVIN) {
+    const PetscInt64 frames = PetscMax(1, (PetscInt64)(5e7 / (double)(s->K * s->walkers * (s->n + 8)))) / s->stride;
+    return PetscMin(PetscMax(frames, (2000 + s->stride - 1) / s->stride), nsave) * s->stride;
+  }
   {
   const PetscInt64 nloc_max = (s->K + s->size - 1) / s->size, per_step = nloc_max * s->walkers * (s->n + 8);
   PetscInt64       frames   = PetscMax(1, (PetscInt64)(8e6 / (double)(nloc_max * s->walkers * (s->n + s->d))));
