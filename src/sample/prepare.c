@@ -32,10 +32,16 @@ static void Gradient(const gsl_vector *v, void *ctx, gsl_vector *df)
   for (PetscInt i = 0; i < r->s->n; i++) gsl_vector_set(df, i, r->ierr ? GSL_NAN : r->g[i]);
 }
 
+/* One evaluation for both: a model behind an engine pays per call */
 static void EnergyGradient(const gsl_vector *v, void *ctx, double *f, gsl_vector *df)
 {
-  *f = Energy(v, ctx);
-  Gradient(v, ctx, df);
+  Restrained *r = (Restrained *)ctx;
+  PetscReal   U, W;
+  for (PetscInt i = 0; i < r->s->n; i++) r->x[i] = gsl_vector_get(v, i);
+  if (!r->ierr) r->ierr = UmbModelEnergyGradient(r->s->model, 1, r->x, &U, r->g);
+  if (!r->ierr) r->ierr = UmbBiasAdd(r->s->cv, r->center, r->kappa, 1, r->x, r->g, &W, r->z, r->J);
+  *f = r->ierr ? GSL_NAN : U + W;
+  for (PetscInt i = 0; i < r->s->n; i++) gsl_vector_set(df, i, r->ierr ? GSL_NAN : r->g[i]);
 }
 
 /* Restrained minimisation from x (overwritten by the minimum when it is finite) */
