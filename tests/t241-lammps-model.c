@@ -13,6 +13,8 @@
      against finite differences of U + W.
    - the energy and gradient of a state do not depend on where the molecule sits in the
      periodic box (states shifted by up to half a box length).
+   - saved frames: the reference structure rotated and shifted at random comes back onto itself
+     (centre of mass at the origin, Kabsch alignment) to 1e-10 A.
    Would catch: wrong units or unit conversions, a lost image flag, a bias force of the wrong
    sign or not wrapped at the periodic boundary, an energy of the bias not reported. */
 // TEST: nsize=1,2
@@ -148,6 +150,21 @@ static PetscErrorCode Run(void)
       UMB_CHECK_CLOSE(Us, U, 1e-12, 1e-9, "energy independent of the molecule's place in the box");
       for (int i = 0; i < 66; i++) UMB_CHECK_CLOSE(gs[i], g[i], 1e-9, 1e-9, "gradient independent of the molecule's place in the box");
     }
+  }
+  /* saved frames: a rotated and shifted reference comes back onto the reference (Kabsch) */
+  for (int p = 0; p < 3; p++) {
+    PetscReal q[4], nq = 0, R[9], xr[66], shift[3];
+    UmbStreamGaussian(&st, 100 + (uint64_t)p, 0, 4, q);
+    UmbStreamGaussian(&st, 100 + (uint64_t)p, 1, 3, shift);
+    for (int a = 0; a < 4; a++) nq += q[a] * q[a];
+    for (int a = 0; a < 4; a++) q[a] /= PetscSqrtReal(nq);
+    R[0] = 1 - 2 * (q[2] * q[2] + q[3] * q[3]), R[1] = 2 * (q[1] * q[2] - q[0] * q[3]), R[2] = 2 * (q[1] * q[3] + q[0] * q[2]);
+    R[3] = 2 * (q[1] * q[2] + q[0] * q[3]), R[4] = 1 - 2 * (q[1] * q[1] + q[3] * q[3]), R[5] = 2 * (q[2] * q[3] - q[0] * q[1]);
+    R[6] = 2 * (q[1] * q[3] - q[0] * q[2]), R[7] = 2 * (q[2] * q[3] + q[0] * q[1]), R[8] = 1 - 2 * (q[1] * q[1] + q[2] * q[2]);
+    for (int i = 0; i < 22; i++)
+      for (int a = 0; a < 3; a++) xr[3 * i + a] = R[3 * a] * x0[3 * i] + R[3 * a + 1] * x0[3 * i + 1] + R[3 * a + 2] * x0[3 * i + 2] + 5 * shift[a];
+    PetscCall(UmbModelCanonicalFrame(m, 1, xr));
+    for (int i = 0; i < 66; i++) UMB_CHECK_CLOSE(xr[i], x0[i], 0, 1e-10, "rotated reference aligned back");
   }
   PetscCall(UmbCVDestroy(&cv));
   PetscCall(UmbModelDestroy(&m));

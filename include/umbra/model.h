@@ -58,6 +58,11 @@ PETSC_EXTERN PetscErrorCode UmbModelGetNativeCVPeriod(UmbModel, PetscReal[]);
    natoms is 0 and the arrays NULL for the other models. */
 PETSC_EXTERN PetscErrorCode UmbModelGetAtoms(UmbModel, PetscInt *, const char *const **, const PetscReal **, const PetscInt **, const char *const **);
 
+/* States as saved (nw x n, in place): molecular models move the centre of mass to the origin and
+   rotate the molecule onto the reference structure (lammps, -lammps_align); energy and
+   molecular CVs do not change. A no-op for the other models. Not collective. */
+PETSC_EXTERN PetscErrorCode UmbModelCanonicalFrame(UmbModel, PetscInt, PetscReal[]);
+
 /* Models with dynamics of their own (lammps: velocity Verlet with a Langevin thermostat in the
    engine). A call advances one state (positions x and velocities v, length n each) over the
    global steps [s0, s1), asking bias() for the umbrella energy and gradient at every step and

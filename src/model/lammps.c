@@ -41,6 +41,8 @@ typedef struct {
   char         log[PETSC_MAX_PATH_LEN];   /* -lammps_log ("": none) */
   char         logarg[PETSC_MAX_PATH_LEN + 16]; /* this rank's log file, or "none" */
   PetscReal    temp, damp;                /* -lammps_temp, -lammps_damp */
+  PetscBool    align;                     /* -lammps_align */
+  PetscReal   *xref;                      /* the reference structure, centred (n) */
   void        *lmp;
   PetscInt     natoms;
   PetscReal    center[3], prd[3];         /* box centre and lengths */
@@ -65,6 +67,7 @@ static PetscErrorCode SetFromOptions_Lammps(UmbModel m, PetscOptionItems *PetscO
   PetscCall(PetscOptionsString("-lammps_input", "LAMMPS input that defines the system (units, atom_style, data, force field); ${umbra_dir} is its directory", "", p->input, p->input, sizeof(p->input), &set));
   PetscCall(PetscOptionsReal("-lammps_temp", "Temperature (K)", "", p->temp, &p->temp, NULL));
   PetscCall(PetscOptionsReal("-lammps_damp", "Damping time of the Langevin thermostat (engine time unit); the overdamped mobility is damp / mass", "", p->damp, &p->damp, NULL));
+  PetscCall(PetscOptionsBool("-lammps_align", "Saved frames rotated onto the reference structure (mass-weighted, Kabsch): the molecule's tumbling is not part of its conformation", "", p->align, &p->align, NULL));
   PetscCall(PetscOptionsString("-lammps_log", "LAMMPS's log file, where its own error messages go; rank r > 0 appends .r (default <run directory>/lammps.log; none: no log)", "", p->log, p->log, sizeof(p->log), NULL));
   PetscOptionsHeadEnd();
   PetscCheck(p->input[0], m->comm, PETSC_ERR_USER_INPUT, "-model lammps needs -lammps_input FILE (a LAMMPS input that defines the system, see docs/molecules.md)");
@@ -193,7 +196,6 @@ static void Callback(void *ctx, int64_t step, int nlocal, umb_tagint *ids, doubl
   lammps_fix_external_set_energy_global(p->lmp, "umbra_bias", W);
   /* LAMMPS step t ends the sampler's step t - 1: positions are final after the force call */
   if (!p->cb_error && step > dyn->s0 && step - 1 >= dyn->save_first && (step - 1 - dyn->save_first) % dyn->save_stride == 0) {
-    CentreOfMass(m, p->xfull);
     p->cb_error = dyn->save(dyn->ctx, step - 1, p->xfull);
   }
   if (p->cb_error) lammps_force_timeout(p->lmp);
@@ -375,6 +377,9 @@ static PetscErrorCode SetUp_Lammps(UmbModel m)
   PetscCall(Command(m, "thermo_style custom step pe"));
   PetscCall(Command(m, "thermo 0"));
   PetscCall(Gather(m, m->reference, NULL));
+  CentreOfMass(m, m->reference);
+  PetscCall(PetscMalloc1(m->n, &p->xref));
+  PetscCall(PetscArraycpy(p->xref, m->reference, m->n));
   if (strcmp(logarg, "none")) PetscCall(Command(m, "log none")); /* on again for the dynamics (LogOn) */
   PetscCall(UmbLog(m->comm, "lammps: %s, %" PetscInt_FMT " atoms, units %s, T = %g K (beta = %.6g per %s); LAMMPS's messages go to %s", p->input, p->natoms, units, (double)p->temp, (double)m->beta, m->energy_unit, strcmp(logarg, "none") ? p->log : "nowhere (-lammps_log FILE keeps them)"));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -390,6 +395,18 @@ static PetscErrorCode LogOn(UmbModel m, PetscBool on)
   if (!strcmp(p->logarg, "none")) PetscFunctionReturn(PETSC_SUCCESS);
   if (on) PetscCall(Command(m, "log %s append", p->logarg));
   else PetscCall(Command(m, "log none"));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode Canonical_Lammps(UmbModel m, PetscInt nw, PetscReal *X)
+{
+  UmbLammps *p = (UmbLammps *)m->data;
+
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k < nw; k++) {
+    CentreOfMass(m, X + k * m->n);
+    if (p->align) PetscCall(UmbAlignToReference(p->natoms, m->atom_mass, p->xref, X + k * m->n));
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -515,6 +532,7 @@ static PetscErrorCode Destroy_Lammps(UmbModel m)
   PetscFunctionBegin;
   if (p->lmp) lammps_close(p->lmp);
   PetscCall(PetscFree3(p->xfull, p->gfull, p->xprev));
+  PetscCall(PetscFree(p->xref));
   PetscCall(PetscFree(m->data));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -527,11 +545,13 @@ PetscErrorCode UmbModelCreate_Lammps(UmbModel m)
   PetscCall(PetscNew(&p));
   p->temp              = 300;
   p->damp              = 100;
+  p->align             = PETSC_TRUE;
   m->data              = p;
   m->ops.setfromoptions = SetFromOptions_Lammps;
   m->ops.setup         = SetUp_Lammps;
   m->ops.energygradient = EnergyGradient_Lammps;
   m->ops.advance       = Advance_Lammps;
+  m->ops.canonical     = Canonical_Lammps;
   m->ops.view          = View_Lammps;
   m->ops.destroy       = Destroy_Lammps;
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -242,6 +242,13 @@ PetscErrorCode UmbModelGetAtoms(UmbModel m, PetscInt *natoms, const char *const 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode UmbModelCanonicalFrame(UmbModel m, PetscInt nw, PetscReal x[])
+{
+  PetscFunctionBegin;
+  if (m->ops.canonical) PetscCall((*m->ops.canonical)(m, nw, x));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbModelHasDynamics(UmbModel m, PetscBool *has)
 {
   PetscFunctionBegin;

@@ -34,6 +34,7 @@ static PetscErrorCode SaveFrame(void *ctx, UmbWindowState *ws, PetscInt64 step)
   PetscCall(UmbCVEvaluate(s->cv, nw, ws->x, fr->zwork, NULL));
   for (PetscInt w = 0; w < nw; w++) {
     PetscCall(PetscArraycpy(fr->xbuf + ((lw * nw + w) * fr->F + tc) * n, ws->x + w * n, n));
+    PetscCall(UmbModelCanonicalFrame(s->model, 1, fr->xbuf + ((lw * nw + w) * fr->F + tc) * n)); /* the saved copy only */
     PetscCall(PetscArraycpy(fr->zbuf + ((lw * nw + w) * fr->F + tc) * d, fr->zwork + w * d, d));
     PetscCall(PetscArraycpy(fr->zall + ((lw * nw + w) * fr->nsave + t) * d, fr->zwork + w * d, d));
   }

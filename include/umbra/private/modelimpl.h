@@ -10,6 +10,7 @@ typedef struct {
   PetscErrorCode (*energygradient)(UmbModel, PetscInt, const PetscReal *, PetscReal *, PetscReal *);
   PetscErrorCode (*nativecv)(UmbModel, PetscInt, const PetscReal *, PetscReal *, PetscReal *);
   PetscErrorCode (*advance)(UmbModel, UmbDynamics *, PetscReal *, PetscReal *); /* NULL: no dynamics of its own */
+  PetscErrorCode (*canonical)(UmbModel, PetscInt, PetscReal *);                  /* NULL: states are saved as they are */
   PetscErrorCode (*view)(UmbModel, PetscViewer);
   PetscErrorCode (*destroy)(UmbModel);
 } UmbModelOps;
@@ -53,6 +54,9 @@ PETSC_INTERN PetscErrorCode UmbModelCreate_Lammps(UmbModel);
    through the callback, as the dynamics sees them */
 PETSC_INTERN PetscErrorCode UmbModelLammpsEnergyTerms(UmbModel, const PetscReal[], PetscReal[6]);
 PETSC_INTERN PetscErrorCode UmbModelLammpsBiasedForces(UmbModel, UmbDynamics *, const PetscReal[], PetscReal *, PetscReal[]);
+
+/* Rotates centred positions x (natoms x 3) onto centred ref, mass-weighted least squares */
+PETSC_INTERN PetscErrorCode UmbAlignToReference(PetscInt, const PetscReal[], const PetscReal[], PetscReal[]);
 
 /* Used by type SetUp functions: allocate mobility/reference/names once n is known */
 PETSC_INTERN PetscErrorCode UmbModelAllocate(UmbModel, PetscInt);
