@@ -212,7 +212,7 @@ PetscErrorCode UmbFesSetUp(UmbFes fes)
   fes->d = w->d;
   if (strcmp(fes->units, "kT")) {
     PetscCheck(w->temperature > 0, fes->comm, PETSC_ERR_USER_INPUT, "-fes_units %s needs the temperature of the samples, and %s has none: umbra's models work in kT (samples imported with a temperature have one, docs/import.md)", fes->units, w->path);
-    fes->ukT = (strcmp(fes->units, "kJ/mol") ? UMB_KB_KCALMOL : UMB_KB_KJMOL) * w->temperature / w->beta;
+    fes->ukT = (strcmp(fes->units, "kJ/mol") ? UMB_KB_KCALMOL : UMB_KB_KJMOL) * w->temperature; /* F is in kT */
   }
   PetscCheck(fes->nbins_n <= 1 || fes->nbins_n == fes->d, fes->comm, PETSC_ERR_USER_INPUT, "-fes_bins needs 1 or %" PetscInt_FMT " values for the %" PetscInt_FMT "-D CV of %s, got %" PetscInt_FMT, fes->d, fes->d, w->path, fes->nbins_n);
   PetscCheck(fes->range_n == 0 || fes->range_n == 2 * fes->d, fes->comm, PETSC_ERR_USER_INPUT, "-fes_range needs %" PetscInt_FMT " values (lo,hi%s) for the %" PetscInt_FMT "-D CV of %s, got %" PetscInt_FMT, 2 * fes->d, fes->d > 1 ? ",lo2,hi2" : "", fes->d, w->path, fes->range_n);
