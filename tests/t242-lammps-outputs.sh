@@ -3,7 +3,12 @@
 # samples.h5 describes the atoms (/atoms: id 1..22, type, mass, name, element), the temperature
 # and the energy unit, and its attribute coordinates holds all 66 coordinate names (it was cut
 # short at 255 characters before); fes -fes_units kcal/mol converts with k_B T.
-# Catches: atoms missing or out of order, names cut short, a lost temperature or unit.
+# umbra export -export_format xyz (docs/export.md) writes windows.xyz (one frame per window),
+# minimum.xyz (frames of the lowest-F bin: the dihedral C-N-CA-C computed here from each frame's
+# coordinates equals the phi its comment gives, to 1e-6 rad) and lift.xyz (a tiny GAN's lifted
+# states), the same at 1 and 3 ranks; an analytic model's samples are refused.
+# Catches: atoms missing or out of order, names cut short, a lost temperature or unit, frames
+# that are not the rows their CV values come from, rank-dependent exports.
 set -u
 "$UMBRA" sample -model lammps 2>&1 | grep -q 'built without LAMMPS' && { echo "built without LAMMPS"; exit 77; }
 command -v h5dump >/dev/null || { echo "no h5dump"; exit 77; }
@@ -30,4 +35,53 @@ coords=$(attr /samples/coordinates | tr -d '"')
 # fes in kcal/mol: F_kcal_mol = F k_B T with k_B T = 0.0019872 * 300 kcal/mol
 run 1 fes $OPTS -out a -fes_units kcal/mol
 awk -F, '!/^#/ && $1 != "z" && $2 != "nan" { r = $4 / $2; if ($2 > 0.5 && (r < 0.5961 || r > 0.5962)) { print "F_kcal_mol / F = " r " at z = " $1; bad = 1 } } END { exit bad }' a/fes.csv || fail=1
+cat >dihedral.awk <<'AWK'
+# XYZ frames: checks atom count lines and that the dihedral of atoms A,B,C,D (1-based) equals the
+# value after "phi = " in the comment (as the last phi = in the line) to tol; prints the frame count
+function dih(p, q, r, s,   b1x,b1y,b1z,b2x,b2y,b2z,b3x,b3y,b3z,n1x,n1y,n1z,n2x,n2y,n2z,nb2) {
+  b1x = X[q]-X[p]; b1y = Y[q]-Y[p]; b1z = Z[q]-Z[p]
+  b2x = X[r]-X[q]; b2y = Y[r]-Y[q]; b2z = Z[r]-Z[q]
+  b3x = X[s]-X[r]; b3y = Y[s]-Y[r]; b3z = Z[s]-Z[r]
+  n1x = b1y*b2z-b1z*b2y; n1y = b1z*b2x-b1x*b2z; n1z = b1x*b2y-b1y*b2x
+  n2x = b2y*b3z-b2z*b3y; n2y = b2z*b3x-b2x*b3z; n2z = b2x*b3y-b2y*b3x
+  nb2 = sqrt(b2x*b2x+b2y*b2y+b2z*b2z)
+  return atan2(nb2*(b1x*n2x+b1y*n2y+b1z*n2z), n1x*n2x+n1y*n2y+n1z*n2z)
+}
+function check(  phi, d) {
+  phi = dih(A, B, C, D); d = phi - want
+  d -= 2*PI*int(d/(2*PI) + (d >= 0 ? 0.5 : -0.5))
+  if (d < 0) d = -d
+  if (d > tol) { printf "frame %d: dihedral %.10f, comment says %.10f\n", frames, phi, want; bad = 1 }
+}
+BEGIN { PI = atan2(0, -1); line = 0 }
+{
+  if (line == 0) { if ($1 != NATOMS) { print "frame " frames + 1 ": atom count " $1; bad = 1; exit } ; line = 1; next }
+  if (line == 1) { frames++; s = $0; sub(/.*phi = /, "", s); want = s + 0; line = 2; i = 0; next }
+  i++; if (NF != 4) { print "frame " frames ": bad atom line " $0; bad = 1 }
+  X[i] = $2; Y[i] = $3; Z[i] = $4
+  if (i == NATOMS) { check(); line = 0 }
+}
+END { if (line != 0) { print "truncated frame"; bad = 1 }; print frames; exit bad }
+AWK
+run 2 train $OPTS -out a -generator gan -gan_batch 64 -gan_critic_steps 2 -gan_epochs 2 -gan_layers 24,24 -gan_validation 0.1
+run 2 lift $OPTS -out a -lift_z -1.3,1.0 -lift_n 3
+mkdir -p b && cp a/samples.h5 a/fes.h5 a/lift.h5 b/
+run 1 export -out a -export_format xyz
+run 3 export -out b -export_format xyz -export_xyz_frames 100
+diff -r a/export b/export >/dev/null || { echo "xyz export at 1 and 3 ranks differs"; diff -r a/export b/export | head; fail=1; }
+[ -e a/export/.xyz.tmp ] && { echo "staging directory left behind"; fail=1; }
+for f in windows minimum lift; do [ -s a/export/xyz/$f.xyz ] || { echo "no $f.xyz"; fail=1; }; done
+n=$(awk -v NATOMS=22 -v A=5 -v B=7 -v C=9 -v D=15 -v tol=1e-6 -f dihedral.awk a/export/xyz/minimum.xyz) || { echo "minimum.xyz: $n"; fail=1; }
+[ "$(echo "$n" | tail -n 1)" -ge 1 ] 2>/dev/null && [ "$(echo "$n" | tail -n 1)" -le 100 ] || { echo "minimum.xyz has $n frames"; fail=1; }
+[ "$(grep -c '^umbra window' a/export/xyz/windows.xyz)" = 12 ] || { echo "windows.xyz does not have 12 frames"; fail=1; }
+[ "$(grep -c '^umbra lift: phi = ' a/export/xyz/lift.xyz)" = 6 ] || { echo "lift.xyz does not have 2 x 3 frames"; fail=1; }
+run 1 export -out a -export_format xyz -export_xyz_frames 5
+[ "$(grep -c '^umbra minimum' a/export/xyz/minimum.xyz)" = 5 ] || { echo "-export_xyz_frames 5 gives $(grep -c '^umbra minimum' a/export/xyz/minimum.xyz) frames"; fail=1; }
+# an analytic model has no atoms
+timeout 100 $MPIEXEC -n 1 $MPIEXEC_FLAGS "$UMBRA" sample -us_windows 3 -us_steps 200 -out c </dev/null >>log.txt 2>&1 || { echo "fastslow sampling failed"; fail=1; }
+if timeout 100 $MPIEXEC -n 1 $MPIEXEC_FLAGS "$UMBRA" export -out c -export_format xyz </dev/null >c.log 2>&1; then
+  echo "xyz export of fastslow samples succeeded"; fail=1
+else grep -q 'needs the atoms of a molecular model' c.log || { echo "xyz export of fastslow samples: unclear message"; cat c.log; fail=1; }
+fi
+[ -e c/export/xyz ] && { echo "a refused export left c/export/xyz"; fail=1; }
 exit $fail

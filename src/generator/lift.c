@@ -222,3 +222,26 @@ PetscErrorCode UmbGeneratorLiftToFile(UmbGenerator g, const char dir[])
   PetscCall(PetscLogStagePop());
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+PetscErrorCode UmbLiftFileRead(MPI_Comm comm, const char path[], PetscInt *M, PetscInt *L, PetscInt *d, PetscInt *n, PetscReal **z, PetscReal **x)
+{
+  UmbH5   h5;
+  int     r;
+  hsize_t dz[3], dx[3];
+
+  PetscFunctionBegin;
+  PetscCall(UmbH5Open(comm, path, "lift", &h5));
+  PetscCall(UmbH5GetShape(h5, "/lift/z", &r, dz));
+  PetscCheck(r == 2 && dz[0] >= 1 && (dz[1] == 1 || dz[1] == 2), comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /lift/z must hold M x d values (d = 1 or 2)", path);
+  PetscCall(UmbH5GetShape(h5, "/lift/x", &r, dx));
+  PetscCheck(r == 3 && dx[0] == dz[0] && dx[1] >= 1 && dx[2] >= 1 && dx[0] * dx[1] * dx[2] <= (hsize_t)PETSC_MAX_INT, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /lift/x must hold M x L x n values, M = %llu the values of /lift/z", path, (unsigned long long)dz[0]);
+  *M = (PetscInt)dz[0];
+  *d = (PetscInt)dz[1];
+  *L = (PetscInt)dx[1];
+  *n = (PetscInt)dx[2];
+  PetscCall(PetscMalloc2(*M * *d, z, *M * *L * *n, x));
+  PetscCall(UmbH5ReadSmall(h5, "/lift/z", H5T_NATIVE_DOUBLE, (size_t)(*M * *d), *z));
+  PetscCall(UmbH5ReadSmall(h5, "/lift/x", H5T_NATIVE_DOUBLE, (size_t)(*M * *L * *n), *x));
+  PetscCall(UmbH5Close(&h5, PETSC_FALSE));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -220,6 +220,7 @@ PETSC_INTERN PetscErrorCode UmbFesConsistency(UmbFes);
 struct _p_UmbExport {
   MPI_Comm        comm;
   UmbExportFormat format;
+  PetscInt        xyz_frames; /* -export_xyz_frames */
 };
 
 #endif
