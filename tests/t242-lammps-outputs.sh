@@ -6,7 +6,8 @@
 # umbra export -export_format xyz (docs/export.md) writes windows.xyz (one frame per window),
 # minimum.xyz (frames of the lowest-F bin: the dihedral C-N-CA-C computed here from each frame's
 # coordinates equals the phi its comment gives, to 1e-6 rad) and lift.xyz (a tiny GAN's lifted
-# states), the same at 1 and 3 ranks; an analytic model's samples are refused.
+# states, projected onto the phi they were lifted at: the same check), the same at 1 and 3
+# ranks; an analytic model's samples are refused.
 # Catches: atoms missing or out of order, names cut short, a lost temperature or unit, frames
 # that are not the rows their CV values come from, rank-dependent exports.
 set -u
@@ -75,6 +76,8 @@ n=$(awk -v NATOMS=22 -v A=5 -v B=7 -v C=9 -v D=15 -v tol=1e-6 -f dihedral.awk a/
 [ "$(echo "$n" | tail -n 1)" -ge 1 ] 2>/dev/null && [ "$(echo "$n" | tail -n 1)" -le 100 ] || { echo "minimum.xyz has $n frames"; fail=1; }
 [ "$(grep -c '^umbra window' a/export/xyz/windows.xyz)" = 12 ] || { echo "windows.xyz does not have 12 frames"; fail=1; }
 [ "$(grep -c '^umbra lift: phi = ' a/export/xyz/lift.xyz)" = 6 ] || { echo "lift.xyz does not have 2 x 3 frames"; fail=1; }
+# the lifted states are projected onto their phi (-lift_project, default for a dihedral)
+n=$(awk -v NATOMS=22 -v A=5 -v B=7 -v C=9 -v D=15 -v tol=1e-6 -f dihedral.awk a/export/xyz/lift.xyz) || { echo "lift.xyz: $n"; fail=1; }
 run 1 export -out a -export_format xyz -export_xyz_frames 5
 [ "$(grep -c '^umbra minimum' a/export/xyz/minimum.xyz)" = 5 ] || { echo "-export_xyz_frames 5 gives $(grep -c '^umbra minimum' a/export/xyz/minimum.xyz) frames"; fail=1; }
 # an analytic model has no atoms
