@@ -7,7 +7,8 @@
 # minimum.xyz (frames of the lowest-F bin: the dihedral C-N-CA-C computed here from each frame's
 # coordinates equals the phi its comment gives, to 1e-6 rad) and lift.xyz (a tiny GAN's lifted
 # states, projected onto the phi they were lifted at: the same check), the same at 1 and 3
-# ranks; an analytic model's samples are refused.
+# ranks; an analytic model's samples are refused. The dihedrals plugin's closures reach
+# closures.csv.
 # Catches: atoms missing or out of order, names cut short, a lost temperature or unit, frames
 # that are not the rows their CV values come from, rank-dependent exports.
 set -u
@@ -80,6 +81,13 @@ n=$(awk -v NATOMS=22 -v A=5 -v B=7 -v C=9 -v D=15 -v tol=1e-6 -f dihedral.awk a/
 n=$(awk -v NATOMS=22 -v A=5 -v B=7 -v C=9 -v D=15 -v tol=1e-6 -f dihedral.awk a/export/xyz/lift.xyz) || { echo "lift.xyz: $n"; fail=1; }
 run 1 export -out a -export_format xyz -export_xyz_frames 5
 [ "$(grep -c '^umbra minimum' a/export/xyz/minimum.xyz)" = 5 ] || { echo "-export_xyz_frames 5 gives $(grep -c '^umbra minimum' a/export/xyz/minimum.xyz) frames"; fail=1; }
+# closures of the plugin inputs/plugins/dihedrals.c (values checked against umbra's CVs in
+# tests/t710): cos_psi, sin_psi and a distance reach closures.csv, with R = |E[(cos, sin)]| <= 1
+# within 3 error bars (the physics route is a local regression, not a plain mean)
+run 2 closure $OPTS -out a -closure_gan false -closure_plugin "$BUILD/plugins/libdihedrals.so" -closure_plugin_options "psi=7,9,15,17 dOH=6,18"
+awk -F, '$2 == "cos_psi" && $3 != "nan" { c[$1] = $3; ce[$1] = $4 } $2 == "sin_psi" && $3 != "nan" { s[$1] = $3; se[$1] = $4 } $2 == "dOH" && $3 != "nan" { d++; if ($3 < 1 || $3 > 10) { print "dOH = " $3 " at z = " $1; bad = 1 } }
+  END { for (z in c) { n++; if (!(z in s) || sqrt(c[z]^2 + s[z]^2) > 1 + 3 * (ce[z] + se[z])) { print "cos_psi, sin_psi at z = " z ": " c[z] ", " s[z]; bad = 1 } }
+        if (n < 5 || d < 5) { print n " cos_psi and " d " dOH rows with values"; bad = 1 }; exit bad }' a/closures.csv || { echo "closures.csv: dihedrals plugin"; fail=1; }
 # an analytic model has no atoms
 timeout 100 $MPIEXEC -n 1 $MPIEXEC_FLAGS "$UMBRA" sample -us_windows 3 -us_steps 200 -out c </dev/null >>log.txt 2>&1 || { echo "fastslow sampling failed"; fail=1; }
 if timeout 100 $MPIEXEC -n 1 $MPIEXEC_FLAGS "$UMBRA" export -out c -export_format xyz </dev/null >c.log 2>&1; then
