@@ -39,8 +39,9 @@ typedef struct {
   PetscInt    Kfile, nsuperseded; /* windows in the file, superseded among them */
   PetscBool   has_iact, has_round;
   PetscReal   beta, period[2], dt;
-  PetscReal   temperature;        /* K, of samples imported from an engine with a temperature
-                                     (attribute temperature of /samples; 0: reduced units only) */
+  PetscReal   temperature;        /* K, of a molecular model's samples and of samples imported
+                                     from an engine with a temperature (attribute temperature of
+                                     /samples; 0: reduced units only) */
   char        energy_unit[32];    /* attribute energy_unit of /samples ("kcal/mol"; "": reduced units) */
   PetscInt64  nwalkers, nframes;  /* the attributes walkers and frames_per_walker */
   PetscInt64  stride, steps, burnin, seed;
