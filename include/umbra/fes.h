@@ -63,17 +63,19 @@ PETSC_EXTERN PetscErrorCode UmbFesGetProfile(UmbFes, PetscInt *, PetscInt *, con
 /* Solver outcome: iterations (after the self-consistent sweeps), max_k |sum_n W_nk - 1| */
 PETSC_EXTERN PetscErrorCode UmbFesGetConvergence(UmbFes, PetscBool *, PetscInt *, PetscReal *);
 
-/* Exporters: <dir>/export/<format>/ from <dir>/samples.h5 (1-D CVs). */
+/* Exporters: <dir>/export/<format>/ from <dir>/samples.h5 (1-D CVs; xyz: the frames of a
+   molecular model, also from fes.h5 and lift.h5) */
 typedef struct _p_UmbExport *UmbExport;
 typedef enum {
   UMB_EXPORT_PYMBAR     = 0,
   UMB_EXPORT_GROSSFIELD = 1,
-  UMB_EXPORT_GMX        = 2
+  UMB_EXPORT_GMX        = 2,
+  UMB_EXPORT_XYZ        = 3
 } UmbExportFormat;
 PETSC_EXTERN const char *const UmbExportFormats[];
 
 PETSC_EXTERN PetscErrorCode UmbExportCreate(MPI_Comm, UmbExport *);
-/* Reads -export_format */
+/* Reads -export_format, -export_xyz_frames */
 PETSC_EXTERN PetscErrorCode UmbExportSetFromOptions(UmbExport);
 /* Collective: reads <dir>/samples.h5 and writes <dir>/export/<format>/ */
 PETSC_EXTERN PetscErrorCode UmbExportWrite(UmbExport, const char[]);

@@ -52,6 +52,9 @@ PETSC_EXTERN PetscErrorCode UmbGeneratorIsTrained(UmbGenerator, PetscBool *);
 /* Collective. umbra lift: lifts the -lift_z / -lift_grid values into <dir>/lift.h5, loading the
    generator's file in dir first unless it is trained */
 PETSC_EXTERN PetscErrorCode UmbGeneratorLift(UmbGenerator, const char dir[]);
+/* Collective. lift.h5 read back on every rank (umbra export): M values z (M x d) and their L
+   lifted states x (M x L x n) each; free with PetscFree2(z, x) */
+PETSC_EXTERN PetscErrorCode UmbLiftFileRead(MPI_Comm, const char path[], PetscInt *M, PetscInt *L, PetscInt *d, PetscInt *n, PetscReal **z, PetscReal **x);
 
 /* Not collective. Lifted states x (m x n) at z (m x d); row i's noise is keyed by (seed,
    index[i]), so a row's value does not depend on which rank computes it. */

@@ -11,6 +11,9 @@
 
 typedef struct _p_UmbSamplesFile *UmbSamplesFile;
 
+#define UMB_ATOM_STRLEN     16   /* an atom's name or element in /atoms, with its NUL */
+#define UMB_COORDINATES_LEN 4096 /* the attribute coordinates of /samples, with its NUL */
+
 /* The two arrays of rows */
 typedef enum {
   UMB_SAMPLES_X = 0, /* states, n columns */
@@ -36,11 +39,22 @@ typedef struct {
   PetscInt    Kfile, nsuperseded; /* windows in the file, superseded among them */
   PetscBool   has_iact, has_round;
   PetscReal   beta, period[2], dt;
-  PetscReal   temperature;        /* K, of samples imported from an engine with a temperature
-                                     (attribute temperature of /samples; 0: reduced units only) */
+  PetscReal   temperature;        /* K, of a molecular model's samples and of samples imported
+                                     from an engine with a temperature (attribute temperature of
+                                     /samples; 0: reduced units only) */
+  char        energy_unit[32];    /* attribute energy_unit of /samples ("kcal/mol"; "": reduced units) */
   PetscInt64  nwalkers, nframes;  /* the attributes walkers and frames_per_walker */
   PetscInt64  stride, steps, burnin, seed;
-  char        model[256], cv[256], cv_names[256], coordinates[256], integrator[64];
+  /* the atoms of a molecular model (group /atoms; natoms 0 and the arrays NULL without): atom i
+     (0-based, id i + 1) at coordinates 3i .. 3i+2; names and elements natoms x UMB_ATOM_STRLEN,
+     each NUL-terminated */
+  PetscInt    natoms;
+  PetscInt64 *atom_type;
+  PetscReal  *atom_mass;
+  char       *atom_name, *atom_element;
+  /* coordinates: the coordinate names joined by commas, "" when unknown (or when they would not
+     fit: UMB_COORDINATES_LEN) */
+  char        model[256], cv[256], cv_names[256], coordinates[UMB_COORDINATES_LEN], integrator[64];
 } UmbSamplesTable;
 
 /* The windows UmbLayoutRange assigns to this rank and their CV values */

@@ -5,16 +5,22 @@
      grossfield  metadata.dat (path center kappa correl_time), winNNN.dat (time z), run_wham.sh
      gmx         pullx files (time z, one per walker), a two-bead system (conf.gro, topol.top,
                  index.ndx) and one .mdp per window, make_tpr.sh (gmx grompp), run_gmx_wham.sh
-   1-D CVs only. Every rank writes the files of its own windows; rank 0 writes the rest. The files
-   go to <dir>/export/.<format>.tmp, which replaces <dir>/export/<format> when complete. */
+     xyz         molecular models: minimum.xyz (saved frames in the lowest-F bin of fes.h5),
+                 windows.xyz (the first saved frame of each window), lift.xyz (the states of
+                 lift.h5), for molecular viewers
+   1-D CVs only (xyz: 1-D or 2-D). Every rank writes the files of its own windows; rank 0 writes
+   the rest (xyz: everything, from collective reads). The files go to
+   <dir>/export/.<format>.tmp, which replaces <dir>/export/<format> when complete. */
 #define _XOPEN_SOURCE 700
 #include <umbra/private/fesimpl.h>
+#include <umbra/samplesfile.h>
+#include <umbra/generator.h>
 #include <errno.h>
 #include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char *const UmbExportFormats[] = {"pymbar", "grossfield", "gmx", "UmbExportFormat", "UMB_EXPORT_", NULL};
+const char *const UmbExportFormats[] = {"pymbar", "grossfield", "gmx", "xyz", "UmbExportFormat", "UMB_EXPORT_", NULL};
 
 PetscErrorCode UmbExportCreate(MPI_Comm comm, UmbExport *out)
 {
@@ -22,9 +28,10 @@ PetscErrorCode UmbExportCreate(MPI_Comm comm, UmbExport *out)
 
   PetscFunctionBegin;
   PetscCall(PetscNew(&ex));
-  ex->comm   = comm;
-  ex->format = UMB_EXPORT_PYMBAR;
-  *out       = ex;
+  ex->comm       = comm;
+  ex->format     = UMB_EXPORT_PYMBAR;
+  ex->xyz_frames = 100;
+  *out           = ex;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -32,8 +39,10 @@ PetscErrorCode UmbExportSetFromOptions(UmbExport ex)
 {
   PetscFunctionBegin;
   PetscOptionsBegin(ex->comm, NULL, "Export options (umbra export)", "UmbExport");
-  PetscCall(PetscOptionsEnum("-export_format", "Format: pymbar, grossfield or gmx", "UmbExportSetFromOptions", UmbExportFormats, (PetscEnum)ex->format, (PetscEnum *)&ex->format, NULL));
+  PetscCall(PetscOptionsEnum("-export_format", "Format: pymbar, grossfield, gmx or xyz (molecular models)", "UmbExportSetFromOptions", UmbExportFormats, (PetscEnum)ex->format, (PetscEnum *)&ex->format, NULL));
+  PetscCall(PetscOptionsInt("-export_xyz_frames", "xyz: at most this many saved frames of the lowest free-energy bin in minimum.xyz, taken evenly", "UmbExportSetFromOptions", ex->xyz_frames, &ex->xyz_frames, NULL));
   PetscOptionsEnd();
+  PetscCheck(ex->xyz_frames >= 1, ex->comm, PETSC_ERR_USER_INPUT, "-export_xyz_frames must be at least 1, got %" PetscInt_FMT, ex->xyz_frames);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -315,9 +324,207 @@ static PetscErrorCode ExportGmx(MPI_Comm comm, const UmbWindowData *w, const cha
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* ---- xyz: molecular viewers ------------------------------------------------------------- */
+
+typedef struct {
+  UmbSamplesFile         sf;
+  const UmbSamplesTable *t;  /* the whole table (atoms) */
+  const UmbSamplesTable *pt; /* the pooled windows (those of fes.h5) */
+  PetscInt               n;  /* coordinates: 3 natoms */
+} XyzData;
+
+/* one XYZ frame: atom count, comment, "element x y z" per atom (Angstrom) */
+static void WriteXyzFrame(FILE *fd, const UmbSamplesTable *t, const char *comment, const PetscReal *x)
+{
+  if (!fd) return;
+  fprintf(fd, "%" PetscInt_FMT "\n%s\n", t->natoms, comment);
+  for (PetscInt i = 0; i < t->natoms; i++) fprintf(fd, "%-2s %14.8f %14.8f %14.8f\n", t->atom_element + i * UMB_ATOM_STRLEN, (double)x[3 * i], (double)x[3 * i + 1], (double)x[3 * i + 2]);
+}
+
+/* "name = value" of each CV component */
+static void CVText(char *buf, size_t len, const char *names, PetscInt d, const PetscReal *z)
+{
+  char        nm[256];
+  const char *c = strchr(names, ',');
+  buf[0]        = 0;
+  for (PetscInt a = 0; a < d; a++) {
+    if (a == 0) snprintf(nm, sizeof(nm), "%.*s", c ? (int)(c - names) : (int)strlen(names), names);
+    else snprintf(nm, sizeof(nm), "%s", c ? c + 1 : "z2");
+    snprintf(buf + strlen(buf), len - strlen(buf), "%s%s = %.10g", a ? ", " : "", nm, (double)z[a]);
+  }
+}
+
+/* Collective: the state of file row `row` on rank 0 (the others read nothing) */
+static PetscErrorCode ReadStateRow(MPI_Comm comm, XyzData *xd, PetscInt64 row, PetscReal *x)
+{
+  PetscMPIInt rank;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCall(UmbSamplesFileReadRows(xd->sf, UMB_SAMPLES_X, row, rank ? 0 : 1, x));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* windows.xyz: the first saved frame of each pooled window */
+static PetscErrorCode XyzWindows(MPI_Comm comm, XyzData *xd, const char *dir, IOStatus *st)
+{
+  const UmbSamplesTable *pt = xd->pt;
+  PetscMPIInt            rank;
+  PetscReal             *x;
+  FILE                  *fd = NULL;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCall(PetscMalloc1(xd->n, &x));
+  if (!rank) fd = Open(st, dir, "windows.xyz");
+  for (PetscInt k = 0; k < pt->K; k++) {
+    char comment[512], cv[300];
+    PetscCall(ReadStateRow(comm, xd, pt->row[k], x));
+    CVText(cv, sizeof(cv), pt->cv_names, pt->d, pt->center + k * pt->d);
+    snprintf(comment, sizeof(comment), "umbra window %" PetscInt_FMT ": centre %s; first saved frame (samples.h5 row %" PetscInt64_FMT ")", pt->window[k], cv, pt->row[k]);
+    if (!rank) WriteXyzFrame(fd, xd->t, comment, x);
+  }
+  if (!rank) Close(st, fd, dir, "windows.xyz");
+  PetscCall(PetscFree(x));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* minimum.xyz: up to nmax saved frames (taken evenly, in file order) whose CV lies in the bin of
+   fes.h5 with the lowest F. Bins are [c - h/2, c + h/2) per component, h the grid spacing. */
+static PetscErrorCode XyzMinimum(MPI_Comm comm, const UmbWindowData *w, XyzData *xd, const char *fespath, PetscInt nmax, const char *dir, IOStatus *st)
+{
+  const UmbSamplesTable *pt = xd->pt;
+  const PetscInt         d  = w->d;
+  UmbFesFile             ff;
+  PetscInt               nb, jmin = -1;
+  PetscReal             *zc, *F, *dF, h[2] = {0, 0};
+  PetscInt64            *mine, nmine = 0, ntot = 0, nsel;
+  PetscInt64            *all = NULL;
+  PetscMPIInt            rank, size, *cnt, *disp, nm;
+  PetscReal             *x;
+  FILE                  *fd = NULL;
+  char                   cvmin[300];
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(UmbFesFileOpen(comm, fespath, &ff));
+  PetscCall(UmbFesFileReadProfile(ff, d, &nb, &zc, &F, &dF));
+  PetscCall(UmbFesFileClose(&ff));
+  for (PetscInt b = 0; b < nb; b++)
+    if (!PetscIsInfOrNanReal(F[b]) && (jmin < 0 || F[b] < F[jmin])) jmin = b;
+  PetscCheck(jmin >= 0, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: no bin has a free energy", fespath);
+  for (PetscInt a = 0; a < d; a++) /* the grid spacing: the smallest gap between bin centres */
+    for (PetscInt b = 0; b < nb; b++) {
+      const PetscReal g = PetscAbsReal(zc[b * d + a] - zc[jmin * d + a]);
+      if (g > 1e-12 * (1 + PetscAbsReal(zc[jmin * d + a])) && (h[a] == 0 || g < h[a])) h[a] = g;
+    }
+  for (PetscInt a = 0; a < d; a++) PetscCheck(h[a] > 0, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: the profile has a single bin along component %" PetscInt_FMT ": no bin width", fespath, a + 1);
+  /* this rank's pooled rows in the bin */
+  PetscCall(PetscMalloc1(w->nloc + 1, &mine));
+  for (PetscInt64 i = 0; i < w->nloc; i++) {
+    PetscBool in = PETSC_TRUE;
+    for (PetscInt a = 0; a < d; a++) {
+      PetscReal dz = w->z[i * d + a] - zc[jmin * d + a];
+      if (w->period[a] > 0) dz -= w->period[a] * PetscFloorReal(dz / w->period[a] + 0.5);
+      if (!(dz >= -h[a] / 2 && dz < h[a] / 2)) in = PETSC_FALSE;
+    }
+    if (in) mine[nmine++] = w->offset[w->klo] + i;
+  }
+  /* every rank learns the rows in the bin, in pooled order (ranks hold consecutive windows) */
+  PetscCall(PetscMalloc2(size, &cnt, size, &disp));
+  PetscCall(PetscMPIIntCast(nmine, &nm));
+  PetscCallMPI(MPI_Allgather(&nm, 1, MPI_INT, cnt, 1, MPI_INT, comm));
+  for (PetscMPIInt r = 0; r < size; r++) {
+    disp[r] = (PetscMPIInt)ntot;
+    ntot += cnt[r];
+  }
+  PetscCheck(ntot < PETSC_MPI_INT_MAX, comm, PETSC_ERR_SUP, "too many samples in the minimum bin");
+  PetscCall(PetscMalloc1(ntot + 1, &all));
+  PetscCallMPI(MPI_Allgatherv(mine, nm, MPIU_INT64, all, cnt, disp, MPIU_INT64, comm));
+  PetscCall(PetscFree2(cnt, disp));
+  PetscCall(PetscFree(mine));
+  CVText(cvmin, sizeof(cvmin), pt->cv_names, d, zc + jmin * d);
+  nsel = PetscMin(ntot, (PetscInt64)nmax);
+  PetscCall(PetscMalloc1(xd->n, &x));
+  if (!rank) fd = Open(st, dir, "minimum.xyz");
+  for (PetscInt64 s = 0; s < nsel; s++) {
+    const PetscInt64 p = all[(PetscInt64)(((long double)s * (long double)ntot) / (long double)nsel)];
+    PetscInt         k = 0;
+    PetscInt64       row;
+    char             comment[1024];
+    while (k + 1 < pt->K && pt->offset[k + 1] <= p) k++;
+    row = pt->row[k] + (p - pt->offset[k]);
+    PetscCall(ReadStateRow(comm, xd, row, x));
+    /* the frame's own CV value, read from its file row (rank 0) */
+    {
+      PetscReal zr[2] = {0, 0};
+      char      cv[300];
+      PetscCall(UmbSamplesFileReadRows(xd->sf, UMB_SAMPLES_Z, row, rank ? 0 : 1, zr));
+      CVText(cv, sizeof(cv), pt->cv_names, d, zr);
+      snprintf(comment, sizeof(comment), "umbra minimum bin %s (%" PetscInt64_FMT " of its %" PetscInt64_FMT " frames): window %" PetscInt_FMT ", samples.h5 row %" PetscInt64_FMT ", %s", cvmin, s + 1, ntot, pt->window[k], row, cv);
+    }
+    if (!rank) WriteXyzFrame(fd, xd->t, comment, x);
+  }
+  if (!rank) Close(st, fd, dir, "minimum.xyz");
+  PetscCall(UmbLog(comm, "export: minimum.xyz: %" PetscInt64_FMT " of the %" PetscInt64_FMT " frames in the lowest free-energy bin (%s, width %g%s)", nsel, ntot, cvmin, (double)h[0], d > 1 ? " x ..." : ""));
+  PetscCall(PetscFree(x));
+  PetscCall(PetscFree(all));
+  PetscCall(PetscFree3(zc, F, dF));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* lift.xyz: every state of lift.h5, one frame each */
+static PetscErrorCode XyzLift(MPI_Comm comm, XyzData *xd, const char *liftpath, const char *dir, IOStatus *st)
+{
+  PetscInt    M, L, d, n;
+  PetscReal  *z, *x;
+  PetscMPIInt rank;
+  FILE       *fd = NULL;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCall(UmbLiftFileRead(comm, liftpath, &M, &L, &d, &n, &z, &x));
+  PetscCheck(n == xd->n && d == xd->t->d, comm, PETSC_ERR_FILE_UNEXPECTED, "%s holds states of %" PetscInt_FMT " coordinates at a %" PetscInt_FMT "-D CV, the samples %" PetscInt_FMT " coordinates and a %" PetscInt_FMT "-D CV: lift again on these samples", liftpath, n, d, xd->n, xd->t->d);
+  if (!rank) {
+    fd = Open(st, dir, "lift.xyz");
+    for (PetscInt m = 0; m < M; m++)
+      for (PetscInt l = 0; l < L; l++) {
+        char comment[512], cv[300];
+        CVText(cv, sizeof(cv), xd->t->cv_names, d, z + m * d);
+        snprintf(comment, sizeof(comment), "umbra lift: %s (value %" PetscInt_FMT ", state %" PetscInt_FMT ")", cv, m, l);
+        WriteXyzFrame(fd, xd->t, comment, x + ((size_t)m * L + l) * n);
+      }
+    Close(st, fd, dir, "lift.xyz");
+  }
+  PetscCall(UmbLog(comm, "export: lift.xyz: %" PetscInt_FMT " x %" PetscInt_FMT " lifted states from %s", M, L, liftpath));
+  PetscCall(PetscFree2(z, x));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode ExportXyz(MPI_Comm comm, const UmbWindowData *w, XyzData *xd, const char *top, PetscInt nmax, const char *dir, IOStatus *st)
+{
+  char      path[PETSC_MAX_PATH_LEN];
+  PetscBool has;
+
+  PetscFunctionBegin;
+  PetscCall(XyzWindows(comm, xd, dir, st));
+  PetscCall(PetscStrncpy(path, top, sizeof(path)));
+  PetscCall(UmbPathJoin(top, "fes.h5", path, sizeof(path)));
+  PetscCall(PetscTestFile(path, 'r', &has));
+  if (has) PetscCall(XyzMinimum(comm, w, xd, path, nmax, dir, st));
+  else PetscCall(UmbLog(comm, "export: no %s: minimum.xyz left out (run umbra fes first)", path));
+  PetscCall(UmbPathJoin(top, "lift.h5", path, sizeof(path)));
+  PetscCall(PetscTestFile(path, 'r', &has));
+  if (has) PetscCall(XyzLift(comm, xd, path, dir, st));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbExportWrite(UmbExport ex, const char dir[])
 {
   UmbWindowData w;
+  XyzData       xd = {NULL, NULL, NULL, 0};
+  PetscInt64    N;
   IOStatus      st;
   PetscMPIInt   rank;
   char          top[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN + 64], final[PETSC_MAX_PATH_LEN + 64];
@@ -326,7 +533,14 @@ PetscErrorCode UmbExportWrite(UmbExport ex, const char dir[])
   PetscCall(PetscMemzero(&st, sizeof(st)));
   PetscCallMPI(MPI_Comm_rank(ex->comm, &rank));
   PetscCall(UmbWindowDataRead(ex->comm, dir, &w));
-  PetscCheck(w.d == 1, ex->comm, PETSC_ERR_USER_INPUT, "umbra export supports 1-D CVs only; %s holds a %" PetscInt_FMT "-D CV", w.path, w.d);
+  if (ex->format == UMB_EXPORT_XYZ) {
+    PetscCall(UmbSamplesFileOpen(ex->comm, w.path, &xd.sf));
+    PetscCall(UmbSamplesFileGetTable(xd.sf, &xd.t));
+    PetscCall(UmbSamplesFileGetPooledTable(xd.sf, &xd.pt));
+    PetscCall(UmbSamplesFileGetShape(xd.sf, UMB_SAMPLES_X, &N, &xd.n));
+    PetscCheck(xd.t->natoms > 0, ex->comm, PETSC_ERR_USER_INPUT, "umbra export -export_format xyz needs the atoms of a molecular model (-model lammps), and %s has none (no /atoms: an analytic model, or a file written before samples.h5 described the atoms)", w.path);
+    PetscCheck(xd.n == 3 * xd.t->natoms, ex->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /samples/x has %" PetscInt_FMT " coordinates, but /atoms %" PetscInt_FMT " atoms (3 coordinates each)", w.path, xd.n, xd.t->natoms);
+  } else PetscCheck(w.d == 1, ex->comm, PETSC_ERR_USER_INPUT, "umbra export supports 1-D CVs only; %s holds a %" PetscInt_FMT "-D CV", w.path, w.d);
   PetscCall(PetscLogEventBegin(UMB_EVENT.fes_export, 0, 0, 0, 0));
   PetscCall(UmbPathJoin(dir, "export", top, sizeof(top)));
   snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", top, UmbExportFormats[ex->format]);
@@ -346,6 +560,9 @@ PetscErrorCode UmbExportWrite(UmbExport ex, const char dir[])
   case UMB_EXPORT_GMX:
     PetscCall(ExportGmx(ex->comm, &w, tmp, &st));
     break;
+  case UMB_EXPORT_XYZ:
+    PetscCall(ExportXyz(ex->comm, &w, &xd, dir, ex->xyz_frames, tmp, &st));
+    break;
   }
   PetscCall(Agree(ex->comm, &st));
   PetscCallMPI(MPI_Barrier(ex->comm));
@@ -356,5 +573,6 @@ PetscErrorCode UmbExportWrite(UmbExport ex, const char dir[])
   PetscCall(PetscLogEventEnd(UMB_EVENT.fes_export, 0, 0, 0, 0));
   PetscCall(UmbLog(ex->comm, "export: %" PetscInt_FMT " windows, %" PetscInt64_FMT " samples in %s format -> %s", w.K, w.offset[w.K], UmbExportFormats[ex->format], final));
   PetscCall(UmbWindowDataFree(&w));
+  PetscCall(UmbSamplesFileClose(&xd.sf, PETSC_FALSE));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

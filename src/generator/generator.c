@@ -128,6 +128,13 @@ static PetscErrorCode LiftFromOptions(UmbGenerator g, PetscOptionItems *PetscOpt
   PetscCall(PetscOptionsRealArray("-lift_z", "CV values to lift (d values each)", "UmbGeneratorSetFromOptions", zbuf, &nz, &set_z));
   PetscCall(PetscOptionsRealArray("-lift_grid", "Grid of CV values to lift: lo,hi,n per component", "UmbGeneratorSetFromOptions", g->lift_grid, &ngrid, &set_grid));
   PetscCall(PetscOptionsInt("-lift_n", "Lifted states per CV value", "UmbGeneratorSetFromOptions", g->lift_n, &g->lift_n, NULL));
+  { /* default: project where the generator does not embed the CV value exactly (CVs whose level
+       sets are not flat: dihedral, distance, ring angle, dmap) */
+    PetscBool flat;
+    PetscCall(UmbCVHasFlatLevelSets(g->cv, &flat));
+    g->lift_project = (PetscBool)!flat;
+    PetscCall(PetscOptionsBool("-lift_project", "Project every lifted state onto its level set xi(x) = z by Newton steps (default: for CVs without flat level sets)", "UmbGeneratorSetFromOptions", g->lift_project, &g->lift_project, NULL));
+  }
   PetscCheck(g->lift_n >= 1, comm, PETSC_ERR_USER_INPUT, "-lift_n must be positive, got %" PetscInt_FMT, g->lift_n);
   PetscCheck(!(set_z && set_grid), comm, PETSC_ERR_USER_INPUT, "give either -lift_z or -lift_grid, not both");
   if (set_z) {

@@ -91,6 +91,80 @@ static PetscErrorCode LiftPoints(UmbGenerator g, PetscInt d, const PetscReal ran
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+#define UMB_LIFT_PROJECT_TOL 1e-10
+#define UMB_LIFT_PROJECT_ITS 50
+
+/* Not collective. Projects the state x (n) onto {x : xi(x) = z} by Newton steps
+   x <- x - J^T (J J^T)^{-1} r, r = xi(x) - z (minimum image per periodic component), each step
+   halved until |r| decreases; until every |r_a| <= UMB_LIFT_PROJECT_TOL. On failure x is left as
+   it came. work: n + n d + n. */
+static PetscErrorCode ProjectState(UmbCV cv, PetscInt n, PetscInt d, const PetscReal z[], PetscReal x[], PetscReal work[], PetscBool *ok, PetscInt *its)
+{
+  PetscReal *J = work, *x0 = work + n * d, *xt = x0 + n, zc[2], r[2], rn, dx[2] = {0, 0};
+
+  PetscFunctionBegin;
+  *ok  = PETSC_FALSE;
+  *its = 0;
+  PetscCall(PetscArraycpy(x0, x, n));
+  PetscCall(UmbCVEvaluate(cv, 1, x, zc, J));
+  rn = 0;
+  for (PetscInt a = 0; a < d; a++) {
+    r[a] = UmbCVDifference(cv, a, zc[a], z[a]);
+    rn   = PetscMax(rn, PetscAbsReal(r[a]));
+  }
+  for (PetscInt it = 0; it <= UMB_LIFT_PROJECT_ITS; it++) {
+    PetscReal G[3] = {0, 0, 0}, det, t = 1;
+    PetscBool better = PETSC_FALSE;
+    if (!(rn > UMB_LIFT_PROJECT_TOL)) {
+      *ok  = (PetscBool)!PetscIsInfOrNanReal(rn);
+      *its = it;
+      break;
+    }
+    if (it == UMB_LIFT_PROJECT_ITS) break;
+    /* dx = (J J^T)^{-1} r */
+    for (PetscInt i = 0; i < n; i++) {
+      G[0] += J[i] * J[i];
+      if (d > 1) {
+        G[1] += J[i] * J[n + i];
+        G[2] += J[n + i] * J[n + i];
+      }
+    }
+    if (d == 1) {
+      if (!(G[0] > 0)) break;
+      dx[0] = r[0] / G[0];
+    } else {
+      det = G[0] * G[2] - G[1] * G[1];
+      if (!(det > 1e-14 * G[0] * G[2])) break;
+      dx[0] = (G[2] * r[0] - G[1] * r[1]) / det;
+      dx[1] = (G[0] * r[1] - G[1] * r[0]) / det;
+    }
+    for (int h = 0; h < 30 && !better; h++, t *= 0.5) { /* the full step, else halves of it */
+      PetscReal zt[2], rt[2], rtn = 0;
+      for (PetscInt i = 0; i < n; i++) {
+        PetscReal s = J[i] * dx[0];
+        if (d > 1) s += J[n + i] * dx[1];
+        xt[i] = x[i] - t * s;
+      }
+      PetscCall(UmbCVEvaluate(cv, 1, xt, zt, NULL));
+      for (PetscInt a = 0; a < d; a++) {
+        rt[a] = UmbCVDifference(cv, a, zt[a], z[a]);
+        rtn   = PetscMax(rtn, PetscAbsReal(rt[a]));
+      }
+      if (rtn < rn) better = PETSC_TRUE;
+    }
+    if (!better) break;
+    PetscCall(PetscArraycpy(x, xt, n));
+    PetscCall(UmbCVEvaluate(cv, 1, x, zc, J));
+    rn = 0;
+    for (PetscInt a = 0; a < d; a++) {
+      r[a] = UmbCVDifference(cv, a, zc[a], z[a]);
+      rn   = PetscMax(rn, PetscAbsReal(r[a]));
+    }
+  }
+  if (!*ok) PetscCall(PetscArraycpy(x, x0, n));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbGeneratorLiftToFile(UmbGenerator g, const char dir[])
 {
   const MPI_Comm comm = g->comm;
@@ -99,12 +173,12 @@ PetscErrorCode UmbGeneratorLiftToFile(UmbGenerator g, const char dir[])
   PetscMPIInt    rank, size;
   PetscBool      coord, trained;
   PetscReal      period[2], zlo[2], zhi[2], range[4];
-  char           path[PETSC_MAX_PATH_LEN], names[256] = "";
+  char           path[PETSC_MAX_PATH_LEN], names[4096] = "";
   UmbModelType   modeltype;
   UmbCVType      cvtype;
   PetscInt64     L = g->lift_n, total, nblk, b0, b1, g0, g1;
   PetscReal     *z, *zrows, *x, *restr = NULL, rstat[2] = {0, 0};
-  PetscInt64    *idx;
+  PetscInt64    *idx, pstat[2] = {0, 0}, pfirst = INT64_MAX; /* states not converged, Newton steps of the others, the first not converged */
   UmbH5          h5;
   hsize_t        dims[3];
   PetscLogDouble t0, t1;
@@ -159,6 +233,23 @@ PetscErrorCode UmbGeneratorLiftToFile(UmbGenerator g, const char dir[])
     for (PetscInt a = 0; a < d; a++) zrows[(g - g0) * d + a] = z[(g / L) * d + a];
   }
   PetscCall(UmbGeneratorGenerate(g, (PetscInt)(g1 - g0), zrows, idx, x));
+  if (g->lift_project) { /* onto the level sets: states that do not converge stay as generated */
+    PetscReal *work;
+    PetscCall(PetscMalloc1(n * d + 2 * n, &work));
+    for (PetscInt64 i = 0; i < g1 - g0; i++) {
+      PetscBool ok;
+      PetscInt  its;
+      PetscCall(ProjectState(g->cv, n, d, zrows + i * d, x + i * n, work, &ok, &its));
+      if (ok) pstat[1] += its;
+      else {
+        pfirst = PetscMin(pfirst, g0 + i);
+        pstat[0] += 1;
+      }
+    }
+    PetscCall(PetscFree(work));
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, pstat, 2, MPIU_INT64, MPI_SUM, comm));
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &pfirst, 1, MPIU_INT64, MPI_MIN, comm));
+  }
   if (!coord) { /* restriction error |xi(x) - z| of every lifted state */
     PetscReal *zc;
     PetscCall(PetscMalloc1((g1 - g0) * d + 1, &zc));
@@ -191,11 +282,19 @@ PetscErrorCode UmbGeneratorLiftToFile(UmbGenerator g, const char dir[])
     PetscCall(UmbH5CreateDataset(h5, "/lift/restriction", H5T_IEEE_F64LE, 2, dims));
     PetscCall(WriteFlat(h5, "/lift/restriction", L, 0, g0, g1, restr));
   }
-  for (PetscInt i = 0; i < n; i++) {
-    const char *nm;
-    PetscCall(UmbModelGetCoordinateName(model, i, &nm));
-    PetscCall(PetscStrlcat(names, i ? "," : "", sizeof(names)));
-    PetscCall(PetscStrlcat(names, nm, sizeof(names)));
+  { /* the coordinate names, or "" when they do not fit */
+    size_t len = 0;
+    for (PetscInt i = 0; i < n; i++) {
+      const char *nm;
+      PetscCall(UmbModelGetCoordinateName(model, i, &nm));
+      len += strlen(nm) + (i ? 1 : 0);
+    }
+    for (PetscInt i = 0; len < sizeof(names) && i < n; i++) {
+      const char *nm;
+      PetscCall(UmbModelGetCoordinateName(model, i, &nm));
+      PetscCall(PetscStrlcat(names, i ? "," : "", sizeof(names)));
+      PetscCall(PetscStrlcat(names, nm, sizeof(names)));
+    }
   }
   PetscCall(UmbH5WriteAttrString(h5, "/lift", "coordinates", names));
   names[0] = 0;
@@ -212,13 +311,46 @@ PetscErrorCode UmbGeneratorLiftToFile(UmbGenerator g, const char dir[])
   PetscCall(UmbH5WriteAttrInt(h5, "/lift", "coordinate_cv", coord));
   PetscCall(UmbH5WriteAttrReals(h5, "/lift", "z_min", d, zlo));
   PetscCall(UmbH5WriteAttrReals(h5, "/lift", "z_max", d, zhi));
+  PetscCall(UmbH5WriteAttrInt(h5, "/lift", "projected", g->lift_project));
+  if (g->lift_project) {
+    const PetscReal tol = UMB_LIFT_PROJECT_TOL;
+    PetscCall(UmbH5WriteAttrInt(h5, "/lift", "project_failures", pstat[0]));
+    PetscCall(UmbH5WriteAttrReals(h5, "/lift", "project_tolerance", 1, &tol));
+  }
   PetscCall(UmbH5Close(&h5, PETSC_TRUE));
   PetscCall(PetscTime(&t1));
   PetscCall(UmbLog(comm, "lift: %" PetscInt_FMT " CV value%s x %lld states in %.2f s; wrote %s", M, M > 1 ? "s" : "", (long long)L, (double)(t1 - t0), path));
-  if (!coord) PetscCall(UmbLog(comm, "lift: restriction error |xi(x) - z|: mean %.3g, max %.3g (with -generator gan, -gan_consistency_lambda reduces it)", (double)(rstat[0] / (PetscReal)PetscMax(total, 1)), (double)rstat[1]));
+  if (g->lift_project) {
+    PetscCall(UmbLog(comm, "lift: projected %lld of %lld states onto xi(x) = z to %g (Newton, %.2g steps on average)", (long long)(total - pstat[0]), (long long)total, (double)UMB_LIFT_PROJECT_TOL, (double)pstat[1] / (double)PetscMax(total - pstat[0], 1)));
+    if (pstat[0]) PetscCall(UmbLogWarning(comm, "lift: %lld state%s did not converge in %d Newton steps (one is state %lld of value %lld) and stay as generated: /lift/restriction gives their |xi(x) - z|", (long long)pstat[0], pstat[0] > 1 ? "s" : "", UMB_LIFT_PROJECT_ITS, (long long)(pfirst % L), (long long)(pfirst / L)));
+  }
+  if (!coord) PetscCall(UmbLog(comm, "lift: restriction error |xi(x) - z|%s: mean %.3g, max %.3g%s", g->lift_project ? " after projection" : "", (double)(rstat[0] / (PetscReal)PetscMax(total, 1)), (double)rstat[1], g->lift_project ? "" : " (with -generator gan, -gan_consistency_lambda reduces it; -lift_project projects the states)"));
   PetscCall(PetscFree4(zrows, idx, x, restr));
   PetscCall(PetscFree(z));
   PetscCall(PetscLogEventEnd(UMB_EVENT.lift, 0, 0, 0, 0));
   PetscCall(PetscLogStagePop());
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbLiftFileRead(MPI_Comm comm, const char path[], PetscInt *M, PetscInt *L, PetscInt *d, PetscInt *n, PetscReal **z, PetscReal **x)
+{
+  UmbH5   h5;
+  int     r;
+  hsize_t dz[3], dx[3];
+
+  PetscFunctionBegin;
+  PetscCall(UmbH5Open(comm, path, "lift", &h5));
+  PetscCall(UmbH5GetShape(h5, "/lift/z", &r, dz));
+  PetscCheck(r == 2 && dz[0] >= 1 && (dz[1] == 1 || dz[1] == 2), comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /lift/z must hold M x d values (d = 1 or 2)", path);
+  PetscCall(UmbH5GetShape(h5, "/lift/x", &r, dx));
+  PetscCheck(r == 3 && dx[0] == dz[0] && dx[1] >= 1 && dx[2] >= 1 && dx[0] * dx[1] * dx[2] <= (hsize_t)PETSC_MAX_INT, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /lift/x must hold M x L x n values, M = %llu the values of /lift/z", path, (unsigned long long)dz[0]);
+  *M = (PetscInt)dz[0];
+  *d = (PetscInt)dz[1];
+  *L = (PetscInt)dx[1];
+  *n = (PetscInt)dx[2];
+  PetscCall(PetscMalloc2(*M * *d, z, *M * *L * *n, x));
+  PetscCall(UmbH5ReadSmall(h5, "/lift/z", H5T_NATIVE_DOUBLE, (size_t)(*M * *d), *z));
+  PetscCall(UmbH5ReadSmall(h5, "/lift/x", H5T_NATIVE_DOUBLE, (size_t)(*M * *L * *n), *x));
+  PetscCall(UmbH5Close(&h5, PETSC_FALSE));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -32,10 +32,36 @@ PetscErrorCode UmbSamplerCreateSamplesFile(UmbSampler s, const char path[], Pets
     PetscCall(PetscStrlcat(t.cv_names, a ? "," : "", sizeof(t.cv_names)));
     PetscCall(PetscStrlcat(t.cv_names, name, sizeof(t.cv_names)));
   }
-  for (PetscInt i = 0; i < s->n; i++) {
-    PetscCall(UmbModelGetCoordinateName(s->model, i, &name));
-    PetscCall(PetscStrlcat(t.coordinates, i ? "," : "", sizeof(t.coordinates)));
-    PetscCall(PetscStrlcat(t.coordinates, name, sizeof(t.coordinates)));
+  { /* the coordinate names, or "" (unknown) when they do not fit */
+    size_t len = 0;
+    for (PetscInt i = 0; i < s->n; i++) {
+      PetscCall(UmbModelGetCoordinateName(s->model, i, &name));
+      len += strlen(name) + (i ? 1 : 0);
+    }
+    for (PetscInt i = 0; len < sizeof(t.coordinates) && i < s->n; i++) {
+      PetscCall(UmbModelGetCoordinateName(s->model, i, &name));
+      PetscCall(PetscStrlcat(t.coordinates, i ? "," : "", sizeof(t.coordinates)));
+      PetscCall(PetscStrlcat(t.coordinates, name, sizeof(t.coordinates)));
+    }
+  }
+  { /* a molecular model's atoms, temperature and energy unit */
+    const char *const *names, *const *elements, *unit;
+    const PetscReal   *mass;
+    const PetscInt    *type;
+
+    PetscCall(UmbModelGetTemperature(s->model, &t.temperature));
+    PetscCall(UmbModelGetEnergyUnit(s->model, &unit));
+    PetscCall(PetscStrncpy(t.energy_unit, unit ? unit : "", sizeof(t.energy_unit)));
+    PetscCall(UmbModelGetAtoms(s->model, &t.natoms, &names, &mass, &type, &elements));
+    if (t.natoms > 0) {
+      PetscCall(PetscCalloc4(t.natoms, &t.atom_type, t.natoms, &t.atom_mass, t.natoms * UMB_ATOM_STRLEN, &t.atom_name, t.natoms * UMB_ATOM_STRLEN, &t.atom_element));
+      for (PetscInt i = 0; i < t.natoms; i++) {
+        t.atom_type[i] = type[i];
+        t.atom_mass[i] = mass[i];
+        snprintf(t.atom_name + i * UMB_ATOM_STRLEN, UMB_ATOM_STRLEN, "%s", names[i]);
+        snprintf(t.atom_element + i * UMB_ATOM_STRLEN, UMB_ATOM_STRLEN, "%s", elements[i]);
+      }
+    }
   }
   t.nwalkers = s->walkers;
   t.stride   = s->stride;
@@ -47,5 +73,6 @@ PetscErrorCode UmbSamplerCreateSamplesFile(UmbSampler s, const char path[], Pets
   PetscCall(PetscStrncpy(t.integrator, UmbIntegrators[s->integrator], sizeof(t.integrator)));
   PetscCall(UmbSamplesFileWriteTable(*sf, &t));
   PetscCall(PetscFree(t.offset));
+  PetscCall(PetscFree4(t.atom_type, t.atom_mass, t.atom_name, t.atom_element));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -126,7 +126,14 @@ PetscErrorCode UmbSamplesFileClose(UmbSamplesFile *sf, PetscBool commit)
   PetscFunctionBegin;
   if (!*sf) PetscFunctionReturn(PETSC_SUCCESS);
   if ((*sf)->h5) PetscCall(UmbH5Close(&(*sf)->h5, commit));
-  if ((*sf)->have_pooled && (*sf)->pooled.center != (*sf)->table.center) PetscCall(UmbSamplesTableFree(&(*sf)->pooled));
+  if ((*sf)->have_pooled && (*sf)->pooled.center != (*sf)->table.center) {
+    UmbSamplesTable *p = &(*sf)->pooled; /* shares the atoms of the table */
+    p->atom_type       = NULL;
+    p->atom_mass       = NULL;
+    p->atom_name       = NULL;
+    p->atom_element    = NULL;
+    PetscCall(UmbSamplesTableFree(p));
+  }
   PetscCall(UmbSamplesTableFree(&(*sf)->table));
   PetscCall(PetscFree(*sf));
   PetscFunctionReturn(PETSC_SUCCESS);

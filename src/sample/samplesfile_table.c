@@ -61,6 +61,52 @@ static PetscErrorCode ReadOptionalLongs(UmbSamplesFile sf, const char name[], Pe
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* /atoms, when the file has it: id 1..natoms, type, mass, name, element */
+static PetscErrorCode ReadAtoms(UmbSamplesFile sf, UmbSamplesTable *t)
+{
+  const MPI_Comm comm = sf->comm;
+  PetscBool      has;
+  int            r;
+  hsize_t        dims[3];
+  hid_t          type;
+  long long     *buf;
+  PetscInt       na;
+
+  PetscFunctionBegin;
+  t->natoms = 0;
+  PetscCall(UmbH5HasObject(sf->h5, "/atoms/id", &has));
+  if (!has) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(UmbH5GetShape(sf->h5, "/atoms/id", &r, dims));
+  PetscCheck(r == 1 && dims[0] >= 1 && dims[0] <= (hsize_t)PETSC_MAX_INT / 3, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /atoms/id must be a vector of atom ids", sf->path);
+  na = (PetscInt)dims[0];
+  for (int i = 0; i < 4; i++) {
+    const char *const names[] = {"/atoms/type", "/atoms/mass", "/atoms/name", "/atoms/element"};
+    PetscCall(UmbH5GetShape(sf->h5, names[i], &r, dims));
+    PetscCheck(r == 1 && dims[0] == (hsize_t)na, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: %s must hold one entry for each of the %" PetscInt_FMT " atoms of /atoms/id", sf->path, names[i], na);
+  }
+  PetscCall(PetscMalloc1(na, &buf));
+  PetscCall(PetscMalloc4(na, &t->atom_type, na, &t->atom_mass, na * UMB_ATOM_STRLEN, &t->atom_name, na * UMB_ATOM_STRLEN, &t->atom_element));
+  t->natoms = na;
+  PetscCall(UmbH5ReadSmall(sf->h5, "/atoms/id", H5T_NATIVE_LLONG, na, buf));
+  for (PetscInt i = 0; i < na; i++) PetscCheck(buf[i] == i + 1, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /atoms/id[%" PetscInt_FMT "] = %lld, expected %" PetscInt_FMT " (atoms in the order of the coordinates)", sf->path, i, buf[i], i + 1);
+  PetscCall(UmbH5ReadSmall(sf->h5, "/atoms/type", H5T_NATIVE_LLONG, na, buf));
+  for (PetscInt i = 0; i < na; i++) t->atom_type[i] = buf[i];
+  PetscCall(PetscFree(buf));
+  PetscCall(UmbH5ReadSmall(sf->h5, "/atoms/mass", H5T_NATIVE_DOUBLE, na, t->atom_mass));
+  UmbCallHDF5Id(type, H5Tcopy(H5T_C_S1));
+  UmbCallHDF5(H5Tset_size(type, UMB_ATOM_STRLEN));
+  UmbCallHDF5(H5Tset_strpad(type, H5T_STR_NULLTERM));
+  PetscCall(UmbH5ReadSmall(sf->h5, "/atoms/name", type, na, t->atom_name));
+  PetscCall(UmbH5ReadSmall(sf->h5, "/atoms/element", type, na, t->atom_element));
+  UmbCallHDF5(H5Tclose(type));
+  for (PetscInt i = 0; i < na; i++) {
+    t->atom_name[i * UMB_ATOM_STRLEN + UMB_ATOM_STRLEN - 1]    = 0;
+    t->atom_element[i * UMB_ATOM_STRLEN + UMB_ATOM_STRLEN - 1] = 0;
+    PetscCheck(t->atom_mass[i] > 0 && !PetscIsInfOrNanReal(t->atom_mass[i]), comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /atoms/mass[%" PetscInt_FMT "] = %g is not a positive mass", sf->path, i, (double)t->atom_mass[i]);
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode ReadTable(UmbSamplesFile sf, UmbSamplesTable *t)
 {
   const MPI_Comm comm = sf->comm;
@@ -101,6 +147,8 @@ static PetscErrorCode ReadTable(UmbSamplesFile sf, UmbSamplesTable *t)
   PetscCall(ReadOptionalString(h5, "/samples", "model", "", t->model, sizeof(t->model)));
   PetscCall(ReadOptionalString(h5, "/samples", "cv", "", t->cv, sizeof(t->cv)));
   PetscCall(ReadOptionalString(h5, "/samples", "coordinates", "", t->coordinates, sizeof(t->coordinates)));
+  if (strlen(t->coordinates) == sizeof(t->coordinates) - 1) t->coordinates[0] = 0; /* may be cut short: unknown */
+  PetscCall(ReadOptionalString(h5, "/samples", "energy_unit", "", t->energy_unit, sizeof(t->energy_unit)));
   PetscCall(ReadOptionalString(h5, "/windows", "integrator", "", t->integrator, sizeof(t->integrator)));
   PetscCall(ReadOptionalInt(h5, "/windows", "walkers", 1, &t->nwalkers));
   PetscCall(ReadOptionalInt(h5, "/windows", "frames_per_walker", 0, &t->nframes));
@@ -135,6 +183,7 @@ static PetscErrorCode ReadTable(UmbSamplesFile sf, UmbSamplesTable *t)
     t->row[k]    = t->offset[k];
   }
   PetscCheck(t->nsuperseded < t->K, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: every window is superseded", path);
+  PetscCall(ReadAtoms(sf, t));
 
   /* checks */
   PetscCheck(t->temperature >= 0 && !PetscIsInfOrNanReal(t->temperature), comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute temperature = %.6g is negative", path, (double)t->temperature);
@@ -218,6 +267,8 @@ PetscErrorCode UmbSamplesTableFree(UmbSamplesTable *t)
   PetscCall(PetscFree3(t->center, t->kappa, t->iact));
   PetscCall(PetscFree4(t->offset, t->walkers, t->frames, t->round));
   PetscCall(PetscFree3(t->superseded_by, t->window, t->row));
+  PetscCall(PetscFree4(t->atom_type, t->atom_mass, t->atom_name, t->atom_element));
+  t->natoms = 0;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -244,6 +295,26 @@ PetscErrorCode UmbSamplesFileWriteTable(UmbSamplesFile sf, const UmbSamplesTable
   PetscCall(UmbH5WriteAttrReals(h5, "/samples", "beta", 1, &t->beta));
   PetscCall(UmbH5WriteAttrReals(h5, "/samples", "cv_period", t->d, t->period));
   if (t->temperature > 0) PetscCall(UmbH5WriteAttrReals(h5, "/samples", "temperature", 1, &t->temperature));
+  if (t->energy_unit[0]) PetscCall(UmbH5WriteAttrString(h5, "/samples", "energy_unit", t->energy_unit));
+  if (t->natoms > 0) {
+    hsize_t    na[1] = {(hsize_t)t->natoms};
+    long long *buf;
+    hid_t      type;
+
+    PetscCall(PetscMalloc1(t->natoms, &buf));
+    for (PetscInt i = 0; i < t->natoms; i++) buf[i] = i + 1;
+    PetscCall(UmbH5WriteSmall(h5, "/atoms/id", H5T_NATIVE_LLONG, 1, na, buf));
+    for (PetscInt i = 0; i < t->natoms; i++) buf[i] = (long long)t->atom_type[i];
+    PetscCall(UmbH5WriteSmall(h5, "/atoms/type", H5T_NATIVE_LLONG, 1, na, buf));
+    PetscCall(PetscFree(buf));
+    PetscCall(UmbH5WriteSmall(h5, "/atoms/mass", H5T_NATIVE_DOUBLE, 1, na, t->atom_mass));
+    UmbCallHDF5Id(type, H5Tcopy(H5T_C_S1));
+    UmbCallHDF5(H5Tset_size(type, UMB_ATOM_STRLEN));
+    UmbCallHDF5(H5Tset_strpad(type, H5T_STR_NULLTERM));
+    PetscCall(UmbH5WriteSmall(h5, "/atoms/name", type, 1, na, t->atom_name));
+    PetscCall(UmbH5WriteSmall(h5, "/atoms/element", type, 1, na, t->atom_element));
+    UmbCallHDF5(H5Tclose(type));
+  }
   {
     const char *const keys[]  = {"walkers", "stride", "frames_per_walker", "steps", "burnin", "seed"};
     const PetscInt64  vals[6] = {t->nwalkers, t->stride, t->nframes, t->steps, t->burnin, t->seed};

@@ -16,7 +16,7 @@ typedef struct {
   PetscInt    Kfile;            /* windows in samples.h5 (K plus the superseded ones) */
   PetscInt   *window;           /* K: the samples.h5 index of each window */
   PetscReal   beta, period[2];
-  PetscReal   temperature;      /* K, of imported samples (0: none, reduced units only) */
+  PetscReal   temperature;      /* K, of molecular or imported samples (0: none, reduced units only) */
   PetscReal  *center, *kappa;   /* K x d */
   PetscInt64 *offset;           /* K + 1: window k is rows offset[k] .. offset[k+1]-1 of the
                                    pooled windows' rows (the file's rows when none is superseded) */
@@ -220,6 +220,7 @@ PETSC_INTERN PetscErrorCode UmbFesConsistency(UmbFes);
 struct _p_UmbExport {
   MPI_Comm        comm;
   UmbExportFormat format;
+  PetscInt        xyz_frames; /* -export_xyz_frames */
 };
 
 #endif

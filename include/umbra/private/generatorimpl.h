@@ -42,6 +42,7 @@ struct _p_UmbGenerator {
      range; lift_n states each */
   PetscReal      *lift_z, lift_grid[6];
   PetscInt        nlift_z, nlift_grid, lift_n;
+  PetscBool       lift_project; /* -lift_project: Newton projection of lifted states onto xi(x) = z */
   UmbGeneratorOps ops;
   void           *data;
   PetscBool       setup;

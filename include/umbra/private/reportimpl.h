@@ -5,6 +5,7 @@
 
 #include <umbra/report.h>
 #include <umbra/io.h>
+#include <umbra/samplesfile.h>
 #include <stdio.h>
 
 /* A CSV table of an umbra run directory: the provenance comment, the header, string cells */
@@ -44,7 +45,7 @@ struct _p_UmbReport {
   UmbTable  fes, exact, closures, consistency, train, windows, stages;
   PetscBool has_exact, has_closures, has_consistency, has_train, has_windows, has_stages;
   PetscBool has_samples, has_lift, has_gan, has_flow, has_fesh5;
-  char      model[64], cvnames[128], coordinates[256];
+  char      model[64], cvnames[128], coordinates[UMB_COORDINATES_LEN];
   PetscReal beta;
   /* results */
   PetscInt      nplots;
