@@ -17,7 +17,7 @@ set -u
 fail=0
 PY=${PYTHON:-/usr/bin/python3}
 "$UMBRA" sample -model lammps 2>&1 | grep -q 'built without LAMMPS' && { echo "skip: umbra was built without LAMMPS"; exit 77; }
-O="-options_file $SRCDIR/inputs/ala2-phi.opts -lammps_input $SRCDIR/inputs/ala2/ala2.in -us_windows 24 -us_kappa 30 -us_walkers 2 -us_steps 40000 -us_burnin 4000 -us_stride 40 -us_minimize_its 100"
+O="-options_file $SRCDIR/inputs/ala2-phi.opts -lammps_input $SRCDIR/inputs/ala2/ala2.in -closure_plugin $BUILD/plugins/libdihedrals.so -us_windows 24 -us_kappa 30 -us_walkers 2 -us_steps 40000 -us_burnin 4000 -us_stride 40 -us_minimize_its 100"
 run() { # dir command extra...
   local dir=$1 cmd=$2
   shift 2

@@ -10,7 +10,7 @@
 set -u
 fail=0
 "$UMBRA" sample -model lammps 2>&1 | grep -q 'built without LAMMPS' && { echo "skip: umbra was built without LAMMPS"; exit 77; }
-O="-options_file $SRCDIR/inputs/ala2-phi.opts -lammps_input $SRCDIR/inputs/ala2/ala2.in -us_windows 5 -us_walkers 2 -us_steps 6000 -us_burnin 600 -us_stride 20 -us_minimize_its 30"
+O="-options_file $SRCDIR/inputs/ala2-phi.opts -lammps_input $SRCDIR/inputs/ala2/ala2.in -closure_plugin $BUILD/plugins/libdihedrals.so -us_windows 5 -us_walkers 2 -us_steps 6000 -us_burnin 600 -us_stride 20 -us_minimize_its 30"
 run() { # dir np extra...
   local dir=$1 np=$2
   shift 2
