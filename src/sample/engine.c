@@ -1,9 +1,9 @@
 /* -us_integrator langevin: the walkers of a window advance through the model's own dynamics
    (UmbModelAdvance), one walker after the other over the chunk, with the umbrella force from
    UmbBiasAdd. Each call keys the engine's thermostat by (seed, window, walker, first step), so a
-   run is reproducible when the chunks are: at a fixed rank count, or on any rank count with
-   -us_chunk_steps; a restart continues bit for bit (chunks restart at the same boundaries, and
-   positions and velocities are checkpointed). Frames are kept per walker and handed to the
+   run is reproducible when the chunks are, and their automatic length does not depend on the
+   rank count (run.c); a restart continues bit for bit (chunks restart at the same boundaries,
+   and positions and velocities are checkpointed). Frames are kept per walker and handed to the
    sampler's save function step by step afterwards, as the overdamped integrators do. */
 #include <umbra/private/samplerimpl.h>
 #include <umbra/rng.h>
