@@ -109,9 +109,10 @@ PetscErrorCode UmbCVSetRunDirectory(UmbCV cv, const char dir[])
 /* The model's dimension and native CV decide the default type and check the options */
 PetscErrorCode UmbCVSetFromOptions(UmbCV cv)
 {
-  UmbModel    m = cv->model;
-  const char *def;
-  PetscInt    which = 0;
+  UmbModel       m = cv->model;
+  const char    *def;
+  PetscInt       which = 0;
+  PetscErrorCode ierr  = PETSC_SUCCESS;
 
   PetscFunctionBegin;
   PetscCheck(m->setup, cv->comm, PETSC_ERR_ORDER, "call UmbModelSetUp() before UmbCVSetFromOptions()");
@@ -123,8 +124,10 @@ PetscErrorCode UmbCVSetFromOptions(UmbCV cv)
   PetscOptionsBegin(cv->comm, cv->prefix, "Collective variable options", "UmbCV");
   PetscCall(PetscOptionsEList("-cv", "Collective variable", "UmbCVSetFromOptions", cv_types, cv_ntypes, cv_types[which], &which, NULL));
   PetscCall(UmbCVSetType(cv, cv_types[which]));
-  if (cv->ops.setfromoptions) PetscCall((*cv->ops.setfromoptions)(cv, PetscOptionsObject));
+  /* a type that refuses its options still closes the options block (PETSc frees it there) */
+  if (cv->ops.setfromoptions) ierr = (*cv->ops.setfromoptions)(cv, PetscOptionsObject);
   PetscOptionsEnd();
+  PetscCall(ierr);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
