@@ -481,14 +481,50 @@ static PetscErrorCode CheckBadInput(void)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* -cv_angle_unit degree: value and gradient 180/pi times the radian ones, period 360, and the
+   gradient against finite differences in degrees (across +-180) */
+static PetscErrorCode CheckDegrees(void)
+{
+  const char *const rad[] = {"-cv", "dihedral", "-cv_atoms", "1,2,3,4", NULL};
+  const char *const deg[] = {"-cv", "dihedral", "-cv_atoms", "1,2,3,4", "-cv_angle_unit", "degree", NULL};
+  UmbModel          mr, md;
+  UmbCV             cr, cd;
+  UmbStream         st;
+  PetscReal         per, x[N], zr, zd, Jr[N], Jd[N];
+
+  PetscFunctionBegin;
+  PetscCall(MakeCV(UMBMODELFASTSLOW, rad, &mr, &cr));
+  PetscCall(MakeCV(UMBMODELFASTSLOW, deg, &md, &cd));
+  PetscCall(UmbCVGetPeriod(cd, &per));
+  UMB_CHECK(per == 360, "degree period %.17g", (double)per);
+  UmbStreamInit(&st, 204, UMB_STREAM_TEST, 77);
+  for (int p = 0; p < 40; p++) {
+    UmbStreamGaussian(&st, (uint64_t)p, 0, N, x);
+    PetscCall(UmbCVEvaluate(cr, 1, x, &zr, Jr));
+    PetscCall(UmbCVEvaluate(cd, 1, x, &zd, Jd));
+    UMB_CHECK_CLOSE(zd, zr * 180 / PETSC_PI, 1e-14, 1e-12, "degrees = 180/pi radians");
+    UMB_CHECK(zd > -180 && zd <= 180 + 1e-12, "degree value %.17g outside (-180, 180]", (double)zd);
+    for (int i = 0; i < N; i++) UMB_CHECK_CLOSE(Jd[i], Jr[i] * 180 / PETSC_PI, 1e-13, 1e-12, "degree gradient = 180/pi radian gradient");
+    if (p < 10) PetscCall(CheckGradient(cd, x, "dihedral in degrees"));
+  }
+  PetscCall(Free(&mr, &cr));
+  PetscCall(Free(&md, &cd));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode Run(void)
 {
   PetscFunctionBegin;
   PetscCall(CheckDihedral());
+  PetscCall(CheckDegrees());
   PetscCall(CheckDistance());
   PetscCall(Check2D("dihedral", "1,2,3,4,2,3,4,1", "1,2,3,4", "2,3,4,1", "phi,psi", "phi", "psi"));
   PetscCall(Check2D("distance", "1,2,4,3", "1,2", "4,3", "r12,r_43", "r12", "r_43"));
   PetscCall(CheckBadInput());
+  {
+    const char *const kv[] = {"-cv", "dihedral", "-cv_atoms", "1,2,3,4", "-cv_angle_unit", "grad", NULL};
+    PetscCall(ExpectRefused(UMBMODELFASTSLOW, kv, PETSC_ERR_USER, "Unknown option grad for -cv_angle_unit")); /* PETSc's own code for an unknown list value */
+  }
   PetscCall(PetscOptionsClear(NULL));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

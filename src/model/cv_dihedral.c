@@ -11,14 +11,20 @@
      dphi/dr_c = -dphi/dr_a - dphi/dr_b - dphi/dr_d.
    Neither divides by sin phi or cos phi: both stay accurate at 0 and pi. Where three atoms of a
    component are collinear (|A| or |B| zero to round-off), the angle has no value and the
-   evaluation stops with PETSC_ERR_FP naming the atoms (no NaN goes on into a run). */
+   evaluation stops with PETSC_ERR_FP naming the atoms (no NaN goes on into a run).
+   -cv_angle_unit degree scales value and gradient by 180/pi (period 360): the CV, and with it
+   -us_range, -us_centers, -us_kappa (per degree^2), windows.csv and fes.csv, in degrees. */
 #include <umbra/private/cvimpl.h>
 #include <umbra/private/modelimpl.h>
 
 typedef struct {
-  PetscInt atoms[8]; /* 0-based atom ids, 4 per component */
-  char     names[2][80];
+  PetscInt  atoms[8]; /* 0-based atom ids, 4 per component */
+  char      names[2][80];
+  PetscInt  unit;     /* 0 radian, 1 degree */
+  PetscReal scale;    /* 1 or 180 / pi */
 } UmbCV_Dihedral;
+
+static const char *const angle_units[] = {"radian", "degree"};
 
 static inline void Cross(const PetscReal u[3], const PetscReal v[3], PetscReal w[3])
 {
@@ -39,7 +45,9 @@ static PetscErrorCode SetFromOptions_Dihedral(UmbCV cv, PetscOptionItems *PetscO
   PetscFunctionBegin;
   PetscCall(UmbCVOptionsAtoms(cv, PetscOptionsObject, 4, dh->atoms));
   PetscCall(UmbCVOptionsNames(cv, PetscOptionsObject, 4, dh->atoms, dh->names));
-  for (PetscInt a = 0; a < cv->d; a++) cv->period[a] = 2 * PETSC_PI;
+  PetscCall(PetscOptionsEList("-cv_angle_unit", "Unit of the dihedral: radian or degree (then -us_range, -us_kappa, outputs in degrees)", "UmbCVSetFromOptions", angle_units, 2, angle_units[dh->unit], &dh->unit, NULL));
+  dh->scale = dh->unit ? 180 / PETSC_PI : 1;
+  for (PetscInt a = 0; a < cv->d; a++) cv->period[a] = dh->unit ? 360 : 2 * PETSC_PI;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -81,13 +89,13 @@ static PetscErrorCode Evaluate_Dihedral(UmbCV cv, PetscInt nw, const PetscReal *
       PetscCheck(B2 > tol2 * Dot(H, H) * g * g, PETSC_COMM_SELF, PETSC_ERR_FP, "-cv dihedral: atoms %" PetscInt_FMT ", %" PetscInt_FMT ", %" PetscInt_FMT " of %s are collinear (or coincide) in state %" PetscInt_FMT ": the dihedral angle is undefined", at[1] + 1, at[2] + 1, at[3] + 1, dh->names[a], k);
       phi = PetscAtan2Real(-g * Dot(F, B), Dot(A, B));
       if (phi <= -PETSC_PI) phi += 2 * PETSC_PI; /* atan2 gives -pi for a sine of -0 */
-      z[k * d + a] = phi;
+      z[k * d + a] = dh->scale * phi;
       if (J) {
         PetscReal      *Jr = J + (k * d + a) * n;
-        const PetscReal fg = Dot(F, G) / (A2 * g), hg = Dot(H, G) / (B2 * g);
+        const PetscReal fg = Dot(F, G) / (A2 * g), hg = Dot(H, G) / (B2 * g), s = dh->scale;
         for (PetscInt c = 0; c < 3; c++) {
-          const PetscReal ga = -g / A2 * A[c], gd = g / B2 * B[c];
-          const PetscReal gb = (g / A2 + fg) * A[c] - hg * B[c];
+          const PetscReal ga = -s * g / A2 * A[c], gd = s * g / B2 * B[c];
+          const PetscReal gb = s * ((g / A2 + fg) * A[c] - hg * B[c]);
           Jr[3 * at[0] + c] = ga;
           Jr[3 * at[1] + c] = gb;
           Jr[3 * at[2] + c] = -ga - gb - gd;
@@ -103,7 +111,7 @@ static PetscErrorCode View_Dihedral(UmbCV cv, PetscViewer v)
   UmbCV_Dihedral *dh = (UmbCV_Dihedral *)cv->data;
 
   PetscFunctionBegin;
-  for (PetscInt a = 0; a < cv->d; a++) PetscCall(UmbViewerPrintf(v, "%s: dihedral of atoms %" PetscInt_FMT ", %" PetscInt_FMT ", %" PetscInt_FMT ", %" PetscInt_FMT " (radians, period 2 pi)\n", dh->names[a], dh->atoms[4 * a] + 1, dh->atoms[4 * a + 1] + 1, dh->atoms[4 * a + 2] + 1, dh->atoms[4 * a + 3] + 1));
+  for (PetscInt a = 0; a < cv->d; a++) PetscCall(UmbViewerPrintf(v, "%s: dihedral of atoms %" PetscInt_FMT ", %" PetscInt_FMT ", %" PetscInt_FMT ", %" PetscInt_FMT " (%s)\n", dh->names[a], dh->atoms[4 * a] + 1, dh->atoms[4 * a + 1] + 1, dh->atoms[4 * a + 2] + 1, dh->atoms[4 * a + 3] + 1, dh->unit ? "degrees, period 360" : "radians, period 2 pi"));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
