@@ -521,10 +521,6 @@ static PetscErrorCode Run(void)
   PetscCall(Check2D("dihedral", "1,2,3,4,2,3,4,1", "1,2,3,4", "2,3,4,1", "phi,psi", "phi", "psi"));
   PetscCall(Check2D("distance", "1,2,4,3", "1,2", "4,3", "r12,r_43", "r12", "r_43"));
   PetscCall(CheckBadInput());
-  {
-    const char *const kv[] = {"-cv", "dihedral", "-cv_atoms", "1,2,3,4", "-cv_angle_unit", "grad", NULL};
-    PetscCall(ExpectRefused(UMBMODELFASTSLOW, kv, PETSC_ERR_USER, "Unknown option grad for -cv_angle_unit")); /* PETSc's own code for an unknown list value */
-  }
   PetscCall(PetscOptionsClear(NULL));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -39,6 +39,7 @@ cases=(
   "2|-cv_atoms: -cv dihedral takes 4 atom ids \(or 8 for a 2-D CV\), got 3|sample -fastslow_m 11 -cv dihedral -cv_atoms 1,2,3"
   "2|-cv_atoms: atom 5 is not an atom of model fastslow, which has 4 \(ids 1..4\)|sample -fastslow_m 11 -cv distance -cv_atoms 1,5"
   "2|-cv_atoms: component 1 lists atom 2 twice|sample -fastslow_m 11 -cv distance -cv_atoms 2,2"
+  "2|Unknown option grad for -cv_angle_unit|sample -fastslow_m 11 -cv dihedral -cv_atoms 1,2,3,4 -cv_angle_unit grad"
   "2|Unknown option rk4 for -us_integrator|sample -us_integrator rk4"
   "2|Unknown option foo for -model|sample -model foo"
   "2|-beta must be positive|sample -beta -1"
