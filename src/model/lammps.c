@@ -88,7 +88,7 @@ static PetscErrorCode CheckFiles(UmbModel m, const char dir[])
   UmbLammps *p = (UmbLammps *)m->data;
   char       line[4096], why[3 * PETSC_MAX_PATH_LEN + 256] = "";
   FILE      *f;
-  int        bad;
+  PetscErrorCode code;
 
   PetscFunctionBegin;
   f = fopen(p->input, "r");
@@ -105,16 +105,9 @@ static PetscErrorCode CheckFiles(UmbModel m, const char dir[])
     if (access(path, R_OK)) snprintf(why, sizeof(why), "-lammps_input %s: its read_data file '%s' cannot be read (%s)", p->input, path, strerror(errno));
   }
   if (f) fclose(f);
-  bad = why[0] != 0;
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, m->comm));
-  if (bad) {
-    PetscMPIInt rank, first, mine;
-    PetscCallMPI(MPI_Comm_rank(m->comm, &rank));
-    mine = why[0] ? rank : (PetscMPIInt)INT_MAX;
-    PetscCallMPI(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, m->comm));
-    PetscCallMPI(MPI_Bcast(why, sizeof(why), MPI_CHAR, first, m->comm));
-    SETERRQ(m->comm, PETSC_ERR_FILE_OPEN, "%s", why);
-  }
+  code = why[0] ? PETSC_ERR_FILE_OPEN : PETSC_SUCCESS;
+  PetscCall(UmbModelAgreeError(m->comm, &code, why, (int)sizeof(why)));
+  PetscCheck(!code, m->comm, code, "%s", why);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -150,7 +150,7 @@ static PetscErrorCode Load(UmbPlugin *p, char err[], size_t len)
 }
 
 /* The ranks agree on the first failure (lowest rank) and its message */
-static PetscErrorCode Agree(MPI_Comm comm, PetscErrorCode *code, char err[], int len)
+PetscErrorCode UmbModelAgreeError(MPI_Comm comm, PetscErrorCode *code, char err[], int len)
 {
   PetscMPIInt rank, size, mine, first;
   int         c = (int)*code;
@@ -182,7 +182,7 @@ static PetscErrorCode SetUp_Plugin(UmbModel m)
 
   PetscFunctionBegin;
   code = Load(p, err, sizeof(err));
-  PetscCall(Agree(m->comm, &code, err, (int)sizeof(err)));
+  PetscCall(UmbModelAgreeError(m->comm, &code, err, (int)sizeof(err)));
   PetscCheck(!code, m->comm, code, "%s", err);
   /* the same library and options must give the same model everywhere */
   mine[0] = p->n;

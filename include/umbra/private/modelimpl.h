@@ -58,6 +58,11 @@ PETSC_INTERN PetscErrorCode UmbModelLammpsBiasedForces(UmbModel, UmbDynamics *, 
 /* Rotates centred positions x (natoms x 3) onto centred ref, mass-weighted least squares */
 PETSC_INTERN PetscErrorCode UmbAlignToReference(PetscInt, const PetscReal[], const PetscReal[], PetscReal[]);
 
+/* Collective: a failure seen on some ranks (code != 0 with its message in err) becomes the
+   lowest such rank's code and message on every rank, for an error raised on the model's
+   communicator (types that load files: plugin, lammps) */
+PETSC_INTERN PetscErrorCode UmbModelAgreeError(MPI_Comm, PetscErrorCode *, char[], int);
+
 /* Used by type SetUp functions: allocate mobility/reference/names once n is known */
 PETSC_INTERN PetscErrorCode UmbModelAllocate(UmbModel, PetscInt);
 
