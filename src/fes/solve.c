@@ -104,14 +104,18 @@ PetscErrorCode UmbFesProfileErrors(UmbFes fes, UmbMbar *mb, const PetscReal f[],
 
 /* Block-bootstrap multiplicities of the local samples of window k for replica r, added to
    m[i stride] for the window's i-th local sample: every walker series (F frames) is rebuilt from
-   circular blocks of L = max(1, round(2 IACT_k)) frames with uniformly drawn starts. Draws come
+   circular blocks of L = round(10 IACT_k) frames (at least 1, at most F/4) with uniformly drawn
+   starts. Blocks of L frames see the correlations up to about L only: the variance of a mean comes
+   out low by about IACT / (2 L) for an exponential autocorrelation, and more where the
+   autocorrelation has a slow tail (a slow orthogonal coordinate), so 2 IACT made dF 10-40% too
+   small on molecules; 10 IACT leaves ~5%, and F/4 keeps four blocks per walker. Draws come
    from Philox keyed by (seed, bootstrap domain, window) at counter (replica, walker, block / 4),
    so they do not depend on the rank count. */
 PetscErrorCode UmbFesBootstrapWindowWeights(UmbFes fes, PetscInt k, PetscInt r, PetscReal m[], PetscInt stride)
 {
   const UmbWindowData *w = &fes->data;
   const PetscInt64     F = w->frames[k];
-  const PetscInt64     L = PetscMax(1, PetscMin(F, (PetscInt64)round(2 * w->iact[k])));
+  const PetscInt64     L = PetscMax(1, PetscMin(F / 4, (PetscInt64)round(10 * w->iact[k])));
   UmbStream            s;
 
   PetscFunctionBegin;
