@@ -15,9 +15,13 @@
      periodic box (states shifted by up to half a box length).
    - saved frames: the reference structure rotated and shifted at random comes back onto itself
      (centre of mass at the origin, Kabsch alignment) to 1e-10 A.
+   - one LAMMPS instance shared by all ranks (UmbModelSetEngineComm, at 2 and 3 ranks: the
+     molecule split over the ranks' domains, the phi atoms too in two states): the leader's energy, gradient, and forces and energy
+     with the umbrella force equal the one-rank instance's to 1e-9 (only the order of the sums
+     differs), and the ranks are back on their own instances after it.
    Would catch: wrong units or unit conversions, a lost image flag, a bias force of the wrong
    sign or not wrapped at the periodic boundary, an energy of the bias not reported. */
-// TEST: nsize=1,2
+// TEST: nsize=1,2,3
 #include "tap.h"
 #include <umbra/private/modelimpl.h>
 #include <umbra/rng.h>
@@ -45,12 +49,56 @@ static PetscErrorCode Save(void *ctx, PetscInt64 step, const PetscReal x[])
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The states xs (ns x 66) through one instance on all ranks against the one-rank instance */
+static PetscErrorCode GroupCheck(UmbModel m, UmbCV cv, BiasCtx *b, PetscInt ns, const PetscReal xs[])
+{
+  PetscMPIInt rank, size;
+  UmbDynamics dyn;
+  PetscReal   U1[6], G1[6 * 66], pe1[6], F1[6 * 66], U, g[66], pe, f[66], worst = 0;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
+  PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
+  if (size == 1) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscMemzero(&dyn, sizeof(dyn)));
+  dyn.bias = Bias;
+  dyn.save = Save;
+  dyn.ctx  = b;
+  dyn.save_first  = 1000000;
+  dyn.save_stride = 1;
+  for (PetscInt k = 0; k < ns; k++) {
+    PetscCall(UmbModelEnergyGradient(m, 1, xs + 66 * k, &U1[k], G1 + 66 * k));
+    PetscCall(UmbModelLammpsBiasedForces(m, &dyn, xs + 66 * k, &pe1[k], F1 + 66 * k));
+  }
+  PetscCall(UmbModelSetEngineComm(m, PETSC_COMM_WORLD));
+  if (rank == 0) {
+    for (PetscInt k = 0; k < ns; k++) {
+      PetscCall(UmbModelEnergyGradient(m, 1, xs + 66 * k, &U, g));
+      PetscCall(UmbModelLammpsBiasedForces(m, &dyn, xs + 66 * k, &pe, f));
+      UMB_CHECK_CLOSE(U, U1[k], 0, 1e-9, "energy through the shared instance");
+      UMB_CHECK_CLOSE(pe, pe1[k], 0, 1e-9, "energy with the umbrella through the shared instance");
+      for (int i = 0; i < 66; i++) {
+        worst = PetscMax(worst, PetscMax(PetscAbsReal(g[i] - G1[66 * k + i]), PetscAbsReal(f[i] - F1[66 * k + i])));
+        UMB_CHECK_CLOSE(g[i], G1[66 * k + i], 0, 1e-9, "gradient through the shared instance");
+        UMB_CHECK_CLOSE(f[i], F1[66 * k + i], 0, 1e-9, "force with the umbrella through the shared instance");
+      }
+    }
+    UMB_NOTE("one instance on %d ranks: %d states, largest difference of gradients and forces %.3g", size, (int)ns, (double)worst);
+    PetscCall(UmbModelEngineRelease(m));
+  } else PetscCall(UmbModelEngineServe(m));
+  PetscCall(UmbModelSetEngineComm(m, PETSC_COMM_SELF));
+  PetscCall(UmbModelEnergyGradient(m, 1, xs, &U, NULL));
+  UMB_CHECK(U == U1[0], "back on the rank's own instance: energy %.17g, before %.17g", (double)U, (double)U1[0]);
+  (void)cv;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode Run(void)
 {
   UmbModel        m;
   UmbCV           cv;
   PetscInt        n;
-  PetscReal       x0[66], x[66], g[66], gw[66], f[66], terms[6], U, W, pe, z, J[66];
+  PetscReal       x0[66], x[66], xs[6 * 66], g[66], gw[66], f[66], terms[6], U, W, pe, z, J[66];
   const PetscReal gmx[6] = {2.179724, 4.805364, 49.129953 + 0.057298, 0, 11.802598 - 3.816753, 194.748405 - 344.621898};
   const char     *names[6] = {"bond", "angle", "dihedral", "improper", "van der Waals", "Coulomb"};
   UmbStream       st;
@@ -108,6 +156,7 @@ static PetscErrorCode Run(void)
     UmbStreamGaussian(&st, (uint64_t)p, 0, 66, gx);
     UmbStreamGaussian(&st, (uint64_t)p, 1, 3, shift);
     for (int i = 0; i < 66; i++) x[i] = x0[i] + (p ? 0.05 * gx[i] + 10 * shift[i % 3] : 0);
+    PetscCall(PetscArraycpy(xs + 66 * p, x, 66));
     PetscCall(UmbModelEnergyGradient(m, 1, x, &U, g));
     for (int i = 0; i < 66; i++) maxg = PetscMax(maxg, PetscAbsReal(g[i]));
     for (int i = 0; i < 66; i++) {
@@ -151,6 +200,17 @@ static PetscErrorCode Run(void)
       for (int i = 0; i < 66; i++) UMB_CHECK_CLOSE(gs[i], g[i], 1e-9, 1e-9, "gradient independent of the molecule's place in the box");
     }
   }
+  /* and two states whose phi atoms straddle the planes between the ranks' domains (the box centre
+     for 2 ranks, a sixth of the 50 A box from it for 3), so that the umbrella force acts on atoms
+     of several ranks */
+  for (int k = 0; k < 2; k++) {
+    const int phi[4] = {5, 7, 9, 15};
+    PetscReal c[3] = {0, 0, 0};
+    for (int a = 0; a < 4; a++)
+      for (int d = 0; d < 3; d++) c[d] += 0.25 * xs[66 + 3 * (phi[a] - 1) + d];
+    for (int i = 0; i < 66; i++) xs[66 * (4 + k) + i] = xs[66 + i] - c[i % 3] + (k ? 50.0 / 6 : 0);
+  }
+  PetscCall(GroupCheck(m, cv, &b, 6, xs));
   /* saved frames: a rotated and shifted reference comes back onto the reference (Kabsch) */
   for (int p = 0; p < 3; p++) {
     PetscReal q[4], nq = 0, R[9], xr[66], shift[3];

@@ -4,7 +4,9 @@
 # exist, units other than real and metal, a non-positive temperature or damping time, -beta
 # with the engine's temperature, dihedral atom ids that do not exist or repeat, the langevin
 # integrator on a model without dynamics, flow moves with the engine's dynamics, a time step at
-# which the molecule blows up. A LAMMPS error (an unknown command in the input) ends the process
+# which the molecule blows up (at 3 ranks also with one instance shared by the 3 ranks), a group
+# size (-us_ranks_per_window) that does not divide the ranks, and groups for a model that has no
+# engine. A LAMMPS error (an unknown command in the input) ends the process
 # inside LAMMPS (this build has no exceptions): the run must still stop on every rank with a
 # non-zero exit, umbra having said beforehand where LAMMPS's message goes, and the message is
 # there.
@@ -34,7 +36,11 @@ for np in 1 3; do
   expect_error $np 2 "-cv_atoms.*(twice|repeat)" "${M/5,7,9,15/5,7,7,15}"
   expect_error $np 2 "-us_integrator langevin needs a model with dynamics" "sample -model fastslow -us_integrator langevin -out out"
   expect_error $np 1 "blew up at step" "$M -us_dt 40"
+  expect_error $np 2 "-us_ranks_per_window 0 must divide" "$M -us_ranks_per_window 0"
+  expect_error $np 2 "-us_ranks_per_window 2 must divide the number of ranks, $np," "$M -us_ranks_per_window 2"
 done
+expect_error 3 1 "blew up at step" "$M -us_dt 40 -us_ranks_per_window 3"
+expect_error 3 2 "model fastslow evaluates a state on one rank" "sample -model fastslow -us_ranks_per_window 3 -us_steps 100 -us_stride 10 -out out"
 # LAMMPS stops the process itself
 for np in 1 3; do
   rm -rf lmp && mkdir lmp

@@ -7,6 +7,12 @@
 # (positions and velocities are checkpointed; the engine's runs restart at the same chunk
 # boundaries). The umbrella with an overdamped integrator (-us_integrator lm, LAMMPS's forces
 # through "run 0") is rank-count independent too.
+# Engine groups (-us_ranks_per_window R: one LAMMPS instance on R ranks per group of windows):
+# LAMMPS's thermostat draws per rank of its instance and sums forces in another order, so the
+# numbers depend on R; with the atoms of each rank put in spatial order at every set-up they do
+# not depend on the instance's history, so not on the number of groups: R = 2 on 2 ranks (one
+# group) and on 4 ranks (two groups) give the same bits, and so does a run stopped at 2 ranks and
+# continued at 4 with R = 2. R = 3 on 3 ranks runs, with a plausible temperature.
 set -u
 fail=0
 "$UMBRA" sample -model lammps 2>&1 | grep -q 'built without LAMMPS' && { echo "skip: umbra was built without LAMMPS"; exit 77; }
@@ -35,4 +41,18 @@ awk -F, '!/^#/ && NR > 2 { if ($6 < 250 || $6 > 350) bad = 1 } END { exit bad }'
 # the overdamped integrator with the engine's forces
 for np in 1 3; do run lm$np $np -us_integrator lm -us_dt 0.02 -us_steps 600 -us_burnin 0 -us_stride 10 || { echo "lm at $np ranks failed"; tail -n 5 lm$np.log; fail=1; }; done
 same lm1 lm3 "lm, 1 and 3 ranks"
+# engine groups (4 windows, a shorter preparation: every LAMMPS call costs more on shared instances)
+O="$O -us_windows 4 -us_minimize_its 10"
+run g2 2 -us_ranks_per_window 2 || { echo "R = 2 on 2 ranks failed"; tail -n 5 g2.log; fail=1; }
+run g4 4 -us_ranks_per_window 2 || { echo "R = 2 on 4 ranks failed"; tail -n 5 g4.log; fail=1; }
+same g2 g4 "R = 2, one and two groups"
+run gs 2 -us_ranks_per_window 2 -us_stop_step 3000; rc=$?
+[ $rc = 3 ] || { echo "R = 2 with -us_stop_step: exit $rc, want 3"; tail -n 5 gs.log; fail=1; }
+run gs 4 -us_ranks_per_window 2 -restart || { echo "R = 2 restart on 4 ranks failed"; tail -n 5 gs.log; fail=1; }
+same g2 gs "R = 2, restart"
+run g3 3 -us_ranks_per_window 3 || { echo "R = 3 on 3 ranks failed"; tail -n 5 g3.log; fail=1; }
+for d in g2 g3; do
+  awk -F, '!/^#/ && NR > 2 { if ($6 < 250 || $6 > 350) bad = 1 } END { exit bad }' $d/windows.csv || { echo "$d: windows.csv temperature implausible"; fail=1; }
+done
+grep -q "2 ranks per window: 2 groups" g4.log || { echo "R = 2 on 4 ranks: the log does not show 2 groups"; fail=1; }
 exit $fail

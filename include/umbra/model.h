@@ -86,4 +86,15 @@ PETSC_EXTERN PetscErrorCode UmbModelGetThermalVelocity(UmbModel, const PetscReal
 PETSC_EXTERN PetscErrorCode UmbModelGetTemperature(UmbModel, PetscReal *);
 PETSC_EXTERN PetscErrorCode UmbModelGetEnergyUnit(UmbModel, const char **);
 
+/* Engine groups (models run by an engine: lammps). UmbModelSetEngineComm (collective over the
+   model's communicator) runs the engine on comm, a sub-communicator of ranks that share one
+   instance; PETSC_COMM_SELF (the default) gives each rank its own. Rank 0 of comm, the group's
+   leader, makes the calls (energy, gradient, dynamics); the other ranks of the group call
+   UmbModelEngineServe, which takes part in each of the leader's calls until the leader calls
+   UmbModelEngineRelease. With one rank per group both are no-ops. The engine's floating-point
+   sums depend on the group's size: results are reproducible for a fixed group size only. */
+PETSC_EXTERN PetscErrorCode UmbModelSetEngineComm(UmbModel, MPI_Comm);
+PETSC_EXTERN PetscErrorCode UmbModelEngineServe(UmbModel);
+PETSC_EXTERN PetscErrorCode UmbModelEngineRelease(UmbModel);
+
 #endif

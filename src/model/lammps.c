@@ -1,5 +1,6 @@
 /* lammps: a molecular system defined by a LAMMPS input (-lammps_input), one LAMMPS instance per
-   rank on MPI_COMM_SELF. x holds the atom positions by atom id (atom i at x[3(i-1) .. 3(i-1)+2]),
+   rank on MPI_COMM_SELF, or per group of ranks (UmbModelSetEngineComm: the group's leader makes
+   the calls, the other ranks serve them, see Serve_Lammps). x holds the atom positions by atom id (atom i at x[3(i-1) .. 3(i-1)+2]),
    unwrapped, relative to the centre of the box, in the engine's length unit; energies are in the
    engine's energy unit and beta = 1 / (k_B T) with T = -lammps_temp.
    Energies and gradients of given states: the state is scattered into LAMMPS and a "run 0"
@@ -44,11 +45,14 @@ typedef struct {
   PetscBool    align;                     /* -lammps_align */
   PetscReal   *xref;                      /* the reference structure, centred (n) */
   void        *lmp;
+  MPI_Comm     ecomm, mcomm;              /* the engine's communicator; umbra's own messages on it (a duplicate) */
+  PetscMPIInt  erank, esize;
+  char         dir[PETSC_MAX_PATH_LEN];   /* of the input: ${umbra_dir} */
   PetscInt     natoms;
   PetscReal    center[3], prd[3];         /* box centre and lengths */
   PetscReal    boltz, mvv2e, ftm2v;
   char         data[2 * PETSC_MAX_PATH_LEN]; /* the (first) read_data file, "" if none */
-  PetscReal   *xfull, *gfull, *xprev;     /* n each: work of the callback, the previous step */
+  PetscReal   *xfull, *gfull, *xprev;     /* work of the callback (gfull: n + 2), the previous step */
   PetscInt64   blowup;                    /* step at which an atom jumped (-1: none) */
   umb_imageint image0;                    /* the encoded image (0, 0, 0) */
   /* the callback's mode and the dynamics of the current call */
@@ -168,7 +172,11 @@ static void Callback(void *ctx, int64_t step, int nlocal, umb_tagint *ids, doubl
     lammps_fix_external_set_energy_global(p->lmp, "umbra_bias", 0.0);
     return;
   }
-  Unwrap(p, nlocal, ids, x);
+  if (p->esize > 1) { /* every rank of the group gets the whole molecule: one owner per atom, so the sum is exact */
+    for (PetscInt i = 0; i < m->n; i++) p->xfull[i] = 0;
+    Unwrap(p, nlocal, ids, x);
+    if (MPI_Allreduce(MPI_IN_PLACE, p->xfull, (int)m->n, MPI_DOUBLE, MPI_SUM, p->mcomm)) p->cb_error = PETSC_ERR_MPI;
+  } else Unwrap(p, nlocal, ids, x);
   /* an atom that moves half an Angstrom in one step, or a non-finite one, means the step is
      too large: stop before LAMMPS loses the atom (which would end the process) */
   for (PetscInt i = 0; i < m->n && p->blowup < 0; i++)
@@ -178,19 +186,26 @@ static void Callback(void *ctx, int64_t step, int nlocal, umb_tagint *ids, doubl
     lammps_force_timeout(p->lmp);
     return;
   }
-  for (PetscInt i = 0; i < m->n; i++) p->gfull[i] = 0;
-  p->cb_error = dyn->bias(dyn->ctx, p->xfull, &W, p->gfull);
-  if (!p->cb_error && !PetscIsNormalReal(W) && W != 0) {
-    p->cb_error = PETSC_ERR_FP;
-    snprintf(p->cb_why, sizeof(p->cb_why), "the umbrella energy is %g at step %" PetscInt64_FMT, (double)W, (PetscInt64)step);
+  if (p->erank == 0) { /* the leader: bias, and the frames to save */
+    for (PetscInt i = 0; i < m->n; i++) p->gfull[i] = 0;
+    if (!p->cb_error) p->cb_error = dyn->bias(dyn->ctx, p->xfull, &W, p->gfull);
+    if (!p->cb_error && !PetscIsNormalReal(W) && W != 0) {
+      p->cb_error = PETSC_ERR_FP;
+      snprintf(p->cb_why, sizeof(p->cb_why), "the umbrella energy is %g at step %" PetscInt64_FMT, (double)W, (PetscInt64)step);
+    }
+    /* LAMMPS step t ends the sampler's step t - 1: positions are final after the force call */
+    if (!p->cb_error && step > dyn->s0 && step - 1 >= dyn->save_first && (step - 1 - dyn->save_first) % dyn->save_stride == 0) p->cb_error = dyn->save(dyn->ctx, step - 1, p->xfull);
+  }
+  if (p->esize > 1) { /* the leader's umbrella force, energy and verdict to the group */
+    p->gfull[m->n]     = W;
+    p->gfull[m->n + 1] = (PetscReal)p->cb_error;
+    if (MPI_Bcast(p->gfull, (int)m->n + 2, MPI_DOUBLE, 0, p->mcomm)) p->cb_error = PETSC_ERR_MPI;
+    W = p->gfull[m->n];
+    if (!p->cb_error) p->cb_error = (PetscErrorCode)p->gfull[m->n + 1];
   }
   for (int i = 0; i < nlocal; i++)
     for (int c = 0; c < 3; c++) fext[i][c] = -p->gfull[3 * (ids[i] - 1) + c];
   lammps_fix_external_set_energy_global(p->lmp, "umbra_bias", W);
-  /* LAMMPS step t ends the sampler's step t - 1: positions are final after the force call */
-  if (!p->cb_error && step > dyn->s0 && step - 1 >= dyn->save_first && (step - 1 - dyn->save_first) % dyn->save_stride == 0) {
-    p->cb_error = dyn->save(dyn->ctx, step - 1, p->xfull);
-  }
   if (p->cb_error) lammps_force_timeout(p->lmp);
 }
 
@@ -296,25 +311,23 @@ static PetscErrorCode ReadAtomNames(UmbModel m)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode SetUp_Lammps(UmbModel m)
+/* LAMMPS on the engine's communicator: reads the input, checks what umbra relies on, adds umbra's
+   fixes. Collective over the engine's communicator. A new instance (append) continues the log. */
+static PetscErrorCode Open(UmbModel m, PetscBool append)
 {
   UmbLammps  *p = (UmbLammps *)m->data;
-  char        dir[PETSC_MAX_PATH_LEN], copy[PETSC_MAX_PATH_LEN], *logarg = p->logarg;
   const char *units;
-  char       *argv[] = {(char *)"umbra", (char *)"-screen", (char *)"none", (char *)"-log", logarg, (char *)"-nocite", (char *)"-var", (char *)"umbra_dir", dir, NULL};
+  char       *argv[] = {(char *)"umbra", (char *)"-screen", (char *)"none", (char *)"-log", append ? (char *)"none" : p->logarg, (char *)"-nocite", (char *)"-var", (char *)"umbra_dir", p->dir, NULL};
   double      lo[3], hi[3], xy, yz, xz;
-  int         periodic[3], box_change, *type;
-  double     *tmass, *rmass;
+  int         periodic[3], box_change;
 
   PetscFunctionBegin;
-  PetscCall(PetscStrncpy(copy, p->input, sizeof(copy)));
-  PetscCall(PetscStrncpy(dir, dirname(copy), sizeof(dir)));
-  PetscCall(CheckFiles(m, dir));
-  PetscCall(LogPath(m, logarg, sizeof(p->logarg)));
-  /* a LAMMPS error ends the process: say first where its message will be */
-  if (strcmp(logarg, "none")) PetscCall(UmbLog(m->comm, "lammps: reading %s; should LAMMPS stop the run, its message is at the end of %s (of %s.<rank> for rank > 0)", p->input, p->log, p->log));
-  p->lmp = lammps_open(9, argv, PETSC_COMM_SELF, NULL);
+  PetscCallMPI(MPI_Comm_rank(p->ecomm, &p->erank));
+  PetscCallMPI(MPI_Comm_size(p->ecomm, &p->esize));
+  PetscCallMPI(MPI_Comm_dup(p->ecomm, &p->mcomm));
+  p->lmp = lammps_open(9, argv, p->ecomm, NULL);
   PetscCheck(p->lmp, m->comm, PETSC_ERR_LIB, "LAMMPS did not start");
+  if (append && strcmp(p->logarg, "none")) PetscCall(Command(m, "log %s append", p->logarg));
   lammps_file(p->lmp, p->input);
   units = (const char *)lammps_extract_global(p->lmp, "units");
   PetscCheck(units && (!strcmp(units, "real") || !strcmp(units, "metal")), m->comm, PETSC_ERR_USER_INPUT, "-lammps_input %s: units %s are not supported: use units real (kcal/mol, Angstrom, fs) or metal (eV, Angstrom, ps)", p->input, units ? units : "(none)");
@@ -332,13 +345,49 @@ static PetscErrorCode SetUp_Lammps(UmbModel m)
   p->mvv2e  = *(double *)lammps_extract_global(p->lmp, "mvv2e");
   p->ftm2v  = *(double *)lammps_extract_global(p->lmp, "ftm2v");
   p->image0 = (umb_imageint)lammps_encode_image_flags(0, 0, 0);
+  /* umbra's fixes: the umbrella force (zero outside dynamics) and its energy in pe */
+  PetscCall(Command(m, "fix umbra_bias all external pf/callback 1 1"));
+  PetscCall(Command(m, "fix_modify umbra_bias energy yes"));
+  lammps_set_fix_external_callback(p->lmp, "umbra_bias", Callback, m);
+  PetscCall(Command(m, "thermo_style custom step pe"));
+  PetscCall(Command(m, "thermo 0"));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode Close(UmbModel m)
+{
+  UmbLammps *p = (UmbLammps *)m->data;
+
+  PetscFunctionBegin;
+  if (p->lmp) lammps_close(p->lmp);
+  p->lmp = NULL;
+  if (p->mcomm != MPI_COMM_NULL) PetscCallMPI(MPI_Comm_free(&p->mcomm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SetUp_Lammps(UmbModel m)
+{
+  UmbLammps  *p = (UmbLammps *)m->data;
+  char        copy[PETSC_MAX_PATH_LEN];
+  int        *type;
+  double     *tmass, *rmass;
+
+  PetscFunctionBegin;
+  PetscCall(PetscStrncpy(copy, p->input, sizeof(copy)));
+  PetscCall(PetscStrncpy(p->dir, dirname(copy), sizeof(p->dir)));
+  PetscCall(CheckFiles(m, p->dir));
+  PetscCall(LogPath(m, p->logarg, sizeof(p->logarg)));
+  /* a LAMMPS error ends the process: say first where its message will be */
+  if (strcmp(p->logarg, "none")) PetscCall(UmbLog(m->comm, "lammps: reading %s; should LAMMPS stop the run, its message is at the end of %s (of %s.<rank> for rank > 0)", p->input, p->log, p->log));
+  p->ecomm = PETSC_COMM_SELF;
+  PetscCall(Open(m, PETSC_FALSE));
   m->beta        = 1.0 / (p->boltz * p->temp);
   m->temperature = p->temp;
   PetscCall(UmbModelAllocate(m, 3 * p->natoms));
   m->natoms = p->natoms;
   PetscCall(PetscMalloc2(p->natoms, &m->atom_mass, p->natoms, &m->atom_type));
   PetscCall(PetscCalloc2(p->natoms, &m->atom_names, p->natoms, &m->atom_elements));
-  PetscCall(PetscMalloc3(m->n, &p->xfull, m->n, &p->gfull, m->n, &p->xprev));
+  PetscCall(PetscMalloc3(m->n, &p->xfull, m->n + 2, &p->gfull, m->n, &p->xprev));
   PetscCall(PetscMalloc1(p->natoms, &type));
   PetscCall(PetscMalloc1(m->n, &m->vthermal));
   lammps_gather_atoms(p->lmp, (char *)"type", 0, 1, type);
@@ -363,18 +412,29 @@ static PetscErrorCode SetUp_Lammps(UmbModel m)
   }
   PetscCall(PetscFree(type));
   PetscCall(ReadAtomNames(m));
-  /* umbra's fixes: the umbrella force (zero outside dynamics) and its energy in pe */
-  PetscCall(Command(m, "fix umbra_bias all external pf/callback 1 1"));
-  PetscCall(Command(m, "fix_modify umbra_bias energy yes"));
-  lammps_set_fix_external_callback(p->lmp, "umbra_bias", Callback, m);
-  PetscCall(Command(m, "thermo_style custom step pe"));
-  PetscCall(Command(m, "thermo 0"));
   PetscCall(Gather(m, m->reference, NULL));
   CentreOfMass(m, m->reference);
   PetscCall(PetscMalloc1(m->n, &p->xref));
   PetscCall(PetscArraycpy(p->xref, m->reference, m->n));
-  if (strcmp(logarg, "none")) PetscCall(Command(m, "log none")); /* on again for the dynamics (LogOn) */
-  PetscCall(UmbLog(m->comm, "lammps: %s, %" PetscInt_FMT " atoms, units %s, T = %g K (beta = %.6g per %s); LAMMPS's messages go to %s", p->input, p->natoms, units, (double)p->temp, (double)m->beta, m->energy_unit, strcmp(logarg, "none") ? p->log : "nowhere (-lammps_log FILE keeps them)"));
+  if (strcmp(p->logarg, "none")) PetscCall(Command(m, "log none")); /* on again for the dynamics (LogOn) */
+  PetscCall(UmbLog(m->comm, "lammps: %s, %" PetscInt_FMT " atoms, units %s, T = %g K (beta = %.6g per %s); LAMMPS's messages go to %s", p->input, p->natoms, m->energy_unit[0] == 'k' ? "real" : "metal", (double)p->temp, (double)m->beta, m->energy_unit, strcmp(p->logarg, "none") ? p->log : "nowhere (-lammps_log FILE keeps them)"));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* A new instance on comm (the same input; collective over the model's communicator) */
+static PetscErrorCode SetEngineComm_Lammps(UmbModel m, MPI_Comm comm)
+{
+  UmbLammps  *p = (UmbLammps *)m->data;
+  PetscMPIInt same;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_compare(comm, p->ecomm, &same));
+  if (same == MPI_IDENT) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(Close(m));
+  p->ecomm = comm;
+  PetscCall(Open(m, PETSC_TRUE));
+  if (p->esize > 1) PetscCall(Command(m, "atom_modify sort 1000000000 0.5"));
+  if (strcmp(p->logarg, "none")) PetscCall(Command(m, "log none"));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -403,8 +463,25 @@ static PetscErrorCode Canonical_Lammps(UmbModel m, PetscInt nw, PetscReal *X)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Energy and gradient of each state: scattered in, "run 0", forces gathered */
-static PetscErrorCode EnergyGradient_Lammps(UmbModel m, PetscInt nw, const PetscReal *X, PetscReal *U, PetscReal *G)
+/* A group's leader tells the other ranks which call they take part in (Serve_Lammps), with its
+   numbers; they are broadcast, so every rank of the group does the same LAMMPS calls */
+typedef enum { CALL_ENERGY = 1, CALL_ADVANCE, CALL_FORCES, CALL_RELEASE } CallKind;
+typedef struct {
+  PetscInt64 kind, nw, want_u, want_g, has_v, s0, s1, save_first, save_stride;
+  uint64_t   seed;
+  double     dt;
+} Call;
+
+static PetscErrorCode Tell(UmbLammps *p, Call *call)
+{
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Bcast(call, (int)sizeof(*call), MPI_BYTE, 0, p->mcomm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Energy and gradient of each state: scattered in, "run 0", forces gathered (every rank of the
+   engine's communicator, with the same states) */
+static PetscErrorCode EnergyGradientGroup(UmbModel m, PetscInt nw, const PetscReal *X, PetscReal *U, PetscReal *G)
 {
   UmbLammps *p = (UmbLammps *)m->data;
 
@@ -434,7 +511,7 @@ static PetscErrorCode EnergyGradient_Lammps(UmbModel m, PetscInt nw, const Petsc
 /* One state over [s0, s1): velocity Verlet, Langevin thermostat keyed by dyn->seed, the umbrella
    force through the callback; the mean kinetic temperature over all 3N degrees of freedom (the
    thermostat acts on the centre of mass too) */
-static PetscErrorCode Advance_Lammps(UmbModel m, UmbDynamics *dyn, PetscReal *x, PetscReal *v)
+static PetscErrorCode AdvanceGroup(UmbModel m, UmbDynamics *dyn, PetscReal *x, PetscReal *v)
 {
   UmbLammps      *p = (UmbLammps *)m->data;
   const PetscInt64 nsteps = dyn->s1 - dyn->s0;
@@ -472,6 +549,110 @@ static PetscErrorCode Advance_Lammps(UmbModel m, UmbDynamics *dyn, PetscReal *x,
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The engine's energy and forces at x with the umbrella force of the callback (dyn->bias on the
+   leader), as the dynamics sees them */
+static PetscErrorCode BiasedForcesGroup(UmbModel m, UmbDynamics *dyn, const PetscReal x[], PetscReal *pe, PetscReal f[])
+{
+  UmbLammps *p = (UmbLammps *)m->data;
+
+  PetscFunctionBegin;
+  PetscCall(Scatter(m, x, NULL));
+  p->dyn      = dyn;
+  p->cb_error = 0;
+  p->blowup   = -1;
+  dyn->s0     = 0; /* no frame is saved at set-up */
+  PetscCall(Command(m, "reset_timestep 0"));
+  PetscCall(Command(m, "run 0 pre yes post no"));
+  p->dyn = NULL;
+  PetscCheck(!p->cb_error, PETSC_COMM_SELF, p->cb_error, "lammps: the umbrella callback failed");
+  *pe = lammps_get_thermo(p->lmp, "pe");
+  lammps_gather_atoms(p->lmp, (char *)"f", 1, 3, f);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode EnergyGradient_Lammps(UmbModel m, PetscInt nw, const PetscReal *X, PetscReal *U, PetscReal *G)
+{
+  UmbLammps *p = (UmbLammps *)m->data;
+
+  PetscFunctionBegin;
+  if (p->esize > 1) {
+    Call call = {.kind = CALL_ENERGY, .nw = nw, .want_u = U != NULL, .want_g = G != NULL};
+    PetscCall(Tell(p, &call));
+    PetscCallMPI(MPI_Bcast((void *)X, (PetscMPIInt)(nw * m->n), MPIU_REAL, 0, p->mcomm));
+  }
+  PetscCall(EnergyGradientGroup(m, nw, X, U, G));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode Advance_Lammps(UmbModel m, UmbDynamics *dyn, PetscReal *x, PetscReal *v)
+{
+  UmbLammps *p = (UmbLammps *)m->data;
+
+  PetscFunctionBegin;
+  if (dyn->s1 <= dyn->s0) PetscFunctionReturn(PETSC_SUCCESS);
+  if (p->esize > 1) {
+    Call call = {.kind = CALL_ADVANCE, .has_v = v != NULL, .s0 = dyn->s0, .s1 = dyn->s1, .save_first = dyn->save_first, .save_stride = dyn->save_stride, .seed = dyn->seed, .dt = dyn->dt};
+    PetscCall(Tell(p, &call));
+    PetscCallMPI(MPI_Bcast(x, (PetscMPIInt)m->n, MPIU_REAL, 0, p->mcomm));
+    if (v) PetscCallMPI(MPI_Bcast(v, (PetscMPIInt)m->n, MPIU_REAL, 0, p->mcomm));
+  }
+  PetscCall(AdvanceGroup(m, dyn, x, v));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The other ranks of a group: the leader's calls, until it releases them. Their states are
+   copies of the leader's; the umbrella force comes from the leader in the callback. */
+static PetscErrorCode Serve_Lammps(UmbModel m)
+{
+  UmbLammps *p = (UmbLammps *)m->data;
+  PetscReal *X = NULL, *U = NULL, *G = NULL, *v;
+  PetscInt   cap = 0;
+
+  PetscFunctionBegin;
+  if (p->esize == 1 || p->erank == 0) PetscFunctionReturn(PETSC_SUCCESS);
+  for (;;) {
+    Call call;
+    PetscCall(Tell(p, &call));
+    if (call.kind == CALL_RELEASE) break;
+    if (call.kind == CALL_FORCES) call.nw = 1;
+    if (call.kind != CALL_ADVANCE && call.nw > cap) {
+      PetscCall(PetscFree3(X, U, G));
+      cap = call.nw;
+      PetscCall(PetscMalloc3(cap * m->n, &X, cap, &U, cap * m->n, &G));
+    } else if (call.kind == CALL_ADVANCE && cap < 2) {
+      PetscCall(PetscFree3(X, U, G));
+      cap = 2;
+      PetscCall(PetscMalloc3(cap * m->n, &X, cap, &U, cap * m->n, &G));
+    }
+    if (call.kind == CALL_ENERGY) {
+      PetscCallMPI(MPI_Bcast(X, (PetscMPIInt)(call.nw * m->n), MPIU_REAL, 0, p->mcomm));
+      PetscCall(EnergyGradientGroup(m, call.nw, X, call.want_u ? U : NULL, call.want_g ? G : NULL));
+    } else if (call.kind == CALL_FORCES) {
+      UmbDynamics dyn = {.save_stride = 1};
+      PetscCallMPI(MPI_Bcast(X, (PetscMPIInt)m->n, MPIU_REAL, 0, p->mcomm));
+      PetscCall(BiasedForcesGroup(m, &dyn, X, U, G));
+    } else {
+      UmbDynamics dyn = {.dt = call.dt, .s0 = call.s0, .s1 = call.s1, .save_first = call.save_first, .save_stride = call.save_stride, .seed = call.seed};
+      v = call.has_v ? X + m->n : NULL;
+      PetscCallMPI(MPI_Bcast(X, (PetscMPIInt)m->n, MPIU_REAL, 0, p->mcomm));
+      if (v) PetscCallMPI(MPI_Bcast(v, (PetscMPIInt)m->n, MPIU_REAL, 0, p->mcomm));
+      PetscCall(AdvanceGroup(m, &dyn, X, v));
+    }
+  }
+  PetscCall(PetscFree3(X, U, G));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode Release_Lammps(UmbModel m)
+{
+  UmbLammps *p = (UmbLammps *)m->data;
+  Call       call = {.kind = CALL_RELEASE};
+
+  PetscFunctionBegin;
+  if (p->esize > 1 && p->erank == 0) PetscCall(Tell(p, &call));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbModelLammpsEnergyTerms(UmbModel m, const PetscReal x[], PetscReal terms[6])
 {
   UmbLammps *p = (UmbLammps *)m->data;
@@ -495,17 +676,12 @@ PetscErrorCode UmbModelLammpsBiasedForces(UmbModel m, UmbDynamics *dyn, const Pe
   UmbLammps *p = (UmbLammps *)m->data;
 
   PetscFunctionBegin;
-  PetscCall(Scatter(m, x, NULL));
-  p->dyn      = dyn;
-  p->cb_error = 0;
-  p->blowup   = -1;
-  dyn->s0     = 0; /* no frame is saved at set-up */
-  PetscCall(Command(m, "reset_timestep 0"));
-  PetscCall(Command(m, "run 0 pre yes post no"));
-  p->dyn = NULL;
-  PetscCheck(!p->cb_error, PETSC_COMM_SELF, p->cb_error, "lammps: the umbrella callback failed");
-  *pe = lammps_get_thermo(p->lmp, "pe");
-  lammps_gather_atoms(p->lmp, (char *)"f", 1, 3, f);
+  if (p->esize > 1) {
+    Call call = {.kind = CALL_FORCES};
+    PetscCall(Tell(p, &call));
+    PetscCallMPI(MPI_Bcast((void *)x, (PetscMPIInt)m->n, MPIU_REAL, 0, p->mcomm));
+  }
+  PetscCall(BiasedForcesGroup(m, dyn, x, pe, f));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -523,7 +699,7 @@ static PetscErrorCode Destroy_Lammps(UmbModel m)
   UmbLammps *p = (UmbLammps *)m->data;
 
   PetscFunctionBegin;
-  if (p->lmp) lammps_close(p->lmp);
+  PetscCall(Close(m));
   PetscCall(PetscFree3(p->xfull, p->gfull, p->xprev));
   PetscCall(PetscFree(p->xref));
   PetscCall(PetscFree(m->data));
@@ -545,6 +721,11 @@ PetscErrorCode UmbModelCreate_Lammps(UmbModel m)
   m->ops.energygradient = EnergyGradient_Lammps;
   m->ops.advance       = Advance_Lammps;
   m->ops.canonical     = Canonical_Lammps;
+  m->ops.setenginecomm = SetEngineComm_Lammps;
+  m->ops.serve         = Serve_Lammps;
+  m->ops.release       = Release_Lammps;
+  p->ecomm             = PETSC_COMM_SELF;
+  p->mcomm             = MPI_COMM_NULL;
   m->ops.view          = View_Lammps;
   m->ops.destroy       = Destroy_Lammps;
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -281,6 +281,32 @@ PetscErrorCode UmbModelGetTemperature(UmbModel m, PetscReal *T)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode UmbModelSetEngineComm(UmbModel m, MPI_Comm comm)
+{
+  PetscMPIInt size;
+
+  PetscFunctionBegin;
+  UmbModelCheckSetUp(m);
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  if (m->ops.setenginecomm) PetscCall((*m->ops.setenginecomm)(m, comm));
+  else PetscCheck(size == 1, m->comm, PETSC_ERR_USER_INPUT, "model %s evaluates a state on one rank: only models run by an engine (-model lammps) share a window among %d ranks", m->type, size);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbModelEngineServe(UmbModel m)
+{
+  PetscFunctionBegin;
+  if (m->ops.serve) PetscCall((*m->ops.serve)(m));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbModelEngineRelease(UmbModel m)
+{
+  PetscFunctionBegin;
+  if (m->ops.release) PetscCall((*m->ops.release)(m));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbModelGetEnergyUnit(UmbModel m, const char **unit)
 {
   PetscFunctionBegin;

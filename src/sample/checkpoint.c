@@ -7,13 +7,34 @@
 #include <umbra/private/samplerimpl.h>
 #include <umbra/io.h>
 
-/* The options that define the trajectory, and a fingerprint of the model and the CV (their
-   parameters are options of their own: energy, gradient, mobility and CV at a test point catch
-   them) */
+/* A fingerprint of the model and the CV (their parameters are options of their own: energy,
+   gradient, mobility and CV at a test point catch them), taken when each rank has its own engine
+   instance: a shared one sums in another order */
+PetscErrorCode UmbSamplerFingerprint(UmbSampler s)
+{
+  PetscReal       *x, *g, *fp = s->fingerprint;
+  const PetscReal *M;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc2(s->n, &x, s->n, &g));
+  PetscCall(UmbModelGetReferenceState(s->model, x));
+  for (PetscInt i = 0; i < s->n; i++) x[i] += 0.1 * (PetscReal)(i + 1);
+  PetscCall(UmbModelEnergyGradient(s->model, 1, x, &fp[0], g));
+  PetscCall(UmbModelGetMobility(s->model, &M));
+  fp[1] = fp[2] = 0;
+  for (PetscInt i = 0; i < s->n; i++) { /* one number each, whatever n */
+    fp[1] += (PetscReal)(i + 1) * g[i];
+    fp[2] += (PetscReal)(i + 1) * M[i];
+  }
+  PetscCall(UmbCVEvaluate(s->cv, 1, x, fp + 3, NULL));
+  PetscCall(PetscFree2(x, g));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The options that define the trajectory, and the fingerprint of the model and the CV */
 static PetscErrorCode Record(UmbSampler s, UmbOptionRecord *rec)
 {
-  PetscReal       *x, *g, fp[3], z[2], beta;
-  const PetscReal *M;
+  PetscReal        beta;
   UmbModelType     mtype;
   UmbCVType        cvtype;
 
@@ -41,22 +62,10 @@ static PetscErrorCode Record(UmbSampler s, UmbOptionRecord *rec)
     PetscCall(UmbOptionRecordAddReals(rec, "-us_flow_base_scale", 1, &s->flow_scale));
     PetscCall(UmbOptionRecordAddReals(rec, "-us_flow_mix", 1, &s->flow_mix));
   }
-  PetscCall(PetscMalloc2(s->n, &x, s->n, &g));
-  PetscCall(UmbModelGetReferenceState(s->model, x));
-  for (PetscInt i = 0; i < s->n; i++) x[i] += 0.1 * (PetscReal)(i + 1);
-  PetscCall(UmbModelEnergyGradient(s->model, 1, x, &fp[0], g));
-  PetscCall(UmbModelGetMobility(s->model, &M));
   PetscCall(UmbModelGetBeta(s->model, &beta));
-  fp[1] = fp[2] = 0;
-  for (PetscInt i = 0; i < s->n; i++) { /* one number each, whatever n */
-    fp[1] += (PetscReal)(i + 1) * g[i];
-    fp[2] += (PetscReal)(i + 1) * M[i];
-  }
-  PetscCall(UmbCVEvaluate(s->cv, 1, x, z, NULL));
   PetscCall(UmbOptionRecordAddReals(rec, "-beta", 1, &beta));
-  PetscCall(UmbOptionRecordAddReals(rec, "the model fingerprint (energy, weighted gradient and mobility at a test point: its parameters)", 3, fp));
-  PetscCall(UmbOptionRecordAddReals(rec, "the CV fingerprint (its value at a test point: its options)", s->d, z));
-  PetscCall(PetscFree2(x, g));
+  PetscCall(UmbOptionRecordAddReals(rec, "the model fingerprint (energy, weighted gradient and mobility at a test point: its parameters)", 3, s->fingerprint));
+  PetscCall(UmbOptionRecordAddReals(rec, "the CV fingerprint (its value at a test point: its options)", s->d, s->fingerprint + 3));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

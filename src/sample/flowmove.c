@@ -267,8 +267,8 @@ PetscErrorCode UmbSamplerFlowCheckFinite(UmbSampler s, const UmbWindowState ws[]
     info[1] = ws[all - s->klo].flow_bad_walker;
     PetscCall(PetscStrncpy(what, ws[all - s->klo].flow_bad_what, sizeof(what)));
   }
-  PetscCallMPI(MPI_Bcast(info, 2, MPIU_INT64, UmbLayoutOwner(s->K, s->size, all), s->comm));
-  PetscCallMPI(MPI_Bcast(what, sizeof(what), MPI_CHAR, UmbLayoutOwner(s->K, s->size, all), s->comm));
+  PetscCallMPI(MPI_Bcast(info, 2, MPIU_INT64, UmbSamplerWindowOwner(s, all), s->comm));
+  PetscCallMPI(MPI_Bcast(what, sizeof(what), MPI_CHAR, UmbSamplerWindowOwner(s, all), s->comm));
   SETERRQ(s->comm, PETSC_ERR_NOT_CONVERGED, "flow move of window %" PetscInt_FMT " (centre %.6g%s), walker %" PetscInt64_FMT ", step %" PetscInt64_FMT ": the %s is not finite, so the move can be neither accepted nor rejected; the flow%s%s does not cover this window's states: retrain it on samples that include them, lower -us_flow_base_scale (now %g), or sample without -us_flow_file; samples.h5 is not written", all, (double)s->center[all * s->d], s->d > 1 ? ", ..." : "", info[1], info[0], what, s->flow_file[0] ? " " : "", s->flow_file, (double)s->flow_scale);
 }
 

@@ -54,7 +54,7 @@ static PetscInt64 ChunkSteps(UmbSampler s, PetscInt64 nsave)
     return PetscMin(PetscMax(frames, (2000 + s->stride - 1) / s->stride), nsave) * s->stride;
   }
   {
-  const PetscInt64 nloc_max = (s->K + s->size - 1) / s->size, per_step = nloc_max * s->walkers * (s->n + 8);
+  const PetscInt64 groups = s->size / s->group_size, nloc_max = (s->K + groups - 1) / groups, per_step = nloc_max * s->walkers * (s->n + 8);
   PetscInt64       frames   = PetscMax(1, (PetscInt64)(8e6 / (double)(nloc_max * s->walkers * (s->n + s->d))));
   PetscInt64       work     = PetscMax(1, (PetscInt64)(5e7 / (double)per_step));
   frames                    = PetscMin(frames, PetscMax(1, work / s->stride));
@@ -80,7 +80,7 @@ static PetscErrorCode CheckBlowUp(UmbSampler s, UmbWindowState *ws, PetscInt nlo
     info[0] = ws[all - s->klo].bad_step;
     info[1] = ws[all - s->klo].bad_walker;
   }
-  PetscCallMPI(MPI_Bcast(info, 2, MPIU_INT64, UmbLayoutOwner(s->K, s->size, all), s->comm));
+  PetscCallMPI(MPI_Bcast(info, 2, MPIU_INT64, UmbSamplerWindowOwner(s, all), s->comm));
   if (s->dt_limit > 0) snprintf(why, sizeof(why), "the stability check allowed it at the start (limit %.4g), but the walker reached a stiffer region: take about a tenth of the limit, -us_dt %.2g", (double)s->dt_limit, (double)(0.1 * s->dt_limit));
   else snprintf(why, sizeof(why), "%s", s->stability_check ? "try a tenth of it" : "-us_stability_check 1 estimates the largest stable step");
   SETERRQ(s->comm, PETSC_ERR_NOT_CONVERGED, "window %" PetscInt_FMT " (centre %.6g%s) blew up at step %" PetscInt64_FMT ", walker %" PetscInt64_FMT ": a coordinate became non-finite or left the domain, so the time step is too large for this model; lower -us_dt (now %.6g; %s); samples.h5 is not written", all, (double)s->center[all * s->d], s->d > 1 ? ", ..." : "", info[0], info[1], (double)s->dt, why);
@@ -110,10 +110,11 @@ static PetscErrorCode CheckTimeStep(UmbSampler s, const UmbWindowState *ws, Pets
       coord  = c;
     }
   }
+  PetscCall(UmbSamplerGroupSync(s));
   PetscCallMPI(MPI_Allreduce(&mine, &worst, 1, MPI_DOUBLE_INT, MPI_MAXLOC, s->comm));
   if (worst.v > 0) s->dt_limit = 2 * s->dt / worst.v;
   if (worst.k < 0 || worst.v < 1) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCallMPI(MPI_Bcast(&coord, 1, MPIU_INT, UmbLayoutOwner(s->K, s->size, worst.k), s->comm));
+  PetscCallMPI(MPI_Bcast(&coord, 1, MPIU_INT, UmbSamplerWindowOwner(s, worst.k), s->comm));
   PetscCall(UmbModelGetCoordinateName(s->model, coord, &name));
   worst_rate = worst.v / s->dt;
   PetscCheck(worst.v < 2, s->comm, PETSC_ERR_USER_INPUT, "-us_dt %.6g is unstable: window %d (centre %.6g%s) has a mode relaxing at rate %.4g, mostly along coordinate %s; the largest stable time step is 2/rate = %.4g: lower -us_dt to about a tenth of it, %.2g (or -us_stability_check 0 to run anyway)", (double)s->dt, worst.k, (double)s->center[worst.k * s->d], s->d > 1 ? ", ..." : "", (double)worst_rate, name, (double)(2 / worst_rate), (double)(0.2 / worst_rate));
@@ -254,6 +255,7 @@ static PetscErrorCode Start(UmbSampler s, const char dir[], const char path[], U
     PetscCall(UmbSamplerInitialWalkers(s, s->klo + lw, ws[lw].x));
     if (ws[lw].v) PetscCall(UmbWindowInitialVelocities(s, &ws[lw]));
   }
+  PetscCall(UmbSamplerGroupSync(s));
   PetscCall(CheckTimeStep(s, ws, nloc));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -307,6 +309,8 @@ PetscErrorCode UmbSamplerRun(UmbSampler s, const char dir[], PetscBool *finished
   PetscCall(UmbPathJoin(dir, "samples.h5", path, sizeof(path)));
 
   PetscCall(PetscLogEventBegin(UMB_EVENT.smp_setup, 0, 0, 0, 0));
+  PetscCall(UmbSamplerFingerprint(s));
+  PetscCall(UmbModelSetEngineComm(s->model, s->group_size > 1 ? s->gcomm : PETSC_COMM_SELF));
   PetscCall(PetscCalloc1(nloc, &ws));
   for (PetscInt lw = 0; lw < nloc; lw++) PetscCall(UmbWindowStateCreate(s, s->klo + lw, &ws[lw]));
   fr.s     = s;
@@ -324,6 +328,7 @@ PetscErrorCode UmbSamplerRun(UmbSampler s, const char dir[], PetscBool *finished
     fr.f0 = FramesBefore(s, nsave, c0);
     PetscCall(PetscLogEventBegin(UMB_EVENT.smp_step, 0, 0, 0, 0));
     for (PetscInt lw = 0; lw < nloc; lw++) PetscCall(UmbWindowAdvance(s, &ws[lw], c0, c1, SaveFrame, &fr));
+    PetscCall(UmbSamplerGroupSync(s));
     PetscCall(PetscLogEventEnd(UMB_EVENT.smp_step, 0, 0, 0, 0));
     PetscCall(CheckBlowUp(s, ws, nloc));
     PetscCall(UmbSamplerFlowCheckFinite(s, ws, nloc));
@@ -366,6 +371,7 @@ PetscErrorCode UmbSamplerRun(UmbSampler s, const char dir[], PetscBool *finished
   PetscCall(PetscFree4(fr.xbuf, fr.zbuf, fr.zall, fr.zwork));
   for (PetscInt lw = 0; lw < nloc; lw++) PetscCall(UmbWindowStateDestroy(&ws[lw]));
   PetscCall(PetscFree(ws));
+  PetscCall(UmbModelSetEngineComm(s->model, PETSC_COMM_SELF)); /* later stages evaluate states rank by rank */
   PetscCall(PetscLogStagePop());
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -38,6 +38,8 @@ PetscErrorCode UmbSamplerCreate(UmbCV cv, UmbSampler *sp)
   s->flow_moves      = 10;
   s->flow_scale      = 1.5;
   s->flow_mix        = 0.2;
+  s->group_size      = 1;
+  s->gcomm           = MPI_COMM_NULL;
   *sp             = s;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -78,6 +80,7 @@ PetscErrorCode UmbSamplerSetFromOptions(UmbSampler s)
   PetscCall(PetscOptionsReal("-us_checkpoint_interval", "Wall-clock seconds between sampling checkpoints (0: only on a signal)", "UmbSamplerSetFromOptions", s->ckpt_interval, &s->ckpt_interval, NULL));
   PetscCall(UmbOptionsInt64(PetscOptionsObject, "-us_stop_step", "Checkpoint and stop (exit code 3) at the first chunk boundary at or after this step (0: run to the end)", s->stop_step, &s->stop_step, NULL));
   PetscCall(UmbOptionsInt64(PetscOptionsObject, "-us_chunk_steps", "Steps per chunk between collective writes and checkpoint chances (0: automatic)", s->chunk_steps, &s->chunk_steps, NULL));
+  PetscCall(PetscOptionsInt("-us_ranks_per_window", "Ranks that run each window together, one engine instance per group of them (models run by an engine: -model lammps)", "UmbSamplerSetFromOptions", s->group_size, &s->group_size, NULL));
   PetscCall(PetscOptionsString("-us_flow_file", "Generator file (umbra train -generator flow) whose density proposes Metropolis-Hastings moves of the generated coordinates", "UmbSamplerSetFromOptions", s->flow_file, s->flow_file, sizeof(s->flow_file), NULL));
   PetscCall(PetscOptionsInt("-us_flow_moves", "SDE steps between two flow moves of each walker", "UmbSamplerSetFromOptions", s->flow_moves, &s->flow_moves, &s->flow_moves_set));
   PetscCall(PetscOptionsReal("-us_flow_base_scale", "Standard deviation s >= 1 of the base noise of flow proposals", "UmbSamplerSetFromOptions", s->flow_scale, &s->flow_scale, &s->flow_scale_set));
@@ -96,6 +99,7 @@ PetscErrorCode UmbSamplerSetFromOptions(UmbSampler s)
   PetscCheck(s->minimize_its >= 0, s->comm, PETSC_ERR_USER_INPUT, "-us_minimize_its must be non-negative, got %" PetscInt_FMT, s->minimize_its);
   PetscCheck(s->ckpt_interval >= 0, s->comm, PETSC_ERR_USER_INPUT, "-us_checkpoint_interval must be non-negative (seconds; 0: only on a signal), got %.6g", (double)s->ckpt_interval);
   PetscCheck(s->stop_step >= 0, s->comm, PETSC_ERR_USER_INPUT, "-us_stop_step must be non-negative, got %" PetscInt64_FMT, s->stop_step);
+  PetscCheck(s->group_size >= 1 && s->size % s->group_size == 0, s->comm, PETSC_ERR_USER_INPUT, "-us_ranks_per_window %" PetscInt_FMT " must divide the number of ranks, %d, into groups of equal size", s->group_size, s->size);
   PetscCheck(s->chunk_steps >= 0, s->comm, PETSC_ERR_USER_INPUT, "-us_chunk_steps must be non-negative, got %" PetscInt64_FMT, s->chunk_steps);
   PetscCall(UmbModelGetDimension(s->model, &s->n));
   {
@@ -152,7 +156,12 @@ PetscErrorCode UmbSamplerSetUp(UmbSampler s)
   PetscCall(UmbSamplerBuildGrid(s));
   PetscCall(UmbSamplerFlowSetUp(s));
   PetscCheck(!s->flow || s->integrator != UMB_INTEGRATOR_LANGEVIN, s->comm, PETSC_ERR_USER_INPUT, "flow moves (-us_flow_file) work with the overdamped integrators only: use -us_integrator em or lm");
-  UmbLayoutRange(s->K, s->size, s->rank, &s->klo, &s->khi);
+  /* windows in blocks over the groups, each run by its group's leader */
+  if (s->gcomm != MPI_COMM_NULL) PetscCallMPI(MPI_Comm_free(&s->gcomm));
+  s->leader = (PetscBool)(s->rank % s->group_size == 0);
+  if (s->group_size > 1) PetscCallMPI(MPI_Comm_split(s->comm, s->rank / (PetscMPIInt)s->group_size, s->rank, &s->gcomm));
+  UmbLayoutRange(s->K, s->size / (PetscMPIInt)s->group_size, s->rank / (PetscMPIInt)s->group_size, &s->klo, &s->khi);
+  if (!s->leader) s->klo = s->khi;
   s->setup = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -166,6 +175,7 @@ PetscErrorCode UmbSamplerView(UmbSampler s, PetscViewer v)
   else if (s->d == 2) snprintf(grid, sizeof(grid), " (%d x %d)", (int)s->nwin[0], (int)s->nwin[1]);
   PetscCall(UmbViewerPrintf(v, "umbrella sampling: %" PetscInt_FMT " windows%s x %" PetscInt_FMT " walkers on %d rank%s, %s dt = %g, steps %" PetscInt64_FMT " + burn-in %" PetscInt64_FMT ", stride %" PetscInt_FMT ", seed %" PetscInt64_FMT "\n", s->K, grid, s->walkers, s->size, s->size > 1 ? "s" : "", UmbIntegrators[s->integrator], (double)s->dt, s->steps, s->burnin, s->stride, s->seed));
   for (PetscInt a = 0; a < s->d; a++) PetscCall(UmbViewerPrintf(v, "  component %" PetscInt_FMT ": centres %g .. %g, kappa %g\n", a + 1, (double)s->range[2 * a], (double)s->range[2 * a + 1], (double)s->kappa_opt[a]));
+  if (s->group_size > 1) PetscCall(UmbViewerPrintf(v, "  %" PetscInt_FMT " ranks per window: %d groups, each running its windows on one engine instance\n", s->group_size, s->size / (int)s->group_size));
   if (s->flow) PetscCall(UmbViewerPrintf(v, "  flow moves every %" PetscInt_FMT " steps from %s: base scale %g, mix %g\n", s->flow_moves, s->flow_file[0] ? s->flow_file : "a given generator", (double)s->flow_scale, (double)s->flow_mix));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -174,6 +184,7 @@ PetscErrorCode UmbSamplerDestroy(UmbSampler *sp)
 {
   PetscFunctionBegin;
   if (!*sp) PetscFunctionReturn(PETSC_SUCCESS);
+  if ((*sp)->gcomm != MPI_COMM_NULL) PetscCallMPI(MPI_Comm_free(&(*sp)->gcomm));
   PetscCall(PetscFree((*sp)->centers_opt));
   PetscCall(PetscFree((*sp)->center));
   PetscCall(PetscFree((*sp)->kappa));
@@ -200,6 +211,20 @@ PetscErrorCode UmbSamplerGetOwnership(UmbSampler s, PetscInt *lo, PetscInt *hi)
   PetscCheck(s->setup, s->comm, PETSC_ERR_ORDER, "call UmbSamplerSetUp() first");
   *lo = s->klo;
   *hi = s->khi;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscMPIInt UmbSamplerWindowOwner(UmbSampler s, PetscInt k)
+{
+  return (PetscMPIInt)s->group_size * UmbLayoutOwner(s->K, s->size / (PetscMPIInt)s->group_size, k);
+}
+
+PetscErrorCode UmbSamplerGroupSync(UmbSampler s)
+{
+  PetscFunctionBegin;
+  if (s->group_size == 1) PetscFunctionReturn(PETSC_SUCCESS);
+  if (s->leader) PetscCall(UmbModelEngineRelease(s->model));
+  else PetscCall(UmbModelEngineServe(s->model));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -11,6 +11,9 @@ typedef struct {
   PetscErrorCode (*nativecv)(UmbModel, PetscInt, const PetscReal *, PetscReal *, PetscReal *);
   PetscErrorCode (*advance)(UmbModel, UmbDynamics *, PetscReal *, PetscReal *); /* NULL: no dynamics of its own */
   PetscErrorCode (*canonical)(UmbModel, PetscInt, PetscReal *);                  /* NULL: states are saved as they are */
+  PetscErrorCode (*setenginecomm)(UmbModel, MPI_Comm);                           /* NULL: one rank per state only */
+  PetscErrorCode (*serve)(UmbModel);                                             /* with setenginecomm */
+  PetscErrorCode (*release)(UmbModel);
   PetscErrorCode (*view)(UmbModel, PetscViewer);
   PetscErrorCode (*destroy)(UmbModel);
 } UmbModelOps;

@@ -65,7 +65,11 @@ struct _p_UmbSampler {
   PetscInt      ng, nk;          /* generated coordinates and noise dimension */
   UmbGenSpace   space;           /* the generated coordinates y of a state: what a move changes */
   /* layout */
-  PetscInt      klo, khi;        /* windows owned by this rank */
+  PetscInt      klo, khi;        /* windows owned by this rank (none on a group's other ranks) */
+  PetscInt      group_size;      /* -us_ranks_per_window: ranks sharing one engine instance */
+  MPI_Comm      gcomm;           /* this rank's group (MPI_COMM_NULL: groups of one) */
+  PetscBool     leader;          /* rank 0 of its group: runs the group's windows */
+  PetscReal     fingerprint[5];  /* of the model and the CV, for checkpoints (UmbSamplerFingerprint) */
   PetscBool     setup;
 };
 
@@ -119,7 +123,13 @@ PETSC_INTERN PetscErrorCode UmbWindowFlowMove(UmbSampler, UmbWindowState *, Pets
 PETSC_INTERN PetscErrorCode UmbSamplerFlowCheckFinite(UmbSampler, const UmbWindowState[], PetscInt);
 PETSC_INTERN PetscErrorCode UmbSamplerFlowGather(UmbSampler, const UmbWindowState[], PetscInt64[]);
 PETSC_INTERN PetscErrorCode UmbSamplerSetFlowMoveVariant(UmbSampler, UmbFlowMoveVariant);
-/* ckpt/sample.h5 (src/sample/checkpoint.c) */
+/* The rank that runs window k (its group's leader) */
+PETSC_INTERN PetscMPIInt UmbSamplerWindowOwner(UmbSampler, PetscInt);
+/* Engine groups around the calls of the leaders' windows: the leader releases its group's other
+   ranks, which serve its engine calls until then (a no-op with groups of one) */
+PETSC_INTERN PetscErrorCode UmbSamplerGroupSync(UmbSampler);
+/* ckpt/sample.h5 (src/sample/checkpoint.c); the fingerprint is taken before the run */
+PETSC_INTERN PetscErrorCode UmbSamplerFingerprint(UmbSampler);
 PETSC_INTERN PetscErrorCode UmbSamplerWriteCheckpoint(UmbSampler, const char[], const UmbWindowState[], PetscInt64);
 PETSC_INTERN PetscErrorCode UmbSamplerReadCheckpoint(UmbSampler, const char[], UmbWindowState[], PetscInt64 *);
 
