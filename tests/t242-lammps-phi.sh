@@ -11,8 +11,8 @@
 #     script it writes) to 1e-6 kT;
 #   - F(phi) has its minimum in the C7eq basin (phi in [-110, -50] degrees) and a second basin
 #     (C7ax, phi in [40, 90] degrees) above it by 0.5 to 6 kT.
-# Two seeds' F(phi) do not agree within the bootstrap error bars, here or at five times the
-# length (psi relaxes slowly inside a phi window): t245 measures it.
+# Two seeds' F(phi) do not agree within the error bars at this length, nor at five times it
+# (psi relaxes slowly inside the phi windows near -110 degrees); at ten times it they do (t245).
 set -u
 fail=0
 PY=${PYTHON:-/usr/bin/python3}
