@@ -48,6 +48,7 @@ typedef struct {
   MPI_Comm     ecomm, mcomm;              /* the engine's communicator; umbra's own messages on it (a duplicate) */
   PetscMPIInt  erank, esize;
   char         dir[PETSC_MAX_PATH_LEN];   /* of the input: ${umbra_dir} */
+  char         units[16];                 /* the input's units: real or metal */
   PetscInt     natoms;
   PetscReal    center[3], prd[3];         /* box centre and lengths */
   PetscReal    boltz, mvv2e, ftm2v;
@@ -332,6 +333,7 @@ static PetscErrorCode Open(UmbModel m, PetscBool append)
   units = (const char *)lammps_extract_global(p->lmp, "units");
   PetscCheck(units && (!strcmp(units, "real") || !strcmp(units, "metal")), m->comm, PETSC_ERR_USER_INPUT, "-lammps_input %s: units %s are not supported: use units real (kcal/mol, Angstrom, fs) or metal (eV, Angstrom, ps)", p->input, units ? units : "(none)");
   PetscCall(PetscStrncpy(m->energy_unit, !strcmp(units, "real") ? "kcal/mol" : "eV", sizeof(m->energy_unit)));
+  PetscCall(PetscStrncpy(p->units, units, sizeof(p->units)));
   p->natoms = (PetscInt)lammps_get_natoms(p->lmp);
   PetscCheck(p->natoms >= 1, m->comm, PETSC_ERR_USER_INPUT, "-lammps_input %s defines no atoms", p->input);
   PetscCheck(lammps_extract_setting(p->lmp, "map_style") != 0, m->comm, PETSC_ERR_USER_INPUT, "-lammps_input %s: add \"atom_modify map array\" before the box is defined: umbra addresses atoms by id", p->input);
@@ -417,7 +419,7 @@ static PetscErrorCode SetUp_Lammps(UmbModel m)
   PetscCall(PetscMalloc1(m->n, &p->xref));
   PetscCall(PetscArraycpy(p->xref, m->reference, m->n));
   if (strcmp(p->logarg, "none")) PetscCall(Command(m, "log none")); /* on again for the dynamics (LogOn) */
-  PetscCall(UmbLog(m->comm, "lammps: %s, %" PetscInt_FMT " atoms, units %s, T = %g K (beta = %.6g per %s); LAMMPS's messages go to %s", p->input, p->natoms, m->energy_unit[0] == 'k' ? "real" : "metal", (double)p->temp, (double)m->beta, m->energy_unit, strcmp(p->logarg, "none") ? p->log : "nowhere (-lammps_log FILE keeps them)"));
+  PetscCall(UmbLog(m->comm, "lammps: %s, %" PetscInt_FMT " atoms, units %s, T = %g K (beta = %.6g per %s); LAMMPS's messages go to %s", p->input, p->natoms, p->units, (double)p->temp, (double)m->beta, m->energy_unit, strcmp(p->logarg, "none") ? p->log : "nowhere (-lammps_log FILE keeps them)"));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -433,6 +435,8 @@ static PetscErrorCode SetEngineComm_Lammps(UmbModel m, MPI_Comm comm)
   PetscCall(Close(m));
   p->ecomm = comm;
   PetscCall(Open(m, PETSC_TRUE));
+  /* each rank's atoms in spatial order at every set-up (0.5 A bins: two atoms never share one),
+     so that the order of the sums does not depend on which states the instance ran before */
   if (p->esize > 1) PetscCall(Command(m, "atom_modify sort 1000000000 0.5"));
   if (strcmp(p->logarg, "none")) PetscCall(Command(m, "log none"));
   PetscFunctionReturn(PETSC_SUCCESS);
