@@ -1,5 +1,6 @@
 /* Error paths of the system layer. Without options: GSL and HDF5 failures become PETSc errors
-   with their own messages, error codes map to exit codes. Driven by t003-sys-error-paths.sh:
+   with their own messages, error codes map to exit codes, UmbStrlcat truncates inside its
+   buffer. Driven by t003-sys-error-paths.sh:
    -fail_rank r raises an error on rank r alone while the others wait in a collective (the job
    must end, not hang); -fail_all raises the same error on every rank (one message). */
 // TEST: nsize=1,2
@@ -69,6 +70,17 @@ int main(int argc, char **argv)
     UmbErrorExplainOptionValue(msg, sizeof(msg));
     UMB_CHECK(strstr(msg, "-some_option") != NULL, "option not named: %s", msg);
     PetscCall(PetscOptionsClearValue(NULL, "-some_option"));
+  }
+  { /* appending to a nearly full buffer truncates inside it (guards sit on both sides; PETSc
+       3.18's PetscStrlcat wrote past the end here) */
+    char buf[3 * 16], *s = buf + 16;
+    memset(buf, '#', sizeof(buf));
+    s[0] = 0;
+    for (int i = 0; i < 5; i++) PetscCall(UmbStrlcat(s, "abcd", 16));
+    UMB_CHECK(!strcmp(s, "abcdabcdabcdabc"), "appended and truncated: '%s'", s);
+    for (int i = 0; i < 16; i++) UMB_CHECK(buf[i] == '#' && buf[32 + i] == '#', "guard byte %d overwritten", i);
+    PetscCall(UmbStrlcat(s, "x", 16));
+    UMB_CHECK(strlen(s) == 15, "a full buffer stays full: %d", (int)strlen(s));
   }
   PetscFunctionReturn(UmbTestFinalize(0));
 }

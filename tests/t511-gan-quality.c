@@ -42,8 +42,8 @@ static PetscErrorCode DefaultInput(void)
     if (hash) *hash = 0;
     if (nl) *nl = 0;
     if (!strncmp(line, "-out", 4)) continue;
-    PetscCall(PetscStrlcat(all, " ", sizeof(all)));
-    PetscCall(PetscStrlcat(all, line, sizeof(all)));
+    PetscCall(UmbStrlcat(all, " ", sizeof(all)));
+    PetscCall(UmbStrlcat(all, line, sizeof(all)));
   }
   fclose(f);
   PetscCall(TestSetDefaultOptions(all));

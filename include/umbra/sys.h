@@ -131,6 +131,9 @@ PETSC_EXTERN int            UmbStopSignal(void);
 /* Collective. The run directory (umbra's -out): created and checked for writing on rank 0. */
 PETSC_EXTERN PetscErrorCode UmbRunDirSetUp(MPI_Comm, const char[]);
 PETSC_EXTERN PetscErrorCode UmbPathJoin(const char[], const char[], char[], size_t);
+/* Appends t to s (buffer of n bytes), truncated to fit and terminated (PETSc 3.18's
+   PetscStrlcat overflows when s is long) */
+PETSC_EXTERN PetscErrorCode UmbStrlcat(char[], const char[], size_t);
 
 /* Files being written (src/sys/files.c): removed at shutdown if the run fails, so no partial
    output survives */

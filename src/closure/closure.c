@@ -170,8 +170,8 @@ PetscErrorCode UmbClosureSetFromOptions(UmbClosure c)
     char *save = NULL, *tok, valid[1024] = "";
     for (PetscInt k = 0; k < c->nobs; k++) {
       c->sel[k] = PETSC_FALSE;
-      PetscCall(PetscStrlcat(valid, k ? ", " : "", sizeof(valid)));
-      PetscCall(PetscStrlcat(valid, c->names[k], sizeof(valid)));
+      PetscCall(UmbStrlcat(valid, k ? ", " : "", sizeof(valid)));
+      PetscCall(UmbStrlcat(valid, c->names[k], sizeof(valid)));
     }
     for (tok = strtok_r(obs, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
       PetscBool found = PETSC_FALSE;

@@ -292,8 +292,8 @@ PetscErrorCode UmbGeneratorLiftToFile(UmbGenerator g, const char dir[])
     for (PetscInt i = 0; len < sizeof(names) && i < n; i++) {
       const char *nm;
       PetscCall(UmbModelGetCoordinateName(model, i, &nm));
-      PetscCall(PetscStrlcat(names, i ? "," : "", sizeof(names)));
-      PetscCall(PetscStrlcat(names, nm, sizeof(names)));
+      PetscCall(UmbStrlcat(names, i ? "," : "", sizeof(names)));
+      PetscCall(UmbStrlcat(names, nm, sizeof(names)));
     }
   }
   PetscCall(UmbH5WriteAttrString(h5, "/lift", "coordinates", names));
@@ -301,8 +301,8 @@ PetscErrorCode UmbGeneratorLiftToFile(UmbGenerator g, const char dir[])
   for (PetscInt a = 0; a < d; a++) {
     const char *nm;
     PetscCall(UmbCVGetName(g->cv, a, &nm));
-    PetscCall(PetscStrlcat(names, a ? "," : "", sizeof(names)));
-    PetscCall(PetscStrlcat(names, nm, sizeof(names)));
+    PetscCall(UmbStrlcat(names, a ? "," : "", sizeof(names)));
+    PetscCall(UmbStrlcat(names, nm, sizeof(names)));
   }
   PetscCall(UmbH5WriteAttrString(h5, "/lift", "cv_names", names));
   PetscCall(UmbH5WriteAttrString(h5, "/lift", "model", modeltype));

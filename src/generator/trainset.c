@@ -41,8 +41,8 @@ static PetscErrorCode ReadRows(UmbTrainSet *ts, const char path[])
     for (PetscInt a = 0; a < ts->d; a++) {
       const char *nm;
       PetscCall(UmbCVGetName(o->cv, a, &nm));
-      PetscCall(PetscStrlcat(names, a ? "," : "", sizeof(names)));
-      PetscCall(PetscStrlcat(names, nm, sizeof(names)));
+      PetscCall(UmbStrlcat(names, a ? "," : "", sizeof(names)));
+      PetscCall(UmbStrlcat(names, nm, sizeof(names)));
     }
     PetscCheck(!strcmp(t->cv_names, names), comm, PETSC_ERR_USER_INPUT, "%s was sampled along CV %s, but the current CV is %s: use the CV options of the sampling run", path, t->cv_names, names);
   }

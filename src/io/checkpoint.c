@@ -39,8 +39,8 @@ PetscErrorCode UmbOptionRecordAddReals(UmbOptionRecord *rec, const char name[], 
       snprintf(one, sizeof(one), "%.*g", prec, (double)v[i]);
       if (strtod(one, NULL) == (double)v[i]) break;
     }
-    PetscCall(PetscStrlcat(value, i ? "," : "", sizeof(value)));
-    PetscCall(PetscStrlcat(value, one, sizeof(value)));
+    PetscCall(UmbStrlcat(value, i ? "," : "", sizeof(value)));
+    PetscCall(UmbStrlcat(value, one, sizeof(value)));
   }
   PetscCall(UmbOptionRecordAdd(rec, name, "%s", value));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -76,8 +76,8 @@ PetscErrorCode UmbCVSetType(UmbCV cv, UmbCVType type)
   PetscCheck(!cv->setup, cv->comm, PETSC_ERR_ORDER, "cannot change the CV type after set-up");
   for (PetscInt i = 0; i < cv_ntypes; i++) {
     if (!strcmp(cv_types[i], type)) create = cv_creates[i];
-    PetscCall(PetscStrlcat(known, i ? ", " : "", sizeof(known)));
-    PetscCall(PetscStrlcat(known, cv_types[i], sizeof(known)));
+    PetscCall(UmbStrlcat(known, i ? ", " : "", sizeof(known)));
+    PetscCall(UmbStrlcat(known, cv_types[i], sizeof(known)));
   }
   PetscCheck(create, cv->comm, PETSC_ERR_USER_INPUT, "unknown CV '%s': choose %s", type, known);
   if (cv->ops.destroy) PetscCall((*cv->ops.destroy)(cv));

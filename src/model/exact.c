@@ -326,8 +326,8 @@ PetscErrorCode UmbExactWriteCsv(UmbExact e, const char path[])
   PetscCall(PetscMalloc1(hlen, &header));
   snprintf(header, hlen, "%s", e->d > 1 ? "z,z2,F" : "z,F");
   for (PetscInt i = 0; i < e->nobs; i++) {
-    PetscCall(PetscStrlcat(header, ",", hlen));
-    PetscCall(PetscStrlcat(header, e->obs[i], hlen));
+    PetscCall(UmbStrlcat(header, ",", hlen));
+    PetscCall(UmbStrlcat(header, e->obs[i], hlen));
   }
   PetscCall(UmbCsvCreate(e->comm, path, header, &csv));
   PetscCall(PetscFree(header));

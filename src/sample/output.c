@@ -29,8 +29,8 @@ PetscErrorCode UmbSamplerCreateSamplesFile(UmbSampler s, const char path[], Pets
   PetscCall(PetscStrncpy(t.cv, cvtype, sizeof(t.cv)));
   for (PetscInt a = 0; a < s->d; a++) {
     PetscCall(UmbCVGetName(s->cv, a, &name));
-    PetscCall(PetscStrlcat(t.cv_names, a ? "," : "", sizeof(t.cv_names)));
-    PetscCall(PetscStrlcat(t.cv_names, name, sizeof(t.cv_names)));
+    PetscCall(UmbStrlcat(t.cv_names, a ? "," : "", sizeof(t.cv_names)));
+    PetscCall(UmbStrlcat(t.cv_names, name, sizeof(t.cv_names)));
   }
   { /* the coordinate names, or "" (unknown) when they do not fit */
     size_t len = 0;
@@ -40,8 +40,8 @@ PetscErrorCode UmbSamplerCreateSamplesFile(UmbSampler s, const char path[], Pets
     }
     for (PetscInt i = 0; len < sizeof(t.coordinates) && i < s->n; i++) {
       PetscCall(UmbModelGetCoordinateName(s->model, i, &name));
-      PetscCall(PetscStrlcat(t.coordinates, i ? "," : "", sizeof(t.coordinates)));
-      PetscCall(PetscStrlcat(t.coordinates, name, sizeof(t.coordinates)));
+      PetscCall(UmbStrlcat(t.coordinates, i ? "," : "", sizeof(t.coordinates)));
+      PetscCall(UmbStrlcat(t.coordinates, name, sizeof(t.coordinates)));
     }
   }
   { /* a molecular model's atoms, temperature and energy unit */
