@@ -50,7 +50,7 @@ static PetscErrorCode Save(void *ctx, PetscInt64 step, const PetscReal x[])
 }
 
 /* The states xs (ns x 66) through one instance on all ranks against the one-rank instance */
-static PetscErrorCode GroupCheck(UmbModel m, UmbCV cv, BiasCtx *b, PetscInt ns, const PetscReal xs[])
+static PetscErrorCode GroupCheck(UmbModel m, BiasCtx *b, PetscInt ns, const PetscReal xs[])
 {
   PetscMPIInt rank, size;
   UmbDynamics dyn;
@@ -89,7 +89,6 @@ static PetscErrorCode GroupCheck(UmbModel m, UmbCV cv, BiasCtx *b, PetscInt ns, 
   PetscCall(UmbModelSetEngineComm(m, PETSC_COMM_SELF));
   PetscCall(UmbModelEnergyGradient(m, 1, xs, &U, NULL));
   UMB_CHECK(U == U1[0], "back on the rank's own instance: energy %.17g, before %.17g", (double)U, (double)U1[0]);
-  (void)cv;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -210,7 +209,7 @@ static PetscErrorCode Run(void)
       for (int d = 0; d < 3; d++) c[d] += 0.25 * xs[66 + 3 * (phi[a] - 1) + d];
     for (int i = 0; i < 66; i++) xs[66 * (4 + k) + i] = xs[66 + i] - c[i % 3] + (k ? 50.0 / 6 : 0);
   }
-  PetscCall(GroupCheck(m, cv, &b, 6, xs));
+  PetscCall(GroupCheck(m, &b, 6, xs));
   /* saved frames: a rotated and shifted reference comes back onto the reference (Kabsch) */
   for (int p = 0; p < 3; p++) {
     PetscReal q[4], nq = 0, R[9], xr[66], shift[3];

@@ -512,7 +512,7 @@ static PetscErrorCode EnergyGradientGroup(UmbModel m, PetscInt nw, const PetscRe
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* One state over [s0, s1): velocity Verlet, Langevin thermostat keyed by dyn->seed, the umbrella
+/* One state over [s0, s1) (s1 > s0: Advance_Lammps sees to it): velocity Verlet, Langevin thermostat keyed by dyn->seed, the umbrella
    force through the callback; the mean kinetic temperature over all 3N degrees of freedom (the
    thermostat acts on the centre of mass too) */
 static PetscErrorCode AdvanceGroup(UmbModel m, UmbDynamics *dyn, PetscReal *x, PetscReal *v)
@@ -522,7 +522,6 @@ static PetscErrorCode AdvanceGroup(UmbModel m, UmbDynamics *dyn, PetscReal *x, P
   double         *ke;
 
   PetscFunctionBegin;
-  if (nsteps <= 0) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(Scatter(m, x, v));
   p->dyn      = dyn;
   p->cb_error = 0;
@@ -618,14 +617,11 @@ static PetscErrorCode Serve_Lammps(UmbModel m)
     Call call;
     PetscCall(Tell(p, &call));
     if (call.kind == CALL_RELEASE) break;
-    if (call.kind == CALL_FORCES) call.nw = 1;
-    if (call.kind != CALL_ADVANCE && call.nw > cap) {
+    /* states: nw (energy), one (forces), or positions and velocities (dynamics) */
+    const PetscInt need = call.kind == CALL_ENERGY ? call.nw : call.kind == CALL_FORCES ? 1 : 2;
+    if (need > cap) {
       PetscCall(PetscFree3(X, U, G));
-      cap = call.nw;
-      PetscCall(PetscMalloc3(cap * m->n, &X, cap, &U, cap * m->n, &G));
-    } else if (call.kind == CALL_ADVANCE && cap < 2) {
-      PetscCall(PetscFree3(X, U, G));
-      cap = 2;
+      cap = need;
       PetscCall(PetscMalloc3(cap * m->n, &X, cap, &U, cap * m->n, &G));
     }
     if (call.kind == CALL_ENERGY) {
