@@ -19,6 +19,15 @@
 #define UMB_HESS_EPS 1e-10                 /* the same for the Newton Hessian of the solver: an O(K 1e-10) relative
                                               error in the Hessian only changes the step, not the solution */
 #define UMB_FINAL_GUESS 1e-6 /* a Newton pass after one with max_k |sum_n W_nk - 1| below this is expected to be the last */
+/* Equally spaced windows (see UmbMbar): their terms are products T_k r^j whose factors stay within
+   [e^-520, e^80] (no overflow, no subnormals), so a row needs A_k <= UMB_UNI_AMAX, a point
+   J |L| <= UMB_UNI_LMAX, and T_k = 0 below A_k = -UMB_UNI_TZERO (such terms are far below the
+   cutoff). The spacing may deviate from equal by what changes an exponent by UMB_UNI_SPACING at
+   most. Per term the relative error is below that plus 64 units of 2^-52 (tests/t312). */
+#define UMB_UNI_AMAX    40.0
+#define UMB_UNI_LMAX    40.0
+#define UMB_UNI_TZERO   400.0
+#define UMB_UNI_SPACING 1e-14
 
 PetscErrorCode UmbMbarCreate(MPI_Comm comm, PetscInt K, PetscInt d, const PetscReal center[], const PetscReal h[], const PetscReal period[], UmbMbar **out)
 {
@@ -46,6 +55,22 @@ PetscErrorCode UmbMbarCreate(MPI_Comm comm, PetscInt K, PetscInt d, const PetscR
   PetscCall(PetscMalloc2((size_t)K * K, &mb->PP, (size_t)K * K, &mb->PPcheck));
   PetscCall(PetscMalloc1(2 * (1 + K + (size_t)K * (K + 1) / 2), &mb->buf));
   if (mb->banded) PetscCall(PetscMalloc4((size_t)UMB_MBAR_BLOCK * K, &mb->blk, (size_t)UMB_MBAR_BLOCK * K, &mb->blkx, UMB_MBAR_BLOCK, &mb->blo, UMB_MBAR_BLOCK, &mb->bhi));
+  if (mb->banded && K >= 2) { /* equally spaced, one h: the exponent's error from unequal spacing is 2 h |c_k - c_k0 - j delta| |t| <= 4 h dev tmax */
+    PetscReal dev = 0;
+    PetscBool same = PETSC_TRUE;
+    mb->delta = (center[K - 1] - center[0]) / (K - 1);
+    mb->hu    = h[0];
+    mb->tmax  = 0.5 * mb->delta * (1 + 1e-9);
+    for (PetscInt k = 0; k < K; k++) {
+      dev = PetscMax(dev, PetscAbsReal(center[k] - (center[0] + k * mb->delta)));
+      if (h[k] != h[0]) same = PETSC_FALSE;
+    }
+    mb->uniform = (PetscBool)(same && 4 * mb->hu * dev * mb->tmax <= UMB_UNI_SPACING);
+  }
+  if (mb->uniform) {
+    PetscCall(PetscMalloc4(K, &mb->trow, K, &mb->tJ, K, &mb->tok, 2 * K - 1, &mb->jv));
+    for (PetscInt j = -(K - 1); j <= K - 1; j++) mb->jv[K - 1 + j] = (PetscReal)j;
+  }
   *out = mb;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -54,6 +79,13 @@ PetscErrorCode UmbMbarSetCutoff(UmbMbar *mb, PetscReal cut)
 {
   PetscFunctionBegin;
   mb->cut = cut;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbMbarSetUniformPath(UmbMbar *mb, PetscBool on)
+{
+  PetscFunctionBegin;
+  mb->uniform_off = (PetscBool)!on;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -91,6 +123,8 @@ PetscErrorCode UmbMbarDestroy(UmbMbar **mbp)
   PetscCall(PetscFree2(mb->PP, mb->PPcheck));
   PetscCall(PetscFree(mb->buf));
   PetscCall(PetscFree4(mb->blk, mb->blkx, mb->blo, mb->bhi));
+  PetscCall(PetscFree4(mb->trow, mb->tJ, mb->tok, mb->jv));
+  PetscCall(PetscFree2(mb->tA, mb->tT));
   PetscCall(PetscFree(*mbp));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -145,10 +179,43 @@ UMB_FES_INLINE PetscInt FirstAbove(const PetscReal *c, PetscInt K, PetscReal x, 
   return lo;
 }
 
+/* A point near window k0 of equally spaced windows: fills a[lo..hi] with exp(x_k - x_max), x_k =
+   A_k + (k - k0) L = a_k - a_k0 (0 below the cutoff), by the row's T_k times powers of r = exp(L):
+   r^0..r^7 and a running factor r^(8 i) that also carries exp((lo - k0) L - x_max). Returns x_max. */
+UMB_FES_INLINE PetscReal UniformTerms(const UmbMbar *mb, PetscInt k0, PetscInt lo, PetscInt hi, PetscReal L)
+{
+  const PetscInt   K = mb->K, J = mb->tJ[k0], n = hi - lo + 1;
+  const PetscReal *A = mb->tA + mb->trow[k0] + J - k0, *T = mb->tT + mb->trow[k0] + J - k0, *jv = mb->jv + K - 1 - k0, cut = mb->cut;
+  PetscReal       *a = mb->a, p[8], r8, rb, xm;
+
+  for (PetscInt k = lo; k <= hi; k++) a[k] = A[k] + jv[k] * L;
+  xm   = MaxFixed(a + lo, n);
+  p[0] = 1;
+  p[1] = PetscExpReal(L);
+  p[2] = p[1] * p[1];
+  p[3] = p[2] * p[1];
+  p[4] = p[2] * p[2];
+  p[5] = p[4] * p[1];
+  p[6] = p[4] * p[2];
+  p[7] = p[4] * p[3];
+  r8   = p[4] * p[4];
+  rb   = PetscExpReal(jv[lo] * L - xm);
+  for (PetscInt i0 = 0; i0 < n; i0 += 8, rb *= r8) {
+    const PetscInt   m  = PetscMin(8, n - i0);
+    PetscReal       *ab = a + lo + i0;
+    const PetscReal *tb = T + lo + i0;
+    for (PetscInt j = 0; j < m; j++) {
+      const PetscReal e = ab[j] - xm;
+      ab[j] = e >= -cut ? tb[j] * (p[j] * rb) : 0;
+    }
+  }
+  return xm;
+}
+
 /* One point: fills a[lo..hi] with exp(a_k - a_max) (0 for skipped terms), returns their sum s,
    a_max (if pamax) and ln sum_k N_k exp(f_k - u_k(z)) = a_max + ln s. g holds f_k + ln N_k, gmax its maximum.
    hint (banded windows): the previous point's nearest window and band, {0, -1, -1} for none. */
-UMB_FES_INLINE PetscReal PointTerms(const UmbMbar *mb, const PetscReal *zn, PetscReal gmax, PetscInt *hint, PetscInt *plo, PetscInt *phi, PetscReal *ps, PetscReal *pamax)
+UMB_FES_INLINE PetscReal PointTerms(UmbMbar *mb, const PetscReal *zn, PetscReal gmax, PetscInt *hint, PetscInt *plo, PetscInt *phi, PetscReal *ps, PetscReal *pamax)
 {
   const PetscReal *g = mb->g, cut = mb->cut;
   PetscReal       *a = mb->a, amax = PETSC_MIN_REAL, s = 0;
@@ -182,6 +249,14 @@ UMB_FES_INLINE PetscReal PointTerms(const UmbMbar *mb, const PetscReal *zn, Pets
     hint[2] = hi;
     lo      = PetscMin(k0, lo);
     hi      = PetscMax(k0, hi);
+    if (mb->uniform && !mb->uniform_off && mb->tok[k0] && PetscAbsReal(z - c[k0]) <= mb->tmax && lo >= k0 - mb->tJ[k0] && hi <= k0 + mb->tJ[k0]) {
+      const PetscReal L = 2 * mb->hu * mb->delta * (z - c[k0]);
+      if (PetscAbsReal(L) * mb->tJ[k0] <= UMB_UNI_LMAX) {
+        amax = a0 + UniformTerms(mb, k0, lo, hi, L);
+        mb->nuniform++;
+        goto sum;
+      }
+    }
     for (PetscInt k = lo; k <= hi; k++) a[k] = g[k] - h[k] * (z - c[k]) * (z - c[k]);
     amax = MaxFixed(a + lo, hi - lo + 1);
   } else {
@@ -194,6 +269,7 @@ UMB_FES_INLINE PetscReal PointTerms(const UmbMbar *mb, const PetscReal *zn, Pets
     const PetscReal e = a[k] - amax, v = UmbExpNeg(e);
     a[k] = e >= -cut ? v : 0;
   }
+sum:
   s = SumFixed(a + lo, hi - lo + 1);
   *plo = lo;
   *phi = hi;
@@ -202,14 +278,53 @@ UMB_FES_INLINE PetscReal PointTerms(const UmbMbar *mb, const PetscReal *zn, Pets
   return amax + PetscLogReal(s);
 }
 
-static PetscReal SetG(UmbMbar *mb, const PetscReal f[])
+/* The rows of equally spaced windows for the g of this pass. A row reaches as far as the band of
+   any point within tmax of c_k0 can: a_k0 >= g_k0 - h tmax^2 bounds the band's radius R, and
+   |c_k - c_k0| <= R + tmax. */
+static PetscErrorCode UniformRows(UmbMbar *mb, PetscReal gmax)
 {
-  PetscReal gmax = PETSC_MIN_REAL;
+  const PetscInt   K = mb->K;
+  const PetscReal *g = mb->g, *c = mb->center, hu = mb->hu;
+  size_t           need = 0;
+
+  PetscFunctionBegin;
+  for (PetscInt k0 = 0; k0 < K; k0++) {
+    const PetscReal R = PetscSqrtReal((gmax - g[k0] + hu * mb->tmax * mb->tmax + mb->cut) / hu) * (1 + 1e-12);
+    const PetscReal J = (R + mb->tmax) / mb->delta * (1 + 1e-9) + 1;
+    mb->tJ[k0]   = J < K - 1 ? (PetscInt)J : K - 1;
+    mb->trow[k0] = (PetscInt)need;
+    need += 2 * (size_t)mb->tJ[k0] + 1;
+  }
+  if (need > mb->tcap) {
+    PetscCall(PetscFree2(mb->tA, mb->tT));
+    PetscCall(PetscMalloc2(need, &mb->tA, need, &mb->tT));
+    mb->tcap = need;
+  }
+  for (PetscInt k0 = 0; k0 < K; k0++) {
+    const PetscInt J = mb->tJ[k0];
+    PetscReal     *A = mb->tA + mb->trow[k0] + J - k0, *T = mb->tT + mb->trow[k0] + J - k0;
+    mb->tok[k0]      = PETSC_TRUE;
+    for (PetscInt k = PetscMax(0, k0 - J); k <= PetscMin(K - 1, k0 + J); k++) {
+      const PetscReal dc = c[k] - c[k0];
+      A[k] = g[k] - g[k0] - hu * dc * dc;
+      T[k] = A[k] < -UMB_UNI_TZERO ? 0 : PetscExpReal(A[k]);
+      if (!(A[k] <= UMB_UNI_AMAX)) mb->tok[k0] = PETSC_FALSE;
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* g_k = f_k + ln N_k for a pass at f, its maximum, and the rows of equally spaced windows */
+static PetscErrorCode SetG(UmbMbar *mb, const PetscReal f[], PetscReal *gmax)
+{
+  PetscFunctionBegin;
+  *gmax = PETSC_MIN_REAL;
   for (PetscInt k = 0; k < mb->K; k++) {
     mb->g[k] = f[k] + mb->lnNk[k];
-    gmax     = PetscMax(gmax, mb->g[k]);
+    *gmax    = PetscMax(*gmax, mb->g[k]);
   }
-  return gmax;
+  if (mb->uniform && !mb->uniform_off) PetscCall(UniformRows(mb, *gmax));
+  PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* The pair sums of the rows in the block (banded windows): PP += X X^T over the block's band of
@@ -263,13 +378,14 @@ static PetscErrorCode ReduceSame(MPI_Comm comm, PetscReal *in, PetscReal *out, P
 UMB_FES_SIMD PetscErrorCode UmbMbarPass(UmbMbar *mb, const PetscReal f[], PetscReal *obj, PetscReal S[], PetscReal PP[])
 {
   const PetscInt   K = mb->K, d = mb->d;
-  const PetscReal  gmax = SetG(mb, f);
+  PetscReal       gmax;
   const size_t     npp  = PP ? (size_t)K * (K + 1) / 2 : 0;
   PetscReal        osum = 0, ocomp = 0, *in = mb->buf, *out = mb->buf + 1 + K + npp;
   PetscReal       *a = mb->a, *Sg = mb->Sg, *pv = mb->pv, *P = mb->PP;
   PetscInt        *idx = mb->idx;
 
   PetscFunctionBegin;
+  PetscCall(SetG(mb, f, &gmax));
   PetscCall(PetscArrayzero(mb->S, K));
   if (PP) PetscCall(PetscArrayzero(P, (size_t)K * K));
   for (PetscInt grp = 0; grp < mb->ngroups; grp++) {
@@ -340,10 +456,11 @@ UMB_FES_SIMD PetscErrorCode UmbMbarPass(UmbMbar *mb, const PetscReal f[], PetscR
 UMB_FES_SIMD PetscErrorCode UmbMbarBinSums(UmbMbar *mb, const PetscReal f[], const PetscInt bin[], PetscInt B, PetscReal shift, PetscReal wsum[], PetscReal G[], PetscReal w2[])
 {
   const PetscInt  K = mb->K, d = mb->d;
-  const PetscReal gmax = SetG(mb, f);
+  PetscReal       gmax;
   PetscReal      *loc;
 
   PetscFunctionBegin;
+  PetscCall(SetG(mb, f, &gmax));
   PetscCall(PetscCalloc1((size_t)B * (K + 2), &loc));
   PetscInt        hint[3] = {0, -1, -1};
 
@@ -382,11 +499,12 @@ UMB_FES_SIMD PetscErrorCode UmbMbarBinSums(UmbMbar *mb, const PetscReal f[], con
 UMB_FES_SIMD PetscErrorCode UmbMbarReplicaPass(UmbMbar *mb, const PetscReal fbase[], PetscInt R, const PetscReal E[], UmbMbarMultFn mult, void *ctx, PetscReal M[], const PetscInt bin[], PetscInt B, PetscReal shift, PetscReal S[], PetscReal FB[])
 {
   const PetscInt  K = mb->K, d = mb->d;
-  const PetscReal gmax = SetG(mb, fbase);
+  PetscReal       gmax;
   const size_t    nS = (size_t)K * R, nF = bin ? (size_t)B * R : 0;
   PetscReal      *loc, *out, *sr, *q, *a = mb->a;
 
   PetscFunctionBegin;
+  PetscCall(SetG(mb, fbase, &gmax));
   PetscCall(PetscCalloc2(2 * (nS + nF), &loc, 2 * (size_t)R, &sr));
   out = loc + nS + nF;
   q   = sr + R;

@@ -74,6 +74,16 @@ typedef struct {
   PetscReal        *Sfin, *PPfin; /* if set, UmbMbarSolve (Newton) fills them with S and PP (pair_eps 2^-60) at the
                                      solution when its last pass was there, and sets fin (lse is then of that pass) */
   PetscBool         fin;
+  /* equally spaced windows of one h (banded): a point near window k0 has the exponents
+     a_k = a_k0 + A_k + (k - k0) L, L = 2 h delta (z - c_k0), so its terms are T_k r^(k - k0) with
+     T_k = exp(A_k) tabulated per pass and r = exp(L): products instead of exponentials */
+  PetscBool         uniform, uniform_off; /* uniform_off: developers and tests take the general path */
+  PetscReal         delta, hu, tmax;      /* spacing, the common h, the largest |z - c_k0| taken this way */
+  PetscInt         *trow, *tJ;            /* per k0: start of its table row, half width J */
+  PetscBool        *tok;                  /* per k0: every A_k of the row is small enough for products */
+  PetscReal        *tA, *tT, *jv;         /* rows of A_k and T_k for k - k0 in [-J, J]; jv[K - 1 + j] = j */
+  size_t            tcap;
+  PetscInt64        nuniform;             /* points that took the products so far (tests) */
   /* work */
   PetscReal        *g, *a, *S, *Sg, *PP, *PPcheck, *pv, *buf, *flast; /* flast: f of the last pass */
   PetscInt         *idx;
@@ -122,6 +132,8 @@ PETSC_INTERN PetscErrorCode UmbMbarReplicaPass(UmbMbar *, const PetscReal[], Pet
 PETSC_INTERN PetscErrorCode UmbMbarDestroy(UmbMbar **);
 /* Developers and tests: the exp() cutoff (default 64 ln 2 + ln K, see docs/fes.md) */
 PETSC_INTERN PetscErrorCode UmbMbarSetCutoff(UmbMbar *, PetscReal);
+/* Developers and tests: PETSC_FALSE makes equally spaced windows take the general path as well */
+PETSC_INTERN PetscErrorCode UmbMbarSetUniformPath(UmbMbar *, PetscBool);
 
 /* Asymptotic covariance as pymbar 3.1 computes it by default ('svd-ew'): from A = W^T W (K x K)
    and N, Theta = V S pinv(I - S V^T N V S) S V^T with A = V S^2 V^T (outputs: Theta, K x K).
