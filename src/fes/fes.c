@@ -21,7 +21,7 @@ PetscErrorCode UmbFesCreate(MPI_Comm comm, UmbFes *out)
   fes->tol          = 1e-12;
   snprintf(fes->units, sizeof(fes->units), "kT");
   fes->max_it       = 100;
-  fes->sweeps       = 3;
+  fes->sweeps       = 1;
   fes->nboot        = 50;
   fes->boot_joint   = PETSC_TRUE;
   fes->seed         = 42;
