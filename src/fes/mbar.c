@@ -68,7 +68,7 @@ PetscErrorCode UmbMbarCreate(MPI_Comm comm, PetscInt K, PetscInt d, const PetscR
     mb->uniform = (PetscBool)(same && 4 * mb->hu * dev * mb->tmax <= UMB_UNI_SPACING);
   }
   if (mb->uniform) {
-    PetscCall(PetscMalloc4(K, &mb->trow, K, &mb->tJ, K, &mb->tok, 2 * K - 1, &mb->jv));
+    PetscCall(PetscMalloc5(K, &mb->trow, K, &mb->tJ, K, &mb->tok, 2 * K - 1, &mb->jv, K, &mb->mrow));
     for (PetscInt j = -(K - 1); j <= K - 1; j++) mb->jv[K - 1 + j] = (PetscReal)j;
   }
   *out = mb;
@@ -123,8 +123,9 @@ PetscErrorCode UmbMbarDestroy(UmbMbar **mbp)
   PetscCall(PetscFree2(mb->PP, mb->PPcheck));
   PetscCall(PetscFree(mb->buf));
   PetscCall(PetscFree4(mb->blk, mb->blkx, mb->blo, mb->bhi));
-  PetscCall(PetscFree4(mb->trow, mb->tJ, mb->tok, mb->jv));
+  PetscCall(PetscFree5(mb->trow, mb->tJ, mb->tok, mb->jv, mb->mrow));
   PetscCall(PetscFree2(mb->tA, mb->tT));
+  PetscCall(PetscFree(mb->mom));
   PetscCall(PetscFree(*mbp));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -182,7 +183,7 @@ UMB_FES_INLINE PetscInt FirstAbove(const PetscReal *c, PetscInt K, PetscReal x, 
 /* A point near window k0 of equally spaced windows: fills a[lo..hi] with exp(x_k - x_max), x_k =
    A_k + (k - k0) L = a_k - a_k0 (0 below the cutoff), by the row's T_k times powers of r = exp(L):
    r^0..r^7 and a running factor r^(8 i) that also carries exp((lo - k0) L - x_max). Returns x_max. */
-UMB_FES_INLINE PetscReal UniformTerms(const UmbMbar *mb, PetscInt k0, PetscInt lo, PetscInt hi, PetscReal L)
+UMB_FES_INLINE PetscReal UniformTerms(UmbMbar *mb, PetscInt k0, PetscInt lo, PetscInt hi, PetscReal L)
 {
   const PetscInt   K = mb->K, J = mb->tJ[k0], n = hi - lo + 1;
   const PetscReal *A = mb->tA + mb->trow[k0] + J - k0, *T = mb->tT + mb->trow[k0] + J - k0, *jv = mb->jv + K - 1 - k0, cut = mb->cut;
@@ -200,6 +201,11 @@ UMB_FES_INLINE PetscReal UniformTerms(const UmbMbar *mb, PetscInt k0, PetscInt l
   p[7] = p[4] * p[3];
   r8   = p[4] * p[4];
   rb   = PetscExpReal(jv[lo] * L - xm);
+  for (PetscInt j = 0; j < 8; j++) mb->up[j] = p[j];
+  mb->ur8 = r8;
+  mb->uL  = L;
+  mb->uxm = xm;
+  mb->uk0 = k0;
   for (PetscInt i0 = 0; i0 < n; i0 += 8, rb *= r8) {
     const PetscInt   m  = PetscMin(8, n - i0);
     PetscReal       *ab = a + lo + i0;
@@ -212,6 +218,33 @@ UMB_FES_INLINE PetscReal UniformTerms(const UmbMbar *mb, PetscInt k0, PetscInt l
   return xm;
 }
 
+/* The last point's (UniformTerms) pair sums with multiplicity wm and sum of terms s: its moments
+   wm e^(-2 x_max) s^-2 r^i, i in [-2J, 2J], by the same powers */
+UMB_FES_INLINE void UniformMoments(UmbMbar *mb, PetscReal wm, PetscReal s)
+{
+  const PetscInt   J = mb->tJ[mb->uk0], n = 4 * J + 1;
+  const PetscReal *p = mb->up;
+  PetscReal       *M  = mb->mom + mb->mrow[mb->uk0], rb = wm / (s * s) * PetscExpReal(-2 * (J * mb->uL + mb->uxm));
+
+  for (PetscInt i0 = 0; i0 < n; i0 += 8, rb *= mb->ur8) {
+    const PetscInt m = PetscMin(8, n - i0);
+    for (PetscInt j = 0; j < m; j++) M[i0 + j] += p[j] * rb;
+  }
+}
+
+/* PP_kl += T_k T_l M_(k + l - 2 k0) for every row (upper triangle, row-major) */
+static void UniformFold(const UmbMbar *mb, PetscReal P[])
+{
+  const PetscInt K = mb->K;
+
+  for (PetscInt k0 = 0; k0 < K; k0++) {
+    const PetscInt   J = mb->tJ[k0], lo = PetscMax(0, k0 - J), hi = PetscMin(K - 1, k0 + J);
+    const PetscReal *T = mb->tT + mb->trow[k0] + J - k0, *M = mb->mom + mb->mrow[k0] + 2 * J - 2 * k0;
+    for (PetscInt i = lo; i <= hi; i++)
+      for (PetscInt j = i; j <= hi; j++) P[(size_t)i * K + j] += T[i] * T[j] * M[i + j];
+  }
+}
+
 /* One point: fills a[lo..hi] with exp(a_k - a_max) (0 for skipped terms), returns their sum s,
    a_max (if pamax) and ln sum_k N_k exp(f_k - u_k(z)) = a_max + ln s. g holds f_k + ln N_k, gmax its maximum.
    hint (banded windows): the previous point's nearest window and band, {0, -1, -1} for none. */
@@ -221,6 +254,24 @@ UMB_FES_INLINE PetscReal PointTerms(UmbMbar *mb, const PetscReal *zn, PetscReal 
   PetscReal       *a = mb->a, amax = PETSC_MIN_REAL, s = 0;
   PetscInt         lo = 0, hi = mb->K - 1;
 
+  mb->uk0 = -1;
+  if (mb->uniform && !mb->uniform_off) {
+    /* equally spaced windows: the nearest centre by division, the band the whole row (its terms
+       below the cutoff come out as 0), no walk, no square root */
+    const PetscReal u = (zn[0] - mb->center[0]) / mb->delta;
+    if (u > -0.5 && u < mb->K - 0.5) {
+      const PetscInt  k0 = (PetscInt)(u + 0.5), J = mb->tJ[k0];
+      const PetscReal t = zn[0] - mb->center[k0], L = 2 * mb->hu * mb->delta * t;
+      if (mb->tok[k0] && PetscAbsReal(t) <= mb->tmax && PetscAbsReal(L) * J <= UMB_UNI_LMAX) {
+        lo      = PetscMax(0, k0 - J);
+        hi      = PetscMin(mb->K - 1, k0 + J);
+        amax    = g[k0] - mb->hu * t * t + UniformTerms(mb, k0, lo, hi, L);
+        hint[0] = k0;
+        mb->nuniform++;
+        goto sum;
+      }
+    }
+  }
   if (mb->banded) {
     /* windows farther than R from z cannot reach a_max - cut: a_k <= gmax - hmin (z - c_k)^2.
        The nearest centre is found by walking from the previous point's (points come window by
@@ -249,14 +300,6 @@ UMB_FES_INLINE PetscReal PointTerms(UmbMbar *mb, const PetscReal *zn, PetscReal 
     hint[2] = hi;
     lo      = PetscMin(k0, lo);
     hi      = PetscMax(k0, hi);
-    if (mb->uniform && !mb->uniform_off && mb->tok[k0] && PetscAbsReal(z - c[k0]) <= mb->tmax && lo >= k0 - mb->tJ[k0] && hi <= k0 + mb->tJ[k0]) {
-      const PetscReal L = 2 * mb->hu * mb->delta * (z - c[k0]);
-      if (PetscAbsReal(L) * mb->tJ[k0] <= UMB_UNI_LMAX) {
-        amax = a0 + UniformTerms(mb, k0, lo, hi, L);
-        mb->nuniform++;
-        goto sum;
-      }
-    }
     for (PetscInt k = lo; k <= hi; k++) a[k] = g[k] - h[k] * (z - c[k]) * (z - c[k]);
     amax = MaxFixed(a + lo, hi - lo + 1);
   } else {
@@ -285,7 +328,7 @@ static PetscErrorCode UniformRows(UmbMbar *mb, PetscReal gmax)
 {
   const PetscInt   K = mb->K;
   const PetscReal *g = mb->g, *c = mb->center, hu = mb->hu;
-  size_t           need = 0;
+  size_t           need = 0, mneed = 0;
 
   PetscFunctionBegin;
   for (PetscInt k0 = 0; k0 < K; k0++) {
@@ -293,7 +336,14 @@ static PetscErrorCode UniformRows(UmbMbar *mb, PetscReal gmax)
     const PetscReal J = (R + mb->tmax) / mb->delta * (1 + 1e-9) + 1;
     mb->tJ[k0]   = J < K - 1 ? (PetscInt)J : K - 1;
     mb->trow[k0] = (PetscInt)need;
+    mb->mrow[k0] = (PetscInt)mneed;
     need += 2 * (size_t)mb->tJ[k0] + 1;
+    mneed += 4 * (size_t)mb->tJ[k0] + 1;
+  }
+  if (mneed > mb->mcap) {
+    PetscCall(PetscFree(mb->mom));
+    PetscCall(PetscMalloc1(mneed, &mb->mom));
+    mb->mcap = mneed;
   }
   if (need > mb->tcap) {
     PetscCall(PetscFree2(mb->tA, mb->tT));
@@ -383,11 +433,13 @@ UMB_FES_SIMD PetscErrorCode UmbMbarPass(UmbMbar *mb, const PetscReal f[], PetscR
   PetscReal        osum = 0, ocomp = 0, *in = mb->buf, *out = mb->buf + 1 + K + npp;
   PetscReal       *a = mb->a, *Sg = mb->Sg, *pv = mb->pv, *P = mb->PP;
   PetscInt        *idx = mb->idx;
+  const PetscBool  mom = (PetscBool)(PP && mb->uniform && !mb->uniform_off);
 
   PetscFunctionBegin;
   PetscCall(SetG(mb, f, &gmax));
   PetscCall(PetscArrayzero(mb->S, K));
   if (PP) PetscCall(PetscArrayzero(P, (size_t)K * K));
+  if (mom) PetscCall(PetscArrayzero(mb->mom, mb->mrow[K - 1] + 4 * mb->tJ[K - 1] + 1));
   for (PetscInt grp = 0; grp < mb->ngroups; grp++) {
     PetscInt hint[3] = {0, -1, -1};
     PetscCall(PetscArrayzero(Sg, K));
@@ -404,7 +456,8 @@ UMB_FES_SIMD PetscErrorCode UmbMbarPass(UmbMbar *mb, const PetscReal f[], PetscR
       osum = t;
       c    = wm / s;
       for (PetscInt k = lo; k <= hi; k++) Sg[k] += c * a[k];
-      if (PP && mb->banded) { /* contiguous windows: rows of a block for one BLAS rank update */
+      if (mom && mb->uk0 >= 0) UniformMoments(mb, wm, s);
+      else if (PP && mb->banded) { /* contiguous windows: rows of a block for one BLAS rank update */
         const PetscReal thr = s * mb->pair_eps, sc = PetscSqrtReal(wm) / s;
         PetscReal      *row = mb->blk + (size_t)mb->nblk * K;
         PetscInt        k0 = lo, k1 = hi;
@@ -432,6 +485,7 @@ UMB_FES_SIMD PetscErrorCode UmbMbarPass(UmbMbar *mb, const PetscReal f[], PetscR
     if (PP && mb->banded) PetscCall(BlockFlush(mb, P));
     for (PetscInt k = 0; k < K; k++) mb->S[k] += Sg[k];
   }
+  if (mom) UniformFold(mb, P);
   in[0] = osum + ocomp;
   PetscCall(PetscArraycpy(in + 1, mb->S, K));
   if (PP) {

@@ -82,8 +82,14 @@ typedef struct {
   PetscInt         *trow, *tJ;            /* per k0: start of its table row, half width J */
   PetscBool        *tok;                  /* per k0: every A_k of the row is small enough for products */
   PetscReal        *tA, *tT, *jv;         /* rows of A_k and T_k for k - k0 in [-J, J]; jv[K - 1 + j] = j */
-  size_t            tcap;
+  size_t            tcap, mcap;
   PetscInt64        nuniform;             /* points that took the products so far (tests) */
+  /* pair sums of such points: p_nk p_nl = T_k T_l r^(k + l - 2 k0) e^(-2 x_max) / s^2 depends on the
+     point through k + l only, so a pass sums the moments sum_n m_n e^(-2 x_max) s^-2 r^i per k0
+     (i in [-2J, 2J]) and folds them into PP at its end: 4J + 1 terms per point instead of pairs */
+  PetscInt         *mrow;                 /* per k0: start of its moments */
+  PetscReal        *mom, up[8], ur8, uL, uxm; /* moments; the last point's powers r^0..r^8, L, x_max */
+  PetscInt          uk0;                  /* the last point's k0, -1 if it took the general path */
   /* work */
   PetscReal        *g, *a, *S, *Sg, *PP, *PPcheck, *pv, *buf, *flast; /* flast: f of the last pass */
   PetscInt         *idx;
