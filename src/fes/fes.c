@@ -24,6 +24,7 @@ PetscErrorCode UmbFesCreate(MPI_Comm comm, UmbFes *out)
   fes->sweeps       = 1;
   fes->nboot        = 50;
   fes->boot_joint   = PETSC_TRUE;
+  fes->hist_start   = PETSC_TRUE;
   fes->seed         = 42;
   fes->overlap_warn = 0.03;
   fes->alpha        = 1e-3;
@@ -43,7 +44,8 @@ PetscErrorCode UmbFesSetFromOptions(UmbFes fes)
   PetscCall(PetscOptionsEnum("-fes_solver", "Minimiser: newton (exact Hessian) or lmvm", "UmbFesSetFromOptions", UmbFesSolvers, (PetscEnum)fes->solver, (PetscEnum *)&fes->solver, NULL));
   PetscCall(PetscOptionsReal("-fes_tol", "Convergence: max_k |sum_n W_nk - 1| (the relative gradient)", "UmbFesSetFromOptions", fes->tol, &fes->tol, &fes->tol_set));
   PetscCall(PetscOptionsInt("-fes_max_it", "Maximum solver iterations (after the self-consistent sweeps)", "UmbFesSetFromOptions", fes->max_it, &fes->max_it, &fes->max_it_set));
-  PetscCall(PetscOptionsInt("-fes_sc_sweeps", "Self-consistent sweeps before the solver", "UmbFesSetFromOptions", fes->sweeps, &fes->sweeps, NULL));
+  PetscCall(PetscOptionsInt("-fes_sc_sweeps", "Self-consistent sweeps before the solver (when it does not start from the histogram)", "UmbFesSetFromOptions", fes->sweeps, &fes->sweeps, NULL));
+  PetscCall(PetscOptionsBool("-fes_histogram_start", "MBAR on a 1-D CV: start the solver from WHAM on a fine pooled histogram of the samples (false: from f = 0 with -fes_sc_sweeps sweeps)", "UmbFesSetFromOptions", fes->hist_start, &fes->hist_start, NULL));
   PetscCall(PetscOptionsInt("-fes_bootstrap", "Block-bootstrap replicas (0: none)", "UmbFesSetFromOptions", fes->nboot, &fes->nboot, NULL));
   PetscCall(PetscOptionsBool("-fes_bootstrap_joint", "MBAR: solve the bootstrap replicas together, one pass over the samples per iteration for all (false: one full solve per replica)", "UmbFesSetFromOptions", fes->boot_joint, &fes->boot_joint, NULL));
   PetscCall(PetscOptionsEnum("-fes_error", "Error in dF and windows.csv df: bootstrap or asymptotic", "UmbFesSetFromOptions", UmbFesErrorTypes, (PetscEnum)fes->errtype, (PetscEnum *)&fes->errtype, &fes->errtype_set));
@@ -304,6 +306,7 @@ PetscErrorCode UmbFesView(UmbFes fes, PetscViewer v)
     PetscCall(UmbViewerPrintf(v, "free energies: %s (%s solver), %" PetscInt_FMT " windows, %" PetscInt64_FMT " samples of a %" PetscInt_FMT "-D CV (%s), beta = %g, on %d rank%s; grid %s\n", fes->type == UMB_FES_MBAR ? "MBAR" : "binned WHAM", UmbFesSolvers[fes->solver], fes->K, N, fes->d, w->cv_names, (double)w->beta, fes->size, fes->size > 1 ? "s" : "", grid));
   }
   if (!fes->solved) PetscFunctionReturn(PETSC_SUCCESS);
+  if (fes->start_bins) PetscCall(UmbViewerPrintf(v, "  start: WHAM on the pooled histogram of the samples (%" PetscInt_FMT " bins with samples)\n", fes->start_bins));
   PetscCall(UmbViewerPrintf(v, "  solver: %s after %" PetscInt_FMT " self-consistent sweeps + %" PetscInt_FMT " %s iterations (%" PetscInt_FMT " passes over the %s), max_k |sum_n W_nk - 1| = %.3g (tolerance %.3g); %.3g s\n", fes->info.converged ? "converged" : "NOT CONVERGED", fes->info.sweeps, fes->info.its, UmbFesSolvers[fes->solver], fes->info.passes, fes->type == UMB_FES_MBAR ? "samples" : "histogram bins", (double)fes->info.gnorm, (double)fes->tol, (double)fes->t_solve));
   if (fes->type == UMB_FES_WHAM) PetscCall(UmbViewerPrintf(v, "  wham: bias at bin centres, %" PetscInt64_FMT " samples outside the grid dropped, N_k = in-range counts\n", fes->wham_dropped));
   {

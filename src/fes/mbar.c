@@ -606,6 +606,8 @@ typedef struct {
   PetscReal            *f, *S, *PP, *ycache;
   PetscBool             cached, hess_cached;
   PetscReal             gnorm, glast, eps; /* glast: max_k |S_k / N_k - 1| of the last pass, eps: its pair_eps */
+  PetscErrorCode (*check)(void *, const PetscReal[]); /* still to be called with the first pass's pair sums */
+  void *checkctx;
 } SolveCtx;
 
 static void ToF(SolveCtx *c, const PetscReal *y)
@@ -643,6 +645,10 @@ static PetscErrorCode FormObjGrad(Tao tao, Vec Y, PetscReal *obj, Vec G, void *c
   PetscCall(UmbMbarPass(mb, c->f, &L, c->S, newton ? c->PP : NULL));
   PetscCall(PetscLogEventEnd(UMB_EVENT.fes_objgrad, 0, 0, 0, 0));
   mb->pair_eps   = UMB_HESS_EPS;
+  if (c->check) { /* its pairs are those above UMB_HESS_EPS <= UMB_CHECK_EPS: all the check needs */
+    PetscCall(c->check(c->checkctx, c->PP));
+    c->check = NULL;
+  }
   c->glast       = GradMeasure(mb, c->S);
   c->cached      = PETSC_TRUE;
   c->hess_cached = newton;
@@ -752,7 +758,7 @@ PetscErrorCode UmbMbarSolve(UmbMbar *mb, const UmbMbarOptions *opt, PetscReal f[
     for (PetscInt k = K - 1; k >= 0; k--) f[k] -= f[0];
     info->sweeps++;
   }
-  if (check && !info->converged && opt->sweeps == 0) { /* no sweep to piggy-back on */
+  if (check && !info->converged && opt->sweeps == 0 && opt->solver != UMB_FES_NEWTON) { /* no pass with pair sums to piggy-back on */
     mb->pair_eps = UMB_CHECK_EPS;
     PetscCall(UmbMbarPass(mb, f, &L, S, mb->PPcheck));
     mb->pair_eps = UMB_PAIR_EPS;
@@ -770,6 +776,10 @@ PetscErrorCode UmbMbarSolve(UmbMbar *mb, const UmbMbarOptions *opt, PetscReal f[
     c.mb    = mb;
     c.opt   = opt;
     c.glast = PETSC_MAX_REAL;
+    if (check && opt->sweeps == 0 && opt->solver == UMB_FES_NEWTON) { /* Newton's first pass sums the pairs: the check takes them */
+      c.check    = check;
+      c.checkctx = checkctx;
+    }
     PetscCall(PetscMalloc4(K, &c.f, K, &c.S, (size_t)K * K, &c.PP, K, &c.ycache));
     PetscCall(VecCreateSeq(PETSC_COMM_SELF, K - 1, &Y));
     PetscCall(VecGetArray(Y, &y));

@@ -118,6 +118,7 @@ static PetscErrorCode WriteH5(UmbFes fes, const char path[])
   }
   PetscCall(UmbH5WriteAttrInt(h5, "/diagnostics", "converged", fes->info.converged));
   PetscCall(UmbH5WriteAttrInt(h5, "/diagnostics", "sc_sweeps", fes->info.sweeps));
+  PetscCall(UmbH5WriteAttrInt(h5, "/diagnostics", "start_bins", fes->start_bins));
   PetscCall(UmbH5WriteAttrInt(h5, "/diagnostics", "iterations", fes->info.its));
   PetscCall(UmbH5WriteAttrInt(h5, "/diagnostics", "passes", fes->info.passes));
   PetscCall(UmbH5WriteAttrReals(h5, "/diagnostics", "gradient_norm", 1, &fes->info.gnorm));

@@ -10,7 +10,7 @@ static const char *const read_at_finalize[] = {"-log_view", "-log_view_memory", 
 /* umbra's boolean options: the only ones of its own that may stand without a value. Any other
    (-us_dt alone, or at the end of a line of an options file) would silently keep its default,
    because PETSc stores it as a flag. t005 checks that every boolean umbra reads is listed. */
-static const char *const flag_options[] = {"-restart", "-closure_gan", "-gan_calibrate", "-us_stability_check", "-report_plots", "-run_overwrite", "-run_reseed_flagged", "-run_flow_moves", "-run_continue", "-run_supersede", "-fes_bootstrap_joint", "-lift_project", "-lammps_align", "-options_allow_unused", "-error_traceback", NULL};
+static const char *const flag_options[] = {"-restart", "-closure_gan", "-gan_calibrate", "-us_stability_check", "-report_plots", "-run_overwrite", "-run_reseed_flagged", "-run_flow_moves", "-run_continue", "-run_supersede", "-fes_bootstrap_joint", "-fes_histogram_start", "-lift_project", "-lammps_align", "-options_allow_unused", "-error_traceback", NULL};
 static const char *const own_prefixes[] = {"-us_", "-fes_", "-gan_", "-lift_", "-closure_", "-dmap_", "-cv_", "-model_", "-fastslow_", "-mb_", "-ring_", "-lammps_", "-exact_", "-export_", "-run_", "-report_", NULL};
 static const char *const own_names[]    = {"-seed", "-beta", "-out", "-model", "-cv", "-generator", "-progress_interval", "-error_timeout", NULL};
 

@@ -121,7 +121,8 @@ PETSC_INTERN PetscErrorCode UmbMbarSetCounts(UmbMbar *, const PetscReal[]);
 /* Collective pass: L, S (K) and, if PP is not NULL, PP (K x K, full) at f */
 PETSC_INTERN PetscErrorCode UmbMbarPass(UmbMbar *, const PetscReal[], PetscReal *, PetscReal[], PetscReal[]);
 /* Collective: sweeps, then TAO; f (K) is the start on input and the solution on output. If check
-   is given, it is called with the pair sums PP after the sweeps, before the solver (the overlap
+   is given, it is called with the pair sums PP after the sweeps, before the solver, or (Newton
+   without sweeps) with those of the solver's first pass, before its first step (the overlap
    check: a disconnected problem has a singular Hessian) */
 PETSC_INTERN PetscErrorCode UmbMbarSolve(UmbMbar *, const UmbMbarOptions *, PetscReal[], UmbMbarInfo *, PetscErrorCode (*)(void *, const PetscReal[]), void *);
 /* Collective pass for the asymptotic errors of a binned profile: with the normalised weights
@@ -160,6 +161,8 @@ struct _p_UmbFes {
   PetscReal       tol;
   PetscInt        max_it, sweeps, nboot;
   PetscBool       boot_joint; /* MBAR: the replicas of a batch solved together (-fes_bootstrap_joint) */
+  PetscBool       hist_start; /* MBAR, 1-D: start from WHAM on a fine pooled histogram (-fes_histogram_start) */
+  PetscInt        start_bins; /* the bins with samples that start used, 0 if it was not used */
   PetscInt        boot_left;  /* replicas of the joint bootstrap that needed a separate solve (this run) */
   PetscBool       tol_set, max_it_set;
   /* cut > 0 replaces the exp() cutoff of the kernels (tests) */
