@@ -24,6 +24,8 @@
    J |L| <= UMB_UNI_LMAX, and T_k = 0 below A_k = -UMB_UNI_TZERO (such terms are far below the
    cutoff). The spacing may deviate from equal by what changes an exponent by UMB_UNI_SPACING at
    most. Per term the relative error is below that plus 64 units of 2^-52 (tests/t312). */
+#define UMB_REP_CHUNK 16 /* replicas summed together in registers: two vectors of 8 */
+#define UMB_REP_BLOCK 32 /* points whose products with the replicas' q are summed per window at once */
 #define UMB_UNI_AMAX    40.0
 #define UMB_UNI_LMAX    40.0
 #define UMB_UNI_TZERO   400.0
@@ -547,53 +549,94 @@ UMB_FES_SIMD PetscErrorCode UmbMbarBinSums(UmbMbar *mb, const PetscReal f[], con
    Replica r has multiplicities m_nr and free energies f^r = fbase + d^r. With a_nk = N_k exp(fbase_k
    - u_kn - amax_n) (the terms of a pass at fbase) and E_kr = exp(d^r_k), its terms are a_nk E_kr:
    one set of exponentials serves every replica, and the replicas cost 2 (windows in reach) R
-   multiply-adds per point, vectorised over r. Every column is computed by the same element-wise
-   operations in the same order whatever R and its place: a replica's numbers do not depend on the
-   others in the batch. */
+   multiply-adds per point, vectorised over r: in blocks of UMB_REP_CHUNK replicas held in
+   registers, sr_r = sum_k a_k E_kr per point, and S_kr += sum_i a_ik q_ir per block of
+   UMB_REP_BLOCK points of one window (rows padded with exact zeros to the block's band). Every
+   column is computed by the same element-wise operations in the same order whatever R and its
+   place: a replica's numbers do not depend on the others in the batch. */
 UMB_FES_SIMD PetscErrorCode UmbMbarReplicaPass(UmbMbar *mb, const PetscReal fbase[], PetscInt R, const PetscReal E[], UmbMbarMultFn mult, void *ctx, PetscReal M[], const PetscInt bin[], PetscInt B, PetscReal shift, PetscReal S[], PetscReal FB[])
 {
-  const PetscInt  K = mb->K, d = mb->d;
-  PetscReal       gmax;
+  const PetscInt  K = mb->K, d = mb->d, C = UMB_REP_CHUNK, Rp = (R + C - 1) / C * C;
   const size_t    nS = (size_t)K * R, nF = bin ? (size_t)B * R : 0;
-  PetscReal      *loc, *out, *sr, *q, *a = mb->a;
+  PetscReal       gmax, *loc, *out, *Ep, *Sp, *Ab, *Qb, *a = mb->a;
+  PetscInt        blo[UMB_REP_BLOCK], bhi[UMB_REP_BLOCK];
 
   PetscFunctionBegin;
   PetscCall(SetG(mb, fbase, &gmax));
-  PetscCall(PetscCalloc2(2 * (nS + nF), &loc, 2 * (size_t)R, &sr));
+  PetscCall(PetscCalloc2(2 * (nS + nF), &loc, (size_t)K * Rp, &Sp));
+  PetscCall(PetscMalloc2((size_t)K * Rp, &Ep, (size_t)UMB_REP_BLOCK * K, &Ab));
+  PetscCall(PetscCalloc1((size_t)UMB_REP_BLOCK * Rp, &Qb)); /* padding columns stay 0 */
   out = loc + nS + nF;
-  q   = sr + R;
+  for (PetscInt k = 0; k < K; k++) /* padding columns: E = 1 (a positive sum), m = 0 (q = 0) */
+    for (PetscInt r = 0; r < Rp; r++) Ep[(size_t)k * Rp + r] = r < R ? E[(size_t)k * R + r] : 1;
   for (PetscInt grp = 0; grp < mb->ngroups; grp++) {
-    const PetscInt64 n0   = mb->gptr[grp];
+    const PetscInt64 n0 = mb->gptr[grp], n1 = mb->gptr[grp + 1];
     PetscInt         hint[3] = {0, -1, -1};
     PetscCall(mult(ctx, grp, R, M));
-    for (PetscInt64 n = n0; n < mb->gptr[grp + 1]; n++) {
-      const PetscReal *mn = M + (size_t)(n - n0) * R;
-      PetscReal        s, amax;
-      PetscInt         lo, hi;
-      (void)PointTerms(mb, mb->z + n * d, gmax, hint, &lo, &hi, &s, &amax);
-      for (PetscInt r = 0; r < R; r++) sr[r] = 0;
-      for (PetscInt k = lo; k <= hi; k++) { /* sr_r = sum_k a_k E_kr, k in order for every r */
-        const PetscReal  ak = a[k];
-        const PetscReal *Ek = E + (size_t)k * R;
-        for (PetscInt r = 0; r < R; r++) sr[r] += ak * Ek[r];
+    for (PetscInt64 nb0 = n0; nb0 < n1; nb0 += UMB_REP_BLOCK) {
+      const PetscInt nb = (PetscInt)PetscMin(UMB_REP_BLOCK, n1 - nb0);
+      PetscInt       ulo = K, uhi = -1;
+      for (PetscInt i = 0; i < nb; i++) {
+        const PetscInt64 n  = nb0 + i;
+        const PetscReal *mn = M + (size_t)(n - n0) * R;
+        PetscReal       *qi = Qb + (size_t)i * Rp, *ai = Ab + (size_t)i * K, s, amax;
+        PetscInt         lo, hi;
+        (void)PointTerms(mb, mb->z + n * d, gmax, hint, &lo, &hi, &s, &amax);
+        blo[i] = lo;
+        bhi[i] = hi;
+        ulo    = PetscMin(ulo, lo);
+        uhi    = PetscMax(uhi, hi);
+        for (PetscInt k = lo; k <= hi; k++) ai[k] = a[k];
+        for (PetscInt c = 0; c < Rp; c += C) { /* sr_r = sum_k a_k E_kr, k in order for every r */
+          UmbV8     acc0 = {0}, acc1 = {0}, e0, e1;
+          PetscReal sr[UMB_REP_CHUNK];
+          for (PetscInt k = lo; k <= hi; k++) {
+            UMB_V8_LOAD(e0, Ep + (size_t)k * Rp + c);
+            UMB_V8_LOAD(e1, Ep + (size_t)k * Rp + c + 8);
+            acc0 += a[k] * e0;
+            acc1 += a[k] * e1;
+          }
+          UMB_V8_STORE(sr, acc0);
+          UMB_V8_STORE(sr + 8, acc1);
+          for (PetscInt j = 0; j < UMB_REP_CHUNK && c + j < R; j++) qi[c + j] = mn[c + j] / sr[j];
+        }
+        if (bin && bin[n] >= 0) {
+          const PetscReal w  = PetscExpReal(-amax - shift);
+          PetscReal      *Fb = loc + nS + (size_t)bin[n] * R;
+          for (PetscInt r = 0; r < R; r++) Fb[r] += qi[r] * w;
+        }
       }
-      for (PetscInt r = 0; r < R; r++) q[r] = mn[r] / sr[r];
-      for (PetscInt k = lo; k <= hi; k++) {
-        const PetscReal ak = a[k];
-        PetscReal      *Sk = loc + (size_t)k * R;
-        for (PetscInt r = 0; r < R; r++) Sk[r] += ak * q[r];
+      for (PetscInt i = 0; i < nb; i++) { /* each row 0 outside its own band, over the block's */
+        PetscReal *ai = Ab + (size_t)i * K;
+        for (PetscInt k = ulo; k < blo[i]; k++) ai[k] = 0;
+        for (PetscInt k = bhi[i] + 1; k <= uhi; k++) ai[k] = 0;
       }
-      if (bin && bin[n] >= 0) {
-        const PetscReal w  = PetscExpReal(-amax - shift);
-        PetscReal      *Fb = loc + nS + (size_t)bin[n] * R;
-        for (PetscInt r = 0; r < R; r++) Fb[r] += q[r] * w;
-      }
+      for (PetscInt k = ulo; k <= uhi; k++) /* S_kr += sum_i a_ik q_ir, i in order for every r */
+        for (PetscInt c = 0; c < Rp; c += C) {
+          UmbV8      acc0 = {0}, acc1 = {0}, q0, q1;
+          PetscReal *Sk   = Sp + (size_t)k * Rp + c;
+          for (PetscInt i = 0; i < nb; i++) {
+            UMB_V8_LOAD(q0, Qb + (size_t)i * Rp + c);
+            UMB_V8_LOAD(q1, Qb + (size_t)i * Rp + c + 8);
+            acc0 += Ab[(size_t)i * K + k] * q0;
+            acc1 += Ab[(size_t)i * K + k] * q1;
+          }
+          UMB_V8_LOAD(q0, Sk);
+          UMB_V8_LOAD(q1, Sk + 8);
+          q0 += acc0;
+          q1 += acc1;
+          UMB_V8_STORE(Sk, q0);
+          UMB_V8_STORE(Sk + 8, q1);
+        }
     }
   }
+  for (PetscInt k = 0; k < K; k++) PetscCall(PetscArraycpy(loc + (size_t)k * R, Sp + (size_t)k * Rp, R));
   PetscCall(ReduceSame(mb->comm, loc, out, (PetscMPIInt)(nS + nF)));
   for (size_t i = 0; i < nS; i++) S[i] = E[i] * out[i];
   if (bin) PetscCall(PetscArraycpy(FB, out + nS, nF));
-  PetscCall(PetscFree2(loc, sr));
+  PetscCall(PetscFree2(loc, Sp));
+  PetscCall(PetscFree2(Ep, Ab));
+  PetscCall(PetscFree(Qb));
   mb->npass++;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -60,4 +60,12 @@ UMB_FES_INLINE_DEF double UmbExpNeg(double x)
 /* the helpers of such kernels are inlined, so that they are compiled for each target */
 #define UMB_FES_INLINE UMB_FES_INLINE_DEF
 
+/* Eight doubles as one vector (GCC/Clang vector extensions): one AVX-512 register, two AVX2 or
+   four SSE2 ones, the same element-wise operations (and so the same bits) on every target.
+   Unaligned loads and stores by memcpy (macros: a vector return would change the ABI between
+   targets). */
+typedef double UmbV8 __attribute__((vector_size(64)));
+#define UMB_V8_LOAD(v, p)  memcpy(&(v), (p), sizeof(UmbV8))
+#define UMB_V8_STORE(p, v) memcpy((p), &(v), sizeof(UmbV8))
+
 #endif
