@@ -24,7 +24,7 @@
    J |L| <= UMB_UNI_LMAX, and T_k = 0 below A_k = -UMB_UNI_TZERO (such terms are far below the
    cutoff). The spacing may deviate from equal by what changes an exponent by UMB_UNI_SPACING at
    most. Per term the relative error is below that plus 64 units of 2^-52 (tests/t312). */
-#define UMB_REP_CHUNK 16 /* replicas summed together in registers: two vectors of 8 */
+#define UMB_REP_CHUNK 32 /* replicas summed together in registers: four vectors of 8 */
 #define UMB_REP_BLOCK 32 /* points whose products with the replicas' q are summed per window at once */
 #define UMB_UNI_AMAX    40.0
 #define UMB_UNI_LMAX    40.0
@@ -564,8 +564,7 @@ UMB_FES_SIMD PetscErrorCode UmbMbarReplicaPass(UmbMbar *mb, const PetscReal fbas
   PetscFunctionBegin;
   PetscCall(SetG(mb, fbase, &gmax));
   PetscCall(PetscCalloc2(2 * (nS + nF), &loc, (size_t)K * Rp, &Sp));
-  PetscCall(PetscMalloc2((size_t)K * Rp, &Ep, (size_t)UMB_REP_BLOCK * K, &Ab));
-  PetscCall(PetscCalloc1((size_t)UMB_REP_BLOCK * Rp, &Qb)); /* padding columns stay 0 */
+  PetscCall(PetscMalloc3((size_t)K * Rp, &Ep, (size_t)UMB_REP_BLOCK * K, &Ab, (size_t)UMB_REP_BLOCK * Rp, &Qb));
   out = loc + nS + nF;
   for (PetscInt k = 0; k < K; k++) /* padding columns: E = 1 (a positive sum), m = 0 (q = 0) */
     for (PetscInt r = 0; r < Rp; r++) Ep[(size_t)k * Rp + r] = r < R ? E[(size_t)k * R + r] : 1;
@@ -587,18 +586,20 @@ UMB_FES_SIMD PetscErrorCode UmbMbarReplicaPass(UmbMbar *mb, const PetscReal fbas
         ulo    = PetscMin(ulo, lo);
         uhi    = PetscMax(uhi, hi);
         for (PetscInt k = lo; k <= hi; k++) ai[k] = a[k];
-        for (PetscInt c = 0; c < Rp; c += C) { /* sr_r = sum_k a_k E_kr, k in order for every r */
-          UmbV8     acc0 = {0}, acc1 = {0}, e0, e1;
-          PetscReal sr[UMB_REP_CHUNK];
-          for (PetscInt k = lo; k <= hi; k++) {
-            UMB_V8_LOAD(e0, Ep + (size_t)k * Rp + c);
-            UMB_V8_LOAD(e1, Ep + (size_t)k * Rp + c + 8);
-            acc0 += a[k] * e0;
-            acc1 += a[k] * e1;
+        for (PetscInt c = 0; c < Rp; c += C) { /* sr_r = sum_k a_k E_kr, k in order for every r; q = m / sr */
+          UmbV8     acc[4] = {{0}, {0}, {0}, {0}}, e;
+          PetscReal mc[UMB_REP_CHUNK] = {0};
+          for (PetscInt k = lo; k <= hi; k++)
+            for (PetscInt v = 0; v < 4; v++) {
+              UMB_V8_LOAD(e, Ep + (size_t)k * Rp + c + 8 * v);
+              acc[v] += a[k] * e;
+            }
+          PetscCall(PetscArraycpy(mc, mn + c, PetscMin(C, R - c))); /* padding columns: m = 0 */
+          for (PetscInt v = 0; v < 4; v++) {
+            UMB_V8_LOAD(e, mc + 8 * v);
+            e /= acc[v];
+            UMB_V8_STORE(qi + c + 8 * v, e);
           }
-          UMB_V8_STORE(sr, acc0);
-          UMB_V8_STORE(sr + 8, acc1);
-          for (PetscInt j = 0; j < UMB_REP_CHUNK && c + j < R; j++) qi[c + j] = mn[c + j] / sr[j];
         }
         if (bin && bin[n] >= 0) {
           const PetscReal w  = PetscExpReal(-amax - shift);
@@ -613,20 +614,18 @@ UMB_FES_SIMD PetscErrorCode UmbMbarReplicaPass(UmbMbar *mb, const PetscReal fbas
       }
       for (PetscInt k = ulo; k <= uhi; k++) /* S_kr += sum_i a_ik q_ir, i in order for every r */
         for (PetscInt c = 0; c < Rp; c += C) {
-          UmbV8      acc0 = {0}, acc1 = {0}, q0, q1;
-          PetscReal *Sk   = Sp + (size_t)k * Rp + c;
-          for (PetscInt i = 0; i < nb; i++) {
-            UMB_V8_LOAD(q0, Qb + (size_t)i * Rp + c);
-            UMB_V8_LOAD(q1, Qb + (size_t)i * Rp + c + 8);
-            acc0 += Ab[(size_t)i * K + k] * q0;
-            acc1 += Ab[(size_t)i * K + k] * q1;
+          UmbV8      acc[4] = {{0}, {0}, {0}, {0}}, q;
+          PetscReal *Sk     = Sp + (size_t)k * Rp + c;
+          for (PetscInt i = 0; i < nb; i++)
+            for (PetscInt v = 0; v < 4; v++) {
+              UMB_V8_LOAD(q, Qb + (size_t)i * Rp + c + 8 * v);
+              acc[v] += Ab[(size_t)i * K + k] * q;
+            }
+          for (PetscInt v = 0; v < 4; v++) {
+            UMB_V8_LOAD(q, Sk + 8 * v);
+            q += acc[v];
+            UMB_V8_STORE(Sk + 8 * v, q);
           }
-          UMB_V8_LOAD(q0, Sk);
-          UMB_V8_LOAD(q1, Sk + 8);
-          q0 += acc0;
-          q1 += acc1;
-          UMB_V8_STORE(Sk, q0);
-          UMB_V8_STORE(Sk + 8, q1);
         }
     }
   }
@@ -635,8 +634,7 @@ UMB_FES_SIMD PetscErrorCode UmbMbarReplicaPass(UmbMbar *mb, const PetscReal fbas
   for (size_t i = 0; i < nS; i++) S[i] = E[i] * out[i];
   if (bin) PetscCall(PetscArraycpy(FB, out + nS, nF));
   PetscCall(PetscFree2(loc, Sp));
-  PetscCall(PetscFree2(Ep, Ab));
-  PetscCall(PetscFree(Qb));
+  PetscCall(PetscFree3(Ep, Ab, Qb));
   mb->npass++;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
