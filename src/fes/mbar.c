@@ -430,9 +430,8 @@ static PetscErrorCode ReduceSame(MPI_Comm comm, PetscReal *in, PetscReal *out, P
 UMB_FES_SIMD PetscErrorCode UmbMbarPass(UmbMbar *mb, const PetscReal f[], PetscReal *obj, PetscReal S[], PetscReal PP[])
 {
   const PetscInt   K = mb->K, d = mb->d;
-  PetscReal       gmax;
   const size_t     npp  = PP ? (size_t)K * (K + 1) / 2 : 0;
-  PetscReal        osum = 0, ocomp = 0, *in = mb->buf, *out = mb->buf + 1 + K + npp;
+  PetscReal        gmax, osum = 0, ocomp = 0, *in = mb->buf, *out = mb->buf + 1 + K + npp;
   PetscReal       *a = mb->a, *Sg = mb->Sg, *pv = mb->pv, *P = mb->PP;
   PetscInt        *idx = mb->idx;
   const PetscBool  mom = (PetscBool)(PP && mb->uniform && !mb->uniform_off);
@@ -512,8 +511,7 @@ UMB_FES_SIMD PetscErrorCode UmbMbarPass(UmbMbar *mb, const PetscReal f[], PetscR
 UMB_FES_SIMD PetscErrorCode UmbMbarBinSums(UmbMbar *mb, const PetscReal f[], const PetscInt bin[], PetscInt B, PetscReal shift, PetscReal wsum[], PetscReal G[], PetscReal w2[])
 {
   const PetscInt  K = mb->K, d = mb->d;
-  PetscReal       gmax;
-  PetscReal      *loc;
+  PetscReal       gmax, *loc;
 
   PetscFunctionBegin;
   PetscCall(SetG(mb, f, &gmax));
