@@ -45,7 +45,7 @@ PetscErrorCode UmbFesSetFromOptions(UmbFes fes)
   PetscCall(PetscOptionsReal("-fes_tol", "Convergence: max_k |sum_n W_nk - 1| (the relative gradient)", "UmbFesSetFromOptions", fes->tol, &fes->tol, &fes->tol_set));
   PetscCall(PetscOptionsInt("-fes_max_it", "Maximum solver iterations (after the self-consistent sweeps)", "UmbFesSetFromOptions", fes->max_it, &fes->max_it, &fes->max_it_set));
   PetscCall(PetscOptionsInt("-fes_sc_sweeps", "Self-consistent sweeps before the solver (when it does not start from the histogram)", "UmbFesSetFromOptions", fes->sweeps, &fes->sweeps, NULL));
-  PetscCall(PetscOptionsBool("-fes_histogram_start", "MBAR on a 1-D CV: start the solver from WHAM on a fine pooled histogram of the samples (false: from f = 0 with -fes_sc_sweeps sweeps)", "UmbFesSetFromOptions", fes->hist_start, &fes->hist_start, NULL));
+  PetscCall(PetscOptionsBool("-fes_histogram_start", "MBAR: start the solver from WHAM on a fine pooled histogram of the samples (false: from f = 0 with -fes_sc_sweeps sweeps)", "UmbFesSetFromOptions", fes->hist_start, &fes->hist_start, NULL));
   PetscCall(PetscOptionsInt("-fes_bootstrap", "Block-bootstrap replicas (0: none)", "UmbFesSetFromOptions", fes->nboot, &fes->nboot, NULL));
   PetscCall(PetscOptionsBool("-fes_bootstrap_joint", "MBAR: solve the bootstrap replicas together, one pass over the samples per iteration for all (false: one full solve per replica)", "UmbFesSetFromOptions", fes->boot_joint, &fes->boot_joint, NULL));
   PetscCall(PetscOptionsEnum("-fes_error", "Error in dF and windows.csv df: bootstrap or asymptotic", "UmbFesSetFromOptions", UmbFesErrorTypes, (PetscEnum)fes->errtype, (PetscEnum *)&fes->errtype, &fes->errtype_set));

@@ -341,40 +341,53 @@ static PetscErrorCode MbarReplicaProfile(UmbFes fes, void *ctx, const PetscReal 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* The MBAR solver's start on a 1-D CV: WHAM on the pooled histogram of all samples, UMB_START_BINS
-   bins over their range, bias at the bin centres. Its f differs from MBAR's by the binning error
-   (the bias changes by 2 h |z - c_k| dz across a bin), so Newton starts within a few steps of the
-   solution and no sweep is needed. Counts and extremes reduce exactly: the start is the same on
-   every rank and rank count. A histogram solve that does not converge leaves f = 0 and the sweeps
-   (a problem without overlap is then reported by the check on the samples). */
+/* The MBAR solver's start: WHAM on the pooled histogram of all samples, UMB_START_BINS bins over
+   their range (64 x 64 for a 2-D CV), bias at the bin centres. Its f differs from MBAR's by the
+   binning error (the bias changes by 2 h |z - c_k| dz across a bin), so Newton starts within a
+   few steps of the solution and no sweep is needed. Counts and extremes reduce exactly: the start
+   is the same on every rank and rank count. A histogram solve that does not converge leaves
+   f = 0 and the sweeps (a problem without overlap is then reported by the check on the samples). */
 #define UMB_START_BINS 4096
 static PetscErrorCode HistogramStart(UmbFes fes, PetscReal f[], UmbMbarOptions *opt)
 {
   const UmbWindowData *w = &fes->data;
+  const PetscInt       d = fes->d, nb = d == 1 ? UMB_START_BINS : 64;
   const PetscInt64     n = fes->gptr[w->khi - w->klo];
   const UmbMbarOptions o = {UMB_FES_NEWTON, 1e-10, 100, 1};
-  PetscReal            ext[2] = {PETSC_MAX_REAL, PETSC_MAX_REAL}, *cnt, *zc, dz;
+  PetscReal            ext[4], dz[2], *cnt, *zc;
   PetscInt64           gptr[2] = {0, 0};
+  PetscInt             nbins = 1;
   UmbMbar             *mb;
   UmbMbarInfo          info;
 
   PetscFunctionBegin;
-  for (PetscInt64 i = 0; i < n; i++) {
-    ext[0] = PetscMin(ext[0], w->z[i]);
-    ext[1] = PetscMin(ext[1], -w->z[i]);
+  for (PetscInt a = 0; a < d; a++) { /* min and -max of each component */
+    ext[2 * a] = ext[2 * a + 1] = PETSC_MAX_REAL;
+    nbins *= nb;
   }
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, ext, 2, MPIU_REAL, MPI_MIN, fes->comm));
-  dz = (-ext[1] - ext[0]) / UMB_START_BINS;
-  if (!(dz > 0) || !PetscIsNormalReal(dz)) PetscFunctionReturn(PETSC_SUCCESS); /* one value: nothing to bin */
-  PetscCall(PetscCalloc2(UMB_START_BINS, &cnt, UMB_START_BINS, &zc));
-  for (PetscInt64 i = 0; i < n; i++) cnt[PetscMin(UMB_START_BINS - 1, (PetscInt)((w->z[i] - ext[0]) / dz))] += 1;
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, cnt, UMB_START_BINS, MPIU_REAL, MPI_SUM, fes->comm));
-  for (PetscInt b = 0; b < UMB_START_BINS; b++)
+  for (PetscInt64 i = 0; i < n; i++)
+    for (PetscInt a = 0; a < d; a++) {
+      ext[2 * a]     = PetscMin(ext[2 * a], w->z[i * d + a]);
+      ext[2 * a + 1] = PetscMin(ext[2 * a + 1], -w->z[i * d + a]);
+    }
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, ext, (PetscMPIInt)(2 * d), MPIU_REAL, MPI_MIN, fes->comm));
+  for (PetscInt a = 0; a < d; a++) {
+    dz[a] = (-ext[2 * a + 1] - ext[2 * a]) / nb;
+    if (!(dz[a] > 0) || !PetscIsNormalReal(dz[a])) PetscFunctionReturn(PETSC_SUCCESS); /* one value: nothing to bin */
+  }
+  PetscCall(PetscCalloc2(nbins, &cnt, (size_t)nbins * d, &zc));
+  for (PetscInt64 i = 0; i < n; i++) {
+    PetscInt b = 0;
+    for (PetscInt a = 0; a < d; a++) b = b * nb + PetscMin(nb - 1, (PetscInt)((w->z[i * d + a] - ext[2 * a]) / dz[a]));
+    cnt[b] += 1;
+  }
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, cnt, (PetscMPIInt)nbins, MPIU_REAL, MPI_SUM, fes->comm));
+  for (PetscInt b = 0; b < nbins; b++)
     if (cnt[b] > 0) {
-      zc[gptr[1]]    = ext[0] + (b + 0.5) * dz;
+      for (PetscInt a = d - 1, r = b; a >= 0; a--, r /= nb) zc[gptr[1] * d + a] = ext[2 * a] + (r % nb + 0.5) * dz[a];
       cnt[gptr[1]++] = cnt[b];
     }
-  PetscCall(UmbMbarCreate(PETSC_COMM_SELF, fes->K, 1, w->center, fes->h, w->period, &mb));
+  PetscCall(UmbMbarCreate(PETSC_COMM_SELF, fes->K, d, w->center, fes->h, w->period, &mb));
   PetscCall(UmbMbarSetPoints(mb, 1, gptr, zc, cnt));
   PetscCall(UmbMbarSetCounts(mb, fes->Nk));
   PetscCall(PetscArrayzero(f, fes->K));
@@ -409,7 +422,7 @@ PetscErrorCode UmbFesSolveMBAR(UmbFes fes)
   PetscCall(Options(fes, &opt, PETSC_FALSE));
   PetscCall(PetscArrayzero(fes->f, K));
   fes->start_bins = 0;
-  if (fes->hist_start && fes->d == 1) PetscCall(HistogramStart(fes, fes->f, &opt));
+  if (fes->hist_start) PetscCall(HistogramStart(fes, fes->f, &opt));
   cc.fes = fes;
   cc.Nk  = fes->Nk;
   /* the final pass: log normalisers of every sample, S and the pair sums for the overlap matrix

@@ -161,7 +161,7 @@ struct _p_UmbFes {
   PetscReal       tol;
   PetscInt        max_it, sweeps, nboot;
   PetscBool       boot_joint; /* MBAR: the replicas of a batch solved together (-fes_bootstrap_joint) */
-  PetscBool       hist_start; /* MBAR, 1-D: start from WHAM on a fine pooled histogram (-fes_histogram_start) */
+  PetscBool       hist_start; /* MBAR: start from WHAM on a fine pooled histogram (-fes_histogram_start) */
   PetscInt        start_bins; /* the bins with samples that start used, 0 if it was not used */
   PetscInt        boot_left;  /* replicas of the joint bootstrap that needed a separate solve (this run) */
   PetscBool       tol_set, max_it_set;
