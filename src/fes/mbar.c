@@ -24,7 +24,8 @@
    J |L| <= UMB_UNI_LMAX, and T_k = 0 below A_k = -UMB_UNI_TZERO (such terms are far below the
    cutoff). The spacing may deviate from equal by what changes an exponent by UMB_UNI_SPACING at
    most. Per term the relative error is below that plus 64 units of 2^-52 (tests/t312). */
-#define UMB_REP_CHUNK 32 /* replicas summed together in registers: four vectors of 8 */
+#define UMB_REP_VECS  4                     /* vectors of 8 replicas summed together in registers */
+#define UMB_REP_CHUNK (8 * UMB_REP_VECS)
 #define UMB_REP_BLOCK 32 /* points whose products with the replicas' q are summed per window at once */
 #define UMB_UNI_AMAX    40.0
 #define UMB_UNI_LMAX    40.0
@@ -182,6 +183,12 @@ UMB_FES_INLINE PetscInt FirstAbove(const PetscReal *c, PetscInt K, PetscReal x, 
   return lo;
 }
 
+/* equally spaced windows take the products (not turned off for tests) */
+UMB_FES_INLINE PetscBool UniformOn(const UmbMbar *mb)
+{
+  return (PetscBool)(mb->uniform && !mb->uniform_off);
+}
+
 /* A point near window k0 of equally spaced windows: fills a[lo..hi] with exp(x_k - x_max), x_k =
    A_k + (k - k0) L = a_k - a_k0 (0 below the cutoff), by the row's T_k times powers of r = exp(L):
    r^0..r^7 and a running factor r^(8 i) that also carries exp((lo - k0) L - x_max). Returns x_max. */
@@ -257,7 +264,7 @@ UMB_FES_INLINE PetscReal PointTerms(UmbMbar *mb, const PetscReal *zn, PetscReal 
   PetscInt         lo = 0, hi = mb->K - 1;
 
   mb->uk0 = -1;
-  if (mb->uniform && !mb->uniform_off) {
+  if (UniformOn(mb)) {
     /* equally spaced windows: the nearest centre by division, the band the whole row (its terms
        below the cutoff come out as 0), no walk, no square root */
     const PetscReal u = (zn[0] - mb->center[0]) / mb->delta;
@@ -375,7 +382,7 @@ static PetscErrorCode SetG(UmbMbar *mb, const PetscReal f[], PetscReal *gmax)
     mb->g[k] = f[k] + mb->lnNk[k];
     *gmax    = PetscMax(*gmax, mb->g[k]);
   }
-  if (mb->uniform && !mb->uniform_off) PetscCall(UniformRows(mb, *gmax));
+  if (UniformOn(mb)) PetscCall(UniformRows(mb, *gmax));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -434,7 +441,7 @@ UMB_FES_SIMD PetscErrorCode UmbMbarPass(UmbMbar *mb, const PetscReal f[], PetscR
   PetscReal        gmax, osum = 0, ocomp = 0, *in = mb->buf, *out = mb->buf + 1 + K + npp;
   PetscReal       *a = mb->a, *Sg = mb->Sg, *pv = mb->pv, *P = mb->PP;
   PetscInt        *idx = mb->idx;
-  const PetscBool  mom = (PetscBool)(PP && mb->uniform && !mb->uniform_off);
+  const PetscBool  mom = (PetscBool)(PP && UniformOn(mb));
 
   PetscFunctionBegin;
   PetscCall(SetG(mb, f, &gmax));
@@ -585,15 +592,15 @@ UMB_FES_SIMD PetscErrorCode UmbMbarReplicaPass(UmbMbar *mb, const PetscReal fbas
         uhi    = PetscMax(uhi, hi);
         for (PetscInt k = lo; k <= hi; k++) ai[k] = a[k];
         for (PetscInt c = 0; c < Rp; c += C) { /* sr_r = sum_k a_k E_kr, k in order for every r; q = m / sr */
-          UmbV8     acc[4] = {{0}, {0}, {0}, {0}}, e;
+          UmbV8     acc[UMB_REP_VECS] = {{0}}, e;
           PetscReal mc[UMB_REP_CHUNK] = {0};
           for (PetscInt k = lo; k <= hi; k++)
-            for (PetscInt v = 0; v < 4; v++) {
+            for (PetscInt v = 0; v < UMB_REP_VECS; v++) {
               UMB_V8_LOAD(e, Ep + (size_t)k * Rp + c + 8 * v);
               acc[v] += a[k] * e;
             }
           PetscCall(PetscArraycpy(mc, mn + c, PetscMin(C, R - c))); /* padding columns: m = 0 */
-          for (PetscInt v = 0; v < 4; v++) {
+          for (PetscInt v = 0; v < UMB_REP_VECS; v++) {
             UMB_V8_LOAD(e, mc + 8 * v);
             e /= acc[v];
             UMB_V8_STORE(qi + c + 8 * v, e);
@@ -612,14 +619,14 @@ UMB_FES_SIMD PetscErrorCode UmbMbarReplicaPass(UmbMbar *mb, const PetscReal fbas
       }
       for (PetscInt k = ulo; k <= uhi; k++) /* S_kr += sum_i a_ik q_ir, i in order for every r */
         for (PetscInt c = 0; c < Rp; c += C) {
-          UmbV8      acc[4] = {{0}, {0}, {0}, {0}}, q;
+          UmbV8      acc[UMB_REP_VECS] = {{0}}, q;
           PetscReal *Sk     = Sp + (size_t)k * Rp + c;
           for (PetscInt i = 0; i < nb; i++)
-            for (PetscInt v = 0; v < 4; v++) {
+            for (PetscInt v = 0; v < UMB_REP_VECS; v++) {
               UMB_V8_LOAD(q, Qb + (size_t)i * Rp + c + 8 * v);
               acc[v] += Ab[(size_t)i * K + k] * q;
             }
-          for (PetscInt v = 0; v < 4; v++) {
+          for (PetscInt v = 0; v < UMB_REP_VECS; v++) {
             UMB_V8_LOAD(q, Sk + 8 * v);
             q += acc[v];
             UMB_V8_STORE(Sk + 8 * v, q);
