@@ -54,6 +54,7 @@ PETSC_EXTERN PetscErrorCode UmbH5ReadSmall(UmbH5, const char[], hid_t, size_t, v
    every rank (collective), naming file and dataset ("fails its checksum" for damaged data); a
    failed write stops the rank that saw it, naming the file (and a full disk) */
 PETSC_EXTERN PetscErrorCode UmbH5CheckIO(UmbH5, const char[], PetscBool, herr_t);
+PETSC_EXTERN PetscErrorCode UmbH5TransferList(UmbH5, hid_t *);
 PETSC_EXTERN PetscErrorCode UmbH5GetShape(UmbH5, const char[], int *, hsize_t[]);
 PETSC_EXTERN PetscErrorCode UmbH5HasObject(UmbH5, const char[], PetscBool *);
 

@@ -42,8 +42,7 @@ static PetscErrorCode WriteFlat(UmbH5 h5, const char name[], PetscInt64 L, Petsc
     UmbCallHDF5Id(mspace, H5Screate_simple(1, &one, NULL));
     UmbCallHDF5(H5Sselect_none(mspace));
   }
-  UmbCallHDF5Id(dxpl, H5Pcreate(H5P_DATASET_XFER));
-  UmbCallHDF5(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
+  PetscCall(UmbH5TransferList(h5, &dxpl));
   status = H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, buf);
   PetscCall(UmbH5CheckIO(h5, name, PETSC_TRUE, status));
   UmbCallHDF5(H5Pclose(dxpl));

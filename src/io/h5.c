@@ -14,10 +14,21 @@ struct _p_UmbH5 {
   PetscBool partial;                   /* tmp is a partial file: kept when closed without commit */
 };
 
+/* One rank reads and writes through POSIX calls (HDF5's sec2 driver): the same files without
+   MPI-IO's collective buffering, which on one rank only copies the data twice; without file
+   locks, as MPI-IO (atomicity comes from writing a temporary file and renaming it) */
 static PetscErrorCode FileAccessList(MPI_Comm comm, hid_t *fapl)
 {
+  PetscMPIInt size;
+
   PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
   UmbCallHDF5Id(*fapl, H5Pcreate(H5P_FILE_ACCESS));
+  if (size == 1) {
+    UmbCallHDF5(H5Pset_fapl_sec2(*fapl));
+    UmbCallHDF5(H5Pset_file_locking(*fapl, 0, 1));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   UmbCallHDF5(H5Pset_fapl_mpio(*fapl, comm, MPI_INFO_NULL));
   /* attributes and groups are created collectively and kept in sync on all ranks */
   UmbCallHDF5(H5Pset_all_coll_metadata_ops(*fapl, 1));
@@ -462,6 +473,19 @@ static PetscErrorCode SelectRows(hid_t dset, hsize_t row0, hsize_t nrows, hid_t 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The transfer property list of a dataset read or write: collective on a file shared by several
+   ranks (MPI-IO), the default on one rank's file (POSIX) */
+PetscErrorCode UmbH5TransferList(UmbH5 h, hid_t *dxpl)
+{
+  PetscMPIInt size;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(h->comm, &size));
+  UmbCallHDF5Id(*dxpl, H5Pcreate(H5P_DATASET_XFER));
+  if (size > 1) UmbCallHDF5(H5Pset_dxpl_mpio(*dxpl, H5FD_MPIO_COLLECTIVE));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode RowsIO(UmbH5 h, const char name[], hid_t memtype, hsize_t row0, hsize_t nrows, void *buf, PetscBool write)
 {
   hid_t  dset, fspace, mspace = -1, dxpl;
@@ -471,8 +495,7 @@ static PetscErrorCode RowsIO(UmbH5 h, const char name[], hid_t memtype, hsize_t 
   PetscCall(PetscLogEventBegin(write ? UMB_EVENT.h5_write : UMB_EVENT.h5_read, 0, 0, 0, 0));
   PetscCall(OpenDataset(h, name, &dset));
   PetscCall(SelectRows(dset, row0, nrows, &fspace, &mspace));
-  UmbCallHDF5Id(dxpl, H5Pcreate(H5P_DATASET_XFER));
-  UmbCallHDF5(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
+  PetscCall(UmbH5TransferList(h, &dxpl));
   status = write ? H5Dwrite(dset, memtype, mspace, fspace, dxpl, buf) : H5Dread(dset, memtype, mspace, fspace, dxpl, buf);
   PetscCall(UmbH5CheckIO(h, name, write, status));
   UmbCallHDF5(H5Pclose(dxpl));

@@ -36,8 +36,7 @@ static PetscErrorCode FramesIO(UmbSamplesFile sf, UmbSamplesArray a, PetscInt kl
     if (nsel) UmbCallHDF5(H5Sselect_hyperslab(mspace, H5S_SELECT_SET, start, stride, count, block));
     else UmbCallHDF5(H5Sselect_none(mspace));
   }
-  UmbCallHDF5Id(dxpl, H5Pcreate(H5P_DATASET_XFER));
-  UmbCallHDF5(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
+  PetscCall(UmbH5TransferList(sf->h5, &dxpl));
   status = write ? H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, buf) : H5Dread(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, buf);
   PetscCall(UmbH5CheckIO(sf->h5, name, write, status));
   UmbCallHDF5(H5Pclose(dxpl));
