@@ -2,6 +2,7 @@
    O = W^T W N) with its smallest neighbour overlap and the connectivity check, and a neighbour
    consistency test in the spirit of Zhu and Hummer (J Comput Chem 33, 453, 2012). */
 #include <umbra/private/fesimpl.h>
+#include <umbra/private/fesexp.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
@@ -176,14 +177,31 @@ static inline PetscInt AxisBin(const UmbFes fes, PetscInt a, const PetscReal *z)
   return PetscMin((PetscInt)((v - fes->lo[a]) / fes->width[a]), fes->nb[a] - 1);
 }
 
-static inline PetscReal Logistic(PetscReal x) { return x >= 0 ? 1 / (1 + PetscExpReal(-x)) : PetscExpReal(x) / (1 + PetscExpReal(x)); }
+#define UMB_PAIR_BLOCK 256 /* samples whose logistic is evaluated together */
+
+/* r_i = 1 / (1 + exp(-x_i)) from exp(-|x_i|) <= 1 (no overflow), vectorised: the test's
+   exponentials were most of its time */
+UMB_FES_SIMD static void Logistics(PetscInt n, const PetscReal x[], PetscReal r[])
+{
+  for (PetscInt i = 0; i < n; i++) {
+    const PetscReal e = UmbExpNeg(-PetscAbsReal(x[i])), s = 1 / (1 + e);
+    r[i] = x[i] >= 0 ? s : e * s;
+  }
+}
+
+/* rho of the samples n0..n1-1 for pair (k, l) with constant c, UMB_PAIR_BLOCK at a time */
+static void PairRho(const UmbWindowData *w, const PetscReal h[], PetscInt k, PetscInt l, PetscReal c, PetscInt64 n0, PetscInt64 n1, PetscReal rho[])
+{
+  for (PetscInt64 n = n0; n < n1; n++) rho[n - n0] = c - PairDu(w, h, k, l, w->z + n * w->d);
+  Logistics((PetscInt)(n1 - n0), rho, rho);
+}
 
 PetscErrorCode UmbFesConsistency(UmbFes fes)
 {
   const UmbWindowData *w = &fes->data;
   const PetscInt       np = fes->npairs, d = fes->d;
   PetscInt             nbmax = 0;
-  PetscReal           *acc, *delta, *sums;
+  PetscReal           *acc, *delta, *sums, rho[UMB_PAIR_BLOCK];
 
   PetscFunctionBegin;
   fes->nflagged = 0;
@@ -202,10 +220,14 @@ PetscErrorCode UmbFesConsistency(UmbFes fes)
       for (PetscInt win = 0; win < 2; win++) {
         const PetscInt kk = win ? l : k;
         if (kk < w->klo || kk >= w->khi) continue;
-        for (PetscInt64 n = w->offset[kk] - w->offset[w->klo]; n < w->offset[kk + 1] - w->offset[w->klo]; n++) {
-          const PetscReal r = Logistic(c - PairDu(w, fes->h, k, l, w->z + n * d));
-          sums[2 * q] += r;
-          sums[2 * q + 1] += r * (1 - r);
+        const PetscInt64 end = w->offset[kk + 1] - w->offset[w->klo];
+        for (PetscInt64 n0 = w->offset[kk] - w->offset[w->klo]; n0 < end; n0 += UMB_PAIR_BLOCK) {
+          const PetscInt64 n1 = PetscMin(end, n0 + UMB_PAIR_BLOCK);
+          PairRho(w, fes->h, k, l, c, n0, n1, rho);
+          for (PetscInt64 i = 0; i < n1 - n0; i++) {
+            sums[2 * q] += rho[i];
+            sums[2 * q + 1] += rho[i] * (1 - rho[i]);
+          }
         }
       }
     }
@@ -264,15 +286,16 @@ PetscErrorCode UmbFesConsistency(UmbFes fes)
         if (kk < w->klo || kk >= w->khi) continue;
         for (PetscInt64 wk = 0; wk < w->walkers[kk]; wk++)
           for (PetscInt64 t0 = 0; t0 < F; t0 += L) {
-            PetscInt ntouched = 0;
-            for (PetscInt64 t = t0; t < PetscMin(F, t0 + L); t++) {
-              const PetscInt64 n  = w->offset[kk] - w->offset[w->klo] + wk * F + t;
-              const PetscReal *z  = w->z + n * d;
-              PetscInt         ib = AxisBin(fes, a, z);
+            const PetscInt64 nb0 = w->offset[kk] - w->offset[w->klo] + wk * F, t1 = PetscMin(F, t0 + L);
+            PetscInt         ntouched = 0;
+            for (PetscInt64 t = t0; t < t1; t++) {
+              const PetscInt64 n  = nb0 + t;
+              PetscInt         ib = AxisBin(fes, a, w->z + n * d);
               PetscReal        r;
+              if ((t - t0) % UMB_PAIR_BLOCK == 0) PairRho(w, fes->h, k, l, c, n, nb0 + PetscMin(t1, t + UMB_PAIR_BLOCK), rho);
               if (ib < 0) continue;
               ib -= b0[q];
-              r = Logistic(c - PairDu(w, fes->h, k, l, z));
+              r = rho[(t - t0) % UMB_PAIR_BLOCK];
               O[ib] += win;
               E[ib] += r;
               C[ib] += 1;
