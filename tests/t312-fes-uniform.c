@@ -6,14 +6,17 @@
    ln sum_k by once that absolutely (plus the rounding of its own size). PP_kl (pair sums from
    the moments, UniformMoments) may differ by 3 times that relatively plus the pairs the general
    path leaves out: those with a factor below 2^-60, at most 2^-60 (S_k + S_l) together (and
-   terms below the cutoff, far less).
+   terms below the cutoff, far less). The products keep every term of a row; the general path
+   leaves out those below 2^-64 / K of a point's largest, so a bin sum G_bk may differ by that
+   much of wsum_b besides.
    Cases: 60 windows with about 40 within reach of a point (h = 1/8, spacing 1); points beyond
    both ends (they take the general path); free energies so steep that rows are refused
    (A_k > 40) and the general path takes over; the replica and bin passes; centres 1e-6 off equal
    spacing (the products refused) and 1e-16 off (accepted).
-   Catches: a wrong power (r^(j+1)), the running factor advanced twice, a row centred on the wrong
-   window, a row too short for its band, the shift x_max left out; in the pair sums a moment taken
-   one place off, x_max left out, a missing 1/s. */
+   Catches: a wrong power (r^(j+1)), the running factor advanced twice or started at the wrong
+   power, a row centred on the wrong window, a row too short for its band, terms relative to
+   another window than the one the log-normaliser names; in the pair sums a moment taken one
+   place off, a wrong r^(-2J), a missing 1/s. */
 // TEST: nsize=1
 #include "tap.h"
 #include <umbra/private/fesimpl.h>
@@ -120,7 +123,8 @@ int main(int argc, char **argv)
     }
     for (PetscInt b = 0; b < 8; b++) {
       eB = fmax(eB, fmax(Rel(A.wsum[b], B.wsum[b]), Rel(A.w2[b], B.w2[b])));
-      for (PetscInt k = 0; k < K; k++) eB = fmax(eB, Rel(A.G[b * K + k], B.G[b * K + k]));
+      for (PetscInt k = 0; k < K; k++) /* the general path leaves out terms below 2^-64 / K of a point's largest */
+        eB = fmax(eB, fabs(A.G[b * K + k] - B.G[b * K + k]) / (fmax(fabs(A.G[b * K + k]), fabs(B.G[b * K + k])) + 0x1p-64 / (4 * E) * B.wsum[b]));
       for (PetscInt r = 0; r < R; r++) eB = fmax(eB, Rel(A.FB[b * R + r], B.FB[b * R + r]));
     }
     for (PetscInt i = 0; i < K * R; i++) eS = fmax(eS, Rel(A.SR[i], B.SR[i]));

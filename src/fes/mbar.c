@@ -189,17 +189,18 @@ UMB_FES_INLINE PetscBool UniformOn(const UmbMbar *mb)
   return (PetscBool)(mb->uniform && !mb->uniform_off);
 }
 
-/* A point near window k0 of equally spaced windows: fills a[lo..hi] with exp(x_k - x_max), x_k =
-   A_k + (k - k0) L = a_k - a_k0 (0 below the cutoff), by the row's T_k times powers of r = exp(L):
-   r^0..r^7 and a running factor r^(8 i) that also carries exp((lo - k0) L - x_max). Returns x_max. */
-UMB_FES_INLINE PetscReal UniformTerms(UmbMbar *mb, PetscInt k0, PetscInt lo, PetscInt hi, PetscReal L)
+/* A point near window k0 of equally spaced windows: fills a[lo..hi] with exp(x_k), x_k = A_k +
+   (k - k0) L = a_k - a_k0, by the row's T_k times powers of r = exp(L): r^0..r^7 and a running
+   factor r^(8 i) that starts at r^(lo - k0). The terms are relative to the nearest window's (x_k0
+   = 0), not to the largest: with A_k <= UMB_UNI_AMAX, J |L| <= UMB_UNI_LMAX and T_k = 0 below
+   -UMB_UNI_TZERO they lie within [e^-440, e^80], so no maximum is searched and every term of the
+   row is summed (none can overflow or turn subnormal). */
+UMB_FES_INLINE void UniformTerms(UmbMbar *mb, PetscInt k0, PetscInt lo, PetscInt hi, PetscReal L)
 {
-  const PetscInt   K = mb->K, J = mb->tJ[k0], n = hi - lo + 1;
-  const PetscReal *A = mb->tA + mb->trow[k0] + J - k0, *T = mb->tT + mb->trow[k0] + J - k0, *jv = mb->jv + K - 1 - k0, cut = mb->cut;
-  PetscReal       *a = mb->a, p[8], r8, rb, xm;
+  const PetscInt   J = mb->tJ[k0], n = hi - lo + 1;
+  const PetscReal *T = mb->tT + mb->trow[k0] + J - k0;
+  PetscReal       *a = mb->a + lo, p[8], r8, rb;
 
-  for (PetscInt k = lo; k <= hi; k++) a[k] = A[k] + jv[k] * L;
-  xm   = MaxFixed(a + lo, n);
   p[0] = 1;
   p[1] = PetscExpReal(L);
   p[2] = p[1] * p[1];
@@ -209,31 +210,25 @@ UMB_FES_INLINE PetscReal UniformTerms(UmbMbar *mb, PetscInt k0, PetscInt lo, Pet
   p[6] = p[4] * p[2];
   p[7] = p[4] * p[3];
   r8   = p[4] * p[4];
-  rb   = PetscExpReal(jv[lo] * L - xm);
+  rb   = PetscExpReal((lo - k0) * L);
   for (PetscInt j = 0; j < 8; j++) mb->up[j] = p[j];
   mb->ur8 = r8;
   mb->uL  = L;
-  mb->uxm = xm;
   mb->uk0 = k0;
   for (PetscInt i0 = 0; i0 < n; i0 += 8, rb *= r8) {
     const PetscInt   m  = PetscMin(8, n - i0);
-    PetscReal       *ab = a + lo + i0;
     const PetscReal *tb = T + lo + i0;
-    for (PetscInt j = 0; j < m; j++) {
-      const PetscReal e = ab[j] - xm;
-      ab[j] = e >= -cut ? tb[j] * (p[j] * rb) : 0;
-    }
+    for (PetscInt j = 0; j < m; j++) a[i0 + j] = tb[j] * (p[j] * rb);
   }
-  return xm;
 }
 
 /* The last point's (UniformTerms) pair sums with multiplicity wm and sum of terms s: its moments
-   wm e^(-2 x_max) s^-2 r^i, i in [-2J, 2J], by the same powers */
+   wm s^-2 r^i, i in [-2J, 2J], by the same powers */
 UMB_FES_INLINE void UniformMoments(UmbMbar *mb, PetscReal wm, PetscReal s)
 {
   const PetscInt   J = mb->tJ[mb->uk0], n = 4 * J + 1;
   const PetscReal *p = mb->up;
-  PetscReal       *M  = mb->mom + mb->mrow[mb->uk0], rb = wm / (s * s) * PetscExpReal(-2 * (J * mb->uL + mb->uxm));
+  PetscReal       *M  = mb->mom + mb->mrow[mb->uk0], rb = wm / (s * s) * PetscExpReal(-2 * J * mb->uL);
 
   for (PetscInt i0 = 0; i0 < n; i0 += 8, rb *= mb->ur8) {
     const PetscInt m = PetscMin(8, n - i0);
@@ -274,7 +269,8 @@ UMB_FES_INLINE PetscReal PointTerms(UmbMbar *mb, const PetscReal *zn, PetscReal 
       if (mb->tok[k0] && PetscAbsReal(t) <= mb->tmax && PetscAbsReal(L) * J <= UMB_UNI_LMAX) {
         lo      = PetscMax(0, k0 - J);
         hi      = PetscMin(mb->K - 1, k0 + J);
-        amax    = g[k0] - mb->hu * t * t + UniformTerms(mb, k0, lo, hi, L);
+        amax    = g[k0] - mb->hu * t * t; /* a_k0, to which the terms are relative */
+        UniformTerms(mb, k0, lo, hi, L);
         hint[0] = k0;
         mb->nuniform++;
         goto sum;

@@ -88,7 +88,7 @@ typedef struct {
      point through k + l only, so a pass sums the moments sum_n m_n e^(-2 x_max) s^-2 r^i per k0
      (i in [-2J, 2J]) and folds them into PP at its end: 4J + 1 terms per point instead of pairs */
   PetscInt         *mrow;                 /* per k0: start of its moments */
-  PetscReal        *mom, up[8], ur8, uL, uxm; /* moments; the last point's powers r^0..r^7 and r^8, L, x_max */
+  PetscReal        *mom, up[8], ur8, uL;  /* moments; the last point's powers r^0..r^7 and r^8, L */
   PetscInt          uk0;                  /* the last point's k0, -1 if it took the general path */
   /* work */
   PetscReal        *g, *a, *S, *Sg, *PP, *PPcheck, *pv, *buf, *flast; /* flast: f of the last pass */
