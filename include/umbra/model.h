@@ -44,6 +44,9 @@ PETSC_EXTERN PetscErrorCode UmbModelGetCoordinateName(UmbModel, PetscInt, const 
 /* Energies and gradients of nw states stored row by row in x (nw x n).
    U (length nw) or g (nw x n) may be NULL. Not collective; thread-safe. */
 PETSC_EXTERN PetscErrorCode UmbModelEnergyGradient(UmbModel, PetscInt, const PetscReal[], PetscReal[], PetscReal[]);
+/* Whether the model has a potential energy (imported samples have none: UmbModelEnergyGradient then
+   stops with a message that says so) */
+PETSC_EXTERN PetscErrorCode UmbModelHasPotential(UmbModel, PetscBool *);
 
 /* Model-native collective variable (fastslow: x, ring: the angle theta, plugin: its own CV if
    it has one). d is 0 when the model has none. z is nw x d, J (nw x d x n) may be NULL. */

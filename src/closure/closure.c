@@ -23,6 +23,7 @@ PetscErrorCode UmbClosureCreate(UmbCV cv, UmbGenerator generator, UmbClosure *cp
   PetscCall(UmbCVGetDimension(cv, &c->d));
   PetscCall(UmbModelGetBeta(c->model, &c->beta));
   PetscCall(UmbModelGetMobility(c->model, &c->mob));
+  PetscCall(UmbModelHasPotential(c->model, &c->has_potential));
   PetscCall(UmbCVGetCoordinates(cv, &coord, idx));
   c->coord = coord;
   c->cvidx = coord ? idx[0] : -1;
@@ -37,8 +38,8 @@ PetscErrorCode UmbClosureCreate(UmbCV cv, UmbGenerator generator, UmbClosure *cp
     if (!(coord && (i == idx[0] || (c->d > 1 && i == idx[1])))) c->fine[c->nfine++] = i;
   /* observables: mean_y<j>, var_y<j> per fine coordinate, then mean_force, drift, diffusion
      (1-D) or the mean-force components mean_force_z1, mean_force_z2 (2-D: the reduced dynamics
-     is not simulated there) */
-  c->nobs = 2 * c->nfine + (c->d == 1 ? 3 : 2);
+     is not simulated there); a model without a potential (imported samples) has the moments only */
+  c->nobs = 2 * c->nfine + (!c->has_potential ? 0 : c->d == 1 ? 3 : 2);
   PetscCall(PetscCalloc4(c->nobs, &c->names, c->nobs, &c->kind, c->nobs, &c->coordof, c->nobs, &c->sel));
   for (PetscInt j = 0; j < c->nfine; j++) {
     char buf[64];
@@ -51,20 +52,22 @@ PetscErrorCode UmbClosureCreate(UmbCV cv, UmbGenerator generator, UmbClosure *cp
     c->coordof[2 * j]     = c->fine[j];
     c->coordof[2 * j + 1] = c->fine[j];
   }
-  c->imforce = 2 * c->nfine;
-  c->kind[c->imforce] = UMB_OBS_MFORCE;
-  if (c->d == 1) {
-    c->idrift = c->imforce + 1;
-    c->idiff  = c->imforce + 2;
+  c->imforce = c->idrift = c->idiff = -1;
+  if (c->has_potential && c->d == 1) {
+    c->imforce = 2 * c->nfine;
+    c->idrift  = c->imforce + 1;
+    c->idiff   = c->imforce + 2;
     PetscCall(PetscStrallocpy("mean_force", &c->names[c->imforce]));
     PetscCall(PetscStrallocpy("drift", &c->names[c->idrift]));
     PetscCall(PetscStrallocpy("diffusion", &c->names[c->idiff]));
-    c->kind[c->idrift] = UMB_OBS_DRIFT;
-    c->kind[c->idiff]  = UMB_OBS_DIFF;
-  } else {
-    c->idrift = c->idiff = -1;
+    c->kind[c->imforce] = UMB_OBS_MFORCE;
+    c->kind[c->idrift]  = UMB_OBS_DRIFT;
+    c->kind[c->idiff]   = UMB_OBS_DIFF;
+  } else if (c->has_potential) {
+    c->imforce = 2 * c->nfine;
     PetscCall(PetscStrallocpy("mean_force_z1", &c->names[c->imforce]));
     PetscCall(PetscStrallocpy("mean_force_z2", &c->names[c->imforce + 1]));
+    c->kind[c->imforce]        = UMB_OBS_MFORCE;
     c->kind[c->imforce + 1]    = UMB_OBS_MFORCE;
     c->coordof[c->imforce + 1] = 1; /* the CV component of the mean-force component */
   }
@@ -165,6 +168,7 @@ PetscErrorCode UmbClosureSetFromOptions(UmbClosure c)
   PetscCheck(c->mfpt_rtol > 0, c->comm, PETSC_ERR_USER_INPUT, "-closure_mfpt_rtol must be positive");
   /* observables */
   if (c->uplugin[0] && !c->uhandle) PetscCall(UmbClosureLoadUserObservables(c));
+  PetscCheck(c->nobs > 0, c->comm, PETSC_ERR_USER_INPUT, "closure: no observables: the model has no potential energy (imported samples) and no coordinates besides the CV; import fine coordinates (-import_fine) or give user observables (-closure_plugin)");
   PetscCall(PetscStrncpy(c->obs_option, obs, sizeof(c->obs_option)));
   if (strcmp(obs, "all")) {
     char *save = NULL, *tok, valid[1024] = "";
@@ -410,9 +414,10 @@ PetscErrorCode UmbClosureSetUp(UmbClosure c)
          set with a constant volume element: coordinate and linear CVs */
       PetscCall(UmbGeneratorHasDensity(c->generator, &dens));
       PetscCall(UmbCVHasFlatLevelSets(c->cv, &flat));
-      c->reweight = (PetscBool)(dens && flat);
+      c->reweight = (PetscBool)(dens && flat && c->has_potential);
       /* the ESS of L draws is at most L (reached when q is the conditional itself) */
       PetscCheck(!c->reweight || c->min_ess < c->lift_n, c->comm, PETSC_ERR_USER_INPUT, "-closure_min_ess %g must be below -closure_lift_n %" PetscInt_FMT ": the effective sample size of L draws is at most L", (double)c->min_ess, c->lift_n);
+      if (dens && flat && !c->has_potential) PetscCall(UmbLog(c->comm, "closure: the model has no potential energy (imported samples), so the generator's draws are not reweighted to p(x | z): plain averages over its draws"));
       if (dens && !flat) PetscCall(UmbLogWarning(c->comm, "closure: the generator has a density, but the CV is neither a coordinate nor a linear CV, so its states are not reweighted to the conditional p(x | z): plain averages over its draws, as for a generator without a density"));
       PetscCall(UmbGeneratorGetRange(c->generator, zr));
       if (c->d > 1 && (c->grid[3] < zr[2] || c->grid[4] > zr[3])) PetscCall(UmbLogWarning(c->comm, "closure: -closure_grid [%g, %g] of the second CV component reaches outside the generator's trained range [%g, %g]: it extrapolates there", (double)c->grid[3], (double)c->grid[4], (double)zr[2], (double)zr[3]));
@@ -442,13 +447,15 @@ PetscErrorCode UmbClosureObsRaw(UmbClosure c, PetscInt m, const PetscReal x[], P
 
   PetscFunctionBegin;
   PetscCall(PetscMalloc3(m * c->d, &z, m * c->d * n, &J, m * n, &g));
-  PetscCall(UmbCVEvaluate(c->cv, m, x, z, J));
-  PetscCall(UmbModelEnergyGradient(c->model, m, x, NULL, g));
+  if (c->has_potential) { /* the mean force, drift and diffusion */
+    PetscCall(UmbCVEvaluate(c->cv, m, x, z, J));
+    PetscCall(UmbModelEnergyGradient(c->model, m, x, NULL, g));
+  }
   if (c->nuser) {
     PetscCall(PetscMalloc1(m * c->nuser, &uA));
     PetscCall(UmbClosureEvaluateUser(c, m, x, uA));
   }
-  if (!c->const_grad) PetscCall(PetscMalloc3((2 * n + 2) * n, &xp, 2 * n + 2, &zp, (2 * n + 2) * n, &Jp));
+  if (!c->const_grad && c->has_potential) PetscCall(PetscMalloc3((2 * n + 2) * n, &xp, 2 * n + 2, &zp, (2 * n + 2) * n, &Jp));
   for (PetscInt r = 0; r < m; r++) {
     const PetscReal *xr = x + r * n, *Jr = J + r * c->d * n, *gr = g + r * n;
     PetscReal        g2 = 0, gU = 0, MgU = 0, Mg2 = 0, lap = 0, Mlap = 0, gHg = 0, mf2[2] = {0, 0};
@@ -470,7 +477,7 @@ PetscErrorCode UmbClosureObsRaw(UmbClosure c, PetscInt m, const PetscReal x[], P
       mf2[0] = (G11 * gU - G01 * v1) / det;
       mf2[1] = (g2 * v1 - G01 * gU) / det;
     }
-    if (!c->const_grad) { /* Hessian terms by central differences of the CV gradient */
+    if (!c->const_grad && c->has_potential) { /* Hessian terms by central differences of the CV gradient */
       const PetscReal gn = PetscSqrtReal(g2);
       for (PetscInt p = 0; p < 2 * n + 2; p++) PetscCall(PetscArraycpy(xp + p * n, xr, n));
       for (PetscInt j = 0; j < n; j++) {
@@ -510,7 +517,7 @@ PetscErrorCode UmbClosureObsRaw(UmbClosure c, PetscInt m, const PetscReal x[], P
       raw[r * nobs + k] = v;
     }
   }
-  if (!c->const_grad) PetscCall(PetscFree3(xp, zp, Jp));
+  if (!c->const_grad && c->has_potential) PetscCall(PetscFree3(xp, zp, Jp));
   PetscCall(PetscFree(uA));
   PetscCall(PetscFree3(z, J, g));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -565,7 +572,8 @@ PetscErrorCode UmbClosureCompute(UmbClosure c)
     else PetscCall(UmbClosureGenerator(c));
     if (!c->coord) PetscCall(UmbClosureCheckRestriction(c));
     PetscCall(UmbClosureCheckDistributions(c));
-    if (c->d == 1) {
+    if (!c->has_potential) PetscCall(UmbLog(c->comm, "closure: the model has no potential energy (imported samples): no mean force, drift or diffusion, so no free-energy integration, reduced-SDE or first-passage checks; checked here: the conditional distributions"));
+    else if (c->d == 1) {
       PetscCall(UmbClosureCheckFreeEnergy(c));
       PetscCall(UmbClosureCheckSDE(c));
       PetscCall(UmbClosureCheckDirect(c));

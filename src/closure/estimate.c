@@ -403,7 +403,7 @@ PetscErrorCode UmbClosureExactValues(UmbClosure c)
     for (PetscInt k = 0; k < nobs; k++)
       for (PetscInt e = 0; e < ne; e++)
         if (!strcmp(en[e], c->names[k])) c->exval[g * nobs + k] = ev[e];
-    if (!c->coord) continue;
+    if (!c->coord || c->imforce < 0) continue;
     for (PetscInt a = 0; a < d; a++) {
       PetscReal zp[2], zm[2], bFp, bFm, Fp;
       for (PetscInt b = 0; b < d; b++) zp[b] = zm[b] = c->z[g * d + b];

@@ -112,6 +112,7 @@ PetscErrorCode UmbClosureView(UmbClosure c, PetscViewer v)
     else PetscCall(UmbViewerPrintf(v, "  FAIL  %s = %.4g exceeds the tolerance %.4g by %.0f%% (%s)\n", c->cname[i], (double)c->cvalue[i], (double)c->ctol[i], (double)(100 * (c->cvalue[i] / c->ctol[i] - 1)), c->cwhat[i]));
   }
   if (npass < c->nchecks) PetscCall(UmbViewerPrintf(v, "verdict: the generator's picture disagrees with the physics in the checks marked FAIL\n"));
+  else if (!c->has_potential) PetscCall(UmbViewerPrintf(v, "verdict: the generator's conditional distributions agree with the samples (no potential energy: no free-energy, reduced-SDE or first-passage checks; single closures above are shown, not checked)\n"));
   else if (c->d == 1) PetscCall(UmbViewerPrintf(v, "verdict: the micro (samples) and macro (free energy, reduced dynamics) pictures agree (%s)\n", c->reweight ? "single closures of the reweighted generator checked" : "single closures above are shown, not checked"));
   else PetscCall(UmbViewerPrintf(v, "verdict: the generator's conditional distributions agree with the samples (the free-energy, reduced-SDE and first-passage checks are 1-D only; %s)\n", c->reweight ? "single closures of the reweighted generator checked" : "single closures above are shown, not checked"));
   PetscFunctionReturn(PETSC_SUCCESS);

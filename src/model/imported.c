@@ -1,10 +1,11 @@
 /* imported: the coordinates of samples that `umbra import` read from another program (the CV
    and the fine coordinates of -import_fine), without a potential. It lets the stages that need
-   only the samples and the CV (train, lift, the generator's closures of fine coordinates) run on
+   only the samples and the CV (train, lift, closures of fine coordinates) run on
    imported data: -imported_coordinates names the columns of /samples/x as the import recorded
    them (attribute coordinates of /samples, printed by umbra import), and the CV is one of them
-   (-cv coord -cv_index 0: the imported CV). Anything that needs the energy (sampling, the
-   physics estimates of closures, exploration) stops with a message that says so. */
+   (-cv coord -cv_index 0: the imported CV). Closures are the conditional moments of the fine
+   coordinates (and user observables) without the mean force, drift and diffusion; anything
+   else that needs the energy (sampling, exploration) stops with a message that says so. */
 #include <umbra/private/modelimpl.h>
 
 typedef struct {
@@ -43,12 +44,6 @@ static PetscErrorCode SetUp_Imported(UmbModel m)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode EnergyGradient_Imported(UmbModel m, PetscInt nw, const PetscReal *X, PetscReal *U, PetscReal *G)
-{
-  PetscFunctionBegin;
-  SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "model imported has no potential energy (samples imported from another program): this stage needs one (sampling, the physics estimates of closures, exploration); docs/import.md lists what runs on imported data");
-}
-
 static PetscErrorCode Destroy_Imported(UmbModel m)
 {
   PetscFunctionBegin;
@@ -65,7 +60,7 @@ PetscErrorCode UmbModelCreate_Imported(UmbModel m)
   m->data               = im;
   m->ops.setfromoptions = SetFromOptions_Imported;
   m->ops.setup          = SetUp_Imported;
-  m->ops.energygradient = EnergyGradient_Imported;
+  m->ops.energygradient = NULL; /* no potential: UmbModelEnergyGradient says so */
   m->ops.destroy        = Destroy_Imported;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -203,7 +203,15 @@ PetscErrorCode UmbModelGetCoordinateName(UmbModel m, PetscInt i, const char **na
 PetscErrorCode UmbModelEnergyGradient(UmbModel m, PetscInt nw, const PetscReal x[], PetscReal U[], PetscReal g[])
 {
   PetscFunctionBegin;
+  PetscCheck(m->ops.energygradient, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "model %s has no potential energy (samples imported from another program): this stage needs one (sampling, the mean force of closures, exploration); docs/import.md lists what runs on imported data", m->type);
   PetscCall((*m->ops.energygradient)(m, nw, x, U, g));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbModelHasPotential(UmbModel m, PetscBool *has)
+{
+  PetscFunctionBegin;
+  *has = (PetscBool)(m->ops.energygradient != NULL);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

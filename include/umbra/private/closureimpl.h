@@ -42,7 +42,7 @@ struct _p_UmbClosure {
   UmbModel    model;
   UmbGenerator generator;
   UmbExact    exact;
-  PetscBool   has_exact, const_grad, coord;
+  PetscBool   has_exact, const_grad, coord, has_potential; /* has_potential: the mean force, drift and diffusion exist */
   PetscBool   reweight; /* generator with a density and a coordinate CV: self-normalised importance sampling */
   PetscInt    n, d, cvidx, nfine, *fine; /* fine coordinates: all but the CV's for coordinate CVs */
   PetscReal   beta;
