@@ -880,20 +880,24 @@ PetscErrorCode UmbMbarSolve(UmbMbar *mb, const UmbMbarOptions *opt, PetscReal f[
 
 /* Eigen-decomposition of a symmetric K x K matrix in place (columns of A become eigenvectors,
    eigenvalues ascending in w) */
+/* LAPACK's divide-and-conquer eigensolver (not wrapped by PETSc): for K = 400 windows about ten
+   times faster than dsyev's QR iteration, which took half the stage there */
+extern void dsyevd_(const char *, const char *, const PetscBLASInt *, PetscReal *, const PetscBLASInt *, PetscReal *, PetscReal *, const PetscBLASInt *, PetscBLASInt *, const PetscBLASInt *, PetscBLASInt *);
+
 static PetscErrorCode SymEig(PetscInt K, PetscReal A[], PetscReal w[])
 {
-  PetscBLASInt n, lwork, info;
+  PetscBLASInt n, lwork = -1, liwork = -1, info, iq, *iwork;
   PetscReal   *work, wq;
 
   PetscFunctionBegin;
   PetscCall(PetscBLASIntCast(K, &n));
-  lwork = -1;
-  PetscCallBLAS("LAPACKsyev", LAPACKsyev_("V", "U", &n, A, &n, w, &wq, &lwork, &info));
-  lwork = (PetscBLASInt)wq;
-  PetscCall(PetscMalloc1(lwork, &work));
-  PetscCallBLAS("LAPACKsyev", LAPACKsyev_("V", "U", &n, A, &n, w, work, &lwork, &info));
-  PetscCall(PetscFree(work));
-  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "LAPACK dsyev failed (info %d)", (int)info);
+  PetscCallBLAS("LAPACKsyevd", dsyevd_("V", "U", &n, A, &n, w, &wq, &lwork, &iq, &liwork, &info));
+  lwork  = (PetscBLASInt)wq;
+  liwork = iq;
+  PetscCall(PetscMalloc2(lwork, &work, liwork, &iwork));
+  PetscCallBLAS("LAPACKsyevd", dsyevd_("V", "U", &n, A, &n, w, work, &lwork, iwork, &liwork, &info));
+  PetscCall(PetscFree2(work, iwork));
+  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "LAPACK dsyevd failed (info %d)", (int)info);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
