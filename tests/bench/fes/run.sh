@@ -16,7 +16,9 @@
 #           test, outputs) and the default `umbra fes` (the same plus 50 block-bootstrap
 #           replicas), on 1 and 2 ranks; time = the FreeEnergy stage of -log_view (max over
 #           ranks), which excludes MPI start-up and reading; "process" = wall time of the whole
-#           command. The solver's passes over the samples and where the time goes (events
+#           command. One rank runs without mpiexec (a singleton, as users start one rank:
+#           `umbra fes ...`; SINGLETON=0 runs it under `mpiexec -n 1`, whose own start-up the
+#           process time then partly includes). The solver's passes over the samples and where the time goes (events
 #           UmbFesSweep, UmbFesObjGrad, UmbFesCov, UmbFesDiag, UmbFesPMF, UmbFesBoot) come from the
 #           console and -log_view.
 #   pymbar  peer.py: pymbar.MBAR(u_kn, N_k) (the solve alone) plus getFreeEnergyDifferences (f_k
@@ -25,7 +27,7 @@
 #   memory  peak RSS of each process (/usr/bin/time), max over ranks for umbra.
 # Prints a table and writes $BUILD/bench/fes.csv. Reports, never fails on speed; exits 1 if a run
 # fails or umbra and pymbar disagree.
-# Environment: BUILD (build), PYTHON (/usr/bin/python3), MPIEXEC (mpiexec), MPIEXEC_FLAGS,
+# Environment: BUILD (build), PYTHON (/usr/bin/python3), MPIEXEC (mpiexec), MPIEXEC_FLAGS, SINGLETON (1),
 #   REPEAT (3: umbra runs per measurement, the fastest is reported; pymbar runs once),
 #   CASES (space-separated subset of: k96 k400 d96 d400), PEER (1: run pymbar; 0: skip it),
 #   BOOT (1: also the default bootstrap runs; 0: skip them).
@@ -33,6 +35,7 @@ set -u
 # shellcheck source=tests/bench/common.sh
 . "$(dirname "$0")/../common.sh" fes
 MPIEXEC_FLAGS=${MPIEXEC_FLAGS:-}
+SINGLETON=${SINGLETON:-1}
 CASES=${CASES:-k96 k400 d96 d400}
 PEER=${PEER:-1}
 BOOT=${BOOT:-1}
@@ -55,8 +58,11 @@ umbra_run() { # ranks dir extra-options...
   local np=$1 dir=$2
   shift 2
   rm -f "$dir"/time.*.txt "$dir"/fes.h5
-  # shellcheck disable=SC2086
-  "$MPIEXEC" -n "$np" $MPIEXEC_FLAGS sh -c "$TIMED" timed "$dir" "$UMBRA" fes -out "$dir" -log_view ":$dir/log_view.txt" "$@" \
+  local launch=("$MPIEXEC" -n "$np")
+  # shellcheck disable=SC2206
+  launch+=($MPIEXEC_FLAGS)
+  [ "$np" = 1 ] && [ "$SINGLETON" = 1 ] && launch=() # one rank as users start it: `umbra fes ...`
+  "${launch[@]}" sh -c "$TIMED" timed "$dir" "$UMBRA" fes -out "$dir" -log_view ":$dir/log_view.txt" "$@" \
     </dev/null >"$dir/stdout.txt" 2>&1 || return 1
   cat "$dir"/time.*.txt 2>/dev/null | awk -v lv="$dir/log_view.txt" -v out="$dir/stdout.txt" '
     NF == 4 { if ($1 > wall) wall = $1; if ($4 > rss) rss = $4; if ($1 > 0) { u += ($2 + $3) / $1; nu++ } }
