@@ -10,7 +10,9 @@
 # batch means over the 20-30 batches of the windows that reach a grid point); the same closures
 # against a slope 1.4 times too large or a variance 1.5 exceed it (the check has the power to see
 # them). 1 and 2 ranks give the same closures. Without a potential there is no mean force, drift
-# or diffusion (not in closures.csv) and the generator's draws are not reweighted. What needs a
+# or diffusion (not in closures.csv) and the generator's draws are not reweighted. `umbra run` on
+# an imported directory leaves out the sample stage and runs fes, train, lift, closure and report
+# without touching samples.h5 (and stops with one message where there are no samples). What needs a
 # potential still stops with one clear message (`umbra sample`), and so do a closure without
 # observables (no fine coordinates) and -model imported without -imported_coordinates.
 # Catches: an import whose CV attribute or coordinates the generator refuses, a model without a
@@ -70,6 +72,15 @@ if not (wm > crit and wv > crit):
     raise SystemExit('the check cannot see a wrong slope or variance')
 EOF
 grep -q "are not reweighted" log.txt || { echo "closure: no note that the generator's draws are not reweighted without a potential"; fail=1; }
+# umbra run on an imported directory: no sample stage, the campaign after it, samples.h5 untouched
+run 2 import -import_format plumed -import_list d/plumed-meta.dat -import_temp 300 -import_fine y1,y2 -out u2
+before=$(sha256sum u2/samples.h5)
+# shellcheck disable=SC2086
+run 2 run $M -flow_epochs 2 -closure_lift_n 2000 -out u2
+for f in fes.h5 flow.h5 lift.h5 closures.csv summary.json; do [ -s u2/$f ] || { echo "umbra run on imported samples wrote no $f"; fail=1; }; done
+[ "$(sha256sum u2/samples.h5)" = "$before" ] || { echo "umbra run changed the imported samples.h5"; fail=1; }
+grep -q "run: no sample stage (the model has no potential energy" log.txt || { echo "umbra run: no line on the sample stage it left out"; fail=1; }
+expect_error 2 2 "samples.h5 not found: a model without a potential energy .*cannot sample; run .umbra import" "run $M -out empty"
 expect_error 2 2 "model imported has no potential energy .*this stage needs one" "sample $M -us_windows 3 -us_range 1,2 -us_kappa 100 -out s2"
 "$PY" "$SRCDIR/tests/import_synthetic.py" direction e 5 400 >/dev/null || { echo "import_synthetic.py failed"; exit 1; }
 run 2 import -import_format plumed -import_list e/plumed-meta.dat -import_temp 300 -out q2

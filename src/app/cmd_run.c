@@ -87,6 +87,24 @@ static PetscErrorCode AppliesExact(UmbApp *app, char why[], size_t len)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* A model without a potential (imported samples) cannot sample: its samples.h5 comes from
+   umbra import, and the campaign starts after it */
+static PetscErrorCode AppliesSample(UmbApp *app, char why[], size_t len)
+{
+  PetscBool has, exists;
+  char      path[PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBegin;
+  PetscCall(UmbModelHasPotential(app->model, &has));
+  why[0] = 0;
+  if (has) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(UmbPathJoin(app->outdir, "samples.h5", path, sizeof(path)));
+  PetscCall(PetscTestFile(path, 'r', &exists));
+  PetscCheck(exists, app->comm, PETSC_ERR_USER_INPUT, "%s not found: a model without a potential energy (-model imported) cannot sample; run `umbra import ... -out %s` first, then umbra run continues from its samples", path, app->outdir);
+  snprintf(why, len, "the model has no potential energy: the samples are those of umbra import in %s", path);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode AppliesGenerator(UmbApp *app, char why[], size_t len)
 {
   PetscInt n;
@@ -130,7 +148,7 @@ typedef struct {
 /* The campaign, in order; a stage's upstream stages come before it */
 static const Stage stages[] = {
   {"dmap", {"dmap.h5", "dmap.csv", "explore.h5"}, PETSC_FALSE, RunDmap, UmbCommandDmapMakes, {NULL}, {MODEL_OPTIONS, "-dmap_", "-seed"}},
-  {"sample", {"samples.h5", "windows.csv"}, PETSC_TRUE, RunSample, NULL, {"dmap"}, {MODEL_OPTIONS, "-us_", "-seed"}},
+  {"sample", {"samples.h5", "windows.csv"}, PETSC_TRUE, RunSample, AppliesSample, {"dmap"}, {MODEL_OPTIONS, "-us_", "-seed"}},
   {"fes", {"fes.h5", "fes.csv"}, PETSC_TRUE, RunFes, NULL, {"sample"}, {"-fes_"}},
   {"exact", {"exact.csv"}, PETSC_FALSE, RunExact, AppliesExact, {NULL}, {MODEL_OPTIONS, "-exact_", "-us_range"}},
   {"train", {GENERATOR_FILE, "train.csv"}, PETSC_TRUE, RunTrain, AppliesGenerator, {"sample"}, {"-generator", "-gan_", "-flow_"}},
