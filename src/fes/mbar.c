@@ -71,8 +71,7 @@ PetscErrorCode UmbMbarCreate(MPI_Comm comm, PetscInt K, PetscInt d, const PetscR
     mb->uniform = (PetscBool)(same && 4 * mb->hu * dev * mb->tmax <= UMB_UNI_SPACING);
   }
   if (mb->uniform) {
-    PetscCall(PetscMalloc5(K, &mb->trow, K, &mb->tJ, K, &mb->tok, 2 * K - 1, &mb->jv, K, &mb->mrow));
-    for (PetscInt j = -(K - 1); j <= K - 1; j++) mb->jv[K - 1 + j] = (PetscReal)j;
+    PetscCall(PetscMalloc4(K, &mb->trow, K, &mb->tJ, K, &mb->tok, K, &mb->mrow));
   }
   *out = mb;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -126,8 +125,8 @@ PetscErrorCode UmbMbarDestroy(UmbMbar **mbp)
   PetscCall(PetscFree2(mb->PP, mb->PPcheck));
   PetscCall(PetscFree(mb->buf));
   PetscCall(PetscFree4(mb->blk, mb->blkx, mb->blo, mb->bhi));
-  PetscCall(PetscFree5(mb->trow, mb->tJ, mb->tok, mb->jv, mb->mrow));
-  PetscCall(PetscFree2(mb->tA, mb->tT));
+  PetscCall(PetscFree4(mb->trow, mb->tJ, mb->tok, mb->mrow));
+  PetscCall(PetscFree(mb->tT));
   PetscCall(PetscFree(mb->mom));
   PetscCall(PetscFree(*mbp));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -351,19 +350,18 @@ static PetscErrorCode UniformRows(UmbMbar *mb, PetscReal gmax)
     mb->mcap = mneed;
   }
   if (need > mb->tcap) {
-    PetscCall(PetscFree2(mb->tA, mb->tT));
-    PetscCall(PetscMalloc2(need, &mb->tA, need, &mb->tT));
+    PetscCall(PetscFree(mb->tT));
+    PetscCall(PetscMalloc1(need, &mb->tT));
     mb->tcap = need;
   }
   for (PetscInt k0 = 0; k0 < K; k0++) {
     const PetscInt J = mb->tJ[k0];
-    PetscReal     *A = mb->tA + mb->trow[k0] + J - k0, *T = mb->tT + mb->trow[k0] + J - k0;
+    PetscReal     *T = mb->tT + mb->trow[k0] + J - k0;
     mb->tok[k0]      = PETSC_TRUE;
     for (PetscInt k = PetscMax(0, k0 - J); k <= PetscMin(K - 1, k0 + J); k++) {
-      const PetscReal dc = c[k] - c[k0];
-      A[k] = g[k] - g[k0] - hu * dc * dc;
-      T[k] = A[k] < -UMB_UNI_TZERO ? 0 : PetscExpReal(A[k]);
-      if (!(A[k] <= UMB_UNI_AMAX)) mb->tok[k0] = PETSC_FALSE;
+      const PetscReal dc = c[k] - c[k0], A = g[k] - g[k0] - hu * dc * dc;
+      T[k] = A < -UMB_UNI_TZERO ? 0 : PetscExpReal(A);
+      if (!(A <= UMB_UNI_AMAX)) mb->tok[k0] = PETSC_FALSE;
     }
   }
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -878,12 +876,12 @@ PetscErrorCode UmbMbarSolve(UmbMbar *mb, const UmbMbarOptions *opt, PetscReal f[
 
 /* ---- asymptotic covariance ---------------------------------------------------------------- */
 
-/* Eigen-decomposition of a symmetric K x K matrix in place (columns of A become eigenvectors,
-   eigenvalues ascending in w) */
-/* LAPACK's divide-and-conquer eigensolver (not wrapped by PETSc): for K = 400 windows about ten
-   times faster than dsyev's QR iteration, which took half the stage there */
+/* LAPACK's divide-and-conquer eigensolver, which PETSc does not wrap: at K = 400 windows dsyev's
+   QR sweeps took a quarter of the stage */
 extern void dsyevd_(const char *, const char *, const PetscBLASInt *, PetscReal *, const PetscBLASInt *, PetscReal *, PetscReal *, const PetscBLASInt *, PetscBLASInt *, const PetscBLASInt *, PetscBLASInt *);
 
+/* Eigen-decomposition of a symmetric K x K matrix in place (columns of A become eigenvectors,
+   eigenvalues ascending in w) */
 static PetscErrorCode SymEig(PetscInt K, PetscReal A[], PetscReal w[])
 {
   PetscBLASInt n, lwork = -1, liwork = -1, info, iq, *iwork;

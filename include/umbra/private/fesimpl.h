@@ -81,7 +81,7 @@ typedef struct {
   PetscReal         delta, hu, tmax;      /* spacing, the common h, the largest |z - c_k0| taken this way */
   PetscInt         *trow, *tJ;            /* per k0: start of its table row, half width J */
   PetscBool        *tok;                  /* per k0: every A_k of the row is small enough for products */
-  PetscReal        *tA, *tT, *jv;         /* rows of A_k and T_k for k - k0 in [-J, J]; jv[K - 1 + j] = j */
+  PetscReal        *tT;                   /* rows of T_k for k - k0 in [-J, J] */
   size_t            tcap, mcap;
   PetscInt64        nuniform;             /* points that took the products so far (tests) */
   /* pair sums of such points: p_nk p_nl = T_k T_l r^(k + l - 2 k0) e^(-2 x_max) / s^2 depends on the
