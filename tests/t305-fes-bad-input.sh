@@ -28,7 +28,7 @@ cases=(
   "2|n|the F\(z\) grid \[10, 11\] \(-fes_range\) contains no samples|fes -out good -fes_range 10,11"
   "1|n|MBAR did not converge.*gradient norm max_k .sum_n W_nk - 1. is [0-9.e+-]+ > -fes_tol|fes -out good -fes_max_it 1 -fes_sc_sweeps 0"
   "2|n|window 0 \(centre -1.5\) has no samples inside the WHAM grid|fes -out good -fes_type wham -fes_range -0.3,0.3"
-  "2|n|umbra export supports 1-D CVs only|export -out twod"
+  "2|n|umbra export -export_format gmx supports 1-D CVs only|export -out twod -export_format gmx"
   "2|s|empty/samples.h5 not found: run \`umbra sample\` first|export -out empty"
   "2|s|-fes_range needs 2 values \(lo,hi\) for the 1-D CV|fes -out good -fes_range -1,1,-1,1"
   "2|s|-fes_range: lo must be below hi|fes -out good -fes_range 1,-1"

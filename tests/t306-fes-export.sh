@@ -2,7 +2,7 @@
 # umbra export writes the windows in the peers' input formats (docs/export.md), the same at 1 and
 # 3 ranks, and the exported data reproduce umbra's own results:
 #   pymbar      the generated pymbar_mbar.py (pymbar 3.1 with /usr/bin/python3) gives every f_k
-#               of `umbra fes` to 1e-6 kT;
+#               of `umbra fes` to 1e-6 kT, for a 1-D and a 2-D CV (grossfield and gmx refuse 2-D);
 #   grossfield  metadata.dat (path center kappa correl_time = IACT) and the time series hold
 #               every sample; binned WHAM with Grossfield's conventions, implemented here in
 #               numpy by direct iteration (the peer's algorithm) on the exported files, gives the
@@ -78,6 +78,23 @@ run 2 fes -out a -fes_bootstrap 0
 d=$(cd a/export/pymbar && "$PY" pymbar_mbar.py --compare ../../fes.h5 2>/dev/null | sed -n 's/^max |f_pymbar - f_umbra| = //p')
 awk -v d="$d" 'BEGIN { exit !(d != "" && d <= 1e-6) }' || { echo "pymbar_mbar.py: max |f_pymbar - f_umbra| = '$d' (tolerance 1e-6)"; fail=1; }
 echo "pymbar export: max |f_pymbar - f_umbra| = $d"
+# a 2-D CV (coordinates x and y1 of fastslow, 5 x 4 windows): the pymbar export at 1 and 3 ranks
+# alike and pymbar's f_k equal to umbra's; grossfield and gmx take 1-D CVs only
+run 2 sample -fastslow_m 4 -cv coord -cv_index 0,1 -us_windows 5,4 -us_range -1.5,1.5,-1,2 -us_kappa 20,10 -us_walkers 2 -us_steps 6000 -us_stride 10 -out c
+mkdir -p e && cp c/samples.h5 e/
+run 1 export -out c -export_format pymbar
+run 3 export -out e -export_format pymbar
+diff -r c/export e/export >/dev/null || { echo "2-D export at 1 and 3 ranks differs"; fail=1; }
+grep -q '^# window center1 center2 kappa1 kappa2 N_k iact$' c/export/pymbar/windows.txt || { echo "2-D windows.txt has no centre and spring columns per component"; fail=1; }
+run 2 fes -out c -fes_bootstrap 0
+d=$(cd c/export/pymbar && "$PY" pymbar_mbar.py --compare ../../fes.h5 2>/dev/null | sed -n 's/^max |f_pymbar - f_umbra| = //p')
+awk -v d="$d" 'BEGIN { exit !(d != "" && d <= 1e-6) }' || { echo "2-D pymbar_mbar.py: max |f_pymbar - f_umbra| = '$d' (tolerance 1e-6)"; fail=1; }
+echo "pymbar export of a 2-D CV: max |f_pymbar - f_umbra| = $d"
+for f in grossfield gmx; do
+  if timeout 300 $MPIEXEC -n 2 $MPIEXEC_FLAGS "$UMBRA" export -out c -export_format $f </dev/null >x2d.log 2>&1 || ! grep -q "supports 1-D CVs only" x2d.log; then
+    echo "export -export_format $f of a 2-D CV: not refused with one message"; cat x2d.log; fail=1
+  fi
+done
 # Grossfield-convention WHAM by direct iteration on the grossfield export against umbra's WHAM
 run 3 fes -out a -fes_type wham -fes_range -1.7,1.7 -fes_bins 34 -fes_bootstrap 0
 "$PY" - <<'EOF' || fail=1

@@ -8,7 +8,7 @@
      xyz         molecular models: minimum.xyz (saved frames in the lowest-F bin of fes.h5),
                  windows.xyz (the first saved frame of each window), lift.xyz (the states of
                  lift.h5), for molecular viewers
-   1-D CVs only (xyz: 1-D or 2-D). Every rank writes the files of its own windows; rank 0 writes
+   1-D CVs (pymbar and xyz: 1-D or 2-D). Every rank writes the files of its own windows; rank 0 writes
    the rest (xyz: everything, from collective reads). The files go to
    <dir>/export/.<format>.tmp, which replaces <dir>/export/<format> when complete. */
 #define _XOPEN_SOURCE 700
@@ -106,15 +106,30 @@ static PetscErrorCode Agree(MPI_Comm comm, IOStatus *st)
 /* time of frame t of a walker: the state after step burnin + (t + 1) stride - 1 */
 static double FrameTime(const UmbWindowData *w, PetscInt64 t) { return (double)(w->burnin + (t + 1) * w->stride) * (double)w->dt; }
 
+/* d values of a window's centre or spring constant, comma-separated */
+static void Components(char *buf, size_t len, const PetscReal v[], PetscInt d)
+{
+  buf[0] = 0;
+  for (PetscInt a = 0; a < d; a++) snprintf(buf + strlen(buf), len - strlen(buf), "%s%.17g", a ? "," : "", (double)v[a]);
+}
+
 /* one file per window: walkers one after another, time continuing (walker j's frames follow
-   walker j-1's) */
+   walker j-1's); columns time z (time z1 z2 for a 2-D CV) */
 static void WriteWindowSeries(IOStatus *st, const UmbWindowData *w, PetscInt k, const char *dir, const char *name)
 {
   FILE            *fd = Open(st, dir, name);
+  const PetscInt   d  = w->d;
   const PetscInt64 r0 = w->offset[k] - w->offset[w->klo], nk = w->offset[k + 1] - w->offset[k];
+  char             c[128], kap[128];
   if (!fd) return;
-  fprintf(fd, "# umbra window %" PetscInt_FMT ": center %.17g kappa %.17g; %" PetscInt64_FMT " walkers x %" PetscInt64_FMT " frames, concatenated; columns: time z\n", k, (double)w->center[k], (double)w->kappa[k], w->walkers[k], w->frames[k]);
-  for (PetscInt64 i = 0; i < nk; i++) fprintf(fd, "%.10g %.17g\n", FrameTime(w, i), (double)w->z[r0 + i]);
+  Components(c, sizeof(c), w->center + k * d, d);
+  Components(kap, sizeof(kap), w->kappa + k * d, d);
+  fprintf(fd, "# umbra window %" PetscInt_FMT ": center %s kappa %s; %" PetscInt64_FMT " walkers x %" PetscInt64_FMT " frames, concatenated; columns: time %s\n", k, c, kap, w->walkers[k], w->frames[k], d == 1 ? "z" : "z1 z2");
+  for (PetscInt64 i = 0; i < nk; i++) {
+    fprintf(fd, "%.10g", FrameTime(w, i));
+    for (PetscInt a = 0; a < d; a++) fprintf(fd, " %.17g", (double)w->z[(r0 + i) * d + a]);
+    fputc('\n', fd);
+  }
   Close(st, fd, dir, name);
 }
 
@@ -136,19 +151,27 @@ static PetscErrorCode ExportPymbar(MPI_Comm comm, const UmbWindowData *w, const 
   if (!rank) {
     FILE *fd = Open(st, dir, "windows.txt");
     if (fd) {
-      fprintf(fd, "# umbra windows for pymbar; beta = %.17g; period = %.17g (0: not periodic)\n", (double)w->beta, (double)w->period[0]);
-      fprintf(fd, "# reduced bias of window k at z: u_k(z) = beta * kappa_k / 2 * (z - center_k)^2 (minimum image when periodic)\n");
-      fprintf(fd, "# samples: timeseries/winNNN.dat, columns time z, N_k rows each\n");
-      fprintf(fd, "# window center kappa N_k iact\n");
-      for (PetscInt k = 0; k < w->K; k++) fprintf(fd, "%" PetscInt_FMT " %.17g %.17g %" PetscInt64_FMT " %.10g\n", k, (double)w->center[k], (double)w->kappa[k], w->offset[k + 1] - w->offset[k], (double)w->iact[k]);
+      const PetscInt d = w->d;
+      char           per[128];
+      Components(per, sizeof(per), w->period, d);
+      fprintf(fd, "# umbra windows for pymbar; beta = %.17g; period = %s (0: not periodic); dimension = %" PetscInt_FMT "\n", (double)w->beta, per, d);
+      fprintf(fd, "# reduced bias of window k at z: u_k(z) = sum over the CV components a of beta * kappa_ka / 2 * (z_a - center_ka)^2 (minimum image when periodic)\n");
+      fprintf(fd, "# samples: timeseries/winNNN.dat, columns time %s, N_k rows each\n", d == 1 ? "z" : "z1 z2");
+      fprintf(fd, "# window %s N_k iact\n", d == 1 ? "center kappa" : "center1 center2 kappa1 kappa2");
+      for (PetscInt k = 0; k < w->K; k++) {
+        fprintf(fd, "%" PetscInt_FMT, k);
+        for (PetscInt a = 0; a < d; a++) fprintf(fd, " %.17g", (double)w->center[k * d + a]);
+        for (PetscInt a = 0; a < d; a++) fprintf(fd, " %.17g", (double)w->kappa[k * d + a]);
+        fprintf(fd, " %" PetscInt64_FMT " %.10g\n", w->offset[k + 1] - w->offset[k], (double)w->iact[k]);
+      }
       Close(st, fd, dir, "windows.txt");
     }
     fd = Open(st, dir, "pymbar_mbar.py");
     if (fd) {
       fprintf(fd, "#!/usr/bin/env python3\n"
                   "\"\"\"MBAR with pymbar on windows exported by `umbra export -export_format pymbar`.\n\n"
-                  "Builds the reduced potentials exactly as umbra does, u_kn[k, n] = beta*kappa_k/2*(z_n - center_k)^2\n"
-                  "(minimum image for a periodic CV), calls pymbar.MBAR (3.x or 4.x API) and prints f_k - f_0 with the\n"
+                  "Builds the reduced potentials exactly as umbra does, u_kn[k, n] = sum_a beta*kappa_ka/2*(z_na - center_ka)^2\n"
+                  "(minimum image for a periodic CV component), calls pymbar.MBAR (3.x or 4.x API) and prints f_k - f_0 with the\n"
                   "asymptotic error. u_kn is K x N doubles: mind the memory for large runs.\n"
                   "Usage: python3 pymbar_mbar.py [--compare FES_H5]   (--compare: max |f_pymbar - f_umbra| against fes.h5)\n"
                   "\"\"\"\n"
@@ -158,16 +181,19 @@ static PetscErrorCode ExportPymbar(MPI_Comm comm, const UmbWindowData *w, const 
                   "here = os.path.dirname(os.path.abspath(__file__))\n"
                   "head = open(os.path.join(here, 'windows.txt')).readline()\n"
                   "beta = float(re.search(r'beta = ([^;]+);', head).group(1))\n"
-                  "period = float(re.search(r'period = (\\S+)', head).group(1))\n"
+                  "period = [float(p) for p in re.search(r'period = (\\S+)', head).group(1).split(',')]\n"
+                  "d = len(period)\n"
                   "tab = np.loadtxt(os.path.join(here, 'windows.txt'), ndmin=2)\n"
                   "K = tab.shape[0]\n"
-                  "center, kappa, N_k = tab[:, 1], tab[:, 2], tab[:, 3].astype(np.int64)\n"
-                  "z = np.concatenate([np.loadtxt(os.path.join(here, 'timeseries', 'win%%03d.dat' %% k), ndmin=2)[:, 1] for k in range(K)])\n"
-                  "assert z.size == N_k.sum(), 'time series do not match windows.txt'\n"
-                  "dz = z[None, :] - center[:, None]\n"
-                  "if period > 0:\n"
-                  "    dz -= period * np.round(dz / period)\n"
-                  "u_kn = 0.5 * beta * kappa[:, None] * dz**2\n"
+                  "center, kappa, N_k = tab[:, 1:1 + d], tab[:, 1 + d:1 + 2 * d], tab[:, 1 + 2 * d].astype(np.int64)\n"
+                  "z = np.concatenate([np.loadtxt(os.path.join(here, 'timeseries', 'win%%03d.dat' %% k), ndmin=2)[:, 1:1 + d] for k in range(K)])\n"
+                  "assert z.shape[0] == N_k.sum(), 'time series do not match windows.txt'\n"
+                  "u_kn = np.zeros((K, z.shape[0]))\n"
+                  "for a in range(d):\n"
+                  "    dz = z[None, :, a] - center[:, a, None]\n"
+                  "    if period[a] > 0:\n"
+                  "        dz -= period[a] * np.round(dz / period[a])\n"
+                  "    u_kn += 0.5 * beta * kappa[:, a, None] * dz**2\n"
                   "mbar = pymbar.MBAR(u_kn, N_k)\n"
                   "if hasattr(mbar, 'getFreeEnergyDifferences'):  # pymbar 3\n"
                   "    r = mbar.getFreeEnergyDifferences(return_dict=True)\n"
@@ -540,7 +566,7 @@ PetscErrorCode UmbExportWrite(UmbExport ex, const char dir[])
     PetscCall(UmbSamplesFileGetShape(xd.sf, UMB_SAMPLES_X, &N, &xd.n));
     PetscCheck(xd.t->natoms > 0, ex->comm, PETSC_ERR_USER_INPUT, "umbra export -export_format xyz needs the atoms of a molecular model (-model lammps), and %s has none (no /atoms: an analytic model, or a file written before samples.h5 described the atoms)", w.path);
     PetscCheck(xd.n == 3 * xd.t->natoms, ex->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: /samples/x has %" PetscInt_FMT " coordinates, but /atoms %" PetscInt_FMT " atoms (3 coordinates each)", w.path, xd.n, xd.t->natoms);
-  } else PetscCheck(w.d == 1, ex->comm, PETSC_ERR_USER_INPUT, "umbra export supports 1-D CVs only; %s holds a %" PetscInt_FMT "-D CV", w.path, w.d);
+  } else PetscCheck(w.d == 1 || ex->format == UMB_EXPORT_PYMBAR, ex->comm, PETSC_ERR_USER_INPUT, "umbra export -export_format %s supports 1-D CVs only (pymbar and xyz take 2-D ones too); %s holds a %" PetscInt_FMT "-D CV", UmbExportFormats[ex->format], w.path, w.d);
   PetscCall(PetscLogEventBegin(UMB_EVENT.fes_export, 0, 0, 0, 0));
   PetscCall(UmbPathJoin(dir, "export", top, sizeof(top)));
   snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", top, UmbExportFormats[ex->format]);
