@@ -3,7 +3,8 @@
 # comment), its header is exactly z,F,mean_y1,var_y1,... for fastslow m = 4 (ppos_y<i> for the
 # tilted coupling), min F = 0 and F >= 0, one row per grid point, -exact_grid sets the grid;
 # mullerbrown (CV x, y, linear, 2-D) and ring write their tables; bad -exact_grid values and a
-# model without an exact reference stop with exit code 2 and a message, also on 3 ranks.
+# model without an exact reference stop with exit code 2 and a message, also on 3 ranks; with a
+# single window the default grid spans 4 standard deviations of its bias.
 # Catches: a rank-count-dependent gather or grid, a wrong header or column order, F not shifted,
 # an off-by-one grid, -exact_grid ignored, a hang or crash on bad input.
 # Environment: UMBRA, BUILD, MPIEXEC, MPIEXEC_FLAGS (see tests/run.sh).
@@ -86,6 +87,14 @@ expect_input_error 3 "exact_grid.*lo must be below hi" -exact_grid 1,0,10
 expect_input_error 1 "exact_grid needs 3 values" -exact_grid 0,1
 expect_input_error 1 "exact_grid.*number of points" -exact_grid 0,1,1
 expect_input_error 1 "no exact reference for model fastslow with CV coord y2" -cv coord -cv_index 2
+# one window (-us_centers -1.4, kappa 40, beta 1): the default grid spans 4 standard deviations of
+# its bias, -1.4 -+ 4 / sqrt(40), instead of the single centre
+if run 1 exact -us_centers -1.4 -out one; then
+  awk -F, 'NR > 2 { if (!n++) lo = $1; hi = $1 } END { exit !(n == 201 && (lo + 1.4 + 4 / sqrt(40))^2 < 1e-18 && (hi + 1.4 - 4 / sqrt(40))^2 < 1e-18) }' one/exact.csv ||
+    fail "one window: exact.csv does not span -1.4 -+ 4/sqrt(40): $(sed -n 3p one/exact.csv | cut -d, -f1) .. $(tail -n 1 one/exact.csv | cut -d, -f1)"
+else
+  fail "exact with one window (-us_centers -1.4) failed: $(tail -n 1 run.log)"
+fi
 plugin="$BUILD/plugins/libdoublewell.so"
 if [ -f "$plugin" ]; then
   expect_input_error 1 "no exact reference for model plugin" -model plugin -model_plugin "$plugin"

@@ -30,6 +30,29 @@ static PetscErrorCode OutSetFromOptions(UmbApp *app)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The exact reference's default grid spans the window centres; along a component where every
+   window has the same centre (one window, say) it spans 4 standard deviations of the stiffest
+   bias there instead (1 CV unit without a bias) */
+static PetscErrorCode WidenSingleCentre(UmbApp *app, PetscInt d, PetscReal range[])
+{
+  const PetscReal *center, *kappa;
+  PetscReal        beta;
+  PetscInt         K;
+
+  PetscFunctionBegin;
+  PetscCall(UmbSamplerGetWindows(app->sampler, &K, &center, &kappa));
+  PetscCall(UmbModelGetBeta(app->model, &beta));
+  for (PetscInt a = 0; a < d; a++) {
+    PetscReal kmax = 0, w;
+    if (range[2 * a] < range[2 * a + 1]) continue;
+    for (PetscInt k = 0; k < K; k++) kmax = PetscMax(kmax, kappa[k * d + a]);
+    w = kmax > 0 ? 4 / PetscSqrtReal(beta * kmax) : 1;
+    range[2 * a] -= w;
+    range[2 * a + 1] += w;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
 {
   PetscBool help;
@@ -68,6 +91,7 @@ PetscErrorCode UmbAppSetUp(MPI_Comm comm, UmbApp *app)
     PetscCall(UmbCVGetDimension(app->cv, &d));
     if (d > 1) npts[0] = npts[1] = 101;
     PetscCall(UmbSamplerGetRange(app->sampler, range));
+    PetscCall(WidenSingleCentre(app, d, range));
     PetscCall(UmbExactCreate(app->cv, &app->exact));
     PetscCall(UmbExactSetGrid(app->exact, range, npts));
     PetscCall(UmbExactSetFromOptions(app->exact));
