@@ -27,6 +27,11 @@ for np in 1 2 3; do
   run twod $np -cv coord -cv_index 0,1 -us_windows 3,2 -us_range -1,1,0,1 -us_kappa 30,10 -us_steps 2000 -us_stride 5
 done
 same oned; same few; same twod
+# a whole period given to 9 digits (-us_range -3.14159265,3.14159265 on the ring's angle): 8
+# distinct windows, not a duplicate at +-pi
+timeout 120 $MPIEXEC -n 1 $MPIEXEC_FLAGS "$UMBRA" sample -model ring -us_windows 8 -us_range -3.14159265,3.14159265 -us_steps 200 -us_stride 10 -out ring.1 </dev/null >ring.log 2>&1 || { echo "ring sampling failed:"; cat ring.log; fail=1; }
+awk -F, 'NR > 2 { c[n++] = $2 } END { for (i = 0; i < n; i++) for (j = 0; j < i; j++) { d = c[i] - c[j]; d -= 2 * 3.141592653589793 * int(d / (2 * 3.141592653589793) + (d > 0 ? 0.5 : -0.5)); if (d * d < 1e-6) bad = 1 } exit !(n == 8 && !bad) }' ring.1/windows.csv ||
+  { echo "-us_range -3.14159265,3.14159265: windows at the same angle (or not 8):"; cat ring.1/windows.csv; fail=1; }
 # the datasets are really there and hold what windows.csv says
 shape=$(h5dump -H -d /samples/x oned.1/samples.h5 | sed -nE 's/.*SIMPLE \{ \( ([0-9]+), ([0-9]+) \).*/\1 \2/p')
 [ "$shape" = "8988 5" ] || { echo "unexpected /samples/x shape '$shape' (want 7 windows x 3 walkers x 428 frames = 8988 rows, 5 columns)"; fail=1; }

@@ -1,11 +1,13 @@
 /* The grid of window centres: K1 (x K2) points spanning -us_range, first component slowest. */
 #include <umbra/private/samplerimpl.h>
 
-/* Centre j of nk on [lo, hi]; a periodic component spanning a whole period omits hi (= lo) */
+/* Centre j of nk on [lo, hi]; a periodic component spanning a whole period omits hi (= lo). A span
+   short of the period by less than 1e-3 of the spacing is a whole period given to a few digits
+   (-3.14159265,3.14159265): otherwise its two ends would be two windows a rounding error apart. */
 static PetscReal GridPoint(PetscReal lo, PetscReal hi, PetscInt nk, PetscInt j, PetscReal period)
 {
   if (nk == 1) return 0.5 * (lo + hi);
-  if (period > 0 && hi - lo >= period * (1 - 1e-12)) return lo + (hi - lo) * (PetscReal)j / (PetscReal)nk;
+  if (period > 0 && hi - lo >= period - 1e-3 * period / nk) return lo + (hi - lo) * (PetscReal)j / (PetscReal)nk;
   return lo + (hi - lo) * (PetscReal)j / (PetscReal)(nk - 1);
 }
 
