@@ -72,7 +72,7 @@ PetscBool UmbClosureFunctionOfZOnly(UmbClosure c, PetscInt k)
 
 PetscErrorCode UmbClosureView(UmbClosure c, PetscViewer v)
 {
-  PetscInt npass = 0;
+  PetscInt npass = 0, nbare = 0;
 
   PetscFunctionBegin;
   PetscCheck(c->computed, c->comm, PETSC_ERR_ORDER, "call UmbClosureCompute() first");
@@ -94,9 +94,11 @@ PetscErrorCode UmbClosureView(UmbClosure c, PetscViewer v)
       if (n1) snprintf(b1, sizeof(b1), "%.2f", (double)z1);
       if (n2) snprintf(b2, sizeof(b2), "%.2f", (double)z2);
       if (n3) snprintf(b3, sizeof(b3), "%.2f", (double)z3);
+      if (!n1 && !n2 && !n3 && nbare++ >= 8) continue; /* a molecule's hundreds of rows of "-": counted below */
       PetscCall(UmbViewerPrintf(v, "  %-13s  %8s          %8s            %8s\n", c->names[k], b1, b2, b3));
     }
   }
+  if (nbare > 8) PetscCall(UmbViewerPrintf(v, "  ... and %" PetscInt_FMT " more observables without a comparison (their closures are in closures.csv)\n", nbare - 8));
   if (!c->use_gan) {
     PetscCall(UmbViewerPrintf(v, "no generator route: no consistency checks\n"));
     PetscFunctionReturn(PETSC_SUCCESS);
