@@ -53,21 +53,21 @@ PetscErrorCode UmbClosureCreate(UmbCV cv, UmbGenerator generator, UmbClosure *cp
     c->coordof[2 * j + 1] = c->fine[j];
   }
   c->imforce = c->idrift = c->idiff = -1;
+  if (c->has_potential) {
+    c->imforce          = 2 * c->nfine;
+    c->kind[c->imforce] = UMB_OBS_MFORCE;
+  }
   if (c->has_potential && c->d == 1) {
-    c->imforce = 2 * c->nfine;
-    c->idrift  = c->imforce + 1;
-    c->idiff   = c->imforce + 2;
+    c->idrift = c->imforce + 1;
+    c->idiff  = c->imforce + 2;
     PetscCall(PetscStrallocpy("mean_force", &c->names[c->imforce]));
     PetscCall(PetscStrallocpy("drift", &c->names[c->idrift]));
     PetscCall(PetscStrallocpy("diffusion", &c->names[c->idiff]));
-    c->kind[c->imforce] = UMB_OBS_MFORCE;
-    c->kind[c->idrift]  = UMB_OBS_DRIFT;
-    c->kind[c->idiff]   = UMB_OBS_DIFF;
+    c->kind[c->idrift] = UMB_OBS_DRIFT;
+    c->kind[c->idiff]  = UMB_OBS_DIFF;
   } else if (c->has_potential) {
-    c->imforce = 2 * c->nfine;
     PetscCall(PetscStrallocpy("mean_force_z1", &c->names[c->imforce]));
     PetscCall(PetscStrallocpy("mean_force_z2", &c->names[c->imforce + 1]));
-    c->kind[c->imforce]        = UMB_OBS_MFORCE;
     c->kind[c->imforce + 1]    = UMB_OBS_MFORCE;
     c->coordof[c->imforce + 1] = 1; /* the CV component of the mean-force component */
   }
@@ -444,6 +444,7 @@ PetscErrorCode UmbClosureObsRaw(UmbClosure c, PetscInt m, const PetscReal x[], P
   const PetscInt n = c->n, nobs = c->nobs;
   PetscReal     *z, *J, *g, *xp = NULL, *zp = NULL, *Jp = NULL, *uA = NULL;
   const PetscReal binv = 1 / c->beta, eps = 1e-4;
+  const PetscBool hess = (PetscBool)(!c->const_grad && c->has_potential); /* the CV's Hessian terms of the mean force and drift */
 
   PetscFunctionBegin;
   PetscCall(PetscMalloc3(m * c->d, &z, m * c->d * n, &J, m * n, &g));
@@ -455,7 +456,7 @@ PetscErrorCode UmbClosureObsRaw(UmbClosure c, PetscInt m, const PetscReal x[], P
     PetscCall(PetscMalloc1(m * c->nuser, &uA));
     PetscCall(UmbClosureEvaluateUser(c, m, x, uA));
   }
-  if (!c->const_grad && c->has_potential) PetscCall(PetscMalloc3((2 * n + 2) * n, &xp, 2 * n + 2, &zp, (2 * n + 2) * n, &Jp));
+  if (hess) PetscCall(PetscMalloc3((2 * n + 2) * n, &xp, 2 * n + 2, &zp, (2 * n + 2) * n, &Jp));
   for (PetscInt r = 0; r < m; r++) {
     const PetscReal *xr = x + r * n, *Jr = J + r * c->d * n, *gr = g + r * n;
     PetscReal        g2 = 0, gU = 0, MgU = 0, Mg2 = 0, lap = 0, Mlap = 0, gHg = 0, mf2[2] = {0, 0};
@@ -477,7 +478,7 @@ PetscErrorCode UmbClosureObsRaw(UmbClosure c, PetscInt m, const PetscReal x[], P
       mf2[0] = (G11 * gU - G01 * v1) / det;
       mf2[1] = (g2 * v1 - G01 * gU) / det;
     }
-    if (!c->const_grad && c->has_potential) { /* Hessian terms by central differences of the CV gradient */
+    if (hess) { /* Hessian terms by central differences of the CV gradient */
       const PetscReal gn = PetscSqrtReal(g2);
       for (PetscInt p = 0; p < 2 * n + 2; p++) PetscCall(PetscArraycpy(xp + p * n, xr, n));
       for (PetscInt j = 0; j < n; j++) {
@@ -517,7 +518,7 @@ PetscErrorCode UmbClosureObsRaw(UmbClosure c, PetscInt m, const PetscReal x[], P
       raw[r * nobs + k] = v;
     }
   }
-  if (!c->const_grad && c->has_potential) PetscCall(PetscFree3(xp, zp, Jp));
+  if (hess) PetscCall(PetscFree3(xp, zp, Jp));
   PetscCall(PetscFree(uA));
   PetscCall(PetscFree3(z, J, g));
   PetscFunctionReturn(PETSC_SUCCESS);

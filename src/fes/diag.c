@@ -290,12 +290,13 @@ PetscErrorCode UmbFesConsistency(UmbFes fes)
             PetscInt         ntouched = 0;
             for (PetscInt64 t = t0; t < t1; t++) {
               const PetscInt64 n  = nb0 + t;
+              const PetscInt   i  = (PetscInt)((t - t0) % UMB_PAIR_BLOCK);
               PetscInt         ib = AxisBin(fes, a, w->z + n * d);
               PetscReal        r;
-              if ((t - t0) % UMB_PAIR_BLOCK == 0) PairRho(w, fes->h, k, l, c, n, nb0 + PetscMin(t1, t + UMB_PAIR_BLOCK), rho);
+              if (!i) PairRho(w, fes->h, k, l, c, n, nb0 + PetscMin(t1, t + UMB_PAIR_BLOCK), rho);
               if (ib < 0) continue;
               ib -= b0[q];
-              r = rho[(t - t0) % UMB_PAIR_BLOCK];
+              r = rho[i];
               O[ib] += win;
               E[ib] += r;
               C[ib] += 1;

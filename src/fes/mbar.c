@@ -259,8 +259,8 @@ UMB_FES_INLINE PetscReal PointTerms(UmbMbar *mb, const PetscReal *zn, PetscReal 
 
   mb->uk0 = -1;
   if (UniformOn(mb)) {
-    /* equally spaced windows: the nearest centre by division, the band the whole row (its terms
-       below the cutoff come out as 0), no walk, no square root */
+    /* equally spaced windows: the nearest centre by division, the band the whole row (every
+       term summed), no walk, no square root */
     const PetscReal u = (zn[0] - mb->center[0]) / mb->delta;
     if (u > -0.5 && u < mb->K - 0.5) {
       const PetscInt  k0 = (PetscInt)(u + 0.5), J = mb->tJ[k0];

@@ -84,8 +84,8 @@ typedef struct {
   PetscReal        *tT;                   /* rows of T_k for k - k0 in [-J, J] */
   size_t            tcap, mcap;
   PetscInt64        nuniform;             /* points that took the products so far (tests) */
-  /* pair sums of such points: p_nk p_nl = T_k T_l r^(k + l - 2 k0) e^(-2 x_max) / s^2 depends on the
-     point through k + l only, so a pass sums the moments sum_n m_n e^(-2 x_max) s^-2 r^i per k0
+  /* pair sums of such points: p_nk p_nl = T_k T_l r^(k + l - 2 k0) / s^2 depends on the
+     point through k + l only, so a pass sums the moments sum_n m_n s^-2 r^i per k0
      (i in [-2J, 2J]) and folds them into PP at its end: 4J + 1 terms per point instead of pairs */
   PetscInt         *mrow;                 /* per k0: start of its moments */
   PetscReal        *mom, up[8], ur8, uL;  /* moments; the last point's powers r^0..r^7 and r^8, L */
