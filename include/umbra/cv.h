@@ -48,6 +48,9 @@ PETSC_EXTERN PetscErrorCode UmbCVGetPeriod(UmbCV, PetscReal[]);
 PETSC_EXTERN PetscErrorCode UmbCVGetCoordinates(UmbCV, PetscBool *, PetscInt[]);
 /* For linear CVs: the d x n weights W of z = W x, row after row (else PETSC_FALSE and NULL) */
 PETSC_EXTERN PetscErrorCode UmbCVGetLinear(UmbCV, PetscBool *, const PetscReal **);
+/* For dihedral CVs: the four atoms (0-based) of each component, 4 d values, and the CV's unit
+   per radian (1, or 180/pi with -cv_angle_unit degree); else PETSC_FALSE and NULL */
+PETSC_EXTERN PetscErrorCode UmbCVGetDihedrals(UmbCV, PetscBool *, const PetscInt **, PetscReal *);
 /* Whether every level set {x : xi(x) = z} is an affine subspace that the state moves along
    without changing z, in orthonormal coordinates: coordinate and linear CVs. A density over
    those coordinates is then a density on the level set (flow moves, reweighted closures). */

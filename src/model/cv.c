@@ -215,6 +215,23 @@ PetscErrorCode UmbCVGetLinear(UmbCV cv, PetscBool *is, const PetscReal **W)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode UmbCVGetDihedrals(UmbCV cv, PetscBool *is, const PetscInt **atoms, PetscReal *scale)
+{
+  PetscFunctionBegin;
+  *is = PETSC_FALSE;
+  if (atoms) *atoms = NULL;
+  if (scale) *scale = 1;
+  if (cv->ops.getdihedrals) {
+    const PetscInt *at;
+    PetscReal       s;
+    PetscCall((*cv->ops.getdihedrals)(cv, &at, &s));
+    *is = PETSC_TRUE;
+    if (atoms) *atoms = at;
+    if (scale) *scale = s;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbCVHasFlatLevelSets(UmbCV cv, PetscBool *flat)
 {
   PetscBool coord, linear;

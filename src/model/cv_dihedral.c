@@ -16,6 +16,7 @@
    -us_range, -us_centers, -us_kappa (per degree^2), windows.csv and fes.csv, in degrees. */
 #include <umbra/private/cvimpl.h>
 #include <umbra/private/modelimpl.h>
+#include <umbra/private/vec3.h>
 
 typedef struct {
   PetscInt  atoms[8]; /* 0-based atom ids, 4 per component */
@@ -25,18 +26,6 @@ typedef struct {
 } UmbCV_Dihedral;
 
 static const char *const angle_units[] = {"radian", "degree"};
-
-static inline void Cross(const PetscReal u[3], const PetscReal v[3], PetscReal w[3])
-{
-  w[0] = u[1] * v[2] - u[2] * v[1];
-  w[1] = u[2] * v[0] - u[0] * v[2];
-  w[2] = u[0] * v[1] - u[1] * v[0];
-}
-
-static inline PetscReal Dot(const PetscReal u[3], const PetscReal v[3])
-{
-  return u[0] * v[0] + u[1] * v[1] + u[2] * v[2];
-}
 
 static PetscErrorCode SetFromOptions_Dihedral(UmbCV cv, PetscOptionItems *PetscOptionsObject)
 {
@@ -80,19 +69,19 @@ static PetscErrorCode Evaluate_Dihedral(UmbCV cv, PetscInt nw, const PetscReal *
         G[c] = r[1][c] - r[2][c];
         H[c] = r[3][c] - r[2][c];
       }
-      Cross(F, G, A);
-      Cross(H, G, B);
-      A2 = Dot(A, A);
-      B2 = Dot(B, B);
-      g  = PetscSqrtReal(Dot(G, G));
-      PetscCheck(A2 > tol2 * Dot(F, F) * g * g, PETSC_COMM_SELF, PETSC_ERR_FP, "-cv dihedral: atoms %" PetscInt_FMT ", %" PetscInt_FMT ", %" PetscInt_FMT " of %s are collinear (or coincide) in state %" PetscInt_FMT ": the dihedral angle is undefined", at[0] + 1, at[1] + 1, at[2] + 1, dh->names[a], k);
-      PetscCheck(B2 > tol2 * Dot(H, H) * g * g, PETSC_COMM_SELF, PETSC_ERR_FP, "-cv dihedral: atoms %" PetscInt_FMT ", %" PetscInt_FMT ", %" PetscInt_FMT " of %s are collinear (or coincide) in state %" PetscInt_FMT ": the dihedral angle is undefined", at[1] + 1, at[2] + 1, at[3] + 1, dh->names[a], k);
-      phi = PetscAtan2Real(-g * Dot(F, B), Dot(A, B));
+      UmbCross3(F, G, A);
+      UmbCross3(H, G, B);
+      A2 = UmbDot3(A, A);
+      B2 = UmbDot3(B, B);
+      g  = PetscSqrtReal(UmbDot3(G, G));
+      PetscCheck(A2 > tol2 * UmbDot3(F, F) * g * g, PETSC_COMM_SELF, PETSC_ERR_FP, "-cv dihedral: atoms %" PetscInt_FMT ", %" PetscInt_FMT ", %" PetscInt_FMT " of %s are collinear (or coincide) in state %" PetscInt_FMT ": the dihedral angle is undefined", at[0] + 1, at[1] + 1, at[2] + 1, dh->names[a], k);
+      PetscCheck(B2 > tol2 * UmbDot3(H, H) * g * g, PETSC_COMM_SELF, PETSC_ERR_FP, "-cv dihedral: atoms %" PetscInt_FMT ", %" PetscInt_FMT ", %" PetscInt_FMT " of %s are collinear (or coincide) in state %" PetscInt_FMT ": the dihedral angle is undefined", at[1] + 1, at[2] + 1, at[3] + 1, dh->names[a], k);
+      phi = PetscAtan2Real(-g * UmbDot3(F, B), UmbDot3(A, B));
       if (phi <= -PETSC_PI) phi += 2 * PETSC_PI; /* atan2 gives -pi for a sine of -0 */
       z[k * d + a] = dh->scale * phi;
       if (J) {
         PetscReal      *Jr = J + (k * d + a) * n;
-        const PetscReal fg = Dot(F, G) / (A2 * g), hg = Dot(H, G) / (B2 * g), s = dh->scale;
+        const PetscReal fg = UmbDot3(F, G) / (A2 * g), hg = UmbDot3(H, G) / (B2 * g), s = dh->scale;
         for (PetscInt c = 0; c < 3; c++) {
           const PetscReal ga = -s * g / A2 * A[c], gd = s * g / B2 * B[c];
           const PetscReal gb = s * ((g / A2 + fg) * A[c] - hg * B[c]);
@@ -103,6 +92,16 @@ static PetscErrorCode Evaluate_Dihedral(UmbCV cv, PetscInt nw, const PetscReal *
         }
       }
     }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode GetDihedrals_Dihedral(UmbCV cv, const PetscInt **atoms, PetscReal *scale)
+{
+  UmbCV_Dihedral *dh = (UmbCV_Dihedral *)cv->data;
+
+  PetscFunctionBegin;
+  *atoms = dh->atoms;
+  *scale = dh->scale;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -132,6 +131,7 @@ PetscErrorCode UmbCVCreate_Dihedral(UmbCV cv)
   cv->ops.setfromoptions = SetFromOptions_Dihedral;
   cv->ops.setup          = SetUp_Dihedral;
   cv->ops.evaluate       = Evaluate_Dihedral;
+  cv->ops.getdihedrals   = GetDihedrals_Dihedral;
   cv->ops.view           = View_Dihedral;
   cv->ops.destroy        = Destroy_Dihedral;
   PetscFunctionReturn(PETSC_SUCCESS);

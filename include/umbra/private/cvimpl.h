@@ -10,6 +10,7 @@ typedef struct {
   PetscErrorCode (*evaluate)(UmbCV, PetscInt, const PetscReal *, PetscReal *, PetscReal *);
   PetscErrorCode (*getcoordinates)(UmbCV, PetscBool *, PetscInt *); /* NULL: not coordinates */
   PetscErrorCode (*getlinear)(UmbCV, const PetscReal **);             /* NULL: not linear */
+  PetscErrorCode (*getdihedrals)(UmbCV, const PetscInt **, PetscReal *); /* NULL: not dihedrals */
   PetscErrorCode (*view)(UmbCV, PetscViewer);
   PetscErrorCode (*destroy)(UmbCV);
 } UmbCVOps;
