@@ -114,6 +114,13 @@ PetscErrorCode UmbGenSpaceCreate(UmbCV cv, PetscBool basis, UmbGenSpace *sp)
     PetscFunctionReturn(PETSC_SUCCESS);
   }
   sp->W = NULL;
+  if (basis && !sp->coord) {
+    PetscCall(UmbZMatrixCreate(cv, &sp->zm, sp->why, sizeof(sp->why)));
+    if (sp->zm) {
+      sp->ng = sp->zm->ng;
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
+  }
   PetscCall(PetscMalloc1(sp->n, &sp->idx));
   for (PetscInt i = 0; i < sp->n; i++) {
     PetscBool incv = PETSC_FALSE;
@@ -128,6 +135,7 @@ PetscErrorCode UmbGenSpaceDestroy(UmbGenSpace *sp)
   PetscFunctionBegin;
   PetscCall(PetscFree(sp->idx));
   PetscCall(PetscFree2(sp->Q, sp->Wp));
+  PetscCall(UmbZMatrixDestroy(&sp->zm));
   PetscCall(PetscMemzero(sp, sizeof(*sp)));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -136,6 +144,10 @@ void UmbGenSpaceProject(const UmbGenSpace *sp, const PetscReal x[], PetscReal y[
 {
   const PetscInt n = sp->n, ng = sp->ng;
 
+  if (sp->zm) {
+    UmbZMatrixProject(sp->zm, x, y);
+    return;
+  }
   if (!sp->Q) {
     for (PetscInt j = 0; j < ng; j++) y[j] = x[sp->idx[j]];
     return;
@@ -149,6 +161,10 @@ void UmbGenSpaceEmbed(const UmbGenSpace *sp, const PetscReal z[], const PetscRea
 {
   const PetscInt n = sp->n, ng = sp->ng, d = sp->d;
 
+  if (sp->zm) {
+    UmbZMatrixEmbed(sp->zm, z, y, x);
+    return;
+  }
   if (!sp->Q) {
     for (PetscInt j = 0; j < ng; j++) x[sp->idx[j]] = y[j];
     for (PetscInt a = 0; a < d && sp->coord; a++) x[sp->cvidx[a]] = z[a];
@@ -166,6 +182,10 @@ void UmbGenSpaceReplace(const UmbGenSpace *sp, const PetscReal y[], PetscReal x[
 {
   const PetscInt n = sp->n, ng = sp->ng;
 
+  if (sp->zm) {
+    UmbZMatrixReplace(sp->zm, y, x);
+    return;
+  }
   if (!sp->Q) {
     for (PetscInt j = 0; j < ng; j++) x[sp->idx[j]] = y[j];
     return;
@@ -214,7 +234,8 @@ void UmbFeatures(const UmbFeatureMap *fm, PetscInt m, const PetscReal z[], Petsc
 static void FormatCoordinates(const UmbGenSpace *sp, char buf[], size_t len)
 {
   buf[0] = 0;
-  if (sp->Q) snprintf(buf, len, "null space of the linear CV (%d)", (int)sp->ng);
+  if (sp->zm) snprintf(buf, len, "internal coordinates of %d atoms (table %08x)", (int)sp->zm->natoms, (unsigned)sp->zm->hash);
+  else if (sp->Q) snprintf(buf, len, "null space of the linear CV (%d)", (int)sp->ng);
   else
     for (PetscInt j = 0; j < sp->ng; j++) {
       size_t k = strlen(buf);
