@@ -5,9 +5,10 @@
 # short at 255 characters before); fes -fes_units kcal/mol converts with k_B T.
 # umbra export -export_format xyz (docs/export.md) writes windows.xyz (one frame per window),
 # minimum.xyz (frames of the lowest-F bin: the dihedral C-N-CA-C computed here from each frame's
-# coordinates equals the phi its comment gives, to 1e-6 rad) and lift.xyz (a tiny GAN's lifted
-# states, projected onto the phi they were lifted at: the same check), the same at 1 and 3
-# ranks; an analytic model's samples are refused. The dihedrals plugin's closures reach
+# coordinates equals the phi its comment gives, to 1e-6 rad) and lift.xyz (the lifted states of
+# a tiny flow, the default generator for a dihedral: its internal coordinates hold phi exactly,
+# without projection; the same check; flow.h5 records the internal coordinates), the same at 1
+# and 3 ranks; an analytic model's samples are refused. The dihedrals plugin's closures reach
 # closures.csv.
 # Catches: atoms missing or out of order, names cut short, a lost temperature or unit, frames
 # that are not the rows their CV values come from, rank-dependent exports.
@@ -65,8 +66,11 @@ BEGIN { PI = atan2(0, -1); line = 0 }
 }
 END { if (line != 0) { print "truncated frame"; bad = 1 }; print frames; exit bad }
 AWK
-run 2 train $OPTS -out a -generator gan -gan_batch 64 -gan_critic_steps 2 -gan_epochs 2 -gan_layers 24,24 -gan_validation 0.1
+run 2 train $OPTS -out a -flow_batch 64 -flow_epochs 1 -flow_layers 16 -flow_couplings 2
+[ -s a/flow.h5 ] || { echo "the default generator for a dihedral is not the flow"; fail=1; }
+h5dump -a /flow/generated_coordinates a/flow.h5 2>/dev/null | grep -q '"internal coordinates of 22 atoms (table [0-9a-f]*)"' || { echo "flow.h5 does not record internal coordinates"; h5dump -a /flow/generated_coordinates a/flow.h5 | head; fail=1; }
 run 2 lift $OPTS -out a -lift_z -1.3,1.0 -lift_n 3
+[ "$(h5dump -a /lift/projected a/lift.h5 | awk '/DATA \{/{f=1;next} f && /\(0\)/{print $2; exit}')" = 0 ] || { echo "the flow's lifted states were projected"; fail=1; }
 mkdir -p b && cp a/samples.h5 a/fes.h5 a/lift.h5 b/
 run 1 export -out a -export_format xyz
 run 3 export -out b -export_format xyz -export_xyz_frames 100
@@ -77,7 +81,7 @@ n=$(awk -v NATOMS=22 -v A=5 -v B=7 -v C=9 -v D=15 -v tol=1e-6 -f dihedral.awk a/
 [ "$(echo "$n" | tail -n 1)" -ge 1 ] 2>/dev/null && [ "$(echo "$n" | tail -n 1)" -le 100 ] || { echo "minimum.xyz has $n frames"; fail=1; }
 [ "$(grep -c '^umbra window' a/export/xyz/windows.xyz)" = 12 ] || { echo "windows.xyz does not have 12 frames"; fail=1; }
 [ "$(grep -c '^umbra lift: phi = ' a/export/xyz/lift.xyz)" = 6 ] || { echo "lift.xyz does not have 2 x 3 frames"; fail=1; }
-# the lifted states are projected onto their phi (-lift_project, default for a dihedral)
+# the lifted states hold their phi exactly (internal coordinates; not projected)
 n=$(awk -v NATOMS=22 -v A=5 -v B=7 -v C=9 -v D=15 -v tol=1e-6 -f dihedral.awk a/export/xyz/lift.xyz) || { echo "lift.xyz: $n"; fail=1; }
 run 1 export -out a -export_format xyz -export_xyz_frames 5
 [ "$(grep -c '^umbra minimum' a/export/xyz/minimum.xyz)" = 5 ] || { echo "-export_xyz_frames 5 gives $(grep -c '^umbra minimum' a/export/xyz/minimum.xyz) frames"; fail=1; }

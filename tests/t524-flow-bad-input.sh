@@ -62,7 +62,7 @@ with h5py.File(sys.argv[1], "r+") as f:
 EOF
 T="train $M -out data $F"
 S="sample -us_windows 2 -us_steps 200 -us_stride 10 -out s"
-NOTCOORD="the flow models the coordinates outside a coordinate CV \(-cv coord\) or the null space of a linear CV \(-cv linear\); with CV native use -generator gan"
+NOTCOORD="the flow models the coordinates outside a coordinate CV \(-cv coord\), the null space of a linear CV \(-cv linear\) or the internal coordinates of a molecule around dihedral CVs \(-cv dihedral\); with CV native use -generator gan"
 DIVNAN="flow training diverged in epoch 1 \(step [0-9]+\): the negative log-likelihood or its gradient became NaN or infinite; lower the learning rate \(-flow_lr, now 1e\+300; try -flow_lr 1e\+299\) .*; flow.h5 is not written, the last checkpoint, div2/ckpt/train.h5 at step [0-9]+, is kept"
 DIVLIM="flow training diverged in epoch 1 \(step 1\): the negative log-likelihood reached [0-9.]+, beyond -flow_loss_limit 0.001; lower the learning rate \(-flow_lr, now 0.002; try -flow_lr 0.0002\) or widen the splines' interval \(-flow_bound, now 5\); flow.h5 is not written, no checkpoint was written before it"
 RESTART="-flow_batch is 32 here but 64 in the checkpoint div2/ckpt/train.h5"

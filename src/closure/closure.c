@@ -409,16 +409,20 @@ PetscErrorCode UmbClosureSetUp(UmbClosure c)
     }
     if (c->use_gan) {
       PetscReal zr[4];
-      PetscBool dens, flat;
+      PetscBool dens, flat, dihedral;
       /* a density reweights the draws to p(y | z) exactly when y are coordinates of the level
-         set with a constant volume element: coordinate and linear CVs */
+         set with a constant volume element: coordinate and linear CVs. The flow's density of a
+         molecule's internal coordinates (dihedral CVs) is one too, volume element included, but
+         its weights collapse (docs/flow.md, "Molecules"): not reweighted */
       PetscCall(UmbGeneratorHasDensity(c->generator, &dens));
       PetscCall(UmbCVHasFlatLevelSets(c->cv, &flat));
+      PetscCall(UmbCVGetDihedrals(c->cv, &dihedral, NULL, NULL));
       c->reweight = (PetscBool)(dens && flat && c->has_potential);
+      if (dens && dihedral) PetscCall(UmbLog(c->comm, "closure: the flow's draws of a molecule are not reweighted to p(x | z) (its importance weights collapse on molecules: docs/flow.md, \"Molecules\"): plain averages over its draws"));
       /* the ESS of L draws is at most L (reached when q is the conditional itself) */
       PetscCheck(!c->reweight || c->min_ess < c->lift_n, c->comm, PETSC_ERR_USER_INPUT, "-closure_min_ess %g must be below -closure_lift_n %" PetscInt_FMT ": the effective sample size of L draws is at most L", (double)c->min_ess, c->lift_n);
       if (dens && flat && !c->has_potential) PetscCall(UmbLog(c->comm, "closure: the model has no potential energy (imported samples), so the generator's draws are not reweighted to p(x | z): plain averages over its draws"));
-      if (dens && !flat) PetscCall(UmbLogWarning(c->comm, "closure: the generator has a density, but the CV is neither a coordinate nor a linear CV, so its states are not reweighted to the conditional p(x | z): plain averages over its draws, as for a generator without a density"));
+      if (dens && !flat && !dihedral) PetscCall(UmbLogWarning(c->comm, "closure: the generator has a density, but the CV is neither a coordinate nor a linear CV, so its states are not reweighted to the conditional p(x | z): plain averages over its draws, as for a generator without a density"));
       PetscCall(UmbGeneratorGetRange(c->generator, zr));
       if (c->d > 1 && (c->grid[3] < zr[2] || c->grid[4] > zr[3])) PetscCall(UmbLogWarning(c->comm, "closure: -closure_grid [%g, %g] of the second CV component reaches outside the generator's trained range [%g, %g]: it extrapolates there", (double)c->grid[3], (double)c->grid[4], (double)zr[2], (double)zr[3]));
       if (c->grid[0] < zr[0] || c->grid[1] > zr[1]) PetscCall(UmbLogWarning(c->comm, "closure: -closure_grid [%g, %g] reaches outside the generator's trained range [%g, %g]: it extrapolates there", (double)c->grid[0], (double)c->grid[1], (double)zr[0], (double)zr[1]));

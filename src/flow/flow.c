@@ -168,10 +168,14 @@ PetscErrorCode UmbFlowView(UmbFlow flow, PetscViewer v)
   if (flow->ymean) {
     PetscCall(UmbViewerPrintf(v, "  %d parameters; trained %lld steps (%lld epochs): NLL per sample %.6g (training), %.6g (held out), in standardised units\n", (int)flow->nparams, (long long)flow->trained_steps, (long long)flow->trained_epochs, (double)flow->train_nll, (double)flow->valid_nll));
     if (flow->space.Q) PetscCall(UmbViewerPrintf(v, "  generated: the %d coordinates of an orthonormal basis of the null space of the linear CV's weights\n", (int)flow->ng));
+    if (flow->space.zm) PetscCall(UmbViewerPrintf(v, "  generated: %d internal coordinates of the %d atoms (bond lengths in the model's unit, angles and dihedrals in radians)\n", (int)flow->ng, (int)flow->space.zm->natoms));
     for (PetscInt j = 0; j < flow->ng; j++) {
       const char *name = NULL;
-      char        buf[32];
-      if (flow->space.Q) {
+      char        buf[64];
+      if (flow->space.zm) {
+        UmbZMatrixName(flow->space.zm, j, buf, sizeof(buf));
+        name = buf;
+      } else if (flow->space.Q) {
         PetscCall(PetscSNPrintf(buf, sizeof(buf), "u%d", (int)(j + 1)));
         name = buf;
       } else PetscCall(UmbModelGetCoordinateName(flow->model, flow->space.idx[j], &name));
@@ -207,8 +211,8 @@ PetscErrorCode UmbFlowCheckGenerates(UmbFlow flow)
   PetscBool flat;
 
   PetscFunctionBegin;
-  PetscCall(UmbCVHasFlatLevelSets(flow->cv, &flat)); /* the one rule of the flow moves and the reweighting */
-  PetscCheck(flat, flow->comm, PETSC_ERR_USER_INPUT, "the flow models the coordinates outside a coordinate CV (-cv coord) or the null space of a linear CV (-cv linear); with CV %s use -generator gan", flow->cvtype);
+  PetscCall(UmbCVHasFlatLevelSets(flow->cv, &flat));
+  PetscCheck(flat || flow->space.zm, flow->comm, PETSC_ERR_USER_INPUT, "the flow models the coordinates outside a coordinate CV (-cv coord), the null space of a linear CV (-cv linear) or the internal coordinates of a molecule around dihedral CVs (-cv dihedral)%s%s; with CV %s use -generator gan", flow->space.why[0] ? ", but " : "", flow->space.why, flow->cvtype);
   PetscCheck(flow->ng > 0, flow->comm, PETSC_ERR_USER_INPUT, "the CV is all %" PetscInt_FMT " coordinates of model %s: a conditional flow has nothing left to generate", flow->n, flow->modeltype);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -239,6 +243,13 @@ static PetscReal LogScale(UmbFlow flow)
   return s;
 }
 
+/* log of the volume element of y on the level set: internal coordinates have one (so that q is
+   a density of the states, exp(-beta U) / q an importance weight); the other spaces do not */
+static PetscReal LogVolume(UmbFlow flow, const PetscReal y[])
+{
+  return flow->space.zm ? UmbZMatrixLogVolume(flow->space.zm, y) : 0;
+}
+
 #define UmbFlowCheckTrained(flow) PetscCheck((flow)->have_networks && (flow)->ymean, PETSC_COMM_SELF, PETSC_ERR_ORDER, "the flow needs trained or loaded networks (UmbFlowTrain or UmbFlowLoad)")
 
 /* rows in blocks of at most UMB_FLOW_BLOCK: inference in the same blocks whatever the caller's
@@ -264,8 +275,10 @@ PetscErrorCode UmbFlowPushForward(UmbFlow flow, PetscInt m, const PetscReal z[],
         r2 += e * e;
       }
       UmbGenSpaceEmbed(&flow->space, z + (i0 + i) * flow->d, yi, x + (i0 + i) * flow->n);
-      if (logq) logq[i0 + i] = -0.5 * r2 - c + ld[i] - ls;
+      if (logq) logq[i0 + i] = -0.5 * r2 - c + ld[i] - ls - LogVolume(flow, yi);
     }
+    /* internal coordinates leave the molecule in their own frame: move it into the samples' */
+    if (flow->space.zm) PetscCall(UmbModelCanonicalFrame(flow->model, b, x + i0 * flow->n));
   }
   PetscCall(PetscFree3(zf, y, ld));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -285,13 +298,14 @@ PetscErrorCode UmbFlowLogDensity(UmbFlow flow, PetscInt m, const PetscReal z[], 
     UmbFlowFeatures(flow, b, z + i0 * flow->d, zf);
     for (PetscInt i = 0; i < b; i++) {
       UmbGenSpaceProject(&flow->space, x + (i0 + i) * flow->n, y + i * ng);
+      logq[i0 + i] = -LogVolume(flow, y + i * ng);
       for (PetscInt j = 0; j < ng; j++) y[i * ng + j] = (y[i * ng + j] - flow->ymean[j]) / flow->ysd[j];
     }
     PetscCall(UmbFlowForwardRows(flow, b, y, ng, zf, flow->dz, u, ld));
     for (PetscInt i = 0; i < b; i++) {
       PetscReal r2 = 0;
       for (PetscInt j = 0; j < ng; j++) r2 += u[i * ng + j] * u[i * ng + j];
-      logq[i0 + i] = -0.5 * r2 - c + ld[i] - ls;
+      logq[i0 + i] += -0.5 * r2 - c + ld[i] - ls;
     }
     if (noise) PetscCall(PetscArraycpy(noise + i0 * ng, u, b * ng));
   }

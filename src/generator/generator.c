@@ -1,5 +1,6 @@
 /* UmbGenerator: the registry of types, the common life cycle, and dispatch to the type's ops. */
 #include <umbra/private/generatorimpl.h>
+#include <umbra/private/generatorcommon.h>
 
 static PetscFunctionList generator_list = NULL;
 static PetscBool         generator_registered = PETSC_FALSE;
@@ -115,7 +116,7 @@ PetscErrorCode UmbGeneratorGetOptionsPrefix(UmbGenerator g, const char *prefix[]
 }
 
 /* -lift_z, -lift_grid, -lift_n: what umbra lift lifts, for every type */
-static PetscErrorCode LiftFromOptions(UmbGenerator g, PetscOptionItems *PetscOptionsObject)
+static PetscErrorCode LiftFromOptions(UmbGenerator g, PetscOptionItems *PetscOptionsObject, const char type[])
 {
   const MPI_Comm comm = g->comm;
   PetscInt       d, nz = 4096, ngrid = 6;
@@ -129,10 +130,12 @@ static PetscErrorCode LiftFromOptions(UmbGenerator g, PetscOptionItems *PetscOpt
   PetscCall(PetscOptionsRealArray("-lift_grid", "Grid of CV values to lift: lo,hi,n per component", "UmbGeneratorSetFromOptions", g->lift_grid, &ngrid, &set_grid));
   PetscCall(PetscOptionsInt("-lift_n", "Lifted states per CV value", "UmbGeneratorSetFromOptions", g->lift_n, &g->lift_n, NULL));
   { /* default: project where the generator does not embed the CV value exactly (CVs whose level
-       sets are not flat: dihedral, distance, ring angle, dmap) */
-    PetscBool flat;
+       sets are not flat: dihedral, distance, ring angle, dmap), unless it is the flow (its
+       coordinates are those of the level sets, or internal coordinates around dihedrals) */
+    PetscBool flat, flow;
     PetscCall(UmbCVHasFlatLevelSets(g->cv, &flat));
-    g->lift_project = (PetscBool)!flat;
+    PetscCall(PetscStrcmp(type, UMBGENERATORFLOW, &flow));
+    g->lift_project = (PetscBool)(!flat && !flow);
     PetscCall(PetscOptionsBool("-lift_project", "Project every lifted state onto its level set xi(x) = z by Newton steps (default: for CVs without flat level sets)", "UmbGeneratorSetFromOptions", g->lift_project, &g->lift_project, NULL));
   }
   PetscCheck(g->lift_n >= 1, comm, PETSC_ERR_USER_INPUT, "-lift_n must be positive, got %" PetscInt_FMT, g->lift_n);
@@ -165,16 +168,14 @@ static PetscErrorCode LiftFromOptions(UmbGenerator g, PetscOptionItems *PetscOpt
    generate), so that the physics can correct it; the GAN for every other CV */
 static PetscErrorCode DefaultType(UmbGenerator g, const char **type)
 {
-  PetscBool flat;
-  PetscInt  n, d;
-  UmbModel  model;
+  PetscBool   flat;
+  UmbGenSpace sp;
 
   PetscFunctionBegin;
   PetscCall(UmbCVHasFlatLevelSets(g->cv, &flat));
-  PetscCall(UmbCVGetModel(g->cv, &model));
-  PetscCall(UmbModelGetDimension(model, &n));
-  PetscCall(UmbCVGetDimension(g->cv, &d));
-  *type = flat && n > d ? UMBGENERATORFLOW : UMBGENERATORGAN;
+  PetscCall(UmbGenSpaceCreate(g->cv, PETSC_TRUE, &sp));
+  *type = (flat || sp.zm) && sp.ng > 0 ? UMBGENERATORFLOW : UMBGENERATORGAN;
+  PetscCall(UmbGenSpaceDestroy(&sp));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -189,7 +190,7 @@ PetscErrorCode UmbGeneratorSetFromOptions(UmbGenerator g)
   PetscCall(UmbGeneratorRegisterAll());
   PetscOptionsBegin(g->comm, UmbOptionsPrefix(g->prefix), "Generator options", "UmbGenerator");
   PetscCall(PetscOptionsFList("-generator", "Generator type", "UmbGeneratorSetType", generator_list, deft, type, sizeof(type), &set));
-  PetscCall(LiftFromOptions(g, PetscOptionsObject));
+  PetscCall(LiftFromOptions(g, PetscOptionsObject, set ? type : deft));
   PetscOptionsEnd();
   PetscCall(UmbGeneratorSetType(g, set ? type : deft));
   if (g->ops.setfromoptions) PetscCall((*g->ops.setfromoptions)(g));

@@ -323,7 +323,7 @@ PetscErrorCode UmbGeneratorLiftToFile(UmbGenerator g, const char dir[])
     PetscCall(UmbLog(comm, "lift: projected %lld of %lld states onto xi(x) = z to %g (Newton, %.2g steps on average)", (long long)(total - pstat[0]), (long long)total, (double)UMB_LIFT_PROJECT_TOL, (double)pstat[1] / (double)PetscMax(total - pstat[0], 1)));
     if (pstat[0]) PetscCall(UmbLogWarning(comm, "lift: %lld state%s did not converge in %d Newton steps (one is state %lld of value %lld) and stay as generated: /lift/restriction gives their |xi(x) - z|", (long long)pstat[0], pstat[0] > 1 ? "s" : "", UMB_LIFT_PROJECT_ITS, (long long)(pfirst % L), (long long)(pfirst / L)));
   }
-  if (!coord) PetscCall(UmbLog(comm, "lift: restriction error |xi(x) - z|%s: mean %.3g, max %.3g%s", g->lift_project ? " after projection" : "", (double)(rstat[0] / (PetscReal)PetscMax(total, 1)), (double)rstat[1], g->lift_project ? "" : " (with -generator gan, -gan_consistency_lambda reduces it; -lift_project projects the states)"));
+  if (!coord) PetscCall(UmbLog(comm, "lift: restriction error |xi(x) - z|%s: mean %.3g, max %.3g%s", g->lift_project ? " after projection" : "", (double)(rstat[0] / (PetscReal)PetscMax(total, 1)), (double)rstat[1], g->lift_project || rstat[1] <= 1e-9 ? "" : " (with -generator gan, -gan_consistency_lambda reduces it; -lift_project projects the states)"));
   PetscCall(PetscFree4(zrows, idx, x, restr));
   PetscCall(PetscFree(z));
   PetscCall(PetscLogEventEnd(UMB_EVENT.lift, 0, 0, 0, 0));
