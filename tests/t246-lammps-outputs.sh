@@ -94,6 +94,33 @@ run 2 closure $OPTS -out a -closure_gan false -closure_plugin "$BUILD/plugins/li
 awk -F, '/^#/ { next } $2 == "cos_psi" && $3 != "nan" { c[$1] = $3; ce[$1] = $4 } $2 == "sin_psi" && $3 != "nan" { s[$1] = $3; se[$1] = $4 } $2 == "dOH" && $3 != "nan" { d++; if ($3 < 1 || $3 > 10) { print "dOH = " $3 " at z = " $1; bad = 1 } }
   END { for (z in c) { n++; if (!(z in s)) { print "cos_psi without sin_psi at z = " z; bad = 1 } }
         if (n < 5 || d < 5) { print n " cos_psi and " d " dOH rows with values"; bad = 1 }; exit bad }' a/closures.csv || { echo "closures.csv: dihedrals plugin"; fail=1; }
+# umbra dmap -dmap_atoms: the points of dmap.h5 are the samples' coordinates of the chosen atoms
+# (heavy: the 10 that are not hydrogen; or ids), exactly; bad ids and a map of some atoms used as
+# a CV are refused with one message
+run 2 dmap $OPTS -out a -dmap_atoms heavy -dmap_points 300 -dmap_eps 2
+mkdir -p d && cp a/samples.h5 d/
+run 1 dmap $OPTS -out d -dmap_atoms 5,7,9,15 -dmap_points 300 -dmap_eps 2
+"${PYTHON:-/usr/bin/python3}" - <<'PYEOF' || fail=1
+import sys, h5py, numpy as np
+bad = 0
+for d, atoms, want in (("a", [1, 5, 6, 7, 9, 11, 15, 16, 17, 19], "10 of the 22 atoms (-dmap_atoms heavy)"), ("d", [5, 7, 9, 15], "4 of the 22 atoms (-dmap_atoms 5,7,9,15)")):
+    with h5py.File(d + "/dmap.h5", "r") as f, h5py.File(d + "/samples.h5", "r") as s:
+        pts, idx = f["/dmap/points"][...], f["/dmap/index"][...]
+        got = f["/dmap"].attrs["atoms"]
+        got = got.decode() if isinstance(got, bytes) else str(got)
+        cols = [3 * (a - 1) + c for a in atoms for c in range(3)]
+        x = s["/samples/x"][...][idx][:, cols]
+    if pts.shape != (300, len(cols)) or not np.array_equal(pts, x) or got != want:
+        print("%s/dmap.h5: points %s, equal to the samples' atoms %s, atoms '%s'" % (d, pts.shape, np.array_equal(pts, x) if pts.shape == x.shape else "-", got))
+        bad = 1
+sys.exit(bad)
+PYEOF
+for c in "23|-dmap_atoms: atom 23 does not exist" "5,5|-dmap_atoms: atom 5 is given twice" "C|-dmap_atoms takes all, heavy or 1-based atom ids"; do
+  timeout 100 $MPIEXEC -n 2 $MPIEXEC_FLAGS "$UMBRA" dmap $OPTS -out d -dmap_atoms "${c%%|*}" </dev/null >e.log 2>&1 && { echo "-dmap_atoms ${c%%|*} accepted"; fail=1; }
+  [ "$(grep -c -e "${c#*|}" e.log)" = 1 ] || { echo "-dmap_atoms ${c%%|*}: message"; cat e.log; fail=1; }
+done
+timeout 100 $MPIEXEC -n 1 $MPIEXEC_FLAGS "$UMBRA" sample $OPTS -out e -cv dmap -cv_dmap_file a/dmap.h5 </dev/null >e.log 2>&1 && { echo "a map of some atoms was taken as a CV"; fail=1; }
+grep -q "of some atoms only (-dmap_atoms)" e.log || { echo "-cv dmap on a map of some atoms: message"; cat e.log; fail=1; }
 # an analytic model has no atoms
 timeout 100 $MPIEXEC -n 1 $MPIEXEC_FLAGS "$UMBRA" sample -us_windows 3 -us_steps 200 -out c </dev/null >>log.txt 2>&1 || { echo "fastslow sampling failed"; fail=1; }
 if timeout 100 $MPIEXEC -n 1 $MPIEXEC_FLAGS "$UMBRA" export -out c -export_format xyz </dev/null >c.log 2>&1; then

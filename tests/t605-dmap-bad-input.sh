@@ -60,6 +60,7 @@ cases=(
   "n|the kernel graph \(pairs closer than -dmap_cutoff 3 times sqrt\(eps\), eps = 1e-05\) falls apart into [0-9]+ connected components|dmap -model ring -out tinyc -dmap_eps 1e-5 -dmap_cutoff 3"
   "n|-cv dmap: good/dmap.h5 maps states of dimension 10, but model ring has n = 6|sample -model ring -ring_n 6 -cv dmap -cv_dmap_file good/dmap.h5 -out nosamples"
   "n|good/samples.h5 holds states of dimension 10, but model ring has n = 6|dmap -model ring -ring_n 6 -out good"
+  "n|-dmap_atoms heavy needs the samples of a molecular model, but good/samples.h5 has no atoms \(/atoms\)|dmap -model ring -out good -dmap_atoms heavy"
   "n|nosamples/samples.h5 not found|dmap -model ring -out nosamples"
   "n|-cv dmap needs nosamples/dmap.h5: run .umbra dmap.|sample -model ring -cv dmap -out nosamples"
   "s|-dmap_coords 9 is not an eigenvector computed with -dmap_nev 8|dmap -model ring -out good -dmap_coords 9"

@@ -26,7 +26,7 @@ static PetscErrorCode Load(UmbCV cv)
   PetscCall(UmbDmapExtDestroy(&dm->ext));
   PetscCall(UmbDmapExtLoad(cv->comm, dm->file, &dm->ext));
   PetscCall(UmbDmapExtGetSizes(dm->ext, &n, &d, NULL));
-  PetscCheck(n == cv->n, cv->comm, PETSC_ERR_USER_INPUT, "-cv dmap: %s maps states of dimension %" PetscInt_FMT ", but model %s has n = %" PetscInt_FMT " (a map of another model? give -cv_dmap_file or rerun `umbra dmap`)", dm->file, n, mtype, cv->n);
+  PetscCheck(n == cv->n, cv->comm, PETSC_ERR_USER_INPUT, "-cv dmap: %s maps states of dimension %" PetscInt_FMT ", but model %s has n = %" PetscInt_FMT " (a map of another model, or of some atoms only (-dmap_atoms), which is for analysis? give -cv_dmap_file or rerun `umbra dmap`)", dm->file, n, mtype, cv->n);
   PetscCheck(!cv->setup || d == cv->d, cv->comm, PETSC_ERR_USER_INPUT, "-cv dmap: %s has %" PetscInt_FMT " coordinate%s, but the CV was set up with %" PetscInt_FMT " (-dmap_dim / -dmap_coords)", dm->file, d, d > 1 ? "s" : "", cv->d);
   if (!cv->setup) { /* a dimension asked for explicitly must be the map's */
     const PetscBool bycoords = (PetscBool)(dm->coords_set && strcmp(dm->coords, "auto"));

@@ -111,6 +111,47 @@ static PetscErrorCode ReadSelectedRows(UmbDmap dm, ReadFn read, void *ctx, Petsc
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The coordinate columns of -dmap_atoms (heavy: every atom whose element is not H; or 1-based
+   ids), ascending, into cols (3 per atom; *ncols 0 for all); bad input names the file */
+static PetscErrorCode SelectColumns(UmbDmap dm, UmbSamplesFile sf, const char path[], PetscInt *ncols, PetscInt **cols)
+{
+  const UmbSamplesTable *t;
+  PetscBool             *keep;
+  PetscBool              heavy;
+  PetscInt               na = 0;
+
+  PetscFunctionBegin;
+  *ncols           = 0;
+  *cols            = NULL;
+  dm->atoms_desc[0] = 0;
+  if (!strcmp(dm->atoms, "all")) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(UmbSamplesFileGetTable(sf, &t));
+  PetscCheck(t->natoms > 0 && 3 * t->natoms == dm->n, dm->comm, PETSC_ERR_USER_INPUT, "-dmap_atoms %s needs the samples of a molecular model, but %s has no atoms (/atoms)", dm->atoms, path);
+  PetscCall(PetscCalloc1(t->natoms, &keep));
+  PetscCall(PetscStrcmp(dm->atoms, "heavy", &heavy));
+  if (heavy)
+    for (PetscInt i = 0; i < t->natoms; i++) keep[i] = strcmp(t->atom_element + i * UMB_ATOM_STRLEN, "H") ? PETSC_TRUE : PETSC_FALSE;
+  else {
+    char  buf[256], *tok, *save = NULL, *end;
+    PetscCall(PetscStrncpy(buf, dm->atoms, sizeof(buf)));
+    for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+      const long id = strtol(tok, &end, 10);
+      PetscCheck(*end == 0 && end != tok, dm->comm, PETSC_ERR_USER_INPUT, "-dmap_atoms takes all, heavy or 1-based atom ids separated by commas, got '%s'", dm->atoms);
+      PetscCheck(id >= 1 && id <= t->natoms, dm->comm, PETSC_ERR_USER_INPUT, "-dmap_atoms: atom %ld does not exist (%s has atoms 1 to %" PetscInt_FMT ")", id, path, t->natoms);
+      PetscCheck(!keep[id - 1], dm->comm, PETSC_ERR_USER_INPUT, "-dmap_atoms: atom %ld is given twice", id);
+      keep[id - 1] = PETSC_TRUE;
+    }
+  }
+  for (PetscInt i = 0; i < t->natoms; i++) na += keep[i];
+  PetscCheck(na >= 1, dm->comm, PETSC_ERR_USER_INPUT, "-dmap_atoms %s selects no atom of %s", dm->atoms, path);
+  PetscCall(PetscMalloc1(3 * na, cols));
+  for (PetscInt i = 0; i < t->natoms; i++)
+    for (PetscInt c = 0; c < 3 && keep[i]; c++) (*cols)[(*ncols)++] = 3 * i + c;
+  PetscCall(PetscFree(keep));
+  snprintf(dm->atoms_desc, sizeof(dm->atoms_desc), "%d of the %d atoms (-dmap_atoms %.64s)", (int)na, (int)t->natoms, dm->atoms);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode UmbDmapReadPoints(UmbDmap dm)
 {
   char           path[PETSC_MAX_PATH_LEN];
@@ -162,6 +203,17 @@ PetscErrorCode UmbDmapReadPoints(UmbDmap dm)
   }
   PetscCall(ReadSelectedRows(dm, ReadStates, sf, dm->n, lo, hi, sel, nsel, dm->x));
   PetscCall(UmbSamplesFileCheckFinite(sf, UMB_SAMPLES_X, nsel, dm->n, dm->x, 0, dm->index, "sample again (`umbra sample`)"));
+  {
+    PetscInt ncols, *cols;
+    dm->nstate = dm->n;
+    PetscCall(SelectColumns(dm, sf, path, &ncols, &cols));
+    if (ncols) { /* in place: row i's column j comes from at or after where it goes */
+      for (PetscInt i = 0; i < nsel; i++)
+        for (PetscInt j = 0; j < ncols; j++) dm->x[(size_t)i * ncols + j] = dm->x[(size_t)i * dm->n + cols[j]];
+      dm->n = ncols;
+    }
+    PetscCall(PetscFree(cols));
+  }
   PetscCall(UmbSamplesFileClose(&sf, PETSC_FALSE));
 
   if (dm->weights == UMB_DMAP_WEIGHTS_MBAR) {

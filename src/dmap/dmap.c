@@ -44,6 +44,7 @@ PetscErrorCode UmbDmapCreate(MPI_Comm comm, UmbDmap *dp)
   PetscCallMPI(MPI_Comm_size(comm, &dm->size));
   dm->k               = 64;
   dm->cutoff          = 4; /* the kernel down to exp(-16): an extension without jumps (nystrom.c) */
+  PetscCall(PetscStrncpy(dm->atoms, "all", sizeof(dm->atoms)));
   dm->max_neighbors   = 4000;
   dm->eps_opt         = 0;
   dm->eps_rule        = UMB_DMAP_EPS_LOCAL;
@@ -104,6 +105,7 @@ PetscErrorCode UmbDmapSetFromOptions(UmbDmap dm)
   PetscFunctionBegin;
   PetscOptionsBegin(dm->comm, UmbOptionsPrefix(dm->prefix), "Diffusion maps (umbra dmap)", "UmbDmap");
   PetscCall(PetscOptionsString("-dmap_input", "Samples file to map (default: samples.h5 in the run directory)", "UmbDmapSetFromOptions", dm->input, dm->input, sizeof(dm->input), NULL));
+  PetscCall(PetscOptionsString("-dmap_atoms", "Molecular samples: the atoms whose coordinates are mapped, all, heavy (every atom but hydrogen) or 1-based atom ids", "UmbDmapSetFromOptions", dm->atoms, dm->atoms, sizeof(dm->atoms), NULL));
   if (dm->npoints_opt >= 0) snprintf(ptsbuf, sizeof(ptsbuf), "%" PetscInt64_FMT, dm->npoints_opt);
   PetscCall(PetscOptionsString("-dmap_points", "Map a random subsample of this many rows (0: every row; auto: every row, or a subsample when the cut-off kernel would be too dense)", "UmbDmapSetFromOptions", ptsbuf, ptsbuf, sizeof(ptsbuf), NULL));
   PetscCall(PetscOptionsInt("-dmap_neighbors", "Nearest neighbours per point, the point itself included (kNN kernel)", "UmbDmapSetFromOptions", dm->k, &dm->k, NULL));
@@ -240,8 +242,9 @@ PetscErrorCode UmbDmapSetPoints(UmbDmap dm, PetscInt nlocal, PetscInt n, const P
   PetscCall(PetscFree(dm->x));
   PetscCall(PetscFree(dm->index));
   PetscCall(PetscFree(dm->w));
-  dm->nloc = nlocal;
-  dm->n    = n;
+  dm->nloc   = nlocal;
+  dm->n      = n;
+  dm->nstate = n;
   PetscCall(PetscMalloc1(nlocal * n, &dm->x));
   PetscCall(PetscMalloc1(nlocal, &dm->index));
   PetscCall(PetscMalloc1(nlocal, &dm->w));
@@ -305,7 +308,7 @@ PetscErrorCode UmbDmapSetUp(UmbDmap dm)
     UmbModelType type;
     PetscCall(UmbModelGetDimension(dm->model, &nm));
     PetscCall(UmbModelGetType(dm->model, &type));
-    PetscCheck(nm == dm->n, dm->comm, PETSC_ERR_USER_INPUT, "%s holds states of dimension %" PetscInt_FMT ", but model %s has n = %" PetscInt_FMT " (wrong -model or -out?)", dm->from_memory ? "the input" : dm->input, dm->n, type, nm);
+    PetscCheck(nm == dm->nstate, dm->comm, PETSC_ERR_USER_INPUT, "%s holds states of dimension %" PetscInt_FMT ", but model %s has n = %" PetscInt_FMT " (wrong -model or -out?)", dm->from_memory ? "the input" : dm->input, dm->nstate, type, nm);
   }
   /* the bad inputs that are known before any work */
   PetscCall(CheckStates(dm));
@@ -395,6 +398,7 @@ PetscErrorCode UmbDmapView(UmbDmap dm, PetscViewer v)
   PetscCheck(dm->computed, dm->comm, PETSC_ERR_ORDER, "call UmbDmapCompute() first");
   PetscCall(EPSGetType(dm->eps_solver, &etype));
   PetscCall(UmbViewerPrintf(v, "diffusion map: %" PetscInt64_FMT " points of dimension %" PetscInt_FMT " (%s%s), on %d rank%s\n", dm->N, dm->n, dm->from_memory ? "in memory" : dm->input, dm->N < dm->nfile ? ", a random subsample" : "", dm->size, dm->size > 1 ? "s" : ""));
+  if (dm->atoms_desc[0]) PetscCall(UmbViewerPrintf(v, "  coordinates of %s\n", dm->atoms_desc));
   if (dm->eps_rule == UMB_DMAP_EPS_USER) PetscCall(UmbViewerPrintf(v, "  bandwidth: eps = %.6g (-dmap_eps)\n", (double)dm->eps));
   else {
     PetscCall(UmbViewerPrintf(v, "  bandwidth: eps = %.6g (%s); local scale %.6g (%g x the median squared distance to the %d-th neighbour in %" PetscInt_FMT " points), Berry-Giannakis-Harlim scan %.6g (largest slope %.4g)\n", (double)dm->eps, dm->eps_rule == UMB_DMAP_EPS_BGH ? "-dmap_eps bgh" : "auto: the local scale", (double)dm->eps_local, UMB_DMAP_LOCAL_FACTOR, UMB_DMAP_LOCAL_K, dm->scan_points, (double)dm->eps_bgh, (double)(dm->dimension / 2)));

@@ -80,6 +80,7 @@ PetscErrorCode UmbDmapWrite(UmbDmap dm)
   PetscCall(UmbH5WriteAttrString(h5, "/dmap", "weights", UmbDmapWeightsTypes[dm->weights]));
   PetscCall(UmbH5WriteAttrString(h5, "/dmap", "eps_source", dm->eps_rule == UMB_DMAP_EPS_USER ? "user" : dm->eps_rule == UMB_DMAP_EPS_BGH ? "bgh" : "local"));
   PetscCall(UmbH5WriteAttrInt(h5, "/dmap", "n", dm->n));
+  PetscCall(UmbH5WriteAttrString(h5, "/dmap", "atoms", dm->atoms_desc[0] ? dm->atoms_desc : "all"));
   PetscCall(UmbH5WriteAttrInt(h5, "/dmap", "points", dm->N));
   PetscCall(UmbH5WriteAttrInt(h5, "/dmap", "points_before_subsample", dm->nauto ? dm->nauto : dm->N));
   PetscCall(UmbH5WriteAttrInt(h5, "/dmap", "input_rows", dm->nfile));

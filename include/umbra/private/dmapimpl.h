@@ -37,6 +37,8 @@ struct _p_UmbDmap {
   /* options */
   char           dir[PETSC_MAX_PATH_LEN];
   char           input[PETSC_MAX_PATH_LEN]; /* "" = <dir>/samples.h5 */
+  char           atoms[256];                /* -dmap_atoms: all, heavy or 1-based atom ids */
+  char           atoms_desc[128];           /* what was selected, for the view and dmap.h5 */
   PetscInt64     npoints_opt;               /* -dmap_points: 0 = every row, -1 = auto */
   PetscInt       k;                         /* -dmap_neighbors */
   PetscReal      cutoff;                    /* -dmap_cutoff (default 4; 0 = kNN kernel) */
@@ -60,7 +62,8 @@ struct _p_UmbDmap {
   PetscBool      from_memory, setup, computed;
   PetscInt64     nfile;                     /* rows of the input file */
   PetscInt64     N, rstart;                 /* global points, global position of the first local one */
-  PetscInt       nloc, n;
+  PetscInt       nloc, n;                   /* n: coordinates mapped per point */
+  PetscInt       nstate;                    /* coordinates of a state (n before -dmap_atoms) */
   PetscInt      *counts;                    /* points per rank (size) */
   PetscInt64    *starts;                    /* first global position per rank (size + 1) */
   PetscReal     *x;                         /* nloc x n */
