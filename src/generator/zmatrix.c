@@ -35,14 +35,10 @@ static PetscReal Dihedral(const PetscReal ra[3], const PetscReal rb[3], const Pe
   return PetscAtan2Real(-UmbNorm3(G) * UmbDot3(F, B), UmbDot3(A, B));
 }
 
-/* v moved by a multiple of 2 pi into (c - pi, c + pi] */
+/* v moved by a multiple of 2 pi into [c - pi, c + pi) */
 static inline PetscReal Wrap(PetscReal v, PetscReal c)
 {
-  const PetscReal t = 2 * PETSC_PI;
-  PetscReal       r = v - c;
-  r -= t * PetscFloorReal(r / t + 0.5);
-  if (r <= -PETSC_PI) r += t;
-  return c + r;
+  return c + UmbMinimumImage(v - c, 2 * PETSC_PI);
 }
 
 /* index of position p's first internal coordinate: r of 1; r, theta of 2; r, theta, tau of 3.. */
