@@ -35,7 +35,8 @@ typedef struct {
   const char   *name, *opts;
   UmbActivation act;
   PetscInt      ncoupling, fourier;
-  PetscReal     period2; /* > 0: the second CV component is periodic with this period */
+  PetscReal     period2;   /* > 0: the second CV component is periodic with this period */
+  PetscInt      harmonics; /* of the periodic component */
   uint64_t      seed;
 } Spec;
 
@@ -101,8 +102,9 @@ static PetscErrorCode Setup(const Spec *sp, Case *c)
   flow = c->flow;
   PetscCheck(flow->ng <= 3 && flow->n <= 4 && flow->d <= 2, PETSC_COMM_SELF, PETSC_ERR_PLIB, "case %s is larger than the test's buffers", sp->name);
   if (sp->period2 > 0) flow->period[1] = sp->period2; /* no coordinate CV is periodic: exercise the features' periodic branch */
-  flow->fourier = sp->fourier;
-  flow->dz      = UmbFeatureDim(flow->d, flow->period, flow->fourier);
+  flow->fourier   = sp->fourier;
+  flow->harmonics = sp->harmonics;
+  flow->dz        = UmbFeatureDim(flow->d, flow->period, flow->fourier, flow->harmonics);
   flow->ncoupling    = sp->ncoupling;
   flow->nhidden      = 2;
   flow->hidden[0]    = 11;
@@ -163,6 +165,7 @@ static PetscErrorCode WriteInput(const Spec *sp, Case *c, UmbH5 h5)
   PetscCall(UmbH5WriteAttrReals(h5, g, "bound", 1, &flow->spline.bound));
   PetscCall(UmbH5WriteAttrReals(h5, g, "minimums", 3, mins));
   PetscCall(UmbH5WriteAttrInt(h5, g, "fourier", flow->fourier));
+  PetscCall(UmbH5WriteAttrInt(h5, g, "harmonics", flow->harmonics));
   PetscCall(UmbH5WriteAttrInt(h5, g, "n", flow->n));
   PetscCall(UmbH5WriteAttrInt(h5, g, "ng", flow->ng));
   PetscCall(UmbH5WriteAttrInt(h5, g, "d", flow->d));
@@ -288,10 +291,10 @@ static PetscErrorCode Teardown(Case *c)
 int main(int argc, char **argv)
 {
   static const Spec specs[] = {
-    {"y1_tanh", "-model fastslow -fastslow_m 1 -cv coord -cv_index 0", UMB_ACT_TANH, 3, 3, 0, 1},
-    {"y2_silu", "-model fastslow -fastslow_m 2 -cv coord -cv_index 0", UMB_ACT_SILU, 4, 3, 0, 2},
-    {"y3_leakyrelu", "-model fastslow -fastslow_m 3 -cv coord -cv_index 0", UMB_ACT_LEAKYRELU, 4, 3, 0, 3},
-    {"y2_z2_tanh", "-model fastslow -fastslow_m 3 -cv coord -cv_index 2,0", UMB_ACT_TANH, 3, 2, 2.5, 4},
+    {"y1_tanh", "-model fastslow -fastslow_m 1 -cv coord -cv_index 0", UMB_ACT_TANH, 3, 3, 0, 1, 1},
+    {"y2_silu", "-model fastslow -fastslow_m 2 -cv coord -cv_index 0", UMB_ACT_SILU, 4, 3, 0, 1, 2},
+    {"y3_leakyrelu", "-model fastslow -fastslow_m 3 -cv coord -cv_index 0", UMB_ACT_LEAKYRELU, 4, 3, 0, 1, 3},
+    {"y2_z2_tanh", "-model fastslow -fastslow_m 3 -cv coord -cv_index 2,0", UMB_ACT_TANH, 3, 2, 2.5, 3, 4},
   };
   const PetscInt nspec = (PetscInt)(sizeof(specs) / sizeof(specs[0]));
   Case           cases[4];

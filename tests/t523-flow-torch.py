@@ -154,15 +154,16 @@ class Flow:
 
 
 def features(a, z):
-    """docs/flow.md (as the GAN's): periodic: cos, sin; else the standardised value and sine/
-    cosine pairs at pi 2^j over the trained range mapped to [-1, 1]"""
-    d, fourier = int(a["d"]), int(a["fourier"])
+    """docs/flow.md: periodic: cos, sin of each harmonic 1..H; else the standardised value and
+    sine/cosine pairs at pi 2^j over the trained range mapped to [-1, 1]"""
+    d, fourier, harmonics = int(a["d"]), int(a["fourier"]), int(a["harmonics"])
     cols = []
     for c in range(d):
         zc = z[:, c]
         if a["period"][c] > 0:
             t = 2 * math.pi * zc / a["period"][c]
-            cols += [torch.cos(t), torch.sin(t)]
+            for j in range(1, harmonics + 1):
+                cols += [torch.cos(j * t), torch.sin(j * t)]
         else:
             lo, hi = a["z_lo"][c], a["z_hi"][c]
             uu = 2 * (zc - lo) / (hi - lo) - 1 if hi > lo else torch.zeros_like(zc)

@@ -78,6 +78,7 @@ cases=(
   "2|-flow_bins must be in 2..64, got 1|$T -flow_bins 1"
   "2|-flow_bound must be in \(0, 100\], got 101|$T -flow_bound 101"
   "2|-flow_fourier must be in 0..16, got -1|$T -flow_fourier -1"
+  "2|-flow_harmonics must be in 1..16, got 0|$T -flow_harmonics 0"
   "2|-flow_lr must be positive, got 0|$T -flow_lr 0"
   "2|-flow_lr_final must be in \(0, 1\], got 0|$T -flow_lr_final 0"
   "2|-flow_adam_betas needs two values beta1,beta2, got 1|$T -flow_adam_betas 0.9"

@@ -22,6 +22,7 @@ static PetscErrorCode Record(UmbFlow flow, FlowTrain *ft, UmbOptionRecord *rec)
   PetscCall(UmbOptionRecordAdd(rec, "-flow_bins", "%" PetscInt_FMT, flow->spline.K));
   PetscCall(UmbOptionRecordAddReals(rec, "-flow_bound", 1, &flow->spline.bound));
   PetscCall(UmbOptionRecordAdd(rec, "-flow_fourier", "%" PetscInt_FMT, flow->fourier));
+  PetscCall(UmbOptionRecordAdd(rec, "-flow_harmonics", "%" PetscInt_FMT, flow->harmonics));
   PetscCall(UmbOptionRecordAdd(rec, "-flow_batch", "%" PetscInt_FMT, flow->batch));
   PetscCall(UmbOptionRecordAdd(rec, "-flow_epochs", "%" PetscInt_FMT, flow->epochs));
   PetscCall(UmbOptionRecordAddReals(rec, "-flow_lr", 1, &flow->lr));

@@ -28,7 +28,8 @@ PetscErrorCode UmbFlowCreate(UmbCV cv, UmbFlow *flowp)
   PetscCall(UmbGenSpaceCreate(cv, PETSC_TRUE, &flow->space));
   flow->ng = flow->space.ng;
   flow->fourier = 3;
-  flow->dz = UmbFeatureDim(flow->d, flow->period, flow->fourier);
+  flow->harmonics = 4;
+  flow->dz = UmbFeatureDim(flow->d, flow->period, flow->fourier, flow->harmonics);
   flow->ncoupling              = 4;
   flow->nhidden                = 2;
   flow->hidden[0]              = 64;
@@ -92,7 +93,9 @@ PetscErrorCode UmbFlowSetFromOptions(UmbFlow flow)
   PetscCheck(flow->spline.bound > 0 && flow->spline.bound <= 100, comm, PETSC_ERR_USER_INPUT, "-flow_bound must be in (0, 100], got %.6g", (double)flow->spline.bound);
   PetscCall(PetscOptionsInt("-flow_fourier", "Sine/cosine features of each non-periodic CV component at K doubling frequencies over the trained range", "UmbFlowSetFromOptions", flow->fourier, &flow->fourier, NULL));
   PetscCheck(flow->fourier >= 0 && flow->fourier <= 16, comm, PETSC_ERR_USER_INPUT, "-flow_fourier must be in 0..16, got %" PetscInt_FMT, flow->fourier);
-  flow->dz = UmbFeatureDim(flow->d, flow->period, flow->fourier);
+  PetscCall(PetscOptionsInt("-flow_harmonics", "Cosine/sine pairs of each periodic CV component at harmonics 1..H", "UmbFlowSetFromOptions", flow->harmonics, &flow->harmonics, NULL));
+  PetscCheck(flow->harmonics >= 1 && flow->harmonics <= 16, comm, PETSC_ERR_USER_INPUT, "-flow_harmonics must be in 1..16, got %" PetscInt_FMT, flow->harmonics);
+  flow->dz = UmbFeatureDim(flow->d, flow->period, flow->fourier, flow->harmonics);
   PetscCall(PetscOptionsReal("-flow_lr", "Learning rate (Adam)", "UmbFlowSetFromOptions", flow->lr, &flow->lr, NULL));
   PetscCheck(flow->lr > 0 && PetscIsNormalReal(flow->lr), comm, PETSC_ERR_USER_INPUT, "-flow_lr must be positive, got %.6g", (double)flow->lr);
   PetscCall(PetscOptionsReal("-flow_lr_final", "The learning rate is constant for the first half of the training, then decays linearly to this fraction", "UmbFlowSetFromOptions", flow->lr_final, &flow->lr_final, NULL));
@@ -356,6 +359,6 @@ PetscErrorCode UmbFlowGenerateSeeds(UmbFlow flow, uint64_t id, PetscInt m, const
 
 void UmbFlowFeatures(UmbFlow flow, PetscInt m, const PetscReal z[], PetscReal zf[])
 {
-  const UmbFeatureMap fm = {flow->d, flow->fourier, flow->period, flow->zmean, flow->zsd, flow->zlo, flow->zhi};
+  const UmbFeatureMap fm = {flow->d, flow->fourier, flow->harmonics, flow->period, flow->zmean, flow->zsd, flow->zlo, flow->zhi};
   UmbFeatures(&fm, m, z, zf);
 }

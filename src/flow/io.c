@@ -21,6 +21,7 @@ PetscErrorCode UmbFlowWriteAttributes(UmbFlow flow, UmbH5 h5, const char g[])
   PetscCall(UmbH5WriteAttrInt(h5, g, "bins", flow->spline.K));
   PetscCall(UmbH5WriteAttrReals(h5, g, "bound", 1, &flow->spline.bound));
   PetscCall(UmbH5WriteAttrInt(h5, g, "fourier", flow->fourier));
+  PetscCall(UmbH5WriteAttrInt(h5, g, "harmonics", flow->harmonics));
   PetscCall(UmbH5WriteAttrInt(h5, g, "batch", flow->batch));
   PetscCall(UmbH5WriteAttrInt(h5, g, "seed", flow->seed));
   PetscCall(UmbH5WriteAttrReals(h5, g, "lr", 1, &flow->lr));
@@ -104,7 +105,10 @@ static PetscErrorCode ReadArchitecture(UmbFlow flow, UmbH5 h5, const char path[]
   PetscCall(UmbH5ReadAttrInt(h5, g, "fourier", &v));
   PetscCheck(v >= 0 && v <= 16, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: bad fourier attribute %lld (0..16)", path, (long long)v);
   flow->fourier = (PetscInt)v;
-  flow->dz = UmbFeatureDim(flow->d, flow->period, flow->fourier);
+  PetscCall(UmbH5ReadAttrInt(h5, g, "harmonics", &v));
+  PetscCheck(v >= 1 && v <= 16, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: bad harmonics attribute %lld (1..16)", path, (long long)v);
+  flow->harmonics = (PetscInt)v;
+  flow->dz = UmbFeatureDim(flow->d, flow->period, flow->fourier, flow->harmonics);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -34,7 +34,7 @@ PetscErrorCode UmbGanCreate(UmbCV cv, UmbGan *ganp)
   gan->ng   = gan->space.ng;
   gan->gidx = gan->space.idx;
   gan->fourier = 3;
-  gan->dz = UmbFeatureDim(gan->d, gan->period, gan->fourier);
+  gan->dz = UmbFeatureDim(gan->d, gan->period, gan->fourier, 1);
   /* defaults */
   gan->nhidden      = 2;
   gan->hidden[0]    = 128;
@@ -100,7 +100,7 @@ PetscErrorCode UmbGanSetFromOptions(UmbGan gan)
   PetscCheck(gan->latent >= 1, comm, PETSC_ERR_USER_INPUT, "-gan_latent must be positive, got %" PetscInt_FMT, gan->latent);
   PetscCall(PetscOptionsInt("-gan_fourier", "Sine/cosine features of each non-periodic CV component at K doubling frequencies over the trained range", "UmbGanSetFromOptions", gan->fourier, &gan->fourier, NULL));
   PetscCheck(gan->fourier >= 0 && gan->fourier <= 16, comm, PETSC_ERR_USER_INPUT, "-gan_fourier must be in 0..16, got %" PetscInt_FMT, gan->fourier);
-  gan->dz = UmbFeatureDim(gan->d, gan->period, gan->fourier);
+  gan->dz = UmbFeatureDim(gan->d, gan->period, gan->fourier, 1);
   PetscCall(PetscOptionsEList("-gan_loss", "Loss: wgan-gp or ns (non-saturating)", "UmbGanSetFromOptions", UmbGanLosses, 2, UmbGanLosses[loss], &loss, NULL));
   gan->loss = (UmbGanLoss)loss;
   PetscCall(PetscOptionsReal("-gan_lr", "Learning rate of both networks (Adam)", "UmbGanSetFromOptions", gan->lr_g, &lr, &set_lr));
@@ -498,7 +498,7 @@ static PetscErrorCode ReadArchitecture(UmbGan gan, UmbH5 h5, const char path[], 
   PetscCall(UmbH5ReadAttrInt(h5, g, "fourier", &v));
   PetscCheck(v >= 0 && v <= 16, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: bad fourier attribute %lld (0..16)", path, (long long)v);
   gan->fourier = (PetscInt)v;
-  gan->dz = UmbFeatureDim(gan->d, gan->period, gan->fourier);
+  gan->dz = UmbFeatureDim(gan->d, gan->period, gan->fourier, 1);
   PetscCall(UmbH5ReadAttrString(h5, g, "loss", buf, sizeof(buf)));
   gan->loss = strcmp(buf, "ns") ? UMB_GAN_WGANGP : UMB_GAN_NS;
   PetscCall(UmbH5ReadAttrInt(h5, g, "seed", &v));
@@ -604,6 +604,6 @@ PetscErrorCode UmbGanSetOptionsPrefix(UmbGan gan, const char prefix[])
 
 void UmbGanFeatures(UmbGan gan, PetscInt m, const PetscReal z[], PetscReal zf[])
 {
-  const UmbFeatureMap fm = {gan->d, gan->fourier, gan->period, gan->zmean, gan->zsd, gan->zlo, gan->zhi};
+  const UmbFeatureMap fm = {gan->d, gan->fourier, 1, gan->period, gan->zmean, gan->zsd, gan->zlo, gan->zhi};
   UmbFeatures(&fm, m, z, zf);
 }

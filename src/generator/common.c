@@ -198,16 +198,16 @@ void UmbGenSpaceReplace(const UmbGenSpace *sp, const PetscReal y[], PetscReal x[
   }
 }
 
-PetscInt UmbFeatureDim(PetscInt d, const PetscReal period[], PetscInt fourier)
+PetscInt UmbFeatureDim(PetscInt d, const PetscReal period[], PetscInt fourier, PetscInt harmonics)
 {
   PetscInt dz = 0;
-  for (PetscInt a = 0; a < d; a++) dz += period[a] > 0 ? 2 : 1 + 2 * fourier;
+  for (PetscInt a = 0; a < d; a++) dz += period[a] > 0 ? 2 * harmonics : 1 + 2 * fourier;
   return dz;
 }
 
 void UmbFeatures(const UmbFeatureMap *fm, PetscInt m, const PetscReal z[], PetscReal zf[])
 {
-  const PetscInt dz = UmbFeatureDim(fm->d, fm->period, fm->fourier);
+  const PetscInt dz = UmbFeatureDim(fm->d, fm->period, fm->fourier, fm->harmonics);
 
   for (PetscInt i = 0; i < m; i++) {
     PetscReal *f = zf + i * dz;
@@ -216,8 +216,10 @@ void UmbFeatures(const UmbFeatureMap *fm, PetscInt m, const PetscReal z[], Petsc
       const PetscReal za = z[i * fm->d + a];
       if (fm->period[a] > 0) {
         const PetscReal t = 2 * PETSC_PI * za / fm->period[a];
-        f[k++]            = PetscCosReal(t);
-        f[k++]            = PetscSinReal(t);
+        for (PetscInt j = 1; j <= fm->harmonics; j++) {
+          f[k++] = PetscCosReal(j * t);
+          f[k++] = PetscSinReal(j * t);
+        }
       } else {
         const PetscReal w = fm->hi[a] - fm->lo[a], u = w > 0 ? 2 * (za - fm->lo[a]) / w - 1 : 0;
         f[k++]            = (za - fm->mean[a]) / fm->sd[a];

@@ -53,7 +53,7 @@ struct _p_UmbFlow {
 
   /* architecture: ncoupling layers; layer l transforms the coordinates B_l (ng = 1: the one
      coordinate; else those j with (j + l) even) given the others A_l and the CV features */
-  PetscInt      ncoupling, nhidden, hidden[UMB_FLOW_MAX_LAYERS], fourier;
+  PetscInt      ncoupling, nhidden, hidden[UMB_FLOW_MAX_LAYERS], fourier, harmonics;
   UmbActivation act;
   PetscReal     slope;
   UmbFlowSpline spline;
@@ -85,8 +85,8 @@ struct _p_UmbFlow {
   PetscReal  train_nll, valid_nll; /* per sample, in standardised units, at the end of training */
 };
 
-/* Conditioning features (dz per row): as the GAN's (periodic: cos, sin; else standardised value
-   and -flow_fourier sine/cosine pairs over the trained range) */
+/* Conditioning features (dz per row): periodic: cos, sin of -flow_harmonics harmonics; else the
+   standardised value and -flow_fourier sine/cosine pairs over the trained range */
 PETSC_INTERN void           UmbFlowFeatures(UmbFlow, PetscInt m, const PetscReal z[], PetscReal zf[]);
 PETSC_INTERN PetscErrorCode UmbFlowBuildNetworks(UmbFlow);
 PETSC_INTERN PetscErrorCode UmbFlowDestroyNetworks(UmbFlow);

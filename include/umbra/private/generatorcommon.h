@@ -60,14 +60,15 @@ PETSC_INTERN void UmbGenSpaceEmbed(const UmbGenSpace *, const PetscReal z[], con
 /* x (n) with its generated coordinates set to y and its CV value kept */
 PETSC_INTERN void UmbGenSpaceReplace(const UmbGenSpace *, const PetscReal y[], PetscReal x[]);
 
-/* Conditioning features of CV values: a periodic component as (cos, sin) of 2 pi z / period;
+/* Conditioning features of CV values: a periodic component as (cos, sin) of k 2 pi z / period
+   for k = 1..harmonics (the GAN's: 1);
    any other as (z - mean) / sd, then `fourier` pairs sin, cos of pi 2^k u (k < fourier), u the
    position in the trained range [lo, hi] mapped to [-1, 1] */
 typedef struct {
-  PetscInt         d, fourier;
+  PetscInt         d, fourier, harmonics;
   const PetscReal *period, *mean, *sd, *lo, *hi; /* d each */
 } UmbFeatureMap;
-PETSC_INTERN PetscInt UmbFeatureDim(PetscInt d, const PetscReal period[], PetscInt fourier);
+PETSC_INTERN PetscInt UmbFeatureDim(PetscInt d, const PetscReal period[], PetscInt fourier, PetscInt harmonics);
 PETSC_INTERN void     UmbFeatures(const UmbFeatureMap *, PetscInt m, const PetscReal z[], PetscReal zf[]);
 
 /* Attributes model, cv, n, d, coordinate_cv, generated_coordinates, cv_period (and cv_weights
