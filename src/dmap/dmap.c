@@ -334,7 +334,6 @@ PetscErrorCode UmbDmapAutoSubsample(UmbDmap dm)
   PetscInt   keep = 0;
 
   PetscFunctionBegin;
-  dm->nauto = 0;
   if (dm->npoints_opt >= 0 || dm->cutoff <= 0 || !(dm->frac_mean > 0)) PetscFunctionReturn(PETSC_SUCCESS);
   want = PetscMin(PetscSqrtReal(UMB_DMAP_AUTO_NNZ / dm->frac_mean), 0.5 * (PetscReal)dm->max_neighbors / dm->frac_max);
   want = PetscMax(want, UMB_DMAP_AUTO_MIN);
@@ -350,8 +349,8 @@ PetscErrorCode UmbDmapAutoSubsample(UmbDmap dm)
     }
     keep++;
   }
-  dm->nauto = dm->N;
-  dm->nloc  = keep;
+  if (!dm->nauto) dm->nauto = dm->N; /* a second pass (after a widening) keeps the first count */
+  dm->nloc = keep;
   PetscCall(UmbDmapLayout(dm));
   PetscCall(UmbLog(dm->comm, "dmap: the cut-off kernel of all %" PetscInt64_FMT " points would hold about %.3g non-zeros: mapping a random subsample of %" PetscInt64_FMT " (-dmap_points auto; -dmap_points 0 maps every point)", dm->nauto, (double)(dm->frac_mean * (PetscReal)dm->nauto * (PetscReal)dm->nauto), dm->N));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -367,20 +366,34 @@ PetscErrorCode UmbDmapCompute(UmbDmap dm)
   PetscCall(PetscLogStagePush(UMB_STAGE.dmap));
   PetscCall(UmbLog(dm->comm, "dmap: %" PetscInt64_FMT " points of dimension %" PetscInt_FMT " on %d rank%s, %s kernel", dm->N, dm->n, dm->size, dm->size > 1 ? "s" : "", dm->cutoff > 0 ? "cut-off" : "kNN"));
   PetscCall(PetscTime(&t0));
+  dm->nauto = 0;
   PetscCall(UmbDmapBandwidth(dm));
   PetscCall(UmbDmapAutoSubsample(dm));
   PetscCall(PetscTime(&t1));
   dm->time_bgh = t1 - t0;
-  PetscCall(UmbDmapNeighbours(dm));
-  PetscCall(PetscTime(&t0));
-  dm->time_knn = t0 - t1;
-  PetscCall(UmbDmapKernelMatrix(dm, &S));
-  PetscCall(PetscTime(&t1));
-  dm->time_kernel = t1 - t0;
-  PetscCall(UmbDmapEigen(dm, S));
-  PetscCall(MatDestroy(&S));
-  PetscCall(PetscTime(&t0));
-  dm->time_eigen = t0 - t1;
+  dm->time_knn = dm->time_kernel = dm->time_eigen = 0;
+  for (;;) {
+    PetscCall(UmbDmapNeighbours(dm));
+    PetscCall(PetscTime(&t0));
+    dm->time_knn += t0 - t1;
+    PetscCall(UmbDmapKernelMatrix(dm, &S));
+    PetscCall(PetscTime(&t1));
+    dm->time_kernel += t1 - t0;
+    PetscCall(UmbDmapEigen(dm, S));
+    PetscCall(MatDestroy(&S));
+    PetscCall(UmbDmapParticipation(dm, &dm->participation));
+    PetscCall(PetscTime(&t0));
+    dm->time_eigen += t0 - t1;
+    if (dm->eps_rule != UMB_DMAP_EPS_LOCAL || dm->participation >= UMB_DMAP_MIN_PARTICIPATION) break;
+    if (dm->widenings == UMB_DMAP_MAX_WIDENINGS) {
+      PetscCall(UmbLogWarning(dm->comm, "dmap: psi_1 is still localised on about %.0f of the %" PetscInt64_FMT " points (participation ratio %.3g) at eps = %.6g, %d times the local scale: the data may fall into separate clusters; give -dmap_eps", (double)(dm->participation * (PetscReal)dm->N), dm->N, (double)dm->participation, (double)dm->eps, 1 << UMB_DMAP_MAX_WIDENINGS));
+      break;
+    }
+    PetscCall(UmbLog(dm->comm, "dmap: psi_1 is localised on about %.0f of the %" PetscInt64_FMT " points (participation ratio %.3g < %g) at eps = %.6g: eps doubled", (double)(dm->participation * (PetscReal)dm->N), dm->N, (double)dm->participation, UMB_DMAP_MIN_PARTICIPATION, (double)dm->eps));
+    PetscCall(UmbDmapWidenBandwidth(dm));
+    PetscCall(UmbDmapAutoSubsample(dm));
+    PetscCall(PetscTime(&t1));
+  }
   PetscCall(UmbDmapScores(dm));
   PetscCall(PetscTime(&t1));
   dm->time_score = t1 - t0;
@@ -401,7 +414,7 @@ PetscErrorCode UmbDmapView(UmbDmap dm, PetscViewer v)
   if (dm->atoms_desc[0]) PetscCall(UmbViewerPrintf(v, "  coordinates of %s\n", dm->atoms_desc));
   if (dm->eps_rule == UMB_DMAP_EPS_USER) PetscCall(UmbViewerPrintf(v, "  bandwidth: eps = %.6g (-dmap_eps)\n", (double)dm->eps));
   else {
-    PetscCall(UmbViewerPrintf(v, "  bandwidth: eps = %.6g (%s); local scale %.6g (%g x the median squared distance to the %d-th neighbour in %" PetscInt_FMT " points), Berry-Giannakis-Harlim scan %.6g (largest slope %.4g)\n", (double)dm->eps, dm->eps_rule == UMB_DMAP_EPS_BGH ? "-dmap_eps bgh" : "auto: the local scale", (double)dm->eps_local, UMB_DMAP_LOCAL_FACTOR, UMB_DMAP_LOCAL_K, dm->scan_points, (double)dm->eps_bgh, (double)(dm->dimension / 2)));
+    PetscCall(UmbViewerPrintf(v, "  bandwidth: eps = %.6g (%s); local scale %.6g (%g x the median squared distance to the %d-th neighbour in %" PetscInt_FMT " points), Berry-Giannakis-Harlim scan %.6g (largest slope %.4g)\n", (double)dm->eps, dm->eps_rule == UMB_DMAP_EPS_BGH ? "-dmap_eps bgh" : dm->widenings ? "auto: the local scale, doubled" : "auto: the local scale", (double)dm->eps_local, UMB_DMAP_LOCAL_FACTOR, UMB_DMAP_LOCAL_K, dm->scan_points, (double)dm->eps_bgh, (double)(dm->dimension / 2)));
     PetscCall(UmbViewerPrintf(v, "  estimated intrinsic dimension %.3g (twice the scan's largest slope)\n", (double)dm->dimension));
   }
   if (dm->nauto) PetscCall(UmbViewerPrintf(v, "  automatic subsample: %" PetscInt64_FMT " of %" PetscInt64_FMT " points (the cut-off kernel of all of them: about %.3g non-zeros; -dmap_points)\n", dm->N, dm->nauto, (double)(dm->frac_mean * (PetscReal)dm->nauto * (PetscReal)dm->nauto)));
@@ -414,6 +427,8 @@ PetscErrorCode UmbDmapView(UmbDmap dm, PetscViewer v)
     for (PetscInt a = 0; a < dm->d; a++) chosen = (PetscBool)(chosen || dm->coords[a] == j);
     PetscCall(UmbViewerPrintf(v, "    psi_%-2" PetscInt_FMT " lambda = %.12f  score %.3f%s\n", j, (double)dm->lambda[j], (double)dm->scores[j - 1], chosen ? "  <- chosen" : (dm->scores[j - 1] < dm->score_threshold ? "  (harmonic)" : "")));
   }
+  PetscCall(UmbViewerPrintf(v, "  participation ratio of psi_1: %.3g (below %g it is localised on a few points)\n", (double)dm->participation, UMB_DMAP_MIN_PARTICIPATION));
+  if (dm->widenings) PetscCall(UmbViewerPrintf(v, "  eps doubled %" PetscInt_FMT " time%s from the local scale because psi_1 was localised\n", dm->widenings, dm->widenings > 1 ? "s" : ""));
   for (PetscInt a = 0; a < dm->d; a++) {
     size_t l = strlen(coords);
     snprintf(coords + l, sizeof(coords) - l, "%spsi_%d", a ? ", " : "", (int)dm->coords[a]);

@@ -112,6 +112,22 @@ PetscErrorCode UmbDmapEigen(UmbDmap dm, Mat S)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode UmbDmapParticipation(UmbDmap dm, PetscReal *pr)
+{
+  const PetscInt m = dm->nev;
+  PetscReal      s[2] = {0, 0}, gs[2];
+
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < dm->nloc; i++) {
+    const PetscReal p2 = dm->psi[(size_t)i * m] * dm->psi[(size_t)i * m];
+    s[0] += p2;
+    s[1] += p2 * p2;
+  }
+  PetscCallMPI(MPI_Allreduce(s, gs, 2, MPIU_REAL, MPI_SUM, dm->comm));
+  *pr = gs[1] > 0 ? gs[0] * gs[0] / ((PetscReal)dm->N * gs[1]) : 0;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Cholesky solve of the (k x k) system G c = r in place; returns PETSC_FALSE if G is not
    positive definite */
 static PetscBool CholeskySolve(PetscInt k, PetscReal *G, PetscReal *r)

@@ -39,20 +39,20 @@ static PetscReal KthPositive(PetscReal *v, PetscInt len, PetscInt k)
   return UmbDmapSelect(v, np, PetscMin(k, np) - 1);
 }
 
-PetscErrorCode UmbDmapBandwidth(UmbDmap dm)
+/* The bandwidth subsample, gathered on every rank in input order: M = min(N, -dmap_eps_points)
+   points at positions floor(t N / M) of the current points; [a, b) is this rank's share of its
+   rows. rc (2 size + 2) is work space; the caller frees both with PetscFree2(Y, rc). */
+static PetscErrorCode GatherSubsample(UmbDmap dm, PetscInt *Mout, PetscReal **Yout, PetscMPIInt **rcout, PetscInt *a, PetscInt *b)
 {
   const PetscInt n = dm->n;
-  PetscInt       M, mine = 0, a, b, J, jlo, jhi, best = -1, nl = 0;
-  PetscReal     *Y, *loc, *d2, *row, *rho2, *grho2, dmin = PETSC_MAX_REAL, dmax = 0, g[2], *sums, *gsum;
-  PetscInt64     npair = 0;
+  PetscInt       M, mine = 0;
+  PetscReal     *Y, *loc;
   PetscMPIInt   *rc, *rd, nsend;
 
   PetscFunctionBegin;
-  PetscCall(PetscLogEventBegin(UMB_EVENT.dmap_bgh, 0, 0, 0, 0));
-  M               = (PetscInt)PetscMin((PetscInt64)dm->eps_points, dm->N);
-  dm->scan_points = M;
-  /* gather the subsample on every rank, in input order */
-  PetscCall(PetscMalloc3((size_t)M * n, &Y, (size_t)M * n + 1, &loc, 2 * dm->size + 2, &rc));
+  M = (PetscInt)PetscMin((PetscInt64)dm->eps_points, dm->N);
+  PetscCall(PetscMalloc2((size_t)M * n, &Y, 2 * dm->size + 2, &rc));
+  PetscCall(PetscMalloc1((size_t)M * n + 1, &loc));
   rd = rc + dm->size;
   for (PetscInt t = 0; t < M; t++) {
     PetscInt64 pos = (PetscInt64)((double)t * (double)dm->N / (double)M);
@@ -63,13 +63,75 @@ PetscErrorCode UmbDmapBandwidth(UmbDmap dm)
   rd[0] = 0;
   for (PetscMPIInt r = 1; r < dm->size; r++) rd[r] = rd[r - 1] + rc[r - 1];
   PetscCallMPI(MPI_Allgatherv(loc, nsend, MPIU_REAL, Y, rc, rd, MPIU_REAL, dm->comm));
-  /* this rank's rows of the subsample: the upper triangle for the scan, and each row's squared
-     distance to its UMB_DMAP_LOCAL_K-th nearest other point for the local scale */
+  PetscCall(PetscFree(loc));
   {
     PetscInt q = M / dm->size, r = M % dm->size;
-    a = dm->rank * q + PetscMin(dm->rank, r);
-    b = a + q + (dm->rank < r ? 1 : 0);
+    *a = dm->rank * q + PetscMin(dm->rank, r);
+    *b = *a + q + (dm->rank < r ? 1 : 0);
   }
+  *Mout  = M;
+  *Yout  = Y;
+  *rcout = rc;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* cut-off kernel: the fraction of the subsample within the cut-off of each of its points at the
+   current eps, from which the automatic subsample (UmbDmapAutoSubsample) bounds the kernel's
+   non-zeros */
+static PetscErrorCode CutoffFraction(UmbDmap dm, PetscInt M, const PetscReal *Y, PetscInt a, PetscInt b)
+{
+  PetscFunctionBegin;
+  dm->frac_mean = dm->frac_max = 0;
+  if (dm->cutoff > 0 && dm->eps > 0) {
+    const PetscReal rc2 = dm->cutoff * dm->cutoff * dm->eps;
+    PetscInt64      cnt, tot = 0, mx = 0, gl[2], gg[2];
+    for (PetscInt t = a; t < b; t++) {
+      cnt = 0;
+      for (PetscInt u = 0; u < M; u++) cnt += UmbDmapDist2(dm->n, Y + (size_t)t * dm->n, Y + (size_t)u * dm->n) <= rc2;
+      tot += cnt;
+      mx = PetscMax(mx, cnt);
+    }
+    gl[0] = tot;
+    gl[1] = mx;
+    PetscCallMPI(MPI_Allreduce(&gl[0], &gg[0], 1, MPIU_INT64, MPI_SUM, dm->comm));
+    PetscCallMPI(MPI_Allreduce(&gl[1], &gg[1], 1, MPIU_INT64, MPI_MAX, dm->comm));
+    dm->frac_mean = (PetscReal)gg[0] / ((PetscReal)M * (PetscReal)M);
+    dm->frac_max  = (PetscReal)gg[1] / (PetscReal)M;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbDmapWidenBandwidth(UmbDmap dm)
+{
+  PetscInt     M, a, b;
+  PetscReal   *Y;
+  PetscMPIInt *rc;
+
+  PetscFunctionBegin;
+  dm->eps *= 2;
+  dm->widenings++;
+  PetscCall(GatherSubsample(dm, &M, &Y, &rc, &a, &b));
+  PetscCall(CutoffFraction(dm, M, Y, a, b));
+  PetscCall(PetscFree2(Y, rc));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode UmbDmapBandwidth(UmbDmap dm)
+{
+  const PetscInt n = dm->n;
+  PetscInt       M, a, b, J, jlo, jhi, best = -1, nl = 0;
+  PetscReal     *Y, *d2, *row, *rho2, *grho2, dmin = PETSC_MAX_REAL, dmax = 0, g[2], *sums, *gsum;
+  PetscInt64     npair = 0;
+  PetscMPIInt   *rc, *rd;
+
+  PetscFunctionBegin;
+  PetscCall(PetscLogEventBegin(UMB_EVENT.dmap_bgh, 0, 0, 0, 0));
+  PetscCall(GatherSubsample(dm, &M, &Y, &rc, &a, &b));
+  rd              = rc + dm->size;
+  dm->scan_points = M;
+  dm->widenings   = 0;
+  /* this rank's rows of the subsample: the upper triangle for the scan, and each row's squared
+     distance to its UMB_DMAP_LOCAL_K-th nearest other point for the local scale */
   for (PetscInt t = a; t < b; t++) npair += M - 1 - t;
   PetscCall(PetscMalloc4(npair + 1, &d2, M + 1, &row, M + 1, &rho2, M + 1, &grho2));
   npair = 0;
@@ -133,27 +195,9 @@ PetscErrorCode UmbDmapBandwidth(UmbDmap dm)
   }
   dm->eps = dm->eps_rule == UMB_DMAP_EPS_USER ? dm->eps_opt : dm->eps_rule == UMB_DMAP_EPS_BGH ? dm->eps_bgh : dm->eps_local;
 
-  /* cut-off kernel: the fraction of the subsample within the cut-off of each of its points, from
-     which the automatic subsample (UmbDmapAutoSubsample) bounds the kernel's non-zeros */
-  dm->frac_mean = dm->frac_max = 0;
-  if (dm->cutoff > 0 && dm->eps > 0) {
-    const PetscReal rc2 = dm->cutoff * dm->cutoff * dm->eps;
-    PetscInt64      cnt, tot = 0, mx = 0, gl[2], gg[2];
-    for (PetscInt t = a; t < b; t++) {
-      cnt = 0;
-      for (PetscInt u = 0; u < M; u++) cnt += UmbDmapDist2(n, Y + (size_t)t * n, Y + (size_t)u * n) <= rc2;
-      tot += cnt;
-      mx = PetscMax(mx, cnt);
-    }
-    gl[0] = tot;
-    gl[1] = mx;
-    PetscCallMPI(MPI_Allreduce(&gl[0], &gg[0], 1, MPIU_INT64, MPI_SUM, dm->comm));
-    PetscCallMPI(MPI_Allreduce(&gl[1], &gg[1], 1, MPIU_INT64, MPI_MAX, dm->comm));
-    dm->frac_mean = (PetscReal)gg[0] / ((PetscReal)M * (PetscReal)M);
-    dm->frac_max  = (PetscReal)gg[1] / (PetscReal)M;
-  }
+  PetscCall(CutoffFraction(dm, M, Y, a, b));
   PetscCall(PetscFree4(d2, row, rho2, grho2));
-  PetscCall(PetscFree3(Y, loc, rc));
+  PetscCall(PetscFree2(Y, rc));
   PetscCall(PetscLogEventEnd(UMB_EVENT.dmap_bgh, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

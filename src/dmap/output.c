@@ -88,6 +88,8 @@ PetscErrorCode UmbDmapWrite(UmbDmap dm)
   PetscCall(UmbH5WriteAttrInt(h5, "/dmap", "nnz", dm->nnz));
   PetscCall(UmbH5WriteAttrInt(h5, "/dmap", "seed", dm->seed));
   PetscCall(UmbH5WriteAttrInt(h5, "/dmap", "eigensolver_iterations", dm->eps_its));
+  PetscCall(UmbH5WriteAttrReals(h5, "/dmap", "participation", 1, &dm->participation));
+  PetscCall(UmbH5WriteAttrInt(h5, "/dmap", "eps_doublings", dm->widenings));
   PetscCall(UmbH5WriteAttrReals(h5, "/dmap", "eps", 1, &dm->eps));
   PetscCall(UmbH5WriteAttrReals(h5, "/dmap", "alpha", 1, &dm->alpha));
   PetscCall(UmbH5WriteAttrReals(h5, "/dmap", "cutoff", 1, &dm->cutoff));

@@ -18,6 +18,11 @@
    non-zeros in all, and never fewer points than UMB_DMAP_AUTO_MIN (or all of them) */
 #define UMB_DMAP_AUTO_NNZ 4e6
 #define UMB_DMAP_AUTO_MIN 2000
+/* -dmap_eps auto: while psi_1 is localised (participation ratio below UMB_DMAP_MIN_PARTICIPATION:
+   a few weakly joined points, not a coordinate of the data), eps is doubled and the map computed
+   again, at most UMB_DMAP_MAX_WIDENINGS times (docs/dmap.md, "Defaults") */
+#define UMB_DMAP_MIN_PARTICIPATION 0.1
+#define UMB_DMAP_MAX_WIDENINGS     8
 
 typedef enum {
   UMB_DMAP_EPS_USER  = 0, /* -dmap_eps <value> */
@@ -79,6 +84,8 @@ struct _p_UmbDmap {
   PetscReal      eps, dimension;
   PetscReal      eps_local, eps_bgh;        /* the two automatic choices (both reported) */
   PetscReal      frac_mean, frac_max;       /* cut-off kernel: mean and largest fraction of the subsample within the cut-off */
+  PetscInt       widenings;                 /* times eps was doubled because psi_1 was localised */
+  PetscReal      participation;             /* participation ratio of psi_1 over the mapped points */
   PetscInt64     nauto;                     /* points before the automatic subsample (0: none taken) */
   PetscInt       nscan;
   PetscReal     *scan_eps, *scan_logsum, *scan_slope;
@@ -132,6 +139,11 @@ PETSC_INTERN PetscErrorCode UmbDmapAutoSubsample(UmbDmap);
 PETSC_INTERN PetscErrorCode UmbDmapNeighbours(UmbDmap);
 PETSC_INTERN PetscErrorCode UmbDmapComponents(UmbDmap, PetscReal, PetscInt64 *);
 PETSC_INTERN PetscErrorCode UmbDmapBandwidth(UmbDmap);
+/* eps doubled, and the cut-off fractions of the automatic subsample at the new eps */
+PETSC_INTERN PetscErrorCode UmbDmapWidenBandwidth(UmbDmap);
+/* (sum psi_1^2)^2 / (N sum psi_1^4) over the mapped points: about 1/2 for a coordinate that
+   varies over all of them, k / N for one localised on k points */
+PETSC_INTERN PetscErrorCode UmbDmapParticipation(UmbDmap, PetscReal *);
 PETSC_INTERN PetscErrorCode UmbDmapKernelMatrix(UmbDmap, Mat *);
 PETSC_INTERN PetscErrorCode UmbDmapEigen(UmbDmap, Mat);
 PETSC_INTERN PetscErrorCode UmbDmapScores(UmbDmap);
