@@ -9,6 +9,12 @@ alpha = 1: K~ = Q^-1 K Q^-1, q = row sums; S = D^-1/2 K~ D^-1/2; the nev + 1 lar
 of S by scipy.sparse.linalg.eigsh (ARPACK implicitly restarted Lanczos, which='LA',
 tol 1e-12 like umbra's SLEPc default). Also `gen` mode writes the benchmark data:
     peer.py gen N out.h5   (noisy unit circle in R^10, randomly rotated, seed 42)
+and `dense` mode computes the same kernel and eigenvalues the way short diffusion-map scripts
+do, with dense N x N arrays (where they fit in memory):
+    peer.py dense data.h5 k eps nev  ->  JSON on stdout
+(scipy.spatial.distance.cdist for every squared distance, the k nearest by argpartition, the
+kernel, its normalisations and S as dense arrays, and every eigenpair by numpy.linalg.eigh,
+LAPACK's dense symmetric solver)
 """
 import json
 import sys
@@ -40,9 +46,36 @@ def gen(N, path):
         f['samples/x'] = q @ Q.T
 
 
+def dense(path, k, eps, nev):
+    from scipy.spatial.distance import cdist
+    x = h5py.File(path, 'r')['samples/x'][()]
+    N = x.shape[0]
+    t0 = time.perf_counter()
+    D2 = cdist(x, x, 'sqeuclidean')
+    near = np.argpartition(D2, k - 1, axis=1)[:, :k]
+    A = np.zeros((N, N), dtype=bool)
+    A[np.repeat(np.arange(N), k), near.ravel()] = True
+    A |= A.T
+    t1 = time.perf_counter()
+    K = np.where(A, np.exp(-D2 / eps), 0.0)
+    q = K.sum(axis=1)
+    Kt = K / np.outer(q, q)
+    s = 1 / np.sqrt(Kt.sum(axis=1))
+    S = Kt * np.outer(s, s)
+    t2 = time.perf_counter()
+    lam = np.linalg.eigh(S)[0][::-1][:nev + 1]
+    t3 = time.perf_counter()
+    json.dump({'N': N, 'nnz': int(A.sum()), 'knn_seconds': t1 - t0, 'kernel_seconds': t2 - t1,
+               'eigen_seconds': t3 - t2, 'total_seconds': t3 - t0,
+               'eigenvalues': [float(v) for v in lam]}, sys.stdout)
+
+
 def main():
     if sys.argv[1] == 'gen':
         gen(int(sys.argv[2]), sys.argv[3])
+        return
+    if sys.argv[1] == 'dense':
+        dense(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]))
         return
     from scipy import sparse
     from scipy.sparse.linalg import eigsh

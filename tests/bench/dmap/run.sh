@@ -14,14 +14,21 @@
 #   agreement  the same number of non-zeros, and max_j |lambda_j(umbra) - lambda_j(scipy)|
 #           <= 1e-9 (else the benchmark fails).
 #   cases   N = 10,000 and 50,000; umbra on 1 and 2 ranks.
-# Prints a table and writes $BUILD/bench/dmap.csv. Reports, never fails on speed.
+#   dense   peer.py dense: the same kernel and eigenvalues with dense N x N arrays (cdist, the
+#           kNN by argpartition, numpy.linalg.eigh), as short diffusion-map scripts compute
+#           them, at N = 5,000 (one run: it takes about half a minute), against umbra on 1 rank;
+#           the same agreement is required.
+# Prints a table and writes $BUILD/bench/dmap.csv (and dmap_dense.csv). Reports, never fails on
+# speed.
 # Environment: BUILD, PYTHON (/usr/bin/python3), MPIEXEC (mpiexec), MPIEXEC_FLAGS, REPEAT (3: the
-#   fastest of REPEAT runs is reported, for both sides), SIZES ("10000 50000").
+#   fastest of REPEAT runs is reported, for both sides), SIZES ("10000 50000"), DENSE_SIZES
+#   ("5000"; "" leaves the dense peer out).
 set -u
 # shellcheck source=tests/bench/common.sh
 . "$(dirname "$0")/../common.sh" dmap
 MPIEXEC_FLAGS=${MPIEXEC_FLAGS:---oversubscribe --bind-to none}
 SIZES=${SIZES:-10000 50000}
+DENSE_SIZES=${DENSE_SIZES-5000}
 HERE=$PWD/tests/bench/dmap
 OUT=$BUILD/bench/dmap
 CSV=$BUILD/bench/dmap.csv
@@ -82,4 +89,48 @@ PY
 done
 mv "$CSV.tmp" "$CSV"
 echo "speedup = SciPy time / umbra time (neighbours + kernel + eigensolve on both sides); CSV: $CSV"
+
+# the dense peer: one run each (it is slow), umbra on 1 rank the fastest of REPEAT
+if [ -n "$DENSE_SIZES" ]; then
+  echo "N,umbra_s,umbra_process_s,dense_knn_s,dense_kernel_s,dense_eigen_s,dense_s,dense_process_s,speedup,max_abs_dlambda,nnz" >"$OUT/dense.csv.tmp"
+  echo
+  printf '%7s %9s %10s | %9s %9s %9s %9s %10s | %8s %9s\n' N "umbra s" "process s" "knn s" "kernel s" "eigen s" "dense s" "process s" speedup "max|dl|"
+  for N in $DENSE_SIZES; do
+    dir=$OUT/dense$N
+    mkdir -p "$dir"
+    [ -e "$dir/data.h5" ] || "$PYTHON" "$HERE/peer.py" gen "$N" "$dir/data.h5" || { echo "dmap: data generation failed"; status=1; continue; }
+    s=$(date +%s.%N)
+    "$PYTHON" "$HERE/peer.py" dense "$dir/data.h5" 32 0.01 8 >"$dir/dense.json" 2>"$dir/dense.err" || { echo "dmap: the dense peer failed at N = $N (see $dir/dense.err)"; status=1; continue; }
+    e=$(date +%s.%N)
+    read -r dt dk dkr de <<<"$("$PYTHON" -c 'import json,sys; r=json.load(open(sys.argv[1])); print("%.4f %.4f %.4f %.4f" % (r["total_seconds"], r["knn_seconds"], r["kernel_seconds"], r["eigen_seconds"]))' "$dir/dense.json")"
+    dp=$(awk -v a="$s" -v b="$e" 'BEGIN { printf "%.3f", b - a }')
+    urow=$(for ((i = 0; i < REPEAT; i++)); do
+      s=$(date +%s.%N)
+      # shellcheck disable=SC2086
+      "$MPIEXEC" -n 1 $MPIEXEC_FLAGS "$UMBRA" dmap $OPTS -out "$dir" -dmap_input "$dir/data.h5" </dev/null >"$dir/umbra.txt" 2>&1 || { echo FAIL; continue; }
+      e=$(date +%s.%N)
+      awk -v proc="$(echo "$e - $s" | bc)" '/^  time: read/ { for (i = 1; i <= NF; i++) { if ($i == "neighbours") k = $(i + 1); if ($i == "kernel") kr = $(i + 1); if ($i == "eigensolve") ev = $(i + 1) } }
+        END { if (k == "") exit 1; printf "%.4f %.3f\n", k + kr + ev, proc }' "$dir/umbra.txt" || echo FAIL
+    done | best)
+    [[ -z "$urow" || "$urow" == *FAIL* ]] && { echo "dmap: umbra failed at N = $N (see $dir/umbra.txt)"; status=1; continue; }
+    read -r ut up <<<"$urow"
+    read -r dl unnz pnnz <<<"$("$PYTHON" - "$dir/dmap.h5" "$dir/dense.json" <<'PY'
+import json, sys
+import h5py, numpy as np
+f = h5py.File(sys.argv[1], 'r')
+p = json.load(open(sys.argv[2]))
+lam = np.concatenate(([f['dmap'].attrs['lambda0'][0]], f['dmap/eigenvalues'][()]))
+print('%.3g %d %d' % (np.max(np.abs(lam - np.array(p['eigenvalues']))), f['dmap'].attrs['nnz'][0], p['nnz']))
+PY
+)"
+    if [ "$unnz" != "$pnnz" ] || ! awk -v d="$dl" 'BEGIN { exit !(d <= 1e-9) }'; then
+      echo "dmap: umbra and the dense peer disagree at N = $N: nnz $unnz vs $pnnz, max |dlambda| = $dl"; status=1
+    fi
+    sp=$(awk -v a="$dt" -v b="$ut" 'BEGIN { printf "%.0f", a / b }')
+    printf '%7s %9s %10s | %9s %9s %9s %9s %10s | %8s %9s\n' "$N" "$ut" "$up" "$dk" "$dkr" "$de" "$dt" "$dp" "${sp}x" "$dl"
+    echo "$N,$ut,$up,$dk,$dkr,$de,$dt,$dp,$sp,$dl,$unnz" >>"$OUT/dense.csv.tmp"
+  done
+  mv "$OUT/dense.csv.tmp" "$BUILD/bench/dmap_dense.csv"
+  echo "speedup = dense time / umbra time (1 rank); CSV: $BUILD/bench/dmap_dense.csv"
+fi
 exit $status
