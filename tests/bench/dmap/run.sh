@@ -37,6 +37,22 @@ bench_require "numpy, h5py, scipy"
 OPTS="-model ring -dmap_cutoff 0 -dmap_neighbors 32 -dmap_eps 0.01 -dmap_nev 8"
 status=0
 best() { sort -g | head -n 1; }
+# "total knn kernel eigen process" seconds of one umbra run from its console timing line
+umbra_times() { # log process_seconds
+  awk -v proc="$2" '/^  time: read/ { for (i = 1; i <= NF; i++) { if ($i == "neighbours") k = $(i + 1); if ($i == "kernel") kr = $(i + 1); if ($i == "eigensolve") ev = $(i + 1) } }
+    END { if (k == "") exit 1; printf "%.4f %.4f %.4f %.4f %.3f\n", k + kr + ev, k, kr, ev, proc }' "$1"
+}
+# "max|dlambda| nnz_umbra nnz_peer" of umbra's dmap.h5 against a peer's JSON
+agreement() { # dmap.h5 peer.json
+  "$PYTHON" - "$1" "$2" <<'PY'
+import json, sys
+import h5py, numpy as np
+f = h5py.File(sys.argv[1], 'r')
+p = json.load(open(sys.argv[2]))
+lam = np.concatenate(([f['dmap'].attrs['lambda0'][0]], f['dmap/eigenvalues'][()]))
+print('%.3g %d %d' % (np.max(np.abs(lam - np.array(p['eigenvalues']))), f['dmap'].attrs['nnz'][0], p['nnz']))
+PY
+}
 echo "N,ranks,umbra_knn_s,umbra_kernel_s,umbra_eigen_s,umbra_s,umbra_process_s,scipy_knn_s,scipy_kernel_s,scipy_eigen_s,scipy_s,scipy_process_s,speedup,max_abs_dlambda,nnz,loadavg" >"$CSV.tmp"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other jobs on this machine slow the runs down)"
 fmt='%7s %5s %9s %9s %9s %9s %10s | %9s %9s %9s %9s %10s | %8s %9s\n'
@@ -63,21 +79,11 @@ for N in $SIZES; do
       # shellcheck disable=SC2086
       "$MPIEXEC" -n "$np" $MPIEXEC_FLAGS "$UMBRA" dmap $OPTS -out "$dir" -dmap_input "$dir/data.h5" </dev/null >"$dir/umbra.$np.txt" 2>&1 || { echo FAIL; continue; }
       e=$(date +%s.%N)
-      awk -v proc="$(echo "$e - $s" | bc)" '/^  time: read/ { for (i = 1; i <= NF; i++) { if ($i == "neighbours") k = $(i + 1); if ($i == "kernel") kr = $(i + 1); if ($i == "eigensolve") ev = $(i + 1) } }
-        END { if (k == "") exit 1; printf "%.4f %.4f %.4f %.4f %.3f\n", k + kr + ev, k, kr, ev, proc }' "$dir/umbra.$np.txt" || echo FAIL
+      umbra_times "$dir/umbra.$np.txt" "$(echo "$e - $s" | bc)" || echo FAIL
     done | best)
     [[ -z "$urow" || "$urow" == *FAIL* ]] && { echo "dmap: umbra failed at N = $N on $np ranks (see $dir/umbra.$np.txt)"; status=1; continue; }
     read -r ut uk ukr ue up <<<"$urow"
-    cmp=$("$PYTHON" - "$dir/dmap.h5" "$dir/peer.json" <<'PY'
-import json, sys
-import h5py, numpy as np
-f = h5py.File(sys.argv[1], 'r')
-p = json.load(open(sys.argv[2]))
-lam = np.concatenate(([f['dmap'].attrs['lambda0'][0]], f['dmap/eigenvalues'][()]))
-print('%.3g %d %d' % (np.max(np.abs(lam - np.array(p['eigenvalues']))), f['dmap'].attrs['nnz'][0], p['nnz']))
-PY
-)
-    read -r dl unnz pnnz <<<"$cmp"
+    read -r dl unnz pnnz <<<"$(agreement "$dir/dmap.h5" "$dir/peer.json")"
     if [ "$unnz" != "$pnnz" ] || ! awk -v d="$dl" 'BEGIN { exit !(d <= 1e-9) }'; then
       echo "dmap: umbra and SciPy disagree at N = $N: nnz $unnz vs $pnnz, max |dlambda| = $dl"; status=1
     fi
@@ -109,20 +115,11 @@ if [ -n "$DENSE_SIZES" ]; then
       # shellcheck disable=SC2086
       "$MPIEXEC" -n 1 $MPIEXEC_FLAGS "$UMBRA" dmap $OPTS -out "$dir" -dmap_input "$dir/data.h5" </dev/null >"$dir/umbra.txt" 2>&1 || { echo FAIL; continue; }
       e=$(date +%s.%N)
-      awk -v proc="$(echo "$e - $s" | bc)" '/^  time: read/ { for (i = 1; i <= NF; i++) { if ($i == "neighbours") k = $(i + 1); if ($i == "kernel") kr = $(i + 1); if ($i == "eigensolve") ev = $(i + 1) } }
-        END { if (k == "") exit 1; printf "%.4f %.3f\n", k + kr + ev, proc }' "$dir/umbra.txt" || echo FAIL
+      umbra_times "$dir/umbra.txt" "$(echo "$e - $s" | bc)" || echo FAIL
     done | best)
     [[ -z "$urow" || "$urow" == *FAIL* ]] && { echo "dmap: umbra failed at N = $N (see $dir/umbra.txt)"; status=1; continue; }
-    read -r ut up <<<"$urow"
-    read -r dl unnz pnnz <<<"$("$PYTHON" - "$dir/dmap.h5" "$dir/dense.json" <<'PY'
-import json, sys
-import h5py, numpy as np
-f = h5py.File(sys.argv[1], 'r')
-p = json.load(open(sys.argv[2]))
-lam = np.concatenate(([f['dmap'].attrs['lambda0'][0]], f['dmap/eigenvalues'][()]))
-print('%.3g %d %d' % (np.max(np.abs(lam - np.array(p['eigenvalues']))), f['dmap'].attrs['nnz'][0], p['nnz']))
-PY
-)"
+    read -r ut _ _ _ up <<<"$urow"
+    read -r dl unnz pnnz <<<"$(agreement "$dir/dmap.h5" "$dir/dense.json")"
     if [ "$unnz" != "$pnnz" ] || ! awk -v d="$dl" 'BEGIN { exit !(d <= 1e-9) }'; then
       echo "dmap: umbra and the dense peer disagree at N = $N: nnz $unnz vs $pnnz, max |dlambda| = $dl"; status=1
     fi
