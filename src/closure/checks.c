@@ -306,6 +306,44 @@ static inline PetscReal Interp(UmbClosure c, const PetscReal f[], PetscReal z)
   return l0 * f[i] + l1 * f[i + 1] + l2 * f[i + 2] + l3 * f[i + 3];
 }
 
+/* The same for a periodic CV (period P): Lagrange interpolation through the 4 nearest grid
+   points and their periodic images, z in [z_0, z_0 + P). The grid need not divide the period:
+   the gap between the last point and z_0 + P may differ from the spacing. */
+static inline PetscReal InterpPeriodic(UmbClosure c, const PetscReal f[], PetscReal z, PetscReal P)
+{
+  const PetscInt ng = c->ng;
+  PetscInt       i  = (PetscInt)PetscFloorReal((z - c->z[0]) / c->h); /* z_i <= z, or the last point */
+  PetscReal      x[4], v[4], r = 0;
+  i = PetscMin(i, ng - 1);
+  for (PetscInt k = 0; k < 4; k++) {
+    const PetscInt j = i - 1 + k, jm = ((j % ng) + ng) % ng;
+    x[k]             = c->z[jm] + P * (PetscReal)((j - jm) / ng);
+    v[k]             = f[jm];
+  }
+  for (PetscInt k = 0; k < 4; k++) {
+    PetscReal l = 1;
+    for (PetscInt q = 0; q < 4; q++)
+      if (q != k) l *= (z - x[q]) / (x[k] - x[q]);
+    r += l * v[k];
+  }
+  return r;
+}
+
+/* Width of grid point g's bin (the points nearest to it); on a circle the gap from the last
+   point round to the first is shared by their bins */
+static inline PetscReal BinWidth(UmbClosure c, PetscInt g, PetscReal P)
+{
+  const PetscReal gap = c->z[0] + P - c->z[c->ng - 1];
+  return P > 0 && (g == 0 || g == c->ng - 1) ? 0.5 * (c->h + gap) : c->h;
+}
+
+/* Whether the unwrapped path from a to b crosses an image y + k P of y (P > 0), or y itself (P = 0) */
+static inline PetscBool Crosses(PetscReal a, PetscReal b, PetscReal y, PetscReal P)
+{
+  if (P > 0) return (PetscBool)(PetscFloorReal((b - y) / P) != PetscFloorReal((a - y) / P));
+  return (PetscBool)((a < y) != (b < y));
+}
+
 /* Exact MFPTs A -> B and B -> A of dZ = -D F' dt + sqrt(2D/beta) dW (D = M_c constant):
    T(A->B) = beta/D int_A^B e^{beta F(y)} int_{-inf}^y e^{-beta F}, T(B->A) likewise with int_y^inf */
 static PetscErrorCode ExactMFPT(UmbClosure c, PetscReal zA, PetscReal zB, PetscReal T[2])
@@ -349,49 +387,72 @@ PetscErrorCode UmbClosureCheckSDE(UmbClosure c)
   const PetscInt   ng = c->ng, nobs = c->nobs;
   const PetscInt64 nsteps = (PetscInt64)PetscCeilReal(c->sde_time / c->sde_dt), nburn = (PetscInt64)(c->sde_burn * nsteps);
   const PetscReal  dt = c->sde_dt;
-  PetscReal       *b, *s2, *H, *hist, acc[6] = {0, 0, 0, 0, 0, 0}, zA, zB;
+  PetscReal       *b, *s2, *H, *hist, *cdf, acc[6] = {0, 0, 0, 0, 0, 0}, zA, zB, period[2], P, Fmin = PETSC_MAX_REAL;
   PetscInt         w0, w1, a = Anchor(c);
 
   PetscFunctionBegin;
   PetscCall(PetscLogEventBegin(UMB_EVENT.clo_sde, 0, 0, 0, 0));
-  PetscCall(PetscMalloc4(ng, &b, ng, &s2, 2 * ng, &H, ng, &hist));
+  /* a periodic CV whose grid covers the whole period: the reduced dynamics lives on the circle
+     (else the grid's ends are open, with linear extrapolation beyond them) */
+  PetscCall(UmbCVGetPeriod(c->cv, period));
+  P = period[0] > 0 && c->z[c->ng - 1] < c->z[0] + period[0] ? period[0] : 0;
+  PetscCall(PetscMalloc5(ng, &b, ng, &s2, 2 * ng, &H, ng, &hist, ng, &cdf));
   for (PetscInt g = 0; g < ng; g++) {
     b[g]  = c->gval[g * nobs + c->idrift];
     s2[g] = PetscMax(c->gval[g * nobs + c->idiff], 0);
   }
-  zA = c->zA; /* NaN without two wells (ChooseWells): the walkers start at the lowest F and no passage is counted */
+  zA = c->zA; /* NaN without two wells (ChooseWells): no passage is counted */
   zB = c->zB;
+  /* the walkers start from exp(-beta F_MBAR) over the bins that have a free energy, so that the
+     histogram tests that this density stays stationary under the generator's b, sigma^2 also
+     where the wells exchange no walker within -closure_sde_time (a molecule's barriers) */
+  for (PetscInt g = 0; g < ng; g++)
+    if (!PetscIsInfOrNanReal(c->Fm[g])) Fmin = PetscMin(Fmin, c->Fm[g]);
+  for (PetscInt g = 0; g < ng; g++) cdf[g] = (g ? cdf[g - 1] : 0) + (PetscIsInfOrNanReal(c->Fm[g]) ? 0 : PetscExpReal(-(c->Fm[g] - Fmin)) * BinWidth(c, g, P));
   PetscCall(PetscArrayzero(H, 2 * ng));
   UmbLayoutRange(c->sde_walkers, c->size, c->rank, &w0, &w1);
   for (PetscInt wk = w0; wk < w1; wk++) {
     UmbStream s;
-    PetscReal z = PetscIsInfOrNanReal(zA) ? c->z[a] : (wk % 2) ? zB : zA, tlast = 0, gss[4];
-    int       last = (wk % 2) ? 1 : 0; /* 0: last in A, 1: last in B */
+    PetscReal z, tlast = 0, gss[4], zstep;
+    int       last = -1; /* 0: last in A, 1: last in B, -1: in neither yet */
     PetscInt64 nrec = 0;
+    double     u[4];
+    PetscInt   g0 = 0;
     PetscCall(PetscArrayzero(hist, ng));
     UmbStreamInit(&s, (uint64_t)c->seed, UMB_STREAM_CLOSURE, 1000 + (uint64_t)wk);
+    UmbStreamUniform4(&s, 0, 1, 0, u); /* the noise uses counters (step / 4, 0, 0) */
+    while (g0 < ng - 1 && cdf[g0] <= u[0] * cdf[ng - 1]) g0++;
+    z = c->z[g0] + (u[1] - 0.5) * c->h;
+    if (P > 0) z -= P * PetscFloorReal((z - c->z[0]) / P);
     for (PetscInt64 st = 0; st < nsteps; st++) {
-      const PetscReal bz = Interp(c, b, z), sz = PetscMax(Interp(c, s2, z), 0);
+      const PetscReal bz = P > 0 ? InterpPeriodic(c, b, z, P) : Interp(c, b, z), sz = PetscMax(P > 0 ? InterpPeriodic(c, s2, z, P) : Interp(c, s2, z), 0), zold = z;
       if (st % 4 == 0) UmbStreamGaussian4(&s, (uint64_t)(st / 4), 0, 0, gss);
       z += bz * dt + PetscSqrtReal(2 * sz * dt / c->beta) * gss[st % 4];
       if (PetscIsInfOrNanReal(z) || PetscAbsReal(z) > 1e6) break; /* blown up: the check fails below */
-      if (last == 0 && z >= zB) {
-        const PetscReal tt = (st + 1) * dt - tlast;
-        acc[0] += 1, acc[1] += tt, acc[2] += tt * tt;
-        last = 1, tlast = (st + 1) * dt;
-      } else if (last == 1 && z <= zA) {
-        const PetscReal tt = (st + 1) * dt - tlast;
-        acc[3] += 1, acc[4] += tt, acc[5] += tt * tt;
-        last = 0, tlast = (st + 1) * dt;
+      if (P > 0) z -= P * PetscFloorReal((z - c->z[0]) / P); /* back onto [z_0, z_0 + P) */
+      zstep = zold + UmbMinimumImage(z - zold, P); /* the step's end, unwrapped */
+      /* renewal times: from a crossing of one well's centre to the next crossing of the other's
+         (on a circle: either way round) */
+      if (!PetscIsInfOrNanReal(zA)) {
+        if (last != 1 && Crosses(zold, zstep, zB, P)) {
+          const PetscReal tt = (st + 1) * dt - tlast;
+          if (last == 0) acc[0] += 1, acc[1] += tt, acc[2] += tt * tt;
+          last = 1, tlast = (st + 1) * dt;
+        } else if (last != 0 && Crosses(zold, zstep, zA, P)) {
+          const PetscReal tt = (st + 1) * dt - tlast;
+          if (last == 1) acc[3] += 1, acc[4] += tt, acc[5] += tt * tt;
+          last = 0, tlast = (st + 1) * dt;
+        }
       }
       if (st >= nburn) {
         PetscInt g = (PetscInt)PetscFloorReal((z - c->z[0]) / c->h + 0.5);
+        if (P > 0 && z > c->z[ng - 1]) g = z - c->z[ng - 1] < c->z[0] + P - z ? ng - 1 : 0;
         if (g >= 0 && g < ng) hist[g] += 1;
         nrec++;
       }
     }
     for (PetscInt g = 0; g < ng; g++) { /* per-walker density: replicas for the error */
-      const PetscReal p = nrec ? hist[g] / (nrec * c->h) : 0;
+      const PetscReal p = nrec ? hist[g] / (nrec * BinWidth(c, g, P)) : 0;
       H[g] += p;
       H[ng + g] += p * p;
     }
@@ -412,7 +473,7 @@ PetscErrorCode UmbClosureCheckSDE(UmbClosure c)
     sA = H[ng + a];
     for (PetscInt g = 0; g < ng; g++) {
       /* bins visited often enough (about 100 hits or more) for a Gaussian error of -ln p */
-      if (g == a || PetscIsInfOrNanReal(c->Fm[g]) || !(H[g] > 0) || H[g] * c->h * W * (nsteps - nburn) < 100 || !(pA > 0)) continue;
+      if (g == a || PetscIsInfOrNanReal(c->Fm[g]) || !(H[g] > 0) || H[g] * BinWidth(c, g, P) * W * (nsteps - nburn) < 100 || !(pA > 0)) continue;
       d[m]  = (-PetscLogReal(H[g]) + PetscLogReal(pA)) - (c->Fm[g] - c->Fm[a]);
       sd[m] = PetscSqrtReal(PetscSqr(H[ng + g] / H[g]) + PetscSqr(sA / pA) + PetscSqr(c->dFm[g]) + PetscSqr(c->dFm[a]));
       m++;
@@ -434,7 +495,7 @@ PetscErrorCode UmbClosureCheckSDE(UmbClosure c)
     snprintf(what, sizeof(what), "mean first-passage time %.3g -> %.3g of the reduced SDE vs the exact 1-D formula: relative error", (double)zB, (double)zA);
     PetscCall(UmbClosureAddCheck(c, "mfpt_B_to_A", PetscAbsReal(c->mfpt_sde[1] - c->mfpt_exact[1]) / c->mfpt_exact[1], c->mfpt_rtol, what));
   } else if (!PetscIsInfOrNanReal(zA)) PetscCall(UmbLog(c->comm, "closure: no exact reference for the mean first-passage times (exact 1-D formula needs an exact F and a coordinate CV)"));
-  PetscCall(PetscFree4(b, s2, H, hist));
+  PetscCall(PetscFree5(b, s2, H, hist, cdf));
   PetscCall(PetscLogEventEnd(UMB_EVENT.clo_sde, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
