@@ -15,14 +15,8 @@
 #   little of phi and psi, fails both (sin phi 0.21; alpha_R 0.09, C7eq 0.49).
 set -u
 fail=0
-PY=${PYTHON:-/usr/bin/python3}
-"$UMBRA" sample -model lammps 2>&1 | grep -q 'built without LAMMPS' && { echo "skip: umbra was built without LAMMPS"; exit 77; }
-"$PY" -c 'import numpy, h5py' 2>/dev/null || { echo "skip: numpy or h5py not importable by $PY"; exit 77; }
-run() { # np args...
-  local np=$1
-  shift
-  timeout 600 $MPIEXEC -n "$np" $MPIEXEC_FLAGS "$UMBRA" "$@" </dev/null >>log.txt 2>&1 || { echo "umbra $* failed:"; tail -n 20 log.txt; exit 1; }
-}
+# shellcheck source=tests/lammps-python.sh
+. "$SRCDIR/tests/lammps-python.sh"
 O="-options_file $SRCDIR/inputs/ala2-phi.opts -lammps_input $SRCDIR/inputs/ala2/ala2.in -closure_plugin $BUILD/plugins/libdihedrals.so -us_windows 12 -us_steps 40000 -us_burnin 2000 -us_stride 20"
 run 2 sample $O -out a
 run 2 dmap $O -out a -dmap_atoms heavy

@@ -42,6 +42,16 @@ umbra_times() { # log process_seconds
   awk -v proc="$2" '/^  time: read/ { for (i = 1; i <= NF; i++) { if ($i == "neighbours") k = $(i + 1); if ($i == "kernel") kr = $(i + 1); if ($i == "eigensolve") ev = $(i + 1) } }
     END { if (k == "") exit 1; printf "%.4f %.4f %.4f %.4f %.3f\n", k + kr + ev, k, kr, ev, proc }' "$1"
 }
+# the fastest of REPEAT runs of `umbra dmap` on dir/data.h5 (umbra_times' row, or FAIL)
+umbra_best() { # dir ranks log
+  for ((i = 0; i < REPEAT; i++)); do
+    s=$(date +%s.%N)
+    # shellcheck disable=SC2086
+    "$MPIEXEC" -n "$2" $MPIEXEC_FLAGS "$UMBRA" dmap $OPTS -out "$1" -dmap_input "$1/data.h5" </dev/null >"$3" 2>&1 || { echo FAIL; continue; }
+    e=$(date +%s.%N)
+    umbra_times "$3" "$(echo "$e - $s" | bc)" || echo FAIL
+  done | best
+}
 # "max|dlambda| nnz_umbra nnz_peer" of umbra's dmap.h5 against a peer's JSON
 agreement() { # dmap.h5 peer.json
   "$PYTHON" - "$1" "$2" <<'PY'
@@ -74,13 +84,7 @@ for N in $SIZES; do
   read -r pt pk pkr pe pp <<<"$prow"
   for np in 1 2; do
     load=$(cut -d' ' -f1 /proc/loadavg)
-    urow=$(for ((i = 0; i < REPEAT; i++)); do
-      s=$(date +%s.%N)
-      # shellcheck disable=SC2086
-      "$MPIEXEC" -n "$np" $MPIEXEC_FLAGS "$UMBRA" dmap $OPTS -out "$dir" -dmap_input "$dir/data.h5" </dev/null >"$dir/umbra.$np.txt" 2>&1 || { echo FAIL; continue; }
-      e=$(date +%s.%N)
-      umbra_times "$dir/umbra.$np.txt" "$(echo "$e - $s" | bc)" || echo FAIL
-    done | best)
+    urow=$(umbra_best "$dir" "$np" "$dir/umbra.$np.txt")
     [[ -z "$urow" || "$urow" == *FAIL* ]] && { echo "dmap: umbra failed at N = $N on $np ranks (see $dir/umbra.$np.txt)"; status=1; continue; }
     read -r ut uk ukr ue up <<<"$urow"
     read -r dl unnz pnnz <<<"$(agreement "$dir/dmap.h5" "$dir/peer.json")"
@@ -110,13 +114,7 @@ if [ -n "$DENSE_SIZES" ]; then
     e=$(date +%s.%N)
     read -r dt dk dkr de <<<"$("$PYTHON" -c 'import json,sys; r=json.load(open(sys.argv[1])); print("%.4f %.4f %.4f %.4f" % (r["total_seconds"], r["knn_seconds"], r["kernel_seconds"], r["eigen_seconds"]))' "$dir/dense.json")"
     dp=$(awk -v a="$s" -v b="$e" 'BEGIN { printf "%.3f", b - a }')
-    urow=$(for ((i = 0; i < REPEAT; i++)); do
-      s=$(date +%s.%N)
-      # shellcheck disable=SC2086
-      "$MPIEXEC" -n 1 $MPIEXEC_FLAGS "$UMBRA" dmap $OPTS -out "$dir" -dmap_input "$dir/data.h5" </dev/null >"$dir/umbra.txt" 2>&1 || { echo FAIL; continue; }
-      e=$(date +%s.%N)
-      umbra_times "$dir/umbra.txt" "$(echo "$e - $s" | bc)" || echo FAIL
-    done | best)
+    urow=$(umbra_best "$dir" 1 "$dir/umbra.txt")
     [[ -z "$urow" || "$urow" == *FAIL* ]] && { echo "dmap: umbra failed at N = $N (see $dir/umbra.txt)"; status=1; continue; }
     read -r ut _ _ _ up <<<"$urow"
     read -r dl unnz pnnz <<<"$(agreement "$dir/dmap.h5" "$dir/dense.json")"
