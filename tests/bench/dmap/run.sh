@@ -52,9 +52,10 @@ umbra_best() { # dir ranks log
     umbra_times "$3" "$(echo "$e - $s" | bc)" || echo FAIL
   done | best
 }
-# "max|dlambda| nnz_umbra nnz_peer" of umbra's dmap.h5 against a peer's JSON
-agreement() { # dmap.h5 peer.json
-  "$PYTHON" - "$1" "$2" <<'PY'
+# agreement of umbra's dmap.h5 with a peer's JSON: sets dl (max |dlambda|), unnz and pnnz (the
+# two kernels' non-zeros); a mismatch (nnz, or dl > 1e-9) is reported and sets status=1
+agreement() { # dmap.h5 peer.json peer-name N
+  read -r dl unnz pnnz <<<"$("$PYTHON" - "$1" "$2" <<'PY'
 import json, sys
 import h5py, numpy as np
 f = h5py.File(sys.argv[1], 'r')
@@ -62,6 +63,10 @@ p = json.load(open(sys.argv[2]))
 lam = np.concatenate(([f['dmap'].attrs['lambda0'][0]], f['dmap/eigenvalues'][()]))
 print('%.3g %d %d' % (np.max(np.abs(lam - np.array(p['eigenvalues']))), f['dmap'].attrs['nnz'][0], p['nnz']))
 PY
+)"
+  if [ "$unnz" != "$pnnz" ] || ! awk -v d="$dl" 'BEGIN { exit !(d <= 1e-9) }'; then
+    echo "dmap: umbra and $3 disagree at N = $4: nnz $unnz vs $pnnz, max |dlambda| = $dl"; status=1
+  fi
 }
 echo "N,ranks,umbra_knn_s,umbra_kernel_s,umbra_eigen_s,umbra_s,umbra_process_s,scipy_knn_s,scipy_kernel_s,scipy_eigen_s,scipy_s,scipy_process_s,speedup,max_abs_dlambda,nnz,loadavg" >"$CSV.tmp"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other jobs on this machine slow the runs down)"
@@ -87,10 +92,7 @@ for N in $SIZES; do
     urow=$(umbra_best "$dir" "$np" "$dir/umbra.$np.txt")
     [[ -z "$urow" || "$urow" == *FAIL* ]] && { echo "dmap: umbra failed at N = $N on $np ranks (see $dir/umbra.$np.txt)"; status=1; continue; }
     read -r ut uk ukr ue up <<<"$urow"
-    read -r dl unnz pnnz <<<"$(agreement "$dir/dmap.h5" "$dir/peer.json")"
-    if [ "$unnz" != "$pnnz" ] || ! awk -v d="$dl" 'BEGIN { exit !(d <= 1e-9) }'; then
-      echo "dmap: umbra and SciPy disagree at N = $N: nnz $unnz vs $pnnz, max |dlambda| = $dl"; status=1
-    fi
+    agreement "$dir/dmap.h5" "$dir/peer.json" "SciPy" "$N"
     sp=$(awk -v a="$pt" -v b="$ut" 'BEGIN { printf "%.2f", a / b }')
     # shellcheck disable=SC2059
     printf "$fmt" "$N" "$np" "$uk" "$ukr" "$ue" "$ut" "$up" "$pk" "$pkr" "$pe" "$pt" "$pp" "${sp}x" "$dl"
@@ -117,10 +119,7 @@ if [ -n "$DENSE_SIZES" ]; then
     urow=$(umbra_best "$dir" 1 "$dir/umbra.txt")
     [[ -z "$urow" || "$urow" == *FAIL* ]] && { echo "dmap: umbra failed at N = $N (see $dir/umbra.txt)"; status=1; continue; }
     read -r ut _ _ _ up <<<"$urow"
-    read -r dl unnz pnnz <<<"$(agreement "$dir/dmap.h5" "$dir/dense.json")"
-    if [ "$unnz" != "$pnnz" ] || ! awk -v d="$dl" 'BEGIN { exit !(d <= 1e-9) }'; then
-      echo "dmap: umbra and the dense peer disagree at N = $N: nnz $unnz vs $pnnz, max |dlambda| = $dl"; status=1
-    fi
+    agreement "$dir/dmap.h5" "$dir/dense.json" "the dense peer" "$N"
     sp=$(awk -v a="$dt" -v b="$ut" 'BEGIN { printf "%.0f", a / b }')
     printf '%7s %9s %10s | %9s %9s %9s %9s %10s | %8s %9s\n' "$N" "$ut" "$up" "$dk" "$dkr" "$de" "$dt" "$dp" "${sp}x" "$dl"
     echo "$N,$ut,$up,$dk,$dkr,$de,$dt,$dp,$sp,$dl,$unnz" >>"$OUT/dense.csv.tmp"
